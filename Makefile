@@ -1,0 +1,111 @@
+# Kartoteka build.  `make` builds bin/kt-node; `make test` runs every test;
+# `make check` runs the same tests under ASan and UBSan; `make fuzz` fuzzes
+# longer; `make bench` prints the benchmark figures; `make demo` shows a node
+# at work.  Every target first makes sure the Debian packages are present.
+
+CC      ?= gcc
+CXX     ?= g++
+CSTD    := -std=c11 -D_GNU_SOURCE
+WARN    := -Wall -Wextra -Werror
+OPT     ?= -O2 -g
+PKGS    := libzmq lmdb msgpack libsodium jansson libutf8proc
+INC     := -I. -Icommon -Inode
+LIBS    := -llmdb -lmsgpackc -lsodium -ljansson -lutf8proc -lzmq -lphonenumber -lstdc++ -lm -lpthread
+
+BUILD   ?= build
+SAN     ?=
+CFLAGS_ALL   = $(CSTD) $(WARN) $(OPT) $(SAN) $(INC) -MMD -MP
+CXXFLAGS_ALL = -std=c++17 $(WARN) $(OPT) $(SAN) $(INC) -MMD -MP
+
+COMMON_SRC := $(wildcard common/*.c)
+COMMON_CXX := $(wildcard common/*.cc)
+PROTO_SRC  := $(wildcard proto/*.c)
+NODE_SRC   := $(filter-out node/main.c,$(wildcard node/*.c))
+
+LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(COMMON_SRC) $(PROTO_SRC) $(NODE_SRC)) \
+           $(patsubst %.cc,$(BUILD)/%.o,$(COMMON_CXX))
+LIB     := $(BUILD)/libkt.a
+
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+BENCH_BIN := $(BUILD)/tests/bench
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+
+.PHONY: all deps test check fuzz bench demo clean
+all: deps bin/kt-node
+
+deps:
+	@sh deploy/deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/%.o: %.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS_ALL) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/bin/kt-node: $(BUILD)/node/main.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN) -o $@ $^ $(LIBS)
+
+bin/kt-node: $(BUILD)/bin/kt-node
+	@mkdir -p bin
+	cp $< $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) tests/unit/t.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB) $(LIBS)
+
+$(BENCH_BIN): tests/bench/bench.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB) $(LIBS)
+
+# Fuzz targets are built by clang with libFuzzer against a sanitized copy of
+# the library sources (no separate library: clang builds them directly).
+FUZZ_LIBSRC := $(COMMON_SRC) $(PROTO_SRC) $(NODE_SRC)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIBSRC) $(BUILD)/fuzz/phone.o
+	@mkdir -p $(dir $@)
+	clang $(CSTD) $(INC) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIBSRC) $(BUILD)/fuzz/phone.o $(LIBS)
+
+$(BUILD)/fuzz/phone.o: $(COMMON_CXX)
+	@mkdir -p $(dir $@)
+	clang++ -std=c++17 $(INC) -g -O1 -fsanitize=address,undefined -c $< -o $@
+
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+
+test: deps
+	@$(MAKE) --no-print-directory bin/kt-node $(UNIT_BIN) $(FUZZ_BIN)
+	@KT_BUILD=$(BUILD) KT_FUZZ_SECONDS=$${KT_FUZZ_SECONDS:-3} sh tests/run.sh
+
+check: deps
+	@$(MAKE) --no-print-directory BUILD=build-san OPT="-O1 -g" \
+		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		build-san/bin/kt-node $(patsubst $(BUILD)/%,build-san/%,$(UNIT_BIN))
+	@KT_BUILD=build-san KT_NODE=build-san/bin/kt-node KT_FUZZ_SECONDS=0 \
+		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 sh tests/run.sh
+
+fuzz: deps
+	@$(MAKE) --no-print-directory $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do \
+		mkdir -p $(BUILD)/corpus/$$(basename $$f); \
+		$$f -max_total_time=$${KT_FUZZ_SECONDS:-60} -rss_limit_mb=2048 \
+			$(BUILD)/corpus/$$(basename $$f) tests/fuzz/seeds/$$(basename $$f) || exit 1; \
+	done
+
+bench: deps
+	@$(MAKE) --no-print-directory bin/kt-node $(BENCH_BIN)
+	@$(BENCH_BIN) $${KT_BENCH_ARGS:-}
+
+demo: deps
+	@$(MAKE) --no-print-directory bin/kt-node
+	@sh deploy/demo.sh
+
+clean:
+	rm -rf build build-san bin
+
+-include $(shell find build build-san -name '*.d' 2>/dev/null)

@@ -1,0 +1,45 @@
+/*
+ * phone.h - phone numbers to E.164, a C interface over Google's
+ * libphonenumber (phone.cc is the C++ shim; nothing else sees C++).
+ *
+ * "+7 (912) 345-67-89" and "8 912 345 67 89" under region "RU" are both
+ * "+79123456789"; "0721 234 567" under "RO" is "+40721234567".  A number
+ * that libphonenumber cannot parse, or that is not a possible number for its
+ * region, is kept as typed by the caller and searched by its digits.
+ */
+#ifndef KT_PHONE_H
+#define KT_PHONE_H
+
+#include <stddef.h>
+
+/* Room for "+" and 15 digits (E.164's maximum) and the NUL, with margin. */
+#define KT_PHONE_BYTES 32
+/* Longest phone text we try to parse. */
+#define KT_PHONE_TEXT_MAX 64
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Parses text under the default region (ISO 3166-1 alpha-2, "RU", "RO",
+ * "CN") and writes E.164 ("+79123456789") to out.  Returns 0, or -1 when
+ * the text does not parse or is not a possible number (out is then "").
+ * Thread-safe; never throws.
+ */
+int kt_phone_e164(const char *text, const char *region, char out[KT_PHONE_BYTES]);
+
+/*
+ * Writes the ASCII digits of text, in order, to out (at most outsz-1 of
+ * them, NUL-terminated) and returns how many it wrote.
+ */
+size_t kt_phone_digits(const char *text, char *out, size_t outsz);
+
+/* Returns 1 when region is a region libphonenumber knows ("RU"), else 0. */
+int kt_phone_region_known(const char *region);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * text.h - UTF-8 checks and search normalisation (over utf8proc).
+ *
+ * Search keys ignore case and accents: a string is decomposed (NFKD), case
+ * folded, stripped of combining marks, and recomposed (NFC), so "Ștefan",
+ * "Ştefan" and "STEFAN" all fold to "stefan", and "Анна"/"АННА"/"анна" to
+ * "анна" (ё folds to е, й to и: lenient on purpose, a search key).
+ *
+ * Words are maximal runs of letters, digits and marks; everything else
+ * separates them.  A CJK ideograph (Han, plus Hiragana, Katakana and Hangul
+ * syllables) is a word of its own, so 王小明 is the words 王, 小, 明 and a
+ * Chinese name is found by any of its characters.
+ */
+#ifndef KT_TEXT_H
+#define KT_TEXT_H
+
+#include <stddef.h>
+
+/* Largest folded word we index; longer words are cut at a code point boundary. */
+#define KT_WORD_BYTES_MAX 64
+
+/* Returns 1 when s[0..n) is valid UTF-8 with no NUL byte, else 0. */
+int kt_text_valid(const char *s, size_t n);
+
+/*
+ * Folds s[0..n) for search (see above).  Returns a NUL-terminated string the
+ * caller frees with free(), or NULL when s is not valid UTF-8.
+ */
+char *kt_text_fold(const char *s, size_t n);
+
+/*
+ * Calls fn(ctx, word, len) for each folded word of s[0..n), in order; word
+ * is not NUL-terminated and is valid only during the call.  Stops early and
+ * returns fn's value when fn returns non-zero.  Returns 0 when done, or -1
+ * when s is not valid UTF-8.
+ */
+typedef int (*kt_word_fn)(void *ctx, const char *word, size_t len);
+int kt_text_words(const char *s, size_t n, kt_word_fn fn, void *ctx);
+
+/*
+ * Returns 1 when the words of needle appear, in order and adjacent, among
+ * the words of hay, both folded ("Latex" is in "latex-free gloves"? yes:
+ * words latex, free, gloves; "nut oil" is in "Almond NUT Oil"), else 0.
+ * A needle with no words matches nothing.
+ */
+int kt_text_phrase_in(const char *needle, const char *hay);
+
+/* Returns 1 when folded word w starts with folded prefix p (byte compare). */
+int kt_text_has_prefix(const char *w, size_t wn, const char *p, size_t pn);
+
+#endif

@@ -1,0 +1,410 @@
+/*
+ * schema.c - the field table and value parsing.
+ *
+ * Numbers are assigned once and never reused: add new fields at the end of
+ * their type with the next number.  The table is sorted by (type, number).
+ */
+#include "schema.h"
+#include "limits.h"
+#include "text.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LWW(t, n, name, vt) { t, n, name, KT_M_LWW, vt, 0, 0, NULL }
+#define SET(t, n, name) { t, n, name, KT_M_SET, KT_VT_TEXT, 0, 0, NULL }
+#define INT(t, n, name, lo, hi) { t, n, name, KT_M_LWW, KT_VT_INT, lo, hi, NULL }
+#define ENUM(t, n, name, ch) { t, n, name, KT_M_LWW, KT_VT_ENUM, 0, 0, ch }
+#define ONCE(t, n, name, vt) { t, n, name, KT_M_ONCE, vt, 0, 0, NULL }
+
+static const struct kt_field fields[] = {
+	LWW(KT_T_CLIENT, 1, "name", KT_VT_TEXT),
+	LWW(KT_T_CLIENT, 2, "phone", KT_VT_PHONE),
+	LWW(KT_T_CLIENT, 3, "email", KT_VT_EMAIL),
+	LWW(KT_T_CLIENT, 4, "birthday", KT_VT_DATE),
+	ENUM(KT_T_CLIENT, 5, "gender", "female|male|other"),
+	ENUM(KT_T_CLIENT, 6, "skin_type", "normal|dry|oily|combination|sensitive"),
+	ENUM(KT_T_CLIENT, 7, "sensitivity", "low|medium|high"),
+	LWW(KT_T_CLIENT, 8, "health_notes", KT_VT_TEXT),
+	LWW(KT_T_CLIENT, 9, "staff_alert", KT_VT_TEXT),
+	LWW(KT_T_CLIENT, 10, "notes", KT_VT_TEXT),
+	LWW(KT_T_CLIENT, 11, "home_branch", KT_VT_TEXT),
+	LWW(KT_T_CLIENT, 12, "consent_photos", KT_VT_BOOL),
+	LWW(KT_T_CLIENT, 13, "consent_marketing", KT_VT_BOOL),
+	LWW(KT_T_CLIENT, 14, "referred_by", KT_VT_TEXT),
+	SET(KT_T_CLIENT, 15, "allergies"),
+	SET(KT_T_CLIENT, 16, "contraindications"),
+	SET(KT_T_CLIENT, 17, "medications"),
+	SET(KT_T_CLIENT, 18, "problem_zones"),
+	SET(KT_T_CLIENT, 19, "preferences"),
+	SET(KT_T_CLIENT, 20, "goals"),
+	SET(KT_T_CLIENT, 21, "tags"),
+	SET(KT_T_CLIENT, 22, "important_dates"),
+
+	LWW(KT_T_VISIT, 1, "date", KT_VT_DATE),
+	LWW(KT_T_VISIT, 2, "branch", KT_VT_TEXT),
+	LWW(KT_T_VISIT, 3, "specialist", KT_VT_TEXT),
+	LWW(KT_T_VISIT, 4, "services", KT_VT_TEXT),
+	LWW(KT_T_VISIT, 5, "amount", KT_VT_MONEY),
+	LWW(KT_T_VISIT, 6, "currency", KT_VT_TEXT),
+	LWW(KT_T_VISIT, 7, "products_used", KT_VT_TEXT),
+	LWW(KT_T_VISIT, 8, "products_sold", KT_VT_TEXT),
+	LWW(KT_T_VISIT, 9, "result", KT_VT_TEXT),
+	INT(KT_T_VISIT, 10, "rating", 1, 5),
+	LWW(KT_T_VISIT, 11, "override_reason", KT_VT_TEXT),
+	LWW(KT_T_VISIT, 12, "override_by", KT_VT_TEXT),
+
+	LWW(KT_T_PATCH, 1, "date", KT_VT_DATE),
+	LWW(KT_T_PATCH, 2, "branch", KT_VT_TEXT),
+	LWW(KT_T_PATCH, 3, "subject", KT_VT_TEXT),
+	LWW(KT_T_PATCH, 4, "by", KT_VT_TEXT),
+	ENUM(KT_T_PATCH, 5, "status", "pending|passed|failed"),
+	LWW(KT_T_PATCH, 6, "valid_until", KT_VT_DATE),
+
+	LWW(KT_T_ASSESS, 1, "date", KT_VT_DATE),
+	LWW(KT_T_ASSESS, 2, "branch", KT_VT_TEXT),
+	INT(KT_T_ASSESS, 3, "hydration", 0, 10),
+	INT(KT_T_ASSESS, 4, "oiliness", 0, 10),
+	INT(KT_T_ASSESS, 5, "pigmentation", 0, 10),
+	INT(KT_T_ASSESS, 6, "wrinkles", 0, 10),
+	INT(KT_T_ASSESS, 7, "acne", 0, 10),
+	INT(KT_T_ASSESS, 8, "sensitivity", 0, 10),
+	LWW(KT_T_ASSESS, 9, "notes", KT_VT_TEXT),
+	SET(KT_T_ASSESS, 10, "photos"),
+
+	LWW(KT_T_PLAN, 1, "goal", KT_VT_TEXT),
+	LWW(KT_T_PLAN, 2, "procedures", KT_VT_TEXT),
+	LWW(KT_T_PLAN, 3, "frequency", KT_VT_TEXT),
+	LWW(KT_T_PLAN, 4, "start", KT_VT_DATE),
+	ENUM(KT_T_PLAN, 5, "status", "open|done|cancelled"),
+	LWW(KT_T_PLAN, 6, "notes", KT_VT_TEXT),
+
+	LWW(KT_T_FEEDBACK, 1, "branch", KT_VT_TEXT),
+	ENUM(KT_T_FEEDBACK, 2, "kind", "praise|complaint|wish"),
+	LWW(KT_T_FEEDBACK, 3, "text", KT_VT_TEXT),
+	ENUM(KT_T_FEEDBACK, 4, "status", "open|in_progress|resolved"),
+	LWW(KT_T_FEEDBACK, 5, "resolution", KT_VT_TEXT),
+	LWW(KT_T_FEEDBACK, 6, "follow_up", KT_VT_DATE),
+
+	ONCE(KT_T_POINTS, 1, "delta", KT_VT_INT),
+	ONCE(KT_T_POINTS, 2, "reason", KT_VT_TEXT),
+	ONCE(KT_T_POINTS, 3, "visit", KT_VT_ID),
+};
+
+#define NFIELDS (sizeof(fields) / sizeof(fields[0]))
+
+static const char *type_names[KT_T_MAX + 1] = {
+	NULL, "client", "visit", "patch_test", "assessment", "plan", "feedback", "points",
+};
+
+const char *kt_schema_type_name(int rtype)
+{
+	if (rtype < 1 || rtype > KT_T_MAX)
+		return "unknown";
+	return type_names[rtype];
+}
+
+int kt_schema_type_parse(const char *name)
+{
+	for (int t = 1; t <= KT_T_MAX; t++)
+		if (strcmp(name, type_names[t]) == 0)
+			return t;
+	if (strcmp(name, "care_plan") == 0)
+		return KT_T_PLAN;
+	return 0;
+}
+
+const struct kt_field *kt_schema_field(int rtype, uint16_t num)
+{
+	for (size_t i = 0; i < NFIELDS; i++)
+		if (fields[i].rtype == rtype && fields[i].num == num)
+			return &fields[i];
+	return NULL;
+}
+
+const struct kt_field *kt_schema_field_named(int rtype, const char *name)
+{
+	for (size_t i = 0; i < NFIELDS; i++)
+		if (fields[i].rtype == rtype && strcmp(fields[i].name, name) == 0)
+			return &fields[i];
+	return NULL;
+}
+
+size_t kt_schema_fields(int rtype, const struct kt_field **out, size_t cap)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < NFIELDS; i++)
+		if (fields[i].rtype == rtype && k < cap)
+			out[k++] = &fields[i];
+	return k;
+}
+
+/* Days from civil date (Howard Hinnant's algorithm), proleptic Gregorian. */
+static int32_t days_from_civil(int y, int m, int d)
+{
+	int era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+void kt_date_ymd(int32_t z, int *y, int *m, int *d)
+{
+	int era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+static int days_in_month(int y, int m)
+{
+	static const int dim[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return m == 2 && leap ? 29 : dim[m - 1];
+}
+
+int kt_date_parse(const char *s, int32_t *days)
+{
+	int y, m, d;
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return -1;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
+			return -1;
+	y = atoi(s);
+	m = atoi(s + 5);
+	d = atoi(s + 8);
+	if (y < 1900 || y > 2200 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
+		return -1;
+	*days = days_from_civil(y, m, d);
+	return 0;
+}
+
+void kt_date_format(int32_t days, char out[11])
+{
+	int y, m, d;
+
+	kt_date_ymd(days, &y, &m, &d);
+	if (y < 0 || y > 9999)
+		y = 0;
+	snprintf(out, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u,
+		 (unsigned)d % 100u);
+}
+
+static int parse_int(const char *s, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (*s == '\0' || isspace((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* "1500", "1500.5", "1500.50", "-20" to minor units; at most 2 decimals. */
+static int parse_money(const char *s, int64_t *out)
+{
+	int64_t whole = 0, frac = 0;
+	int neg = 0, digits = 0, fdigits = 0;
+
+	if (*s == '-') {
+		neg = 1;
+		s++;
+	}
+	for (; isdigit((unsigned char)*s); s++, digits++) {
+		if (whole > (INT64_MAX / 100 - 9) / 10)
+			return -1;
+		whole = whole * 10 + (*s - '0');
+	}
+	if (*s == '.' || *s == ',') {
+		for (s++; isdigit((unsigned char)*s); s++, fdigits++)
+			if (fdigits < 2)
+				frac = frac * 10 + (*s - '0');
+		if (fdigits == 0 || fdigits > 2)
+			return -1;
+		if (fdigits == 1)
+			frac *= 10;
+	}
+	if (*s != '\0' || digits == 0)
+		return -1;
+	*out = (whole * 100 + frac) * (neg ? -1 : 1);
+	return 0;
+}
+
+static int parse_bool(const char *s, int64_t *out)
+{
+	static const char *yes[] = { "yes", "true", "1", "y", "да" };
+	static const char *no[] = { "no", "false", "0", "n", "нет" };
+
+	for (size_t i = 0; i < 5; i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int parse_enum(const struct kt_field *f, const char *s, struct kt_val *v,
+		      char *scratch)
+{
+	size_t n = strlen(s);
+	const char *c = f->choices;
+
+	if (n == 0 || n > 32)
+		return -1;
+	for (size_t i = 0; i <= n; i++)
+		scratch[i] = (char)tolower((unsigned char)s[i]);
+	while (*c) {
+		size_t k = strcspn(c, "|");
+
+		if (k == n && memcmp(c, scratch, n) == 0) {
+			v->t = KT_V_STR;
+			v->s = c; /* the table's own spelling, which outlives us */
+			v->n = (uint32_t)n;
+			return 0;
+		}
+		c += k + (c[k] == '|');
+	}
+	return -1;
+}
+
+static int parse_typed(const struct kt_field *f, const char *text, struct kt_val *v,
+		       char *scratch, struct kt_err *err)
+{
+	struct kt_id id;
+	int32_t days;
+
+	switch (f->vtype) {
+	case KT_VT_DATE:
+		if (kt_date_parse(text, &days) != 0)
+			return kt_err_set(err, KT_EINVAL, "bad date '%s' for '%s' "
+					  "(want YYYY-MM-DD)", text, f->name);
+		break;
+	case KT_VT_INT:
+		v->t = KT_V_INT;
+		if (parse_int(text, &v->i) != 0 ||
+		    (f->min != f->max && (v->i < f->min || v->i > f->max)))
+			return f->min != f->max
+				? kt_err_set(err, KT_EINVAL, "'%s' wants a whole number from "
+					     "%lld to %lld, not '%s'", f->name,
+					     (long long)f->min, (long long)f->max, text)
+				: kt_err_set(err, KT_EINVAL, "'%s' wants a whole number, "
+					     "not '%s'", f->name, text);
+		return 0;
+	case KT_VT_MONEY:
+		v->t = KT_V_INT;
+		if (parse_money(text, &v->i) != 0)
+			return kt_err_set(err, KT_EINVAL, "'%s' wants an amount like 1500 "
+					  "or 1500.50, not '%s'", f->name, text);
+		return 0;
+	case KT_VT_BOOL:
+		v->t = KT_V_BOOL;
+		if (parse_bool(text, &v->i) != 0)
+			return kt_err_set(err, KT_EINVAL, "'%s' wants yes or no, not '%s'",
+					  f->name, text);
+		return 0;
+	case KT_VT_ENUM:
+		if (parse_enum(f, text, v, scratch) != 0)
+			return kt_err_set(err, KT_EINVAL, "'%s' wants one of %s, not '%s'",
+					  f->name, f->choices, text);
+		return 0;
+	case KT_VT_ID:
+		if (kt_id_parse(&id, text) != 0)
+			return kt_err_set(err, KT_EINVAL, "bad id '%s' for '%s'", text, f->name);
+		break;
+	case KT_VT_EMAIL:
+		if (strchr(text, '@') == NULL || strchr(text, '@') != strrchr(text, '@')
+		    || strpbrk(text, " \t\r\n") != NULL)
+			return kt_err_set(err, KT_EINVAL, "bad email '%s'", text);
+		break;
+	default:
+		break;
+	}
+	v->t = KT_V_STR;
+	v->s = text;
+	v->n = (uint32_t)strlen(text);
+	return 0;
+}
+
+int kt_schema_parse(const struct kt_field *f, const char *text, struct kt_val *v,
+		    char *scratch, struct kt_err *err)
+{
+	size_t n = strlen(text);
+
+	memset(v, 0, sizeof(*v));
+	if (n > KT_VALUE_BYTES_MAX)
+		return kt_err_set(err, KT_ETOOBIG, "value for '%s' is %zu bytes, over the "
+				  "limit of %d", f->name, n, KT_VALUE_BYTES_MAX);
+	if (!kt_text_valid(text, n))
+		return kt_err_set(err, KT_EINVAL, "value for '%s' is not valid UTF-8", f->name);
+	if (n == 0) {
+		if (f->merge == KT_M_SET)
+			return kt_err_set(err, KT_EINVAL, "empty value for '%s'", f->name);
+		v->t = KT_V_NIL;
+		return 0;
+	}
+	return parse_typed(f, text, v, scratch, err);
+}
+
+size_t kt_schema_format(const struct kt_field *f, const struct kt_val *v, char *out,
+			size_t cap)
+{
+	int n = 0;
+
+	if (cap == 0)
+		return 0;
+	switch (v->t) {
+	case KT_V_NIL:
+		out[0] = '\0';
+		return 0;
+	case KT_V_BOOL:
+		n = snprintf(out, cap, "%s", v->i ? "yes" : "no");
+		break;
+	case KT_V_INT:
+		if (f != NULL && f->vtype == KT_VT_MONEY)
+			n = snprintf(out, cap, "%s%lld.%02lld", v->i < 0 ? "-" : "",
+				     (long long)(v->i < 0 ? -(v->i / 100) : v->i / 100),
+				     (long long)(v->i < 0 ? -(v->i % 100) : v->i % 100));
+		else
+			n = snprintf(out, cap, "%lld", (long long)v->i);
+		break;
+	case KT_V_STR:
+		n = snprintf(out, cap, "%.*s", (int)v->n, v->s);
+		break;
+	case KT_V_BIN:
+		n = 0;
+		for (uint32_t i = 0; i < v->n && (size_t)n + 3 <= cap; i++)
+			n += snprintf(out + n, cap - (size_t)n, "%02x", (uint8_t)v->s[i]);
+		break;
+	}
+	if (n < 0)
+		n = 0;
+	return (size_t)n >= cap ? cap - 1 : (size_t)n;
+}

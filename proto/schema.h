@@ -1,0 +1,109 @@
+/*
+ * schema.h - the record schema: one table that everything else reads.
+ *
+ * Each field of each record type has a number that is never reused, a name,
+ * a merge kind and a value type.  Changes carry numbers, never names.  A
+ * field number this build does not know is kept and passed on (upgrades
+ * roll out one branch at a time), shown as "f<number>" in exports.
+ *
+ * The owning client of a record travels in every change header, so the
+ * `client` field of visits, plans and the rest is the header's owner and
+ * has no number of its own; a visit changes owner only through a merge of
+ * cards (alias), never by editing.
+ */
+#ifndef KT_SCHEMA_H
+#define KT_SCHEMA_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "err.h"
+#include "id.h"
+
+enum kt_rtype {
+	KT_T_CLIENT = 1,
+	KT_T_VISIT = 2,
+	KT_T_PATCH = 3,    /* patch_test */
+	KT_T_ASSESS = 4,   /* assessment */
+	KT_T_PLAN = 5,     /* care plan */
+	KT_T_FEEDBACK = 6,
+	KT_T_POINTS = 7,   /* loyalty ledger entry */
+	KT_T_MAX = 7,
+};
+
+enum kt_merge {
+	KT_M_LWW = 1,  /* last writer wins by (hlc, origin) */
+	KT_M_SET = 2,  /* observed-remove set, add wins */
+	KT_M_ONCE = 3, /* written once, never changed: first version wins */
+};
+
+enum kt_vtype {
+	KT_VT_TEXT = 1,  /* UTF-8 text, at most KT_VALUE_BYTES_MAX */
+	KT_VT_DATE,      /* YYYY-MM-DD, stored as text */
+	KT_VT_INT,       /* integer within [min, max] */
+	KT_VT_MONEY,     /* amount in minor units (kopecks, bani), typed "1500.50" */
+	KT_VT_BOOL,      /* yes/no, true/false, 1/0 */
+	KT_VT_ENUM,      /* one of a fixed list of words */
+	KT_VT_ID,        /* a record id */
+	KT_VT_PHONE,     /* text; indexed as E.164 */
+	KT_VT_EMAIL,     /* text with one '@'; indexed folded */
+};
+
+/* Special field numbers, used by operations that are not plain fields. */
+#define KT_F_ALIAS 0xfff0 /* client merged into another: LWW of an id */
+
+struct kt_field {
+	uint8_t rtype;
+	uint16_t num;
+	const char *name;
+	uint8_t merge;
+	uint8_t vtype;
+	int64_t min, max;    /* KT_VT_INT bounds */
+	const char *choices; /* KT_VT_ENUM: words separated by '|' */
+};
+
+/* Type names as users type them: "client", "visit", "patch_test", ... */
+const char *kt_schema_type_name(int rtype);
+int kt_schema_type_parse(const char *name); /* 0 when unknown */
+
+/* The field of rtype with this number or name, or NULL. */
+const struct kt_field *kt_schema_field(int rtype, uint16_t num);
+const struct kt_field *kt_schema_field_named(int rtype, const char *name);
+
+/* Calls fn for each known field of rtype in number order. */
+size_t kt_schema_fields(int rtype, const struct kt_field **out, size_t cap);
+
+/* A typed field value.  Strings and bins borrow their bytes. */
+enum { KT_V_NIL = 0, KT_V_BOOL, KT_V_INT, KT_V_STR, KT_V_BIN };
+struct kt_val {
+	uint8_t t;
+	int64_t i;      /* BOOL and INT */
+	const char *s;  /* STR and BIN, not NUL-terminated */
+	uint32_t n;
+};
+
+/*
+ * Parses what a user typed for field f into *v.  Text is checked for valid
+ * UTF-8 and its size; dates for a real calendar day; ints for their range;
+ * money for at most two decimals; enums for one of their words (folded to
+ * lower case); ids for the id syntax.  An empty string clears the field
+ * (KT_V_NIL).  v->s may point into text or into scratch (at least
+ * KT_VALUE_BYTES_MAX + 1 bytes).
+ */
+int kt_schema_parse(const struct kt_field *f, const char *text, struct kt_val *v,
+		    char *scratch, struct kt_err *err);
+
+/*
+ * Formats v as text for display and export into out (cap bytes): money as
+ * "1500.50", bools as "yes"/"no".  Returns the length written.
+ */
+size_t kt_schema_format(const struct kt_field *f, const struct kt_val *v, char *out,
+			size_t cap);
+
+/* Parses YYYY-MM-DD into a day count since 1970-01-01; -1 when invalid. */
+int kt_date_parse(const char *s, int32_t *days);
+/* Days since 1970-01-01 to YYYY-MM-DD (11 bytes). */
+void kt_date_format(int32_t days, char out[11]);
+/* Year, month (1-12), day of a day count. */
+void kt_date_ymd(int32_t days, int *y, int *m, int *d);
+
+#endif
