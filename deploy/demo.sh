@@ -1,0 +1,64 @@
+#!/bin/sh
+# make demo: a branch node in a temporary folder cards a few clients with
+# Russian, Romanian and Chinese names, records visits, and shows find, show,
+# the safety check, segments and birthdays at work.  Removes its folder.
+set -eu
+KT=${KT_NODE:-$(pwd)/bin/kt-node}
+D=$(mktemp -d)
+trap 'rm -rf "$D"' EXIT
+N="$D/centre"
+export KT_TODAY=2026-11-22   # a fixed day, so the demo reads the same every run
+
+say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+run() { say "kt-node $*"; "$KT" -d "$N" "$@"; }
+
+say "kt-node -d $N init --branch Centre --country RU"
+"$KT" -d "$N" init --branch Centre --country RU
+"$KT" -d "$N" config set patch_test_services 'hair dye;lash tint'
+
+anna=$("$KT" -d "$N" client add --name 'Анна Иванова' --phone '+7 (912) 345-67-89' \
+	--email Anna.Ivanova@Example.ru --birthday 1990-11-25 \
+	--add allergies=латекс --add contraindications='retinol' \
+	--set staff_alert='Prefers the quiet room; ask about latex gloves')
+stefan=$("$KT" -d "$N" client add --name 'Ștefania Popescu' --phone '0721 234 567' \
+	--birthday 1985-11-28 --set gender=female)
+"$KT" -d "$N" config set country RO >/dev/null
+"$KT" -d "$N" client edit "$stefan" --set phone='0721 234 567'
+"$KT" -d "$N" config set country RU >/dev/null
+wang=$("$KT" -d "$N" client add --name '王小明' --phone '8 916 111 22 33' --birthday 1995-03-02)
+olga=$("$KT" -d "$N" client add --name 'Ольга Смирнова' --email olga@example.ru)
+echo "carded: Анна $anna, Ștefania $stefan, 王小明 $wang, Ольга $olga"
+
+"$KT" -d "$N" visit add "$anna" --service 'Facial cleansing' --amount 2500 --date 2026-06-10 >/dev/null
+for d in 2026-06-12 2026-07-15 2026-08-14 2026-09-12 2026-10-10 2026-11-08; do
+	"$KT" -d "$N" visit add "$anna" --service 'Hydrating facial' --amount 3000.50 \
+		--date "$d" --set specialist=Olga >/dev/null
+done
+"$KT" -d "$N" visit add "$stefan" --service 'Manicure' --amount 1200 --date 2026-05-02 >/dev/null
+"$KT" -d "$N" visit add "$wang" --service 'Massage' --amount 4000 --date 2026-11-15 >/dev/null
+"$KT" -d "$N" record add assessment "$anna" --set date=2026-06-10 --set hydration=3 --set acne=6 >/dev/null
+"$KT" -d "$N" record add assessment "$anna" --set date=2026-11-08 --set hydration=6 --set acne=2 >/dev/null
+"$KT" -d "$N" record add plan "$anna" --set goal='Even skin tone' --set procedures='Peel x4' \
+	--set frequency='every 3 weeks' >/dev/null
+"$KT" -d "$N" record add points "$anna" --set delta=150 --set reason='visits' >/dev/null
+"$KT" -d "$N" record add feedback "$anna" --set kind=praise --set text='Lovely, thank you' >/dev/null
+
+run client find анна
+run client find ANNA.IVANOVA@example.ru
+run client find '8 912 345 67 89'
+run client find stefania
+run client find 小明
+run client show "$anna"
+say "kt-node visit add ANNA --service 'Latex mask'    (she is allergic to латекс? no: to 'латекс' in Russian)"
+"$KT" -d "$N" client edit "$anna" --add allergies=latex
+if "$KT" -d "$N" visit add "$anna" --service 'Latex mask'; then echo "(unexpected: accepted)"; fi
+say "kt-node visit add ANNA --service 'Hair dye'    (needs a patch test: she has none)"
+if "$KT" -d "$N" visit add "$anna" --service 'Hair dye'; then echo "(unexpected: accepted)"; fi
+run visit add "$anna" --service 'Hair dye' --override 'patch test done at another salon, card seen' --by Olga
+run client list
+run client list --segment regular
+run client list --segment lost
+run client list --segment potential
+run birthdays --days 10
+run status
+run digest

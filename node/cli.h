@@ -1,0 +1,74 @@
+/*
+ * cli.h - what the kt-node commands share: options, the open store, today,
+ * output.  Each command is `int cmd_x(struct kt_cli *cli, int argc, char **argv)`
+ * returning the process exit code; argv[0] is the command's own name.
+ * Errors are printed as one line on stderr by kt_cli_fail().
+ */
+#ifndef KT_CLI_H
+#define KT_CLI_H
+
+#include <stdio.h>
+#include <jansson.h>
+#include "store.h"
+#include "card.h"
+
+#define KT_VERSION "0.1.0"
+
+struct kt_cli {
+	const char *dir;        /* -d DIR */
+	struct kt_store st;
+	int open;
+	struct kt_err err;
+};
+
+/* Opens the store of cli->dir; prints the error and returns 1 on failure. */
+int kt_cli_open(struct kt_cli *cli);
+
+/* Prints "kt-node: <message>" on stderr; returns the exit code 1. */
+int kt_cli_fail(struct kt_cli *cli);
+int kt_cli_failf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Whether argv holds --help or -h; prints usage then. */
+int kt_cli_help(int argc, char **argv, const char *usage);
+
+/*
+ * The value of option argv[*i] (which names it): argv[*i + 1], advancing
+ * *i; NULL (with a printed error) when missing.
+ */
+const char *kt_cli_arg(int argc, char **argv, int *i);
+
+/* Today as days since 1970-01-01: $KT_TODAY (YYYY-MM-DD) when set, for tests. */
+int32_t kt_cli_today(void);
+void kt_cli_today_text(char out[11]);
+
+/* Prints j (compact, sorted keys) and a newline on stdout; frees j. */
+void kt_cli_print_json(json_t *j);
+
+/* Parses a record id argument; prints the error on failure. */
+int kt_cli_id(const char *s, struct kt_id *id);
+
+/* The node's branch name. */
+void kt_cli_branch(struct kt_cli *cli, char *out, size_t cap);
+
+/* A setting with a default. */
+void kt_cli_setting(struct kt_cli *cli, const char *name, const char *def, char *out,
+		    size_t cap);
+
+/* The segment of a client (see cmd_client.c), her visit count and last visit day. */
+const char *kt_cli_segment(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *client,
+			   int *visits, int32_t *last);
+
+/* Commands. */
+int cmd_init(struct kt_cli *cli, int argc, char **argv);
+int cmd_key(struct kt_cli *cli, int argc, char **argv);
+int cmd_config(struct kt_cli *cli, int argc, char **argv);
+int cmd_status(struct kt_cli *cli, int argc, char **argv);
+int cmd_digest(struct kt_cli *cli, int argc, char **argv);
+int cmd_client(struct kt_cli *cli, int argc, char **argv);
+int cmd_visit(struct kt_cli *cli, int argc, char **argv);
+int cmd_record(struct kt_cli *cli, int argc, char **argv);
+int cmd_birthdays(struct kt_cli *cli, int argc, char **argv);
+int cmd_export(struct kt_cli *cli, int argc, char **argv);
+int cmd_import(struct kt_cli *cli, int argc, char **argv);
+
+#endif

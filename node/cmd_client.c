@@ -1,0 +1,470 @@
+/*
+ * cmd_client.c - client add, edit, find, list (with segments), birthdays.
+ * `client show` is in cmd_show.c.
+ */
+#include "cli.h"
+#include "hlc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char client_usage[] =
+	"usage: kt-node -d DIR client add --name NAME [--phone P] [--email E]\n"
+	"                  [--birthday YYYY-MM-DD] [--set FIELD=VALUE]... [--add FIELD=VALUE]...\n"
+	"       kt-node -d DIR client edit ID [--set FIELD=VALUE]... [--add FIELD=VALUE]...\n"
+	"                  [--remove FIELD=VALUE]...\n"
+	"       kt-node -d DIR client show ID [--json]\n"
+	"       kt-node -d DIR client find QUERY [--json]\n"
+	"       kt-node -d DIR client list [--segment new|regular|lost|potential] [--json]\n"
+	"\n"
+	"Fields: name phone email birthday gender skin_type sensitivity health_notes\n"
+	"staff_alert notes home_branch consent_photos consent_marketing referred_by;\n"
+	"lists (--add/--remove): allergies contraindications medications problem_zones\n"
+	"preferences goals tags important_dates.  --set on a list adds to it; an empty\n"
+	"value (--set notes=) clears a field.  `client add` prints the new id alone.\n"
+	"find matches any word of the name by its start, ignoring case and accents,\n"
+	"a phone however it is written, or an email.\n"
+	"example: kt-node -d DIR client add --name 'Анна Иванова' --phone '+7 912 345-67-89' "
+	"--add allergies=latex\n";
+
+/* Adds the --set/--add/--remove options at argv[*i] to d; 1 when consumed, -1 on error. */
+static int field_option(struct kt_cli *cli, struct kt_draft *d, int argc, char **argv, int *i)
+{
+	uint8_t kind;
+	const char *v;
+
+	if (strcmp(argv[*i], "--set") == 0)
+		kind = KT_OP_SET;
+	else if (strcmp(argv[*i], "--add") == 0)
+		kind = KT_OP_ADD;
+	else if (strcmp(argv[*i], "--remove") == 0)
+		kind = KT_OP_DEL;
+	else
+		return 0;
+	if ((v = kt_cli_arg(argc, argv, i)) == NULL)
+		return -1;
+	if (kt_draft_assign(d, v, kind, &cli->err) != 0) {
+		kt_cli_fail(cli);
+		return -1;
+	}
+	return 1;
+}
+
+static int client_add(struct kt_cli *cli, int argc, char **argv)
+{
+	static struct kt_draft d;
+	static const char *named[] = { "--name", "--phone", "--email", "--birthday" };
+	char idt[KT_ID_TEXT_BYTES], branch[KT_BRANCH_BYTES_MAX + 1];
+	struct kt_id id;
+	int r;
+
+	kt_id_new(&id, kt_wall_ms());
+	kt_draft_start(&d, KT_T_CLIENT, &id, 1, NULL);
+	for (int i = 1; i < argc; i++) {
+		size_t k;
+
+		if ((r = field_option(cli, &d, argc, argv, &i)) < 0)
+			return 1;
+		if (r > 0)
+			continue;
+		for (k = 0; k < 4 && strcmp(argv[i], named[k]) != 0; k++)
+			;
+		if (k == 4)
+			return kt_cli_failf("client add: unknown option '%s'", argv[i]);
+		if (kt_cli_arg(argc, argv, &i) == NULL)
+			return 1;
+		if (kt_draft_field(&d, named[k] + 2, argv[i], KT_OP_SET, &cli->err) != 0)
+			return kt_cli_fail(cli);
+	}
+	if (!kt_draft_has(&d, "name"))
+		return kt_cli_failf("client add: --name NAME is required");
+	if (kt_cli_open(cli))
+		return 1;
+	kt_cli_branch(cli, branch, sizeof(branch));
+	if (!kt_draft_has(&d, "home_branch") && branch[0] &&
+	    kt_draft_field(&d, "home_branch", branch, KT_OP_SET, &cli->err) != 0)
+		return kt_cli_fail(cli);
+	if (kt_store_write(&cli->st, &d, 1, NULL, &cli->err) != 0)
+		return kt_cli_fail(cli);
+	kt_id_format(&id, idt);
+	printf("%s\n", idt);
+	return 0;
+}
+
+static int client_edit(struct kt_cli *cli, int argc, char **argv)
+{
+	static struct kt_draft d;
+	struct kt_id id;
+	int r;
+
+	if (argc < 2)
+		return kt_cli_failf("client edit: which client? (client edit ID --set FIELD=VALUE)");
+	if (kt_cli_id(argv[1], &id) != 0)
+		return 1;
+	kt_draft_start(&d, KT_T_CLIENT, &id, 0, NULL);
+	for (int i = 2; i < argc; i++) {
+		if ((r = field_option(cli, &d, argc, argv, &i)) < 0)
+			return 1;
+		if (r == 0)
+			return kt_cli_failf("client edit: unknown option '%s'", argv[i]);
+	}
+	if (d.nops == 0)
+		return kt_cli_failf("client edit: nothing to change (use --set, --add or --remove)");
+	if (kt_cli_open(cli))
+		return 1;
+	if (kt_store_write(&cli->st, &d, 1, NULL, &cli->err) != 0)
+		return kt_cli_fail(cli);
+	return 0;
+}
+
+/* ---- summaries, segments ---- */
+
+struct visit_scan {
+	struct kt_cli *cli;
+	MDB_txn *txn;
+	int32_t today;
+	int count;
+	int32_t last;
+	uint32_t windows; /* bit k: a visit between 30k and 30k+29 days ago */
+};
+
+static int scan_visit(void *ctx, const struct kt_id *id, uint8_t type)
+{
+	struct visit_scan *s = ctx;
+	struct kt_rec r;
+	const struct kt_val *v;
+	char date[11];
+	int32_t d;
+
+	(void)type;
+	kt_rec_init(&r);
+	if (kt_store_load(&s->cli->st, s->txn, id, &r, NULL) == 0 &&
+	    (v = kt_card_get(&r, "date")) != NULL && v->t == KT_V_STR && v->n == 10) {
+		memcpy(date, v->s, 10);
+		date[10] = '\0';
+		if (kt_date_parse(date, &d) == 0) {
+			int32_t age = s->today - d;
+
+			s->count++;
+			if (s->count == 1 || d > s->last)
+				s->last = d;
+			if (age >= 0 && age < 24 * 30)
+				s->windows |= 1u << (age / 30);
+		}
+	}
+	kt_rec_release(&r);
+	return 0;
+}
+
+/*
+ * Segments, as salons count them (DESIGN.md), with months as 30-day windows
+ * back from today so a client is not "lost" on the 1st of a month:
+ * potential  a card and no visit;
+ * lost       her last visit is more than segment_lost_months months old;
+ * regular    a visit in each of the last segment_regular_months windows;
+ * new        one visit (until her second);
+ * active     two or more visits, recent, but not every month.
+ */
+const char *kt_cli_segment(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *client,
+			   int *visits, int32_t *last)
+{
+	struct visit_scan s = { cli, txn, kt_cli_today(), 0, 0, 0 };
+	char buf[16];
+	int reg, lost;
+
+	kt_store_owned(&cli->st, txn, client, KT_T_VISIT, scan_visit, &s, NULL);
+	kt_cli_setting(cli, "segment_regular_months", "6", buf, sizeof(buf));
+	reg = atoi(buf);
+	kt_cli_setting(cli, "segment_lost_months", "2", buf, sizeof(buf));
+	lost = atoi(buf);
+	if (reg < 1 || reg > 24)
+		reg = 6;
+	*visits = s.count;
+	*last = s.last;
+	if (s.count == 0)
+		return "potential";
+	if (s.today - s.last > lost * 30)
+		return "lost";
+	if (s.count >= 2 && (s.windows & ((1u << reg) - 1)) == ((1u << reg) - 1))
+		return "regular";
+	if (s.count == 1)
+		return "new";
+	return "active";
+}
+
+/* One line or one JSON object about a client, for find, list and birthdays. */
+static json_t *summary(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *id, int json,
+		       const char *extra)
+{
+	struct kt_rec r;
+	char idt[KT_ID_TEXT_BYTES], name[512], phone[128], email[256], lastt[11] = "";
+	const char *seg;
+	int visits;
+	int32_t last;
+	json_t *o = NULL;
+
+	kt_rec_init(&r);
+	if (kt_store_load(&cli->st, txn, id, &r, NULL) != 0) {
+		kt_rec_release(&r);
+		return NULL;
+	}
+	kt_id_format(id, idt);
+	kt_card_text(&r, "name", name, sizeof(name));
+	kt_card_text(&r, "phone", phone, sizeof(phone));
+	kt_card_text(&r, "email", email, sizeof(email));
+	seg = kt_cli_segment(cli, txn, id, &visits, &last);
+	if (visits > 0)
+		kt_date_format(last, lastt);
+	if (!json) {
+		printf("%s  %-28s %-18s %-24s %-9s %d visits%s%s%s%s\n", idt, name, phone, email,
+		       seg, visits, visits ? ", last " : "", lastt, extra ? "  " : "",
+		       extra ? extra : "");
+	} else {
+		o = json_object();
+		json_object_set_new(o, "id", json_string(idt));
+		json_object_set_new(o, "name", json_string(name));
+		json_object_set_new(o, "phone", json_string(phone));
+		json_object_set_new(o, "email", json_string(email));
+		json_object_set_new(o, "segment", json_string(seg));
+		json_object_set_new(o, "visits", json_integer(visits));
+		json_object_set_new(o, "last_visit", visits ? json_string(lastt) : json_null());
+	}
+	kt_rec_release(&r);
+	return o;
+}
+
+static int client_find(struct kt_cli *cli, int argc, char **argv)
+{
+	struct kt_id ids[KT_FIND_RESULTS_MAX];
+	const char *query = NULL;
+	int json = 0, n;
+	MDB_txn *txn;
+	json_t *arr;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (argv[i][0] == '-' && argv[i][1] == '-')
+			return kt_cli_failf("client find: unknown option '%s'", argv[i]);
+		else if (query == NULL)
+			query = argv[i];
+		else
+			return kt_cli_failf("client find: one query please (quote it: 'Анна Иванова')");
+	}
+	if (query == NULL)
+		return kt_cli_failf("client find: what to find? (client find QUERY)");
+	if (kt_cli_open(cli) || kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
+		return cli->open ? kt_cli_fail(cli) : 1;
+	n = kt_store_find(&cli->st, txn, query, ids, KT_FIND_RESULTS_MAX, &cli->err);
+	if (n < 0) {
+		mdb_txn_abort(txn);
+		return kt_cli_fail(cli);
+	}
+	arr = json_array();
+	for (int i = 0; i < n; i++) {
+		json_t *o = summary(cli, txn, &ids[i], json, NULL);
+
+		if (o != NULL)
+			json_array_append_new(arr, o);
+	}
+	mdb_txn_abort(txn);
+	if (json)
+		kt_cli_print_json(arr);
+	else
+		json_decref(arr);
+	if (n == 0 && !json)
+		fprintf(stderr, "no client matches '%s'\n", query);
+	return 0;
+}
+
+struct list_ctx {
+	struct kt_cli *cli;
+	MDB_txn *txn;
+	const char *segment;
+	int json;
+	json_t *arr;
+	int n;
+};
+
+static int list_one(void *ctx, const struct kt_id *id, uint8_t type)
+{
+	struct list_ctx *l = ctx;
+	int visits;
+	int32_t last;
+	json_t *o;
+
+	(void)type;
+	if (l->segment != NULL &&
+	    strcmp(kt_cli_segment(l->cli, l->txn, id, &visits, &last), l->segment) != 0)
+		return 0;
+	l->n++;
+	o = summary(l->cli, l->txn, id, l->json, NULL);
+	if (o != NULL)
+		json_array_append_new(l->arr, o);
+	return 0;
+}
+
+static int client_list(struct kt_cli *cli, int argc, char **argv)
+{
+	static const char *segs[] = { "new", "regular", "lost", "potential", "active" };
+	struct list_ctx l = { cli, NULL, NULL, 0, NULL, 0 };
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			l.json = 1;
+		} else if (strcmp(argv[i], "--segment") == 0) {
+			if ((l.segment = kt_cli_arg(argc, argv, &i)) == NULL)
+				return 1;
+			size_t k;
+			for (k = 0; k < 5 && strcmp(segs[k], l.segment) != 0; k++)
+				;
+			if (k == 5)
+				return kt_cli_failf("client list: unknown segment '%s' (want new, "
+						    "regular, lost, potential or active)", l.segment);
+		} else {
+			return kt_cli_failf("client list: unknown option '%s'", argv[i]);
+		}
+	}
+	if (kt_cli_open(cli))
+		return 1;
+	if (kt_store_rdtxn(&cli->st, &l.txn, &cli->err) != 0)
+		return kt_cli_fail(cli);
+	l.arr = json_array();
+	rc = kt_store_each(&cli->st, l.txn, KT_T_CLIENT, list_one, &l, &cli->err);
+	mdb_txn_abort(l.txn);
+	if (rc != 0) {
+		json_decref(l.arr);
+		return kt_cli_failf("client list: cannot read the store");
+	}
+	if (l.json)
+		kt_cli_print_json(l.arr);
+	else
+		json_decref(l.arr);
+	return 0;
+}
+
+/* ---- birthdays ---- */
+
+static const char birthdays_usage[] =
+	"usage: kt-node -d DIR birthdays [--days N] [--json]\n"
+	"\n"
+	"Lists clients whose birthday falls today or in the next N days (default:\n"
+	"the birthday_days setting, 7), soonest first, with the age they turn.\n"
+	"A 29 February birthday is shown on 28 February in other years.\n"
+	"example: kt-node -d DIR birthdays --days 14\n";
+
+struct bday_ctx {
+	struct kt_cli *cli;
+	MDB_txn *txn;
+	int json;
+	int year;
+	char date[11];
+	json_t *arr;
+};
+
+static int bday_one(void *ctx, const struct kt_id *id, uint8_t type)
+{
+	struct bday_ctx *b = ctx;
+	struct kt_rec r;
+	char born[16] = "", extra[64];
+	json_t *o;
+
+	(void)type;
+	kt_rec_init(&r);
+	if (kt_store_load(&b->cli->st, b->txn, id, &r, NULL) == 0)
+		kt_card_text(&r, "birthday", born, sizeof(born));
+	kt_rec_release(&r);
+	snprintf(extra, sizeof(extra), "birthday %s, turns %d", b->date,
+		 b->year - atoi(born));
+	if (!b->json) {
+		summary(b->cli, b->txn, id, 0, extra);
+		return 0;
+	}
+	o = summary(b->cli, b->txn, id, 1, NULL);
+	if (o != NULL) {
+		json_object_set_new(o, "birthday", json_string(born));
+		json_object_set_new(o, "on", json_string(b->date));
+		json_object_set_new(o, "turns", json_integer(b->year - atoi(born)));
+		json_array_append_new(b->arr, o);
+	}
+	return 0;
+}
+
+int cmd_birthdays(struct kt_cli *cli, int argc, char **argv)
+{
+	struct bday_ctx b = { cli, NULL, 0, 0, "", NULL };
+	char buf[16];
+	long days = -1;
+	int32_t today = kt_cli_today();
+
+	if (kt_cli_help(argc, argv, birthdays_usage))
+		return 0;
+	for (int i = 1; i < argc; i++) {
+		char *end;
+		const char *v;
+
+		if (strcmp(argv[i], "--json") == 0) {
+			b.json = 1;
+		} else if (strcmp(argv[i], "--days") == 0) {
+			if ((v = kt_cli_arg(argc, argv, &i)) == NULL)
+				return 1;
+			days = strtol(v, &end, 10);
+			if (*v == '\0' || *end != '\0' || days < 0 || days > 366)
+				return kt_cli_failf("birthdays: --days wants 0 to 366, not '%s'", v);
+		} else {
+			return kt_cli_failf("birthdays: unknown option '%s'", argv[i]);
+		}
+	}
+	if (kt_cli_open(cli))
+		return 1;
+	if (days < 0) {
+		kt_cli_setting(cli, "birthday_days", "7", buf, sizeof(buf));
+		days = atol(buf);
+	}
+	if (kt_store_rdtxn(&cli->st, &b.txn, &cli->err) != 0)
+		return kt_cli_fail(cli);
+	b.arr = json_array();
+	for (long k = 0; k <= days; k++) {
+		int y, m, d, y2, m2, d2;
+
+		kt_date_ymd(today + (int32_t)k, &y, &m, &d);
+		kt_date_format(today + (int32_t)k, b.date);
+		b.year = y;
+		kt_store_birthdays_on(&cli->st, b.txn, m, d, bday_one, &b, NULL);
+		kt_date_ymd(today + (int32_t)k + 1, &y2, &m2, &d2);
+		if (m == 2 && d == 28 && m2 == 3) /* not a leap year: 29 Feb falls today */
+			kt_store_birthdays_on(&cli->st, b.txn, 2, 29, bday_one, &b, NULL);
+	}
+	mdb_txn_abort(b.txn);
+	if (b.json)
+		kt_cli_print_json(b.arr);
+	else
+		json_decref(b.arr);
+	return 0;
+}
+
+int cmd_client_show(struct kt_cli *cli, int argc, char **argv);
+
+int cmd_client(struct kt_cli *cli, int argc, char **argv)
+{
+	if (argc < 2 || kt_cli_help(2, argv, client_usage)) {
+		if (argc < 2)
+			fputs(client_usage, stderr);
+		return argc < 2 ? 2 : 0;
+	}
+	if (kt_cli_help(argc - 1, argv + 1, client_usage))
+		return 0;
+	if (strcmp(argv[1], "add") == 0)
+		return client_add(cli, argc - 1, argv + 1);
+	if (strcmp(argv[1], "edit") == 0)
+		return client_edit(cli, argc - 1, argv + 1);
+	if (strcmp(argv[1], "show") == 0)
+		return cmd_client_show(cli, argc - 1, argv + 1);
+	if (strcmp(argv[1], "find") == 0)
+		return client_find(cli, argc - 1, argv + 1);
+	if (strcmp(argv[1], "list") == 0)
+		return client_list(cli, argc - 1, argv + 1);
+	return kt_cli_failf("client: unknown subcommand '%s' (add, edit, show, find, list)",
+			    argv[1]);
+}

@@ -1,0 +1,316 @@
+/*
+ * cmd_show.c - `client show`: the card with safety first (allergies,
+ * contraindications, the staff alert, patch tests), then her details,
+ * visits, assessments with the change since her first, open care plans,
+ * feedback and her points balance.
+ */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A client's records of one type, loaded, sorted by date (then id). */
+struct recs {
+	struct kt_cli *cli;
+	MDB_txn *txn;
+	size_t n, cap;
+	struct kt_rec *r;
+};
+
+static int load_one(void *ctx, const struct kt_id *id, uint8_t type)
+{
+	struct recs *s = ctx;
+
+	(void)type;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 16;
+		s->r = kt_realloc(s->r, s->cap * sizeof(*s->r));
+	}
+	kt_rec_init(&s->r[s->n]);
+	if (kt_store_load(&s->cli->st, s->txn, id, &s->r[s->n], NULL) == 0)
+		s->n++;
+	else
+		kt_rec_release(&s->r[s->n]);
+	return 0;
+}
+
+static int by_date(const void *a, const void *b)
+{
+	const struct kt_rec *x = a, *y = b;
+	char dx[16], dy[16];
+	int c;
+
+	kt_card_text(x, "date", dx, sizeof(dx));
+	kt_card_text(y, "date", dy, sizeof(dy));
+	c = strcmp(dx, dy);
+	return c ? c : kt_id_cmp(&x->id, &y->id);
+}
+
+static void recs_load(struct recs *s, const struct kt_id *client, uint8_t type)
+{
+	kt_store_owned(&s->cli->st, s->txn, client, type, load_one, s, NULL);
+	qsort(s->r, s->n, sizeof(*s->r), by_date);
+}
+
+static void recs_release(struct recs *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		kt_rec_release(&s->r[i]);
+	free(s->r);
+}
+
+static json_t *recs_json(const struct recs *s)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < s->n; i++)
+		json_array_append_new(a, kt_card_json(&s->r[i]));
+	return a;
+}
+
+/* Points balance: the sum of every ledger entry's delta. */
+static long long points_balance(const struct recs *s)
+{
+	long long sum = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct kt_val *v = kt_card_get(&s->r[i], "delta");
+
+		if (v != NULL && v->t == KT_V_INT)
+			sum += v->i;
+	}
+	return sum;
+}
+
+static const char *scores[] = { "hydration", "oiliness", "pigmentation", "wrinkles",
+				 "acne", "sensitivity" };
+
+/* The change of each score from her first assessment to her latest. */
+static json_t *assessment_change(const struct recs *s)
+{
+	json_t *o = json_object();
+
+	if (s->n < 2)
+		return o;
+	for (size_t k = 0; k < 6; k++) {
+		const struct kt_val *a = kt_card_get(&s->r[0], scores[k]);
+		const struct kt_val *b = kt_card_get(&s->r[s->n - 1], scores[k]);
+
+		if (a != NULL && b != NULL && a->t == KT_V_INT && b->t == KT_V_INT)
+			json_object_set_new(o, scores[k], json_integer(b->i - a->i));
+	}
+	return o;
+}
+
+/* Whether a patch test is passed and still valid today. */
+static const char *patch_state(const struct kt_rec *p, int32_t today)
+{
+	char st[32], until[16];
+	int32_t d;
+
+	kt_card_text(p, "status", st, sizeof(st));
+	kt_card_text(p, "valid_until", until, sizeof(until));
+	if (strcmp(st, "passed") != 0)
+		return st[0] ? (strcmp(st, "failed") == 0 ? "FAILED" : "pending") : "pending";
+	if (kt_date_parse(until, &d) == 0 && d < today)
+		return "EXPIRED";
+	return "valid";
+}
+
+static void print_list_or_none(const char *label, const struct kt_rec *c, const char *field)
+{
+	char buf[4096];
+
+	kt_card_text(c, field, buf, sizeof(buf));
+	printf("%-18s %s\n", label, buf[0] ? buf : "none recorded");
+}
+
+static void print_safety(const struct kt_rec *c, const struct recs *pt, int32_t today)
+{
+	char buf[4096], a[64], b[64], d[16];
+
+	kt_card_text(c, "staff_alert", buf, sizeof(buf));
+	if (buf[0])
+		printf("!! STAFF ALERT:    %s\n", buf);
+	else
+		printf("%-18s none recorded\n", "Staff alert:");
+	print_list_or_none("Allergies:", c, "allergies");
+	print_list_or_none("Contraindications:", c, "contraindications");
+	if (pt->n == 0)
+		printf("%-18s none recorded\n", "Patch tests:");
+	for (size_t i = 0; i < pt->n; i++) {
+		kt_card_text(&pt->r[i], "subject", a, sizeof(a));
+		kt_card_text(&pt->r[i], "date", d, sizeof(d));
+		kt_card_text(&pt->r[i], "valid_until", b, sizeof(b));
+		printf("%-18s %s: %s, tested %s, valid until %s\n", i ? "" : "Patch tests:", a,
+		       patch_state(&pt->r[i], today), d, b[0] ? b : "-");
+	}
+}
+
+static void print_details(const struct kt_rec *c)
+{
+	const struct kt_field *fs[64];
+	size_t n = kt_schema_fields(KT_T_CLIENT, fs, 64);
+	char buf[4096];
+
+	for (size_t i = 0; i < n; i++) {
+		const char *nm = fs[i]->name;
+
+		if (!strcmp(nm, "name") || !strcmp(nm, "staff_alert") ||
+		    !strcmp(nm, "allergies") || !strcmp(nm, "contraindications"))
+			continue;
+		kt_card_text(c, nm, buf, sizeof(buf));
+		if (buf[0])
+			printf("%-18s %s\n", nm, buf);
+	}
+}
+
+static void print_visits(const struct recs *v)
+{
+	char d[16], br[128], sv[1024], am[32], cur[16], sp[128], ov[512];
+
+	printf("\nVisits (%zu)%s\n", v->n, v->n ? ":" : ": none");
+	for (size_t i = 0; i < v->n; i++) {
+		kt_card_text(&v->r[i], "date", d, sizeof(d));
+		kt_card_text(&v->r[i], "branch", br, sizeof(br));
+		kt_card_text(&v->r[i], "services", sv, sizeof(sv));
+		kt_card_text(&v->r[i], "amount", am, sizeof(am));
+		kt_card_text(&v->r[i], "currency", cur, sizeof(cur));
+		kt_card_text(&v->r[i], "specialist", sp, sizeof(sp));
+		kt_card_text(&v->r[i], "override_reason", ov, sizeof(ov));
+		printf("  %s  %-12s %-30s %10s %-4s %s%s%s%s\n", d, br, sv, am, cur, sp,
+		       ov[0] ? "  [override: " : "", ov, ov[0] ? "]" : "");
+	}
+}
+
+static void print_assessments(const struct recs *a)
+{
+	char d[16], line[512];
+	json_t *ch;
+	const char *k;
+	json_t *val;
+
+	printf("\nAssessments (%zu)%s\n", a->n, a->n ? ":" : ": none");
+	for (size_t i = 0; i < a->n; i++) {
+		size_t n = 0;
+
+		kt_card_text(&a->r[i], "date", d, sizeof(d));
+		line[0] = '\0';
+		for (size_t s = 0; s < 6; s++) {
+			char v[16];
+
+			kt_card_text(&a->r[i], scores[s], v, sizeof(v));
+			if (v[0] && n < sizeof(line))
+				n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=%s",
+						      scores[s], v);
+		}
+		printf("  %s %s\n", d, line);
+	}
+	ch = assessment_change(a);
+	if (json_object_size(ch) > 0) {
+		printf("  change since the first:");
+		json_object_foreach(ch, k, val)
+			printf(" %s %+lld", k, (long long)json_integer_value(val));
+		printf("\n");
+	}
+	json_decref(ch);
+}
+
+static void print_plans_feedback_points(const struct recs *pl, const struct recs *fb,
+					const struct recs *pts)
+{
+	char st[32], g[512], pr[512], fr[128], k[32], t[1024];
+	size_t open = 0;
+
+	for (size_t i = 0; i < pl->n; i++) {
+		kt_card_text(&pl->r[i], "status", st, sizeof(st));
+		if (st[0] && strcmp(st, "open") != 0)
+			continue;
+		kt_card_text(&pl->r[i], "goal", g, sizeof(g));
+		kt_card_text(&pl->r[i], "procedures", pr, sizeof(pr));
+		kt_card_text(&pl->r[i], "frequency", fr, sizeof(fr));
+		printf("%s  goal: %s; procedures: %s; %s\n", open++ ? "" : "\nCare plan (open):\n",
+		       g, pr, fr);
+	}
+	if (open == 0)
+		printf("\nCare plan: none open\n");
+	printf("\nFeedback (%zu)%s\n", fb->n, fb->n ? ":" : ": none");
+	for (size_t i = 0; i < fb->n; i++) {
+		kt_card_text(&fb->r[i], "kind", k, sizeof(k));
+		kt_card_text(&fb->r[i], "status", st, sizeof(st));
+		kt_card_text(&fb->r[i], "text", t, sizeof(t));
+		printf("  %-9s %-11s %s\n", k, st, t);
+	}
+	printf("\nPoints balance: %lld (%zu entries)\n", points_balance(pts), pts->n);
+}
+
+static json_t *show_json(const struct kt_rec *c, struct recs *s, int32_t today)
+{
+	json_t *o = kt_card_json(c), *pt = recs_json(&s[1]);
+	size_t i;
+	json_t *it;
+
+	json_array_foreach(pt, i, it)
+		json_object_set_new(it, "state", json_string(patch_state(&s[1].r[i], today)));
+	json_object_set_new(o, "visits", recs_json(&s[0]));
+	json_object_set_new(o, "patch_tests", pt);
+	json_object_set_new(o, "assessments", recs_json(&s[2]));
+	json_object_set_new(o, "assessment_change", assessment_change(&s[2]));
+	json_object_set_new(o, "plans", recs_json(&s[3]));
+	json_object_set_new(o, "feedback", recs_json(&s[4]));
+	json_object_set_new(o, "points", recs_json(&s[5]));
+	json_object_set_new(o, "points_balance", json_integer(points_balance(&s[5])));
+	return o;
+}
+
+int cmd_client_show(struct kt_cli *cli, int argc, char **argv)
+{
+	static const uint8_t types[6] = { KT_T_VISIT, KT_T_PATCH, KT_T_ASSESS, KT_T_PLAN,
+					  KT_T_FEEDBACK, KT_T_POINTS };
+	struct recs s[6];
+	struct kt_rec c;
+	struct kt_id id;
+	MDB_txn *txn;
+	char name[512], idt[KT_ID_TEXT_BYTES];
+	int json = argc == 3 && strcmp(argv[2], "--json") == 0, rc = 0;
+	int32_t today = kt_cli_today();
+
+	if (argc < 2 || (argc > 2 && !json))
+		return kt_cli_failf("client show: usage: client show ID [--json]");
+	if (kt_cli_id(argv[1], &id) != 0 || kt_cli_open(cli))
+		return 1;
+	if (kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
+		return kt_cli_fail(cli);
+	kt_rec_init(&c);
+	if (kt_store_load(&cli->st, txn, &id, &c, &cli->err) != 0 || c.type != KT_T_CLIENT) {
+		if (c.type != KT_T_CLIENT && cli->err.code == 0)
+			kt_err_set(&cli->err, KT_EINVAL, "'%s' is not a client", argv[1]);
+		rc = kt_cli_fail(cli);
+		goto done;
+	}
+	for (int t = 0; t < 6; t++) {
+		memset(&s[t], 0, sizeof(s[t]));
+		s[t].cli = cli;
+		s[t].txn = txn;
+		recs_load(&s[t], &id, types[t]);
+	}
+	if (json) {
+		kt_cli_print_json(show_json(&c, s, today));
+	} else {
+		kt_card_text(&c, "name", name, sizeof(name));
+		kt_id_format(&id, idt);
+		printf("%s  (%s)\n\n", name, idt);
+		print_safety(&c, &s[1], today);
+		printf("\n");
+		print_details(&c);
+		print_visits(&s[0]);
+		print_assessments(&s[2]);
+		print_plans_feedback_points(&s[3], &s[4], &s[5]);
+	}
+	for (int t = 0; t < 6; t++)
+		recs_release(&s[t]);
+done:
+	kt_rec_release(&c);
+	mdb_txn_abort(txn);
+	return rc;
+}

@@ -1,0 +1,418 @@
+/*
+ * main.c - kt-node: global options, dispatch to the commands, and the
+ * commands about the node itself (init, key, config, status, digest).
+ */
+#include "cli.h"
+#include "hlc.h"
+#include "phone.h"
+#include "text.h"
+
+#include <locale.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char usage[] =
+	"usage: kt-node -d DIR COMMAND [ARGS]\n"
+	"\n"
+	"Keeps a salon branch's client cards offline, in DIR.\n"
+	"\n"
+	"commands:\n"
+	"  init --branch NAME [--country CC]   make a new node in DIR\n"
+	"  key                                 print this node's public key\n"
+	"  client add|edit|show|find|list      client cards\n"
+	"  visit add CLIENT_ID --service NAME  record a visit (with safety checks)\n"
+	"  record add|edit|show                patch tests, assessments, care plans,\n"
+	"                                      feedback, loyalty points\n"
+	"  birthdays [--days N]                birthdays coming up\n"
+	"  export [--json] / import FILE       all records as JSON; JSON or CSV in\n"
+	"  status [--json] / digest            the node's state\n"
+	"  config [list|get NAME|set NAME VALUE]  settings of this node\n"
+	"\n"
+	"Every command has --help.  Every command that reads has --json.\n"
+	"example: kt-node -d /var/lib/kartoteka client find Анна\n";
+
+int kt_cli_failf(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("kt-node: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+int kt_cli_fail(struct kt_cli *cli)
+{
+	return kt_cli_failf("%s", cli->err.msg[0] ? cli->err.msg : "failed");
+}
+
+int kt_cli_open(struct kt_cli *cli)
+{
+	if (cli->open)
+		return 0;
+	if (cli->dir == NULL)
+		return kt_cli_failf("no data folder: use -d DIR");
+	if (kt_store_open(&cli->st, cli->dir, &cli->err) != 0)
+		return kt_cli_fail(cli);
+	cli->open = 1;
+	return 0;
+}
+
+int kt_cli_help(int argc, char **argv, const char *text)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(text, stdout);
+			return 1;
+		}
+	return 0;
+}
+
+const char *kt_cli_arg(int argc, char **argv, int *i)
+{
+	if (*i + 1 >= argc) {
+		kt_cli_failf("option '%s' needs a value", argv[*i]);
+		return NULL;
+	}
+	(*i)++;
+	return argv[*i];
+}
+
+int32_t kt_cli_today(void)
+{
+	const char *t = getenv("KT_TODAY");
+	int32_t days;
+
+	if (t != NULL && kt_date_parse(t, &days) == 0)
+		return days;
+	return (int32_t)(kt_wall_ms() / 86400000ull);
+}
+
+void kt_cli_today_text(char out[11])
+{
+	kt_date_format(kt_cli_today(), out);
+}
+
+void kt_cli_print_json(json_t *j)
+{
+	json_dumpf(j, stdout, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENSURE_ASCII * 0);
+	fputc('\n', stdout);
+	json_decref(j);
+}
+
+int kt_cli_id(const char *s, struct kt_id *id)
+{
+	if (kt_id_parse(id, s) != 0) {
+		kt_cli_failf("bad id '%s' (want 26 letters and digits, as printed by client add)", s);
+		return -1;
+	}
+	return 0;
+}
+
+void kt_cli_branch(struct kt_cli *cli, char *out, size_t cap)
+{
+	struct kt_store_info info;
+
+	out[0] = '\0';
+	if (kt_store_info(&cli->st, &info, NULL) == 0)
+		snprintf(out, cap, "%s", info.branch);
+}
+
+void kt_cli_setting(struct kt_cli *cli, const char *name, const char *def, char *out,
+		    size_t cap)
+{
+	MDB_txn *txn;
+
+	snprintf(out, cap, "%s", def);
+	if (kt_store_rdtxn(&cli->st, &txn, NULL) != 0)
+		return;
+	if (kt_store_setting(&cli->st, txn, name, out, cap) != 0)
+		snprintf(out, cap, "%s", def);
+	mdb_txn_abort(txn);
+}
+
+/* ---- init, key ---- */
+
+static const char init_usage[] =
+	"usage: kt-node -d DIR init --branch NAME [--country CC]\n"
+	"\n"
+	"Makes a new node in DIR (created if missing): the store, a node id, a CURVE\n"
+	"key pair, a signing key and a chain key (key files mode 0600).  Refuses a\n"
+	"folder that already holds a node, and changes nothing there.\n"
+	"  --branch NAME   the branch this node serves (required)\n"
+	"  --country CC    default country for phone numbers (ISO code, default RU)\n"
+	"example: kt-node -d /var/lib/kartoteka init --branch Centre --country RU\n";
+
+int cmd_init(struct kt_cli *cli, int argc, char **argv)
+{
+	const char *branch = NULL, *country = "RU";
+
+	if (kt_cli_help(argc, argv, init_usage))
+		return 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--branch") == 0) {
+			if ((branch = kt_cli_arg(argc, argv, &i)) == NULL)
+				return 1;
+		} else if (strcmp(argv[i], "--country") == 0) {
+			if ((country = kt_cli_arg(argc, argv, &i)) == NULL)
+				return 1;
+		} else {
+			return kt_cli_failf("init: unknown option '%s'", argv[i]);
+		}
+	}
+	if (cli->dir == NULL)
+		return kt_cli_failf("init: no data folder: use -d DIR");
+	if (branch == NULL || branch[0] == '\0')
+		return kt_cli_failf("init: --branch NAME is required");
+	if (strlen(branch) > KT_BRANCH_BYTES_MAX || !kt_text_valid(branch, strlen(branch)))
+		return kt_cli_failf("init: bad branch name '%s'", branch);
+	if (!kt_phone_region_known(country))
+		return kt_cli_failf("init: unknown country '%s' (want an ISO code like RU, RO, CN)",
+				    country);
+	if (kt_store_init(cli->dir, branch, country, &cli->err) != 0)
+		return kt_cli_fail(cli);
+	printf("node for branch %s made in %s\n", branch, cli->dir);
+	return 0;
+}
+
+static const char key_usage[] =
+	"usage: kt-node -d DIR key\n"
+	"\n"
+	"Prints this node's public CURVE key (Z85), which the hub enrolls.\n"
+	"example: kt-hub -d HUB enroll --branch North --key \"$(kt-node -d B key)\"\n";
+
+int cmd_key(struct kt_cli *cli, int argc, char **argv)
+{
+	char path[4200], text[512], *p;
+
+	if (kt_cli_help(argc, argv, key_usage))
+		return 0;
+	if (argc > 1)
+		return kt_cli_failf("key: unexpected argument '%s'", argv[1]);
+	if (cli->dir == NULL)
+		return kt_cli_failf("key: no data folder: use -d DIR");
+	snprintf(path, sizeof(path), "%s/node.key", cli->dir);
+	if (kt_secret_read(path, text, sizeof(text), &cli->err) != 0)
+		return kt_cli_fail(cli);
+	p = strstr(text, "public ");
+	if (p == NULL || strlen(p) < 47)
+		return kt_cli_failf("'%s' holds no public key", path);
+	printf("%.40s\n", p + 7);
+	return 0;
+}
+
+/* ---- config ---- */
+
+struct setting {
+	const char *name, *def, *what;
+	int lo, hi; /* a number in [lo, hi] when hi > 0 */
+};
+
+static const struct setting settings[] = {
+	{ "country", "RU", "default country of phone numbers (ISO code)", 0, 0 },
+	{ "currency", "RUB", "currency of visit amounts", 0, 0 },
+	{ "segment_regular_months", "6", "regular: a visit in each of the last N months", 1, 24 },
+	{ "segment_lost_months", "2", "lost: no visit for more than N months", 1, 60 },
+	{ "patch_test_months", "6", "a patch test is valid for N months", 1, 60 },
+	{ "patch_test_services", "", "services that need a valid patch test, "
+	  "separated by ';' (none by default)", 0, 0 },
+	{ "birthday_days", "7", "days ahead `birthdays` looks by default", 0, 366 },
+};
+#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+static const char config_usage[] =
+	"usage: kt-node -d DIR config [list | get NAME | set NAME VALUE]\n"
+	"\n"
+	"Shows or changes this node's settings:\n"
+	"  country                 default country of phone numbers (RU)\n"
+	"  currency                currency of visit amounts (RUB)\n"
+	"  segment_regular_months  regular: a visit in each of the last N months (6)\n"
+	"  segment_lost_months     lost: no visit for more than N months (2)\n"
+	"  patch_test_months       a patch test is valid for N months (6)\n"
+	"  patch_test_services     services needing a valid patch test, ';'-separated\n"
+	"  birthday_days           days ahead `birthdays` looks (7)\n"
+	"example: kt-node -d DIR config set patch_test_services 'hair dye;lash tint'\n";
+
+static const struct setting *find_setting(const char *name)
+{
+	for (size_t i = 0; i < NSETTINGS; i++)
+		if (strcmp(settings[i].name, name) == 0)
+			return &settings[i];
+	return NULL;
+}
+
+static int config_set(struct kt_cli *cli, const struct setting *s, const char *value)
+{
+	char *end;
+	long v;
+
+	if (s->hi > 0) {
+		v = strtol(value, &end, 10);
+		if (*value == '\0' || *end != '\0' || v < s->lo || v > s->hi)
+			return kt_cli_failf("config: '%s' wants a number from %d to %d, not '%s'",
+					    s->name, s->lo, s->hi, value);
+	}
+	if (strcmp(s->name, "country") == 0 && !kt_phone_region_known(value))
+		return kt_cli_failf("config: unknown country '%s' (want an ISO code like RU)",
+				    value);
+	if (!kt_text_valid(value, strlen(value)))
+		return kt_cli_failf("config: value is not valid UTF-8");
+	if (kt_store_set_setting(&cli->st, s->name, value, &cli->err) != 0)
+		return kt_cli_fail(cli);
+	return 0;
+}
+
+int cmd_config(struct kt_cli *cli, int argc, char **argv)
+{
+	const struct setting *s;
+	char val[KT_SETTING_BYTES_MAX];
+
+	if (kt_cli_help(argc, argv, config_usage))
+		return 0;
+	if (kt_cli_open(cli))
+		return 1;
+	if (argc == 1 || (argc == 2 && strcmp(argv[1], "list") == 0)) {
+		for (size_t i = 0; i < NSETTINGS; i++) {
+			kt_cli_setting(cli, settings[i].name, settings[i].def, val, sizeof(val));
+			printf("%s=%s\n", settings[i].name, val);
+		}
+		return 0;
+	}
+	if (argc < 3 || (s = find_setting(argv[2])) == NULL)
+		return kt_cli_failf("config: unknown setting '%s' (see config --help)",
+				    argc >= 3 ? argv[2] : "");
+	if (strcmp(argv[1], "get") == 0 && argc == 3) {
+		kt_cli_setting(cli, s->name, s->def, val, sizeof(val));
+		printf("%s\n", val);
+		return 0;
+	}
+	if (strcmp(argv[1], "set") == 0 && argc == 4)
+		return config_set(cli, s, argv[3]);
+	return kt_cli_failf("config: expected list, get NAME or set NAME VALUE");
+}
+
+/* ---- status, digest ---- */
+
+static const char status_usage[] =
+	"usage: kt-node -d DIR status [--json]\n"
+	"\n"
+	"Shows the node: branch, node id, changes in its log, records, store size.\n"
+	"example: kt-node -d DIR status --json\n";
+
+int cmd_status(struct kt_cli *cli, int argc, char **argv)
+{
+	struct kt_store_info in;
+	char nid[17];
+	int json = argc == 2 && strcmp(argv[1], "--json") == 0;
+	json_t *o;
+
+	if (kt_cli_help(argc, argv, status_usage))
+		return 0;
+	if (argc > 1 && !json)
+		return kt_cli_failf("status: unknown option '%s'", argv[1]);
+	if (kt_cli_open(cli))
+		return 1;
+	if (kt_store_info(&cli->st, &in, &cli->err) != 0)
+		return kt_cli_fail(cli);
+	snprintf(nid, sizeof(nid), "%016llx", (unsigned long long)in.node_id);
+	if (!json) {
+		printf("branch:   %s\nnode id:  %s\nchanges:  %llu (own seq %llu)\n"
+		       "records:  %llu\nstore:    %.1f MiB used of %.0f MiB mapped\n"
+		       "country:  %s\nhub:      none (standalone)\npending:  %llu changes "
+		       "not yet sent to a hub\n", in.branch, nid,
+		       (unsigned long long)in.changes, (unsigned long long)in.seq,
+		       (unsigned long long)in.records, in.used_bytes / 1048576.0,
+		       in.map_bytes / 1048576.0, cli->st.country, (unsigned long long)in.seq);
+		return 0;
+	}
+	o = json_object();
+	json_object_set_new(o, "branch", json_string(in.branch));
+	json_object_set_new(o, "node_id", json_string(nid));
+	json_object_set_new(o, "changes", json_integer((json_int_t)in.changes));
+	json_object_set_new(o, "seq", json_integer((json_int_t)in.seq));
+	json_object_set_new(o, "records", json_integer((json_int_t)in.records));
+	json_object_set_new(o, "used_bytes", json_integer((json_int_t)in.used_bytes));
+	json_object_set_new(o, "map_bytes", json_integer((json_int_t)in.map_bytes));
+	json_object_set_new(o, "country", json_string(cli->st.country));
+	json_object_set_new(o, "hub", json_null());
+	json_object_set_new(o, "pending", json_integer((json_int_t)in.seq));
+	kt_cli_print_json(o);
+	return 0;
+}
+
+static const char digest_usage[] =
+	"usage: kt-node -d DIR digest\n"
+	"\n"
+	"Prints the BLAKE2b digest of the node's state (winning versions, set tags,\n"
+	"aliases, erasures): two replicas with the same changes print the same.\n"
+	"example: kt-node -d DIR digest\n";
+
+int cmd_digest(struct kt_cli *cli, int argc, char **argv)
+{
+	uint8_t d[KT_HASH_BYTES];
+	char hex[2 * KT_HASH_BYTES + 1];
+
+	if (kt_cli_help(argc, argv, digest_usage))
+		return 0;
+	if (argc > 1)
+		return kt_cli_failf("digest: unexpected argument '%s'", argv[1]);
+	if (kt_cli_open(cli))
+		return 1;
+	if (kt_store_digest(&cli->st, d, &cli->err) != 0)
+		return kt_cli_fail(cli);
+	kt_hex(hex, d, KT_HASH_BYTES);
+	printf("%s\n", hex);
+	return 0;
+}
+
+/* ---- dispatch ---- */
+
+static const struct {
+	const char *name;
+	int (*fn)(struct kt_cli *, int, char **);
+} commands[] = {
+	{ "init", cmd_init }, { "key", cmd_key }, { "config", cmd_config },
+	{ "status", cmd_status }, { "digest", cmd_digest }, { "client", cmd_client },
+	{ "visit", cmd_visit }, { "record", cmd_record }, { "birthdays", cmd_birthdays },
+	{ "export", cmd_export }, { "import", cmd_import },
+};
+
+int main(int argc, char **argv)
+{
+	struct kt_cli cli;
+	int i = 1, rc;
+
+	setlocale(LC_ALL, "C");
+	kt_crypto_init();
+	memset(&cli, 0, sizeof(cli));
+	cli.dir = getenv("KT_DIR");
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "-d") == 0 && i + 1 < argc) {
+			cli.dir = argv[++i];
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("kt-node %s\n", KT_VERSION);
+			return 0;
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(usage, stdout);
+			return 0;
+		} else {
+			return kt_cli_failf("unknown option '%s' (see kt-node --help)", argv[i]);
+		}
+	}
+	if (i >= argc) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
+		if (strcmp(argv[i], commands[c].name) == 0) {
+			rc = commands[c].fn(&cli, argc - i, argv + i);
+			if (cli.open)
+				kt_store_close(&cli.st);
+			return rc;
+		}
+	return kt_cli_failf("unknown command '%s' (see kt-node --help)", argv[i]);
+}

@@ -1,0 +1,363 @@
+/*
+ * store.c - the node's LMDB store: open, write, apply, read (see store.h).
+ *
+ * Sections: opening and init; the write path (drafts to changes); the apply
+ * path (the merge rules on LMDB); reading records; search and indexes are
+ * in store_index.c; digest and info at the end.
+ */
+#include "store.h"
+#include "store_int.h"
+#include "text.h"
+#include "phone.h"
+#include "hlc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <sodium.h>
+#include <zmq.h>
+
+/* ---- small helpers shared by the store files ---- */
+
+int kt_mdb_err(struct kt_err *err, int rc, const char *what)
+{
+	if (rc == MDB_MAP_FULL)
+		return kt_err_set(err, KT_EFULL, "store is full while %s", what);
+	return kt_err_set(err, KT_EIO, "cannot %s: %s", what, mdb_strerror(rc));
+}
+
+static int fbuf_write(void *data, const char *buf, size_t len)
+{
+	struct kt_fbuf *f = data;
+
+	if (len > f->cap - f->n)
+		return -1;
+	memcpy(f->p + f->n, buf, len);
+	f->n += len;
+	return 0;
+}
+
+void kt_fbuf_init(struct kt_fbuf *f, uint8_t *p, size_t cap, msgpack_packer *pk)
+{
+	f->p = p;
+	f->n = 0;
+	f->cap = cap;
+	msgpack_packer_init(pk, f, fbuf_write);
+}
+
+void kt_version_put(uint8_t *b, const struct kt_version *v)
+{
+	kt_be64_put(b, v->hlc);
+	kt_be64_put(b + 8, v->origin);
+}
+
+void kt_version_get(struct kt_version *v, const uint8_t *b)
+{
+	v->hlc = kt_be64_get(b);
+	v->origin = kt_be64_get(b + 8);
+}
+
+size_t kt_reckey(uint8_t *k, const struct kt_id *id, uint16_t field, const uint8_t *tag)
+{
+	memcpy(k, id->b, KT_ID_BYTES);
+	kt_be16_put(k + KT_ID_BYTES, field);
+	if (tag == NULL)
+		return KT_ID_BYTES + 2;
+	memcpy(k + KT_ID_BYTES + 2, tag, KT_TAG_BYTES_SET);
+	return KT_ID_BYTES + 2 + KT_TAG_BYTES_SET;
+}
+
+static int meta_get(MDB_txn *txn, MDB_dbi dbi, const char *name, MDB_val *v)
+{
+	MDB_val k = { strlen(name), (void *)name };
+
+	return mdb_get(txn, dbi, &k, v);
+}
+
+int kt_meta_u64(struct kt_store *st, MDB_txn *txn, const char *name, uint64_t *out)
+{
+	MDB_val v;
+	int rc = meta_get(txn, st->meta, name, &v);
+
+	*out = 0;
+	if (rc == 0 && v.mv_size == 8)
+		*out = kt_be64_get(v.mv_data);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int kt_meta_put(struct kt_store *st, MDB_txn *txn, const char *name, const void *p, size_t n)
+{
+	MDB_val k = { strlen(name), (void *)name }, v = { n, (void *)p };
+
+	return mdb_put(txn, st->meta, &k, &v, 0);
+}
+
+int kt_meta_put_u64(struct kt_store *st, MDB_txn *txn, const char *name, uint64_t x)
+{
+	uint8_t b[8];
+
+	kt_be64_put(b, x);
+	return kt_meta_put(st, txn, name, b, 8);
+}
+
+/* ---- opening ---- */
+
+static int path_in(char *out, size_t cap, const char *dir, const char *name,
+		   struct kt_err *err)
+{
+	if (snprintf(out, cap, "%s/%s", dir, name) >= (int)cap)
+		return kt_err_set(err, KT_EINVAL, "data folder path too long '%s'", dir);
+	return 0;
+}
+
+static int env_open(struct kt_store *st, const char *dir, struct kt_err *err)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = mdb_env_create(&st->env)) != 0)
+		return kt_mdb_err(err, rc, "create lmdb environment");
+	mdb_env_set_maxdbs(st->env, 16);
+	mdb_env_set_mapsize(st->env, KT_MAP_BYTES_INITIAL);
+	if ((rc = mdb_env_open(st->env, dir, MDB_NOTLS, 0600)) != 0) {
+		mdb_env_close(st->env);
+		st->env = NULL;
+		return kt_err_set(err, KT_EIO, "cannot open store in '%s': %s", dir,
+				  mdb_strerror(rc));
+	}
+	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+		goto fail;
+	struct { MDB_dbi *d; const char *name; } dbs[] = {
+		{ &st->meta, "meta" }, { &st->log, "log" }, { &st->chain, "chain" },
+		{ &st->rec, "rec" }, { &st->own, "own" }, { &st->idx, "idx" },
+		{ &st->bday, "bday" }, { &st->keys, "keys" }, { &st->shred, "shred" },
+	};
+	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++)
+		if ((rc = mdb_dbi_open(txn, dbs[i].name, MDB_CREATE, dbs[i].d)) != 0) {
+			mdb_txn_abort(txn);
+			goto fail;
+		}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		goto fail;
+	return 0;
+fail:
+	mdb_env_close(st->env);
+	st->env = NULL;
+	return kt_mdb_err(err, rc, "open the store's databases");
+}
+
+static int holds_node(const char *dir)
+{
+	static const char *names[] = { "data.mdb", "chain.key", "node.key", "sign.key" };
+	char p[4200];
+
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+		if (access(p, F_OK) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int write_keys(const char *dir, struct kt_err *err)
+{
+	char path[4200], text[512], pub[41], sec[41];
+	uint8_t ck[KT_KEY_BYTES], spk[crypto_sign_PUBLICKEYBYTES], ssk[crypto_sign_SECRETKEYBYTES];
+	char hpk[2 * sizeof(spk) + 1], hsk[2 * sizeof(ssk) + 1];
+	int rc;
+
+	kt_key_new(ck);
+	kt_hex(text, ck, KT_KEY_BYTES);
+	strcat(text, "\n");
+	if ((rc = path_in(path, sizeof(path), dir, "chain.key", err)) != 0 ||
+	    (rc = kt_secret_write(path, text, err)) != 0)
+		goto done;
+	if (zmq_curve_keypair(pub, sec) != 0) {
+		rc = kt_err_set(err, KT_ECRYPTO, "cannot make a CURVE key pair");
+		goto done;
+	}
+	snprintf(text, sizeof(text), "public %s\nsecret %s\n", pub, sec);
+	if ((rc = path_in(path, sizeof(path), dir, "node.key", err)) != 0 ||
+	    (rc = kt_secret_write(path, text, err)) != 0)
+		goto done;
+	crypto_sign_keypair(spk, ssk);
+	kt_hex(hpk, spk, sizeof(spk));
+	kt_hex(hsk, ssk, sizeof(ssk));
+	snprintf(text, sizeof(text), "public %s\nsecret %s\n", hpk, hsk);
+	if ((rc = path_in(path, sizeof(path), dir, "sign.key", err)) == 0)
+		rc = kt_secret_write(path, text, err);
+done:
+	sodium_memzero(text, sizeof(text));
+	sodium_memzero(ck, sizeof(ck));
+	sodium_memzero(sec, sizeof(sec));
+	sodium_memzero(ssk, sizeof(ssk));
+	sodium_memzero(hsk, sizeof(hsk));
+	return rc;
+}
+
+static void remove_node_files(const char *dir)
+{
+	static const char *names[] = { "data.mdb", "lock.mdb", "chain.key", "node.key",
+				       "sign.key" };
+	char p[4200];
+
+	for (size_t i = 0; i < 5; i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+		unlink(p);
+	}
+}
+
+int kt_store_init(const char *dir, const char *branch, const char *country,
+		  struct kt_err *err)
+{
+	struct kt_store st;
+	MDB_txn *txn;
+	int rc, made_dir = 0;
+
+	if (holds_node(dir))
+		return kt_err_set(err, KT_EEXIST, "'%s' already holds a node", dir);
+	if (mkdir(dir, 0700) == 0)
+		made_dir = 1;
+	else if (errno != EEXIST)
+		return kt_err_set(err, KT_EIO, "cannot create '%s': %s", dir, strerror(errno));
+	if ((rc = write_keys(dir, err)) != 0)
+		goto fail;
+	memset(&st, 0, sizeof(st));
+	if ((rc = env_open(&st, dir, err)) != 0)
+		goto fail;
+	if ((rc = mdb_txn_begin(st.env, NULL, 0, &txn)) == 0) {
+		uint64_t id = kt_node_id_new();
+
+		if ((rc = kt_meta_put_u64(&st, txn, "node_id", id)) == 0 &&
+		    (rc = kt_meta_put(&st, txn, "branch", branch, strlen(branch))) == 0 &&
+		    (rc = kt_meta_put(&st, txn, "set:country", country, strlen(country))) == 0)
+			rc = mdb_txn_commit(txn);
+		else
+			mdb_txn_abort(txn);
+	}
+	mdb_env_close(st.env);
+	if (rc != 0) {
+		rc = kt_mdb_err(err, rc, "write the node's identity");
+		goto fail;
+	}
+	return 0;
+fail:
+	remove_node_files(dir);
+	if (made_dir)
+		rmdir(dir);
+	return rc;
+}
+
+static int read_chain_key(struct kt_store *st, const char *dir, struct kt_err *err)
+{
+	char path[4200], text[256];
+	int rc;
+
+	if ((rc = path_in(path, sizeof(path), dir, "chain.key", err)) != 0 ||
+	    (rc = kt_secret_read(path, text, sizeof(text), err)) != 0)
+		return rc;
+	text[strcspn(text, "\r\n")] = '\0';
+	rc = kt_unhex(st->chain_key, KT_KEY_BYTES, text);
+	sodium_memzero(text, sizeof(text));
+	if (rc != 0)
+		return kt_err_set(err, KT_ECORRUPT, "'%s' does not hold a chain key", path);
+	return 0;
+}
+
+int kt_store_open(struct kt_store *st, const char *dir, struct kt_err *err)
+{
+	MDB_txn *txn;
+	char path[4200];
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	st->clock = kt_wall_ms;
+	if (strlen(dir) >= sizeof(st->dir))
+		return kt_err_set(err, KT_EINVAL, "data folder path too long");
+	strcpy(st->dir, dir);
+	if ((rc = path_in(path, sizeof(path), dir, "data.mdb", err)) != 0)
+		return rc;
+	if (access(path, F_OK) != 0)
+		return kt_err_set(err, KT_ENOTFOUND, "no node in '%s' (run: kt-node -d %s init "
+				  "--branch NAME)", dir, dir);
+	if ((rc = read_chain_key(st, dir, err)) != 0)
+		return rc;
+	if ((rc = env_open(st, dir, err)) != 0)
+		return rc;
+	if ((rc = kt_store_rdtxn(st, &txn, err)) != 0)
+		goto fail;
+	kt_meta_u64(st, txn, "node_id", &st->node_id);
+	if (kt_store_setting(st, txn, "country", st->country, sizeof(st->country)) != 0)
+		strcpy(st->country, "RU");
+	mdb_txn_abort(txn);
+	if (st->node_id == 0) {
+		rc = kt_err_set(err, KT_ECORRUPT, "store in '%s' has no node id", dir);
+		goto fail;
+	}
+	return 0;
+fail:
+	kt_store_close(st);
+	return rc;
+}
+
+void kt_store_close(struct kt_store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->env != NULL)
+		mdb_env_close(st->env);
+	st->env = NULL;
+	sodium_memzero(st->chain_key, sizeof(st->chain_key));
+}
+
+int kt_store_rdtxn(struct kt_store *st, MDB_txn **txn, struct kt_err *err)
+{
+	int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
+
+	if (rc == MDB_MAP_RESIZED) {
+		/* Another process grew the map: adopt its size and try again. */
+		mdb_env_set_mapsize(st->env, 0);
+		rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
+	}
+	if (rc != 0)
+		return kt_mdb_err(err, rc, "begin a read transaction");
+	return 0;
+}
+
+int kt_store_setting(struct kt_store *st, MDB_txn *txn, const char *name, char *out,
+		     size_t cap)
+{
+	char key[80];
+	MDB_val v;
+
+	snprintf(key, sizeof(key), "set:%s", name);
+	if (meta_get(txn, st->meta, key, &v) != 0 || v.mv_size >= cap)
+		return -1;
+	memcpy(out, v.mv_data, v.mv_size);
+	out[v.mv_size] = '\0';
+	return 0;
+}
+
+int kt_store_set_setting(struct kt_store *st, const char *name, const char *value,
+			 struct kt_err *err)
+{
+	char key[80];
+	MDB_txn *txn;
+	int rc;
+
+	if (strlen(value) >= KT_SETTING_BYTES_MAX || strlen(name) > 64)
+		return kt_err_set(err, KT_ETOOBIG, "setting too long");
+	snprintf(key, sizeof(key), "set:%s", name);
+	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+		return kt_mdb_err(err, rc, "begin a write transaction");
+	if ((rc = kt_meta_put(st, txn, key, value, strlen(value))) != 0) {
+		mdb_txn_abort(txn);
+		return kt_mdb_err(err, rc, "save the setting");
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return kt_mdb_err(err, rc, "commit the setting");
+	return 0;
+}

@@ -1,0 +1,188 @@
+/*
+ * store.h - the node's store: one LMDB environment in the data folder.
+ *
+ * Every write is a change (proto/change.h) appended to the log and applied
+ * through the merge rules (proto/merge.h) in the same write transaction;
+ * kt_store_apply() is the one path that applies a change, for local writes
+ * now and replicated ones later.  LMDB serialises write transactions across
+ * processes, so two receptionists' terminals writing at once both land.
+ *
+ * Databases (named LMDB dbis) and their keys:
+ *   meta   text key -> value: "node_id" u64, "branch", "seq" (own last seq),
+ *          "hlc" (last clock), "head" (hash of own last change), "logpos",
+ *          "set:<name>" settings
+ *   log    logpos u64 BE -> change bytes; appended in order (MDB_APPEND)
+ *   chain  origin u64 BE, seq u64 BE -> hash[32], logpos u64 BE
+ *   rec    id[16] field u16 BE            -> head (field 0): type u8, owner[16]
+ *          id[16] field u16 BE            -> LWW: version[16], base[16], value
+ *          id[16] field u16 BE tag[16]    -> set element: state u8, value
+ *          id[16] 0xfff0                  -> alias: version[16], base[16], target[16]
+ *   own    owner[16] type u8 id[16]       -> empty (a client's records)
+ *   idx    kind u8, token, 0x00, id[16]   -> empty; kind 'n' name word
+ *          (folded), 'p' phone digits (E.164 when it parses), 'e' email (folded)
+ *   bday   "MM-DD" id[16]                 -> empty
+ *   keys   client id[16]                  -> data key wrapped by the chain key
+ *   shred  client id[16]                  -> empty: erased clients
+ * Versions are hlc u64 BE then origin u64 BE, so they sort as they compare.
+ *
+ * Map size: the environment starts at KT_MAP_BYTES_INITIAL and doubles when
+ * a write meets MDB_MAP_FULL (the transaction is aborted, the map grown and
+ * the write retried), up to KT_MAP_BYTES_MAX; past that the write fails
+ * with a message that says what to do.  The store is never damaged.
+ */
+#ifndef KT_STORE_H
+#define KT_STORE_H
+
+#include <stdint.h>
+#include <lmdb.h>
+#include "err.h"
+#include "id.h"
+#include "crypto.h"
+#include "proto/change.h"
+#include "proto/merge.h"
+
+#define KT_MAP_BYTES_INITIAL (64ull << 20)
+#define KT_MAP_BYTES_MAX (1ull << 40)
+#define KT_SETTING_BYTES_MAX 256
+
+struct kt_store {
+	MDB_env *env;
+	MDB_dbi meta, log, chain, rec, own, idx, bday, keys, shred;
+	uint64_t node_id;
+	uint8_t chain_key[KT_KEY_BYTES];
+	char country[3];       /* default phone region, from the settings */
+	char dir[4096];
+	uint64_t (*clock)(void); /* wall clock in ms; tests may swap it */
+	/* State of the open write transaction (LMDB allows one at a time). */
+	uint64_t w_logpos, w_seq, w_hlc;
+	uint8_t w_head[KT_HASH_BYTES];
+};
+
+/* Creates a new node in dir (made if missing); refuses a folder that holds one. */
+int kt_store_init(const char *dir, const char *branch, const char *country,
+		  struct kt_err *err);
+
+/* Opens the node in dir: the LMDB environment and the chain key. */
+int kt_store_open(struct kt_store *st, const char *dir, struct kt_err *err);
+void kt_store_close(struct kt_store *st);
+
+/* Read transactions for the CLI; values read stay valid until the end. */
+int kt_store_rdtxn(struct kt_store *st, MDB_txn **txn, struct kt_err *err);
+
+/*
+ * A change being written locally.  The caller fills type, id, owner, the
+ * ops' kinds and fields, and vals[i] for op i (SET and ADD; for DEL the
+ * value to remove: the store finds its tags).  The store fills origin,
+ * seq, hlc, prev, SET bases and DEL tags.  create is set for a new record:
+ * a new client gets a fresh data key, which travels in a KEY op.
+ */
+struct kt_draft {
+	uint8_t type;
+	uint8_t create;
+	struct kt_id id;
+	struct kt_id owner;
+	uint32_t nops;
+	struct kt_op ops[KT_OPS_MAX];
+	struct kt_val vals[KT_OPS_MAX];
+};
+
+/*
+ * Writes n drafts as n changes in one durable transaction.  All or
+ * nothing: when one is refused (unknown id, nothing to remove, ...) none
+ * is written.  On success *seq_out (may be NULL) is the last seq written.
+ */
+int kt_store_write(struct kt_store *st, struct kt_draft *d, size_t n, uint64_t *seq_out,
+		   struct kt_err *err);
+
+/*
+ * A write transaction for applying changes: begin reads the log position
+ * and clock, commit stores them and commits durably.  Abort on any error.
+ */
+int kt_store_wbegin(struct kt_store *st, MDB_txn **txn, struct kt_err *err);
+int kt_store_wcommit(struct kt_store *st, MDB_txn *txn, struct kt_err *err);
+
+/*
+ * Applies one change, decoded with its values, inside txn: the one path
+ * for every change.  Checks its hash chain against what the store has of
+ * its origin; a change already applied is skipped.
+ */
+int kt_store_apply(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
+		   const struct kt_val *vals, const uint8_t hash[KT_HASH_BYTES],
+		   const uint8_t *bytes, size_t len, struct kt_err *err);
+
+/* A record as read: its head, winning fields and live set elements. */
+struct kt_rfield {
+	uint16_t field;
+	struct kt_version ver;
+	struct kt_version base;
+	struct kt_val v;
+};
+struct kt_relem {
+	uint16_t field;
+	uint8_t tag[KT_TAG_BYTES_SET];
+	struct kt_val v;
+};
+struct kt_rec {
+	struct kt_id id;
+	struct kt_id owner;
+	uint8_t type;
+	struct kt_id alias;          /* zero unless merged into another card */
+	uint32_t nfields, nelems, cap_fields, cap_elems;
+	struct kt_rfield *fields;    /* by field number */
+	struct kt_relem *elems;      /* by field, then tag */
+};
+void kt_rec_init(struct kt_rec *r);
+void kt_rec_release(struct kt_rec *r);
+
+/* Loads record id; values borrow from txn.  KT_ENOTFOUND when absent. */
+int kt_store_load(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
+		  struct kt_rec *r, struct kt_err *err);
+
+/* The winning value of one field of r, or NULL. */
+const struct kt_val *kt_rec_get(const struct kt_rec *r, uint16_t field);
+
+/* Calls fn for each record of owner of the given type (0: any), oldest first. */
+typedef int (*kt_id_fn)(void *ctx, const struct kt_id *id, uint8_t type);
+int kt_store_owned(struct kt_store *st, MDB_txn *txn, const struct kt_id *owner,
+		   uint8_t type, kt_id_fn fn, void *ctx, struct kt_err *err);
+
+/* Calls fn for each record of type (0: any) in id order. */
+int kt_store_each(struct kt_store *st, MDB_txn *txn, uint8_t type, kt_id_fn fn, void *ctx,
+		  struct kt_err *err);
+
+/*
+ * Finds clients whose name words start with every word of query, whose
+ * phone matches (any formatting) or whose email matches (case-insensitive),
+ * from the indexes only.  Writes up to cap ids to out; returns the count
+ * or a negative error.
+ */
+int kt_store_find(struct kt_store *st, MDB_txn *txn, const char *query,
+		  struct kt_id *out, int cap, struct kt_err *err);
+
+/* Calls fn for each client whose birthday is on "MM-DD". */
+int kt_store_birthdays_on(struct kt_store *st, MDB_txn *txn, int month, int day,
+			  kt_id_fn fn, void *ctx, struct kt_err *err);
+
+/* Settings: small text values in meta, local to this node. */
+int kt_store_setting(struct kt_store *st, MDB_txn *txn, const char *name, char *out,
+		     size_t cap);
+int kt_store_set_setting(struct kt_store *st, const char *name, const char *value,
+			 struct kt_err *err);
+
+/* Node facts for status. */
+struct kt_store_info {
+	uint64_t node_id;
+	uint64_t seq;
+	uint64_t hlc;
+	uint64_t changes; /* entries in the log */
+	uint64_t records;
+	uint64_t map_bytes;
+	uint64_t used_bytes;
+	char branch[KT_BRANCH_BYTES_MAX + 1];
+};
+int kt_store_info(struct kt_store *st, struct kt_store_info *info, struct kt_err *err);
+
+/* The digest of the store's state (merge.h), for comparing replicas. */
+int kt_store_digest(struct kt_store *st, uint8_t out[KT_HASH_BYTES], struct kt_err *err);
+
+#endif

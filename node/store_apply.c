@@ -1,0 +1,392 @@
+/*
+ * store_apply.c - the one path that applies a change to the store: the
+ * hash chain check, the log append, and the merge rules of proto/merge.h
+ * on the LMDB state (layout in store.h).
+ */
+#include "store_int.h"
+
+#include <errno.h>
+#include <string.h>
+
+int kt_store_wbegin(struct kt_store *st, MDB_txn **txn, struct kt_err *err)
+{
+	MDB_val v;
+	MDB_val k = { 4, "head" };
+	int rc = mdb_txn_begin(st->env, NULL, 0, txn);
+
+	if (rc == MDB_MAP_RESIZED) {
+		mdb_env_set_mapsize(st->env, 0);
+		rc = mdb_txn_begin(st->env, NULL, 0, txn);
+	}
+	if (rc != 0)
+		return kt_mdb_err(err, rc, "begin a write transaction");
+	if ((rc = kt_meta_u64(st, *txn, "logpos", &st->w_logpos)) != 0 ||
+	    (rc = kt_meta_u64(st, *txn, "seq", &st->w_seq)) != 0 ||
+	    (rc = kt_meta_u64(st, *txn, "hlc", &st->w_hlc)) != 0)
+		goto fail;
+	memset(st->w_head, 0, KT_HASH_BYTES);
+	rc = mdb_get(*txn, st->meta, &k, &v);
+	if (rc == 0 && v.mv_size == KT_HASH_BYTES)
+		memcpy(st->w_head, v.mv_data, KT_HASH_BYTES);
+	else if (rc != MDB_NOTFOUND && rc != 0)
+		goto fail;
+	return 0;
+fail:
+	mdb_txn_abort(*txn);
+	return kt_mdb_err(err, rc, "read the node's state");
+}
+
+int kt_store_wcommit(struct kt_store *st, MDB_txn *txn, struct kt_err *err)
+{
+	int rc;
+
+	if ((rc = kt_meta_put_u64(st, txn, "logpos", st->w_logpos)) != 0 ||
+	    (rc = kt_meta_put_u64(st, txn, "seq", st->w_seq)) != 0 ||
+	    (rc = kt_meta_put_u64(st, txn, "hlc", st->w_hlc)) != 0 ||
+	    (rc = kt_meta_put(st, txn, "head", st->w_head, KT_HASH_BYTES)) != 0) {
+		mdb_txn_abort(txn);
+		return kt_mdb_err(err, rc, "save the node's state");
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return kt_mdb_err(err, rc, "commit");
+	return 0;
+}
+
+/* Returns 1 when the change is already in the store, 0 when it is next, or an error. */
+static int check_chain(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
+		       struct kt_err *err)
+{
+	static const uint8_t zero[KT_HASH_BYTES];
+	uint8_t k[16];
+	MDB_val key = { 16, k }, v;
+	int rc;
+
+	kt_be64_put(k, c->origin);
+	kt_be64_put(k + 8, c->seq);
+	rc = mdb_get(txn, st->chain, &key, &v);
+	if (rc == 0)
+		return 1;
+	if (rc != MDB_NOTFOUND)
+		return kt_mdb_err(err, rc, "read the hash chain");
+	if (c->seq == 1)
+		return memcmp(c->prev, zero, KT_HASH_BYTES) == 0 ? 0 :
+			kt_err_set(err, KT_ECORRUPT, "change 1 of origin %016llx names a "
+				   "previous change", (unsigned long long)c->origin);
+	kt_be64_put(k + 8, c->seq - 1);
+	rc = mdb_get(txn, st->chain, &key, &v);
+	if (rc == MDB_NOTFOUND)
+		return kt_err_set(err, KT_ECORRUPT, "gap: change %llu of origin %016llx "
+				  "arrived before %llu", (unsigned long long)c->seq,
+				  (unsigned long long)c->origin, (unsigned long long)c->seq - 1);
+	if (rc != 0)
+		return kt_mdb_err(err, rc, "read the hash chain");
+	if (v.mv_size < KT_HASH_BYTES || memcmp(v.mv_data, c->prev, KT_HASH_BYTES) != 0)
+		return kt_err_set(err, KT_ECORRUPT, "change %llu of origin %016llx does not "
+				  "follow the hash chain", (unsigned long long)c->seq,
+				  (unsigned long long)c->origin);
+	return 0;
+}
+
+static int append_log(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
+		      const uint8_t hash[KT_HASH_BYTES], const uint8_t *bytes, size_t len,
+		      struct kt_err *err)
+{
+	uint8_t lk[8], ck[16], cv[KT_HASH_BYTES + 8];
+	MDB_val key = { 8, lk }, val = { len, (void *)bytes };
+	int rc;
+
+	st->w_logpos++;
+	kt_be64_put(lk, st->w_logpos);
+	if ((rc = mdb_put(txn, st->log, &key, &val, MDB_APPEND)) != 0)
+		return kt_mdb_err(err, rc, "append to the log");
+	kt_be64_put(ck, c->origin);
+	kt_be64_put(ck + 8, c->seq);
+	memcpy(cv, hash, KT_HASH_BYTES);
+	kt_be64_put(cv + KT_HASH_BYTES, st->w_logpos);
+	key.mv_size = 16;
+	key.mv_data = ck;
+	val.mv_size = sizeof(cv);
+	val.mv_data = cv;
+	if ((rc = mdb_put(txn, st->chain, &key, &val, 0)) != 0)
+		return kt_mdb_err(err, rc, "extend the hash chain");
+	return 0;
+}
+
+/* Writes the record head and the owner index the first time a record is seen. */
+static int ensure_head(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
+		       struct kt_err *err)
+{
+	uint8_t k[KT_RECKEY_BYTES], hv[1 + KT_ID_BYTES], ok[2 * KT_ID_BYTES + 1];
+	MDB_val key = { kt_reckey(k, &c->id, 0, NULL), k }, v;
+	int rc = mdb_get(txn, st->rec, &key, &v);
+
+	if (rc == 0) {
+		if (v.mv_size != sizeof(hv) || ((uint8_t *)v.mv_data)[0] != c->type ||
+		    memcmp((uint8_t *)v.mv_data + 1, c->owner.b, KT_ID_BYTES) != 0)
+			return kt_err_set(err, KT_ECORRUPT, "change %llu of origin %016llx "
+					  "disagrees with its record's type or owner",
+					  (unsigned long long)c->seq,
+					  (unsigned long long)c->origin);
+		return 0;
+	}
+	if (rc != MDB_NOTFOUND)
+		return kt_mdb_err(err, rc, "read a record");
+	hv[0] = c->type;
+	memcpy(hv + 1, c->owner.b, KT_ID_BYTES);
+	v.mv_size = sizeof(hv);
+	v.mv_data = hv;
+	if ((rc = mdb_put(txn, st->rec, &key, &v, 0)) != 0)
+		return kt_mdb_err(err, rc, "write a record");
+	memcpy(ok, c->owner.b, KT_ID_BYTES);
+	ok[KT_ID_BYTES] = c->type;
+	memcpy(ok + KT_ID_BYTES + 1, c->id.b, KT_ID_BYTES);
+	key.mv_size = sizeof(ok);
+	key.mv_data = ok;
+	v.mv_size = 0;
+	v.mv_data = NULL;
+	if ((rc = mdb_put(txn, st->own, &key, &v, 0)) != 0)
+		return kt_mdb_err(err, rc, "index a record by client");
+	return 0;
+}
+
+static int apply_lww(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
+		     const struct kt_op *op, const struct kt_val *val, struct kt_err *err)
+{
+	uint8_t k[KT_RECKEY_BYTES], buf[KT_STORED_BYTES_MAX];
+	MDB_val key = { kt_reckey(k, &c->id, op->field, NULL), k }, v;
+	struct kt_version in = { c->hlc, c->origin }, cur;
+	const struct kt_field *f = kt_schema_field(c->type, op->field);
+	struct kt_val old;
+	struct kt_fbuf fb;
+	msgpack_packer pk;
+	int rc, res, had;
+
+	rc = mdb_get(txn, st->rec, &key, &v);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return kt_mdb_err(err, rc, "read a field");
+	had = rc == 0 && v.mv_size > 2 * KT_VER_BYTES;
+	if (had)
+		kt_version_get(&cur, v.mv_data);
+	res = (f != NULL && f->merge == KT_M_ONCE) ? kt_merge_once(had ? &cur : NULL, &in)
+						   : kt_merge_lww(had ? &cur : NULL, &in);
+	if (res != KT_LWW_WIN)
+		return 0;
+	if (kt_index_field(c->type, op->field)) {
+		memset(&old, 0, sizeof(old));
+		if (had && kt_val_unpack((uint8_t *)v.mv_data + 2 * KT_VER_BYTES,
+					 v.mv_size - 2 * KT_VER_BYTES, &old, err) != 0)
+			return KT_ECORRUPT;
+		if ((rc = kt_index_update(st, txn, &c->id, op->field, &old, val, err)) != 0)
+			return rc;
+	}
+	kt_version_put(buf, &in);
+	kt_version_put(buf + KT_VER_BYTES, &op->base);
+	kt_fbuf_init(&fb, buf + 2 * KT_VER_BYTES, sizeof(buf) - 2 * KT_VER_BYTES, &pk);
+	kt_val_pack(&pk, val);
+	v.mv_size = 2 * KT_VER_BYTES + fb.n;
+	v.mv_data = buf;
+	if ((rc = mdb_put(txn, st->rec, &key, &v, 0)) != 0)
+		return kt_mdb_err(err, rc, "write a field");
+	return 0;
+}
+
+/* Sets one element's state, keeping its value when it has one. */
+static int put_elem(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
+		    uint16_t field, const uint8_t *tag, int add, const struct kt_val *val,
+		    struct kt_err *err)
+{
+	uint8_t k[KT_RECKEY_BYTES], buf[KT_STORED_BYTES_MAX];
+	MDB_val key = { kt_reckey(k, id, field, tag), k }, v;
+	enum kt_elem cur = KT_ELEM_ABSENT, nx;
+	struct kt_fbuf fb;
+	msgpack_packer pk;
+	int rc = mdb_get(txn, st->rec, &key, &v);
+
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return kt_mdb_err(err, rc, "read a set element");
+	if (rc == 0 && v.mv_size >= 1)
+		cur = ((uint8_t *)v.mv_data)[0];
+	nx = add ? kt_merge_elem_add(cur) : kt_merge_elem_del(cur);
+	if (nx == cur)
+		return 0;
+	buf[0] = (uint8_t)nx;
+	fb.n = 0;
+	if (nx == KT_ELEM_LIVE) {
+		kt_fbuf_init(&fb, buf + 1, sizeof(buf) - 1, &pk);
+		kt_val_pack(&pk, val);
+	}
+	v.mv_size = 1 + fb.n;
+	v.mv_data = buf;
+	if ((rc = mdb_put(txn, st->rec, &key, &v, 0)) != 0)
+		return kt_mdb_err(err, rc, "write a set element");
+	return 0;
+}
+
+static int apply_alias(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
+		       const struct kt_op *op, struct kt_err *err)
+{
+	uint8_t k[KT_RECKEY_BYTES], buf[2 * KT_VER_BYTES + KT_ID_BYTES];
+	MDB_val key = { kt_reckey(k, &c->id, KT_F_ALIAS, NULL), k }, v;
+	struct kt_version in = { c->hlc, c->origin }, cur;
+	int rc = mdb_get(txn, st->rec, &key, &v);
+
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return kt_mdb_err(err, rc, "read an alias");
+	if (rc == 0 && v.mv_size == sizeof(buf)) {
+		kt_version_get(&cur, v.mv_data);
+		if (kt_merge_lww(&cur, &in) != KT_LWW_WIN)
+			return 0;
+	}
+	kt_version_put(buf, &in);
+	kt_version_put(buf + KT_VER_BYTES, &op->base);
+	memcpy(buf + 2 * KT_VER_BYTES, op->arg, KT_ID_BYTES);
+	v.mv_size = sizeof(buf);
+	v.mv_data = buf;
+	if ((rc = mdb_put(txn, st->rec, &key, &v, 0)) != 0)
+		return kt_mdb_err(err, rc, "write an alias");
+	return 0;
+}
+
+static int apply_key(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
+		     const struct kt_op *op, struct kt_err *err)
+{
+	MDB_val key = { KT_ID_BYTES, (void *)c->owner.b };
+	MDB_val v = { op->arg_len, (void *)op->arg };
+	int rc = mdb_put(txn, st->keys, &key, &v, MDB_NOOVERWRITE);
+
+	if (rc != 0 && rc != MDB_KEYEXIST)
+		return kt_mdb_err(err, rc, "store a client's key");
+	return 0;
+}
+
+/* Deletes every state entry of record id, unindexing the card's fields. */
+static int purge_record(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
+			uint8_t type, struct kt_err *err)
+{
+	uint8_t k[KT_RECKEY_BYTES];
+	MDB_val key = { kt_reckey(k, id, 0, NULL), k }, v;
+	MDB_cursor *cur;
+	struct kt_val nil = { 0 }, old;
+	int rc = mdb_cursor_open(txn, st->rec, &cur);
+
+	if (rc != 0)
+		return kt_mdb_err(err, rc, "open a cursor");
+	rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
+	/* Bounded: one record holds at most its fields and set elements. */
+	while (rc == 0 && key.mv_size >= KT_ID_BYTES + 2 &&
+	       memcmp(key.mv_data, id->b, KT_ID_BYTES) == 0) {
+		uint16_t field = kt_be16_get((uint8_t *)key.mv_data + KT_ID_BYTES);
+
+		if (key.mv_size == KT_ID_BYTES + 2 && kt_index_field(type, field) &&
+		    v.mv_size > 2 * KT_VER_BYTES &&
+		    kt_val_unpack((uint8_t *)v.mv_data + 2 * KT_VER_BYTES,
+				  v.mv_size - 2 * KT_VER_BYTES, &old, NULL) == 0 &&
+		    (rc = kt_index_update(st, txn, id, field, &old, &nil, err)) != 0)
+			break;
+		if ((rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+		rc = mdb_cursor_get(cur, &key, &v, MDB_GET_CURRENT);
+		if (rc == MDB_NOTFOUND || rc == EINVAL)
+			rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc < 0 && rc > -100 ? rc : kt_mdb_err(err, rc, "purge a record");
+	return 0;
+}
+
+static int apply_shred(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
+		       struct kt_err *err)
+{
+	MDB_val key = { KT_ID_BYTES, (void *)c->owner.b }, v = { 0, NULL };
+	MDB_cursor *cur;
+	int rc;
+
+	if ((rc = mdb_put(txn, st->shred, &key, &v, 0)) != 0)
+		return kt_mdb_err(err, rc, "record an erasure");
+	mdb_del(txn, st->keys, &key, NULL);
+	if ((rc = mdb_cursor_open(txn, st->own, &cur)) != 0)
+		return kt_mdb_err(err, rc, "open a cursor");
+	rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
+	while (rc == 0 && key.mv_size == 2 * KT_ID_BYTES + 1 &&
+	       memcmp(key.mv_data, c->owner.b, KT_ID_BYTES) == 0) {
+		struct kt_id id;
+		uint8_t type = ((uint8_t *)key.mv_data)[KT_ID_BYTES];
+
+		memcpy(id.b, (uint8_t *)key.mv_data + KT_ID_BYTES + 1, KT_ID_BYTES);
+		if ((rc = purge_record(st, txn, &id, type, err)) != 0)
+			break;
+		if ((rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+		rc = mdb_cursor_get(cur, &key, &v, MDB_GET_CURRENT);
+		if (rc == MDB_NOTFOUND || rc == EINVAL)
+			rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc < 0 && rc > -100 ? rc : kt_mdb_err(err, rc, "erase a client");
+	return 0;
+}
+
+static int is_shredded(struct kt_store *st, MDB_txn *txn, const struct kt_id *owner)
+{
+	MDB_val key = { KT_ID_BYTES, (void *)owner->b }, v;
+
+	return mdb_get(txn, st->shred, &key, &v) == 0;
+}
+
+static int apply_ops(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
+		     const struct kt_val *vals, struct kt_err *err)
+{
+	uint32_t vi = 0;
+	uint8_t tag[KT_TAG_BYTES_SET];
+	int rc = 0;
+
+	for (uint32_t i = 0; i < c->nops && rc == 0; i++) {
+		const struct kt_op *op = &c->ops[i];
+
+		switch (op->kind) {
+		case KT_OP_SET:
+			rc = apply_lww(st, txn, c, op, &vals[vi++], err);
+			break;
+		case KT_OP_ADD:
+			kt_tag_make(tag, c->origin, c->seq, i);
+			rc = put_elem(st, txn, &c->id, op->field, tag, 1, &vals[vi++], err);
+			break;
+		case KT_OP_DEL:
+			for (uint32_t t = 0; t < op->arg_len / KT_TAG_BYTES_SET && rc == 0; t++)
+				rc = put_elem(st, txn, &c->id, op->field,
+					      op->arg + t * KT_TAG_BYTES_SET, 0, NULL, err);
+			break;
+		case KT_OP_ALIAS:
+			rc = apply_alias(st, txn, c, op, err);
+			break;
+		case KT_OP_KEY:
+			rc = apply_key(st, txn, c, op, err);
+			break;
+		default: /* SHRED is handled before; TOKEN is for the hub */
+			break;
+		}
+	}
+	return rc;
+}
+
+int kt_store_apply(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
+		   const struct kt_val *vals, const uint8_t hash[KT_HASH_BYTES],
+		   const uint8_t *bytes, size_t len, struct kt_err *err)
+{
+	int rc = check_chain(st, txn, c, err);
+
+	if (rc != 0)
+		return rc > 0 ? 0 : rc; /* already applied: nothing to do */
+	if ((rc = append_log(st, txn, c, hash, bytes, len, err)) != 0)
+		return rc;
+	if (kt_merge_shred_drops(is_shredded(st, txn, &c->owner)))
+		return 0;
+	for (uint32_t i = 0; i < c->nops; i++)
+		if (c->ops[i].kind == KT_OP_SHRED)
+			return apply_shred(st, txn, c, err);
+	if ((rc = ensure_head(st, txn, c, err)) != 0)
+		return rc;
+	return apply_ops(st, txn, c, vals, err);
+}

@@ -1,0 +1,45 @@
+/*
+ * store_int.h - helpers shared by the store's files (store.c, store_write.c,
+ * store_apply.c, store_index.c, store_read.c); not for the rest of the node.
+ */
+#ifndef KT_STORE_INT_H
+#define KT_STORE_INT_H
+
+#include "store.h"
+
+#define KT_RECKEY_BYTES (KT_ID_BYTES + 2 + KT_TAG_BYTES_SET)
+#define KT_VER_BYTES 16
+/* A stored value: versions and the packed value, with room for headers. */
+#define KT_STORED_BYTES_MAX (2 * KT_VER_BYTES + KT_VALUE_BYTES_MAX + 16)
+
+/* A fixed buffer a msgpack packer writes to; writing past cap fails. */
+struct kt_fbuf {
+	uint8_t *p;
+	size_t n, cap;
+};
+void kt_fbuf_init(struct kt_fbuf *f, uint8_t *p, size_t cap, msgpack_packer *pk);
+
+int kt_mdb_err(struct kt_err *err, int rc, const char *what);
+void kt_version_put(uint8_t *b, const struct kt_version *v);
+void kt_version_get(struct kt_version *v, const uint8_t *b);
+size_t kt_reckey(uint8_t *k, const struct kt_id *id, uint16_t field, const uint8_t *tag);
+
+int kt_meta_u64(struct kt_store *st, MDB_txn *txn, const char *name, uint64_t *out);
+int kt_meta_put(struct kt_store *st, MDB_txn *txn, const char *name, const void *p, size_t n);
+int kt_meta_put_u64(struct kt_store *st, MDB_txn *txn, const char *name, uint64_t x);
+
+/* Keeps the search indexes of a client card in step with one field. */
+int kt_index_update(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
+		    uint16_t field, const struct kt_val *old, const struct kt_val *nv,
+		    struct kt_err *err);
+
+/* Whether a client field feeds an index (name, phone, email, birthday). */
+static inline int kt_index_field(uint8_t type, uint16_t field)
+{
+	return type == KT_T_CLIENT && field >= 1 && field <= 4;
+}
+
+/* Normalises a phone for its index key: E.164 digits, else the digits typed. */
+void kt_phone_key(struct kt_store *st, const char *s, size_t n, char *out, size_t cap);
+
+#endif

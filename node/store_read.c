@@ -1,0 +1,278 @@
+/*
+ * store_read.c - reading records back, walking them, the digest and the
+ * node's facts for status.
+ */
+#include "store_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void kt_rec_init(struct kt_rec *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+void kt_rec_release(struct kt_rec *r)
+{
+	if (r == NULL)
+		return;
+	free(r->fields);
+	free(r->elems);
+	kt_rec_init(r);
+}
+
+static struct kt_rfield *more_field(struct kt_rec *r)
+{
+	if (r->nfields == r->cap_fields) {
+		r->cap_fields = r->cap_fields ? r->cap_fields * 2 : 32;
+		r->fields = kt_realloc(r->fields, r->cap_fields * sizeof(*r->fields));
+	}
+	return &r->fields[r->nfields++];
+}
+
+static struct kt_relem *more_elem(struct kt_rec *r)
+{
+	if (r->nelems == r->cap_elems) {
+		r->cap_elems = r->cap_elems ? r->cap_elems * 2 : 16;
+		r->elems = kt_realloc(r->elems, r->cap_elems * sizeof(*r->elems));
+	}
+	return &r->elems[r->nelems++];
+}
+
+/* Adds one state entry of the record to r. */
+static int load_entry(struct kt_rec *r, const MDB_val *key, const MDB_val *v,
+		      struct kt_err *err)
+{
+	const uint8_t *k = key->mv_data, *d = v->mv_data;
+	uint16_t field = kt_be16_get(k + KT_ID_BYTES);
+
+	if (key->mv_size == KT_RECKEY_BYTES) {
+		struct kt_relem *e;
+
+		if (v->mv_size < 2 || d[0] != KT_ELEM_LIVE)
+			return 0; /* tombstone */
+		e = more_elem(r);
+		e->field = field;
+		memcpy(e->tag, k + KT_ID_BYTES + 2, KT_TAG_BYTES_SET);
+		return kt_val_unpack(d + 1, v->mv_size - 1, &e->v, err);
+	}
+	if (field == 0) {
+		if (v->mv_size != 1 + KT_ID_BYTES)
+			return kt_err_set(err, KT_ECORRUPT, "bad record head");
+		r->type = d[0];
+		memcpy(r->owner.b, d + 1, KT_ID_BYTES);
+		return 0;
+	}
+	if (field == KT_F_ALIAS) {
+		if (v->mv_size == 2 * KT_VER_BYTES + KT_ID_BYTES)
+			memcpy(r->alias.b, d + 2 * KT_VER_BYTES, KT_ID_BYTES);
+		return 0;
+	}
+	if (v->mv_size <= 2 * KT_VER_BYTES)
+		return kt_err_set(err, KT_ECORRUPT, "bad stored field");
+	{
+		struct kt_rfield *f = more_field(r);
+
+		f->field = field;
+		kt_version_get(&f->ver, d);
+		kt_version_get(&f->base, d + KT_VER_BYTES);
+		return kt_val_unpack(d + 2 * KT_VER_BYTES, v->mv_size - 2 * KT_VER_BYTES,
+				     &f->v, err);
+	}
+}
+
+int kt_store_load(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
+		  struct kt_rec *r, struct kt_err *err)
+{
+	uint8_t k[KT_RECKEY_BYTES];
+	MDB_val key = { kt_reckey(k, id, 0, NULL), k }, v;
+	MDB_cursor *cur;
+	char idt[KT_ID_TEXT_BYTES];
+	int rc;
+
+	kt_rec_release(r);
+	r->id = *id;
+	if ((rc = mdb_cursor_open(txn, st->rec, &cur)) != 0)
+		return kt_mdb_err(err, rc, "open a cursor");
+	rc = mdb_cursor_get(cur, &key, &v, MDB_SET_KEY);
+	if (rc == MDB_NOTFOUND) {
+		mdb_cursor_close(cur);
+		kt_id_format(id, idt);
+		return kt_err_set(err, KT_ENOTFOUND, "unknown id '%s'", idt);
+	}
+	while (rc == 0 && key.mv_size >= KT_ID_BYTES + 2 &&
+	       memcmp(key.mv_data, id->b, KT_ID_BYTES) == 0) {
+		if ((rc = load_entry(r, &key, &v, err)) != 0)
+			break;
+		rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc < 0 && rc > -100 ? rc : kt_mdb_err(err, rc, "read a record");
+	return 0;
+}
+
+const struct kt_val *kt_rec_get(const struct kt_rec *r, uint16_t field)
+{
+	for (uint32_t i = 0; i < r->nfields; i++)
+		if (r->fields[i].field == field)
+			return r->fields[i].v.t == KT_V_NIL ? NULL : &r->fields[i].v;
+	return NULL;
+}
+
+int kt_store_owned(struct kt_store *st, MDB_txn *txn, const struct kt_id *owner,
+		   uint8_t type, kt_id_fn fn, void *ctx, struct kt_err *err)
+{
+	uint8_t k[KT_ID_BYTES + 1];
+	MDB_val key = { type ? sizeof(k) : KT_ID_BYTES, k }, v;
+	MDB_cursor *cur;
+	int rc;
+
+	memcpy(k, owner->b, KT_ID_BYTES);
+	k[KT_ID_BYTES] = type;
+	if ((rc = mdb_cursor_open(txn, st->own, &cur)) != 0)
+		return kt_mdb_err(err, rc, "open a cursor");
+	rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
+	while (rc == 0 && key.mv_size == 2 * KT_ID_BYTES + 1 &&
+	       memcmp(key.mv_data, k, type ? sizeof(k) : KT_ID_BYTES) == 0) {
+		struct kt_id id;
+
+		memcpy(id.b, (uint8_t *)key.mv_data + KT_ID_BYTES + 1, KT_ID_BYTES);
+		if ((rc = fn(ctx, &id, ((uint8_t *)key.mv_data)[KT_ID_BYTES])) != 0)
+			break;
+		rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* The smallest key after every key of record id: id + 1 as a 128-bit number. */
+static int next_id(uint8_t *k)
+{
+	for (int i = KT_ID_BYTES - 1; i >= 0; i--)
+		if (++k[i] != 0)
+			return 0;
+	return -1;
+}
+
+int kt_store_each(struct kt_store *st, MDB_txn *txn, uint8_t type, kt_id_fn fn, void *ctx,
+		  struct kt_err *err)
+{
+	uint8_t k[KT_ID_BYTES + 2] = { 0 };
+	MDB_val key = { sizeof(k), k }, v;
+	MDB_cursor *cur;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, st->rec, &cur)) != 0)
+		return kt_mdb_err(err, rc, "open a cursor");
+	rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
+	while (rc == 0) {
+		struct kt_id id;
+
+		memcpy(id.b, key.mv_data, KT_ID_BYTES);
+		if (key.mv_size == KT_ID_BYTES + 2 &&
+		    kt_be16_get((uint8_t *)key.mv_data + KT_ID_BYTES) == 0 &&
+		    v.mv_size >= 1 && (type == 0 || ((uint8_t *)v.mv_data)[0] == type) &&
+		    (rc = fn(ctx, &id, ((uint8_t *)v.mv_data)[0])) != 0)
+			break;
+		memcpy(k, id.b, KT_ID_BYTES);
+		memset(k + KT_ID_BYTES, 0, 2);
+		if (next_id(k) != 0)
+			break;
+		key.mv_size = sizeof(k);
+		key.mv_data = k;
+		rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static void digest_entry(struct kt_digest *d, const MDB_val *key, const MDB_val *v)
+{
+	const uint8_t *k = key->mv_data, *x = v->mv_data;
+	struct kt_id id, other;
+	struct kt_version ver;
+	uint16_t field = kt_be16_get(k + KT_ID_BYTES);
+
+	memcpy(id.b, k, KT_ID_BYTES);
+	if (key->mv_size == KT_RECKEY_BYTES && v->mv_size >= 1) {
+		kt_digest_elem(d, &id, field, k + KT_ID_BYTES + 2, x[0]);
+	} else if (field == 0 && v->mv_size == 1 + KT_ID_BYTES) {
+		memcpy(other.b, x + 1, KT_ID_BYTES);
+		kt_digest_record(d, &id, x[0], &other);
+	} else if (field == KT_F_ALIAS && v->mv_size == 2 * KT_VER_BYTES + KT_ID_BYTES) {
+		kt_version_get(&ver, x);
+		memcpy(other.b, x + 2 * KT_VER_BYTES, KT_ID_BYTES);
+		kt_digest_alias(d, &id, &other, &ver);
+	} else if (v->mv_size >= KT_VER_BYTES) {
+		kt_version_get(&ver, x);
+		kt_digest_lww(d, &id, field, &ver);
+	}
+}
+
+int kt_store_digest(struct kt_store *st, uint8_t out[KT_HASH_BYTES], struct kt_err *err)
+{
+	struct kt_digest d;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val key, v;
+	int rc;
+
+	if ((rc = kt_store_rdtxn(st, &txn, err)) != 0)
+		return rc;
+	kt_digest_init(&d);
+	if ((rc = mdb_cursor_open(txn, st->rec, &cur)) != 0)
+		goto fail;
+	for (rc = mdb_cursor_get(cur, &key, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT))
+		digest_entry(&d, &key, &v);
+	mdb_cursor_close(cur);
+	if (rc != MDB_NOTFOUND || (rc = mdb_cursor_open(txn, st->shred, &cur)) != 0)
+		goto fail;
+	for (rc = mdb_cursor_get(cur, &key, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT)) {
+		struct kt_id id;
+
+		if (key.mv_size != KT_ID_BYTES)
+			continue;
+		memcpy(id.b, key.mv_data, KT_ID_BYTES);
+		kt_digest_shred(&d, &id);
+	}
+	mdb_cursor_close(cur);
+	if (rc != MDB_NOTFOUND)
+		goto fail;
+	mdb_txn_abort(txn);
+	kt_digest_final(&d, out);
+	return 0;
+fail:
+	mdb_txn_abort(txn);
+	return kt_mdb_err(err, rc, "compute the digest");
+}
+
+int kt_store_info(struct kt_store *st, struct kt_store_info *info, struct kt_err *err)
+{
+	MDB_txn *txn;
+	MDB_stat ms;
+	MDB_envinfo ei;
+	MDB_val k = { 6, "branch" }, v;
+	int rc;
+
+	memset(info, 0, sizeof(*info));
+	if ((rc = kt_store_rdtxn(st, &txn, err)) != 0)
+		return rc;
+	info->node_id = st->node_id;
+	kt_meta_u64(st, txn, "seq", &info->seq);
+	kt_meta_u64(st, txn, "hlc", &info->hlc);
+	if (mdb_get(txn, st->meta, &k, &v) == 0 && v.mv_size <= KT_BRANCH_BYTES_MAX)
+		memcpy(info->branch, v.mv_data, v.mv_size);
+	if (mdb_stat(txn, st->log, &ms) == 0)
+		info->changes = ms.ms_entries;
+	if (mdb_stat(txn, st->own, &ms) == 0)
+		info->records = ms.ms_entries;
+	mdb_env_info(st->env, &ei);
+	mdb_env_stat(st->env, &ms);
+	info->map_bytes = ei.me_mapsize;
+	info->used_bytes = (uint64_t)(ei.me_last_pgno + 1) * ms.ms_psize;
+	mdb_txn_abort(txn);
+	return 0;
+}

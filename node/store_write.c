@@ -1,0 +1,354 @@
+/*
+ * store_write.c - the local write path: drafts become changes (seq, clock,
+ * hash chain, bases, sealed payload) and go through kt_store_apply() in one
+ * durable transaction; a full map is grown and the write retried.
+ */
+#include "store_int.h"
+#include "text.h"
+#include "phone.h"
+#include "hlc.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+
+/* Per-call scratch: the last client key used, and buffers ops point into. */
+struct wctx {
+	struct kt_id key_owner;
+	uint8_t dk[KT_KEY_BYTES];
+	int have_dk;
+	uint8_t wrapped[KT_WRAPPED_KEY_BYTES];
+	uint8_t tokens[2][KT_TOKEN_BYTES];
+	uint8_t *tags[KT_OPS_MAX];
+	msgpack_sbuffer out;
+};
+
+static void wctx_release(struct wctx *w)
+{
+	for (size_t i = 0; i < KT_OPS_MAX; i++) {
+		free(w->tags[i]);
+		w->tags[i] = NULL;
+	}
+	sodium_memzero(w->dk, sizeof(w->dk));
+	w->have_dk = 0;
+}
+
+static int record_head(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
+		       uint8_t *type, struct kt_id *owner)
+{
+	uint8_t k[KT_RECKEY_BYTES];
+	MDB_val key = { kt_reckey(k, id, 0, NULL), k }, v;
+	int rc = mdb_get(txn, st->rec, &key, &v);
+
+	if (rc != 0)
+		return rc;
+	if (v.mv_size != 1 + KT_ID_BYTES)
+		return MDB_CORRUPTED;
+	*type = ((uint8_t *)v.mv_data)[0];
+	memcpy(owner->b, (uint8_t *)v.mv_data + 1, KT_ID_BYTES);
+	return 0;
+}
+
+static int client_key(struct kt_store *st, MDB_txn *txn, struct wctx *w,
+		      const struct kt_id *owner, struct kt_err *err)
+{
+	MDB_val key = { KT_ID_BYTES, (void *)owner->b }, v;
+	int rc;
+
+	if (w->have_dk && kt_id_cmp(&w->key_owner, owner) == 0)
+		return 0;
+	rc = mdb_get(txn, st->keys, &key, &v);
+	if (rc != 0 || v.mv_size != KT_WRAPPED_KEY_BYTES)
+		return kt_err_set(err, KT_ENOTFOUND, "no data key for the client");
+	if ((rc = kt_key_unwrap(w->dk, v.mv_data, owner, st->chain_key, err)) != 0)
+		return rc;
+	w->key_owner = *owner;
+	w->have_dk = 1;
+	return 0;
+}
+
+/* Checks the record exists (or not, for a new one) and settles its owner. */
+static int settle_record(struct kt_store *st, MDB_txn *txn, struct kt_draft *d,
+			 struct kt_err *err)
+{
+	char idt[KT_ID_TEXT_BYTES];
+	struct kt_id owner;
+	uint8_t type;
+	int rc = record_head(st, txn, &d->id, &type, &owner);
+
+	kt_id_format(&d->id, idt);
+	if (d->create) {
+		if (rc == 0)
+			return kt_err_set(err, KT_EEXIST, "record '%s' already exists", idt);
+		if (d->type == KT_T_CLIENT) {
+			d->owner = d->id;
+			return 0;
+		}
+		rc = record_head(st, txn, &d->owner, &type, &owner);
+		kt_id_format(&d->owner, idt);
+		if (rc != 0 || type != KT_T_CLIENT)
+			return kt_err_set(err, KT_ENOTFOUND, "unknown client '%s'", idt);
+		return 0;
+	}
+	if (rc != 0)
+		return kt_err_set(err, KT_ENOTFOUND, "unknown id '%s'", idt);
+	if (type != d->type)
+		return kt_err_set(err, KT_EINVAL, "'%s' is a %s, not a %s", idt,
+				  kt_schema_type_name(type), kt_schema_type_name(d->type));
+	d->owner = owner;
+	return 0;
+}
+
+static int set_base(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
+		    struct kt_op *op, struct kt_err *err)
+{
+	uint8_t k[KT_RECKEY_BYTES];
+	MDB_val key = { kt_reckey(k, id, op->field, NULL), k }, v;
+	int rc = mdb_get(txn, st->rec, &key, &v);
+
+	memset(&op->base, 0, sizeof(op->base));
+	if (rc == 0 && v.mv_size >= KT_VER_BYTES)
+		kt_version_get(&op->base, v.mv_data);
+	else if (rc != 0 && rc != MDB_NOTFOUND)
+		return kt_mdb_err(err, rc, "read a field");
+	return 0;
+}
+
+/* Whether the stored value folds to the same text as want (folded already). */
+static int same_folded(const MDB_val *v, const char *want)
+{
+	struct kt_val sv;
+	char *f;
+	int same;
+
+	if (v->mv_size < 2 || ((uint8_t *)v->mv_data)[0] != KT_ELEM_LIVE)
+		return 0;
+	if (kt_val_unpack((uint8_t *)v->mv_data + 1, v->mv_size - 1, &sv, NULL) != 0 ||
+	    sv.t != KT_V_STR)
+		return 0;
+	f = kt_text_fold(sv.s, sv.n);
+	same = f != NULL && strcmp(f, want) == 0;
+	free(f);
+	return same;
+}
+
+/* Finds the live tags of the element to remove; refuses when there is none. */
+static int del_tags(struct kt_store *st, MDB_txn *txn, const struct kt_draft *d,
+		    struct kt_op *op, const struct kt_val *val, struct wctx *w, size_t i,
+		    struct kt_err *err)
+{
+	uint8_t k[KT_RECKEY_BYTES];
+	MDB_val key = { kt_reckey(k, &d->id, op->field, NULL), k }, v;
+	MDB_cursor *cur;
+	char *want = kt_text_fold(val->s, val->n);
+	const struct kt_field *f = kt_schema_field(d->type, op->field);
+	uint32_t n = 0;
+	int rc;
+
+	if (want == NULL)
+		return kt_err_set(err, KT_EINVAL, "value to remove is not valid UTF-8");
+	w->tags[i] = kt_malloc((size_t)KT_DEL_TAGS_MAX * KT_TAG_BYTES_SET);
+	if ((rc = mdb_cursor_open(txn, st->rec, &cur)) != 0) {
+		free(want);
+		return kt_mdb_err(err, rc, "open a cursor");
+	}
+	rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
+	while (rc == 0 && n < KT_DEL_TAGS_MAX && key.mv_size == KT_RECKEY_BYTES &&
+	       memcmp(key.mv_data, k, KT_ID_BYTES + 2) == 0) {
+		if (same_folded(&v, want))
+			memcpy(w->tags[i] + (size_t)n++ * KT_TAG_BYTES_SET,
+			       (uint8_t *)key.mv_data + KT_ID_BYTES + 2, KT_TAG_BYTES_SET);
+		rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	if (n == 0)
+		rc = kt_err_set(err, KT_ENOTFOUND, "'%.*s' is not in %s", (int)val->n, val->s,
+				f ? f->name : "the set");
+	else
+		rc = 0;
+	free(want);
+	op->arg = w->tags[i];
+	op->arg_len = n * KT_TAG_BYTES_SET;
+	return rc;
+}
+
+/* Appends an op with an argument, refusing past KT_OPS_MAX. */
+static int extra_op(struct kt_draft *d, uint8_t kind, const uint8_t *arg, uint32_t len,
+		    struct kt_err *err)
+{
+	if (d->nops >= KT_OPS_MAX)
+		return kt_err_set(err, KT_ETOOBIG, "too many changes in one write (limit %d)",
+				  KT_OPS_MAX);
+	memset(&d->ops[d->nops], 0, sizeof(d->ops[0]));
+	d->ops[d->nops].kind = kind;
+	d->ops[d->nops].arg = arg;
+	d->ops[d->nops].arg_len = len;
+	d->nops++;
+	return 0;
+}
+
+/* Blind index tokens for the hub's duplicate detection, and a new card's key. */
+static int add_extras(struct kt_store *st, struct kt_draft *d, struct wctx *w,
+		      struct kt_err *err)
+{
+	uint32_t n = d->nops;
+	int rc = 0;
+
+	if (d->type != KT_T_CLIENT)
+		return 0;
+	for (uint32_t i = 0; i < n && rc == 0; i++) {
+		const struct kt_val *v = &d->vals[i];
+		char norm[KT_VALUE_BYTES_MAX + 1], *f;
+		int slot = d->ops[i].field == 2 ? 0 : 1;
+
+		if (d->ops[i].kind != KT_OP_SET || v->t != KT_V_STR ||
+		    (d->ops[i].field != 2 && d->ops[i].field != 3))
+			continue;
+		if (slot == 0) {
+			kt_phone_key(st, v->s, v->n, norm, sizeof(norm));
+		} else {
+			if ((f = kt_text_fold(v->s, v->n)) == NULL)
+				continue;
+			snprintf(norm, sizeof(norm), "%s", f);
+			free(f);
+		}
+		kt_blind_token(w->tokens[slot], slot ? "email" : "phone", norm, st->chain_key);
+		rc = extra_op(d, KT_OP_TOKEN, w->tokens[slot], KT_TOKEN_BYTES, err);
+	}
+	if (rc == 0 && d->create) {
+		kt_key_new(w->dk);
+		w->key_owner = d->owner;
+		w->have_dk = 1;
+		kt_key_wrap(w->wrapped, w->dk, &d->owner, st->chain_key);
+		rc = extra_op(d, KT_OP_KEY, w->wrapped, KT_WRAPPED_KEY_BYTES, err);
+	}
+	return rc;
+}
+
+static int prepare_ops(struct kt_store *st, MDB_txn *txn, struct kt_draft *d,
+		       struct wctx *w, struct kt_err *err)
+{
+	int rc = 0;
+
+	for (uint32_t i = 0; i < d->nops && rc == 0; i++) {
+		struct kt_op *op = &d->ops[i];
+
+		if (op->kind == KT_OP_SET)
+			rc = set_base(st, txn, &d->id, op, err);
+		else if (op->kind == KT_OP_DEL)
+			rc = del_tags(st, txn, d, op, &d->vals[i], w, i, err);
+		else if (op->kind == KT_OP_ALIAS)
+			rc = set_base(st, txn, &d->id, op, err);
+	}
+	return rc;
+}
+
+static int write_one(struct kt_store *st, MDB_txn *txn, struct kt_draft *d,
+		     struct wctx *w, struct kt_change *c, struct kt_val *vals,
+		     struct kt_err *err)
+{
+	uint8_t hash[KT_HASH_BYTES];
+	uint32_t nv = 0;
+	int rc;
+
+	if ((rc = settle_record(st, txn, d, err)) != 0 ||
+	    (rc = prepare_ops(st, txn, d, w, err)) != 0 ||
+	    (rc = add_extras(st, d, w, err)) != 0 ||
+	    (rc = client_key(st, txn, w, &d->owner, err)) != 0)
+		return rc;
+	memset(c, 0, offsetof(struct kt_change, ops));
+	c->origin = st->node_id;
+	c->seq = ++st->w_seq;
+	c->hlc = st->w_hlc = kt_hlc_now(st->w_hlc, st->clock());
+	c->type = d->type;
+	c->id = d->id;
+	c->owner = d->owner;
+	memcpy(c->prev, st->w_head, KT_HASH_BYTES);
+	c->nops = d->nops;
+	memcpy(c->ops, d->ops, d->nops * sizeof(d->ops[0]));
+	for (uint32_t i = 0; i < d->nops; i++)
+		if (d->ops[i].kind == KT_OP_SET || d->ops[i].kind == KT_OP_ADD)
+			vals[nv++] = d->vals[i];
+	if ((rc = kt_change_encode(c, vals, w->dk, &w->out, err)) != 0)
+		return rc;
+	kt_hash(hash, w->out.data, w->out.size);
+	rc = kt_store_apply(st, txn, c, vals, hash, (uint8_t *)w->out.data, w->out.size, err);
+	if (rc == 0)
+		memcpy(st->w_head, hash, KT_HASH_BYTES);
+	return rc;
+}
+
+static int write_batch(struct kt_store *st, struct kt_draft *d, size_t n, uint64_t *seq_out,
+		       struct kt_err *err)
+{
+	struct kt_change *c = kt_malloc(sizeof(*c));
+	struct kt_val *vals = kt_malloc(sizeof(*vals) * KT_OPS_MAX);
+	struct wctx w;
+	MDB_txn *txn;
+	int rc;
+
+	memset(&w, 0, sizeof(w));
+	msgpack_sbuffer_init(&w.out);
+	if ((rc = kt_store_wbegin(st, &txn, err)) != 0)
+		goto done;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		rc = write_one(st, txn, &d[i], &w, c, vals, err);
+		for (size_t t = 0; t < KT_OPS_MAX; t++) {
+			free(w.tags[t]);
+			w.tags[t] = NULL;
+		}
+	}
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		goto done;
+	}
+	if (seq_out != NULL)
+		*seq_out = st->w_seq;
+	rc = kt_store_wcommit(st, txn, err);
+done:
+	wctx_release(&w);
+	msgpack_sbuffer_destroy(&w.out);
+	free(c);
+	free(vals);
+	return rc;
+}
+
+static int grow_map(struct kt_store *st, struct kt_err *err)
+{
+	MDB_envinfo info;
+	int rc;
+
+	mdb_env_info(st->env, &info);
+	if (info.me_mapsize >= KT_MAP_BYTES_MAX)
+		return kt_err_set(err, KT_EFULL, "store is full at %zu MiB: free disk space or "
+				  "move the data folder to a larger disk, then retry",
+				  info.me_mapsize >> 20);
+	if ((rc = mdb_env_set_mapsize(st->env, info.me_mapsize * 2)) != 0)
+		return kt_err_set(err, KT_EFULL, "cannot grow the store to %zu MiB: %s",
+				  (info.me_mapsize * 2) >> 20, mdb_strerror(rc));
+	return 0;
+}
+
+int kt_store_write(struct kt_store *st, struct kt_draft *d, size_t n, uint64_t *seq_out,
+		   struct kt_err *err)
+{
+	uint32_t nops[KT_BATCH_MAX];
+	int rc;
+
+	kt_assert(n <= KT_BATCH_MAX);
+	for (size_t i = 0; i < n; i++)
+		nops[i] = d[i].nops;
+	/* Each retry doubles the map; 24 doublings from 64 MiB pass the maximum. */
+	for (int tries = 0; tries < 24; tries++) {
+		rc = write_batch(st, d, n, seq_out, err);
+		if (rc != KT_EFULL)
+			return rc;
+		if ((rc = grow_map(st, err)) != 0)
+			return rc;
+		for (size_t i = 0; i < n; i++)
+			d[i].nops = nops[i]; /* drop the extra ops the failed try added */
+	}
+	return kt_err_set(err, KT_EFULL, "store is full and did not grow");
+}
