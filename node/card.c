@@ -112,18 +112,23 @@ static json_t *set_json(const struct kt_rec *r, uint16_t field)
 {
 	json_t **items = kt_malloc(sizeof(json_t *) * (r->nelems + 1));
 	json_t *arr = json_array();
+	const char *prev = NULL;
 	size_t n = 0;
 
 	for (uint32_t i = 0; i < r->nelems; i++)
-		if (r->elems[i].field == field && r->elems[i].v.t == KT_V_STR)
-			items[n++] = json_stringn(r->elems[i].v.s, r->elems[i].v.n);
+		if (r->elems[i].field == field && r->elems[i].v.t == KT_V_STR &&
+		    (items[n] = json_stringn(r->elems[i].v.s, r->elems[i].v.n)) != NULL)
+			n++;
 	qsort(items, n, sizeof(items[0]), cmp_json_str);
 	for (size_t i = 0; i < n; i++) {
-		if (i > 0 && strcmp(json_string_value(items[i]),
-				    json_string_value(items[i - 1])) == 0)
+		const char *v = json_string_value(items[i]);
+
+		if (prev != NULL && strcmp(v, prev) == 0) {
 			json_decref(items[i]);
-		else
-			json_array_append_new(arr, items[i]);
+		} else {
+			json_array_append_new(arr, items[i]); /* arr keeps it alive */
+			prev = v;
+		}
 	}
 	free(items);
 	return arr;

@@ -110,6 +110,14 @@ int kt_store_apply(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 		   const struct kt_val *vals, const uint8_t hash[KT_HASH_BYTES],
 		   const uint8_t *bytes, size_t len, struct kt_err *err);
 
+/*
+ * Decodes, checks, opens and applies one change as received from another
+ * replica (or read back from a log), inside txn: the remote side of the one
+ * apply path.  A change owned by an erased client is logged and dropped.
+ */
+int kt_store_ingest(struct kt_store *st, MDB_txn *txn, const uint8_t *bytes, size_t len,
+		    struct kt_err *err);
+
 /* A record as read: its head, winning fields and live set elements. */
 struct kt_rfield {
 	uint16_t field;

@@ -6,7 +6,9 @@
 #include "store_int.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 
 int kt_store_wbegin(struct kt_store *st, MDB_txn **txn, struct kt_err *err)
 {
@@ -389,4 +391,63 @@ int kt_store_apply(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 	if ((rc = ensure_head(st, txn, c, err)) != 0)
 		return rc;
 	return apply_ops(st, txn, c, vals, err);
+}
+
+/* The data key of the change's owner: from the store, or from the change's own KEY op. */
+static int owner_key(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
+		     uint8_t dk[KT_KEY_BYTES], struct kt_err *err)
+{
+	MDB_val key = { KT_ID_BYTES, (void *)c->owner.b }, v;
+	const uint8_t *wrapped = NULL;
+	int rc = mdb_get(txn, st->keys, &key, &v);
+
+	if (rc == 0 && v.mv_size == KT_WRAPPED_KEY_BYTES)
+		wrapped = v.mv_data;
+	for (uint32_t i = 0; wrapped == NULL && i < c->nops; i++)
+		if (c->ops[i].kind == KT_OP_KEY)
+			wrapped = c->ops[i].arg;
+	if (wrapped == NULL)
+		return kt_err_set(err, KT_ENOTFOUND, "no data key for change %llu of origin "
+				  "%016llx", (unsigned long long)c->seq,
+				  (unsigned long long)c->origin);
+	return kt_key_unwrap(dk, wrapped, &c->owner, st->chain_key, err);
+}
+
+int kt_store_ingest(struct kt_store *st, MDB_txn *txn, const uint8_t *bytes, size_t len,
+		    struct kt_err *err)
+{
+	struct kt_change *c = kt_malloc(sizeof(*c));
+	struct kt_val *vals = kt_malloc(sizeof(*vals) * KT_OPS_MAX);
+	uint8_t *plain = NULL, dk[KT_KEY_BYTES], hash[KT_HASH_BYTES];
+	MDB_val v;
+	int rc;
+
+	if ((rc = kt_change_decode(c, bytes, len, err)) != 0)
+		goto done;
+	if (c->nops > 0 && c->ops[0].kind == KT_OP_SHRED) {
+		/* An erasure carries no values and its owner's key may be gone. */
+		memset(vals, 0, sizeof(*vals));
+	} else {
+		if ((rc = owner_key(st, txn, c, dk, err)) != 0) {
+			if (mdb_get(txn, st->shred, &(MDB_val){ KT_ID_BYTES, c->owner.b }, &v) == 0)
+				rc = 0; /* her key is destroyed: apply() drops the change */
+			else
+				goto done;
+		} else {
+			plain = kt_malloc(c->payload_len);
+			if ((rc = kt_change_open(c, dk, plain, vals, err)) != 0)
+				goto done;
+		}
+	}
+	kt_hash(hash, bytes, len);
+	rc = kt_store_apply(st, txn, c, vals, hash, bytes, len, err);
+done:
+	if (plain != NULL) {
+		sodium_memzero(plain, c->payload_len);
+		free(plain);
+	}
+	sodium_memzero(dk, sizeof(dk));
+	free(c);
+	free(vals);
+	return rc;
 }

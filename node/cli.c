@@ -1,0 +1,110 @@
+/* cli.c - helpers the kt-node commands share (see cli.h). */
+#include "cli.h"
+#include "hlc.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+int kt_cli_failf(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("kt-node: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+int kt_cli_fail(struct kt_cli *cli)
+{
+	return kt_cli_failf("%s", cli->err.msg[0] ? cli->err.msg : "failed");
+}
+
+int kt_cli_open(struct kt_cli *cli)
+{
+	if (cli->open)
+		return 0;
+	if (cli->dir == NULL)
+		return kt_cli_failf("no data folder: use -d DIR");
+	if (kt_store_open(&cli->st, cli->dir, &cli->err) != 0)
+		return kt_cli_fail(cli);
+	cli->open = 1;
+	return 0;
+}
+
+int kt_cli_help(int argc, char **argv, const char *text)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(text, stdout);
+			return 1;
+		}
+	return 0;
+}
+
+const char *kt_cli_arg(int argc, char **argv, int *i)
+{
+	if (*i + 1 >= argc) {
+		kt_cli_failf("option '%s' needs a value", argv[*i]);
+		return NULL;
+	}
+	(*i)++;
+	return argv[*i];
+}
+
+int32_t kt_cli_today(void)
+{
+	const char *t = getenv("KT_TODAY");
+	int32_t days;
+
+	if (t != NULL && kt_date_parse(t, &days) == 0)
+		return days;
+	return (int32_t)(kt_wall_ms() / 86400000ull);
+}
+
+void kt_cli_today_text(char out[11])
+{
+	kt_date_format(kt_cli_today(), out);
+}
+
+void kt_cli_print_json(json_t *j)
+{
+	json_dumpf(j, stdout, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENSURE_ASCII * 0);
+	fputc('\n', stdout);
+	json_decref(j);
+}
+
+int kt_cli_id(const char *s, struct kt_id *id)
+{
+	if (kt_id_parse(id, s) != 0) {
+		kt_cli_failf("bad id '%s' (want 26 letters and digits, as printed by client add)", s);
+		return -1;
+	}
+	return 0;
+}
+
+void kt_cli_branch(struct kt_cli *cli, char *out, size_t cap)
+{
+	struct kt_store_info info;
+
+	out[0] = '\0';
+	if (kt_store_info(&cli->st, &info, NULL) == 0)
+		snprintf(out, cap, "%s", info.branch);
+}
+
+void kt_cli_setting(struct kt_cli *cli, const char *name, const char *def, char *out,
+		    size_t cap)
+{
+	MDB_txn *txn;
+
+	snprintf(out, cap, "%s", def);
+	if (kt_store_rdtxn(&cli->st, &txn, NULL) != 0)
+		return;
+	if (kt_store_setting(&cli->st, txn, name, out, cap) != 0)
+		snprintf(out, cap, "%s", def);
+	mdb_txn_abort(txn);
+}
+

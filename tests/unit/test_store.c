@@ -1,0 +1,480 @@
+/*
+ * test_store.c - the node store on real LMDB files: three nodes of one
+ * chain write concurrently; every interleaving of their changes that keeps
+ * each origin's order and causality, with duplicates, gives the same digest
+ * and the same export on a fresh replica.  Also: the hash chain refuses gaps
+ * and forgeries, a full map grows, and a refused write changes nothing.
+ */
+#include "t.h"
+#include "store.h"
+#include "card.h"
+#include "hlc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char tmpdir[256];
+
+static void rm_rf(const char *p)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", p);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", p);
+}
+
+/* Makes node `name` under tmpdir sharing `chain_from`'s chain key (NULL: its own). */
+static void make_node(struct kt_store *st, const char *name, const char *chain_from)
+{
+	char dir[512], src[600], dst[600], buf[256];
+	struct kt_err err;
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s/%s", tmpdir, name);
+	T_CHECK(kt_store_init(dir, name, "RU", &err) == 0);
+	if (chain_from != NULL) {
+		snprintf(src, sizeof(src), "%s/%s/chain.key", tmpdir, chain_from);
+		snprintf(dst, sizeof(dst), "%s/chain.key", dir);
+		f = fopen(src, "r");
+		T_CHECK(f != NULL && fgets(buf, sizeof(buf), f) != NULL);
+		fclose(f);
+		f = fopen(dst, "w");
+		fputs(buf, f);
+		fclose(f);
+		chmod(dst, 0600);
+	}
+	T_CHECK(kt_store_open(st, dir, &err) == 0);
+}
+
+/* A change as logged: its bytes, origin, and what its origin had seen. */
+#define NODES 3
+#define CHANGES_MAX 4096
+struct logged {
+	uint8_t *bytes;
+	size_t len;
+	int origin;          /* index of the node that wrote it */
+	int seen[NODES];     /* changes of each origin its writer had applied */
+};
+static struct logged changes[CHANGES_MAX];
+static int nchanges;
+static int own_count[NODES];      /* changes each node wrote */
+static int have[NODES][NODES];    /* have[x][y]: y's changes x has applied */
+static struct kt_store nodes[NODES];
+static int order_of[NODES][CHANGES_MAX]; /* per origin: its changes' indexes */
+
+/* Records the change node x just wrote (the last entry of its log). */
+static void capture(int x)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	struct logged *l = &changes[nchanges];
+
+	kt_assert(nchanges < CHANGES_MAX);
+	T_CHECK(kt_store_rdtxn(&nodes[x], &txn, NULL) == 0);
+	mdb_cursor_open(txn, nodes[x].log, &cur);
+	T_CHECK(mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0);
+	l->bytes = kt_malloc(v.mv_size);
+	memcpy(l->bytes, v.mv_data, v.mv_size);
+	l->len = v.mv_size;
+	l->origin = x;
+	memcpy(l->seen, have[x], sizeof(l->seen));
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	order_of[x][own_count[x]++] = nchanges++;
+	have[x][x]++;
+}
+
+static int ingest(struct kt_store *st, const struct logged *l)
+{
+	struct kt_err err;
+	MDB_txn *txn;
+	int rc;
+
+	if (kt_store_wbegin(st, &txn, &err) != 0)
+		return -1;
+	rc = kt_store_ingest(st, txn, l->bytes, l->len, &err);
+	if (rc != 0) {
+		fprintf(stderr, "ingest: %s\n", err.msg);
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return kt_store_wcommit(st, txn, &err);
+}
+
+/* Node x catches up with everything the others wrote. */
+static void sync_node(int x)
+{
+	for (int y = 0; y < NODES; y++)
+		for (; y != x && have[x][y] < own_count[y]; have[x][y]++)
+			T_EQ_INT(ingest(&nodes[x], &changes[order_of[y][have[x][y]]]), 0);
+}
+
+static uint64_t rng_state;
+static uint32_t rnd(uint32_t n)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state % n);
+}
+
+#define CLIENTS 6
+static struct kt_id client_ids[CLIENTS];
+static struct kt_id visit_ids[256];
+static int visit_origin[256], visit_index[256], nvisits;
+static const char *allergens[] = { "latex", "nuts", "honey", "retinol" };
+static const char *names[] = { "Анна Иванова", "Ștefania Popescu", "王小明", "Olga Smirnova" };
+
+static int write1(int x, struct kt_draft *d)
+{
+	struct kt_err err;
+	int rc = kt_store_write(&nodes[x], d, 1, NULL, &err);
+
+	if (rc == 0)
+		capture(x);
+	else if (rc != KT_ENOTFOUND)
+		fprintf(stderr, "write at node %d: %s\n", x, err.msg);
+	return rc;
+}
+
+/* A live allergy of client c at node x, or NULL. */
+static const char *some_allergy(int x, const struct kt_id *c)
+{
+	static char out[64];
+	struct kt_rec r;
+	MDB_txn *txn;
+	const char *res = NULL;
+
+	kt_rec_init(&r);
+	kt_store_rdtxn(&nodes[x], &txn, NULL);
+	if (kt_store_load(&nodes[x], txn, c, &r, NULL) == 0)
+		for (uint32_t i = 0; i < r.nelems; i++)
+			if (r.elems[i].field == 15 && r.elems[i].v.n < sizeof(out)) {
+				snprintf(out, sizeof(out), "%.*s", (int)r.elems[i].v.n,
+					 r.elems[i].v.s);
+				res = out;
+				break;
+			}
+	kt_rec_release(&r);
+	mdb_txn_abort(txn);
+	return res;
+}
+
+static void random_edit(int x)
+{
+	static struct kt_draft d;
+	static char text[64];
+	struct kt_id *c = &client_ids[rnd(CLIENTS)];
+	struct kt_err err;
+	const char *a;
+	int k = (int)rnd(7);
+
+	if (k == 0 || k == 1) {
+		kt_draft_start(&d, KT_T_CLIENT, c, 0, NULL);
+		snprintf(text, sizeof(text), "note %d from %d", (int)rnd(1000), x);
+		T_CHECK(kt_draft_field(&d, k ? "notes" : "name", k ? text : names[rnd(4)],
+				       KT_OP_SET, &err) == 0);
+	} else if (k == 2) {
+		kt_draft_start(&d, KT_T_CLIENT, c, 0, NULL);
+		T_CHECK(kt_draft_field(&d, "allergies", allergens[rnd(4)], KT_OP_ADD, &err) == 0);
+	} else if (k == 3 && (a = some_allergy(x, c)) != NULL) {
+		kt_draft_start(&d, KT_T_CLIENT, c, 0, NULL);
+		T_CHECK(kt_draft_field(&d, "allergies", a, KT_OP_DEL, &err) == 0);
+	} else if (k == 4 && nvisits < 256) {
+		struct kt_id id;
+
+		kt_id_new(&id, kt_wall_ms());
+		kt_draft_start(&d, KT_T_VISIT, &id, 1, c);
+		T_CHECK(kt_draft_field(&d, "date", "2026-11-01", KT_OP_SET, &err) == 0);
+		T_CHECK(kt_draft_field(&d, "services", "Facial", KT_OP_SET, &err) == 0);
+		if (write1(x, &d) == 0) {
+			visit_ids[nvisits] = id;
+			visit_origin[nvisits] = x;
+			visit_index[nvisits++] = own_count[x] - 1;
+		}
+		return;
+	} else if (k == 5 && nvisits > 0) {
+		int v = (int)rnd((uint32_t)nvisits);
+
+		if (have[x][visit_origin[v]] <= visit_index[v])
+			return; /* x has not seen this visit yet */
+		kt_draft_start(&d, KT_T_VISIT, &visit_ids[v], 0, NULL);
+		snprintf(text, sizeof(text), "%d", 1 + (int)rnd(5));
+		T_CHECK(kt_draft_field(&d, "rating", text, KT_OP_SET, &err) == 0);
+	} else {
+		struct kt_id id;
+
+		kt_id_new(&id, kt_wall_ms());
+		kt_draft_start(&d, KT_T_POINTS, &id, 1, c);
+		snprintf(text, sizeof(text), "%d", (int)rnd(200) - 50);
+		T_CHECK(kt_draft_field(&d, "delta", text, KT_OP_SET, &err) == 0);
+	}
+	write1(x, &d);
+}
+
+/* The whole state as text: every record's JSON in id order. */
+struct dump { struct kt_store *st; MDB_txn *txn; char *s; size_t n; };
+static int dump_one(void *ctx, const struct kt_id *id, uint8_t type)
+{
+	struct dump *d = ctx;
+	struct kt_rec r;
+	char *j;
+
+	(void)type;
+	kt_rec_init(&r);
+	if (kt_store_load(d->st, d->txn, id, &r, NULL) == 0) {
+		json_t *o = kt_card_json(&r);
+
+		j = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT);
+		json_decref(o);
+		d->s = kt_realloc(d->s, d->n + strlen(j) + 2);
+		memcpy(d->s + d->n, j, strlen(j));
+		d->n += strlen(j);
+		d->s[d->n++] = '\n';
+		d->s[d->n] = '\0';
+		free(j);
+	}
+	kt_rec_release(&r);
+	return 0;
+}
+
+static char *dump_store(struct kt_store *st)
+{
+	struct dump d = { st, NULL, kt_strdup(""), 0 };
+
+	kt_store_rdtxn(st, &d.txn, NULL);
+	kt_store_each(st, d.txn, 0, dump_one, &d, NULL);
+	mdb_txn_abort(d.txn);
+	return d.s;
+}
+
+/* Applies every change to a fresh replica in a random causal order, with duplicates. */
+static void replay(int round, uint8_t digest[KT_HASH_BYTES], char **dump)
+{
+	struct kt_store r;
+	struct kt_err err;
+	char name[32];
+	int next[NODES] = { 0 }, done = 0;
+
+	snprintf(name, sizeof(name), "replica%d", round);
+	make_node(&r, name, "n0");
+	/* Bounded: every step applies one change or a duplicate; at most 2n steps. */
+	for (int steps = 0; done < nchanges && steps < 4 * CHANGES_MAX; steps++) {
+		int o = (int)rnd(NODES), ok = 1;
+		const struct logged *l;
+
+		if (done > 0 && rnd(8) == 0) { /* re-send something already applied */
+			int y = (int)rnd(NODES);
+
+			if (next[y] > 0)
+				T_EQ_INT(ingest(&r, &changes[order_of[y][rnd((uint32_t)next[y])]]), 0);
+			continue;
+		}
+		if (next[o] >= own_count[o])
+			continue;
+		l = &changes[order_of[o][next[o]]];
+		for (int y = 0; y < NODES; y++)
+			if (y != o && l->seen[y] > next[y])
+				ok = 0; /* its writer had seen changes we have not applied yet */
+		if (!ok)
+			continue;
+		T_EQ_INT(ingest(&r, l), 0);
+		next[o]++;
+		done++;
+	}
+	T_EQ_INT(done, nchanges);
+	T_CHECK(kt_store_digest(&r, digest, &err) == 0);
+	*dump = dump_store(&r);
+	kt_store_close(&r);
+}
+
+static void test_shuffled_orders_converge(void)
+{
+	static struct kt_draft d;
+	struct kt_err err;
+	uint8_t first[KT_HASH_BYTES], dg[KT_HASH_BYTES];
+	char *first_dump = NULL, *dump, name[8];
+	uint64_t seed = getenv("KT_SEED") ? strtoull(getenv("KT_SEED"), NULL, 10)
+					  : (uint64_t)kt_wall_ms();
+
+	rng_state = seed | 1;
+	for (int x = 0; x < NODES; x++) {
+		snprintf(name, sizeof(name), "n%d", x);
+		make_node(&nodes[x], name, x ? "n0" : NULL);
+	}
+	for (int i = 0; i < CLIENTS; i++) {
+		kt_id_new(&client_ids[i], kt_wall_ms());
+		kt_draft_start(&d, KT_T_CLIENT, &client_ids[i], 1, NULL);
+		T_CHECK(kt_draft_field(&d, "name", names[i % 4], KT_OP_SET, &err) == 0);
+		T_CHECK(kt_draft_field(&d, "allergies", "latex", KT_OP_ADD, &err) == 0);
+		T_EQ_INT(write1(i % NODES, &d), 0);
+	}
+	for (int x = 0; x < NODES; x++)
+		sync_node(x);
+	for (int phase = 0; phase < 4; phase++) { /* offline edits, then a sync */
+		for (int e = 0; e < 40; e++)
+			random_edit((int)rnd(NODES));
+		sync_node((int)rnd(NODES));
+	}
+	for (int x = 0; x < NODES; x++)
+		sync_node(x);
+	for (int x = 1; x < NODES; x++) {
+		uint8_t a[KT_HASH_BYTES], b[KT_HASH_BYTES];
+
+		kt_store_digest(&nodes[0], a, &err);
+		kt_store_digest(&nodes[x], b, &err);
+		T_CHECK(memcmp(a, b, KT_HASH_BYTES) == 0);
+	}
+	for (int round = 0; round < 12; round++) {
+		replay(round, dg, &dump);
+		if (round == 0) {
+			memcpy(first, dg, sizeof(first));
+			first_dump = dump;
+			continue;
+		}
+		if (memcmp(first, dg, sizeof(first)) != 0 || strcmp(first_dump, dump) != 0) {
+			fprintf(stderr, "replica %d differs: replay with KT_SEED=%llu\n", round,
+				(unsigned long long)seed);
+			T_CHECK(0);
+		}
+		free(dump);
+	}
+	{
+		char *live = dump_store(&nodes[0]);
+
+		T_CHECK(strcmp(live, first_dump) == 0);
+		free(live);
+	}
+	T_CHECK(nchanges > 100);
+	free(first_dump);
+	for (int x = 0; x < NODES; x++)
+		kt_store_close(&nodes[x]);
+}
+
+static void test_chain_refuses_gap_forgery_and_ignores_duplicates(void)
+{
+	struct kt_store r;
+	struct kt_err err;
+	struct logged forged;
+	MDB_txn *txn;
+	int o = changes[0].origin, n = own_count[o];
+
+	T_CHECK(n >= 3);
+	make_node(&r, "chaincheck", "n0");
+	/* A gap: the origin's second change before its first. */
+	T_CHECK(ingest(&r, &changes[order_of[o][1]]) != 0);
+	T_EQ_INT(ingest(&r, &changes[order_of[o][0]]), 0);
+	T_EQ_INT(ingest(&r, &changes[order_of[o][0]]), 0); /* a duplicate: ignored */
+	/* A forgery: one byte of the second change flipped. */
+	forged = changes[order_of[o][1]];
+	forged.bytes = kt_malloc(forged.len);
+	memcpy(forged.bytes, changes[order_of[o][1]].bytes, forged.len);
+	forged.bytes[forged.len - 5] ^= 1;
+	T_CHECK(ingest(&r, &forged) != 0);
+	forged.bytes[forged.len - 5] ^= 1;
+	forged.bytes[40] ^= 0x10; /* in the header: the seal or the chain breaks */
+	T_CHECK(ingest(&r, &forged) != 0);
+	free(forged.bytes);
+	T_EQ_INT(ingest(&r, &changes[order_of[o][1]]), 0);
+	/* Nothing refused was logged: the log holds exactly the two good changes. */
+	{
+		MDB_stat ms;
+
+		kt_store_rdtxn(&r, &txn, NULL);
+		mdb_stat(txn, r.log, &ms);
+		T_EQ_INT(ms.ms_entries, 2);
+		mdb_txn_abort(txn);
+	}
+	(void)err;
+	kt_store_close(&r);
+}
+
+static void test_refused_write_changes_nothing(void)
+{
+	static struct kt_draft d[2];
+	struct kt_store st;
+	struct kt_err err;
+	struct kt_id a, missing;
+	uint8_t before[KT_HASH_BYTES], after[KT_HASH_BYTES];
+	struct kt_store_info i1, i2;
+
+	make_node(&st, "refuse", NULL);
+	kt_id_new(&a, kt_wall_ms());
+	kt_draft_start(&d[0], KT_T_CLIENT, &a, 1, NULL);
+	T_CHECK(kt_draft_field(&d[0], "name", "Anna", KT_OP_SET, &err) == 0);
+	T_EQ_INT(kt_store_write(&st, d, 1, NULL, &err), 0);
+	kt_store_digest(&st, before, &err);
+	kt_store_info(&st, &i1, &err);
+	/* A batch whose second write names an unknown record: neither lands. */
+	kt_draft_start(&d[0], KT_T_CLIENT, &a, 0, NULL);
+	T_CHECK(kt_draft_field(&d[0], "notes", "first", KT_OP_SET, &err) == 0);
+	kt_id_new(&missing, kt_wall_ms());
+	kt_draft_start(&d[1], KT_T_CLIENT, &missing, 0, NULL);
+	T_CHECK(kt_draft_field(&d[1], "notes", "second", KT_OP_SET, &err) == 0);
+	T_EQ_INT(kt_store_write(&st, d, 2, NULL, &err), KT_ENOTFOUND);
+	/* Removing an allergy she does not have is refused too. */
+	kt_draft_start(&d[0], KT_T_CLIENT, &a, 0, NULL);
+	T_CHECK(kt_draft_field(&d[0], "allergies", "latex", KT_OP_DEL, &err) == 0);
+	T_EQ_INT(kt_store_write(&st, d, 1, NULL, &err), KT_ENOTFOUND);
+	kt_store_digest(&st, after, &err);
+	kt_store_info(&st, &i2, &err);
+	T_CHECK(memcmp(before, after, KT_HASH_BYTES) == 0);
+	T_EQ_INT(i1.changes, i2.changes);
+	T_EQ_INT(i1.seq, i2.seq);
+	kt_store_close(&st);
+}
+
+static void test_full_map_grows_and_keeps_everything(void)
+{
+	static struct kt_draft d[KT_BATCH_MAX];
+	static char notes[KT_BATCH_MAX][600];
+	struct kt_store st;
+	struct kt_err err;
+	struct kt_store_info info;
+	MDB_envinfo ei;
+
+	make_node(&st, "grow", NULL);
+	/* Start from a 1 MiB map so a few batches overflow it. */
+	T_EQ_INT(mdb_env_set_mapsize(st.env, 1 << 20), 0);
+	for (int b = 0; b < 8; b++) {
+		for (int i = 0; i < KT_BATCH_MAX; i++) {
+			struct kt_id id;
+
+			kt_id_new(&id, kt_wall_ms());
+			kt_draft_start(&d[i], KT_T_CLIENT, &id, 1, NULL);
+			memset(notes[i], 'a' + (i % 26), sizeof(notes[i]) - 1);
+			notes[i][sizeof(notes[i]) - 1] = '\0';
+			T_CHECK(kt_draft_field(&d[i], "name", "Grow Test", KT_OP_SET, &err) == 0);
+			T_CHECK(kt_draft_field(&d[i], "notes", notes[i], KT_OP_SET, &err) == 0);
+		}
+		T_EQ_INT(kt_store_write(&st, d, KT_BATCH_MAX, NULL, &err), 0);
+	}
+	mdb_env_info(st.env, &ei);
+	T_CHECK(ei.me_mapsize > (1u << 20));
+	kt_store_info(&st, &info, &err);
+	T_EQ_INT(info.changes, 8 * KT_BATCH_MAX);
+	T_EQ_INT(info.seq, 8 * KT_BATCH_MAX);
+	kt_store_close(&st);
+}
+
+int main(void)
+{
+	kt_crypto_init();
+	snprintf(tmpdir, sizeof(tmpdir), "%s/kt-test-store-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (mkdtemp(tmpdir) == NULL)
+		return 1;
+	T_RUN(test_shuffled_orders_converge);
+	T_RUN(test_chain_refuses_gap_forgery_and_ignores_duplicates);
+	T_RUN(test_refused_write_changes_nothing);
+	T_RUN(test_full_map_grows_and_keeps_everything);
+	for (int i = 0; i < nchanges; i++)
+		free(changes[i].bytes);
+	rm_rf(tmpdir);
+	T_DONE();
+}
