@@ -1,0 +1,51 @@
+#!/bin/sh
+# Bad input of every kind: one line on stderr, non-zero exit, nothing
+# written (the digest and the change count stay the same).  Two writers at
+# once both land.
+. tests/scenario/lib.sh
+N="$T/n"
+"$KT" -d "$N" init --branch Centre >/dev/null
+a=$("$KT" -d "$N" client add --name 'Анна')
+before=$("$KT" -d "$N" digest)
+big=$(head -c 4097 /dev/zero | tr '\0' 'x')
+max=$(head -c 4096 /dev/zero | tr '\0' 'x')
+bad_utf8=$(printf 'Ann\377a')
+refuse "unknown field" "$KT" -d "$N" client edit "$a" --set colour=red
+refuse "wrong type (rating is a number)" "$KT" -d "$N" visit add "$a" --service x --set rating=good
+refuse "rating out of range" "$KT" -d "$N" visit add "$a" --service x --set rating=6
+refuse "bad date" "$KT" -d "$N" client edit "$a" --set birthday=2026-02-30
+refuse "bad date format" "$KT" -d "$N" client edit "$a" --set birthday=30.01.1990
+refuse "bad amount" "$KT" -d "$N" visit add "$a" --service x --amount 12.345
+refuse "unknown id" "$KT" -d "$N" client edit 01JD3Q5ZK8W6T9V2M4N7P0R1S3 --set notes=x
+refuse "malformed id" "$KT" -d "$N" client show not-an-id
+refuse "visit for an unknown client" "$KT" -d "$N" visit add 01JD3Q5ZK8W6T9V2M4N7P0R1S3 --service x
+refuse "oversized value" "$KT" -d "$N" client edit "$a" --set "notes=$big"
+refuse "invalid UTF-8" "$KT" -d "$N" client edit "$a" --set "notes=$bad_utf8"
+refuse "invalid UTF-8 name on add" "$KT" -d "$N" client add --name "$bad_utf8"
+refuse "client add without a name" "$KT" -d "$N" client add --phone 123
+refuse "unknown option" "$KT" -d "$N" client add --name x --colour red
+refuse "unknown command" "$KT" -d "$N" frobnicate
+refuse "no node in the folder" "$KT" -d "$T/none" client list
+refuse "a set value to remove that is not there" "$KT" -d "$N" client edit "$a" --remove allergies=latex
+refuse "enum out of its list" "$KT" -d "$N" client edit "$a" --set gender=robot
+after=$("$KT" -d "$N" digest)
+[ "$before" = "$after" ] && ok "nothing was written by any refused command" || bad "nothing was written by any refused command"
+check "a value at the size limit is accepted" "$KT" -d "$N" client edit "$a" --set "notes=$max"
+chmod 644 "$N/chain.key"
+refuse "a key file readable by others is refused" "$KT" -d "$N" client list
+chmod 600 "$N/chain.key"
+
+# two receptionists' terminals writing at once
+i=0
+( while [ $i -lt 40 ]; do "$KT" -d "$N" client add --name "Left $i" >/dev/null || echo fail; i=$((i + 1)); done ) >"$T/l" 2>&1 &
+PIDS="$PIDS $!"
+j=0
+( while [ $j -lt 40 ]; do "$KT" -d "$N" client add --name "Right $j" >/dev/null || echo fail; j=$((j + 1)); done ) >"$T/r" 2>&1 &
+PIDS="$PIDS $!"
+wait
+nl=$("$KT" -d "$N" client find left --json | grep -o '"id"' | wc -l)
+nr=$("$KT" -d "$N" client find right --json | grep -o '"id"' | wc -l)
+[ "$nl" -eq 40 ] && [ "$nr" -eq 40 ] && ! grep -q fail "$T/l" "$T/r" && ok "two writers at once: all 80 cards land" || bad "two writers at once: all 80 cards land ($nl + $nr)"
+"$KT" -d "$N" status --json >"$T/st"
+contains "status counts every change" "$T/st" '"changes":84'
+finish
