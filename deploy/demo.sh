@@ -14,6 +14,7 @@ run() { say "kt-node $*"; "$KT" -d "$N" "$@"; }
 
 say "kt-node -d $N init --branch Centre --country RU"
 "$KT" -d "$N" init --branch Centre --country RU
+say "kt-node config set patch_test_services 'hair dye;lash tint'"
 "$KT" -d "$N" config set patch_test_services 'hair dye;lash tint'
 
 anna=$("$KT" -d "$N" client add --name 'Анна Иванова' --phone '+7 (912) 345-67-89' \
@@ -22,9 +23,11 @@ anna=$("$KT" -d "$N" client add --name 'Анна Иванова' --phone '+7 (91
 	--set staff_alert='Prefers the quiet room; ask about latex gloves')
 stefan=$("$KT" -d "$N" client add --name 'Ștefania Popescu' --phone '0721 234 567' \
 	--birthday 1985-11-28 --set gender=female)
-"$KT" -d "$N" config set country RO >/dev/null
+say "kt-node config set country RO    (a Romanian branch: 0721 234 567 is +40 721 234 567)"
+"$KT" -d "$N" config set country RO
 "$KT" -d "$N" client edit "$stefan" --set phone='0721 234 567'
-"$KT" -d "$N" config set country RU >/dev/null
+run client find '+40 721 234 567'
+"$KT" -d "$N" config set country RU
 wang=$("$KT" -d "$N" client add --name '王小明' --phone '8 916 111 22 33' --birthday 1995-03-02)
 olga=$("$KT" -d "$N" client add --name 'Ольга Смирнова' --email olga@example.ru)
 echo "carded: Анна $anna, Ștefania $stefan, 王小明 $wang, Ольга $olga"
@@ -49,8 +52,8 @@ run client find '8 912 345 67 89'
 run client find stefania
 run client find 小明
 run client show "$anna"
-say "kt-node visit add ANNA --service 'Latex mask'    (she is allergic to латекс? no: to 'латекс' in Russian)"
 "$KT" -d "$N" client edit "$anna" --add allergies=latex
+say "kt-node visit add ANNA --service 'Latex mask'    (she is allergic to latex: refused)"
 if "$KT" -d "$N" visit add "$anna" --service 'Latex mask'; then echo "(unexpected: accepted)"; fi
 say "kt-node visit add ANNA --service 'Hair dye'    (needs a patch test: she has none)"
 if "$KT" -d "$N" visit add "$anna" --service 'Hair dye'; then echo "(unexpected: accepted)"; fi

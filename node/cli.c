@@ -3,6 +3,7 @@
 #include "hlc.h"
 
 #include <stdarg.h>
+#include <utf8proc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,3 +109,27 @@ void kt_cli_setting(struct kt_cli *cli, const char *name, const char *def, char 
 	mdb_txn_abort(txn);
 }
 
+
+/* Display columns of UTF-8 text (a Chinese character takes two). */
+static int text_width(const char *s)
+{
+	utf8proc_int32_t cp;
+	utf8proc_ssize_t n;
+	int w = 0;
+
+	while (*s && (n = utf8proc_iterate((const utf8proc_uint8_t *)s, -1, &cp)) > 0) {
+		w += utf8proc_charwidth(cp);
+		s += n;
+	}
+	return w;
+}
+
+void kt_cli_pad(const char *s, int width)
+{
+	int w = text_width(s);
+
+	fputs(s, stdout);
+	for (; w < width; w++)
+		fputc(' ', stdout);
+	fputc(' ', stdout);
+}

@@ -47,6 +47,9 @@ void kt_cli_print_json(json_t *j);
 /* Parses a record id argument; prints the error on failure. */
 int kt_cli_id(const char *s, struct kt_id *id);
 
+/* Prints s padded with spaces to width display columns, then one space. */
+void kt_cli_pad(const char *s, int width);
+
 /* The node's branch name. */
 void kt_cli_branch(struct kt_cli *cli, char *out, size_t cap);
 

@@ -216,9 +216,12 @@ static json_t *summary(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *id,
 	if (visits > 0)
 		kt_date_format(last, lastt);
 	if (!json) {
-		printf("%s  %-28s %-18s %-24s %-9s %d visits%s%s%s%s\n", idt, name, phone, email,
-		       seg, visits, visits ? ", last " : "", lastt, extra ? "  " : "",
-		       extra ? extra : "");
+		printf("%s  ", idt);
+		kt_cli_pad(name, 28);
+		kt_cli_pad(phone, 18);
+		kt_cli_pad(email, 24);
+		printf("%-9s %d visit%s%s%s%s%s\n", seg, visits, visits == 1 ? "" : "s",
+		       visits ? ", last " : "", lastt, extra ? "  " : "", extra ? extra : "");
 	} else {
 		o = json_object();
 		json_object_set_new(o, "id", json_string(idt));
