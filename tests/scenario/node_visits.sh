@@ -76,7 +76,7 @@ contains "show gives the points balance" "$T/a" '"points_balance":100'
 contains "show lists her open care plan" "$T/a" '"goal":"Clear skin"'
 contains "show lists her feedback" "$T/a" '"kind":"complaint"'
 "$KT" -d "$N" client show "$a" >"$T/at"
-contains "text show: change since the first" "$T/at" "change since the first: acne -5 hydration +3"
+contains "text show: change since the first" "$T/at" "change since the first: hydration +3 acne -5"
 contains "text show: points balance" "$T/at" "Points balance: 100"
 refuse "points are written once" "$KT" -d "$N" record edit "$(grep -o '"id":"[0-9A-Z]*","type":"points"' "$T/a" | head -1 | cut -d'"' -f4)" --set delta=5
 refuse "visits go through visit add" "$KT" -d "$N" record add visit "$a" --set services=x
