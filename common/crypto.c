@@ -19,15 +19,45 @@ void kt_crypto_init(void)
 		kt_assert(!"sodium_init failed");
 }
 
+/*
+ * Random bytes come from a pool refilled 4 KiB at a time: libsodium asks
+ * the kernel (getrandom) on every call, and a batch of a thousand changes
+ * needs four draws each (id, nonce, key, wrap nonce), which made the
+ * syscall a tenth of the write path.  Drawn bytes are wiped from the pool.
+ * Not for use across fork(): the daemons do not fork after start.
+ */
+static uint8_t pool[4096];
+static size_t pool_left;
+
+void kt_random(void *buf, size_t n)
+{
+	uint8_t *out = buf;
+
+	while (n > 0) {
+		size_t k;
+
+		if (pool_left == 0) {
+			randombytes_buf(pool, sizeof(pool));
+			pool_left = sizeof(pool);
+		}
+		k = n < pool_left ? n : pool_left;
+		memcpy(out, pool + sizeof(pool) - pool_left, k);
+		sodium_memzero(pool + sizeof(pool) - pool_left, k);
+		pool_left -= k;
+		out += k;
+		n -= k;
+	}
+}
+
 void kt_key_new(uint8_t k[KT_KEY_BYTES])
 {
-	crypto_aead_xchacha20poly1305_ietf_keygen(k);
+	kt_random(k, KT_KEY_BYTES);
 }
 
 void kt_seal(uint8_t *out, const uint8_t *m, size_t mlen,
 	     const uint8_t *ad, size_t adlen, const uint8_t key[KT_KEY_BYTES])
 {
-	randombytes_buf(out, KT_NONCE_BYTES);
+	kt_random(out, KT_NONCE_BYTES);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(out + KT_NONCE_BYTES, NULL, m, mlen,
 						   ad, adlen, NULL, out, key);
 }

@@ -24,6 +24,9 @@
 /* Initialises libsodium once; aborts when it cannot (no entropy source). */
 void kt_crypto_init(void);
 
+/* Fills buf with n bytes from a CSPRNG (libsodium, pooled). */
+void kt_random(void *buf, size_t n);
+
 /* Fills k with a fresh random key. */
 void kt_key_new(uint8_t k[KT_KEY_BYTES]);
 

@@ -3,6 +3,7 @@
 
 #include <string.h>
 #include <sodium.h>
+#include "crypto.h"
 
 static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
@@ -40,7 +41,7 @@ void kt_id_new(struct kt_id *id, uint64_t ms)
 
 	kt_be64_put(t, ms);
 	memcpy(id->b, t + 2, 6);
-	randombytes_buf(id->b + 6, 10);
+	kt_random(id->b + 6, 10);
 }
 
 /*

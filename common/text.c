@@ -18,7 +18,14 @@ int kt_text_valid(const char *s, size_t n)
 	utf8proc_int32_t cp;
 
 	while (n > 0) {
-		utf8proc_ssize_t k = utf8proc_iterate(p, (utf8proc_ssize_t)n, &cp);
+		utf8proc_ssize_t k;
+
+		if (*p > 0 && *p < 0x80) { /* ASCII: no decoding needed */
+			p++;
+			n--;
+			continue;
+		}
+		k = utf8proc_iterate(p, (utf8proc_ssize_t)n, &cp);
 
 		if (k <= 0 || cp == 0)
 			return 0;
@@ -33,6 +40,18 @@ char *kt_text_fold(const char *s, size_t n)
 	utf8proc_uint8_t *out = NULL;
 	utf8proc_ssize_t r;
 
+	size_t i;
+
+	for (i = 0; i < n && (unsigned char)s[i] > 0 && (unsigned char)s[i] < 0x80; i++)
+		;
+	if (i == n) { /* ASCII folds to itself, lower-cased: skip utf8proc */
+		char *f = kt_malloc(n + 1);
+
+		for (i = 0; i < n; i++)
+			f[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+		f[n] = '\0';
+		return f;
+	}
 	if (!kt_text_valid(s, n))
 		return NULL;
 	r = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &out,

@@ -73,30 +73,36 @@ static int client_key(struct kt_store *st, MDB_txn *txn, struct wctx *w,
 static int settle_record(struct kt_store *st, MDB_txn *txn, struct kt_draft *d,
 			 struct kt_err *err)
 {
-	char idt[KT_ID_TEXT_BYTES];
+	char idt[KT_ID_TEXT_BYTES]; /* formatted only for messages: off the hot path */
 	struct kt_id owner;
 	uint8_t type;
 	int rc = record_head(st, txn, &d->id, &type, &owner);
 
-	kt_id_format(&d->id, idt);
 	if (d->create) {
-		if (rc == 0)
+		if (rc == 0) {
+			kt_id_format(&d->id, idt);
 			return kt_err_set(err, KT_EEXIST, "record '%s' already exists", idt);
+		}
 		if (d->type == KT_T_CLIENT) {
 			d->owner = d->id;
 			return 0;
 		}
 		rc = record_head(st, txn, &d->owner, &type, &owner);
-		kt_id_format(&d->owner, idt);
-		if (rc != 0 || type != KT_T_CLIENT)
+		if (rc != 0 || type != KT_T_CLIENT) {
+			kt_id_format(&d->owner, idt);
 			return kt_err_set(err, KT_ENOTFOUND, "unknown client '%s'", idt);
+		}
 		return 0;
 	}
-	if (rc != 0)
+	if (rc != 0) {
+		kt_id_format(&d->id, idt);
 		return kt_err_set(err, KT_ENOTFOUND, "unknown id '%s'", idt);
-	if (type != d->type)
+	}
+	if (type != d->type) {
+		kt_id_format(&d->id, idt);
 		return kt_err_set(err, KT_EINVAL, "'%s' is a %s, not a %s", idt,
 				  kt_schema_type_name(type), kt_schema_type_name(d->type));
+	}
 	d->owner = owner;
 	return 0;
 }
