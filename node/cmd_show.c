@@ -49,7 +49,8 @@ static int by_date(const void *a, const void *b)
 static void recs_load(struct recs *s, const struct kt_id *client, uint8_t type)
 {
 	kt_store_owned(&s->cli->st, s->txn, client, type, load_one, s, NULL);
-	qsort(s->r, s->n, sizeof(*s->r), by_date);
+	if (s->n > 1)
+		qsort(s->r, s->n, sizeof(*s->r), by_date);
 }
 
 static void recs_release(struct recs *s)

@@ -93,9 +93,9 @@ static int index_value(struct idx_op *o, uint16_t field, const struct kt_val *v)
 	switch (field) {
 	case 1:
 		o->kind = 'n';
-		if (kt_text_words(v->s, v->n, idx_token, o) < 0)
-			return 0; /* not text: nothing was indexed */
-		return o->rc;
+		o->rc = 0;
+		kt_text_words(v->s, v->n, idx_token, o); /* -1 for bad UTF-8: no words */
+		return o->rc; /* an LMDB error (a full map) stops the walk and comes back */
 	case 2:
 		o->kind = 'p';
 		kt_phone_key(o->st, v->s, v->n, buf, sizeof(buf));

@@ -452,7 +452,10 @@ static void test_full_map_grows_and_keeps_everything(void)
 			T_CHECK(kt_draft_field(&d[i], "name", "Grow Test", KT_OP_SET, &err) == 0);
 			T_CHECK(kt_draft_field(&d[i], "notes", notes[i], KT_OP_SET, &err) == 0);
 		}
-		T_EQ_INT(kt_store_write(&st, d, KT_BATCH_MAX, NULL, &err), 0);
+		if (kt_store_write(&st, d, KT_BATCH_MAX, NULL, &err) != 0) {
+			fprintf(stderr, "batch %d: %s\n", b, err.msg);
+			T_CHECK(0);
+		}
 	}
 	mdb_env_info(st.env, &ei);
 	T_CHECK(ei.me_mapsize > (1u << 20));
