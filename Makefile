@@ -74,7 +74,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIBSRC) $(BUILD)/fuzz/phone.o
 
 $(BUILD)/fuzz/phone.o: $(COMMON_CXX)
 	@mkdir -p $(dir $@)
-	clang++ -std=c++17 $(INC) -g -O1 -fsanitize=address,undefined -c $< -o $@
+	clang++ -std=c++17 $(INC) -g -O1 -fsanitize=address,undefined -fno-sanitize=vptr -c $< -o $@
 
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
