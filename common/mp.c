@@ -32,7 +32,7 @@ static uint64_t rd(const uint8_t *p, int bytes)
  * Reads one item header; sets *children to the number of nested items a
  * container holds (0 for scalars) and skips any payload bytes.
  */
-static int item(struct walk *w, uint64_t *children)
+static int item(struct walk *w, uint64_t *children, uint64_t *count)
 {
 	uint8_t b;
 	uint64_t len = 0;
@@ -43,14 +43,16 @@ static int item(struct walk *w, uint64_t *children)
 	b = *w->p++;
 	w->left--;
 	*children = 0;
+	*count = 0;
 	if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
 		return 0;
 	if ((b & 0xf0) == 0x90) {
-		*children = b & 0x0f;
+		*children = *count = b & 0x0f;
 		return 0;
 	}
 	if ((b & 0xf0) == 0x80) {
-		*children = (uint64_t)(b & 0x0f) * 2;
+		*count = b & 0x0f;
+		*children = *count * 2;
 		return 0;
 	}
 	if ((b & 0xe0) == 0xa0) {
@@ -79,6 +81,7 @@ static int item(struct walk *w, uint64_t *children)
 		}
 	}
 	if (kind) {
+		*count = len;
 		*children = kind == 2 ? len * 2 : len;
 		return 0;
 	}
@@ -100,22 +103,22 @@ int kt_mp_check(const uint8_t *p, size_t n, unsigned depth_max, uint32_t count_m
 		depth_max = KT_MP_DEPTH_MAX;
 	stack[0] = 1; /* the one top-level object */
 	while (depth > 0 || stack[0] > 0) {
-		uint64_t children;
+		uint64_t children, count;
 
 		if (stack[depth] == 0) {
 			depth--;
 			continue;
 		}
 		stack[depth]--;
-		if (item(&w, &children) != 0)
+		if (item(&w, &children, &count) != 0)
 			return kt_err_set(err, KT_ECORRUPT, "malformed msgpack at byte %zu",
 					  n - w.left);
 		if (children == 0)
 			continue;
-		if (children > (uint64_t)count_max * 2 || children > w.left)
+		if (count > count_max || children > w.left)
 			return kt_err_set(err, KT_ECORRUPT, "msgpack container of %llu items "
 					  "exceeds the limit or the bytes left",
-					  (unsigned long long)children);
+					  (unsigned long long)count);
 		if (depth + 1 > depth_max)
 			return kt_err_set(err, KT_ECORRUPT, "msgpack nested deeper than %u",
 					  depth_max);
