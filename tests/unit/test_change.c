@@ -201,14 +201,11 @@ static void test_mp_check_refuses_lying_sizes(void)
 
 static void check_val(const struct kt_val *v)
 {
-	uint8_t buf[70000];
-	struct kt_fbuf { uint8_t *p; size_t n, cap; } f = { buf, 0, sizeof(buf) };
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 	struct kt_val out;
 	struct kt_err err;
 
-	(void)f;
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	kt_val_pack(&pk, v);
