@@ -214,7 +214,7 @@ static void check_val(const struct kt_val *v)
 	if (v->t == KT_V_INT || v->t == KT_V_BOOL)
 		T_CHECK(out.i == v->i);
 	else
-		T_CHECK(out.n == v->n && memcmp(out.s, v->s, v->n) == 0);
+		T_CHECK(out.n == v->n && (v->n == 0 || memcmp(out.s, v->s, v->n) == 0));
 	T_CHECK(kt_val_unpack((uint8_t *)sb.data, sb.size - 1, &out, &err) != 0 || sb.size == 1);
 	msgpack_sbuffer_destroy(&sb);
 }
