@@ -122,7 +122,7 @@ static int env_open(struct kt_store *st, const char *dir, struct kt_err *err)
 		return kt_mdb_err(err, rc, "create lmdb environment");
 	mdb_env_set_maxdbs(st->env, 16);
 	mdb_env_set_mapsize(st->env, KT_MAP_BYTES_INITIAL);
-	if ((rc = mdb_env_open(st->env, dir, MDB_NOTLS | MDB_WRITEMAP, 0600)) != 0) {
+	if ((rc = mdb_env_open(st->env, dir, MDB_NOTLS, 0600)) != 0) {
 		mdb_env_close(st->env);
 		st->env = NULL;
 		return kt_err_set(err, KT_EIO, "cannot open store in '%s': %s", dir,

@@ -19,6 +19,17 @@
 /* Index entries one search walks at most before it stops (a one-letter prefix). */
 #define FIND_SCAN_MAX 20000
 
+/*
+ * libphonenumber parses with ICU regular expressions (~20 us a number), and
+ * a write asks for the same phone twice (its blind token, then its index
+ * key): the last answer is kept.
+ */
+static struct {
+	char text[KT_PHONE_TEXT_MAX + 1];
+	char country[3];
+	char key[KT_PHONE_BYTES];
+} last_phone;
+
 void kt_phone_key(struct kt_store *st, const char *s, size_t n, char *out, size_t cap)
 {
 	char text[KT_PHONE_TEXT_MAX + 1], e164[KT_PHONE_BYTES];
@@ -27,8 +38,16 @@ void kt_phone_key(struct kt_store *st, const char *s, size_t n, char *out, size_
 	if (n <= KT_PHONE_TEXT_MAX) {
 		memcpy(text, s, n);
 		text[n] = '\0';
+		if (strcmp(text, last_phone.text) == 0 &&
+		    strcmp(st->country, last_phone.country) == 0 && last_phone.key[0]) {
+			snprintf(out, cap, "%s", last_phone.key);
+			return;
+		}
 		if (kt_phone_e164(text, st->country, e164) == 0) {
 			kt_phone_digits(e164, out, cap);
+			memcpy(last_phone.text, text, n + 1);
+			memcpy(last_phone.country, st->country, sizeof(last_phone.country));
+			snprintf(last_phone.key, sizeof(last_phone.key), "%s", out);
 			return;
 		}
 	}
