@@ -114,7 +114,11 @@ static int append_log(struct kt_store *st, MDB_txn *txn, const struct kt_change 
 	return 0;
 }
 
-/* Writes the record head and the owner index the first time a record is seen. */
+/*
+ * Writes the record head and the owner index the first time a record is
+ * seen, and returns 1 then: a record with no head has no state at all (every
+ * change that leaves state passes here first), so its fields need no reads.
+ */
 static int ensure_head(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 		       struct kt_err *err)
 {
@@ -148,11 +152,12 @@ static int ensure_head(struct kt_store *st, MDB_txn *txn, const struct kt_change
 	v.mv_data = NULL;
 	if ((rc = mdb_put(txn, st->own, &key, &v, 0)) != 0)
 		return kt_mdb_err(err, rc, "index a record by client");
-	return 0;
+	return 1;
 }
 
 static int apply_lww(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
-		     const struct kt_op *op, const struct kt_val *val, struct kt_err *err)
+		     const struct kt_op *op, const struct kt_val *val, int fresh,
+		     struct kt_err *err)
 {
 	uint8_t k[KT_RECKEY_BYTES], buf[KT_STORED_BYTES_MAX];
 	MDB_val key = { kt_reckey(k, &c->id, op->field, NULL), k }, v;
@@ -163,7 +168,8 @@ static int apply_lww(struct kt_store *st, MDB_txn *txn, const struct kt_change *
 	msgpack_packer pk;
 	int rc, res, had;
 
-	rc = mdb_get(txn, st->rec, &key, &v);
+	/* Two ops of one change may name one field: only the first finds it absent. */
+	rc = fresh == 1 ? MDB_NOTFOUND : mdb_get(txn, st->rec, &key, &v);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return kt_mdb_err(err, rc, "read a field");
 	had = rc == 0 && v.mv_size > 2 * KT_VER_BYTES;
@@ -337,8 +343,17 @@ static int is_shredded(struct kt_store *st, MDB_txn *txn, const struct kt_id *ow
 	return mdb_get(txn, st->shred, &key, &v) == 0;
 }
 
+/* Whether op i names a field an earlier op of the change also names. */
+static int repeats(const struct kt_change *c, uint32_t i)
+{
+	for (uint32_t k = 0; k < i; k++)
+		if (c->ops[k].field == c->ops[i].field)
+			return 1;
+	return 0;
+}
+
 static int apply_ops(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
-		     const struct kt_val *vals, struct kt_err *err)
+		     const struct kt_val *vals, int fresh, struct kt_err *err)
 {
 	uint32_t vi = 0;
 	uint8_t tag[KT_TAG_BYTES_SET];
@@ -349,7 +364,7 @@ static int apply_ops(struct kt_store *st, MDB_txn *txn, const struct kt_change *
 
 		switch (op->kind) {
 		case KT_OP_SET:
-			rc = apply_lww(st, txn, c, op, &vals[vi++], err);
+			rc = apply_lww(st, txn, c, op, &vals[vi++], fresh && !repeats(c, i), err);
 			break;
 		case KT_OP_ADD:
 			kt_tag_make(tag, c->origin, c->seq, i);
@@ -388,9 +403,9 @@ int kt_store_apply(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 	for (uint32_t i = 0; i < c->nops; i++)
 		if (c->ops[i].kind == KT_OP_SHRED)
 			return apply_shred(st, txn, c, err);
-	if ((rc = ensure_head(st, txn, c, err)) != 0)
+	if ((rc = ensure_head(st, txn, c, err)) < 0)
 		return rc;
-	return apply_ops(st, txn, c, vals, err);
+	return apply_ops(st, txn, c, vals, rc == 1, err);
 }
 
 /* The data key of the change's owner: from the store, or from the change's own KEY op. */

@@ -241,7 +241,9 @@ static int prepare_ops(struct kt_store *st, MDB_txn *txn, struct kt_draft *d,
 	for (uint32_t i = 0; i < d->nops && rc == 0; i++) {
 		struct kt_op *op = &d->ops[i];
 
-		if (op->kind == KT_OP_SET)
+		if (op->kind == KT_OP_SET && d->create)
+			memset(&op->base, 0, sizeof(op->base)); /* a new record: nothing to overwrite */
+		else if (op->kind == KT_OP_SET)
 			rc = set_base(st, txn, &d->id, op, err);
 		else if (op->kind == KT_OP_DEL)
 			rc = del_tags(st, txn, d, op, &d->vals[i], w, i, err);
