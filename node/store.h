@@ -8,9 +8,9 @@
  * processes, so two receptionists' terminals writing at once both land.
  *
  * Databases (named LMDB dbis) and their keys:
- *   meta   text key -> value: "node_id" u64, "branch", "seq" (own last seq),
- *          "hlc" (last clock), "head" (hash of own last change), "logpos",
- *          "set:<name>" settings
+ *   meta   text key -> value: "node_id" u64, "branch", "hlc" (the clock, when
+ *          a received change moved it), "set:<name>" settings.  The own seq,
+ *          head hash and log position are derived from chain and log.
  *   log    logpos u64 BE -> change bytes; appended in order (MDB_APPEND)
  *   chain  origin u64 BE, seq u64 BE -> hash[32], logpos u64 BE
  *   rec    id[16] field u16 BE            -> head (field 0): type u8, owner[16]
@@ -55,6 +55,7 @@ struct kt_store {
 	uint64_t (*clock)(void); /* wall clock in ms; tests may swap it */
 	/* State of the open write transaction (LMDB allows one at a time). */
 	uint64_t w_logpos, w_seq, w_hlc;
+	int w_hlc_dirty;
 	uint8_t w_head[KT_HASH_BYTES];
 };
 
@@ -100,6 +101,13 @@ int kt_store_write(struct kt_store *st, struct kt_draft *d, size_t n, uint64_t *
  */
 int kt_store_wbegin(struct kt_store *st, MDB_txn **txn, struct kt_err *err);
 int kt_store_wcommit(struct kt_store *st, MDB_txn *txn, struct kt_err *err);
+
+/* Reads the writing state (log position, own seq and head, clock) into st. */
+int kt_store_state(struct kt_store *st, MDB_txn *txn, struct kt_err *err);
+
+/* The last seq, hash and log position the store holds of origin (0s: none). */
+int kt_store_origin_head(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t *seq,
+			 uint8_t hash[KT_HASH_BYTES], uint64_t *logpos);
 
 /*
  * Applies one change, decoded with its values, inside txn: the one path

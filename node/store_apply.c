@@ -4,16 +4,92 @@
  * on the LMDB state (layout in store.h).
  */
 #include "store_int.h"
+#include "hlc.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
 
+int kt_store_origin_head(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t *seq,
+			 uint8_t hash[KT_HASH_BYTES], uint64_t *logpos)
+{
+	uint8_t k[16];
+	MDB_val key = { 16, k }, v;
+	MDB_cursor *cur;
+	int rc;
+
+	*seq = 0;
+	*logpos = 0;
+	memset(hash, 0, KT_HASH_BYTES);
+	kt_be64_put(k, origin);
+	kt_be64_put(k + 8, UINT64_MAX);
+	if ((rc = mdb_cursor_open(txn, st->chain, &cur)) != 0)
+		return rc;
+	rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
+	rc = mdb_cursor_get(cur, &key, &v, rc == 0 ? MDB_PREV : MDB_LAST);
+	if (rc == 0 && key.mv_size == 16 && kt_be64_get(key.mv_data) == origin &&
+	    v.mv_size == KT_HASH_BYTES + 8) {
+		*seq = kt_be64_get((uint8_t *)key.mv_data + 8);
+		memcpy(hash, v.mv_data, KT_HASH_BYTES);
+		*logpos = kt_be64_get((uint8_t *)v.mv_data + KT_HASH_BYTES);
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* The clock of the change at log position pos (0 when there is none). */
+static uint64_t logged_hlc(struct kt_store *st, MDB_txn *txn, uint64_t pos)
+{
+	struct kt_change *c;
+	uint8_t k[8];
+	MDB_val key = { 8, k }, v;
+	uint64_t hlc = 0;
+
+	kt_be64_put(k, pos);
+	if (pos == 0 || mdb_get(txn, st->log, &key, &v) != 0)
+		return 0;
+	c = kt_malloc(sizeof(*c)); /* 10 KiB: kept off the stack */
+	if (kt_change_decode(c, v.mv_data, v.mv_size, NULL) == 0)
+		hlc = c->hlc;
+	free(c);
+	return hlc;
+}
+
+/*
+ * The node's writing state is derived, not stored twice: the log position
+ * is the log's last key, the seq and head hash are the chain's last entry
+ * for our origin, and the clock is the larger of that change's clock and
+ * the "hlc" meta value, which is written only when a received change moved
+ * the clock.  A local write thus dirties no meta page.
+ */
+int kt_store_state(struct kt_store *st, MDB_txn *txn, struct kt_err *err)
+{
+	MDB_val key, v;
+	MDB_cursor *cur;
+	uint64_t own_pos, meta_hlc;
+	int rc;
+
+	st->w_logpos = 0;
+	st->w_hlc_dirty = 0;
+	if ((rc = mdb_cursor_open(txn, st->log, &cur)) != 0)
+		return kt_mdb_err(err, rc, "read the log");
+	if ((rc = mdb_cursor_get(cur, &key, &v, MDB_LAST)) == 0 && key.mv_size == 8)
+		st->w_logpos = kt_be64_get(key.mv_data);
+	mdb_cursor_close(cur);
+	if ((rc != 0 && rc != MDB_NOTFOUND) ||
+	    (rc = kt_store_origin_head(st, txn, st->node_id, &st->w_seq, st->w_head,
+				       &own_pos)) != 0 ||
+	    (rc = kt_meta_u64(st, txn, "hlc", &meta_hlc)) != 0)
+		return kt_mdb_err(err, rc, "read the node's state");
+	st->w_hlc = logged_hlc(st, txn, own_pos);
+	if (meta_hlc > st->w_hlc)
+		st->w_hlc = meta_hlc;
+	return 0;
+}
+
 int kt_store_wbegin(struct kt_store *st, MDB_txn **txn, struct kt_err *err)
 {
-	MDB_val v;
-	MDB_val k = { 4, "head" };
 	int rc = mdb_txn_begin(st->env, NULL, 0, txn);
 
 	if (rc == MDB_MAP_RESIZED) {
@@ -22,32 +98,18 @@ int kt_store_wbegin(struct kt_store *st, MDB_txn **txn, struct kt_err *err)
 	}
 	if (rc != 0)
 		return kt_mdb_err(err, rc, "begin a write transaction");
-	if ((rc = kt_meta_u64(st, *txn, "logpos", &st->w_logpos)) != 0 ||
-	    (rc = kt_meta_u64(st, *txn, "seq", &st->w_seq)) != 0 ||
-	    (rc = kt_meta_u64(st, *txn, "hlc", &st->w_hlc)) != 0)
-		goto fail;
-	memset(st->w_head, 0, KT_HASH_BYTES);
-	rc = mdb_get(*txn, st->meta, &k, &v);
-	if (rc == 0 && v.mv_size == KT_HASH_BYTES)
-		memcpy(st->w_head, v.mv_data, KT_HASH_BYTES);
-	else if (rc != MDB_NOTFOUND && rc != 0)
-		goto fail;
-	return 0;
-fail:
-	mdb_txn_abort(*txn);
-	return kt_mdb_err(err, rc, "read the node's state");
+	if ((rc = kt_store_state(st, *txn, err)) != 0)
+		mdb_txn_abort(*txn);
+	return rc;
 }
 
 int kt_store_wcommit(struct kt_store *st, MDB_txn *txn, struct kt_err *err)
 {
 	int rc;
 
-	if ((rc = kt_meta_put_u64(st, txn, "logpos", st->w_logpos)) != 0 ||
-	    (rc = kt_meta_put_u64(st, txn, "seq", st->w_seq)) != 0 ||
-	    (rc = kt_meta_put_u64(st, txn, "hlc", st->w_hlc)) != 0 ||
-	    (rc = kt_meta_put(st, txn, "head", st->w_head, KT_HASH_BYTES)) != 0) {
+	if (st->w_hlc_dirty && (rc = kt_meta_put_u64(st, txn, "hlc", st->w_hlc)) != 0) {
 		mdb_txn_abort(txn);
-		return kt_mdb_err(err, rc, "save the node's state");
+		return kt_mdb_err(err, rc, "save the clock");
 	}
 	if ((rc = mdb_txn_commit(txn)) != 0)
 		return kt_mdb_err(err, rc, "commit");
@@ -398,6 +460,15 @@ int kt_store_apply(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 		return rc > 0 ? 0 : rc; /* already applied: nothing to do */
 	if ((rc = append_log(st, txn, c, hash, bytes, len, err)) != 0)
 		return rc;
+	if (c->origin != st->node_id && c->hlc > st->w_hlc) {
+		uint64_t next;
+
+		/* A received clock moves ours, within the drift bound (hlc.h). */
+		if (kt_hlc_recv(st->w_hlc, c->hlc, st->clock(), &next) == 0) {
+			st->w_hlc = next;
+			st->w_hlc_dirty = 1;
+		}
+	}
 	if (kt_merge_shred_drops(is_shredded(st, txn, &c->owner)))
 		return 0;
 	for (uint32_t i = 0; i < c->nops; i++)

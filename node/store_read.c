@@ -261,8 +261,12 @@ int kt_store_info(struct kt_store *st, struct kt_store_info *info, struct kt_err
 	if ((rc = kt_store_rdtxn(st, &txn, err)) != 0)
 		return rc;
 	info->node_id = st->node_id;
-	kt_meta_u64(st, txn, "seq", &info->seq);
-	kt_meta_u64(st, txn, "hlc", &info->hlc);
+	if ((rc = kt_store_state(st, txn, err)) != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	info->seq = st->w_seq;
+	info->hlc = st->w_hlc;
 	if (mdb_get(txn, st->meta, &k, &v) == 0 && v.mv_size <= KT_BRANCH_BYTES_MAX)
 		memcpy(info->branch, v.mv_data, v.mv_size);
 	if (mdb_stat(txn, st->log, &ms) == 0)
