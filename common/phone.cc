@@ -1,6 +1,15 @@
 /*
- * phone.cc - the C shim over libphonenumber (see phone.h).  Nothing here
- * throws past the C boundary.
+ * phone.cc - the C shim over libphonenumber (see phone.h).  Every function
+ * here is extern "C" and catches everything, so no exception crosses into C.
+ *
+ * Regions are case-sensitive, as in libphonenumber: "RU" is known, "ru" is
+ * not (kt_phone_region_known() says 0, and the CLI refuses it as a country).
+ * Under a region libphonenumber does not know, kt_phone_e164() still takes
+ * a number written in international form ("+7 912 ...") and refuses a
+ * national one ("8 912 ..."), which is libphonenumber's own behaviour.
+ *
+ * libphonenumber checks that text is UTF-8 itself (it refuses it otherwise),
+ * and PhoneNumberUtil is a thread-safe singleton whose methods are const.
  */
 #include "phone.h"
 
@@ -20,14 +29,16 @@ extern "C" int kt_phone_e164(const char *text, const char *region, char out[KT_P
 		PhoneNumber n;
 		std::string e164;
 
-		if (text == nullptr || region == nullptr || std::strlen(text) > KT_PHONE_TEXT_MAX)
+		/* strnlen: text longer than the limit is refused unread. */
+		if (text == nullptr || region == nullptr ||
+		    strnlen(text, KT_PHONE_TEXT_MAX + 1) > KT_PHONE_TEXT_MAX)
 			return -1;
 		if (u->Parse(text, region, &n) != PhoneNumberUtil::NO_PARSING_ERROR)
 			return -1;
 		if (!u->IsPossibleNumber(n))
 			return -1;
 		u->Format(n, PhoneNumberUtil::E164, &e164);
-		if (e164.size() + 1 > KT_PHONE_BYTES)
+		if (e164.empty() || e164.size() + 1 > KT_PHONE_BYTES)
 			return -1;
 		std::memcpy(out, e164.c_str(), e164.size() + 1);
 		return 0;
@@ -43,22 +54,40 @@ extern "C" size_t kt_phone_digits(const char *text, char *out, size_t outsz)
 
 	if (outsz == 0)
 		return 0;
-	for (; text != nullptr && *text && n + 1 < outsz; text++)
+	/* Only ASCII digits: the index keys and the queries are built the same way. */
+	for (; text != nullptr && *text != '\0' && n + 1 < outsz; text++)
 		if (*text >= '0' && *text <= '9')
 			out[n++] = *text;
 	out[n] = '\0';
 	return n;
 }
 
+/*
+ * The supported regions, read once: the set is built on first use under
+ * C++11's thread-safe static initialisation.  If building it throws, the
+ * caller's catch answers 0 and the next call tries again.
+ */
+static const std::set<std::string> &supported_regions()
+{
+	static const std::set<std::string> regions = [] {
+		std::set<std::string> r;
+
+		PhoneNumberUtil::GetInstance()->GetSupportedRegions(&r);
+		return r;
+	}();
+	return regions;
+}
+
 extern "C" int kt_phone_region_known(const char *region)
 {
 	try {
-		std::set<std::string> regions;
-
-		if (region == nullptr || std::strlen(region) != 2)
+		if (region == nullptr || strnlen(region, 3) != 2)
 			return 0;
-		PhoneNumberUtil::GetInstance()->GetSupportedRegions(&regions);
-		return regions.count(region) ? 1 : 0;
+		/* Uppercase ASCII only; the set holds "RU", never "ru". */
+		for (int i = 0; i < 2; i++)
+			if (region[i] < 'A' || region[i] > 'Z')
+				return 0;
+		return supported_regions().count(region) ? 1 : 0;
 	} catch (...) {
 		return 0;
 	}

@@ -16,6 +16,11 @@
  * in the class for the header's sake, but UTF8PROC_STRIPMARK drops every
  * Mn, Mc and Me before we look, so in practice a word is letters and
  * digits.  A CJK letter (see is_cjk) is always a word of one code point.
+ *
+ * NEEDSWORK: STRIPMARK drops every mark, not only accents: the Japanese
+ * voicing marks (ガ folds to カ) and the vowel signs of Indic scripts go too.
+ * Index and query fold alike, so search still finds them, only more
+ * leniently; a script-aware strip would need our own decomposition loop.
  */
 #include "text.h"
 #include "err.h"
@@ -178,8 +183,8 @@ static enum cp_class class_at(const char *p, size_t *k)
 /*
  * Finds the next word of the folded string at *pp: sets *w and *len (cut to
  * KT_WORD_BYTES_MAX), moves *pp past the whole word and returns 1, or
- * moves *pp to the NUL and returns 0.  Each call moves *pp forward, so a
- * loop over next_word() ends.
+ * moves *pp to the NUL and returns 0.  Each call that returns 1 moves *pp
+ * forward by at least one code point, so a loop over next_word() ends.
  */
 static int next_word(const char **pp, const char **w, size_t *len)
 {

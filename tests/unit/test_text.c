@@ -4,6 +4,37 @@
 
 #include <stdlib.h>
 
+#define WORDS_MAX 32
+
+struct collected {
+	int n;        /* words seen, even past WORDS_MAX */
+	int overrun;  /* a word came longer than KT_WORD_BYTES_MAX */
+	char w[WORDS_MAX][KT_WORD_BYTES_MAX + 1];
+};
+
+static int collect(void *ctx, const char *w, size_t n)
+{
+	struct collected *c = ctx;
+
+	if (n > KT_WORD_BYTES_MAX) {
+		c->overrun = 1;
+		n = KT_WORD_BYTES_MAX;
+	}
+	if (c->n < WORDS_MAX) {
+		memcpy(c->w[c->n], w, n);
+		c->w[c->n][n] = '\0';
+	}
+	c->n++;
+	return 0;
+}
+
+/* Splits s into c and returns kt_text_words()'s answer. */
+static int words(const char *s, struct collected *c)
+{
+	memset(c, 0, sizeof(*c));
+	return kt_text_words(s, strlen(s), collect, c);
+}
+
 static void check_fold(const char *in, const char *want)
 {
 	char *f = kt_text_fold(in, strlen(in));
@@ -20,106 +51,256 @@ static void test_fold_ignores_case_and_accents(void)
 	check_fold("Ştefan", "stefan");   /* s with cedilla */
 	check_fold("STEFAN", "stefan");
 	check_fold("Ёлка", "елка");
+	check_fold("Йога", "иога");       /* й to и: lenient, as text.h says */
 	check_fold("Zoë Noël", "zoe noel");
+	check_fold("Straße", "strasse");
+	check_fold("ＡＮＮＡ ｆｉ", "anna fi"); /* full-width and a ligature */
 	check_fold("王小明", "王小明");
+	check_fold("Mary-Ann O'Neil, 42!", "mary-ann o'neil, 42!");
 	check_fold("", "");
 }
 
-struct collected {
-	int n;
-	char w[16][80];
-};
-
-static int collect(void *ctx, const char *w, size_t n)
+static void test_fold_of_decomposed_input_matches_composed(void)
 {
-	struct collected *c = ctx;
-
-	if (c->n < 16) {
-		memcpy(c->w[c->n], w, n);
-		c->w[c->n++][n] = '\0';
-	}
-	return 0;
+	check_fold("S\xcc\xa6tefan", "stefan");        /* S + combining comma below */
+	check_fold("\xe1\x84\x80\xe1\x85\xa1", "가"); /* Hangul jamo compose to a syllable */
 }
 
-static void test_words_split_names_and_cjk(void)
+static void test_chinese_name_is_one_word_per_character(void)
 {
-	struct collected c = { 0 };
+	struct collected c;
 
-	T_EQ_INT(kt_text_words("Wang 王小明, Anna-Maria", strlen("Wang 王小明, Anna-Maria"), collect, &c), 0);
-	T_EQ_INT(c.n, 6);
+	T_EQ_INT(words("王小明", &c), 0);
+	T_EQ_INT(c.n, 3);
+	T_EQ_STR(c.w[0], "王");
+	T_EQ_STR(c.w[1], "小");
+	T_EQ_STR(c.w[2], "明");
+}
+
+static void test_mixed_latin_and_cjk_split_at_each_ideograph(void)
+{
+	struct collected c;
+
+	T_EQ_INT(words("Wang 王小明", &c), 0);
+	T_EQ_INT(c.n, 4);
 	T_EQ_STR(c.w[0], "wang");
 	T_EQ_STR(c.w[1], "王");
 	T_EQ_STR(c.w[2], "小");
 	T_EQ_STR(c.w[3], "明");
-	T_EQ_STR(c.w[4], "anna");
-	T_EQ_STR(c.w[5], "maria");
+	/* No space between Latin and Han still splits; punctuation separates. */
+	T_EQ_INT(words("Wang王, Anna-Maria", &c), 0);
+	T_EQ_INT(c.n, 4);
+	T_EQ_STR(c.w[0], "wang");
+	T_EQ_STR(c.w[1], "王");
+	T_EQ_STR(c.w[2], "anna");
+	T_EQ_STR(c.w[3], "maria");
 }
 
-static int stop_after_one(void *ctx, const char *w, size_t n)
+static void test_kana_hangul_and_iteration_marks_are_words(void)
+{
+	struct collected c;
+
+	T_EQ_INT(words("김민수", &c), 0);
+	T_EQ_INT(c.n, 3);
+	T_EQ_STR(c.w[2], "수");
+	T_EQ_INT(words("さとう", &c), 0);
+	T_EQ_INT(c.n, 3);
+	T_EQ_INT(words("佐々木", &c), 0);
+	T_EQ_INT(c.n, 3);
+	T_EQ_STR(c.w[1], "々");
+	/* The katakana middle dot is punctuation, not a word. */
+	T_EQ_INT(words("ジョン・スミス", &c), 0);
+	T_EQ_INT(c.n, 6);
+	T_EQ_STR(c.w[3], "ス");
+	/* Half-width katakana folds to full-width, then splits the same. */
+	T_EQ_INT(words("ｻﾄｳ", &c), 0);
+	T_EQ_INT(c.n, 3);
+	T_EQ_STR(c.w[0], "サ");
+}
+
+static void test_words_are_letters_and_digits(void)
+{
+	struct collected c;
+
+	T_EQ_INT(words("  Mary-Ann O'Neil_2 +7(912) e-mail@x.ro ", &c), 0);
+	T_EQ_INT(c.n, 11);
+	T_EQ_STR(c.w[0], "mary");
+	T_EQ_STR(c.w[1], "ann");
+	T_EQ_STR(c.w[2], "o");
+	T_EQ_STR(c.w[3], "neil");
+	T_EQ_STR(c.w[4], "2");
+	T_EQ_STR(c.w[5], "7");
+	T_EQ_STR(c.w[6], "912");
+	T_EQ_STR(c.w[10], "ro");
+	T_EQ_INT(words("", &c), 0);
+	T_EQ_INT(c.n, 0);
+	T_EQ_INT(words(" -- ,. ", &c), 0);
+	T_EQ_INT(c.n, 0);
+}
+
+/* The ASCII shortcut and the utf8proc path must agree on the same words. */
+static void test_ascii_and_unicode_paths_agree(void)
+{
+	struct collected a, u;
+
+	T_EQ_INT(words("Mary-Ann O'NEIL 42 x_y", &a), 0);
+	T_EQ_INT(words("Mary-Ann O'NEIL 42 x_y \xe2\x80\x94", &u), 0); /* an em dash */
+	T_EQ_INT(a.n, 7);
+	T_EQ_INT(u.n, a.n);
+	for (int i = 0; i < a.n && i < u.n; i++)
+		T_EQ_STR(u.w[i], a.w[i]);
+}
+
+static int stop_at_second(void *ctx, const char *w, size_t n)
 {
 	(void)w;
 	(void)n;
-	++*(int *)ctx;
-	return 7;
+	return ++*(int *)ctx == 2 ? 7 : 0;
 }
 
-static void test_words_stop_early_and_cut_long_words(void)
+static void test_words_stop_early_with_fn_value(void)
 {
-	struct collected c = { 0 };
-	char longw[201];
 	int calls = 0;
 
-	T_EQ_INT(kt_text_words("one two three", 13, stop_after_one, &calls), 7);
-	T_EQ_INT(calls, 1);
-	/* 100 two-byte letters: cut at KT_WORD_BYTES_MAX on a code point boundary */
-	for (int i = 0; i < 100; i++)
-		memcpy(longw + 2 * i, "я", 2);
-	longw[200] = '\0';
-	kt_text_words(longw, 200, collect, &c);
+	T_EQ_INT(kt_text_words("one two three", 13, stop_at_second, &calls), 7);
+	T_EQ_INT(calls, 2);
+	calls = 0;
+	T_EQ_INT(kt_text_words("один два три", strlen("один два три"), stop_at_second, &calls), 7);
+	T_EQ_INT(calls, 2);
+}
+
+/* Fills buf with count copies of the UTF-8 character ch and a NUL. */
+static void repeat(char *buf, const char *ch, int count)
+{
+	size_t k = strlen(ch);
+
+	for (int i = 0; i < count; i++)
+		memcpy(buf + (size_t)i * k, ch, k);
+	buf[(size_t)count * k] = '\0';
+}
+
+static void test_long_words_are_cut_at_the_limit(void)
+{
+	struct collected c;
+	char buf[512];
+
+	repeat(buf, "a", KT_WORD_BYTES_MAX);          /* at the limit: whole */
+	T_EQ_INT(words(buf, &c), 0);
+	T_EQ_INT(strlen(c.w[0]), KT_WORD_BYTES_MAX);
+	repeat(buf, "a", KT_WORD_BYTES_MAX + 1);      /* one over: cut */
+	strcat(buf, " b");
+	T_EQ_INT(words(buf, &c), 0);
+	T_EQ_INT(c.n, 2);
+	T_EQ_INT(strlen(c.w[0]), KT_WORD_BYTES_MAX);
+	T_EQ_STR(c.w[1], "b");                        /* the rest is dropped, not a word */
+	repeat(buf, "я", 100);                        /* 2-byte letters: cut on a boundary */
+	T_EQ_INT(words(buf, &c), 0);
 	T_EQ_INT(c.n, 1);
-	T_CHECK(strlen(c.w[0]) <= KT_WORD_BYTES_MAX);
+	T_EQ_INT(strlen(c.w[0]), KT_WORD_BYTES_MAX);
+	buf[0] = 'x';                                 /* x + 99 я: byte 64 is mid-letter */
+	memmove(buf + 1, buf + 2, strlen(buf + 2) + 1);
+	T_EQ_INT(words(buf, &c), 0);
+	T_EQ_INT(strlen(c.w[0]), KT_WORD_BYTES_MAX - 1);
 	T_CHECK(kt_text_valid(c.w[0], strlen(c.w[0])));
+	repeat(buf, "ก", 30);                         /* 3-byte Thai letters: 21 fit */
+	T_EQ_INT(words(buf, &c), 0);
+	T_EQ_INT(strlen(c.w[0]), 63);
+	T_CHECK(kt_text_valid(c.w[0], strlen(c.w[0])));
+	T_CHECK(!c.overrun);
 }
 
 static void test_invalid_utf8_is_refused(void)
 {
-	const char *bad[] = { "\xff", "\xc0\xaf", "ab\xd0", "\xed\xa0\x80" };
+	const char *bad[] = {
+		"\xff", "\xc0\xaf", "\xd0", "ab\xd0", "\xed\xa0\x80", "\xe0\x80\xaf",
+		"\xf4\x90\x80\x80", "\x80", "Анна\xd0",
+	};
+	struct collected c;
 
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		T_CHECK(!kt_text_valid(bad[i], strlen(bad[i])));
 		T_CHECK(kt_text_fold(bad[i], strlen(bad[i])) == NULL);
-		T_EQ_INT(kt_text_words(bad[i], strlen(bad[i]), collect, &(struct collected){ 0 }), -1);
+		T_EQ_INT(words(bad[i], &c), -1);
+		T_EQ_INT(c.n, 0);
 	}
-	T_CHECK(!kt_text_valid("a\0b", 3)); /* an embedded NUL */
-	T_CHECK(kt_text_valid("Ștefan 王", strlen("Ștefan 王")));
+	T_CHECK(kt_text_valid("Ștefan 王 \xf0\x9f\x98\x80", strlen("Ștefan 王 \xf0\x9f\x98\x80")));
+	T_CHECK(kt_text_valid("", 0));
+}
+
+static void test_embedded_nul_is_refused(void)
+{
+	struct collected c = { 0 };
+
+	T_CHECK(!kt_text_valid("a\0b", 3));
+	T_CHECK(!kt_text_valid("\0", 1));
+	T_CHECK(!kt_text_valid("Анна\0", strlen("Анна") + 1));
+	T_CHECK(kt_text_fold("a\0b", 3) == NULL);
+	T_CHECK(kt_text_fold("я\0b", 4) == NULL);
+	T_EQ_INT(kt_text_words("a\0b", 3, collect, &c), -1);
+	T_EQ_INT(c.n, 0);
+	T_CHECK(kt_text_valid("a\0b", 1)); /* only n bytes are looked at */
 }
 
 static void test_phrase_matches_whole_words_in_order(void)
 {
 	T_CHECK(kt_text_phrase_in("latex", "Mask with LATEX strips"));
-	T_CHECK(kt_text_phrase_in("LATEX", "latex-free gloves"));
+	T_CHECK(kt_text_phrase_in("LATEX", "latex-free gloves")); /* words latex, free, gloves */
+	T_CHECK(kt_text_phrase_in("Latéx", "latex-free gloves"));
 	T_CHECK(kt_text_phrase_in("латекс", "Маска ЛАТЕКС"));
 	T_CHECK(kt_text_phrase_in("nut oil", "Almond NUT Oil"));
+	T_CHECK(kt_text_phrase_in("nut-oil", "almond nut, oil"));
 	T_CHECK(kt_text_phrase_in("glycolic acid", "Glycolic Acid 30%"));
+	T_CHECK(kt_text_phrase_in("Ștefan", "stefan"));
+	T_CHECK(kt_text_phrase_in("小明", "王小明"));
 	T_CHECK(!kt_text_phrase_in("latex", "Latexfree mask"));
 	T_CHECK(!kt_text_phrase_in("nut oil", "oil nut"));
+	T_CHECK(!kt_text_phrase_in("nut oil", "nut butter oil"));
+	T_CHECK(!kt_text_phrase_in("almond nut oil", "nut oil"));
 	T_CHECK(!kt_text_phrase_in("", "anything"));
-	T_CHECK(kt_text_phrase_in("Ștefan", "stefan"));
+	T_CHECK(!kt_text_phrase_in(" - ", "anything"));
+	T_CHECK(!kt_text_phrase_in("latex", ""));
+	T_CHECK(!kt_text_phrase_in("latex\xff", "latex"));
+	T_CHECK(!kt_text_phrase_in("latex", "latex\xff"));
+}
+
+/* A long list must not hide a phrase near its end: there is no word cap. */
+static void test_phrase_found_late_in_a_long_text(void)
+{
+	char hay[4096];
+
+	repeat(hay, "x ", 1500);
+	strcat(hay, "nut oil");
+	T_CHECK(kt_text_phrase_in("nut oil", hay));
+	T_CHECK(!kt_text_phrase_in("nut butter", hay));
+	repeat(hay, "王", 1300); /* 3 bytes folding to 1 word each */
+	strcat(hay, "latex");
+	T_CHECK(kt_text_phrase_in("latex", hay));
 }
 
 static void test_prefix(void)
 {
 	T_CHECK(kt_text_has_prefix("иванова", strlen("иванова"), "иван", strlen("иван")));
+	T_CHECK(kt_text_has_prefix("иван", strlen("иван"), "иван", strlen("иван")));
+	T_CHECK(kt_text_has_prefix("иван", strlen("иван"), "", 0));
 	T_CHECK(!kt_text_has_prefix("иван", strlen("иван"), "иванова", strlen("иванова")));
+	T_CHECK(!kt_text_has_prefix("ivan", 4, "iv an", 5));
 }
 
 int main(void)
 {
 	T_RUN(test_fold_ignores_case_and_accents);
-	T_RUN(test_words_split_names_and_cjk);
-	T_RUN(test_words_stop_early_and_cut_long_words);
+	T_RUN(test_fold_of_decomposed_input_matches_composed);
+	T_RUN(test_chinese_name_is_one_word_per_character);
+	T_RUN(test_mixed_latin_and_cjk_split_at_each_ideograph);
+	T_RUN(test_kana_hangul_and_iteration_marks_are_words);
+	T_RUN(test_words_are_letters_and_digits);
+	T_RUN(test_ascii_and_unicode_paths_agree);
+	T_RUN(test_words_stop_early_with_fn_value);
+	T_RUN(test_long_words_are_cut_at_the_limit);
 	T_RUN(test_invalid_utf8_is_refused);
+	T_RUN(test_embedded_nul_is_refused);
 	T_RUN(test_phrase_matches_whole_words_in_order);
+	T_RUN(test_phrase_found_late_in_a_long_text);
 	T_RUN(test_prefix);
 	T_DONE();
 }
