@@ -38,8 +38,9 @@ static const char usage[] =
 static const char init_usage[] =
 	"usage: kt-node -d DIR init --branch NAME [--country CC]\n"
 	"\n"
-	"Makes a new node in DIR (created if missing): the store, a node id, a CURVE\n"
-	"key pair, a signing key and a chain key (key files mode 0600).  Refuses a\n"
+	"Makes a new node in DIR (created if missing): the store, a node id, its key\n"
+	"pair (Ed25519, with the CURVE pair derived from it) and a chain key (key\n"
+	"files mode 0600).  Refuses a\n"
 	"folder that already holds a node, and changes nothing there.\n"
 	"  --branch NAME   the branch this node serves (required)\n"
 	"  --country CC    default country for phone numbers (ISO code, default RU)\n"
@@ -80,7 +81,9 @@ int cmd_init(struct kt_cli *cli, int argc, char **argv)
 static const char key_usage[] =
 	"usage: kt-node -d DIR key\n"
 	"\n"
-	"Prints this node's public CURVE key (Z85), which the hub enrolls.\n"
+	"Prints this node's public key (Ed25519, 64 hex digits): it identifies the node\n"
+	"to a hub,\n"
+	"which enrolls it and derives the node's CURVE key from it.\n"
 	"example: kt-hub -d HUB enroll --branch North --key \"$(kt-node -d B key)\"\n";
 
 int cmd_key(struct kt_cli *cli, int argc, char **argv)
@@ -97,9 +100,9 @@ int cmd_key(struct kt_cli *cli, int argc, char **argv)
 	if (kt_secret_read(path, text, sizeof(text), &cli->err) != 0)
 		return kt_cli_fail(cli);
 	p = strstr(text, "public ");
-	if (p == NULL || strlen(p) < 47)
+	if (p == NULL || strspn(p + 7, "0123456789abcdef") != 64)
 		return kt_cli_failf("'%s' holds no public key", path);
-	printf("%.40s\n", p + 7);
+	printf("%.64s\n", p + 7);
 	return 0;
 }
 

@@ -151,10 +151,10 @@ fail:
 
 static int holds_node(const char *dir)
 {
-	static const char *names[] = { "data.mdb", "chain.key", "node.key", "sign.key" };
+	static const char *names[] = { "data.mdb", "chain.key", "node.key" };
 	char p[4200];
 
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 3; i++) {
 		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
 		if (access(p, F_OK) == 0)
 			return 1;
@@ -162,11 +162,44 @@ static int holds_node(const char *dir)
 	return 0;
 }
 
+/*
+ * The node's identity is one Ed25519 key pair: it signs what the node
+ * pushes, and its CURVE (X25519) key pair for ZeroMQ is derived from it
+ * (crypto_sign_ed25519_*_to_curve25519), so one public key, printed by
+ * `kt-node key` in hex (shell-safe, unlike Z85), is all a hub needs to
+ * enroll a branch.
+ * node.key holds:  public <hex Ed25519>, secret <hex Ed25519 secret>,
+ *                  curve-public <Z85>, curve-secret <Z85> (ZeroMQ's form)
+ */
+static int identity_text(char *text, size_t cap)
+{
+	uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+	uint8_t cpk[32], csk[32];
+	char hpk[2 * sizeof(pk) + 1], zcpk[41], zcsk[41], hsk[2 * sizeof(sk) + 1];
+	int rc = 0;
+
+	crypto_sign_keypair(pk, sk);
+	if (crypto_sign_ed25519_pk_to_curve25519(cpk, pk) != 0 ||
+	    crypto_sign_ed25519_sk_to_curve25519(csk, sk) != 0 ||
+	    zmq_z85_encode(zcpk, cpk, 32) == NULL ||
+	    zmq_z85_encode(zcsk, csk, 32) == NULL)
+		rc = -1;
+	kt_hex(hpk, pk, sizeof(pk));
+	kt_hex(hsk, sk, sizeof(sk));
+	if (rc == 0)
+		snprintf(text, cap, "public %s\nsecret %s\ncurve-public %s\ncurve-secret %s\n",
+			 hpk, hsk, zcpk, zcsk);
+	sodium_memzero(sk, sizeof(sk));
+	sodium_memzero(csk, sizeof(csk));
+	sodium_memzero(hsk, sizeof(hsk));
+	sodium_memzero(zcsk, sizeof(zcsk));
+	return rc;
+}
+
 static int write_keys(const char *dir, struct kt_err *err)
 {
-	char path[4200], text[512], pub[41], sec[41];
-	uint8_t ck[KT_KEY_BYTES], spk[crypto_sign_PUBLICKEYBYTES], ssk[crypto_sign_SECRETKEYBYTES];
-	char hpk[2 * sizeof(spk) + 1], hsk[2 * sizeof(ssk) + 1];
+	char path[4200], text[512];
+	uint8_t ck[KT_KEY_BYTES];
 	int rc;
 
 	kt_key_new(ck);
@@ -175,36 +208,24 @@ static int write_keys(const char *dir, struct kt_err *err)
 	if ((rc = path_in(path, sizeof(path), dir, "chain.key", err)) != 0 ||
 	    (rc = kt_secret_write(path, text, err)) != 0)
 		goto done;
-	if (zmq_curve_keypair(pub, sec) != 0) {
-		rc = kt_err_set(err, KT_ECRYPTO, "cannot make a CURVE key pair");
+	if (identity_text(text, sizeof(text)) != 0) {
+		rc = kt_err_set(err, KT_ECRYPTO, "cannot make the node's key pair");
 		goto done;
 	}
-	snprintf(text, sizeof(text), "public %s\nsecret %s\n", pub, sec);
-	if ((rc = path_in(path, sizeof(path), dir, "node.key", err)) != 0 ||
-	    (rc = kt_secret_write(path, text, err)) != 0)
-		goto done;
-	crypto_sign_keypair(spk, ssk);
-	kt_hex(hpk, spk, sizeof(spk));
-	kt_hex(hsk, ssk, sizeof(ssk));
-	snprintf(text, sizeof(text), "public %s\nsecret %s\n", hpk, hsk);
-	if ((rc = path_in(path, sizeof(path), dir, "sign.key", err)) == 0)
+	if ((rc = path_in(path, sizeof(path), dir, "node.key", err)) == 0)
 		rc = kt_secret_write(path, text, err);
 done:
 	sodium_memzero(text, sizeof(text));
 	sodium_memzero(ck, sizeof(ck));
-	sodium_memzero(sec, sizeof(sec));
-	sodium_memzero(ssk, sizeof(ssk));
-	sodium_memzero(hsk, sizeof(hsk));
 	return rc;
 }
 
 static void remove_node_files(const char *dir)
 {
-	static const char *names[] = { "data.mdb", "lock.mdb", "chain.key", "node.key",
-				       "sign.key" };
+	static const char *names[] = { "data.mdb", "lock.mdb", "chain.key", "node.key" };
 	char p[4200];
 
-	for (size_t i = 0; i < 5; i++) {
+	for (size_t i = 0; i < 4; i++) {
 		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
 		unlink(p);
 	}

@@ -8,7 +8,7 @@ check "init makes a node" "$KT" -d "$N" init --branch Centre --country RU
 refuse "init refuses a folder that holds a node" "$KT" -d "$N" init --branch Other
 s1=$(stat -c %a "$N/chain.key"); s2=$(stat -c %a "$N/node.key")
 [ "$s1" = 600 ] && [ "$s2" = 600 ] && ok "key files are mode 0600" || bad "key files are mode 0600 ($s1 $s2)"
-"$KT" -d "$N" key >"$T/key" && [ "$(wc -c <"$T/key")" -eq 41 ] && ok "key prints a 40-char public key" || bad "key prints a 40-char public key"
+"$KT" -d "$N" key >"$T/key" && grep -Eq '^[0-9a-f]{64}$' "$T/key" && ok "key prints the 64-hex-digit public key" || bad "key prints the 64-hex-digit public key"
 check "--version" "$KT" --version
 
 anna=$("$KT" -d "$N" client add --name 'Анна Иванова' --phone '+7 (912) 345-67-89' --email Anna@Example.RU --birthday 1990-11-25 --add allergies=Латекс)
