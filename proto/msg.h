@@ -1,0 +1,107 @@
+/*
+ * msg.h - the sync messages between a node and the hub (PROTOCOL.md, "Sync").
+ *
+ * One ZeroMQ message is one frame holding one msgpack array whose first
+ * element is the type:
+ *
+ *   HELLO   node -> hub  [1, version, origin, node public key: bin32]
+ *   WELCOME hub -> node  [2, hub time ms, acked seq of this origin, hub head]
+ *   PUSH    node -> hub  [3, origin, first seq, [change: bin]..., sig: bin64]
+ *   ACK     hub -> node  [4, origin, acked seq]
+ *   REFUSE  hub -> node  [5, code, expected seq, reason: str]
+ *   PULL    node -> hub  [6, after hub seq, credit (changes it can take)]
+ *   BATCH   hub -> node  [7, first hub seq, hub head, [origin, sig: bin64, [change: bin]...]...]
+ *   NOTIFY  hub -> node  [8, hub head]
+ *
+ * A PUSH carries up to KT_PUSH_CHANGES_MAX consecutive changes of one origin
+ * and the origin's Ed25519 signature over kt_msg_sig_input(origin, last seq,
+ * hash of the last change).  A BATCH is made of whole pushes, each with the
+ * signature that came with it, so a node checks one signature per push.
+ * Decoding borrows from the message bytes; every count and length is
+ * checked against the bytes left and the limits below before use.
+ */
+#ifndef KT_MSG_H
+#define KT_MSG_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <msgpack.h>
+#include "err.h"
+#include "crypto.h"
+#include "limits.h"
+
+#define KT_PROTO_VERSION 1
+#define KT_MSG_BYTES_MAX (16u << 20)   /* one ZeroMQ message (ZMQ_MAXMSGSIZE) */
+#define KT_PUSH_CHANGES_MAX 1000       /* changes in one push */
+#define KT_BATCH_PUSHES_MAX 64         /* pushes in one pulled batch */
+#define KT_SIG_BYTES 64
+#define KT_PUBKEY_BYTES 32
+#define KT_REASON_BYTES_MAX 200
+
+enum kt_msg_type {
+	KT_MSG_HELLO = 1,
+	KT_MSG_WELCOME = 2,
+	KT_MSG_PUSH = 3,
+	KT_MSG_ACK = 4,
+	KT_MSG_REFUSE = 5,
+	KT_MSG_PULL = 6,
+	KT_MSG_BATCH = 7,
+	KT_MSG_NOTIFY = 8,
+};
+
+enum kt_refuse_code {
+	KT_REFUSE_GAP = 1,      /* a push did not start at the expected seq */
+	KT_REFUSE_CHAIN = 2,    /* a change does not follow the hash chain */
+	KT_REFUSE_SIG = 3,      /* the signature does not verify */
+	KT_REFUSE_BAD = 4,      /* a malformed message or change */
+	KT_REFUSE_UNKNOWN = 5,  /* the origin is not enrolled, or revoked */
+};
+
+struct kt_bytes {
+	const uint8_t *p;
+	uint32_t n;
+};
+
+/* One push inside a PUSH or a BATCH. */
+struct kt_msg_push {
+	uint64_t origin;
+	uint64_t first_seq;       /* PUSH only; a BATCH's changes say their own */
+	const uint8_t *sig;       /* KT_SIG_BYTES */
+	uint32_t nchanges;
+	struct kt_bytes *changes; /* points into kt_msg's storage */
+};
+
+struct kt_msg {
+	uint8_t type;
+	uint64_t a, b, c;         /* the integers of the type, in order */
+	const uint8_t *key;       /* HELLO: the node's public key */
+	struct kt_bytes reason;   /* REFUSE */
+	uint32_t npushes;
+	struct kt_msg_push pushes[KT_BATCH_PUSHES_MAX];
+	uint32_t nchanges;        /* over all pushes */
+	struct kt_bytes changes[KT_PUSH_CHANGES_MAX * 2];
+	msgpack_zone zone;        /* holds the unpacked objects; kt_msg_release() */
+};
+
+/* Decodes one message; release it with kt_msg_release() whatever it returns. */
+int kt_msg_decode(struct kt_msg *m, const uint8_t *p, size_t n, struct kt_err *err);
+void kt_msg_release(struct kt_msg *m);
+
+/* Encoders: each resets out and writes one message. */
+void kt_msg_hello(msgpack_sbuffer *out, uint64_t origin, const uint8_t key[KT_PUBKEY_BYTES]);
+void kt_msg_welcome(msgpack_sbuffer *out, uint64_t now_ms, uint64_t acked, uint64_t head);
+void kt_msg_ack(msgpack_sbuffer *out, uint64_t origin, uint64_t acked);
+void kt_msg_refuse(msgpack_sbuffer *out, int code, uint64_t expected, const char *reason);
+void kt_msg_pull(msgpack_sbuffer *out, uint64_t after, uint64_t credit);
+void kt_msg_notify(msgpack_sbuffer *out, uint64_t head);
+void kt_msg_push(msgpack_sbuffer *out, const struct kt_msg_push *p);
+/* A BATCH of pushes (their first_seq is not sent). */
+void kt_msg_batch(msgpack_sbuffer *out, uint64_t first, uint64_t head,
+		  const struct kt_msg_push *pushes, uint32_t n);
+
+/* The bytes an origin signs for a push: "kt-push\0", origin, last seq, last hash. */
+#define KT_SIG_INPUT_BYTES (8 + 8 + 8 + KT_HASH_BYTES)
+void kt_msg_sig_input(uint8_t out[KT_SIG_INPUT_BYTES], uint64_t origin, uint64_t seq,
+		      const uint8_t hash[KT_HASH_BYTES]);
+
+#endif

@@ -1,0 +1,116 @@
+/* test_msg.c - the sync messages: round trips, limits, malformed input. */
+#include "t.h"
+#include "proto/msg.h"
+
+#include <stdlib.h>
+
+static struct kt_msg m;
+
+static int decode(const msgpack_sbuffer *b)
+{
+	struct kt_err err;
+	int rc = kt_msg_decode(&m, (const uint8_t *)b->data, b->size, &err);
+
+	return rc;
+}
+
+static void test_small_messages_round_trip(void)
+{
+	msgpack_sbuffer b;
+	uint8_t key[KT_PUBKEY_BYTES];
+
+	memset(key, 9, sizeof(key));
+	msgpack_sbuffer_init(&b);
+	kt_msg_hello(&b, 0xdeadbeefull, key);
+	T_EQ_INT(decode(&b), 0);
+	T_EQ_INT(m.type, KT_MSG_HELLO);
+	T_CHECK(m.a == KT_PROTO_VERSION && m.b == 0xdeadbeefull && memcmp(m.key, key, 32) == 0);
+	kt_msg_release(&m);
+	kt_msg_welcome(&b, 1700000000000ull, 42, 99);
+	T_EQ_INT(decode(&b), 0);
+	T_CHECK(m.type == KT_MSG_WELCOME && m.a == 1700000000000ull && m.b == 42 && m.c == 99);
+	kt_msg_release(&m);
+	kt_msg_refuse(&b, KT_REFUSE_GAP, 7, "expected seq 7");
+	T_EQ_INT(decode(&b), 0);
+	T_CHECK(m.type == KT_MSG_REFUSE && m.a == KT_REFUSE_GAP && m.b == 7 && m.reason.n == 14);
+	kt_msg_release(&m);
+	kt_msg_pull(&b, 5, 1000);
+	T_EQ_INT(decode(&b), 0);
+	T_CHECK(m.type == KT_MSG_PULL && m.a == 5 && m.b == 1000);
+	kt_msg_release(&m);
+	kt_msg_notify(&b, 77);
+	T_EQ_INT(decode(&b), 0);
+	T_CHECK(m.type == KT_MSG_NOTIFY && m.a == 77);
+	kt_msg_release(&m);
+	msgpack_sbuffer_destroy(&b);
+}
+
+static void test_push_and_batch_round_trip_and_limits(void)
+{
+	static struct kt_bytes ch[KT_PUSH_CHANGES_MAX + 1];
+	static uint8_t body[8] = "change!", sig[KT_SIG_BYTES];
+	struct kt_msg_push p = { 11, 3, sig, 2, ch }, two[2];
+	msgpack_sbuffer b;
+
+	for (int i = 0; i <= KT_PUSH_CHANGES_MAX; i++)
+		ch[i] = (struct kt_bytes){ body, sizeof(body) };
+	msgpack_sbuffer_init(&b);
+	kt_msg_push(&b, &p);
+	T_EQ_INT(decode(&b), 0);
+	T_CHECK(m.type == KT_MSG_PUSH && m.npushes == 1 && m.pushes[0].origin == 11 &&
+		m.pushes[0].first_seq == 3 && m.pushes[0].nchanges == 2);
+	T_CHECK(m.pushes[0].changes[1].n == 8 && memcmp(m.pushes[0].changes[1].p, body, 8) == 0);
+	kt_msg_release(&m);
+	p.nchanges = KT_PUSH_CHANGES_MAX;
+	kt_msg_push(&b, &p);
+	T_EQ_INT(decode(&b), 0);
+	kt_msg_release(&m);
+	p.nchanges = KT_PUSH_CHANGES_MAX + 1;
+	kt_msg_push(&b, &p);
+	T_CHECK(decode(&b) != 0);
+	kt_msg_release(&m);
+	p.nchanges = 2;
+	two[0] = p;
+	two[1] = p;
+	two[1].origin = 12;
+	kt_msg_batch(&b, 100, 200, two, 2);
+	T_EQ_INT(decode(&b), 0);
+	T_CHECK(m.type == KT_MSG_BATCH && m.a == 100 && m.b == 200 && m.npushes == 2 &&
+		m.pushes[1].origin == 12 && m.nchanges == 4);
+	kt_msg_release(&m);
+	msgpack_sbuffer_destroy(&b);
+}
+
+static void test_malformed_messages_are_refused(void)
+{
+	static const uint8_t huge_array[] = { 0xdd, 0xff, 0xff, 0xff, 0xff, 3 };
+	static const uint8_t wrong_type[] = { 0x92, 0x09, 0x01 };
+	static const uint8_t wrong_size[] = { 0x93, 0x08, 0x01, 0x02 };
+	static const uint8_t not_array[] = { 0x01 };
+	struct kt_err err;
+	msgpack_sbuffer b;
+
+	T_CHECK(kt_msg_decode(&m, huge_array, sizeof(huge_array), &err) != 0);
+	kt_msg_release(&m);
+	T_CHECK(kt_msg_decode(&m, wrong_type, sizeof(wrong_type), &err) != 0);
+	kt_msg_release(&m);
+	T_CHECK(kt_msg_decode(&m, wrong_size, sizeof(wrong_size), &err) != 0);
+	kt_msg_release(&m);
+	T_CHECK(kt_msg_decode(&m, not_array, sizeof(not_array), &err) != 0);
+	kt_msg_release(&m);
+	msgpack_sbuffer_init(&b);
+	kt_msg_notify(&b, 1);
+	for (size_t n = 0; n < b.size; n++) {
+		T_CHECK(kt_msg_decode(&m, (uint8_t *)b.data, n, &err) != 0);
+		kt_msg_release(&m);
+	}
+	msgpack_sbuffer_destroy(&b);
+}
+
+int main(void)
+{
+	T_RUN(test_small_messages_round_trip);
+	T_RUN(test_push_and_batch_round_trip_and_limits);
+	T_RUN(test_malformed_messages_are_refused);
+	T_DONE();
+}
