@@ -9,7 +9,7 @@ CSTD    := -std=c11 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror
 OPT     ?= -O2 -g
 PKGS    := libzmq lmdb msgpack libsodium jansson libutf8proc
-INC     := -I. -Icommon -Inode
+INC     := -I. -Icommon -Inode -Ihub
 LIBS    := -llmdb -lmsgpackc -lsodium -ljansson -lutf8proc -lzmq -lphonenumber -lstdc++ -lm -lpthread
 
 BUILD   ?= build
@@ -21,8 +21,9 @@ COMMON_SRC := $(wildcard common/*.c)
 COMMON_CXX := $(wildcard common/*.cc)
 PROTO_SRC  := $(wildcard proto/*.c)
 NODE_SRC   := $(filter-out node/main.c,$(wildcard node/*.c))
+HUB_SRC    := $(filter-out hub/main.c,$(wildcard hub/*.c))
 
-LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(COMMON_SRC) $(PROTO_SRC) $(NODE_SRC)) \
+LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(COMMON_SRC) $(PROTO_SRC) $(NODE_SRC) $(HUB_SRC)) \
            $(patsubst %.cc,$(BUILD)/%.o,$(COMMON_CXX))
 LIB     := $(BUILD)/libkt.a
 
@@ -67,7 +68,7 @@ $(BENCH_BIN): tests/bench/bench.c $(LIB)
 
 # Fuzz targets are built by clang with libFuzzer against a sanitized copy of
 # the library sources (no separate library: clang builds them directly).
-FUZZ_LIBSRC := $(COMMON_SRC) $(PROTO_SRC) $(NODE_SRC)
+FUZZ_LIBSRC := $(COMMON_SRC) $(PROTO_SRC) $(NODE_SRC) $(HUB_SRC)
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIBSRC) $(BUILD)/fuzz/phone.o
 	@mkdir -p $(dir $@)
 	clang $(CSTD) $(INC) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIBSRC) $(BUILD)/fuzz/phone.o $(LIBS)

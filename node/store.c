@@ -134,6 +134,7 @@ static int env_open(struct kt_store *st, const char *dir, struct kt_err *err)
 		{ &st->meta, "meta" }, { &st->log, "log" }, { &st->chain, "chain" },
 		{ &st->rec, "rec" }, { &st->own, "own" }, { &st->idx, "idx" },
 		{ &st->bday, "bday" }, { &st->keys, "keys" }, { &st->shred, "shred" },
+		{ &st->pushes, "pushes" }, { &st->members, "members" },
 	};
 	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++)
 		if ((rc = mdb_dbi_open(txn, dbs[i].name, MDB_CREATE, dbs[i].d)) != 0) {
@@ -272,6 +273,64 @@ fail:
 	return rc;
 }
 
+int kt_store_init_hub(const char *dir, const char *listen, struct kt_err *err)
+{
+	struct kt_store st;
+	char path[4200], text[512];
+	MDB_txn *txn;
+	int rc, made_dir = 0;
+
+	if (holds_node(dir) || (snprintf(path, sizeof(path), "%s/hub.key", dir),
+				access(path, F_OK) == 0))
+		return kt_err_set(err, KT_EEXIST, "'%s' already holds a hub or a node", dir);
+	if (mkdir(dir, 0700) == 0)
+		made_dir = 1;
+	else if (errno != EEXIST)
+		return kt_err_set(err, KT_EIO, "cannot create '%s': %s", dir, strerror(errno));
+	rc = identity_text(text, sizeof(text)) != 0
+		? kt_err_set(err, KT_ECRYPTO, "cannot make the hub's key pair")
+		: kt_secret_write(path, text, err);
+	sodium_memzero(text, sizeof(text));
+	memset(&st, 0, sizeof(st));
+	if (rc != 0 || (rc = env_open(&st, dir, err)) != 0)
+		goto fail;
+	if ((rc = mdb_txn_begin(st.env, NULL, 0, &txn)) == 0) {
+		if ((rc = kt_meta_put_u64(&st, txn, "node_id", kt_node_id_new())) == 0 &&
+		    (rc = kt_meta_put(&st, txn, "listen", listen, strlen(listen))) == 0)
+			rc = mdb_txn_commit(txn);
+		else
+			mdb_txn_abort(txn);
+	}
+	mdb_env_close(st.env);
+	if (rc == 0)
+		return 0;
+	rc = kt_mdb_err(err, rc, "write the hub's identity");
+fail:
+	unlink(path);
+	remove_node_files(dir);
+	if (made_dir)
+		rmdir(dir);
+	return rc;
+}
+
+int kt_identity_read(const char *dir, const char *file, uint8_t pk[32], uint8_t sk[64],
+		     char curve_pk[41], char curve_sk[41], struct kt_err *err)
+{
+	char path[4200], text[512], hpk[65], hsk[129];
+	int rc;
+
+	if ((rc = path_in(path, sizeof(path), dir, file, err)) != 0 ||
+	    (rc = kt_secret_read(path, text, sizeof(text), err)) != 0)
+		return rc;
+	if (sscanf(text, "public %64s\nsecret %128s\ncurve-public %40s\ncurve-secret %40s",
+		   hpk, hsk, curve_pk, curve_sk) != 4 || kt_unhex(pk, 32, hpk) != 0 ||
+	    kt_unhex(sk, 64, hsk) != 0)
+		rc = kt_err_set(err, KT_ECORRUPT, "'%s' does not hold a key pair", path);
+	sodium_memzero(text, sizeof(text));
+	sodium_memzero(hsk, sizeof(hsk));
+	return rc;
+}
+
 static int read_chain_key(struct kt_store *st, const char *dir, struct kt_err *err)
 {
 	char path[4200], text[256];
@@ -290,6 +349,11 @@ static int read_chain_key(struct kt_store *st, const char *dir, struct kt_err *e
 
 int kt_store_open(struct kt_store *st, const char *dir, struct kt_err *err)
 {
+	return kt_store_open_as(st, dir, 0, err);
+}
+
+int kt_store_open_as(struct kt_store *st, const char *dir, int hub, struct kt_err *err)
+{
 	MDB_txn *txn;
 	char path[4200];
 	int rc;
@@ -302,9 +366,11 @@ int kt_store_open(struct kt_store *st, const char *dir, struct kt_err *err)
 	if ((rc = path_in(path, sizeof(path), dir, "data.mdb", err)) != 0)
 		return rc;
 	if (access(path, F_OK) != 0)
-		return kt_err_set(err, KT_ENOTFOUND, "no node in '%s' (run: kt-node -d %s init "
-				  "--branch NAME)", dir, dir);
-	if ((rc = read_chain_key(st, dir, err)) != 0)
+		return hub ? kt_err_set(err, KT_ENOTFOUND, "no hub in '%s' (run: kt-hub -d %s init)",
+					dir, dir)
+			   : kt_err_set(err, KT_ENOTFOUND, "no node in '%s' (run: kt-node -d %s init "
+					"--branch NAME)", dir, dir);
+	if (!hub && (rc = read_chain_key(st, dir, err)) != 0)
 		return rc;
 	if ((rc = env_open(st, dir, err)) != 0)
 		return rc;

@@ -48,11 +48,20 @@
 struct kt_store {
 	MDB_env *env;
 	MDB_dbi meta, log, chain, rec, own, idx, bday, keys, shred;
+	MDB_dbi pushes, members; /* the hub's (hub/hub.h); empty at a node */
 	uint64_t node_id;
 	uint8_t chain_key[KT_KEY_BYTES];
 	char country[3];       /* default phone region, from the settings */
 	char dir[4096];
 	uint64_t (*clock)(void); /* wall clock in ms; tests may swap it */
+	/*
+	 * Called when an LWW write meets a current value written concurrently
+	 * (merge.h: neither writer saw the other), whichever wins; the hub
+	 * records these as conflicts.  NULL: not wanted.
+	 */
+	void (*on_conflict)(void *ctx, const struct kt_change *c, const struct kt_op *op,
+			    const struct kt_version *cur);
+	void *on_conflict_ctx;
 	/* State of the open write transaction (LMDB allows one at a time). */
 	uint64_t w_logpos, w_seq, w_hlc;
 	int w_hlc_dirty;
@@ -66,6 +75,19 @@ int kt_store_init(const char *dir, const char *branch, const char *country,
 /* Opens the node in dir: the LMDB environment and the chain key. */
 int kt_store_open(struct kt_store *st, const char *dir, struct kt_err *err);
 void kt_store_close(struct kt_store *st);
+
+/* Makes a hub's store in dir: hub.key (its identity), a node id, the listen endpoint. */
+int kt_store_init_hub(const char *dir, const char *listen, struct kt_err *err);
+
+/*
+ * Reads an identity file (node.key, hub.key): the Ed25519 pair and the
+ * CURVE pair in Z85 (41 bytes each with the NUL).  Wipe sk and curve_sk after use.
+ */
+int kt_identity_read(const char *dir, const char *file, uint8_t pk[32], uint8_t sk[64],
+		     char curve_pk[41], char curve_sk[41], struct kt_err *err);
+
+/* Opens a store as kt_store_open() does, or for the hub (hub = 1): no chain key. */
+int kt_store_open_as(struct kt_store *st, const char *dir, int hub, struct kt_err *err);
 
 /* Read transactions for the CLI; values read stay valid until the end. */
 int kt_store_rdtxn(struct kt_store *st, MDB_txn **txn, struct kt_err *err);
@@ -117,6 +139,7 @@ int kt_store_origin_head(struct kt_store *st, MDB_txn *txn, uint64_t origin, uin
 int kt_store_apply(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 		   const struct kt_val *vals, const uint8_t hash[KT_HASH_BYTES],
 		   const uint8_t *bytes, size_t len, struct kt_err *err);
+/* (vals NULL: metadata only, see kt_store_ingest_meta.) */
 
 /*
  * Decodes, checks, opens and applies one change as received from another
@@ -125,6 +148,14 @@ int kt_store_apply(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
  */
 int kt_store_ingest(struct kt_store *st, MDB_txn *txn, const uint8_t *bytes, size_t len,
 		    struct kt_err *err);
+
+/*
+ * The same as kt_store_ingest() for a replica that holds no keys (the hub):
+ * the change is checked and applied on its metadata alone (versions, tags,
+ * aliases, erasures), so the state's digest is the nodes' digest.
+ */
+int kt_store_ingest_meta(struct kt_store *st, MDB_txn *txn, const uint8_t *bytes, size_t len,
+			 struct kt_err *err);
 
 /* A record as read: its head, winning fields and live set elements. */
 struct kt_rfield {

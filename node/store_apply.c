@@ -88,6 +88,8 @@ int kt_store_state(struct kt_store *st, MDB_txn *txn, struct kt_err *err)
 	return 0;
 }
 
+static const struct kt_val nil_val;
+
 int kt_store_wbegin(struct kt_store *st, MDB_txn **txn, struct kt_err *err)
 {
 	int rc = mdb_txn_begin(st->env, NULL, 0, txn);
@@ -239,9 +241,18 @@ static int apply_lww(struct kt_store *st, MDB_txn *txn, const struct kt_change *
 		kt_version_get(&cur, v.mv_data);
 	res = (f != NULL && f->merge == KT_M_ONCE) ? kt_merge_once(had ? &cur : NULL, &in)
 						   : kt_merge_lww(had ? &cur : NULL, &in);
+	if (had && st->on_conflict != NULL) {
+		struct kt_version cur_base;
+
+		kt_version_get(&cur_base, (uint8_t *)v.mv_data + KT_VER_BYTES);
+		if (kt_merge_is_conflict(&cur, &cur_base, &in, &op->base))
+			st->on_conflict(st->on_conflict_ctx, c, op, &cur);
+	}
 	if (res != KT_LWW_WIN)
 		return 0;
-	if (kt_index_field(c->type, op->field)) {
+	if (val == NULL)
+		val = &nil_val; /* metadata only (the hub): versions, no values */
+	else if (kt_index_field(c->type, op->field)) {
 		memset(&old, 0, sizeof(old));
 		if (had && kt_val_unpack((uint8_t *)v.mv_data + 2 * KT_VER_BYTES,
 					 v.mv_size - 2 * KT_VER_BYTES, &old, err) != 0)
@@ -283,7 +294,7 @@ static int put_elem(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
 	fb.n = 0;
 	if (nx == KT_ELEM_LIVE) {
 		kt_fbuf_init(&fb, buf + 1, sizeof(buf) - 1, &pk);
-		kt_val_pack(&pk, val);
+		kt_val_pack(&pk, val != NULL ? val : &nil_val);
 	}
 	v.mv_size = 1 + fb.n;
 	v.mv_data = buf;
@@ -426,11 +437,13 @@ static int apply_ops(struct kt_store *st, MDB_txn *txn, const struct kt_change *
 
 		switch (op->kind) {
 		case KT_OP_SET:
-			rc = apply_lww(st, txn, c, op, &vals[vi++], fresh && !repeats(c, i), err);
+			rc = apply_lww(st, txn, c, op, vals ? &vals[vi++] : NULL,
+				       fresh && !repeats(c, i), err);
 			break;
 		case KT_OP_ADD:
 			kt_tag_make(tag, c->origin, c->seq, i);
-			rc = put_elem(st, txn, &c->id, op->field, tag, 1, &vals[vi++], err);
+			rc = put_elem(st, txn, &c->id, op->field, tag, 1, vals ? &vals[vi++] : NULL,
+				      err);
 			break;
 		case KT_OP_DEL:
 			for (uint32_t t = 0; t < op->arg_len / KT_TAG_BYTES_SET && rc == 0; t++)
@@ -535,5 +548,20 @@ done:
 	sodium_memzero(dk, sizeof(dk));
 	free(c);
 	free(vals);
+	return rc;
+}
+
+int kt_store_ingest_meta(struct kt_store *st, MDB_txn *txn, const uint8_t *bytes, size_t len,
+			 struct kt_err *err)
+{
+	struct kt_change *c = kt_malloc(sizeof(*c));
+	uint8_t hash[KT_HASH_BYTES];
+	int rc;
+
+	if ((rc = kt_change_decode(c, bytes, len, err)) == 0) {
+		kt_hash(hash, bytes, len);
+		rc = kt_store_apply(st, txn, c, NULL, hash, bytes, len, err);
+	}
+	free(c);
 	return rc;
 }

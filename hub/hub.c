@@ -1,0 +1,350 @@
+/*
+ * hub.c - the hub's store and its sync state machine (see hub.h and
+ * proto/PROTOCOL.md, "Sync").
+ */
+#include "hub.h"
+#include "store_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+
+void kt_hub_out_init(struct kt_hub_out *o)
+{
+	o->n = 0;
+	for (int i = 0; i < KT_HUB_OUT_MAX; i++)
+		msgpack_sbuffer_init(&o->m[i].msg);
+}
+
+void kt_hub_out_release(struct kt_hub_out *o)
+{
+	for (int i = 0; i < KT_HUB_OUT_MAX; i++)
+		msgpack_sbuffer_destroy(&o->m[i].msg);
+	o->n = 0;
+}
+
+static msgpack_sbuffer *out_next(struct kt_hub_out *o, int to_all)
+{
+	kt_assert(o->n < KT_HUB_OUT_MAX);
+	o->m[o->n].to_all = to_all;
+	return &o->m[o->n++].msg;
+}
+
+int kt_hub_init(const char *dir, const char *listen, struct kt_err *err)
+{
+	return kt_store_init_hub(dir, listen, err);
+}
+
+int kt_hub_open(struct kt_hub *h, const char *dir, struct kt_err *err)
+{
+	return kt_store_open_as(&h->st, dir, 1, err);
+}
+
+void kt_hub_close(struct kt_hub *h)
+{
+	kt_store_close(&h->st);
+}
+
+uint64_t kt_hub_head(struct kt_hub *h)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint64_t head = 0;
+
+	if (kt_store_rdtxn(&h->st, &txn, NULL) != 0)
+		return 0;
+	if (mdb_cursor_open(txn, h->st.log, &cur) == 0) {
+		if (mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
+			head = kt_be64_get(k.mv_data);
+		mdb_cursor_close(cur);
+	}
+	mdb_txn_abort(txn);
+	return head;
+}
+
+/* A member's record: origin[8] revoked[1] last_contact[8] branch... */
+#define MEMBER_FIXED 17
+
+int kt_hub_enroll(struct kt_hub *h, const char *branch, const uint8_t key[KT_PUBKEY_BYTES],
+		  struct kt_err *err)
+{
+	uint8_t rec[MEMBER_FIXED + KT_BRANCH_BYTES_MAX];
+	size_t n = strlen(branch);
+	MDB_val k = { KT_PUBKEY_BYTES, (void *)key }, v = { MEMBER_FIXED + n, rec };
+	MDB_txn *txn;
+	int rc;
+
+	if (n == 0 || n > KT_BRANCH_BYTES_MAX)
+		return kt_err_set(err, KT_EINVAL, "bad branch name '%s'", branch);
+	memset(rec, 0, MEMBER_FIXED);
+	memcpy(rec + MEMBER_FIXED, branch, n);
+	if ((rc = mdb_txn_begin(h->st.env, NULL, 0, &txn)) != 0)
+		return kt_mdb_err(err, rc, "begin a write transaction");
+	rc = mdb_put(txn, h->st.members, &k, &v, MDB_NOOVERWRITE);
+	if (rc == MDB_KEYEXIST) {
+		mdb_txn_abort(txn);
+		return kt_err_set(err, KT_EEXIST, "this key is already enrolled");
+	}
+	if (rc != 0 || (rc = mdb_txn_commit(txn)) != 0) {
+		if (rc != 0)
+			mdb_txn_abort(txn);
+		return kt_mdb_err(err, rc, "enroll");
+	}
+	return 0;
+}
+
+/* Reads a member: 0 with origin and revoked, or -1 when the key is unknown. */
+static int member(struct kt_hub *h, MDB_txn *txn, const uint8_t key[KT_PUBKEY_BYTES],
+		  uint64_t *origin, int *revoked)
+{
+	MDB_val k = { KT_PUBKEY_BYTES, (void *)key }, v;
+
+	if (mdb_get(txn, h->st.members, &k, &v) != 0 || v.mv_size < MEMBER_FIXED)
+		return -1;
+	*origin = kt_be64_get(v.mv_data);
+	*revoked = ((uint8_t *)v.mv_data)[8];
+	return 0;
+}
+
+int kt_hub_admits(struct kt_hub *h, const uint8_t key[KT_PUBKEY_BYTES])
+{
+	MDB_txn *txn;
+	uint64_t origin;
+	int revoked, ok;
+
+	if (kt_store_rdtxn(&h->st, &txn, NULL) != 0)
+		return 0;
+	ok = member(h, txn, key, &origin, &revoked) == 0 && !revoked;
+	mdb_txn_abort(txn);
+	return ok;
+}
+
+static int hello(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, uint64_t now,
+		 struct kt_hub_out *out, struct kt_err *err)
+{
+	MDB_val k = { KT_PUBKEY_BYTES, (void *)key }, v;
+	uint8_t rec[MEMBER_FIXED + KT_BRANCH_BYTES_MAX], hash[KT_HASH_BYTES];
+	uint64_t acked = 0, pos;
+	MDB_txn *txn;
+	int rc;
+
+	if (m->a != KT_PROTO_VERSION || memcmp(m->key, key, KT_PUBKEY_BYTES) != 0 || m->b == 0) {
+		kt_msg_refuse(out_next(out, 0), KT_REFUSE_BAD, 0, "bad hello");
+		return kt_err_set(err, KT_EINVAL, "bad hello");
+	}
+	if ((rc = mdb_txn_begin(h->st.env, NULL, 0, &txn)) != 0)
+		return kt_mdb_err(err, rc, "begin a write transaction");
+	rc = mdb_get(txn, h->st.members, &k, &v);
+	if (rc != 0 || v.mv_size < MEMBER_FIXED || v.mv_size > sizeof(rec) ||
+	    ((uint8_t *)v.mv_data)[8] != 0 ||
+	    (kt_be64_get(v.mv_data) != 0 && kt_be64_get(v.mv_data) != m->b)) {
+		mdb_txn_abort(txn);
+		kt_msg_refuse(out_next(out, 0), KT_REFUSE_UNKNOWN, 0, "not enrolled for this node");
+		return kt_err_set(err, KT_EREFUSED, "hello from a key not enrolled for origin "
+				  "%016llx", (unsigned long long)m->b);
+	}
+	memcpy(rec, v.mv_data, v.mv_size);
+	kt_be64_put(rec, m->b);               /* bind the key to its node on first sight */
+	kt_be64_put(rec + 9, now);            /* last contact */
+	v.mv_data = rec;
+	if ((rc = mdb_put(txn, h->st.members, &k, &v, 0)) != 0 ||
+	    (rc = kt_store_origin_head(&h->st, txn, m->b, &acked, hash, &pos)) != 0 ||
+	    (rc = mdb_txn_commit(txn)) != 0) {
+		mdb_txn_abort(txn);
+		return kt_mdb_err(err, rc, "record a hello");
+	}
+	kt_msg_welcome(out_next(out, 0), now, acked, kt_hub_head(h));
+	return 0;
+}
+
+/* The origin bound to key, or 0 (with a REFUSE queued) when it may not push. */
+static uint64_t bound_origin(struct kt_hub *h, const uint8_t *key, struct kt_hub_out *out)
+{
+	MDB_txn *txn;
+	uint64_t origin = 0;
+	int revoked = 1;
+
+	if (kt_store_rdtxn(&h->st, &txn, NULL) == 0) {
+		if (member(h, txn, key, &origin, &revoked) != 0 || revoked)
+			origin = 0;
+		mdb_txn_abort(txn);
+	}
+	if (origin == 0)
+		kt_msg_refuse(out_next(out, 0), KT_REFUSE_UNKNOWN, 0, "say hello first");
+	return origin;
+}
+
+/* Checks the push's signature over its last change with the node's key. */
+static int push_signed(const struct kt_msg_push *p, const uint8_t *key)
+{
+	uint8_t hash[KT_HASH_BYTES], in[KT_SIG_INPUT_BYTES];
+	const struct kt_bytes *last = &p->changes[p->nchanges - 1];
+
+	kt_hash(hash, last->p, last->n);
+	kt_msg_sig_input(in, p->origin, p->first_seq + p->nchanges - 1, hash);
+	return crypto_sign_verify_detached(p->sig, in, sizeof(in), key) == 0;
+}
+
+/* Stores the not-yet-held changes of a verified push and its signature, durably. */
+static int store_push(struct kt_hub *h, const struct kt_msg_push *p, uint32_t skip,
+		      struct kt_err *err)
+{
+	uint8_t k[8], rec[16 + KT_SIG_BYTES];
+	MDB_val key = { 8, k }, v = { sizeof(rec), rec };
+	uint64_t first;
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = kt_store_wbegin(&h->st, &txn, err)) != 0)
+		return rc;
+	first = h->st.w_logpos + 1;
+	for (uint32_t i = skip; i < p->nchanges && rc == 0; i++)
+		rc = kt_store_ingest_meta(&h->st, txn, p->changes[i].p, p->changes[i].n, err);
+	if (rc == 0 && h->st.w_logpos != first + (p->nchanges - skip) - 1)
+		rc = kt_err_set(err, KT_ECORRUPT, "push holds a change already held");
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	kt_be64_put(k, h->st.w_logpos);
+	kt_be64_put(rec, p->origin);
+	kt_be64_put(rec + 8, first);
+	memcpy(rec + 16, p->sig, KT_SIG_BYTES);
+	if ((rc = mdb_put(txn, h->st.pushes, &key, &v, MDB_APPEND)) != 0) {
+		mdb_txn_abort(txn);
+		return kt_mdb_err(err, rc, "record a push");
+	}
+	return kt_store_wcommit(&h->st, txn, err);
+}
+
+static int push(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m,
+		struct kt_hub_out *out, struct kt_err *err)
+{
+	const struct kt_msg_push *p = &m->pushes[0];
+	uint8_t hash[KT_HASH_BYTES];
+	uint64_t origin = bound_origin(h, key, out), held = 0, pos;
+	MDB_txn *txn;
+	int rc;
+
+	if (origin == 0 || origin != p->origin)
+		return kt_err_set(err, KT_EREFUSED, "push from a key not bound to origin %016llx",
+				  (unsigned long long)p->origin);
+	if (kt_store_rdtxn(&h->st, &txn, err) != 0)
+		return KT_EIO;
+	kt_store_origin_head(&h->st, txn, origin, &held, hash, &pos);
+	mdb_txn_abort(txn);
+	if (p->first_seq > held + 1) {
+		kt_msg_refuse(out_next(out, 0), KT_REFUSE_GAP, held + 1, "gap: push from the expected seq");
+		return kt_err_set(err, KT_EREFUSED, "gap: origin %016llx pushed %llu, expected %llu",
+				  (unsigned long long)origin, (unsigned long long)p->first_seq,
+				  (unsigned long long)held + 1);
+	}
+	if (!push_signed(p, key)) {
+		kt_msg_refuse(out_next(out, 0), KT_REFUSE_SIG, held + 1, "bad signature");
+		return kt_err_set(err, KT_EREFUSED, "bad signature on a push of origin %016llx",
+				  (unsigned long long)origin);
+	}
+	if (p->first_seq + p->nchanges - 1 > held &&
+	    (rc = store_push(h, p, (uint32_t)(held + 1 - p->first_seq), err)) != 0) {
+		kt_msg_refuse(out_next(out, 0), KT_REFUSE_CHAIN, held + 1, "refused: not stored");
+		return rc;
+	}
+	if (p->first_seq + p->nchanges - 1 > held)
+		held = p->first_seq + p->nchanges - 1;
+	kt_msg_ack(out_next(out, 0), origin, held);
+	kt_msg_notify(out_next(out, 1), kt_hub_head(h));
+	return 0;
+}
+
+/* Reads the changes of one recorded push (log positions first..last) into p. */
+static int read_push(struct kt_hub *h, MDB_txn *txn, const MDB_val *k, const MDB_val *v,
+		     struct kt_msg_push *p, struct kt_bytes *ch, uint32_t cap)
+{
+	uint64_t last = kt_be64_get(k->mv_data), first;
+	uint8_t lk[8];
+
+	if (v->mv_size != 16 + KT_SIG_BYTES)
+		return -1;
+	p->origin = kt_be64_get(v->mv_data);
+	first = kt_be64_get((uint8_t *)v->mv_data + 8);
+	p->sig = (const uint8_t *)v->mv_data + 16;
+	p->changes = ch;
+	p->nchanges = 0;
+	if (last < first || last - first + 1 > cap)
+		return -1;
+	for (uint64_t pos = first; pos <= last; pos++) {
+		MDB_val key = { 8, lk }, val;
+
+		kt_be64_put(lk, pos);
+		if (mdb_get(txn, h->st.log, &key, &val) != 0)
+			return -1;
+		ch[p->nchanges++] = (struct kt_bytes){ val.mv_data, (uint32_t)val.mv_size };
+	}
+	return 0;
+}
+
+static int pull(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m,
+		struct kt_hub_out *out, struct kt_err *err)
+{
+	static struct kt_bytes ch[KT_PUSH_CHANGES_MAX * 2];
+	struct kt_msg_push ps[KT_BATCH_PUSHES_MAX];
+	uint64_t credit = m->b < 1 ? 1 : m->b, first = m->a + 1, sent = 0, bytes = 0;
+	uint8_t k[8];
+	MDB_val key_v = { 8, k }, v;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	uint32_t n = 0, used = 0;
+	int rc;
+
+	if (bound_origin(h, key, out) == 0)
+		return kt_err_set(err, KT_EREFUSED, "pull from a key that did not say hello");
+	if ((rc = kt_store_rdtxn(&h->st, &txn, err)) != 0)
+		return rc;
+	kt_be64_put(k, first);
+	mdb_cursor_open(txn, h->st.pushes, &cur);
+	rc = mdb_cursor_get(cur, &key_v, &v, MDB_SET_RANGE);
+	/* Whole pushes, until the credit, the push count or the size cap is reached. */
+	while (rc == 0 && n < KT_BATCH_PUSHES_MAX && (n == 0 || sent < credit) &&
+	       bytes < KT_MSG_BYTES_MAX / 2) {
+		if (read_push(h, txn, &key_v, &v, &ps[n], ch + used,
+			      (uint32_t)(sizeof(ch) / sizeof(ch[0])) - used) != 0)
+			break;
+		if (n == 0)
+			first = kt_be64_get(key_v.mv_data) - ps[0].nchanges + 1;
+		for (uint32_t i = 0; i < ps[n].nchanges; i++)
+			bytes += ps[n].changes[i].n;
+		used += ps[n].nchanges;
+		sent += ps[n++].nchanges;
+		rc = mdb_cursor_get(cur, &key_v, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	kt_msg_batch(out_next(out, 0), first, kt_hub_head(h), ps, n);
+	mdb_txn_abort(txn);
+	return 0;
+}
+
+int kt_hub_handle(struct kt_hub *h, const uint8_t key[KT_PUBKEY_BYTES], const uint8_t *msg,
+		  size_t len, uint64_t now_ms, struct kt_hub_out *out, struct kt_err *err)
+{
+	struct kt_msg *m = kt_malloc(sizeof(*m));
+	int rc = kt_msg_decode(m, msg, len, err);
+
+	out->n = 0;
+	if (rc != 0) {
+		kt_msg_refuse(out_next(out, 0), KT_REFUSE_BAD, 0, "malformed message");
+	} else if (m->type == KT_MSG_HELLO) {
+		rc = hello(h, key, m, now_ms, out, err);
+	} else if (m->type == KT_MSG_PUSH) {
+		rc = push(h, key, m, out, err);
+	} else if (m->type == KT_MSG_PULL) {
+		rc = pull(h, key, m, out, err);
+	} else {
+		kt_msg_refuse(out_next(out, 0), KT_REFUSE_BAD, 0, "not a message for the hub");
+		rc = kt_err_set(err, KT_EINVAL, "message of type %d is not for the hub", m->type);
+	}
+	kt_msg_release(m);
+	free(m);
+	return rc;
+}

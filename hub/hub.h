@@ -1,0 +1,66 @@
+/*
+ * hub.h - the hub: enrolled branches, the ordered log of every branch's
+ * changes, and the sync state machine that serves nodes.
+ *
+ * The hub's store is a struct kt_store opened without a chain key: it
+ * applies every pushed change on its metadata alone (kt_store_ingest_meta),
+ * so its digest is the nodes' digest, and its log position is the hub seq
+ * that nodes pull by.  Two more databases:
+ *   pushes   hub seq of a push's last change (u64 BE) -> origin u64 BE,
+ *            first hub seq u64 BE, signature[64]: pulls are served in whole
+ *            pushes, each with its origin's signature
+ *   members  node public key[32] -> origin u64 BE (0 until its first
+ *            hello), revoked u8, last contact ms u64 BE, branch name
+ *
+ * kt_hub_handle() is the state machine: one message from one peer (known
+ * by its public key, which CURVE authenticated) and the time go in;
+ * replies for that peer and notices for every peer come out.  No socket
+ * and no clock inside: hub/main.c is the ZeroMQ edge, and tests drive the
+ * machine directly.
+ */
+#ifndef KT_HUB_H
+#define KT_HUB_H
+
+#include "store.h"
+#include "proto/msg.h"
+
+struct kt_hub {
+	struct kt_store st;
+};
+
+/* What one message made the hub say. */
+#define KT_HUB_OUT_MAX 4
+struct kt_hub_out {
+	uint32_t n;
+	struct {
+		int to_all;            /* a notice for every connected peer */
+		msgpack_sbuffer msg;
+	} m[KT_HUB_OUT_MAX];
+};
+void kt_hub_out_init(struct kt_hub_out *o);
+void kt_hub_out_release(struct kt_hub_out *o);
+
+/* Makes a hub in dir; listen is the endpoint `run` binds (tcp://HOST:PORT). */
+int kt_hub_init(const char *dir, const char *listen, struct kt_err *err);
+int kt_hub_open(struct kt_hub *h, const char *dir, struct kt_err *err);
+void kt_hub_close(struct kt_hub *h);
+
+/* Enrolls a branch's node key (64 hex digits); refuses a key already enrolled. */
+int kt_hub_enroll(struct kt_hub *h, const char *branch, const uint8_t key[KT_PUBKEY_BYTES],
+		  struct kt_err *err);
+
+/* Whether key belongs to an enrolled, unrevoked node (the ZAP check). */
+int kt_hub_admits(struct kt_hub *h, const uint8_t key[KT_PUBKEY_BYTES]);
+
+/*
+ * Handles one message from the peer whose key is `key`.  Returns 0 with the
+ * replies in out, or an error for a message that must be dropped and
+ * logged (out then holds a REFUSE when the peer should hear why).
+ */
+int kt_hub_handle(struct kt_hub *h, const uint8_t key[KT_PUBKEY_BYTES], const uint8_t *msg,
+		  size_t len, uint64_t now_ms, struct kt_hub_out *out, struct kt_err *err);
+
+/* The hub head: the hub seq of the last change it holds. */
+uint64_t kt_hub_head(struct kt_hub *h);
+
+#endif
