@@ -30,7 +30,9 @@ static uint64_t rd(const uint8_t *p, int bytes)
 
 /*
  * Reads one item header; sets *children to the number of nested items a
- * container holds (0 for scalars) and skips any payload bytes.
+ * container holds (0 for scalars) and skips any payload bytes.  Returns 1
+ * for a container (even an empty one, which still nests a level), 0 for a
+ * scalar, -1 for bytes that are not msgpack we accept.
  */
 static int item(struct walk *w, uint64_t *children, uint64_t *count)
 {
@@ -48,12 +50,12 @@ static int item(struct walk *w, uint64_t *children, uint64_t *count)
 		return 0;
 	if ((b & 0xf0) == 0x90) {
 		*children = *count = b & 0x0f;
-		return 0;
+		return 1;
 	}
 	if ((b & 0xf0) == 0x80) {
 		*count = b & 0x0f;
 		*children = *count * 2;
-		return 0;
+		return 1;
 	}
 	if ((b & 0xe0) == 0xa0) {
 		len = b & 0x1f;
@@ -83,7 +85,7 @@ static int item(struct walk *w, uint64_t *children, uint64_t *count)
 	if (kind) {
 		*count = len;
 		*children = kind == 2 ? len * 2 : len;
-		return 0;
+		return 1;
 	}
 	if (need(w, len))
 		return -1;
@@ -104,16 +106,17 @@ int kt_mp_check(const uint8_t *p, size_t n, unsigned depth_max, uint32_t count_m
 	stack[0] = 1; /* the one top-level object */
 	while (depth > 0 || stack[0] > 0) {
 		uint64_t children, count;
+		int rc;
 
 		if (stack[depth] == 0) {
 			depth--;
 			continue;
 		}
 		stack[depth]--;
-		if (item(&w, &children, &count) != 0)
+		if ((rc = item(&w, &children, &count)) < 0)
 			return kt_err_set(err, KT_ECORRUPT, "malformed msgpack at byte %zu",
 					  n - w.left);
-		if (children == 0)
+		if (rc == 0)
 			continue;
 		if (count > count_max || children > w.left)
 			return kt_err_set(err, KT_ECORRUPT, "msgpack container of %llu items "
@@ -122,7 +125,8 @@ int kt_mp_check(const uint8_t *p, size_t n, unsigned depth_max, uint32_t count_m
 		if (depth + 1 > depth_max)
 			return kt_err_set(err, KT_ECORRUPT, "msgpack nested deeper than %u",
 					  depth_max);
-		stack[++depth] = children;
+		if (children > 0)
+			stack[++depth] = children;
 	}
 	if (w.left != 0)
 		return kt_err_set(err, KT_ECORRUPT, "%zu trailing bytes after msgpack object",

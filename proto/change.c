@@ -98,6 +98,53 @@ static void pack_header(msgpack_packer *pk, const struct kt_change *c)
 	msgpack_pack_uint8(pk, 0);
 }
 
+/* The argument length an op of this kind carries (0: none, or DEL's any). */
+static uint32_t arg_bytes(uint8_t kind)
+{
+	switch (kind) {
+	case KT_OP_ALIAS: return KT_ID_BYTES;
+	case KT_OP_KEY: return KT_WRAPPED_KEY_BYTES;
+	case KT_OP_TOKEN: return KT_TOKEN_BYTES;
+	default: return 0;
+	}
+}
+
+/*
+ * Refuses what kt_change_decode() and kt_change_open() would refuse.  A
+ * change goes into its origin's hash chain as soon as it is written, so one
+ * that other replicas cannot decode would stop that origin's replication
+ * for good.
+ */
+static int check_encodable(const struct kt_change *c, const struct kt_val *vals,
+			   uint32_t nv, struct kt_err *err)
+{
+	if (c->origin == 0 || c->seq == 0 || c->seq >= (1ull << 48) || c->type == 0)
+		return kt_err_set(err, KT_EINVAL, "change origin, seq or type out of range");
+	for (uint32_t i = 0; i < c->nops; i++) {
+		const struct kt_op *op = &c->ops[i];
+
+		if (op->kind < KT_OP_SET || op->kind > KT_OP_TOKEN ||
+		    (op->kind == KT_OP_ALIAS && op->field != KT_F_ALIAS))
+			return kt_err_set(err, KT_EINVAL, "bad op kind %u for field %u",
+					  op->kind, op->field);
+		if (op->kind == KT_OP_DEL &&
+		    (op->arg_len == 0 || op->arg_len % KT_TAG_BYTES_SET != 0 ||
+		     op->arg_len / KT_TAG_BYTES_SET > KT_DEL_TAGS_MAX))
+			return kt_err_set(err, KT_ETOOBIG, "remove of %u bytes of tags is "
+					  "empty or over the limit of %d tags", op->arg_len,
+					  KT_DEL_TAGS_MAX);
+		if (arg_bytes(op->kind) != 0 && op->arg_len != arg_bytes(op->kind))
+			return kt_err_set(err, KT_EINVAL, "op argument of %u bytes for kind %u",
+					  op->arg_len, op->kind);
+	}
+	for (uint32_t i = 0; i < nv; i++)
+		if ((vals[i].t == KT_V_STR || vals[i].t == KT_V_BIN) &&
+		    vals[i].n > KT_VALUE_BYTES_MAX)
+			return kt_err_set(err, KT_ETOOBIG, "value of %u bytes is over the limit "
+					  "of %d", vals[i].n, KT_VALUE_BYTES_MAX);
+	return 0;
+}
+
 int kt_change_encode(const struct kt_change *c, const struct kt_val *vals,
 		     const uint8_t dk[KT_KEY_BYTES], msgpack_sbuffer *out,
 		     struct kt_err *err)
@@ -110,6 +157,8 @@ int kt_change_encode(const struct kt_change *c, const struct kt_val *vals,
 	int rc = 0;
 
 	kt_assert(c->nops <= KT_OPS_MAX);
+	if ((rc = check_encodable(c, vals, nv, err)) != 0)
+		return rc;
 	msgpack_sbuffer_init(&hdr);
 	msgpack_sbuffer_init(&plain);
 	msgpack_packer_init(&pk, &hdr, msgpack_sbuffer_write);
@@ -280,6 +329,15 @@ done:
 	return rc;
 }
 
+/*
+ * msgpack-c leaves the pointer of an empty str or bin NULL; values never
+ * carry a NULL pointer, so callers may memcpy or print them as they are.
+ */
+static const char *body(const char *p)
+{
+	return p != NULL ? p : "";
+}
+
 static int obj_to_val(const msgpack_object *o, struct kt_val *v, struct kt_err *err)
 {
 	memset(v, 0, sizeof(*v));
@@ -305,14 +363,14 @@ static int obj_to_val(const msgpack_object *o, struct kt_val *v, struct kt_err *
 		if (o->via.str.size > KT_VALUE_BYTES_MAX)
 			return kt_err_set(err, KT_ETOOBIG, "value over %d bytes", KT_VALUE_BYTES_MAX);
 		v->t = KT_V_STR;
-		v->s = o->via.str.ptr;
+		v->s = body(o->via.str.ptr);
 		v->n = o->via.str.size;
 		return 0;
 	case MSGPACK_OBJECT_BIN:
 		if (o->via.bin.size > KT_VALUE_BYTES_MAX)
 			return kt_err_set(err, KT_ETOOBIG, "value over %d bytes", KT_VALUE_BYTES_MAX);
 		v->t = KT_V_BIN;
-		v->s = o->via.bin.ptr;
+		v->s = body(o->via.bin.ptr);
 		v->n = o->via.bin.size;
 		return 0;
 	default:
@@ -390,6 +448,8 @@ int kt_val_unpack(const uint8_t *p, size_t n, struct kt_val *v, struct kt_err *e
 			return kt_err_set(err, KT_ECORRUPT, "bad stored integer");
 		for (size_t i = 0; i < k; i++)
 			u = (u << 8) | p[1 + i];
+		if (b == 0xcf && u > INT64_MAX)
+			return kt_err_set(err, KT_ECORRUPT, "stored integer out of range");
 		v->t = KT_V_INT;
 		if (b >= 0xd0) /* signed: sign-extend from k bytes */
 			v->i = k == 8 ? (int64_t)u : (int64_t)(u << (64 - 8 * k)) >> (64 - 8 * k);
