@@ -33,7 +33,7 @@ BENCH_BIN := $(BUILD)/tests/bench
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 
 .PHONY: all deps test check fuzz bench demo clean
-all: deps bin/kt-node
+all: deps bin/kt-node bin/kt-hub
 
 deps:
 	@sh deploy/deps.sh
@@ -55,6 +55,14 @@ $(BUILD)/bin/kt-node: $(BUILD)/node/main.o $(LIB)
 	$(CC) $(SAN) -o $@ $^ $(LIBS)
 
 bin/kt-node: $(BUILD)/bin/kt-node
+	@mkdir -p bin
+	cp $< $@
+
+$(BUILD)/bin/kt-hub: $(BUILD)/hub/main.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN) -o $@ $^ $(LIBS)
+
+bin/kt-hub: $(BUILD)/bin/kt-hub
 	@mkdir -p bin
 	cp $< $@
 
@@ -80,14 +88,14 @@ $(BUILD)/fuzz/phone.o: $(COMMON_CXX)
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
 test: deps
-	@$(MAKE) --no-print-directory bin/kt-node $(UNIT_BIN) $(FUZZ_BIN)
+	@$(MAKE) --no-print-directory bin/kt-node bin/kt-hub $(UNIT_BIN) $(FUZZ_BIN)
 	@KT_BUILD=$(BUILD) KT_FUZZ_SECONDS=$${KT_FUZZ_SECONDS:-3} sh tests/run.sh
 
 check: deps
 	@$(MAKE) --no-print-directory BUILD=build-san OPT="-O1 -g" \
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-		build-san/bin/kt-node $(patsubst $(BUILD)/%,build-san/%,$(UNIT_BIN))
-	@KT_BUILD=build-san KT_NODE=build-san/bin/kt-node KT_FUZZ_SECONDS=0 \
+		build-san/bin/kt-node build-san/bin/kt-hub $(patsubst $(BUILD)/%,build-san/%,$(UNIT_BIN))
+	@KT_BUILD=build-san KT_NODE=build-san/bin/kt-node KT_HUB=build-san/bin/kt-hub KT_FUZZ_SECONDS=0 \
 		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 sh tests/run.sh
 
 fuzz: deps
@@ -103,7 +111,7 @@ bench: deps
 	@$(BENCH_BIN) $${KT_BENCH_ARGS:-}
 
 demo: deps
-	@$(MAKE) --no-print-directory bin/kt-node
+	@$(MAKE) --no-print-directory bin/kt-node bin/kt-hub
 	@sh deploy/demo.sh
 
 clean:

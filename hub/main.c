@@ -1,0 +1,558 @@
+/*
+ * main.c - kt-hub: init, enroll, run (the ZeroMQ edge around hub.c's state
+ * machine, with CURVE on the socket and a ZAP handler that admits only
+ * enrolled, unrevoked node keys), status, digest, revoke.
+ */
+#include "hub.h"
+#include "store_int.h"
+#include "hlc.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <zmq.h>
+
+static const char usage[] =
+	"usage: kt-hub -d DIR COMMAND [ARGS]\n"
+	"\n"
+	"The hub of a Kartoteka chain: it orders and stores every branch's changes\n"
+	"(encrypted end to end: it never holds the chain key) and passes them on.\n"
+	"\n"
+	"commands:\n"
+	"  init [--listen tcp://HOST:PORT]            make a hub in DIR\n"
+	"  enroll --branch NAME --key KEY [--out F]   admit a branch's node; write its bundle\n"
+	"  run                                        serve until SIGINT/SIGTERM\n"
+	"  status [--json]                            enrolled branches, the head\n"
+	"  digest                                     the digest of the merged state\n"
+	"  revoke (--branch NAME | --key KEY)         refuse a node from its next connection\n"
+	"example: kt-hub -d /var/lib/kartoteka-hub init --listen tcp://0.0.0.0:7400\n";
+
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("kt-hub: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+static int help(int argc, char **argv, const char *text)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(text, stdout);
+			return 1;
+		}
+	return 0;
+}
+
+static const char *arg(int argc, char **argv, int *i)
+{
+	if (*i + 1 >= argc) {
+		fail("option '%s' needs a value", argv[*i]);
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+static int cmd_init(const char *dir, int argc, char **argv)
+{
+	const char *listen = "tcp://127.0.0.1:7400";
+	struct kt_err err;
+
+	if (help(argc, argv, "usage: kt-hub -d DIR init [--listen tcp://HOST:PORT]\n\n"
+		 "Makes a hub in DIR: its store and its key pair (hub.key, mode 0600).\n"
+		 "example: kt-hub -d HUB init --listen tcp://127.0.0.1:7400\n"))
+		return 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--listen") == 0) {
+			if ((listen = arg(argc, argv, &i)) == NULL)
+				return 1;
+		} else {
+			return fail("init: unknown option '%s'", argv[i]);
+		}
+	}
+	if (strncmp(listen, "tcp://", 6) != 0 || strlen(listen) > 200)
+		return fail("init: --listen wants tcp://HOST:PORT, not '%s'", listen);
+	if (kt_hub_init(dir, listen, &err) != 0)
+		return fail("%s", err.msg);
+	printf("hub made in %s, listening on %s when run\n", dir, listen);
+	return 0;
+}
+
+static int meta_text(struct kt_hub *h, const char *name, char *out, size_t cap)
+{
+	MDB_txn *txn;
+	MDB_val k = { strlen(name), (void *)name }, v;
+	int rc = -1;
+
+	out[0] = '\0';
+	if (kt_store_rdtxn(&h->st, &txn, NULL) != 0)
+		return -1;
+	if (mdb_get(txn, h->st.meta, &k, &v) == 0 && v.mv_size < cap) {
+		memcpy(out, v.mv_data, v.mv_size);
+		out[v.mv_size] = '\0';
+		rc = 0;
+	}
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+static int write_bundle(const char *path, const char *dir, struct kt_hub *h, const char *branch,
+			const char *key)
+{
+	uint8_t pk[32], sk[64];
+	char cpk[41], csk[41], listen[256];
+	struct kt_err err;
+	json_t *o;
+	int rc;
+
+	if (kt_identity_read(dir, "hub.key", pk, sk, cpk, csk, &err) != 0)
+		return fail("%s", err.msg);
+	sodium_memzero(sk, sizeof(sk));
+	sodium_memzero(csk, sizeof(csk));
+	meta_text(h, "listen", listen, sizeof(listen));
+	o = json_pack("{s:s, s:i, s:s, s:s, s:s}", "format", "kartoteka-bundle", "version", 1,
+		      "branch", branch, "hub", listen, "hub_key", cpk);
+	json_object_set_new(o, "node_key", json_string(key));
+	rc = path ? json_dump_file(o, path, JSON_SORT_KEYS | JSON_INDENT(2))
+		  : json_dumpf(o, stdout, JSON_SORT_KEYS | JSON_INDENT(2));
+	json_decref(o);
+	if (rc != 0)
+		return fail("enroll: cannot write '%s'", path ? path : "(stdout)");
+	if (!path)
+		fputc('\n', stdout);
+	return 0;
+}
+
+static int cmd_enroll(const char *dir, int argc, char **argv)
+{
+	const char *branch = NULL, *key = NULL, *out = NULL;
+	uint8_t raw[KT_PUBKEY_BYTES];
+	struct kt_hub h;
+	struct kt_err err;
+	int rc;
+
+	if (help(argc, argv, "usage: kt-hub -d DIR enroll --branch NAME --key NODE_KEY [--out FILE]\n\n"
+		 "Admits a branch's node (its key from `kt-node -d DIR key`) and writes the\n"
+		 "bundle the node joins with (to FILE, else stdout).\n"
+		 "example: kt-hub -d HUB enroll --branch North --key \"$(kt-node -d B key)\" --out b.bundle\n"))
+		return 0;
+	for (int i = 1; i < argc; i++) {
+		const char **dst = !strcmp(argv[i], "--branch") ? &branch : !strcmp(argv[i], "--key")
+				   ? &key : !strcmp(argv[i], "--out") ? &out : NULL;
+
+		if (dst == NULL)
+			return fail("enroll: unknown option '%s'", argv[i]);
+		if ((*dst = arg(argc, argv, &i)) == NULL)
+			return 1;
+	}
+	if (branch == NULL || key == NULL)
+		return fail("enroll: --branch NAME and --key NODE_KEY are required");
+	if (kt_unhex(raw, sizeof(raw), key) != 0)
+		return fail("enroll: bad key '%.70s' (want the 64 hex digits of `kt-node key`)", key);
+	if (kt_hub_open(&h, dir, &err) != 0)
+		return fail("%s", err.msg);
+	rc = kt_hub_enroll(&h, branch, raw, &err) != 0 ? fail("enroll: %s", err.msg)
+						       : write_bundle(out, dir, &h, branch, key);
+	kt_hub_close(&h);
+	return rc;
+}
+
+/* ---- run: the ZeroMQ edge ---- */
+
+static volatile sig_atomic_t stopping;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static void logf_(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "kt-hub: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* Finds the enrolled, unrevoked member whose CURVE key is ck; writes its Ed25519 key. */
+static int member_by_curve(struct kt_hub *h, const uint8_t ck[32], uint8_t ed[32])
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int found = 0, rc;
+
+	if (kt_store_rdtxn(&h->st, &txn, NULL) != 0)
+		return 0;
+	mdb_cursor_open(txn, h->st.members, &cur);
+	/* Bounded by the number of enrolled branches, read once per connection. */
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !found;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		uint8_t c[32];
+
+		if (k.mv_size == 32 && v.mv_size > 8 && ((uint8_t *)v.mv_data)[8] == 0 &&
+		    crypto_sign_ed25519_pk_to_curve25519(c, k.mv_data) == 0 &&
+		    memcmp(c, ck, 32) == 0) {
+			memcpy(ed, k.mv_data, 32);
+			found = 1;
+		}
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return found;
+}
+
+static void zap_reply(void *zap, struct kt_hub *h)
+{
+	char frames[7][256];
+	size_t lens[7];
+	uint8_t ed[32];
+	char user[65] = "";
+	int n = 0, more = 1, ok = 0;
+
+	while (more && n < 7) {
+		int k = zmq_recv(zap, frames[n], sizeof(frames[n]), 0);
+		size_t sz = sizeof(more);
+
+		lens[n++] = k < 0 ? 0 : (size_t)k;
+		zmq_getsockopt(zap, ZMQ_RCVMORE, &more, &sz);
+	}
+	while (more) { /* drain a request with more frames than ZAP has */
+		char junk[64];
+		size_t sz = sizeof(more);
+
+		zmq_recv(zap, junk, sizeof(junk), 0);
+		zmq_getsockopt(zap, ZMQ_RCVMORE, &more, &sz);
+	}
+	if (n == 7 && lens[5] == 5 && memcmp(frames[5], "CURVE", 5) == 0 && lens[6] == 32 &&
+	    member_by_curve(h, (uint8_t *)frames[6], ed)) {
+		kt_hex(user, ed, 32);
+		ok = 1;
+	} else {
+		char z[41] = "?";
+
+		if (n == 7 && lens[6] == 32)
+			zmq_z85_encode(z, (uint8_t *)frames[6], 32);
+		logf_("refused a connection from an unknown or revoked key %s", z);
+	}
+	zmq_send(zap, "1.0", 3, ZMQ_SNDMORE);
+	zmq_send(zap, frames[1], n > 1 ? lens[1] : 0, ZMQ_SNDMORE);
+	zmq_send(zap, ok ? "200" : "400", 3, ZMQ_SNDMORE);
+	zmq_send(zap, ok ? "OK" : "not enrolled", ok ? 2 : 12, ZMQ_SNDMORE);
+	zmq_send(zap, user, strlen(user), ZMQ_SNDMORE);
+	zmq_send(zap, "", 0, 0);
+}
+
+#define PEERS_MAX 4096
+struct peer {
+	uint8_t id[256];
+	size_t n;
+};
+static struct peer peers[PEERS_MAX];
+static size_t npeers;
+
+static void remember(const uint8_t *id, size_t n)
+{
+	for (size_t i = 0; i < npeers; i++)
+		if (peers[i].n == n && memcmp(peers[i].id, id, n) == 0)
+			return;
+	if (npeers < PEERS_MAX && n <= sizeof(peers[0].id)) {
+		memcpy(peers[npeers].id, id, n);
+		peers[npeers++].n = n;
+	}
+}
+
+static void send_to(void *router, const uint8_t *id, size_t n, const msgpack_sbuffer *b)
+{
+	if (zmq_send(router, id, n, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+		return; /* the peer is gone (ROUTER_MANDATORY): it will say hello again */
+	zmq_send(router, b->data, b->size, ZMQ_DONTWAIT);
+}
+
+/* One message from a node: identity frame, then the message with its User-Id. */
+static void serve_one(void *router, struct kt_hub *h)
+{
+	uint8_t id[256], key[32];
+	int idn = zmq_recv(router, id, sizeof(id), 0), more = 0;
+	size_t sz = sizeof(more);
+	const char *user;
+	struct kt_hub_out out;
+	struct kt_err err;
+	zmq_msg_t msg;
+
+	zmq_getsockopt(router, ZMQ_RCVMORE, &more, &sz);
+	if (idn <= 0 || !more)
+		return;
+	zmq_msg_init(&msg);
+	if (zmq_msg_recv(&msg, router, 0) < 0)
+		goto done;
+	user = zmq_msg_gets(&msg, "User-Id");
+	if (user == NULL || kt_unhex(key, 32, user) != 0)
+		goto done;
+	kt_hub_out_init(&out);
+	if (kt_hub_handle(h, key, zmq_msg_data(&msg), zmq_msg_size(&msg), kt_wall_ms(), &out,
+			  &err) != 0)
+		logf_("from %.16s: %s", user, err.msg);
+	remember(id, (size_t)idn);
+	for (uint32_t i = 0; i < out.n; i++) {
+		if (!out.m[i].to_all)
+			send_to(router, id, (size_t)idn, &out.m[i].msg);
+		else
+			for (size_t p = 0; p < npeers; p++)
+				send_to(router, peers[p].id, peers[p].n, &out.m[i].msg);
+	}
+	kt_hub_out_release(&out);
+done:
+	zmq_msg_close(&msg);
+}
+
+static void *router_open(void *ctx, const char *dir, const char *listen)
+{
+	uint8_t pk[32], sk[64];
+	char cpk[41], csk[41];
+	int one = 1, linger = 1000;
+	int64_t maxmsg = KT_MSG_BYTES_MAX;
+	struct kt_err err;
+	void *r;
+
+	if (kt_identity_read(dir, "hub.key", pk, sk, cpk, csk, &err) != 0) {
+		fail("%s", err.msg);
+		return NULL;
+	}
+	r = zmq_socket(ctx, ZMQ_ROUTER);
+	zmq_setsockopt(r, ZMQ_CURVE_SERVER, &one, sizeof(one));
+	zmq_setsockopt(r, ZMQ_CURVE_SECRETKEY, csk, 40);
+	zmq_setsockopt(r, ZMQ_ZAP_DOMAIN, "kartoteka", 9);
+	zmq_setsockopt(r, ZMQ_ROUTER_MANDATORY, &one, sizeof(one));
+	zmq_setsockopt(r, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
+	zmq_setsockopt(r, ZMQ_LINGER, &linger, sizeof(linger));
+	sodium_memzero(sk, sizeof(sk));
+	sodium_memzero(csk, sizeof(csk));
+	if (zmq_bind(r, listen) != 0) {
+		fail("run: cannot listen on %s: %s", listen, zmq_strerror(zmq_errno()));
+		zmq_close(r);
+		return NULL;
+	}
+	return r;
+}
+
+static int cmd_run(const char *dir, int argc, char **argv)
+{
+	struct kt_hub h;
+	struct kt_err err;
+	char listen[256];
+	void *ctx, *zap, *router;
+
+	if (help(argc, argv, "usage: kt-hub -d DIR run\n\nServes nodes on the listen endpoint "
+		 "until SIGINT or SIGTERM, then stops cleanly.\nexample: kt-hub -d HUB run\n"))
+		return 0;
+	if (kt_hub_open(&h, dir, &err) != 0)
+		return fail("%s", err.msg);
+	meta_text(&h, "listen", listen, sizeof(listen));
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	ctx = zmq_ctx_new();
+	zap = zmq_socket(ctx, ZMQ_REP);
+	zmq_bind(zap, "inproc://zeromq.zap.01");
+	if ((router = router_open(ctx, dir, listen)) == NULL) {
+		zmq_close(zap);
+		zmq_ctx_term(ctx);
+		kt_hub_close(&h);
+		return 1;
+	}
+	logf_("serving on %s", listen);
+	/* The event loop: the one endless loop, until a signal. */
+	while (!stopping) {
+		zmq_pollitem_t items[2] = { { zap, 0, ZMQ_POLLIN, 0 }, { router, 0, ZMQ_POLLIN, 0 } };
+
+		if (zmq_poll(items, 2, 500) < 0)
+			continue; /* EINTR: a signal, checked above */
+		if (items[0].revents & ZMQ_POLLIN)
+			zap_reply(zap, &h);
+		if (items[1].revents & ZMQ_POLLIN)
+			serve_one(router, &h);
+	}
+	zmq_close(router);
+	zmq_close(zap);
+	zmq_ctx_term(ctx);
+	kt_hub_close(&h);
+	logf_("stopped");
+	return 0;
+}
+
+/* ---- status, digest, revoke ---- */
+
+static int cmd_status(const char *dir, int argc, char **argv)
+{
+	struct kt_hub h;
+	struct kt_err err;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int json = argc == 2 && strcmp(argv[1], "--json") == 0;
+	json_t *arr = json_array(), *o;
+	uint64_t head;
+
+	if (help(argc, argv, "usage: kt-hub -d DIR status [--json]\n\nEvery enrolled branch "
+		 "with its last contact and acknowledged seq, and the hub head.\n"
+		 "example: kt-hub -d HUB status --json\n"))
+		return 0;
+	if (argc > 1 && !json)
+		return fail("status: unknown option '%s'", argv[1]);
+	if (kt_hub_open(&h, dir, &err) != 0 || kt_store_rdtxn(&h.st, &txn, &err) != 0)
+		return fail("%s", err.msg);
+	head = kt_hub_head(&h);
+	mdb_cursor_open(txn, h.st.members, &cur);
+	while (mdb_cursor_get(cur, &k, &v, json_array_size(arr) ? MDB_NEXT : MDB_FIRST) == 0 &&
+	       v.mv_size >= 17 && k.mv_size == 32) {
+		char hex[65], oid[17];
+		uint8_t hash[KT_HASH_BYTES];
+		uint64_t origin = kt_be64_get(v.mv_data), seq = 0, pos;
+
+		kt_hex(hex, k.mv_data, 32);
+		snprintf(oid, sizeof(oid), "%016llx", (unsigned long long)origin);
+		kt_store_origin_head(&h.st, txn, origin, &seq, hash, &pos);
+		o = json_pack("{s:s%, s:s, s:s, s:b, s:I, s:I}", "branch",
+			      (char *)v.mv_data + 17, v.mv_size - 17, "key", hex, "node",
+			      origin ? oid : "", "revoked", ((uint8_t *)v.mv_data)[8] != 0,
+			      "last_contact_ms", (json_int_t)kt_be64_get((uint8_t *)v.mv_data + 9),
+			      "acked_seq", (json_int_t)seq);
+		json_array_append_new(arr, o);
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	kt_hub_close(&h);
+	if (json) {
+		o = json_pack("{s:I, s:o}", "head", (json_int_t)head, "branches", arr);
+		json_dumpf(o, stdout, JSON_SORT_KEYS | JSON_COMPACT);
+		fputc('\n', stdout);
+		json_decref(o);
+		return 0;
+	}
+	printf("hub head: %llu\n", (unsigned long long)head);
+	for (size_t i = 0; i < json_array_size(arr); i++) {
+		json_t *b = json_array_get(arr, i);
+
+		printf("%-16s node %-16s acked %-8lld last contact %lld%s\n",
+		       json_string_value(json_object_get(b, "branch")),
+		       json_string_value(json_object_get(b, "node")),
+		       (long long)json_integer_value(json_object_get(b, "acked_seq")),
+		       (long long)json_integer_value(json_object_get(b, "last_contact_ms")),
+		       json_is_true(json_object_get(b, "revoked")) ? "  REVOKED" : "");
+	}
+	json_decref(arr);
+	return 0;
+}
+
+static int cmd_digest(const char *dir, int argc, char **argv)
+{
+	struct kt_hub h;
+	struct kt_err err;
+	uint8_t d[KT_HASH_BYTES];
+	char hex[2 * KT_HASH_BYTES + 1];
+
+	if (help(argc, argv, "usage: kt-hub -d DIR digest\n\nThe digest of the merged state; "
+		 "every converged node prints the same.\nexample: kt-hub -d HUB digest\n"))
+		return 0;
+	if (kt_hub_open(&h, dir, &err) != 0 || kt_store_digest(&h.st, d, &err) != 0)
+		return fail("%s", err.msg);
+	kt_hub_close(&h);
+	kt_hex(hex, d, KT_HASH_BYTES);
+	printf("%s\n", hex);
+	return 0;
+}
+
+static int cmd_revoke(const char *dir, int argc, char **argv)
+{
+	struct kt_hub h;
+	struct kt_err err;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int n = 0, rc;
+
+	if (help(argc, argv, "usage: kt-hub -d DIR revoke (--branch NAME | --key KEY)\n\n"
+		 "Refuses the node from its next connection on.\n"
+		 "example: kt-hub -d HUB revoke --branch North\n"))
+		return 0;
+	if (argc != 3 || (strcmp(argv[1], "--branch") && strcmp(argv[1], "--key")))
+		return fail("revoke: usage: revoke (--branch NAME | --key KEY)");
+	if (kt_hub_open(&h, dir, &err) != 0 || mdb_txn_begin(h.st.env, NULL, 0, &txn) != 0)
+		return fail("%s", err.msg);
+	mdb_cursor_open(txn, h.st.members, &cur);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		char hex[65];
+		uint8_t rec[17 + KT_BRANCH_BYTES_MAX];
+
+		kt_hex(hex, k.mv_data, 32);
+		if (v.mv_size < 17 || v.mv_size > sizeof(rec) ||
+		    (strcmp(argv[1], "--key") == 0 ? strcmp(hex, argv[2]) != 0
+		     : (strlen(argv[2]) != v.mv_size - 17 ||
+			memcmp(argv[2], (char *)v.mv_data + 17, v.mv_size - 17) != 0)))
+			continue;
+		memcpy(rec, v.mv_data, v.mv_size);
+		rec[8] = 1;
+		v.mv_data = rec;
+		if (mdb_cursor_put(cur, &k, &v, MDB_CURRENT) == 0)
+			n++;
+	}
+	mdb_cursor_close(cur);
+	rc = n > 0 ? mdb_txn_commit(txn) : (mdb_txn_abort(txn), 0);
+	kt_hub_close(&h);
+	if (n == 0)
+		return fail("revoke: no enrolled node matches '%s'", argv[2]);
+	if (rc != 0)
+		return fail("revoke: %s", mdb_strerror(rc));
+	printf("revoked %d node%s\n", n, n == 1 ? "" : "s");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *dir = getenv("KT_HUB_DIR");
+	int i = 1;
+
+	kt_crypto_init();
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "-d") == 0 && i + 1 < argc)
+			dir = argv[++i];
+		else if (strcmp(argv[i], "--version") == 0)
+			return printf("kt-hub 0.1.0\n"), 0;
+		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return fputs(usage, stdout), 0;
+		else
+			return fail("unknown option '%s' (see kt-hub --help)", argv[i]);
+	}
+	if (i >= argc)
+		return fputs(usage, stderr), 2;
+	if (dir == NULL && !help(argc - i, argv + i, ""))
+		return fail("no data folder: use -d DIR");
+	if (!strcmp(argv[i], "init"))
+		return cmd_init(dir, argc - i, argv + i);
+	if (!strcmp(argv[i], "enroll"))
+		return cmd_enroll(dir, argc - i, argv + i);
+	if (!strcmp(argv[i], "run"))
+		return cmd_run(dir, argc - i, argv + i);
+	if (!strcmp(argv[i], "status"))
+		return cmd_status(dir, argc - i, argv + i);
+	if (!strcmp(argv[i], "digest"))
+		return cmd_digest(dir, argc - i, argv + i);
+	if (!strcmp(argv[i], "revoke"))
+		return cmd_revoke(dir, argc - i, argv + i);
+	return fail("unknown command '%s' (see kt-hub --help)", argv[i]);
+}
