@@ -73,5 +73,8 @@ int cmd_record(struct kt_cli *cli, int argc, char **argv);
 int cmd_birthdays(struct kt_cli *cli, int argc, char **argv);
 int cmd_export(struct kt_cli *cli, int argc, char **argv);
 int cmd_import(struct kt_cli *cli, int argc, char **argv);
+int cmd_join(struct kt_cli *cli, int argc, char **argv);
+int cmd_invite(struct kt_cli *cli, int argc, char **argv);
+int cmd_sync(struct kt_cli *cli, int argc, char **argv);
 
 #endif

@@ -29,6 +29,9 @@ static const char usage[] =
 	"  export [--json] / import FILE       all records as JSON; JSON or CSV in\n"
 	"  status [--json] / digest            the node's state\n"
 	"  config [list|get NAME|set NAME VALUE]  settings of this node\n"
+	"  join BUNDLE [--invite FILE]         join a hub's chain\n"
+	"  invite --key KEY --out FILE         seal the chain key to a new node\n"
+	"  sync [--timeout S]                  one full push and pull with the hub\n"
 	"\n"
 	"Every command has --help.  Every command that reads has --json.\n"
 	"example: kt-node -d /var/lib/kartoteka client find Анна\n";
@@ -279,7 +282,8 @@ static const struct {
 	{ "init", cmd_init }, { "key", cmd_key }, { "config", cmd_config },
 	{ "status", cmd_status }, { "digest", cmd_digest }, { "client", cmd_client },
 	{ "visit", cmd_visit }, { "record", cmd_record }, { "birthdays", cmd_birthdays },
-	{ "export", cmd_export }, { "import", cmd_import },
+	{ "export", cmd_export }, { "import", cmd_import }, { "join", cmd_join },
+	{ "invite", cmd_invite }, { "sync", cmd_sync },
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,334 @@
+/*
+ * cmd_sync.c - joining a chain and talking to its hub: join, invite, sync.
+ * The ZeroMQ edge around sync.c's state machine.
+ */
+#include "cli.h"
+#include "sync.h"
+#include "store_int.h"
+#include "hlc.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sodium.h>
+#include <zmq.h>
+
+static int meta_set_text(struct kt_cli *cli, const char *name, const char *value)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = mdb_txn_begin(cli->st.env, NULL, 0, &txn)) != 0)
+		return kt_cli_failf("cannot write: %s", mdb_strerror(rc));
+	if ((rc = kt_meta_put(&cli->st, txn, name, value, strlen(value))) != 0 ||
+	    (rc = mdb_txn_commit(txn)) != 0) {
+		if (rc != 0)
+			mdb_txn_abort(txn);
+		return kt_cli_failf("cannot write: %s", mdb_strerror(rc));
+	}
+	return 0;
+}
+
+static int meta_get_text(struct kt_cli *cli, const char *name, char *out, size_t cap)
+{
+	MDB_txn *txn;
+	MDB_val k = { strlen(name), (void *)name }, v;
+	int rc = -1;
+
+	out[0] = '\0';
+	if (kt_store_rdtxn(&cli->st, &txn, NULL) != 0)
+		return -1;
+	if (mdb_get(txn, cli->st.meta, &k, &v) == 0 && v.mv_size < cap) {
+		memcpy(out, v.mv_data, v.mv_size);
+		out[v.mv_size] = '\0';
+		rc = 0;
+	}
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+/* The node's own public key in hex. */
+static int own_key(struct kt_cli *cli, char hex[65], uint8_t cpk_raw[32], uint8_t csk_raw[32])
+{
+	uint8_t pk[32], sk[64];
+	char cpk[41], csk[41];
+
+	if (kt_identity_read(cli->dir, "node.key", pk, sk, cpk, csk, &cli->err) != 0)
+		return kt_cli_fail(cli);
+	kt_hex(hex, pk, 32);
+	if (cpk_raw != NULL)
+		zmq_z85_decode(cpk_raw, cpk);
+	if (csk_raw != NULL)
+		zmq_z85_decode(csk_raw, csk);
+	sodium_memzero(sk, sizeof(sk));
+	sodium_memzero(csk, sizeof(csk));
+	return 0;
+}
+
+static const char invite_usage[] =
+	"usage: kt-node -d DIR invite --key NODE_KEY --out FILE\n"
+	"\n"
+	"Seals this node's chain key to another node's public key (crypto_box_seal),\n"
+	"so that node can join the chain and read its cards.  Only that node can open it.\n"
+	"example: kt-node -d A invite --key \"$(kt-node -d B key)\" --out b.invite\n";
+
+int cmd_invite(struct kt_cli *cli, int argc, char **argv)
+{
+	const char *key = NULL, *out = NULL;
+	uint8_t ed[32], cpk[32], sealed[KT_KEY_BYTES + crypto_box_SEALBYTES];
+	char hex[2 * sizeof(sealed) + 1];
+	json_t *o;
+	int rc;
+
+	if (kt_cli_help(argc, argv, invite_usage))
+		return 0;
+	for (int i = 1; i < argc; i++) {
+		const char **dst = !strcmp(argv[i], "--key") ? &key : !strcmp(argv[i], "--out")
+				   ? &out : NULL;
+
+		if (dst == NULL)
+			return kt_cli_failf("invite: unknown option '%s'", argv[i]);
+		if ((*dst = kt_cli_arg(argc, argv, &i)) == NULL)
+			return 1;
+	}
+	if (key == NULL || out == NULL)
+		return kt_cli_failf("invite: --key NODE_KEY and --out FILE are required");
+	if (kt_unhex(ed, 32, key) != 0 || crypto_sign_ed25519_pk_to_curve25519(cpk, ed) != 0)
+		return kt_cli_failf("invite: bad key '%.70s' (want the 64 hex digits of `kt-node key`)",
+				    key);
+	if (kt_cli_open(cli))
+		return 1;
+	crypto_box_seal(sealed, cli->st.chain_key, KT_KEY_BYTES, cpk);
+	kt_hex(hex, sealed, sizeof(sealed));
+	o = json_pack("{s:s, s:i, s:s, s:s}", "format", "kartoteka-invite", "version", 1, "for",
+		      key, "sealed_chain_key", hex);
+	rc = json_dump_file(o, out, JSON_SORT_KEYS | JSON_INDENT(2));
+	json_decref(o);
+	if (rc != 0)
+		return kt_cli_failf("invite: cannot write '%s'", out);
+	return 0;
+}
+
+static const char join_usage[] =
+	"usage: kt-node -d DIR join BUNDLE_FILE [--invite INVITE_FILE]\n"
+	"\n"
+	"Joins the chain of the hub that wrote BUNDLE_FILE (kt-hub enroll).  The first\n"
+	"node of a chain joins without an invite: its chain key founds the chain.  Every\n"
+	"other node joins with the invite an existing node made for it (kt-node invite),\n"
+	"which carries the chain key sealed to this node.\n"
+	"example: kt-node -d B join b.bundle --invite b.invite\n";
+
+static int take_chain_key(struct kt_cli *cli, const char *path, const char *own)
+{
+	uint8_t cpk[32], csk[32], sealed[KT_KEY_BYTES + crypto_box_SEALBYTES], key[KT_KEY_BYTES];
+	char hex[65], tmp[4200], dst[4200], text[80];
+	json_error_t je;
+	json_t *o = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	const char *forwho = json_string_value(json_object_get(o, "for"));
+	const char *s = json_string_value(json_object_get(o, "sealed_chain_key"));
+	int rc = 1;
+
+	if (o == NULL || forwho == NULL || s == NULL ||
+	    kt_unhex(sealed, sizeof(sealed), s) != 0) {
+		json_decref(o);
+		return kt_cli_failf("join: '%s' is not an invite", path);
+	}
+	if (strcmp(forwho, own) != 0 || own_key(cli, hex, cpk, csk) != 0) {
+		json_decref(o);
+		return kt_cli_failf("join: '%s' is an invite for another node", path);
+	}
+	json_decref(o);
+	if (crypto_box_seal_open(key, sealed, sizeof(sealed), cpk, csk) != 0) {
+		sodium_memzero(csk, sizeof(csk));
+		return kt_cli_failf("join: the invite does not open with this node's key");
+	}
+	sodium_memzero(csk, sizeof(csk));
+	kt_hex(text, key, KT_KEY_BYTES);
+	strcat(text, "\n");
+	snprintf(tmp, sizeof(tmp), "%s/chain.key.new", cli->dir);
+	snprintf(dst, sizeof(dst), "%s/chain.key", cli->dir);
+	unlink(tmp);
+	if (kt_secret_write(tmp, text, &cli->err) == 0 && rename(tmp, dst) == 0)
+		rc = 0;
+	sodium_memzero(text, sizeof(text));
+	sodium_memzero(key, sizeof(key));
+	return rc ? kt_cli_failf("join: cannot replace the chain key") : 0;
+}
+
+int cmd_join(struct kt_cli *cli, int argc, char **argv)
+{
+	const char *bundle = NULL, *invite = NULL, *hub, *hub_key, *for_key;
+	char own[65];
+	json_error_t je;
+	json_t *o;
+	struct kt_store_info info;
+
+	if (kt_cli_help(argc, argv, join_usage))
+		return 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--invite") == 0) {
+			if ((invite = kt_cli_arg(argc, argv, &i)) == NULL)
+				return 1;
+		} else if (bundle == NULL && argv[i][0] != '-') {
+			bundle = argv[i];
+		} else {
+			return kt_cli_failf("join: unknown option '%s'", argv[i]);
+		}
+	}
+	if (bundle == NULL)
+		return kt_cli_failf("join: which bundle? (join BUNDLE_FILE)");
+	if (kt_cli_open(cli) || own_key(cli, own, NULL, NULL))
+		return 1;
+	if ((o = json_load_file(bundle, JSON_REJECT_DUPLICATES, &je)) == NULL)
+		return kt_cli_failf("join: cannot read '%s': %s", bundle, je.text);
+	hub = json_string_value(json_object_get(o, "hub"));
+	hub_key = json_string_value(json_object_get(o, "hub_key"));
+	for_key = json_string_value(json_object_get(o, "node_key"));
+	if (hub == NULL || hub_key == NULL || strlen(hub_key) != 40 || for_key == NULL) {
+		json_decref(o);
+		return kt_cli_failf("join: '%s' is not a hub bundle", bundle);
+	}
+	if (strcmp(for_key, own) != 0) {
+		json_decref(o);
+		return kt_cli_failf("join: '%s' was made for another node's key", bundle);
+	}
+	if (invite != NULL && kt_store_info(&cli->st, &info, NULL) == 0 && info.changes > 0) {
+		json_decref(o);
+		/* NEEDSWORK: re-key the node's cards under the chain key and replicate them. */
+		return kt_cli_failf("join: this node already has %llu changes; joining with an invite "
+				    "needs a fresh node for now", (unsigned long long)info.changes);
+	}
+	if (invite != NULL && take_chain_key(cli, invite, own) != 0) {
+		json_decref(o);
+		return 1;
+	}
+	if (meta_set_text(cli, "hub", hub) || meta_set_text(cli, "hub_key", hub_key)) {
+		json_decref(o);
+		return 1;
+	}
+	printf("joined the chain of %s\n", hub);
+	json_decref(o);
+	return 0;
+}
+
+static const char sync_usage[] =
+	"usage: kt-node -d DIR sync [--timeout SECONDS]\n"
+	"\n"
+	"One full push and pull with the hub: exits 0 when the hub holds every local\n"
+	"change and this node has everything the hub had; non-zero, with one line,\n"
+	"when the hub cannot be reached in time (default 10 s).  Local work is never\n"
+	"affected.\n"
+	"example: kt-node -d DIR sync --timeout 30\n";
+
+static void *dealer_open(struct kt_cli *cli, void *ctx, const char *hub, const char *hub_key)
+{
+	uint8_t pk[32], sk[64];
+	char cpk[41], csk[41];
+	int linger = 0;
+	int64_t maxmsg = KT_MSG_BYTES_MAX;
+	void *d;
+
+	if (kt_identity_read(cli->dir, "node.key", pk, sk, cpk, csk, &cli->err) != 0) {
+		kt_cli_fail(cli);
+		return NULL;
+	}
+	d = zmq_socket(ctx, ZMQ_DEALER);
+	zmq_setsockopt(d, ZMQ_CURVE_SERVERKEY, hub_key, 40);
+	zmq_setsockopt(d, ZMQ_CURVE_PUBLICKEY, cpk, 40);
+	zmq_setsockopt(d, ZMQ_CURVE_SECRETKEY, csk, 40);
+	zmq_setsockopt(d, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_setsockopt(d, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
+	sodium_memzero(sk, sizeof(sk));
+	sodium_memzero(csk, sizeof(csk));
+	if (zmq_connect(d, hub) != 0) {
+		kt_cli_failf("sync: cannot connect to %s: %s", hub, zmq_strerror(zmq_errno()));
+		zmq_close(d);
+		return NULL;
+	}
+	return d;
+}
+
+static void send_out(void *d, struct kt_sync_out *o)
+{
+	for (uint32_t i = 0; i < o->n; i++)
+		zmq_send(d, o->msg[i].data, o->msg[i].size, 0);
+	o->n = 0;
+}
+
+/* Talks to the hub until idle or the deadline; returns 0 when idle. */
+static int converse(struct kt_cli *cli, void *d, struct kt_sync *s, uint64_t deadline)
+{
+	struct kt_sync_out out;
+	int rc = 1;
+
+	kt_sync_out_init(&out);
+	kt_sync_connect(s, kt_wall_ms(), &out);
+	send_out(d, &out);
+	/* Bounded by the deadline. */
+	while (kt_wall_ms() < deadline) {
+		zmq_pollitem_t it = { d, 0, ZMQ_POLLIN, 0 };
+		zmq_msg_t m;
+
+		if (zmq_poll(&it, 1, 100) > 0 && (it.revents & ZMQ_POLLIN)) {
+			zmq_msg_init(&m);
+			if (zmq_msg_recv(&m, d, 0) >= 0 &&
+			    kt_sync_handle(s, zmq_msg_data(&m), zmq_msg_size(&m), kt_wall_ms(), &out,
+					   &cli->err) != 0)
+				fprintf(stderr, "kt-node: sync: %s\n", cli->err.msg);
+			zmq_msg_close(&m);
+		} else if (kt_sync_tick(s, kt_wall_ms(), &out, &cli->err) != 0) {
+			fprintf(stderr, "kt-node: sync: %s\n", cli->err.msg);
+		}
+		send_out(d, &out);
+		if (kt_sync_idle(s)) {
+			rc = 0;
+			break;
+		}
+	}
+	kt_sync_out_release(&out);
+	return rc;
+}
+
+int cmd_sync(struct kt_cli *cli, int argc, char **argv)
+{
+	char hub[256], hub_key[64];
+	double timeout = 10;
+	struct kt_sync s;
+	void *ctx, *d;
+	int rc;
+
+	if (kt_cli_help(argc, argv, sync_usage))
+		return 0;
+	for (int i = 1; i < argc; i++) {
+		const char *v;
+		char *end;
+
+		if (strcmp(argv[i], "--timeout") != 0 || (v = kt_cli_arg(argc, argv, &i)) == NULL)
+			return kt_cli_failf("sync: unknown option '%s'", argv[i]);
+		timeout = strtod(v, &end);
+		if (*end != '\0' || timeout <= 0 || timeout > 86400)
+			return kt_cli_failf("sync: --timeout wants seconds, not '%s'", v);
+	}
+	if (kt_cli_open(cli))
+		return 1;
+	if (meta_get_text(cli, "hub", hub, sizeof(hub)) != 0 ||
+	    meta_get_text(cli, "hub_key", hub_key, sizeof(hub_key)) != 0)
+		return kt_cli_failf("sync: this node has not joined a chain (kt-node join BUNDLE)");
+	if (kt_sync_init(&s, &cli->st, &cli->err) != 0)
+		return kt_cli_fail(cli);
+	ctx = zmq_ctx_new();
+	if ((d = dealer_open(cli, ctx, hub, hub_key)) == NULL) {
+		zmq_ctx_term(ctx);
+		kt_sync_release(&s);
+		return 1;
+	}
+	rc = converse(cli, d, &s, kt_wall_ms() + (uint64_t)(timeout * 1000));
+	zmq_close(d);
+	zmq_ctx_term(ctx);
+	kt_sync_release(&s);
+	if (rc != 0)
+		return kt_cli_failf("sync: no full exchange with the hub at %s within %.0f s "
+				    "(unreachable, or refused this node); local work is unaffected",
+				    hub, timeout);
+	return 0;
+}
