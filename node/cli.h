@@ -76,5 +76,6 @@ int cmd_import(struct kt_cli *cli, int argc, char **argv);
 int cmd_join(struct kt_cli *cli, int argc, char **argv);
 int cmd_invite(struct kt_cli *cli, int argc, char **argv);
 int cmd_sync(struct kt_cli *cli, int argc, char **argv);
+int cmd_run(struct kt_cli *cli, int argc, char **argv);
 
 #endif

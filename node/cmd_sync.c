@@ -7,6 +7,7 @@
 #include "store_int.h"
 #include "hlc.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -330,5 +331,85 @@ int cmd_sync(struct kt_cli *cli, int argc, char **argv)
 		return kt_cli_failf("sync: no full exchange with the hub at %s within %.0f s "
 				    "(unreachable, or refused this node); local work is unaffected",
 				    hub, timeout);
+	return 0;
+}
+
+static const char run_usage[] =
+	"usage: kt-node -d DIR run\n"
+	"\n"
+	"Keeps this node in sync with its hub until SIGINT or SIGTERM: pushes local\n"
+	"changes within 100 ms of their commit, pulls when the hub announces new\n"
+	"changes, and reconnects with backoff (0.1 s doubling to 30 s) when the hub is\n"
+	"gone.  Local reads and writes never wait for it.\n"
+	"example: kt-node -d /var/lib/kartoteka run\n";
+
+static volatile sig_atomic_t run_stop;
+
+static void run_signal(int sig)
+{
+	(void)sig;
+	run_stop = 1;
+}
+
+/* One wake-up of the daemon: a message from the hub, or a tick. */
+static void run_step(struct kt_cli *cli, void *d, struct kt_sync *s, struct kt_sync_out *out)
+{
+	zmq_pollitem_t it = { d, 0, ZMQ_POLLIN, 0 };
+	zmq_msg_t m;
+
+	if (zmq_poll(&it, 1, 100) > 0 && (it.revents & ZMQ_POLLIN)) {
+		zmq_msg_init(&m);
+		if (zmq_msg_recv(&m, d, 0) >= 0 &&
+		    kt_sync_handle(s, zmq_msg_data(&m), zmq_msg_size(&m), kt_wall_ms(), out,
+				   &cli->err) != 0)
+			fprintf(stderr, "kt-node: run: %s\n", cli->err.msg);
+		zmq_msg_close(&m);
+	}
+	send_out(d, out);
+	if (kt_sync_tick(s, kt_wall_ms(), out, &cli->err) != 0)
+		fprintf(stderr, "kt-node: run: %s\n", cli->err.msg);
+	send_out(d, out);
+}
+
+int cmd_run(struct kt_cli *cli, int argc, char **argv)
+{
+	char hub[256], hub_key[64];
+	struct kt_sync s;
+	struct kt_sync_out out;
+	int ivl = 100, ivl_max = 30000;
+	void *ctx, *d;
+
+	if (kt_cli_help(argc, argv, run_usage))
+		return 0;
+	if (argc > 1)
+		return kt_cli_failf("run: unexpected argument '%s'", argv[1]);
+	if (kt_cli_open(cli))
+		return 1;
+	if (meta_get_text(cli, "hub", hub, sizeof(hub)) != 0 ||
+	    meta_get_text(cli, "hub_key", hub_key, sizeof(hub_key)) != 0)
+		return kt_cli_failf("run: this node has not joined a chain (kt-node join BUNDLE)");
+	if (kt_sync_init(&s, &cli->st, &cli->err) != 0)
+		return kt_cli_fail(cli);
+	signal(SIGINT, run_signal);
+	signal(SIGTERM, run_signal);
+	ctx = zmq_ctx_new();
+	if ((d = dealer_open(cli, ctx, hub, hub_key)) == NULL) {
+		zmq_ctx_term(ctx);
+		return 1;
+	}
+	zmq_setsockopt(d, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl));
+	zmq_setsockopt(d, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof(ivl_max));
+	fprintf(stderr, "kt-node: syncing with %s\n", hub);
+	kt_sync_out_init(&out);
+	kt_sync_connect(&s, kt_wall_ms(), &out);
+	send_out(d, &out);
+	/* The event loop: the one endless loop, until a signal. */
+	while (!run_stop)
+		run_step(cli, d, &s, &out);
+	kt_sync_out_release(&out);
+	zmq_close(d);
+	zmq_ctx_term(ctx);
+	kt_sync_release(&s);
+	fprintf(stderr, "kt-node: stopped\n");
 	return 0;
 }

@@ -32,6 +32,7 @@ static const char usage[] =
 	"  join BUNDLE [--invite FILE]         join a hub's chain\n"
 	"  invite --key KEY --out FILE         seal the chain key to a new node\n"
 	"  sync [--timeout S]                  one full push and pull with the hub\n"
+	"  run                                 keep syncing with the hub (a daemon)\n"
 	"\n"
 	"Every command has --help.  Every command that reads has --json.\n"
 	"example: kt-node -d /var/lib/kartoteka client find Анна\n";
@@ -283,7 +284,7 @@ static const struct {
 	{ "status", cmd_status }, { "digest", cmd_digest }, { "client", cmd_client },
 	{ "visit", cmd_visit }, { "record", cmd_record }, { "birthdays", cmd_birthdays },
 	{ "export", cmd_export }, { "import", cmd_import }, { "join", cmd_join },
-	{ "invite", cmd_invite }, { "sync", cmd_sync },
+	{ "invite", cmd_invite }, { "sync", cmd_sync }, { "run", cmd_run },
 };
 
 int main(int argc, char **argv)

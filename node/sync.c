@@ -222,5 +222,15 @@ int kt_sync_tick(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out,
 	if (push_more(s, now_ms, out, err) != 0)
 		return err->code;
 	ask(s, now_ms, out);
+	if (out->n == 0 && !s->pulling && !s->pushed && now_ms - s->sent_ms > KT_SYNC_HEARTBEAT_MS) {
+		/*
+		 * A heartbeat: an idle node asks anyway, so a hub that restarted
+		 * (and forgot who listens for its notices) hears from it, and a
+		 * notice lost on the way costs at most this long.
+		 */
+		kt_msg_pull(next(out), s->cursor, KT_SYNC_CREDIT);
+		s->pulling = 1;
+		s->sent_ms = now_ms;
+	}
 	return 0;
 }

@@ -20,6 +20,7 @@
 
 #define KT_SYNC_CREDIT 4000           /* changes a node asks for in one pull */
 #define KT_SYNC_RESEND_MS 5000        /* a request unanswered this long is sent again */
+#define KT_SYNC_HEARTBEAT_MS 2000     /* an idle node asks the hub this often */
 
 struct kt_sync {
 	struct kt_store *st;

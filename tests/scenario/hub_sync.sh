@@ -68,6 +68,26 @@ refuse "an unknown key is refused" "$KT" -d Y sync --timeout 2
 check "after the hub is back, the offline card travels" "$KT" -d C sync --timeout 10
 check "and reaches Centre" "$KT" -d A sync --timeout 10
 "$KT" -d A client find offline --json | grep -q '"id"' && ok "Centre finds the card made while the hub was down" || bad "Centre finds the card made while the hub was down"
+# the daemons: a change reaches the other branch while both run, and again
+# after the hub restarts
+"$KT" -d A run 2>a.log & PIDS="$PIDS $!"; APID=$!
+"$KT" -d B run 2>b.log & PIDS="$PIDS $!"; BPID=$!
+wait_find() { # NODE QUERY TRIES: polls every 0.1 s
+	i=0
+	while [ $i -lt "$3" ]; do
+		"$KT" -d "$1" client find "$2" --json | grep -q '"id"' && return 0
+		sleep 0.1; i=$((i + 1))
+	done
+	return 1
+}
+"$KT" -d A client add --name 'Daemon Propagated' >/dev/null
+check "with both daemons running, a new card reaches North within 5 s" wait_find B propagated 50
+stop_hub
+"$KT" -d A client add --name 'Made During Outage' >/dev/null
+start_hub
+check "after the hub restarts, the daemons catch up within 10 s" wait_find B outage 100
+kill "$APID" "$BPID"; wait "$APID" "$BPID" 2>/dev/null
+grep -q "stopped" a.log && ok "the node daemon stops cleanly on SIGTERM" || bad "the node daemon stops cleanly on SIGTERM"
 stop_hub
 grep -q "refused a connection" hub.log && ok "the hub logs refused connections" || bad "the hub logs refused connections"
 grep -q "stopped" hub.log && ok "the hub stops cleanly on SIGTERM" || bad "the hub stops cleanly on SIGTERM"
