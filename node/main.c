@@ -3,11 +3,13 @@
  * commands about the node itself (init, key, config, status, digest).
  */
 #include "cli.h"
+#include "store_int.h"
 #include "hlc.h"
 #include "phone.h"
 #include "text.h"
 
 #include <locale.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,13 +207,35 @@ int cmd_config(struct kt_cli *cli, int argc, char **argv)
 static const char status_usage[] =
 	"usage: kt-node -d DIR status [--json]\n"
 	"\n"
-	"Shows the node: branch, node id, changes in its log, records, store size.\n"
+	"Shows the node: branch, node id, changes in its log, records, store size,\n"
+	"its hub, the changes the hub does not hold yet, and the last sync.\n"
 	"example: kt-node -d DIR status --json\n";
+
+/* The node's sync facts: hub endpoint, acknowledged seq, last sync time. */
+static void sync_facts(struct kt_cli *cli, char *hub, size_t cap, uint64_t *acked,
+		       uint64_t *last)
+{
+	MDB_txn *txn;
+	MDB_val k = { 3, "hub" }, v;
+
+	hub[0] = '\0';
+	*acked = *last = 0;
+	if (kt_store_rdtxn(&cli->st, &txn, NULL) != 0)
+		return;
+	if (mdb_get(txn, cli->st.meta, &k, &v) == 0 && v.mv_size < cap) {
+		memcpy(hub, v.mv_data, v.mv_size);
+		hub[v.mv_size] = '\0';
+	}
+	kt_meta_u64(&cli->st, txn, "acked", acked);
+	kt_meta_u64(&cli->st, txn, "last_sync", last);
+	mdb_txn_abort(txn);
+}
 
 int cmd_status(struct kt_cli *cli, int argc, char **argv)
 {
 	struct kt_store_info in;
-	char nid[17];
+	char nid[17], hub[256], when[32] = "never";
+	uint64_t acked, last;
 	int json = argc == 2 && strcmp(argv[1], "--json") == 0;
 	json_t *o;
 
@@ -223,28 +247,32 @@ int cmd_status(struct kt_cli *cli, int argc, char **argv)
 		return 1;
 	if (kt_store_info(&cli->st, &in, &cli->err) != 0)
 		return kt_cli_fail(cli);
+	sync_facts(cli, hub, sizeof(hub), &acked, &last);
 	snprintf(nid, sizeof(nid), "%016llx", (unsigned long long)in.node_id);
+	if (last) {
+		time_t t = (time_t)(last / 1000);
+
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
+	}
 	if (!json) {
-		printf("branch:   %s\nnode id:  %s\nchanges:  %llu (own seq %llu)\n"
-		       "records:  %llu\nstore:    %.1f MiB used of %.0f MiB mapped\n"
-		       "country:  %s\nhub:      none (standalone)\npending:  %llu changes "
-		       "not yet sent to a hub\n", in.branch, nid,
+		printf("branch:    %s\nnode id:   %s\nchanges:   %llu (own seq %llu)\n"
+		       "records:   %llu\nstore:     %.1f MiB used of %.0f MiB mapped\n"
+		       "country:   %s\nhub:       %s\npending:   %llu changes not yet held by "
+		       "the hub\nlast sync: %s\n", in.branch, nid,
 		       (unsigned long long)in.changes, (unsigned long long)in.seq,
 		       (unsigned long long)in.records, in.used_bytes / 1048576.0,
-		       in.map_bytes / 1048576.0, cli->st.country, (unsigned long long)in.seq);
+		       in.map_bytes / 1048576.0, cli->st.country,
+		       hub[0] ? hub : "none (standalone)", (unsigned long long)(in.seq - acked),
+		       when);
 		return 0;
 	}
-	o = json_object();
-	json_object_set_new(o, "branch", json_string(in.branch));
-	json_object_set_new(o, "node_id", json_string(nid));
-	json_object_set_new(o, "changes", json_integer((json_int_t)in.changes));
-	json_object_set_new(o, "seq", json_integer((json_int_t)in.seq));
-	json_object_set_new(o, "records", json_integer((json_int_t)in.records));
-	json_object_set_new(o, "used_bytes", json_integer((json_int_t)in.used_bytes));
-	json_object_set_new(o, "map_bytes", json_integer((json_int_t)in.map_bytes));
-	json_object_set_new(o, "country", json_string(cli->st.country));
-	json_object_set_new(o, "hub", json_null());
-	json_object_set_new(o, "pending", json_integer((json_int_t)in.seq));
+	o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:I}", "branch", in.branch,
+		      "node_id", nid, "changes", (json_int_t)in.changes, "seq", (json_int_t)in.seq,
+		      "records", (json_int_t)in.records, "used_bytes", (json_int_t)in.used_bytes,
+		      "map_bytes", (json_int_t)in.map_bytes, "country", cli->st.country,
+		      "pending", (json_int_t)(in.seq - acked));
+	json_object_set_new(o, "hub", hub[0] ? json_string(hub) : json_null());
+	json_object_set_new(o, "last_sync_ms", last ? json_integer((json_int_t)last) : json_null());
 	kt_cli_print_json(o);
 	return 0;
 }

@@ -125,7 +125,8 @@ static int push_more(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out
 }
 
 /* Applies a pulled batch and moves the cursor, in one transaction. */
-static int apply_batch(struct kt_sync *s, const struct kt_msg *m, struct kt_err *err)
+static int apply_batch(struct kt_sync *s, const struct kt_msg *m, uint64_t now_ms,
+		       struct kt_err *err)
 {
 	MDB_txn *txn;
 	int rc;
@@ -141,8 +142,8 @@ static int apply_batch(struct kt_sync *s, const struct kt_msg *m, struct kt_err 
 	 */
 	for (uint32_t i = 0; i < m->nchanges && rc == 0; i++)
 		rc = kt_store_ingest(s->st, txn, m->changes[i].p, m->changes[i].n, err);
-	if (rc == 0 && (rc = kt_meta_put_u64(s->st, txn, "cursor",
-					      m->a + m->nchanges - 1)) != 0)
+	if (rc == 0 && ((rc = kt_meta_put_u64(s->st, txn, "cursor", m->a + m->nchanges - 1)) != 0 ||
+			(rc = kt_meta_put_u64(s->st, txn, "last_sync", now_ms)) != 0))
 		rc = kt_mdb_err(err, rc, "move the cursor");
 	if (rc != 0) {
 		mdb_txn_abort(txn);
@@ -151,6 +152,24 @@ static int apply_batch(struct kt_sync *s, const struct kt_msg *m, struct kt_err 
 	if ((rc = kt_store_wcommit(s->st, txn, err)) == 0)
 		s->cursor = m->a + m->nchanges - 1;
 	return rc;
+}
+
+/* Keeps what the hub holds and when, for `kt-node status`. */
+static int remember_ack(struct kt_sync *s, uint64_t now_ms, struct kt_err *err)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = mdb_txn_begin(s->st->env, NULL, 0, &txn)) != 0)
+		return kt_mdb_err(err, rc, "begin a write transaction");
+	if ((rc = kt_meta_put_u64(s->st, txn, "acked", s->acked)) != 0 ||
+	    (rc = kt_meta_put_u64(s->st, txn, "last_sync", now_ms)) != 0 ||
+	    (rc = mdb_txn_commit(txn)) != 0) {
+		if (rc != 0)
+			mdb_txn_abort(txn);
+		return kt_mdb_err(err, rc, "remember the hub's acknowledgement");
+	}
+	return 0;
 }
 
 static int on_msg(struct kt_sync *s, const struct kt_msg *m, uint64_t now_ms,
@@ -169,6 +188,7 @@ static int on_msg(struct kt_sync *s, const struct kt_msg *m, uint64_t now_ms,
 		if (m->a == s->st->node_id && m->b >= s->acked)
 			s->acked = m->b;
 		s->pushed = 0;
+		rc = remember_ack(s, now_ms, err);
 		break;
 	case KT_MSG_REFUSE:
 		s->pushed = 0;
@@ -181,7 +201,7 @@ static int on_msg(struct kt_sync *s, const struct kt_msg *m, uint64_t now_ms,
 		s->pulling = 0;
 		if (m->b > s->head)
 			s->head = m->b;
-		rc = apply_batch(s, m, err);
+		rc = apply_batch(s, m, now_ms, err);
 		break;
 	case KT_MSG_NOTIFY:
 		if (m->a > s->head)

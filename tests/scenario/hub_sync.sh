@@ -55,6 +55,8 @@ done
 
 "$KT" -d C client add --name 'Offline Client' >/dev/null && ok "local work goes on with the hub down" || bad "local work goes on with the hub down"
 refuse "sync with the hub down fails with one line" "$KT" -d C sync --timeout 1
+"$KT" -d C status --json >st.json
+grep -q '"pending":1' st.json && grep -q "\"hub\":\"$EP\"" st.json && grep -q '"last_sync_ms":[0-9]' st.json && ok "status shows the hub, one pending change and the last sync" || { bad "status shows the hub, one pending change and the last sync"; cat st.json; }
 start_hub
 "$KT" -d X init --branch Rogue >/dev/null
 "$H" -d HUB enroll --branch Rogue --key "$("$KT" -d X key)" --out x.bundle >/dev/null
