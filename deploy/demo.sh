@@ -1,7 +1,9 @@
 #!/bin/sh
 # make demo: a branch node in a temporary folder cards a few clients with
 # Russian, Romanian and Chinese names, records visits, and shows find, show,
-# the safety check, segments and birthdays at work.  Removes its folder.
+# the safety check, segments and birthdays at work; then a hub and three
+# branches on loopback replicate, one branch offline while the others work,
+# and every digest agrees.  Removes its folder and stops what it started.
 set -eu
 KT=${KT_NODE:-$(pwd)/bin/kt-node}
 D=$(mktemp -d)
@@ -65,3 +67,43 @@ run client list --segment potential
 run birthdays --days 10
 run status
 run digest
+
+# ---- a chain: a hub and three branches on loopback ----
+H=${KT_HUB:-$(pwd)/bin/kt-hub}
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cd "$D"
+say "kt-hub -d hub init --listen tcp://127.0.0.1:$port   (the chain's hub)"
+"$H" -d hub init --listen "tcp://127.0.0.1:$port"
+"$H" -d hub enroll --branch Centre --key "$("$KT" -d centre key)" --out centre.bundle
+say "kt-node -d centre join centre.bundle   (Centre founds the chain with its cards)"
+"$KT" -d centre join centre.bundle
+for b in north south; do
+	B=$(echo "$b" | sed 's/^./\U&/')
+	"$KT" -d "$b" init --branch "$B" >/dev/null
+	"$H" -d hub enroll --branch "$B" --key "$("$KT" -d "$b" key)" --out "$b.bundle"
+	"$KT" -d centre invite --key "$("$KT" -d "$b" key)" --out "$b.invite"
+	say "kt-node -d $b join $b.bundle --invite $b.invite"
+	"$KT" -d "$b" join "$b.bundle" --invite "$b.invite"
+done
+"$H" -d hub run 2>hub.log &
+HUBPID=$!
+trap 'kill $HUBPID 2>/dev/null; rm -rf "$D"' EXIT
+sleep 0.3
+for b in centre north south; do "$KT" -d "$b" sync --timeout 10; done
+say "kt-node -d north client find анна   (a card from Centre, at North)"
+"$KT" -d north client find анна
+say "North goes offline; Centre and South go on working"
+"$KT" -d south visit add "$anna" --service 'Hydrating facial' --amount 3000 --set specialist=Irina >/dev/null
+"$KT" -d centre client edit "$anna" --set notes='Prefers Irina at South'
+"$KT" -d south client add --name 'Ioana Marinescu' --phone '+40 722 111 222' >/dev/null
+"$KT" -d north client add --name 'Offline Olga' >/dev/null
+for b in centre south; do "$KT" -d "$b" sync --timeout 10; done
+say "North comes back and syncs"
+for b in north centre south; do "$KT" -d "$b" sync --timeout 10; done
+say "digests: every branch and the hub"
+for b in centre north south; do printf '%-7s ' "$b"; "$KT" -d "$b" digest; done
+printf '%-7s ' hub; "$H" -d hub digest
+say "kt-hub -d hub status"
+"$H" -d hub status
+kill $HUBPID
+wait $HUBPID 2>/dev/null

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <zmq.h>
@@ -447,11 +448,15 @@ static int cmd_status(const char *dir, int argc, char **argv)
 	for (size_t i = 0; i < json_array_size(arr); i++) {
 		json_t *b = json_array_get(arr, i);
 
-		printf("%-16s node %-16s acked %-8lld last contact %lld%s\n",
+		time_t t = (time_t)(json_integer_value(json_object_get(b, "last_contact_ms")) / 1000);
+		char when[32] = "never";
+
+		if (t > 0)
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
+		printf("%-16s node %-16s acked seq %-8lld last contact %s%s\n",
 		       json_string_value(json_object_get(b, "branch")),
 		       json_string_value(json_object_get(b, "node")),
-		       (long long)json_integer_value(json_object_get(b, "acked_seq")),
-		       (long long)json_integer_value(json_object_get(b, "last_contact_ms")),
+		       (long long)json_integer_value(json_object_get(b, "acked_seq")), when,
 		       json_is_true(json_object_get(b, "revoked")) ? "  REVOKED" : "");
 	}
 	json_decref(arr);
