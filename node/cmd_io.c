@@ -1,9 +1,21 @@
 /*
- * cmd_io.c - export (every record as deterministic JSON) and import (that
- * JSON back, or a CSV of client cards).  An import checks every row before
- * it writes anything; bad rows are reported by line and nothing is written
- * unless --skip-bad.  Rows are written KT_BATCH_MAX to a durable
- * transaction, cards before the records that belong to them.
+ * cmd_io.c - `export` (every record as one deterministic JSON document) and
+ * `import` (that JSON back, or a CSV of client cards).
+ *
+ * Export streams: the envelope, then each record in id order as
+ * kt_card_json() renders it (sorted keys, compact), so two converged nodes
+ * print the same bytes and a million records never sit in memory at once.
+ *
+ * Import reads and checks the whole file before it writes anything: the
+ * parser (import.h) checks every value against the schema, then this file
+ * checks the rows against the store (ids already there, owners and merge
+ * targets that exist) and against each other (an id twice).  Any bad row
+ * stops the import with every bad row reported, unless --skip-bad.  Rows are
+ * then written KT_BATCH_MAX drafts per kt_store_write() (one durable
+ * transaction each), cards first so that a visit's client exists.  An
+ * interrupted import leaves whole batches: importing the same export again
+ * with --skip-bad skips what is there ("already exists") and writes the
+ * rest.  A CSV has no ids, so its rows would be imported twice.
  */
 #include "cli.h"
 #include "import.h"
@@ -19,21 +31,32 @@
 static const char export_usage[] =
 	"usage: kt-node -d DIR export [--json]\n"
 	"\n"
-	"Prints every record, sorted by id, as one JSON document (JSON is the only\n"
-	"export format; --json is accepted for symmetry).  Two nodes holding the same\n"
-	"changes print the same bytes.  `import` reads it back.\n"
-	"example: kt-node -d DIR export --json > backup.json\n";
+	"Prints every record of this node (client cards, visits, patch tests,\n"
+	"assessments, care plans, feedback, loyalty points), sorted by id, as one\n"
+	"line of JSON: {\"format\":\"kartoteka-export\",\"version\":1,\"records\":[...]}.\n"
+	"JSON is the only export format; --json is accepted and changes nothing.\n"
+	"Two nodes holding the same changes print the same bytes.  `import` reads\n"
+	"the output back into another node, keeping the ids.\n"
+	"  --json   (the default) print JSON\n"
+	"example: kt-node -d /var/lib/kartoteka export --json > backup.json\n";
 
 static const char import_usage[] =
 	"usage: kt-node -d DIR import FILE [--skip-bad]\n"
 	"\n"
-	"Reads FILE: a Kartoteka export (JSON, records keep their ids) or a CSV whose\n"
-	"header row names client fields (name, phone, email, birthday, allergies...;\n"
-	"list fields hold values separated by ';'), one client card per row.\n"
-	"Every row is checked first; bad rows are reported as 'line N: problem' and\n"
-	"nothing is imported, unless --skip-bad (then the good rows are imported).\n"
+	"Imports FILE, either:\n"
+	"- a Kartoteka export (JSON, what `export` prints): every record keeps its id;\n"
+	"- a CSV of client cards (a spreadsheet saved as \"CSV UTF-8\"): the header row\n"
+	"  names client fields (name, phone, email, birthday, gender, allergies, tags,\n"
+	"  ...; name is required), one card per row; a list field holds several values\n"
+	"  separated by ';'; empty cells are skipped.  Separators: comma, or ';' or tab\n"
+	"  when the header row has no comma.\n"
+	"Every row is checked before anything is written.  Bad rows are printed as\n"
+	"'line N: problem' ('record N' in JSON) and nothing is imported, unless\n"
+	"--skip-bad.  Progress shows on a terminal; the last line says what was done.\n"
 	"  --skip-bad   import the good rows, report and skip the bad ones\n"
-	"example: kt-node -d DIR import clients.csv\n";
+	"example: kt-node -d /var/lib/kartoteka import clients.csv\n";
+
+/* ---- export ---- */
 
 struct export_ctx {
 	struct kt_cli *cli;
@@ -46,6 +69,7 @@ static int export_one(void *ctx, const struct kt_id *id, uint8_t type)
 	struct export_ctx *e = ctx;
 	struct kt_rec r;
 	json_t *o;
+	int rc;
 
 	(void)type;
 	kt_rec_init(&r);
@@ -53,11 +77,14 @@ static int export_one(void *ctx, const struct kt_id *id, uint8_t type)
 		kt_rec_release(&r);
 		return -1;
 	}
-	o = kt_card_json(&r);
+	o = kt_card_json(&r); /* copies the values out before the txn ends */
 	kt_rec_release(&r);
-	fputs(e->n++ ? "," : "", stdout);
-	json_dumpf(o, stdout, JSON_SORT_KEYS | JSON_COMPACT);
+	if (e->n++ > 0)
+		fputc(',', stdout);
+	rc = json_dumpf(o, stdout, JSON_SORT_KEYS | JSON_COMPACT);
 	json_decref(o);
+	if (rc != 0)
+		return kt_err_set(&e->cli->err, KT_EIO, "cannot write: %s", strerror(errno));
 	return 0;
 }
 
@@ -68,92 +95,82 @@ int cmd_export(struct kt_cli *cli, int argc, char **argv)
 
 	if (kt_cli_help(argc, argv, export_usage))
 		return 0;
-	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--json") != 0))
-		return kt_cli_failf("export: unknown option '%s'", argv[1]);
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--json") != 0)
+			return kt_cli_failf("export: unknown argument '%s' (see export --help)",
+					    argv[i]);
 	if (kt_cli_open(cli))
 		return 1;
 	if (kt_store_rdtxn(&cli->st, &e.txn, &cli->err) != 0)
 		return kt_cli_fail(cli);
-	/* Keys in sorted order, as JSON_SORT_KEYS would print them. */
-	fputs("{\"format\":\"kartoteka-export\",\"records\":[", stdout);
+	kt_err_clear(&cli->err);
+	fputs("{\"format\":\"kartoteka-export\",\"version\":1,\"records\":[", stdout);
 	rc = kt_store_each(&cli->st, e.txn, 0, export_one, &e, &cli->err);
 	mdb_txn_abort(e.txn);
-	fputs("],\"version\":1}\n", stdout);
-	if (rc != 0 || fflush(stdout) != 0)
-		return kt_cli_failf("export: %s", cli->err.msg[0] ? cli->err.msg : "cannot write");
+	/* On failure the document stays unclosed, so no reader takes it as whole. */
+	if (rc == 0)
+		fputs("]}\n", stdout);
+	if (fflush(stdout) != 0 && rc == 0)
+		return kt_cli_failf("export: cannot write: %s", strerror(errno));
+	if (rc != 0)
+		return kt_cli_failf("export: %s", cli->err.msg[0] ? cli->err.msg
+				    : "cannot read the store");
 	return 0;
 }
+
+/* ---- import: reading and checking ---- */
+
+struct importer {
+	struct kt_cli *cli;
+	struct kt_import im;
+	const char *path;
+	char branch[KT_BRANCH_BYTES_MAX + 1]; /* home_branch of new CSV cards */
+	struct kt_draft *d;                   /* KT_BATCH_MAX drafts */
+	struct kt_id *alias;                  /* their merge targets (ALIAS args) */
+	size_t total, done;
+	int tty, shown;
+};
+
+/* A record id of the file and the row holding it, to sort and search. */
+struct idrow {
+	struct kt_id id;
+	size_t row;
+};
 
 static int read_file(const char *path, char **data, size_t *len)
 {
 	struct stat sb;
 	size_t got = 0;
-	int fd = open(path, O_RDONLY);
+	int fd = open(path, O_RDONLY), e;
 
 	if (fd < 0)
 		return kt_cli_failf("import: cannot open '%s': %s", path, strerror(errno));
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
 	    (unsigned long long)sb.st_size > KT_IMPORT_FILE_BYTES_MAX) {
 		close(fd);
-		return kt_cli_failf("import: '%s' is not a regular file of at most 1 GiB", path);
+		return kt_cli_failf("import: '%s' is not a regular file of at most %llu MiB",
+				    path, KT_IMPORT_FILE_BYTES_MAX >> 20);
 	}
 	*data = kt_malloc((size_t)sb.st_size + 1);
 	while (got < (size_t)sb.st_size) {
 		ssize_t k = read(fd, *data + got, (size_t)sb.st_size - got);
 
+		if (k < 0 && errno == EINTR)
+			continue;
 		if (k <= 0)
 			break;
 		got += (size_t)k;
 	}
+	e = errno;
 	close(fd);
+	if (got != (size_t)sb.st_size) {
+		free(*data);
+		return kt_cli_failf("import: cannot read '%s': %s", path,
+				    got < (size_t)sb.st_size && e ? strerror(e) : "it changed size");
+	}
 	*len = got;
 	return 0;
 }
-
-/* Fills d from row r (ids parsed, new ones made); the row's strings outlive d. */
-static int build_draft(struct kt_draft *d, const struct kt_import_row *r, struct kt_err *err)
-{
-	struct kt_id id, owner;
-
-	memset(&owner, 0, sizeof(owner));
-	if (r->id[0] != '\0') {
-		if (kt_id_parse(&id, r->id) != 0)
-			return kt_err_set(err, KT_EINVAL, "bad id '%s'", r->id);
-	} else {
-		kt_id_new(&id, kt_wall_ms());
-	}
-	if (r->type != KT_T_CLIENT && kt_id_parse(&owner, r->client) != 0)
-		return kt_err_set(err, KT_EINVAL, "bad client id '%s'", r->client);
-	kt_draft_start(d, r->type, &id, 1, &owner);
-	for (uint32_t i = 0; i < r->n; i++)
-		if (kt_draft_field(d, r->f[i].name, r->f[i].value,
-				   r->f[i].add ? KT_OP_ADD : KT_OP_SET, err) != 0)
-			return err->code;
-	if (r->type == KT_T_CLIENT && !kt_draft_has(d, "name"))
-		return kt_err_set(err, KT_EINVAL, "a client needs a name");
-	return 0;
-}
-
-static int cmp_id(const void *a, const void *b)
-{
-	return kt_id_cmp(a, b);
-}
-
-/* The ids of the file's records, sorted, to find duplicates and clients. */
-struct idset {
-	size_t n;
-	struct kt_id *ids;
-};
-
-static int idset_has(const struct idset *s, const struct kt_id *id)
-{
-	return bsearch(id, s->ids, s->n, sizeof(*id), cmp_id) != NULL;
-}
-
-struct idrow {
-	struct kt_id id;
-	size_t row;
-};
 
 static int cmp_idrow(const void *a, const void *b)
 {
@@ -163,59 +180,136 @@ static int cmp_idrow(const void *a, const void *b)
 	return c ? c : (x->row < y->row ? -1 : x->row > y->row);
 }
 
-/* Marks every record whose id an earlier record of the file already has. */
-static void mark_duplicates(struct kt_import *im)
+/*
+ * Sorts the rows that name an id into *out (the caller frees it) and marks
+ * every later row with the id of an earlier one bad.
+ */
+static size_t index_ids(struct kt_import *im, struct idrow **out)
 {
 	struct idrow *v = kt_calloc(im->n + 1, sizeof(*v));
 	size_t n = 0;
 
-	for (size_t i = 0; im->json && i < im->n; i++)
-		if (im->rows[i].bad == NULL && kt_id_parse(&v[n].id, im->rows[i].id) == 0)
+	for (size_t i = 0; i < im->n; i++)
+		if (kt_id_parse(&v[n].id, im->rows[i].id) == 0)
 			v[n++].row = i;
 	qsort(v, n, sizeof(*v), cmp_idrow);
-	for (size_t i = 1; i < n; i++)
-		if (kt_id_cmp(&v[i].id, &v[i - 1].id) == 0 && im->rows[v[i].row].bad == NULL)
-			im->rows[v[i].row].bad = kt_strdup("the same id as an earlier record");
-	free(v);
+	for (size_t i = 1, first = 0; i < n; i++) {
+		if (kt_id_cmp(&v[i].id, &v[first].id) != 0) {
+			first = i;
+			continue;
+		}
+		kt_import_mark_bad(im, &im->rows[v[i].row], "record %s appears twice (also "
+				   "record %d)", im->rows[v[i].row].id, im->rows[v[first].row].line);
+	}
+	*out = v;
+	return n;
 }
 
-/* Checks every row against the schema and the store; marks bad rows. */
-static void validate(struct kt_cli *cli, struct kt_import *im, struct kt_draft *d)
+/* Marks the rows whose id the store already holds. */
+static int check_new(struct importer *x, MDB_txn *txn, struct kt_rec *rec)
 {
-	struct idset clients = { 0, kt_calloc(im->n + 1, sizeof(struct kt_id)) };
-	MDB_txn *txn = NULL;
-	struct kt_rec rec;
+	for (size_t i = 0; i < x->im.n; i++) {
+		struct kt_import_row *r = &x->im.rows[i];
+		struct kt_id id;
+		int rc;
 
-	kt_store_rdtxn(&cli->st, &txn, NULL);
-	kt_rec_init(&rec);
-	for (size_t i = 0; i < im->n; i++) {
-		struct kt_import_row *r = &im->rows[i];
-		struct kt_err err;
-
-		if (r->bad == NULL && build_draft(d, r, &err) != 0)
-			r->bad = kt_strdup(err.msg);
-		if (r->bad == NULL && im->json &&
-		    kt_store_load(&cli->st, txn, &d->id, &rec, NULL) == 0)
-			r->bad = kt_strdup("this record is already in the store");
-		if (r->bad == NULL && r->type == KT_T_CLIENT)
-			clients.ids[clients.n++] = d->id;
-	}
-	qsort(clients.ids, clients.n, sizeof(struct kt_id), cmp_id);
-	for (size_t i = 0; i < im->n; i++) {
-		struct kt_import_row *r = &im->rows[i];
-		struct kt_id owner;
-
-		if (r->bad != NULL || r->type == KT_T_CLIENT || kt_id_parse(&owner, r->client) != 0)
+		if (r->bad != NULL || kt_id_parse(&id, r->id) != 0)
 			continue;
-		if (!idset_has(&clients, &owner) &&
-		    (kt_store_load(&cli->st, txn, &owner, &rec, NULL) != 0 ||
-		     rec.type != KT_T_CLIENT))
-			r->bad = kt_strdup("its client is neither in the file nor in the store");
+		rc = kt_store_load(&x->cli->st, txn, &id, rec, &x->cli->err);
+		if (rc == 0)
+			kt_import_mark_bad(&x->im, r, "record %s already exists", r->id);
+		else if (rc != KT_ENOTFOUND)
+			return kt_cli_failf("import: %s", x->cli->err.msg);
 	}
-	mark_duplicates(im);
+	return 0;
+}
+
+/* The first row of the file holding id, or NULL (ids is sorted). */
+static const struct idrow *find_id(const struct idrow *ids, size_t n, const struct kt_id *id)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (kt_id_cmp(&ids[mid].id, id) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && kt_id_cmp(&ids[lo].id, id) == 0 ? &ids[lo] : NULL;
+}
+
+/*
+ * Why the card `want` (a text id) cannot own or absorb a record, or NULL
+ * when it is a good card of the file or a card of the store.
+ */
+static const char *client_problem(struct importer *x, MDB_txn *txn, struct kt_rec *rec,
+				  const struct idrow *ids, size_t nids, const char *want,
+				  char *buf, size_t cap)
+{
+	const struct kt_import_row *c = NULL;
+	const struct idrow *hit;
+	struct kt_id id;
+
+	if (kt_id_parse(&id, want) != 0)
+		return "is not an id";
+	if ((hit = find_id(ids, nids, &id)) != NULL) {
+		c = &x->im.rows[hit->row];
+		if (c->bad == NULL)
+			return c->type == KT_T_CLIENT ? NULL : "is not a client card";
+	}
+	if (kt_store_load(&x->cli->st, txn, &id, rec, NULL) == 0)
+		return rec->type == KT_T_CLIENT ? NULL : "is not a client card";
+	if (c != NULL)
+		snprintf(buf, cap, "is record %d, which is bad", c->line);
+	else
+		snprintf(buf, cap, "is neither in the file nor in this store");
+	return buf;
+}
+
+/* Marks records whose owner or merge target is no card the import can count on. */
+static void check_clients(struct importer *x, MDB_txn *txn, struct kt_rec *rec,
+			  const struct idrow *ids, size_t nids)
+{
+	char buf[64];
+
+	for (size_t i = 0; i < x->im.n; i++) {
+		struct kt_import_row *r = &x->im.rows[i];
+		const char *why;
+
+		if (r->bad != NULL)
+			continue;
+		if (r->type != KT_T_CLIENT &&
+		    (why = client_problem(x, txn, rec, ids, nids, r->client, buf, sizeof(buf))))
+			kt_import_mark_bad(&x->im, r, "client %s %s", r->client, why);
+		else if (r->merged_into != NULL &&
+			 (why = client_problem(x, txn, rec, ids, nids, r->merged_into, buf,
+					       sizeof(buf))))
+			kt_import_mark_bad(&x->im, r, "merged_into %s %s", r->merged_into, why);
+	}
+}
+
+/* The checks against the store and within the file; 1 (printed) on failure. */
+static int check_rows(struct importer *x)
+{
+	struct idrow *ids;
+	struct kt_rec rec;
+	MDB_txn *txn;
+	size_t nids;
+	int rc;
+
+	if (kt_store_rdtxn(&x->cli->st, &txn, &x->cli->err) != 0)
+		return kt_cli_fail(x->cli);
+	kt_rec_init(&rec);
+	nids = index_ids(&x->im, &ids);
+	rc = check_new(x, txn, &rec);
+	if (rc == 0)
+		check_clients(x, txn, &rec, ids, nids);
 	kt_rec_release(&rec);
 	mdb_txn_abort(txn);
-	free(clients.ids);
+	free(ids);
+	return rc;
 }
 
 static size_t report_bad(const struct kt_import *im)
@@ -230,87 +324,166 @@ static size_t report_bad(const struct kt_import *im)
 				im->rows[i].line, im->rows[i].bad);
 	}
 	if (bad > 100)
-		fprintf(stderr, "... and %zu more bad rows\n", bad - 100);
+		fprintf(stderr, "... and %zu more\n", bad - 100);
 	return bad;
 }
 
-/* Writes the good rows of one type class (cards first, then the rest). */
-static int write_rows(struct kt_cli *cli, struct kt_import *im, struct kt_draft *d,
-		      int clients, size_t *done, size_t total)
+/* ---- import: writing ---- */
+
+/* Fills draft slot from row r; the row's strings outlive the write. */
+static int build_draft(struct importer *x, const struct kt_import_row *r, size_t slot,
+		       struct kt_err *err)
+{
+	struct kt_draft *d = &x->d[slot];
+	struct kt_id id, owner;
+	int rc;
+
+	memset(&owner, 0, sizeof(owner));
+	if (r->id[0] == '\0')
+		kt_id_new(&id, kt_wall_ms());
+	else if (kt_id_parse(&id, r->id) != 0)
+		return kt_err_set(err, KT_EINVAL, "bad id '%s'", r->id);
+	if (r->type != KT_T_CLIENT && kt_id_parse(&owner, r->client) != 0)
+		return kt_err_set(err, KT_EINVAL, "bad client id '%s'", r->client);
+	kt_draft_start(d, r->type, &id, 1, &owner);
+	for (uint32_t i = 0; i < r->n; i++)
+		if ((rc = kt_draft_field(d, r->f[i].name, r->f[i].value,
+					 r->f[i].add ? KT_OP_ADD : KT_OP_SET, err)) != 0)
+			return rc;
+	/* A new card from a spreadsheet belongs here, as with `client add`. */
+	if (!x->im.json && r->type == KT_T_CLIENT && x->branch[0] != '\0' &&
+	    !kt_draft_has(d, "home_branch") && d->nops < KT_OPS_MAX - 4 &&
+	    (rc = kt_draft_field(d, "home_branch", x->branch, KT_OP_SET, err)) != 0)
+		return rc;
+	if (r->merged_into != NULL) {
+		struct kt_op *op = &d->ops[d->nops];
+
+		/* The parser capped fields at KT_OPS_MAX - 4: room for this and the extras. */
+		kt_assert(d->nops < KT_OPS_MAX - 3);
+		if (kt_id_parse(&x->alias[slot], r->merged_into) != 0)
+			return kt_err_set(err, KT_EINVAL, "bad merged_into '%s'", r->merged_into);
+		memset(op, 0, sizeof(*op));
+		op->field = KT_F_ALIAS;
+		op->kind = KT_OP_ALIAS;
+		op->arg = x->alias[slot].b;
+		op->arg_len = KT_ID_BYTES;
+		d->nops++;
+	}
+	return 0;
+}
+
+/* Writes drafts 0..n-1 as one durable transaction and shows progress. */
+static int flush(struct importer *x, size_t n)
+{
+	if (kt_store_write(&x->cli->st, x->d, n, NULL, &x->cli->err) != 0) {
+		if (x->shown)
+			fputc('\n', stderr);
+		return kt_cli_failf("import: %s; %zu of %zu records had been imported before it",
+				    x->cli->err.msg, x->done, x->total);
+	}
+	x->done += n;
+	if (x->tty) {
+		fprintf(stderr, "\rimported %zu of %zu", x->done, x->total);
+		x->shown = 1;
+	}
+	return 0;
+}
+
+/* Writes the good rows that are cards (clients = 1) or the rest (0). */
+static int write_pass(struct importer *x, int clients)
 {
 	size_t n = 0;
-	int tty = isatty(2);
 
-	for (size_t i = 0; i <= im->n; i++) {
-		struct kt_import_row *r = i < im->n ? &im->rows[i] : NULL;
+	for (size_t i = 0; i < x->im.n; i++) {
+		const struct kt_import_row *r = &x->im.rows[i];
 
-		if (r != NULL && (r->bad != NULL || (r->type == KT_T_CLIENT) != clients))
+		if (r->bad != NULL || (r->type == KT_T_CLIENT) != clients)
 			continue;
-		if (r != NULL && build_draft(&d[n], r, &cli->err) != 0)
-			return kt_cli_failf("import: line %d: %s", r->line, cli->err.msg);
-		if (r != NULL && ++n < KT_BATCH_MAX)
-			continue;
-		if (n > 0 && kt_store_write(&cli->st, d, n, NULL, &cli->err) != 0)
-			return kt_cli_failf("import: %s (%zu records were imported before it)",
-					    cli->err.msg, *done);
-		*done += n;
-		n = 0;
-		if (tty && total > KT_BATCH_MAX)
-			fprintf(stderr, "\rimported %zu of %zu", *done, total);
+		if (build_draft(x, r, n, &x->cli->err) != 0)
+			return kt_cli_failf("import: %s %d: %s", x->im.json ? "record" : "line",
+					    r->line, x->cli->err.msg);
+		if (++n == KT_BATCH_MAX) {
+			if (flush(x, n) != 0)
+				return 1;
+			n = 0;
+		}
 	}
+	return n > 0 ? flush(x, n) : 0;
+}
+
+static int import_args(int argc, char **argv, const char **path, int *skip)
+{
+	*path = NULL;
+	*skip = 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--skip-bad") == 0)
+			*skip = 1;
+		else if (argv[i][0] == '-' && argv[i][1] != '\0')
+			return kt_cli_failf("import: unknown option '%s' (see import --help)",
+					    argv[i]);
+		else if (*path == NULL)
+			*path = argv[i];
+		else
+			return kt_cli_failf("import: one file at a time ('%s' and '%s')", *path,
+					    argv[i]);
+	}
+	if (*path == NULL)
+		return kt_cli_failf("import: which file? (import FILE [--skip-bad])");
+	return 0;
+}
+
+/* Checks, reports and writes the parsed rows; returns the exit code. */
+static int import_rows(struct importer *x, int skip)
+{
+	size_t bad;
+
+	if (check_rows(x) != 0)
+		return 1;
+	bad = report_bad(&x->im);
+	if (bad > 0 && !skip)
+		return kt_cli_failf("import: %zu bad row%s in '%s'; nothing imported "
+				    "(--skip-bad imports the good ones)", bad, bad == 1 ? "" : "s",
+				    x->path);
+	x->total = x->im.n - bad;
+	x->tty = isatty(2);
+	kt_cli_branch(x->cli, x->branch, sizeof(x->branch));
+	x->d = kt_malloc(sizeof(*x->d) * KT_BATCH_MAX);
+	x->alias = kt_calloc(KT_BATCH_MAX, sizeof(*x->alias));
+	if (write_pass(x, 1) != 0 || write_pass(x, 0) != 0)
+		return 1;
+	if (x->shown)
+		fputc('\n', stderr);
+	fprintf(stderr, "imported %zu record%s from %s", x->done, x->done == 1 ? "" : "s",
+		x->path);
+	if (bad > 0)
+		fprintf(stderr, ", skipped %zu bad row%s", bad, bad == 1 ? "" : "s");
+	fputc('\n', stderr);
 	return 0;
 }
 
 int cmd_import(struct kt_cli *cli, int argc, char **argv)
 {
-	struct kt_import im;
-	struct kt_draft *d;
-	const char *path = NULL;
+	struct importer x;
 	char *data = NULL;
-	size_t len = 0, bad, done = 0;
-	int skip = 0, rc = 1;
+	size_t len = 0;
+	int skip, rc;
 
 	if (kt_cli_help(argc, argv, import_usage))
 		return 0;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--skip-bad") == 0)
-			skip = 1;
-		else if (argv[i][0] == '-' && argv[i][1] == '-')
-			return kt_cli_failf("import: unknown option '%s'", argv[i]);
-		else if (path == NULL)
-			path = argv[i];
-		else
-			return kt_cli_failf("import: one file at a time");
-	}
-	if (path == NULL)
-		return kt_cli_failf("import: which file? (import FILE)");
-	if (kt_cli_open(cli) || read_file(path, &data, &len))
+	memset(&x, 0, sizeof(x));
+	x.cli = cli;
+	if (import_args(argc, argv, &x.path, &skip) != 0)
 		return 1;
-	if (kt_import_parse(&im, data, len, &cli->err) != 0) {
-		free(data);
-		return kt_cli_failf("import: %s: %s; nothing imported", path, cli->err.msg);
-	}
-	free(data);
-	d = kt_malloc(sizeof(*d) * KT_BATCH_MAX);
-	validate(cli, &im, d);
-	bad = report_bad(&im);
-	if (bad > 0 && !skip) {
-		kt_cli_failf("import: %zu bad row%s in %s; nothing imported (--skip-bad imports "
-			     "the good ones)", bad, bad == 1 ? "" : "s", path);
-		goto done;
-	}
-	if (write_rows(cli, &im, d, 1, &done, im.n - bad) != 0 ||
-	    write_rows(cli, &im, d, 0, &done, im.n - bad) != 0)
-		goto done;
-	if (isatty(2) && im.n - bad > KT_BATCH_MAX)
-		fputc('\n', stderr);
-	fprintf(stderr, "imported %zu records from %s", done, path);
-	if (bad > 0)
-		fprintf(stderr, ", skipped %zu bad row%s", bad, bad == 1 ? "" : "s");
-	fputc('\n', stderr);
-	rc = 0;
-done:
-	free(d);
-	kt_import_release(&im);
+	if (kt_cli_open(cli) || read_file(x.path, &data, &len) != 0)
+		return 1;
+	rc = kt_import_parse(&x.im, data, len, &cli->err);
+	free(data); /* the rows hold copies */
+	if (rc != 0)
+		rc = kt_cli_failf("import: '%s': %s; nothing imported", x.path, cli->err.msg);
+	else
+		rc = import_rows(&x, skip);
+	free(x.d);
+	free(x.alias);
+	kt_import_release(&x.im);
 	return rc;
 }

@@ -1,5 +1,17 @@
-/* import.c - CSV and JSON import files to rows (see import.h). */
+/*
+ * import.c - import files to checked rows (see import.h).
+ *
+ * Sections: storage (the chunks every row string lives in), rows (building
+ * one row and checking each value through a scratch draft), CSV, JSON, and
+ * the entry points.
+ *
+ * Memory stays within a small multiple of the file: a row's strings are
+ * copied into large chunks rather than malloc'd one by one, a row holds at
+ * most KT_OPS_MAX values (the scratch draft refuses more) and the CSV
+ * reader reuses one buffer of at most two KT_IMPORT_LINE_BYTES_MAX.
+ */
 #include "import.h"
+#include "card.h"
 #include "proto/limits.h"
 #include "proto/schema.h"
 #include "text.h"
@@ -9,358 +21,689 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-static struct kt_import_row *new_row(struct kt_import *im, int line, uint8_t type)
+/* ---- storage ---- */
+
+/* First chunk small (a fuzz input or a short file), then doubling to the max. */
+#define CHUNK_BYTES_MIN (16u * 1024)
+#define CHUNK_BYTES_MAX (1u << 20)
+
+struct kt_import_chunk {
+	struct kt_import_chunk *next;
+	size_t used, cap;
+	max_align_t data[]; /* aligned for any struct we put there */
+};
+
+static void *store_alloc(struct kt_import *im, size_t n, size_t align)
 {
-	struct kt_import_row *r;
+	struct kt_import_chunk *c = im->chunks;
+	size_t at = c ? (c->used + align - 1) & ~(align - 1) : 0;
 
-	if (im->n == im->cap) {
-		im->cap = im->cap ? im->cap * 2 : 64;
-		im->rows = kt_realloc(im->rows, im->cap * sizeof(*im->rows));
+	if (c == NULL || at > c->cap || c->cap - at < n) {
+		size_t cap = c ? c->cap * 2 : CHUNK_BYTES_MIN;
+
+		cap = cap > CHUNK_BYTES_MAX ? CHUNK_BYTES_MAX : cap;
+		cap = cap < n ? n : cap; /* n <= the file size, checked first */
+		c = kt_malloc(sizeof(*c) + cap);
+		c->cap = cap;
+		c->used = 0;
+		if (n > CHUNK_BYTES_MAX / 4 && im->chunks != NULL) {
+			/* A big value gets a chunk of its own; the current one stays in use. */
+			c->next = im->chunks->next;
+			im->chunks->next = c;
+			c->used = n;
+			return (char *)c->data;
+		}
+		c->next = im->chunks;
+		im->chunks = c;
+		at = 0;
 	}
-	r = &im->rows[im->n++];
-	memset(r, 0, sizeof(*r));
-	r->line = line;
-	r->type = type;
-	return r;
+	c->used = at + n;
+	return (char *)c->data + at;
 }
 
-static void add_field(struct kt_import_row *r, const char *name, const char *v, size_t n,
-		      int add)
+static const char *store_strndup(struct kt_import *im, const char *s, size_t n)
 {
-	if (r->n == r->cap) {
-		r->cap = r->cap ? r->cap * 2 : 16;
-		r->f = kt_realloc(r->f, r->cap * sizeof(*r->f));
-	}
-	r->f[r->n].name = kt_strdup(name);
-	r->f[r->n].value = kt_strndup(v, n);
-	r->f[r->n].add = (uint8_t)add;
-	r->n++;
+	char *p = store_alloc(im, n + 1, 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
 }
 
-static void row_bad(struct kt_import_row *r, const char *fmt, ...)
+void kt_import_mark_bad(struct kt_import *im, struct kt_import_row *r, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
+	int n;
 
 	if (r->bad != NULL)
-		return; /* the first problem is the one reported */
+		return;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	r->bad = kt_strdup(buf);
+	if (n < 0)
+		n = 0;
+	r->bad = store_strndup(im, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
 void kt_import_release(struct kt_import *im)
 {
-	for (size_t i = 0; i < im->n; i++) {
-		for (uint32_t k = 0; k < im->rows[i].n; k++) {
-			free(im->rows[i].f[k].name);
-			free(im->rows[i].f[k].value);
-		}
-		free(im->rows[i].f);
-		free(im->rows[i].bad);
+	struct kt_import_chunk *c;
+
+	if (im == NULL)
+		return;
+	for (c = im->chunks; c != NULL;) {
+		struct kt_import_chunk *next = c->next;
+
+		free(c);
+		c = next;
 	}
 	free(im->rows);
 	memset(im, 0, sizeof(*im));
 }
 
-/* ---- CSV ---- */
+/* ---- rows ---- */
 
-/* A CSV reader over the whole file: one record (row of cells) at a time. */
-struct csv {
-	const char *p, *end;
-	int line;        /* line the next record starts on */
-	char *cell;      /* the current cell, unescaped */
-	size_t cn, ccap;
-	char **cells;    /* cells of the current record (point into cellbuf copies) */
-	size_t ncells, cap;
+/* The row being built; every value goes through the schema via d. */
+struct parser {
+	struct kt_import *im;
+	struct kt_draft *d;
+	struct kt_import_row *r;
+	uint32_t ntmp;
+	int named; /* the row has a non-empty name */
+	struct kt_import_field tmp[KT_OPS_MAX];
 };
 
-static void cell_put(struct csv *c, char ch)
+static struct parser *parser_new(struct kt_import *im)
 {
-	if (c->cn + 1 >= c->ccap) {
-		c->ccap = c->ccap ? c->ccap * 2 : 256;
-		c->cell = kt_realloc(c->cell, c->ccap);
-	}
-	c->cell[c->cn++] = ch;
+	struct parser *p = kt_calloc(1, sizeof(*p));
+
+	p->im = im;
+	p->d = kt_malloc(sizeof(*p->d));
+	return p;
 }
 
-static void cell_end(struct csv *c)
+static void parser_free(struct parser *p)
 {
-	if (c->ncells == c->cap) {
-		c->cap = c->cap ? c->cap * 2 : 16;
-		c->cells = kt_realloc(c->cells, c->cap * sizeof(char *));
-	}
-	c->cells[c->ncells++] = kt_strndup(c->cell ? c->cell : "", c->cn);
-	c->cn = 0;
+	if (p != NULL)
+		free(p->d);
+	free(p);
 }
 
-static void record_clear(struct csv *c)
+static void row_begin(struct parser *p, int line, uint8_t type)
 {
-	for (size_t i = 0; i < c->ncells; i++)
-		free(c->cells[i]);
-	c->ncells = 0;
+	struct kt_import *im = p->im;
+	struct kt_id zero;
+
+	if (im->n == im->cap) {
+		im->cap = im->cap ? im->cap * 2 : 64;
+		im->rows = kt_realloc(im->rows, im->cap * sizeof(*im->rows));
+	}
+	p->r = &im->rows[im->n++];
+	memset(p->r, 0, sizeof(*p->r));
+	p->r->line = line;
+	p->r->type = type;
+	p->ntmp = 0;
+	p->named = 0;
+	memset(&zero, 0, sizeof(zero));
+	kt_draft_start(p->d, type, &zero, 1, &zero);
 }
 
-/* Skips the rest of an over-long record: to the next newline outside quotes. */
-static void csv_skip(struct csv *c, int q)
+static void row_bad(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void row_bad(struct parser *p, const char *fmt, ...)
 {
-	while (c->p < c->end) {
-		char ch = *c->p++;
+	char buf[512];
+	va_list ap;
 
-		if (ch == '"')
-			q = !q;
-		else if (ch == '\n' && (c->line++, !q))
-			return;
-	}
+	if (p->r->bad != NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	kt_import_mark_bad(p->im, p->r, "%s", buf);
 }
 
-/* Reads one record: 1, 0 at the end, -1 (with *why) for a bad one. */
-static int csv_next(struct csv *c, const char **why)
+/* Checks one value (NUL-terminated text) through the schema and keeps it. */
+static void row_value(struct parser *p, const struct kt_field *f, const char *text)
 {
-	const char *start = c->p;
-	int q = 0;
+	struct kt_err err;
+	uint8_t add = f->merge == KT_M_SET;
 
-	record_clear(c);
-	c->cn = 0;
-	if (c->p >= c->end)
-		return 0;
-	while (c->p < c->end) {
-		char ch = *c->p++;
+	if (p->r->bad != NULL)
+		return;
+	if (kt_draft_field(p->d, f->name, text, add ? KT_OP_ADD : KT_OP_SET, &err) != 0) {
+		row_bad(p, "%s", err.msg);
+		return;
+	}
+	/* The draft refuses past KT_OPS_MAX - 4 values, so tmp cannot overflow. */
+	kt_assert(p->ntmp < KT_OPS_MAX);
+	p->tmp[p->ntmp].name = f->name;
+	p->tmp[p->ntmp].value = store_strndup(p->im, text, strlen(text));
+	p->tmp[p->ntmp].add = add;
+	p->ntmp++;
+	if (strcmp(f->name, "name") == 0 && p->r->type == KT_T_CLIENT && text[0] != '\0')
+		p->named = 1;
+}
 
-		if ((size_t)(c->p - start) > KT_IMPORT_LINE_BYTES_MAX) {
-			csv_skip(c, q);
-			*why = "row longer than the limit of 256 KiB";
-			return -1;
-		}
-		if (q) {
-			if (ch != '"') {
-				c->line += ch == '\n';
-				cell_put(c, ch);
-			} else if (c->p < c->end && *c->p == '"') {
-				cell_put(c, '"');
-				c->p++;
-			} else {
-				q = 0;
-			}
-		} else if (ch == '"' && c->cn == 0) {
-			q = 1;
-		} else if (ch == ',') {
-			cell_end(c);
-		} else if (ch == '\n') {
-			c->line++;
-			cell_end(c);
-			return 1;
-		} else if (ch != '\r' || c->p >= c->end || *c->p != '\n') {
-			cell_put(c, ch);
-		}
+static void row_end(struct parser *p)
+{
+	struct kt_import_row *r = p->r;
+
+	if (r->bad == NULL && r->type == KT_T_CLIENT && !p->named)
+		row_bad(p, "a client needs a name");
+	if (r->bad != NULL || p->ntmp == 0)
+		return;
+	r->f = store_alloc(p->im, p->ntmp * sizeof(*r->f), _Alignof(struct kt_import_field));
+	memcpy(r->f, p->tmp, p->ntmp * sizeof(*r->f));
+	r->n = p->ntmp;
+}
+
+/* ---- CSV ---- */
+
+enum { CSV_END = 0, CSV_ROW = 1, CSV_LONG = -1, CSV_OPEN = -2 };
+
+/* The current record: its cells, each NUL-terminated, in one reused buffer. */
+struct csv {
+	const char *p, *end;
+	char sep;
+	int line;       /* the line the next record starts on */
+	char *buf;
+	size_t n, cap;
+	size_t *cell;   /* offset of each cell in buf */
+	size_t ncells, capcells;
+};
+
+/* Columns of the header: a field, the "type" column, or one with no name. */
+enum { COL_FIELD, COL_TYPE, COL_NONE };
+struct col {
+	int kind;
+	const struct kt_field *f;
+};
+
+static void buf_put(struct csv *c, char ch)
+{
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 1024;
+		c->buf = kt_realloc(c->buf, c->cap);
 	}
-	if (q) {
-		*why = "a quoted cell is not closed";
-		return -1;
+	c->buf[c->n++] = ch;
+}
+
+static void cell_open(struct csv *c)
+{
+	if (c->ncells == c->capcells) {
+		c->capcells = c->capcells ? c->capcells * 2 : 32;
+		c->cell = kt_realloc(c->cell, c->capcells * sizeof(*c->cell));
 	}
-	cell_end(c);
+	c->cell[c->ncells++] = c->n;
+}
+
+/* Whether the current cell holds only blanks so far (a quote may open it). */
+static int cell_blank(const struct csv *c)
+{
+	for (size_t i = c->cell[c->ncells - 1]; i < c->n; i++)
+		if (c->buf[i] != ' ' && c->buf[i] != '\t')
+			return 0;
 	return 1;
 }
 
-static int csv_header(struct csv *c, char ***names, size_t *n, struct kt_err *err)
+/* One byte inside quotes; returns whether the quotes are still open. */
+static int csv_quoted(struct csv *c, char ch)
 {
-	const char *why = NULL;
-
-	if (csv_next(c, &why) != 1)
-		return kt_err_set(err, KT_EINVAL, "line 1: %s", why ? why : "no header row");
-	*names = kt_calloc(c->ncells, sizeof(char *));
-	*n = c->ncells;
-	for (size_t i = 0; i < c->ncells; i++) {
-		char *s = c->cells[i];
-		size_t k = strlen(s);
-
-		while (k > 0 && (s[k - 1] == ' ' || s[k - 1] == '\t'))
-			s[--k] = '\0';
-		while (*s == ' ' || *s == '\t')
-			s++;
-		for (char *t = s; *t; t++)
-			if (*t >= 'A' && *t <= 'Z')
-				*t = (char)(*t + 32);
-		(*names)[i] = kt_strdup(s);
-		if (kt_schema_field_named(KT_T_CLIENT, s) == NULL)
-			return kt_err_set(err, KT_EINVAL, "line 1: unknown column '%.64s' (columns "
-					  "name client fields: name, phone, email, birthday, ...)", s);
+	if (ch == '"') {
+		if (c->p < c->end && *c->p == '"') {
+			c->p++;
+			buf_put(c, '"');
+			return 1;
+		}
+		return 0;
 	}
+	if (ch == '\r' && c->p < c->end && *c->p == '\n')
+		return 1; /* a CRLF inside a cell is kept as LF */
+	c->line += ch == '\n';
+	buf_put(c, ch);
+	return 1;
+}
+
+/*
+ * Skips the rest of an over-long record, to a newline outside quotes,
+ * counting lines.  memchr() keeps a 1 GiB line of junk to a fraction of a
+ * second; each byte is looked at a bounded number of times.
+ */
+static int csv_skip(struct csv *c, int q)
+{
+	const char *nl = NULL, *qt;
+
+	while (c->p < c->end) {
+		if (nl == NULL || nl < c->p) {
+			nl = memchr(c->p, '\n', (size_t)(c->end - c->p));
+			nl = nl ? nl : c->end;
+		}
+		if ((qt = memchr(c->p, '"', (size_t)(nl - c->p))) != NULL) {
+			q = !q;
+			c->p = qt + 1;
+			continue;
+		}
+		c->p = nl;
+		if (nl == c->end)
+			break;
+		c->p++;
+		c->line++;
+		if (!q)
+			return CSV_LONG;
+	}
+	return q ? CSV_OPEN : CSV_LONG;
+}
+
+/* Reads the next record into c: CSV_ROW, CSV_END, CSV_LONG (skipped) or CSV_OPEN. */
+static int csv_next(struct csv *c)
+{
+	const char *start = c->p;
+	int q = 0, quoted = 0;
+
+	c->n = 0;
+	c->ncells = 0;
+	if (c->p >= c->end)
+		return CSV_END;
+	cell_open(c);
+	while (c->p < c->end) {
+		char ch;
+
+		/* The limit counts the record's bytes with its newline. */
+		if ((size_t)(c->p - start) >= KT_IMPORT_LINE_BYTES_MAX)
+			return csv_skip(c, q);
+		ch = *c->p++;
+		if (q) {
+			q = csv_quoted(c, ch);
+		} else if (ch == '"' && !quoted && cell_blank(c)) {
+			c->n = c->cell[c->ncells - 1];
+			q = quoted = 1;
+		} else if (ch == c->sep) {
+			buf_put(c, '\0');
+			cell_open(c);
+			quoted = 0;
+		} else if (ch == '\n') {
+			c->line++;
+			break;
+		} else if (ch != '\r' || (c->p < c->end && *c->p != '\n')) {
+			buf_put(c, ch); /* a CR ending a line is dropped */
+		}
+	}
+	buf_put(c, '\0');
+	return q ? CSV_OPEN : CSV_ROW;
+}
+
+/* Cell i of the current record, trimmed of blanks in place. */
+static char *csv_cell(struct csv *c, size_t i)
+{
+	char *s = c->buf + c->cell[i];
+	size_t k = strlen(s);
+
+	while (k > 0 && (s[k - 1] == ' ' || s[k - 1] == '\t'))
+		s[--k] = '\0';
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+/* The separator: a comma, else ';' or a tab when the first line has no comma. */
+static char csv_sep(const char *p, const char *end)
+{
+	size_t n = (size_t)(end - p) < KT_IMPORT_LINE_BYTES_MAX ? (size_t)(end - p)
+		   : KT_IMPORT_LINE_BYTES_MAX; /* a longer header is refused anyway */
+	const char *nl = memchr(p, '\n', n);
+
+	n = nl ? (size_t)(nl - p) : n;
+
+	if (memchr(p, ',', n) != NULL)
+		return ',';
+	if (memchr(p, ';', n) != NULL)
+		return ';';
+	return memchr(p, '\t', n) != NULL ? '\t' : ',';
+}
+
+/* A header cell to a field name: lower case, blanks and '-' to '_'. */
+static void col_name(const char *s, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (; *s && n + 1 < cap; s++) {
+		char ch = *s;
+
+		if (ch >= 'A' && ch <= 'Z')
+			ch = (char)(ch - 'A' + 'a');
+		else if (ch == ' ' || ch == '-')
+			ch = '_';
+		out[n++] = ch;
+	}
+	out[n] = '\0';
+}
+
+static int header_col(const char *cell, struct col *col, const struct col *prev, size_t nprev,
+		      struct kt_err *err)
+{
+	char name[64];
+
+	col_name(cell, name, sizeof(name));
+	col->f = NULL;
+	col->kind = name[0] == '\0' ? COL_NONE : strcmp(name, "type") == 0 ? COL_TYPE : COL_FIELD;
+	if (col->kind != COL_FIELD)
+		return 0;
+	if (strlen(cell) >= sizeof(name) || (col->f = kt_schema_field_named(KT_T_CLIENT, name)) == NULL)
+		return kt_err_set(err, KT_EINVAL, "line 1: unknown column '%.64s' (columns are "
+				  "client fields: name, phone, email, birthday, allergies, ...)",
+				  cell);
+	for (size_t i = 0; i < nprev; i++)
+		if (prev[i].f == col->f && col->f->merge != KT_M_SET)
+			return kt_err_set(err, KT_EINVAL, "line 1: column '%s' appears twice",
+					  col->f->name);
 	return 0;
 }
 
-/* Adds one cell to the row: list fields split on ';'. */
-static void csv_cell(struct kt_import_row *r, const char *name, const char *v)
+/* Reads the header row into *cols (the caller frees it). */
+static int csv_header(struct csv *c, struct col **cols, size_t *ncols, struct kt_err *err)
 {
-	const struct kt_field *f = kt_schema_field_named(KT_T_CLIENT, name);
+	int rc = csv_next(c), named = 0;
 
+	if (rc == CSV_END)
+		return kt_err_set(err, KT_EINVAL, "the file is empty: no header row");
+	if (rc != CSV_ROW)
+		return kt_err_set(err, KT_EINVAL, "line 1: %s", rc == CSV_LONG
+				  ? "the header row is over the limit of 256 KiB"
+				  : "a quoted cell is never closed");
+	*cols = kt_calloc(c->ncells, sizeof(**cols));
+	*ncols = c->ncells;
+	for (size_t i = 0; i < c->ncells; i++) {
+		if ((rc = header_col(csv_cell(c, i), &(*cols)[i], *cols, i, err)) != 0)
+			return rc;
+		named |= (*cols)[i].f != NULL && strcmp((*cols)[i].f->name, "name") == 0;
+	}
+	if (!named)
+		return kt_err_set(err, KT_EINVAL, "line 1: no 'name' column (the header row names "
+				  "client fields: name, phone, email, ...)");
+	return 0;
+}
+
+/* One cell of a row: list fields split on ';'. */
+static void csv_value(struct parser *p, const struct col *col, size_t i, char *v)
+{
 	if (*v == '\0')
 		return;
-	if (f->merge != KT_M_SET) {
-		add_field(r, name, v, strlen(v), 0);
-		return;
-	}
-	while (*v) {
-		size_t k = strcspn(v, ";");
-		const char *s = v, *e = v + k;
+	if (!kt_text_valid(v, strlen(v))) {
+		row_bad(p, "column %zu is not valid UTF-8 (save the file as \"CSV UTF-8\")", i + 1);
+	} else if (col->kind == COL_NONE) {
+		row_bad(p, "a value in column %zu, which has no name in the header", i + 1);
+	} else if (col->kind == COL_TYPE) {
+		if (strcasecmp(v, "client") != 0)
+			row_bad(p, "CSV rows are client cards, not '%.64s'", v);
+	} else if (col->f->merge != KT_M_SET) {
+		row_value(p, col->f, v);
+	} else {
+		while (v != NULL) {
+			char *semi = strchr(v, ';'), *e;
 
-		while (s < e && *s == ' ')
-			s++;
-		while (e > s && e[-1] == ' ')
-			e--;
-		if (e > s)
-			add_field(r, name, s, (size_t)(e - s), 1);
-		v += k + (v[k] == ';');
+			if (semi != NULL)
+				*semi = '\0';
+			for (e = v + strlen(v); e > v && (e[-1] == ' ' || e[-1] == '\t'); e--)
+				e[-1] = '\0';
+			while (*v == ' ' || *v == '\t')
+				v++;
+			if (*v != '\0')
+				row_value(p, col->f, v);
+			v = semi ? semi + 1 : NULL;
+		}
 	}
 }
 
-static int parse_csv(struct kt_import *im, const char *data, size_t len, struct kt_err *err)
+/* Whether every cell of the current record is blank (a row to skip). */
+static int csv_blank(struct csv *c)
 {
-	struct csv c = { data, data + len, 1, NULL, 0, 0, NULL, 0, 0 };
-	char **names = NULL;
-	size_t nnames = 0;
-	const char *why;
-	int rc, line;
+	for (size_t i = 0; i < c->ncells; i++)
+		if (*csv_cell(c, i) != '\0')
+			return 0;
+	return 1;
+}
 
+static int csv_rows(struct parser *p, struct csv *c, const struct col *cols, size_t ncols,
+		    struct kt_err *err)
+{
+	for (;;) {
+		int line = c->line, rc = csv_next(c);
+
+		if (rc == CSV_END)
+			return 0;
+		if (rc == CSV_OPEN)
+			return kt_err_set(err, KT_EINVAL, "line %d: a quoted cell starts here and "
+					  "is never closed", line);
+		if (rc == CSV_ROW && csv_blank(c))
+			continue;
+		if (p->im->n >= KT_IMPORT_ROWS_MAX)
+			return kt_err_set(err, KT_ETOOBIG, "line %d: more than %d rows: split "
+					  "the file", line, KT_IMPORT_ROWS_MAX);
+		row_begin(p, line, KT_T_CLIENT);
+		if (rc == CSV_LONG)
+			row_bad(p, "row over the limit of %u bytes", KT_IMPORT_LINE_BYTES_MAX);
+		else if (c->ncells > ncols)
+			row_bad(p, "%zu cells but the header names %zu columns", c->ncells, ncols);
+		for (size_t i = 0; rc == CSV_ROW && i < c->ncells && i < ncols; i++)
+			csv_value(p, &cols[i], i, csv_cell(c, i));
+		row_end(p);
+	}
+}
+
+int kt_import_parse_csv(struct kt_import *im, const char *data, size_t len, struct kt_err *err)
+{
+	struct csv c;
+	struct col *cols = NULL;
+	struct parser *p = NULL;
+	size_t ncols = 0;
+	int rc;
+
+	memset(im, 0, sizeof(*im));
+	if (len > KT_IMPORT_FILE_BYTES_MAX)
+		return kt_err_set(err, KT_ETOOBIG, "the file is over the limit of %llu bytes",
+				  (unsigned long long)KT_IMPORT_FILE_BYTES_MAX);
+	memset(&c, 0, sizeof(c));
+	c.p = data;
+	c.end = data + len;
+	c.line = 1;
 	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
 		c.p += 3;
-	if ((rc = csv_header(&c, &names, &nnames, err)) != 0)
-		goto done;
-	for (line = c.line; (rc = csv_next(&c, &why)) != 0; line = c.line) {
-		struct kt_import_row *r;
-
-		if (rc > 0 && c.ncells == 1 && c.cells[0][0] == '\0')
-			continue; /* a blank line */
-		if (im->n >= KT_IMPORT_ROWS_MAX) {
-			rc = kt_err_set(err, KT_ETOOBIG, "more than %d rows", KT_IMPORT_ROWS_MAX);
-			goto done;
-		}
-		r = new_row(im, line, KT_T_CLIENT);
-		if (rc < 0) {
-			row_bad(r, "%s", why);
-			continue;
-		}
-		if (c.ncells > nnames)
-			row_bad(r, "%zu cells but the header names %zu columns", c.ncells, nnames);
-		for (size_t i = 0; i < c.ncells && i < nnames; i++)
-			csv_cell(r, names[i], c.cells[i]);
+	c.sep = csv_sep(c.p, c.end);
+	if ((rc = csv_header(&c, &cols, &ncols, err)) == 0) {
+		p = parser_new(im);
+		rc = csv_rows(p, &c, cols, ncols, err);
 	}
-	rc = 0;
-done:
-	record_clear(&c);
-	free(c.cells);
+	parser_free(p);
+	free(cols);
+	free(c.buf);
 	free(c.cell);
-	for (size_t i = 0; i < nnames; i++)
-		free(names[i]);
-	free(names);
 	return rc;
 }
 
 /* ---- JSON ---- */
 
-static void json_value(struct kt_import_row *r, const char *name, json_t *v)
+static const char *json_wants(const struct kt_field *f)
 {
-	char buf[32];
+	if (f->merge == KT_M_SET)
+		return "a list of strings";
+	switch (f->vtype) {
+	case KT_VT_BOOL: return "true or false";
+	case KT_VT_INT: return "an integer";
+	case KT_VT_MONEY: return "an amount (\"1500.50\" or an integer)";
+	default: return "a string";
+	}
+}
+
+static void json_list(struct parser *p, const struct kt_field *f, json_t *v)
+{
 	size_t i;
 	json_t *it;
 
-	switch (json_typeof(v)) {
-	case JSON_STRING:
-		add_field(r, name, json_string_value(v), json_string_length(v), 0);
-		break;
-	case JSON_INTEGER:
-		snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
-		add_field(r, name, buf, strlen(buf), 0);
-		break;
-	case JSON_TRUE: case JSON_FALSE:
-		add_field(r, name, json_is_true(v) ? "yes" : "no", json_is_true(v) ? 3 : 2, 0);
-		break;
-	case JSON_NULL:
-		break;
-	case JSON_ARRAY:
-		json_array_foreach(v, i, it) {
-			if (!json_is_string(it)) {
-				row_bad(r, "'%.64s' holds a list item that is not text", name);
-				return;
-			}
-			add_field(r, name, json_string_value(it), json_string_length(it), 1);
+	json_array_foreach(v, i, it) {
+		if (!json_is_string(it)) {
+			row_bad(p, "'%s' holds an item that is not a string", f->name);
+			return;
 		}
-		break;
-	default:
-		row_bad(r, "'%.64s' has a value of the wrong type", name);
+		row_value(p, f, json_string_value(it));
 	}
 }
 
-static void json_record(struct kt_import *im, json_t *rec, int line)
+static void json_field(struct parser *p, const char *name, json_t *v)
 {
-	json_t *type = json_object_get(rec, "type"), *fields = json_object_get(rec, "fields");
-	json_t *id = json_object_get(rec, "id"), *client = json_object_get(rec, "client");
-	struct kt_import_row *r = new_row(im, line, 0);
+	const struct kt_field *f = kt_schema_field_named(p->r->type, name);
+	int vt = f ? f->vtype : 0, list = f && f->merge == KT_M_SET;
+	char buf[32];
+
+	if (f == NULL) {
+		row_bad(p, "unknown field '%.64s' for a %s", name, kt_schema_type_name(p->r->type));
+	} else if (json_is_string(v)) {
+		row_value(p, f, json_string_value(v));
+	} else if (json_is_integer(v) && !list && (vt == KT_VT_INT || vt == KT_VT_MONEY)) {
+		snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
+		row_value(p, f, buf);
+	} else if (json_is_boolean(v) && !list && vt == KT_VT_BOOL) {
+		row_value(p, f, json_is_true(v) ? "yes" : "no");
+	} else if (json_is_array(v) && list) {
+		json_list(p, f, v);
+	} else if (!json_is_null(v)) {
+		row_bad(p, "'%s' wants %s", f->name, json_wants(f));
+	}
+}
+
+/* Copies the id in member key of rec to out; 1 when present, -1 when bad. */
+static int json_id(struct parser *p, json_t *rec, const char *key, char out[KT_ID_TEXT_BYTES])
+{
+	json_t *v = json_object_get(rec, key);
+	struct kt_id id;
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_string(v) || kt_id_parse(&id, json_string_value(v)) != 0) {
+		row_bad(p, "bad \"%s\" (want an id of 26 letters and digits)", key);
+		return -1;
+	}
+	kt_id_format(&id, out); /* canonical spelling: upper case, no aliases */
+	return 1;
+}
+
+static void json_ids(struct parser *p, json_t *rec)
+{
+	struct kt_import_row *r = p->r;
+	char alias[KT_ID_TEXT_BYTES];
+	int has_client, has_alias;
+
+	json_id(p, rec, "id", r->id);
+	has_client = json_id(p, rec, "client", r->client);
+	has_alias = json_id(p, rec, "merged_into", alias);
+	if (r->type == KT_T_CLIENT && has_client > 0)
+		row_bad(p, "a client card has no \"client\"");
+	if (r->type != KT_T_CLIENT && r->type != 0 && has_client == 0)
+		row_bad(p, "a %s needs its \"client\"", kt_schema_type_name(r->type));
+	if (r->type != KT_T_CLIENT && has_alias > 0)
+		row_bad(p, "only a client card can be \"merged_into\" another");
+	if (has_alias > 0 && strcmp(alias, r->id) == 0)
+		row_bad(p, "a card cannot be merged into itself");
+	if (has_alias > 0)
+		r->merged_into = store_strndup(p->im, alias, strlen(alias));
+}
+
+static void json_record(struct parser *p, json_t *rec, int line)
+{
+	json_t *type = json_object_get(rec, "type"), *fields = json_object_get(rec, "fields"), *v;
+	int t = json_is_string(type) ? kt_schema_type_parse(json_string_value(type)) : 0;
 	const char *k;
-	json_t *v;
 
-	if (!json_is_object(rec) || !json_is_string(type) || !json_is_object(fields)) {
-		row_bad(r, "not a record: wants \"type\" and \"fields\"");
-		return;
+	row_begin(p, line, (uint8_t)t);
+	if (!json_is_object(rec)) {
+		row_bad(p, "not a record (want {\"id\", \"type\", \"fields\"})");
+	} else if (!json_is_string(type)) {
+		row_bad(p, "no \"type\" (client, visit, patch_test, ...)");
+	} else if (t == 0) {
+		row_bad(p, "unknown record type '%.32s'", json_string_value(type));
+	} else if (!json_is_object(fields)) {
+		row_bad(p, "no \"fields\" object");
+	} else {
+		json_object_foreach(rec, k, v)
+			if (strcmp(k, "id") != 0 && strcmp(k, "type") != 0 && strcmp(k, "client") != 0
+			    && strcmp(k, "fields") != 0 && strcmp(k, "merged_into") != 0)
+				row_bad(p, "unknown key '%.64s'", k);
+		json_ids(p, rec);
+		json_object_foreach(fields, k, v)
+			json_field(p, k, v);
 	}
-	r->type = (uint8_t)kt_schema_type_parse(json_string_value(type));
-	if (r->type == 0)
-		row_bad(r, "unknown record type '%.32s'", json_string_value(type));
-	if (json_is_string(id) && json_string_length(id) < sizeof(r->id))
-		strcpy(r->id, json_string_value(id));
-	else if (id != NULL)
-		row_bad(r, "bad id");
-	if (json_is_string(client) && json_string_length(client) < sizeof(r->client))
-		strcpy(r->client, json_string_value(client));
-	else if (r->type != 1 /* client */ && r->type != 0)
-		row_bad(r, "a %s needs its \"client\"", kt_schema_type_name(r->type));
-	json_object_foreach(fields, k, v)
-		json_value(r, k, v);
+	row_end(p);
 }
 
-static int parse_json(struct kt_import *im, const char *data, size_t len, struct kt_err *err)
+/* Checks the envelope; returns the records array (borrowed from root) or NULL. */
+static json_t *json_envelope(json_t *root, struct kt_err *err)
 {
-	json_error_t je;
-	json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je), *recs;
-	size_t i;
-	json_t *rec;
+	json_t *format = json_object_get(root, "format"), *version = json_object_get(root, "version");
+	json_t *recs = json_object_get(root, "records");
 
-	if (root == NULL)
-		return kt_err_set(err, KT_EINVAL, "line %d: %s", je.line, je.text);
-	recs = json_object_get(root, "records");
-	if (!json_is_string(json_object_get(root, "format")) ||
-	    strcmp(json_string_value(json_object_get(root, "format")), "kartoteka-export") != 0 ||
-	    !json_is_array(recs)) {
-		json_decref(root);
-		return kt_err_set(err, KT_EINVAL, "not a Kartoteka export (wants \"format\": "
-				  "\"kartoteka-export\" and \"records\")");
+	if (!json_is_string(format) || strcmp(json_string_value(format), "kartoteka-export") != 0
+	    || !json_is_array(recs)) {
+		kt_err_set(err, KT_EINVAL, "not a Kartoteka export (want {\"format\": "
+			   "\"kartoteka-export\", \"version\": 1, \"records\": [...]})");
+		return NULL;
+	}
+	if (!json_is_integer(version) || json_integer_value(version) != 1) {
+		kt_err_set(err, KT_EINVAL, "export version %lld: this kt-node reads version 1",
+			   json_is_integer(version) ? (long long)json_integer_value(version) : 0LL);
+		return NULL;
 	}
 	if (json_array_size(recs) > KT_IMPORT_ROWS_MAX) {
-		json_decref(root);
-		return kt_err_set(err, KT_ETOOBIG, "more than %d records", KT_IMPORT_ROWS_MAX);
+		kt_err_set(err, KT_ETOOBIG, "%zu records: more than the limit of %d, split the "
+			   "file", json_array_size(recs), KT_IMPORT_ROWS_MAX);
+		return NULL;
 	}
+	return recs;
+}
+
+int kt_import_parse_json(struct kt_import *im, const char *data, size_t len,
+			 struct kt_err *err)
+{
+	json_error_t je;
+	json_t *root, *recs, *rec;
+	struct parser *p;
+	size_t i;
+
+	memset(im, 0, sizeof(*im));
 	im->json = 1;
+	if (len > KT_IMPORT_FILE_BYTES_MAX)
+		return kt_err_set(err, KT_ETOOBIG, "the file is over the limit of %llu bytes",
+				  (unsigned long long)KT_IMPORT_FILE_BYTES_MAX);
+	root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
+	if (root == NULL)
+		return kt_err_set(err, KT_EINVAL, "line %d: %s", je.line, je.text);
+	if ((recs = json_envelope(root, err)) == NULL) {
+		json_decref(root);
+		return err ? err->code : KT_EINVAL;
+	}
+	p = parser_new(im);
 	json_array_foreach(recs, i, rec)
-		json_record(im, rec, (int)i + 1);
+		json_record(p, rec, (int)i + 1);
+	parser_free(p);
 	json_decref(root);
 	return 0;
 }
 
+/* ---- detection ---- */
+
 int kt_import_parse(struct kt_import *im, const char *data, size_t len, struct kt_err *err)
 {
-	size_t i = 0;
+	size_t bom = len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0 ? 3 : 0, i = bom;
 
 	memset(im, 0, sizeof(*im));
 	if (len > KT_IMPORT_FILE_BYTES_MAX)
-		return kt_err_set(err, KT_ETOOBIG, "file over %llu bytes",
+		return kt_err_set(err, KT_ETOOBIG, "the file is over the limit of %llu bytes",
 				  (unsigned long long)KT_IMPORT_FILE_BYTES_MAX);
-	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
-		i = 3;
-	while (i < len && (data[i] == ' ' || data[i] == '\n' || data[i] == '\r' || data[i] == '\t'))
+	while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
 		i++;
+	/* jansson skips the blanks itself, so its line numbers count them. */
 	if (i < len && data[i] == '{')
-		return parse_json(im, data + i, len - i, err);
-	return parse_csv(im, data, len, err);
+		return kt_import_parse_json(im, data + bom, len - bom, err);
+	return kt_import_parse_csv(im, data, len, err);
 }

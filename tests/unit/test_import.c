@@ -1,18 +1,27 @@
-/* test_import.c - the CSV and JSON import parsers, row by row. */
+/*
+ * test_import.c - the import parsers (node/import.c), row by row, with no
+ * store: CSV syntax, per-row checks through the schema with their line
+ * numbers, every limit at max and max + 1, and the JSON export format
+ * including a round trip of what kt_card_json() prints.
+ */
 #include "t.h"
 #include "import.h"
+#include "card.h"
 #include "proto/schema.h"
 #include "proto/limits.h"
 
 #include <stdlib.h>
+#include <sys/mman.h>
+
+static struct kt_err err;
 
 static int parse(struct kt_import *im, const char *s)
 {
-	struct kt_err err;
-
+	kt_err_clear(&err);
 	return kt_import_parse(im, s, strlen(s), &err);
 }
 
+/* The nth value of field name in row r, or NULL. */
 static const char *field(const struct kt_import_row *r, const char *name, int nth)
 {
 	for (uint32_t i = 0; i < r->n; i++)
@@ -21,89 +30,447 @@ static const char *field(const struct kt_import_row *r, const char *name, int nt
 	return NULL;
 }
 
-static void test_csv_quotes_crlf_bom_and_lists(void)
+static int is_list_item(const struct kt_import_row *r, const char *name)
+{
+	for (uint32_t i = 0; i < r->n; i++)
+		if (strcmp(r->f[i].name, name) == 0)
+			return r->f[i].add;
+	return -1;
+}
+
+/* A CSV with a header "name,notes" and one row "A,<notes>". */
+static char *csv_with_notes(size_t notes_len, char fill)
+{
+	char *s = malloc(notes_len + 32);
+
+	strcpy(s, "name,notes\nA,");
+	memset(s + 13, fill, notes_len);
+	strcpy(s + 13 + notes_len, "\nB\n");
+	return s;
+}
+
+static void test_csv_quotes_crlf_bom_quoted_newline_and_lists(void)
 {
 	struct kt_import im;
 
 	T_EQ_INT(parse(&im, "\xef\xbb\xbfName, Phone ,allergies,notes\r\n"
-			    "Анна,+7 912,latex; nuts,\"a, b\"\r\n"
-			    "\"Smith, John\",,,\"two\nlines \"\"quoted\"\"\"\n"
-			    "\n"
-			    "Last,1,,\n"), 0);
+			    "Анна Иванова,+7 912 345-67-89,latex; nuts ;,\"a, b\"\r\n"
+			    "\"Smith, John\",,,\"two\r\nlines \"\"quoted\"\"\"\r\n"
+			    "\r\n"
+			    ",,,\r\n"
+			    "  \"Ștefania\" ,1,,\r\n"), 0);
+	T_EQ_INT(im.json, 0);
 	T_EQ_INT(im.n, 3);
 	T_EQ_INT(im.rows[0].line, 2);
-	T_EQ_STR(field(&im.rows[0], "name", 0), "Анна");
+	T_EQ_INT(im.rows[0].type, KT_T_CLIENT);
+	T_EQ_STR(im.rows[0].id, "");
+	T_EQ_STR(field(&im.rows[0], "name", 0), "Анна Иванова");
+	T_EQ_STR(field(&im.rows[0], "phone", 0), "+7 912 345-67-89");
 	T_EQ_STR(field(&im.rows[0], "allergies", 0), "latex");
 	T_EQ_STR(field(&im.rows[0], "allergies", 1), "nuts");
-	T_EQ_INT(im.rows[0].f[2].add, 1);
+	T_CHECK(field(&im.rows[0], "allergies", 2) == NULL); /* the empty item is dropped */
+	T_EQ_INT(is_list_item(&im.rows[0], "allergies"), 1);
+	T_EQ_INT(is_list_item(&im.rows[0], "name"), 0);
 	T_EQ_STR(field(&im.rows[0], "notes", 0), "a, b");
 	T_EQ_STR(field(&im.rows[1], "name", 0), "Smith, John");
 	T_EQ_STR(field(&im.rows[1], "notes", 0), "two\nlines \"quoted\"");
 	T_CHECK(field(&im.rows[1], "phone", 0) == NULL); /* empty cells are skipped */
-	T_EQ_INT(im.rows[2].line, 6); /* the quoted newline and the blank line count */
-	T_CHECK(im.rows[0].bad == NULL && im.rows[1].bad == NULL);
+	T_EQ_INT(im.rows[1].line, 3);
+	T_EQ_STR(field(&im.rows[2], "name", 0), "Ștefania"); /* blanks around quotes */
+	T_EQ_INT(im.rows[2].line, 7); /* the quoted newline and the blank rows count */
+	for (size_t i = 0; i < im.n; i++)
+		T_CHECK(im.rows[i].bad == NULL);
 	kt_import_release(&im);
 }
 
-static void test_csv_bad_rows_and_files(void)
+static void test_csv_semicolon_separator_and_type_column(void)
 {
 	struct kt_import im;
-	char *big;
 
-	T_CHECK(parse(&im, "name,colour\nAnna,red\n") != 0); /* unknown column */
+	T_EQ_INT(parse(&im, "Name;Skin type;Type;tags\nAnna;Dry;client;\"vip;new\"\n"
+			    "Olga;;visit;\n"), 0);
+	T_EQ_INT(im.n, 2);
+	T_EQ_STR(field(&im.rows[0], "skin_type", 0), "Dry");
+	T_EQ_STR(field(&im.rows[0], "tags", 1), "new");
+	T_CHECK(im.rows[0].bad == NULL);
+	T_CHECK(im.rows[1].bad != NULL && strstr(im.rows[1].bad, "'visit'") != NULL);
 	kt_import_release(&im);
-	T_EQ_INT(parse(&im, "name\nAnna,extra\nOk\n"), 0);
-	T_CHECK(im.rows[0].bad != NULL);
+}
+
+static void test_csv_bad_date_is_reported_on_its_line(void)
+{
+	struct kt_import im;
+
+	T_EQ_INT(parse(&im, "name,birthday,gender\n"
+			    "A,1990-01-01,female\n"
+			    "\"B\nstill B\",,\n"
+			    "\n"
+			    "D,,Male\n"
+			    "E,2026-02-30,\n"
+			    "F,2024-02-29,\n"
+			    ",1990-01-01,\n"
+			    "G,,robot\n"), 0);
+	T_EQ_INT(im.n, 7);
+	T_EQ_INT(im.rows[3].line, 7);
+	T_EQ_STR(im.rows[3].bad, "bad date '2026-02-30' for 'birthday' (want YYYY-MM-DD)");
+	T_EQ_INT(im.rows[3].n, 0); /* a bad row keeps no values */
+	T_CHECK(im.rows[4].bad == NULL); /* a leap day */
+	T_EQ_INT(im.rows[5].line, 9);
+	T_EQ_STR(im.rows[5].bad, "a client needs a name");
+	T_EQ_INT(im.rows[6].line, 10);
+	T_CHECK(im.rows[6].bad != NULL && strstr(im.rows[6].bad, "'gender' wants one of") != NULL);
+	T_EQ_STR(field(&im.rows[2], "gender", 0), "Male"); /* the draft folds it on writing */
+	for (size_t i = 0; i < 3; i++)
+		T_CHECK(im.rows[i].bad == NULL);
+	kt_import_release(&im);
+}
+
+static void test_csv_unknown_or_repeated_column_refuses_the_file(void)
+{
+	struct kt_import im;
+
+	T_CHECK(parse(&im, "name,colour\nAnna,red\n") == KT_EINVAL);
+	T_CHECK(strstr(err.msg, "unknown column 'colour'") != NULL);
+	T_EQ_INT(im.n, 0);
+	kt_import_release(&im);
+	T_CHECK(parse(&im, "name,phone,Phone\nAnna,1,2\n") == KT_EINVAL);
+	T_CHECK(strstr(err.msg, "'phone' appears twice") != NULL);
+	kt_import_release(&im);
+	T_CHECK(parse(&im, "phone,email\n1,a@b.c\n") == KT_EINVAL); /* no name column */
+	kt_import_release(&im);
+	T_CHECK(parse(&im, "") == KT_EINVAL);
+	kt_import_release(&im);
+	T_CHECK(parse(&im, "name,tags,tags\nAnna,a,b\n") == 0); /* a list may repeat */
+	T_EQ_STR(field(&im.rows[0], "tags", 1), "b");
+	kt_import_release(&im);
+}
+
+static void test_csv_too_many_cells_and_unnamed_columns(void)
+{
+	struct kt_import im;
+
+	T_EQ_INT(parse(&im, "name,phone,\nAnna,1,2,3\nOlga\nIra,,x\nVera,,\n"), 0);
+	T_EQ_INT(im.n, 4);
+	T_EQ_STR(im.rows[0].bad, "4 cells but the header names 3 columns");
+	T_CHECK(im.rows[1].bad == NULL); /* fewer cells are fine */
+	T_CHECK(im.rows[2].bad != NULL && strstr(im.rows[2].bad, "column 3") != NULL);
+	T_CHECK(im.rows[3].bad == NULL);
+	kt_import_release(&im);
+}
+
+static void test_csv_unclosed_quote_refuses_the_file(void)
+{
+	struct kt_import im;
+
+	T_CHECK(parse(&im, "name,notes\nAnna,ok\nOlga,\"never closed\nIra,x\n") == KT_EINVAL);
+	T_CHECK(strstr(err.msg, "line 3:") != NULL);
+	kt_import_release(&im);
+}
+
+static void test_csv_invalid_utf8_is_a_bad_row(void)
+{
+	struct kt_import im;
+
+	T_EQ_INT(parse(&im, "name,notes\nAnna,\xc3\x28\n\xd0\xe0\xff\nOk,\xd0\x90\n"), 0);
+	T_EQ_INT(im.n, 3);
+	T_CHECK(im.rows[0].bad != NULL && strstr(im.rows[0].bad, "UTF-8") != NULL);
+	T_CHECK(im.rows[1].bad != NULL && strstr(im.rows[1].bad, "UTF-8") != NULL);
+	T_CHECK(im.rows[2].bad == NULL);
+	kt_import_release(&im);
+}
+
+static void test_csv_value_size_at_max_and_max_plus_1(void)
+{
+	struct kt_import im;
+	char *s = csv_with_notes(KT_VALUE_BYTES_MAX, 'x');
+
+	T_EQ_INT(parse(&im, s), 0);
+	T_CHECK(im.rows[0].bad == NULL);
+	T_EQ_INT(strlen(field(&im.rows[0], "notes", 0)), KT_VALUE_BYTES_MAX);
+	kt_import_release(&im);
+	free(s);
+	s = csv_with_notes(KT_VALUE_BYTES_MAX + 1, 'x');
+	T_EQ_INT(parse(&im, s), 0);
+	T_EQ_INT(im.n, 2);
+	T_CHECK(im.rows[0].bad != NULL && strstr(im.rows[0].bad, "4097 bytes") != NULL);
 	T_CHECK(im.rows[1].bad == NULL);
 	kt_import_release(&im);
-	T_EQ_INT(parse(&im, "name,notes\nAnna,\"never closed\n"), 0);
-	T_CHECK(im.rows[0].bad != NULL);
-	kt_import_release(&im);
-	big = malloc(KT_IMPORT_LINE_BYTES_MAX + 64);
-	strcpy(big, "name\n");
-	memset(big + 5, 'x', KT_IMPORT_LINE_BYTES_MAX + 10);
-	strcpy(big + 5 + KT_IMPORT_LINE_BYTES_MAX + 10, "\nOk\n");
-	T_EQ_INT(parse(&im, big), 0);
+	free(s);
+}
+
+/* A row "A,<blanks>\n" of exactly KT_IMPORT_LINE_BYTES_MAX bytes, then one byte more. */
+static void test_csv_row_bytes_at_max_and_max_plus_1(void)
+{
+	struct kt_import im;
+	char *s = csv_with_notes(KT_IMPORT_LINE_BYTES_MAX - 3, ' ');
+
+	T_EQ_INT(parse(&im, s), 0);
 	T_EQ_INT(im.n, 2);
-	T_CHECK(im.rows[0].bad != NULL);
-	T_CHECK(im.rows[1].bad == NULL && im.rows[1].line == 3);
+	T_CHECK(im.rows[0].bad == NULL);
+	T_EQ_INT(im.rows[1].line, 3);
 	kt_import_release(&im);
-	free(big);
+	free(s);
+	s = csv_with_notes(KT_IMPORT_LINE_BYTES_MAX - 2, ' ');
+	T_EQ_INT(parse(&im, s), 0);
+	T_EQ_INT(im.n, 2);
+	T_CHECK(im.rows[0].bad != NULL && strstr(im.rows[0].bad, "over the limit") != NULL);
+	T_CHECK(im.rows[1].bad == NULL);
+	T_EQ_INT(im.rows[1].line, 3);
+	kt_import_release(&im);
+	free(s);
+}
+
+/* name plus n list items in one row. */
+static char *csv_with_items(int n)
+{
+	char *s = malloc(32 + (size_t)n * 8);
+	size_t k = (size_t)sprintf(s, "name,tags\nA,");
+
+	for (int i = 0; i < n; i++)
+		k += (size_t)sprintf(s + k, "t%d;", i);
+	strcpy(s + k, "\n");
+	return s;
+}
+
+static void test_csv_values_per_row_at_max_and_max_plus_1(void)
+{
+	struct kt_import im;
+	char *s = csv_with_items(KT_OPS_MAX - 5); /* with the name: KT_OPS_MAX - 4 */
+
+	T_EQ_INT(parse(&im, s), 0);
+	T_CHECK(im.rows[0].bad == NULL);
+	T_EQ_INT(im.rows[0].n, KT_OPS_MAX - 4);
+	kt_import_release(&im);
+	free(s);
+	s = csv_with_items(KT_OPS_MAX - 4);
+	T_EQ_INT(parse(&im, s), 0);
+	T_CHECK(im.rows[0].bad != NULL && strstr(im.rows[0].bad, "too many") != NULL);
+	kt_import_release(&im);
+	free(s);
+}
+
+/* A file of max bytes is read (its over-long first row refuses it); max + 1 is not. */
+static void test_file_bytes_at_max_and_max_plus_1(void)
+{
+	size_t max = (size_t)KT_IMPORT_FILE_BYTES_MAX;
+	struct kt_import im;
+	char *z = mmap(NULL, max + 1, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		       -1, 0);
+
+	T_CHECK(z != MAP_FAILED);
+	if (z == MAP_FAILED)
+		return;
+	T_EQ_INT(kt_import_parse(&im, z, max, &err), KT_EINVAL);
+	T_CHECK(strstr(err.msg, "header row is over the limit") != NULL);
+	kt_import_release(&im);
+	T_EQ_INT(kt_import_parse(&im, z, max + 1, &err), KT_ETOOBIG);
+	kt_import_release(&im);
+	T_EQ_INT(kt_import_parse_csv(&im, z, max + 1, &err), KT_ETOOBIG);
+	kt_import_release(&im);
+	T_EQ_INT(kt_import_parse_json(&im, z, max + 1, &err), KT_ETOOBIG);
+	kt_import_release(&im);
+	kt_import_release(NULL);
+	munmap(z, max + 1);
 }
 
 static void test_json_export_format(void)
 {
 	struct kt_import im;
 
-	T_EQ_INT(parse(&im, "{\"format\":\"kartoteka-export\",\"version\":1,\"records\":["
-			    "{\"id\":\"01JD3Q5ZK8W6T9V2M4N7P0R1S3\",\"type\":\"client\",\"fields\":"
-			    "{\"name\":\"Anna\",\"allergies\":[\"latex\",\"nuts\"],\"consent_photos\":true}},"
+	T_EQ_INT(parse(&im, "\xef\xbb\xbf\n {\"format\":\"kartoteka-export\",\"version\":1,"
+			    "\"records\":["
+			    "{\"id\":\"01jd3q5zk8w6t9v2m4n7p0r1s3\",\"type\":\"client\",\"fields\":"
+			    "{\"name\":\"Anna\",\"allergies\":[\"latex\",\"nuts\"],"
+			    "\"consent_photos\":true,\"phone\":null}},"
 			    "{\"id\":\"01JD3Q5ZK8W6T9V2M4N7P0R1S4\",\"type\":\"visit\",\"client\":"
-			    "\"01JD3Q5ZK8W6T9V2M4N7P0R1S3\",\"fields\":{\"rating\":5,\"services\":\"x\"}},"
-			    "{\"id\":\"x\",\"type\":\"visit\",\"fields\":{}},"
-			    "{\"type\":\"client\",\"fields\":{\"name\":{\"a\":1}}}]}"), 0);
-	T_EQ_INT(im.n, 4);
+			    "\"01JD3Q5ZK8W6T9V2M4N7P0R1S3\",\"fields\":{\"rating\":5,"
+			    "\"amount\":\"1500.50\",\"services\":\"Facial\"}},"
+			    "{\"type\":\"client\",\"merged_into\":\"01JD3Q5ZK8W6T9V2M4N7P0R1S3\","
+			    "\"fields\":{\"name\":\"Anna K\",\"tags\":\"vip\"}}]}"), 0);
+	T_EQ_INT(im.json, 1);
+	T_EQ_INT(im.n, 3);
 	T_EQ_INT(im.rows[0].type, KT_T_CLIENT);
+	T_EQ_INT(im.rows[0].line, 1);
+	T_EQ_STR(im.rows[0].id, "01JD3Q5ZK8W6T9V2M4N7P0R1S3"); /* canonical spelling */
 	T_EQ_STR(field(&im.rows[0], "allergies", 1), "nuts");
 	T_EQ_STR(field(&im.rows[0], "consent_photos", 0), "yes");
-	T_EQ_STR(field(&im.rows[1], "rating", 0), "5");
+	T_CHECK(field(&im.rows[0], "phone", 0) == NULL); /* null: no value */
+	T_EQ_INT(im.rows[1].type, KT_T_VISIT);
 	T_EQ_STR(im.rows[1].client, "01JD3Q5ZK8W6T9V2M4N7P0R1S3");
-	T_CHECK(im.rows[2].bad != NULL); /* a visit with no client */
-	T_CHECK(im.rows[3].bad != NULL); /* a value of the wrong type */
-	T_EQ_INT(im.rows[3].line, 4);
+	T_EQ_STR(field(&im.rows[1], "rating", 0), "5");
+	T_EQ_STR(field(&im.rows[1], "amount", 0), "1500.50");
+	T_EQ_STR(im.rows[2].id, "");
+	T_EQ_STR(im.rows[2].merged_into, "01JD3Q5ZK8W6T9V2M4N7P0R1S3");
+	T_EQ_STR(field(&im.rows[2], "tags", 0), "vip");
+	T_EQ_INT(is_list_item(&im.rows[2], "tags"), 1);
+	for (size_t i = 0; i < im.n; i++)
+		T_CHECK(im.rows[i].bad == NULL);
 	kt_import_release(&im);
-	T_CHECK(parse(&im, "{\"format\":\"kartoteka-export\",\"records\":[],\"records\":[]}") != 0);
+}
+
+/* Record 1 of a one-record export whose record is rec (JSON text). */
+static const char *json_bad(const char *rec)
+{
+	static char buf[1024];
+	struct kt_import im;
+
+	snprintf(buf, sizeof(buf), "{\"format\":\"kartoteka-export\",\"version\":1,"
+		 "\"records\":[%s]}", rec);
+	if (parse(&im, buf) != 0 || im.n != 1) {
+		kt_import_release(&im);
+		return "(whole file refused)";
+	}
+	snprintf(buf, sizeof(buf), "%s", im.rows[0].bad ? im.rows[0].bad : "(good)");
 	kt_import_release(&im);
-	T_CHECK(parse(&im, "{\"format\":\"something-else\",\"records\":[]}") != 0);
+	return buf;
+}
+
+static void test_json_wrong_types_are_bad_records(void)
+{
+	const char *id = "\"id\":\"01JD3Q5ZK8W6T9V2M4N7P0R1S3\"";
+	char rec[512];
+
+#define REC(fmt) (snprintf(rec, sizeof(rec), fmt, id), json_bad(rec))
+	T_EQ_STR(REC("{%s,\"type\":\"client\",\"fields\":{\"name\":\"A\"}}"), "(good)");
+	T_EQ_STR(REC("{%s,\"type\":\"client\",\"fields\":{\"name\":true}}"),
+		 "'name' wants a string");
+	T_EQ_STR(REC("{%s,\"type\":\"client\",\"fields\":{\"name\":{\"a\":1}}}"),
+		 "'name' wants a string");
+	T_EQ_STR(REC("{%s,\"type\":\"client\",\"fields\":{\"name\":\"A\",\"consent_photos\":1}}"),
+		 "'consent_photos' wants true or false");
+	T_EQ_STR(REC("{%s,\"type\":\"client\",\"fields\":{\"name\":\"A\",\"allergies\":[1]}}"),
+		 "'allergies' holds an item that is not a string");
+	T_EQ_STR(REC("{%s,\"type\":\"client\",\"fields\":{\"name\":[\"A\"]}}"),
+		 "'name' wants a string");
+	T_EQ_STR(REC("{%s,\"type\":\"visit\",\"client\":\"01JD3Q5ZK8W6T9V2M4N7P0R1S4\","
+		     "\"fields\":{\"rating\":1.5}}"), "'rating' wants an integer");
+	T_EQ_STR(REC("{%s,\"type\":\"visit\",\"client\":\"01JD3Q5ZK8W6T9V2M4N7P0R1S4\","
+		     "\"fields\":{\"rating\":9}}"), "'rating' wants a whole number from 1 to 5, not '9'");
+	T_EQ_STR(REC("{%s,\"type\":\"visit\",\"fields\":{}}"), "a visit needs its \"client\"");
+	T_EQ_STR(REC("{%s,\"type\":\"spa\",\"fields\":{}}"), "unknown record type 'spa'");
+	T_EQ_STR(REC("{%s,\"fields\":{}}"), "no \"type\" (client, visit, patch_test, ...)");
+	T_EQ_STR(REC("{%s,\"type\":\"client\"}"), "no \"fields\" object");
+	T_EQ_STR(REC("{%s,\"type\":\"client\",\"fields\":{\"name\":\"A\",\"colour\":\"red\"}}"),
+		 "unknown field 'colour' for a client");
+	T_EQ_STR(REC("{%s,\"type\":\"client\",\"feilds\":{},\"fields\":{\"name\":\"A\"}}"),
+		 "unknown key 'feilds'");
+	T_EQ_STR(REC("{%s,\"type\":\"client\",\"fields\":{\"name\":\"A\",\"birthday\":\"1990-13-01\"}}"),
+		 "bad date '1990-13-01' for 'birthday' (want YYYY-MM-DD)");
+	T_EQ_STR(json_bad("{\"id\":\"nope\",\"type\":\"client\",\"fields\":{\"name\":\"A\"}}"),
+		 "bad \"id\" (want an id of 26 letters and digits)");
+	T_EQ_STR(json_bad("[1]"), "not a record (want {\"id\", \"type\", \"fields\"})");
+#undef REC
+}
+
+static void test_json_envelope_and_duplicate_keys_refuse_the_file(void)
+{
+	struct kt_import im;
+
+	T_EQ_INT(parse(&im, "{\"format\":\"kartoteka-export\",\"version\":1,\"records\":[],"
+			    "\"records\":[]}"), KT_EINVAL);
+	T_CHECK(strstr(err.msg, "duplicate") != NULL);
 	kt_import_release(&im);
-	T_CHECK(parse(&im, "{\"format\":") != 0);
+	T_EQ_INT(parse(&im, "{\"format\":\"kartoteka-export\",\"version\":1,\"records\":["
+			    "{\"type\":\"client\",\"fields\":{\"name\":\"A\",\"name\":\"B\"}}]}"),
+		 KT_EINVAL);
 	kt_import_release(&im);
+	T_EQ_INT(parse(&im, "{\"format\":\"something-else\",\"version\":1,\"records\":[]}"),
+		 KT_EINVAL);
+	kt_import_release(&im);
+	T_EQ_INT(parse(&im, "{\"format\":\"kartoteka-export\",\"version\":2,\"records\":[]}"),
+		 KT_EINVAL);
+	T_CHECK(strstr(err.msg, "version 2") != NULL);
+	kt_import_release(&im);
+	T_EQ_INT(parse(&im, "{\"format\":\"kartoteka-export\",\n\"version\":"), KT_EINVAL);
+	T_CHECK(strncmp(err.msg, "line 2:", 7) == 0);
+	kt_import_release(&im);
+	T_EQ_INT(parse(&im, "{\"format\":\"kartoteka-export\",\"version\":1,\"records\":["
+			    "{\"type\":\"client\",\"fields\":{\"name\":\"\xc3\x28\"}}]}"), KT_EINVAL);
+	kt_import_release(&im);
+	T_EQ_INT(parse(&im, "{\"format\":\"kartoteka-export\",\"version\":1,\"records\":[]}"), 0);
+	T_EQ_INT(im.n, 0);
+	kt_import_release(&im);
+}
+
+/* What kt_card_json() prints for a card and a visit parses back to the same values. */
+static void test_json_round_trip_of_card_json(void)
+{
+	struct kt_rfield cf[3], vf[2];
+	struct kt_relem ce[2];
+	struct kt_rec card, visit;
+	struct kt_import im;
+	json_t *doc = json_pack("{s:s, s:i, s:[]}", "format", "kartoteka-export", "version", 1,
+				"records");
+	char *text;
+
+	memset(cf, 0, sizeof(cf));
+	memset(vf, 0, sizeof(vf));
+	memset(ce, 0, sizeof(ce));
+	kt_rec_init(&card);
+	kt_rec_init(&visit);
+	T_EQ_INT(kt_id_parse(&card.id, "01JD3Q5ZK8W6T9V2M4N7P0R1S3"), 0);
+	T_EQ_INT(kt_id_parse(&visit.id, "01JD3Q5ZK8W6T9V2M4N7P0R1S4"), 0);
+	card.type = KT_T_CLIENT;
+	card.owner = card.id;
+	cf[0] = (struct kt_rfield){ .field = 1, .v = { KT_V_STR, 0, "王小明", 9 } };
+	cf[1] = (struct kt_rfield){ .field = 4, .v = { KT_V_STR, 0, "1990-11-25", 10 } };
+	cf[2] = (struct kt_rfield){ .field = 12, .v = { KT_V_BOOL, 1, NULL, 0 } };
+	ce[0] = (struct kt_relem){ .field = 15, .v = { KT_V_STR, 0, "nuts", 4 } };
+	ce[1] = (struct kt_relem){ .field = 15, .v = { KT_V_STR, 0, "latex", 5 } };
+	card.fields = cf, card.nfields = 3, card.elems = ce, card.nelems = 2;
+	visit.type = KT_T_VISIT;
+	visit.owner = card.id;
+	vf[0] = (struct kt_rfield){ .field = 5, .v = { KT_V_INT, 150050, NULL, 0 } };
+	vf[1] = (struct kt_rfield){ .field = 10, .v = { KT_V_INT, 4, NULL, 0 } };
+	visit.fields = vf, visit.nfields = 2;
+	json_array_append_new(json_object_get(doc, "records"), kt_card_json(&card));
+	json_array_append_new(json_object_get(doc, "records"), kt_card_json(&visit));
+	text = json_dumps(doc, JSON_SORT_KEYS | JSON_COMPACT);
+	T_EQ_INT(parse(&im, text), 0);
+	T_EQ_INT(im.n, 2);
+	T_CHECK(im.rows[0].bad == NULL && im.rows[1].bad == NULL);
+	T_EQ_STR(field(&im.rows[0], "name", 0), "王小明");
+	T_EQ_STR(field(&im.rows[0], "birthday", 0), "1990-11-25");
+	T_EQ_STR(field(&im.rows[0], "consent_photos", 0), "yes");
+	T_EQ_STR(field(&im.rows[0], "allergies", 0), "latex"); /* sorted by the export */
+	T_EQ_STR(field(&im.rows[0], "allergies", 1), "nuts");
+	T_EQ_STR(im.rows[1].client, "01JD3Q5ZK8W6T9V2M4N7P0R1S3");
+	T_EQ_STR(field(&im.rows[1], "amount", 0), "1500.50");
+	T_EQ_STR(field(&im.rows[1], "rating", 0), "4");
+	kt_import_release(&im);
+	free(text);
+	json_decref(doc);
+}
+
+static void test_mark_bad_keeps_the_first_problem(void)
+{
+	struct kt_import im;
+
+	T_EQ_INT(parse(&im, "name\nAnna\n"), 0);
+	kt_import_mark_bad(&im, &im.rows[0], "record %s already exists", "X");
+	kt_import_mark_bad(&im, &im.rows[0], "second");
+	T_EQ_STR(im.rows[0].bad, "record X already exists");
+	kt_import_release(&im);
+	kt_import_release(&im); /* released twice: harmless */
 }
 
 int main(void)
 {
-	T_RUN(test_csv_quotes_crlf_bom_and_lists);
-	T_RUN(test_csv_bad_rows_and_files);
+	T_RUN(test_csv_quotes_crlf_bom_quoted_newline_and_lists);
+	T_RUN(test_csv_semicolon_separator_and_type_column);
+	T_RUN(test_csv_bad_date_is_reported_on_its_line);
+	T_RUN(test_csv_unknown_or_repeated_column_refuses_the_file);
+	T_RUN(test_csv_too_many_cells_and_unnamed_columns);
+	T_RUN(test_csv_unclosed_quote_refuses_the_file);
+	T_RUN(test_csv_invalid_utf8_is_a_bad_row);
+	T_RUN(test_csv_value_size_at_max_and_max_plus_1);
+	T_RUN(test_csv_row_bytes_at_max_and_max_plus_1);
+	T_RUN(test_csv_values_per_row_at_max_and_max_plus_1);
+	T_RUN(test_file_bytes_at_max_and_max_plus_1);
 	T_RUN(test_json_export_format);
+	T_RUN(test_json_wrong_types_are_bad_records);
+	T_RUN(test_json_envelope_and_duplicate_keys_refuse_the_file);
+	T_RUN(test_json_round_trip_of_card_json);
+	T_RUN(test_mark_bad_keeps_the_first_problem);
 	T_DONE();
 }
