@@ -23,6 +23,9 @@
  *   bday   "MM-DD" id[16]                 -> empty
  *   keys   client id[16]                  -> data key wrapped by the chain key
  *   shred  client id[16]                  -> empty: erased clients
+ *   tokens token[16] client id[16]        -> empty: blind index tokens (phone,
+ *          email) each card carried; two cards sharing one are duplicate candidates
+ *   merged kept id[16] merged id[16]      -> empty: the cards merged into a card
  * Versions are hlc u64 BE then origin u64 BE, so they sort as they compare.
  *
  * Map size: the environment starts at KT_MAP_BYTES_INITIAL and doubles when
@@ -49,6 +52,7 @@ struct kt_store {
 	MDB_env *env;
 	MDB_dbi meta, log, chain, rec, own, idx, bday, keys, shred;
 	MDB_dbi pushes, members; /* the hub's (hub/hub.h); empty at a node */
+	MDB_dbi tokens, merged;  /* blind tokens per client; merged cards per kept card */
 	uint64_t node_id;
 	uint8_t chain_key[KT_KEY_BYTES];
 	char country[3];       /* default phone region, from the settings */

@@ -303,6 +303,9 @@ static int put_elem(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
 	return 0;
 }
 
+static int alias_link(struct kt_store *st, MDB_txn *txn, const uint8_t *target,
+		      const struct kt_id *id, int del);
+
 static int apply_alias(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 		       const struct kt_op *op, struct kt_err *err)
 {
@@ -317,14 +320,51 @@ static int apply_alias(struct kt_store *st, MDB_txn *txn, const struct kt_change
 		kt_version_get(&cur, v.mv_data);
 		if (kt_merge_lww(&cur, &in) != KT_LWW_WIN)
 			return 0;
+		/* The card leaves the card it was merged into. */
+		if ((rc = alias_link(st, txn, (uint8_t *)v.mv_data + 2 * KT_VER_BYTES, &c->id,
+				     1)) != 0)
+			return kt_mdb_err(err, rc, "unlink an alias");
 	}
 	kt_version_put(buf, &in);
 	kt_version_put(buf + KT_VER_BYTES, &op->base);
 	memcpy(buf + 2 * KT_VER_BYTES, op->arg, KT_ID_BYTES);
 	v.mv_size = sizeof(buf);
 	v.mv_data = buf;
-	if ((rc = mdb_put(txn, st->rec, &key, &v, 0)) != 0)
+	if ((rc = mdb_put(txn, st->rec, &key, &v, 0)) != 0 ||
+	    (rc = alias_link(st, txn, op->arg, &c->id, 0)) != 0)
 		return kt_mdb_err(err, rc, "write an alias");
+	return 0;
+}
+
+/* The merged dbi: kept card[16] merged card[16] -> empty, for `client show`. */
+static int alias_link(struct kt_store *st, MDB_txn *txn, const uint8_t *target,
+		      const struct kt_id *id, int del)
+{
+	static const uint8_t zero[KT_ID_BYTES];
+	uint8_t k[2 * KT_ID_BYTES];
+	MDB_val key = { sizeof(k), k }, v = { 0, NULL };
+	int rc;
+
+	if (memcmp(target, zero, KT_ID_BYTES) == 0)
+		return 0; /* an unmerge links to nothing */
+	memcpy(k, target, KT_ID_BYTES);
+	memcpy(k + KT_ID_BYTES, id->b, KT_ID_BYTES);
+	rc = del ? mdb_del(txn, st->merged, &key, NULL) : mdb_put(txn, st->merged, &key, &v, 0);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Indexes a blind token of the change's client: token[16] client[16] -> empty. */
+static int apply_token(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
+		       const struct kt_op *op, struct kt_err *err)
+{
+	uint8_t k[KT_TOKEN_BYTES + KT_ID_BYTES];
+	MDB_val key = { sizeof(k), k }, v = { 0, NULL };
+	int rc;
+
+	memcpy(k, op->arg, KT_TOKEN_BYTES);
+	memcpy(k + KT_TOKEN_BYTES, c->owner.b, KT_ID_BYTES);
+	if ((rc = mdb_put(txn, st->tokens, &key, &v, 0)) != 0)
+		return kt_mdb_err(err, rc, "index a blind token");
 	return 0;
 }
 
@@ -456,7 +496,10 @@ static int apply_ops(struct kt_store *st, MDB_txn *txn, const struct kt_change *
 		case KT_OP_KEY:
 			rc = apply_key(st, txn, c, op, err);
 			break;
-		default: /* SHRED is handled before; TOKEN is for the hub */
+		case KT_OP_TOKEN:
+			rc = apply_token(st, txn, c, op, err);
+			break;
+		default: /* SHRED is handled before */
 			break;
 		}
 	}
