@@ -77,5 +77,11 @@ int cmd_join(struct kt_cli *cli, int argc, char **argv);
 int cmd_invite(struct kt_cli *cli, int argc, char **argv);
 int cmd_sync(struct kt_cli *cli, int argc, char **argv);
 int cmd_run(struct kt_cli *cli, int argc, char **argv);
+int cmd_duplicates(struct kt_cli *cli, int argc, char **argv);
+int kt_cli_merge(struct kt_cli *cli, int argc, char **argv);
+int kt_cli_unmerge(struct kt_cli *cli, int argc, char **argv);
+
+/* The card id is merged into (to; 1), or 0 when it stands alone. */
+int kt_cli_alias_of(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *id, struct kt_id *to);
 
 #endif

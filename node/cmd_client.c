@@ -16,6 +16,8 @@ static const char client_usage[] =
 	"       kt-node -d DIR client show ID [--json]\n"
 	"       kt-node -d DIR client find QUERY [--json]\n"
 	"       kt-node -d DIR client list [--segment new|regular|lost|potential] [--json]\n"
+	"       kt-node -d DIR client merge KEEP_ID OTHER_ID\n"
+	"       kt-node -d DIR client unmerge OTHER_ID\n"
 	"\n"
 	"Fields: name phone email birthday gender skin_type sensitivity health_notes\n"
 	"staff_alert notes home_branch consent_photos consent_marketing referred_by;\n"
@@ -263,6 +265,17 @@ static int client_find(struct kt_cli *cli, int argc, char **argv)
 		mdb_txn_abort(txn);
 		return kt_cli_fail(cli);
 	}
+	for (int i = 0; i < n; i++) { /* a merged card is found as the card it joined */
+		struct kt_id to;
+
+		if (kt_cli_alias_of(cli, txn, &ids[i], &to))
+			ids[i] = to;
+		for (int k = 0; k < i; k++)
+			if (kt_id_cmp(&ids[k], &ids[i]) == 0) {
+				ids[i--] = ids[--n];
+				break;
+			}
+	}
 	arr = json_array();
 	for (int i = 0; i < n; i++) {
 		json_t *o = summary(cli, txn, &ids[i], json, NULL);
@@ -296,7 +309,11 @@ static int list_one(void *ctx, const struct kt_id *id, uint8_t type)
 	int32_t last;
 	json_t *o;
 
+	struct kt_id to;
+
 	(void)type;
+	if (kt_cli_alias_of(l->cli, l->txn, id, &to))
+		return 0; /* a merged card is listed as the card it was merged into */
 	if (l->segment != NULL &&
 	    strcmp(kt_cli_segment(l->cli, l->txn, id, &visits, &last), l->segment) != 0)
 		return 0;
@@ -468,6 +485,11 @@ int cmd_client(struct kt_cli *cli, int argc, char **argv)
 		return client_find(cli, argc - 1, argv + 1);
 	if (strcmp(argv[1], "list") == 0)
 		return client_list(cli, argc - 1, argv + 1);
-	return kt_cli_failf("client: unknown subcommand '%s' (add, edit, show, find, list)",
+	if (strcmp(argv[1], "merge") == 0)
+		return kt_cli_merge(cli, argc - 1, argv + 1);
+	if (strcmp(argv[1], "unmerge") == 0)
+		return kt_cli_unmerge(cli, argc - 1, argv + 1);
+	return kt_cli_failf("client: unknown subcommand '%s' (add, edit, show, find, list, "
+			    "merge, unmerge)",
 			    argv[1]);
 }

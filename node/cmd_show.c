@@ -46,9 +46,32 @@ static int by_date(const void *a, const void *b)
 	return c ? c : kt_id_cmp(&x->id, &y->id);
 }
 
-static void recs_load(struct recs *s, const struct kt_id *client, uint8_t type)
+#define MERGED_MAX 64 /* cards merged into one card that show lists */
+
+/* The cards merged into client (the merged dbi), at most cap. */
+static size_t merged_into(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *client,
+			  struct kt_id *out, size_t cap)
 {
-	kt_store_owned(&s->cli->st, s->txn, client, type, load_one, s, NULL);
+	MDB_val k = { KT_ID_BYTES, (void *)client->b }, v;
+	MDB_cursor *cur;
+	size_t n = 0;
+	int rc;
+
+	mdb_cursor_open(txn, cli->st.merged, &cur);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && n < cap && k.mv_size == 2 * KT_ID_BYTES &&
+	     memcmp(k.mv_data, client->b, KT_ID_BYTES) == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+		memcpy(out[n++].b, (uint8_t *)k.mv_data + KT_ID_BYTES, KT_ID_BYTES);
+	mdb_cursor_close(cur);
+	return n;
+}
+
+/* A client's records of one type, with those of the cards merged into her. */
+static void recs_load(struct recs *s, const struct kt_id *ids, size_t nids, uint8_t type)
+{
+	for (size_t i = 0; i < nids; i++)
+		kt_store_owned(&s->cli->st, s->txn, &ids[i], type, load_one, s, NULL);
 	if (s->n > 1)
 		qsort(s->r, s->n, sizeof(*s->r), by_date);
 }
@@ -270,7 +293,8 @@ int cmd_client_show(struct kt_cli *cli, int argc, char **argv)
 					  KT_T_FEEDBACK, KT_T_POINTS };
 	struct recs s[6];
 	struct kt_rec c;
-	struct kt_id id;
+	struct kt_id id, ids[1 + MERGED_MAX];
+	size_t nids;
 	MDB_txn *txn;
 	char name[512], idt[KT_ID_TEXT_BYTES];
 	int json = argc == 3 && strcmp(argv[2], "--json") == 0, rc = 0;
@@ -289,18 +313,36 @@ int cmd_client_show(struct kt_cli *cli, int argc, char **argv)
 		rc = kt_cli_fail(cli);
 		goto done;
 	}
+	ids[0] = id;
+	nids = 1 + merged_into(cli, txn, &id, ids + 1, MERGED_MAX);
 	for (int t = 0; t < 6; t++) {
 		memset(&s[t], 0, sizeof(s[t]));
 		s[t].cli = cli;
 		s[t].txn = txn;
-		recs_load(&s[t], &id, types[t]);
+		recs_load(&s[t], ids, nids, types[t]);
 	}
 	if (json) {
-		kt_cli_print_json(show_json(&c, s, today));
+		json_t *o = show_json(&c, s, today), *m = json_array();
+
+		for (size_t i = 1; i < nids; i++) {
+			kt_id_format(&ids[i], idt);
+			json_array_append_new(m, json_string(idt));
+		}
+		json_object_set_new(o, "merged", m);
+		kt_cli_print_json(o);
 	} else {
 		kt_card_text(&c, "name", name, sizeof(name));
 		kt_id_format(&id, idt);
-		printf("%s  (%s)\n\n", name, idt);
+		printf("%s  (%s)\n", name, idt);
+		if (!kt_id_is_zero(&c.alias)) {
+			kt_id_format(&c.alias, idt);
+			printf("MERGED into %s: its visits and records show there\n", idt);
+		}
+		for (size_t i = 1; i < nids; i++) {
+			kt_id_format(&ids[i], idt);
+			printf("merged card: %s (client unmerge %s undoes it)\n", idt, idt);
+		}
+		printf("\n");
 		print_safety(&c, &s[1], today);
 		printf("\n");
 		print_details(&c);

@@ -35,6 +35,7 @@ static const char usage[] =
 	"  invite --key KEY --out FILE         seal the chain key to a new node\n"
 	"  sync [--timeout S]                  one full push and pull with the hub\n"
 	"  run                                 keep syncing with the hub (a daemon)\n"
+	"  duplicates [--json]                 cards that share a phone or email\n"
 	"\n"
 	"Every command has --help.  Every command that reads has --json.\n"
 	"example: kt-node -d /var/lib/kartoteka client find Анна\n";
@@ -313,6 +314,7 @@ static const struct {
 	{ "visit", cmd_visit }, { "record", cmd_record }, { "birthdays", cmd_birthdays },
 	{ "export", cmd_export }, { "import", cmd_import }, { "join", cmd_join },
 	{ "invite", cmd_invite }, { "sync", cmd_sync }, { "run", cmd_run },
+	{ "duplicates", cmd_duplicates },
 };
 
 int main(int argc, char **argv)

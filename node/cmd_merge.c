@@ -1,0 +1,231 @@
+/*
+ * cmd_merge.c - duplicate clients and merging cards.
+ *
+ * Duplicates are found from the blind tokens every card change carries
+ * (a keyed hash of the normalised phone or email, proto/PROTOCOL.md): two
+ * cards that carried one token are candidates.  The tokens replicate with
+ * the changes, so every node that holds the same changes lists the same
+ * candidates, and so can the hub, which never sees a phone.
+ *
+ * `client merge KEEP OTHER` writes an alias change on OTHER: every node
+ * then shows OTHER's visits and records under KEEP, and finds KEEP where it
+ * found OTHER.  Nothing is moved or lost: `client unmerge OTHER` writes the
+ * alias back to nothing and each card has its own values and visits again.
+ */
+#include "cli.h"
+#include "store_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The card a client is merged into (zero when none), read in txn. */
+int kt_cli_alias_of(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *id, struct kt_id *to)
+{
+	uint8_t k[KT_RECKEY_BYTES];
+	MDB_val key = { kt_reckey(k, id, KT_F_ALIAS, NULL), k }, v;
+
+	memset(to, 0, sizeof(*to));
+	if (mdb_get(txn, cli->st.rec, &key, &v) == 0 && v.mv_size == 2 * KT_VER_BYTES + KT_ID_BYTES)
+		memcpy(to->b, (uint8_t *)v.mv_data + 2 * KT_VER_BYTES, KT_ID_BYTES);
+	return !kt_id_is_zero(to);
+}
+
+static int is_client(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *id)
+{
+	struct kt_rec r;
+	int ok;
+
+	kt_rec_init(&r);
+	ok = kt_store_load(&cli->st, txn, id, &r, NULL) == 0 && r.type == KT_T_CLIENT;
+	kt_rec_release(&r);
+	return ok;
+}
+
+static int write_alias(struct kt_cli *cli, const struct kt_id *other, const struct kt_id *to)
+{
+	static struct kt_draft d;
+	static struct kt_id target;
+
+	target = *to;
+	kt_draft_start(&d, KT_T_CLIENT, other, 0, NULL);
+	memset(&d.ops[0], 0, sizeof(d.ops[0]));
+	d.ops[0].field = KT_F_ALIAS;
+	d.ops[0].kind = KT_OP_ALIAS;
+	d.ops[0].arg = target.b;
+	d.ops[0].arg_len = KT_ID_BYTES;
+	d.nops = 1;
+	if (kt_store_write(&cli->st, &d, 1, NULL, &cli->err) != 0)
+		return kt_cli_fail(cli);
+	return 0;
+}
+
+int kt_cli_merge(struct kt_cli *cli, int argc, char **argv)
+{
+	struct kt_id keep, other, to;
+	MDB_txn *txn;
+	const char *why = NULL;
+
+	if (argc != 3)
+		return kt_cli_failf("client merge: usage: client merge KEEP_ID OTHER_ID");
+	if (kt_cli_id(argv[1], &keep) != 0 || kt_cli_id(argv[2], &other) != 0 || kt_cli_open(cli))
+		return 1;
+	if (kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
+		return kt_cli_fail(cli);
+	if (kt_id_cmp(&keep, &other) == 0)
+		why = "a card cannot be merged into itself";
+	else if (!is_client(cli, txn, &keep) || !is_client(cli, txn, &other))
+		why = "both ids must be client cards on this node";
+	else if (kt_cli_alias_of(cli, txn, &keep, &to))
+		why = "KEEP is itself merged into another card: merge into that one";
+	else if (kt_cli_alias_of(cli, txn, &other, &to))
+		why = "OTHER is already merged: unmerge it first";
+	mdb_txn_abort(txn);
+	if (why != NULL)
+		return kt_cli_failf("client merge: %s", why);
+	return write_alias(cli, &other, &keep);
+}
+
+int kt_cli_unmerge(struct kt_cli *cli, int argc, char **argv)
+{
+	struct kt_id other, to, none;
+	MDB_txn *txn;
+	int merged;
+
+	if (argc != 2)
+		return kt_cli_failf("client unmerge: usage: client unmerge OTHER_ID");
+	if (kt_cli_id(argv[1], &other) != 0 || kt_cli_open(cli))
+		return 1;
+	if (kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
+		return kt_cli_fail(cli);
+	merged = kt_cli_alias_of(cli, txn, &other, &to);
+	mdb_txn_abort(txn);
+	if (!merged)
+		return kt_cli_failf("client unmerge: '%s' is not merged into another card", argv[1]);
+	memset(&none, 0, sizeof(none));
+	return write_alias(cli, &other, &none);
+}
+
+/* ---- duplicates ---- */
+
+struct pair {
+	struct kt_id a, b;
+};
+
+static int cmp_pair(const void *x, const void *y)
+{
+	const struct pair *p = x, *q = y;
+	int c = kt_id_cmp(&p->a, &q->a);
+
+	return c ? c : kt_id_cmp(&p->b, &q->b);
+}
+
+#define TOKEN_GROUP_MAX 64 /* cards sharing one token that we pair up; more is a shared office phone */
+
+/* Pairs of live, unmerged cards that carried the same token, sorted and distinct. */
+static size_t candidate_pairs(struct kt_cli *cli, MDB_txn *txn, struct pair **out)
+{
+	struct kt_id group[TOKEN_GROUP_MAX], to;
+	uint8_t tok[KT_TOKEN_BYTES] = { 0 };
+	size_t n = 0, cap = 0, g = 0;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	*out = NULL;
+	mdb_cursor_open(txn, cli->st.tokens, &cur);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); ; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		int same = rc == 0 && k.mv_size == KT_TOKEN_BYTES + KT_ID_BYTES &&
+			   memcmp(k.mv_data, tok, KT_TOKEN_BYTES) == 0;
+
+		if (!same) { /* a group ends: pair its cards */
+			for (size_t i = 0; i < g; i++)
+				for (size_t j = i + 1; j < g; j++) {
+					if (n == cap) {
+						cap = cap ? cap * 2 : 16;
+						*out = kt_realloc(*out, cap * sizeof(**out));
+					}
+					(*out)[n].a = kt_id_cmp(&group[i], &group[j]) < 0 ? group[i] : group[j];
+					(*out)[n++].b = kt_id_cmp(&group[i], &group[j]) < 0 ? group[j] : group[i];
+				}
+			g = 0;
+			if (rc != 0 || k.mv_size != KT_TOKEN_BYTES + KT_ID_BYTES)
+				break;
+			memcpy(tok, k.mv_data, KT_TOKEN_BYTES);
+		}
+		memcpy(group[g].b, (uint8_t *)k.mv_data + KT_TOKEN_BYTES, KT_ID_BYTES);
+		if (g < TOKEN_GROUP_MAX && is_client(cli, txn, &group[g]) &&
+		    !kt_cli_alias_of(cli, txn, &group[g], &to))
+			g++;
+	}
+	mdb_cursor_close(cur);
+	if (n > 1)
+		qsort(*out, n, sizeof(**out), cmp_pair);
+	return n;
+}
+
+static json_t *brief(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *id)
+{
+	struct kt_rec r;
+	char idt[KT_ID_TEXT_BYTES], name[512], phone[128], email[256], br[128];
+	json_t *o;
+
+	kt_rec_init(&r);
+	kt_store_load(&cli->st, txn, id, &r, NULL);
+	kt_id_format(id, idt);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", idt,
+		      "name", kt_card_text(&r, "name", name, sizeof(name)),
+		      "phone", kt_card_text(&r, "phone", phone, sizeof(phone)),
+		      "email", kt_card_text(&r, "email", email, sizeof(email)),
+		      "home_branch", kt_card_text(&r, "home_branch", br, sizeof(br)));
+	kt_rec_release(&r);
+	return o;
+}
+
+int cmd_duplicates(struct kt_cli *cli, int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: kt-node -d DIR duplicates [--json]\n"
+		"\n"
+		"Lists pairs of cards that carry the same phone or email (compared by blind\n"
+		"tokens, so the hub can list them too without seeing either).  Join a pair with\n"
+		"`client merge KEEP OTHER`; undo a wrong merge with `client unmerge OTHER`.\n"
+		"example: kt-node -d DIR duplicates --json\n";
+	int json = argc == 2 && strcmp(argv[1], "--json") == 0;
+	struct pair *p;
+	MDB_txn *txn;
+	json_t *arr = json_array();
+	size_t n;
+
+	if (kt_cli_help(argc, argv, usage))
+		return json_decref(arr), 0;
+	if ((argc > 1 && !json) || kt_cli_open(cli))
+		return json_decref(arr), argc > 1 && !json
+			? kt_cli_failf("duplicates: unknown option '%s'", argv[1]) : 1;
+	if (kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
+		return json_decref(arr), kt_cli_fail(cli);
+	n = candidate_pairs(cli, txn, &p);
+	for (size_t i = 0; i < n; i++) {
+		json_t *a, *b;
+
+		if (i > 0 && cmp_pair(&p[i], &p[i - 1]) == 0)
+			continue;
+		a = brief(cli, txn, &p[i].a);
+		b = brief(cli, txn, &p[i].b);
+		if (!json)
+			printf("%s  %-28s %-18s  <->  %s  %-28s %s\n",
+			       json_string_value(json_object_get(a, "id")),
+			       json_string_value(json_object_get(a, "name")),
+			       json_string_value(json_object_get(a, "phone")),
+			       json_string_value(json_object_get(b, "id")),
+			       json_string_value(json_object_get(b, "name")),
+			       json_string_value(json_object_get(b, "phone")));
+		json_array_append_new(arr, json_pack("{s:o, s:o}", "a", a, "b", b));
+	}
+	free(p);
+	mdb_txn_abort(txn);
+	if (json)
+		kt_cli_print_json(arr);
+	else
+		json_decref(arr);
+	return 0;
+}
