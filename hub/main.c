@@ -405,7 +405,7 @@ static int cmd_status(const char *dir, int argc, char **argv)
 	MDB_cursor *cur;
 	MDB_val k, v;
 	int json = argc == 2 && strcmp(argv[1], "--json") == 0;
-	json_t *arr = json_array(), *o;
+	json_t *arr, *o;
 	uint64_t head;
 
 	if (help(argc, argv, "usage: kt-hub -d DIR status [--json]\n\nEvery enrolled branch "
@@ -416,6 +416,7 @@ static int cmd_status(const char *dir, int argc, char **argv)
 		return fail("status: unknown option '%s'", argv[1]);
 	if (kt_hub_open(&h, dir, &err) != 0 || kt_store_rdtxn(&h.st, &txn, &err) != 0)
 		return fail("%s", err.msg);
+	arr = json_array();
 	head = kt_hub_head(&h);
 	mdb_cursor_open(txn, h.st.members, &cur);
 	while (mdb_cursor_get(cur, &k, &v, json_array_size(arr) ? MDB_NEXT : MDB_FIRST) == 0 &&
