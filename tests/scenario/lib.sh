@@ -26,3 +26,33 @@ refuse() {
 contains() { if grep -q -- "$3" "$2"; then ok "$1"; else bad "$1"; echo "--- $2:"; head -20 "$2"; fi; }
 lacks() { if grep -q -- "$3" "$2"; then bad "$1"; else ok "$1"; fi; }
 finish() { [ "$FAILS" -eq 0 ]; exit $?; }
+
+# chain_setup NODE... : a hub in $T/HUB on a free loopback port and the named
+# nodes (first one founds the chain), all joined; sets EP and H.
+H=${KT_HUB:-$(pwd)/bin/kt-hub}
+case "$H" in /*) ;; *) H="$(pwd)/$H" ;; esac
+chain_setup() {
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	EP="tcp://127.0.0.1:$port"
+	"$H" -d "$T/HUB" init --listen "$EP" >/dev/null
+	first=""
+	for n in "$@"; do
+		"$KT" -d "$T/$n" init --branch "$n" >/dev/null
+		"$H" -d "$T/HUB" enroll --branch "$n" --key "$("$KT" -d "$T/$n" key)" --out "$T/$n.bundle" >/dev/null
+		if [ -z "$first" ]; then
+			first=$n
+			"$KT" -d "$T/$n" join "$T/$n.bundle" >/dev/null
+		else
+			"$KT" -d "$T/$first" invite --key "$("$KT" -d "$T/$n" key)" --out "$T/$n.invite"
+			"$KT" -d "$T/$n" join "$T/$n.bundle" --invite "$T/$n.invite" >/dev/null
+		fi
+	done
+}
+start_hub() { "$H" -d "$T/HUB" run 2>>"$T/hub.log" & HUBPID=$!; PIDS="$PIDS $HUBPID"; sleep 0.3; }
+stop_hub() { kill "$HUBPID" 2>/dev/null; wait "$HUBPID" 2>/dev/null; }
+# sync_all NODE...: two rounds, so what one node pushed reaches the others
+sync_all() { for r in 1 2; do for n in "$@"; do "$KT" -d "$T/$n" sync --timeout 20 >/dev/null 2>&1; done; done; }
+same_digests() { # NODE...: every node's digest equals the hub's
+	dh=$("$H" -d "$T/HUB" digest)
+	for n in "$@"; do [ "$("$KT" -d "$T/$n" digest)" = "$dh" ] || return 1; done
+}
