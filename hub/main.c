@@ -31,6 +31,7 @@ static const char usage[] =
 	"  status [--json]                            enrolled branches, the head\n"
 	"  digest                                     the digest of the merged state\n"
 	"  revoke (--branch NAME | --key KEY)         refuse a node from its next connection\n"
+	"  conflicts [--json]                         fields two branches wrote concurrently\n"
 	"example: kt-hub -d /var/lib/kartoteka-hub init --listen tcp://0.0.0.0:7400\n";
 
 static int fail(const char *fmt, ...)
@@ -528,6 +529,104 @@ static int cmd_revoke(const char *dir, int argc, char **argv)
 	return 0;
 }
 
+/* The branch name of a node id, from the members (or the id in hex). */
+static void branch_of(struct kt_hub *h, MDB_txn *txn, uint64_t origin, char *out, size_t cap)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	snprintf(out, cap, "%016llx", (unsigned long long)origin);
+	mdb_cursor_open(txn, h->st.members, &cur);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+		if (v.mv_size > 17 && kt_be64_get(v.mv_data) == origin) {
+			snprintf(out, cap, "%.*s", (int)(v.mv_size - 17), (char *)v.mv_data + 17);
+			break;
+		}
+	mdb_cursor_close(cur);
+}
+
+static json_t *conflict_side(struct kt_hub *h, MDB_txn *txn, const uint8_t *ver)
+{
+	struct kt_version v;
+	char branch[80], when[32];
+	time_t t;
+
+	kt_version_get(&v, ver);
+	branch_of(h, txn, v.origin, branch, sizeof(branch));
+	t = (time_t)(kt_hlc_ms(v.hlc) / 1000);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
+	return json_pack("{s:s, s:s}", "branch", branch, "time", when);
+}
+
+static int cmd_conflicts(const char *dir, int argc, char **argv)
+{
+	int json = argc == 2 && strcmp(argv[1], "--json") == 0, rc;
+	struct kt_hub h;
+	struct kt_err err;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	json_t *arr;
+
+	if (help(argc, argv, "usage: kt-hub -d DIR conflicts [--json]\n\nFields two branches "
+		 "wrote without seeing each other, by record and field, with\nboth branches and "
+		 "times (values stay encrypted: see them with kt-node conflicts).\n"
+		 "example: kt-hub -d HUB conflicts --json\n"))
+		return 0;
+	if (argc > 1 && !json)
+		return fail("conflicts: unknown option '%s'", argv[1]);
+	if (kt_hub_open(&h, dir, &err) != 0 || kt_store_rdtxn(&h.st, &txn, &err) != 0)
+		return fail("%s", err.msg);
+	arr = json_array();
+	mdb_cursor_open(txn, h.st.conflicts, &cur);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const uint8_t *key = k.mv_data;
+		struct kt_id id;
+		struct kt_rec r;
+		char idt[KT_ID_TEXT_BYTES], fname[16];
+		const struct kt_field *f;
+
+		if (k.mv_size != KT_ID_BYTES + 2 + 32)
+			continue;
+		memcpy(id.b, key, KT_ID_BYTES);
+		kt_rec_init(&r);
+		kt_store_load(&h.st, txn, &id, &r, NULL);
+		f = kt_schema_field(r.type, kt_be16_get(key + KT_ID_BYTES));
+		snprintf(fname, sizeof(fname), "f%u", kt_be16_get(key + KT_ID_BYTES));
+		kt_id_format(&id, idt);
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:[o, o]}", "record", idt,
+			"type", kt_schema_type_name(r.type), "field", f ? f->name : fname, "versions",
+			conflict_side(&h, txn, key + KT_ID_BYTES + 2),
+			conflict_side(&h, txn, key + KT_ID_BYTES + 18)));
+		kt_rec_release(&r);
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	kt_hub_close(&h);
+	if (json) {
+		json_dumpf(arr, stdout, JSON_SORT_KEYS | JSON_COMPACT);
+		fputc('\n', stdout);
+	} else {
+		for (size_t i = 0; i < json_array_size(arr); i++) {
+			json_t *c = json_array_get(arr, i), *vs = json_object_get(c, "versions");
+
+			printf("%s %s.%s: %s (%s) won over %s (%s)\n",
+			       json_string_value(json_object_get(c, "record")),
+			       json_string_value(json_object_get(c, "type")),
+			       json_string_value(json_object_get(c, "field")),
+			       json_string_value(json_object_get(json_array_get(vs, 1), "branch")),
+			       json_string_value(json_object_get(json_array_get(vs, 1), "time")),
+			       json_string_value(json_object_get(json_array_get(vs, 0), "branch")),
+			       json_string_value(json_object_get(json_array_get(vs, 0), "time")));
+		}
+	}
+	json_decref(arr);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *dir = getenv("KT_HUB_DIR");
@@ -560,5 +659,7 @@ int main(int argc, char **argv)
 		return cmd_digest(dir, argc - i, argv + i);
 	if (!strcmp(argv[i], "revoke"))
 		return cmd_revoke(dir, argc - i, argv + i);
+	if (!strcmp(argv[i], "conflicts"))
+		return cmd_conflicts(dir, argc - i, argv + i);
 	return fail("unknown command '%s' (see kt-hub --help)", argv[i]);
 }

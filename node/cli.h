@@ -78,6 +78,7 @@ int cmd_invite(struct kt_cli *cli, int argc, char **argv);
 int cmd_sync(struct kt_cli *cli, int argc, char **argv);
 int cmd_run(struct kt_cli *cli, int argc, char **argv);
 int cmd_duplicates(struct kt_cli *cli, int argc, char **argv);
+int cmd_conflicts(struct kt_cli *cli, int argc, char **argv);
 int kt_cli_merge(struct kt_cli *cli, int argc, char **argv);
 int kt_cli_unmerge(struct kt_cli *cli, int argc, char **argv);
 

@@ -36,6 +36,7 @@ static const char usage[] =
 	"  sync [--timeout S]                  one full push and pull with the hub\n"
 	"  run                                 keep syncing with the hub (a daemon)\n"
 	"  duplicates [--json]                 cards that share a phone or email\n"
+	"  conflicts [--json]                  fields two branches wrote concurrently\n"
 	"\n"
 	"Every command has --help.  Every command that reads has --json.\n"
 	"example: kt-node -d /var/lib/kartoteka client find Анна\n";
@@ -314,7 +315,7 @@ static const struct {
 	{ "visit", cmd_visit }, { "record", cmd_record }, { "birthdays", cmd_birthdays },
 	{ "export", cmd_export }, { "import", cmd_import }, { "join", cmd_join },
 	{ "invite", cmd_invite }, { "sync", cmd_sync }, { "run", cmd_run },
-	{ "duplicates", cmd_duplicates },
+	{ "duplicates", cmd_duplicates }, { "conflicts", cmd_conflicts },
 };
 
 int main(int argc, char **argv)

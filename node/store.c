@@ -136,6 +136,7 @@ static int env_open(struct kt_store *st, const char *dir, struct kt_err *err)
 		{ &st->bday, "bday" }, { &st->keys, "keys" }, { &st->shred, "shred" },
 		{ &st->pushes, "pushes" }, { &st->members, "members" },
 		{ &st->tokens, "tokens" }, { &st->merged, "merged" },
+		{ &st->conflicts, "conflicts" },
 	};
 	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++)
 		if ((rc = mdb_dbi_open(txn, dbs[i].name, MDB_CREATE, dbs[i].d)) != 0) {

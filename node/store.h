@@ -53,19 +53,12 @@ struct kt_store {
 	MDB_dbi meta, log, chain, rec, own, idx, bday, keys, shred;
 	MDB_dbi pushes, members; /* the hub's (hub/hub.h); empty at a node */
 	MDB_dbi tokens, merged;  /* blind tokens per client; merged cards per kept card */
+	MDB_dbi conflicts;       /* concurrent writes kept for review (store_conflict.c) */
 	uint64_t node_id;
 	uint8_t chain_key[KT_KEY_BYTES];
 	char country[3];       /* default phone region, from the settings */
 	char dir[4096];
 	uint64_t (*clock)(void); /* wall clock in ms; tests may swap it */
-	/*
-	 * Called when an LWW write meets a current value written concurrently
-	 * (merge.h: neither writer saw the other), whichever wins; the hub
-	 * records these as conflicts.  NULL: not wanted.
-	 */
-	void (*on_conflict)(void *ctx, const struct kt_change *c, const struct kt_op *op,
-			    const struct kt_version *cur);
-	void *on_conflict_ctx;
 	/* State of the open write transaction (LMDB allows one at a time). */
 	uint64_t w_logpos, w_seq, w_hlc;
 	int w_hlc_dirty;

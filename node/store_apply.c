@@ -219,6 +219,34 @@ static int ensure_head(struct kt_store *st, MDB_txn *txn, const struct kt_change
 	return 1;
 }
 
+/*
+ * A write meets the field's current value: concurrent writes are kept as a
+ * conflict; a write made on top of the current winner resolves the field's
+ * conflicts.  Write-once fields never conflict.
+ */
+static int review(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
+		  const struct kt_op *op, const MDB_val *v, const struct kt_val *val, int res,
+		  struct kt_err *err)
+{
+	const struct kt_field *f = kt_schema_field(c->type, op->field);
+	struct kt_version cur, cur_base, in = { c->hlc, c->origin };
+	uint8_t copy[KT_STORED_BYTES_MAX];
+	size_t n = v->mv_size - 2 * KT_VER_BYTES;
+
+	if (f != NULL && f->merge == KT_M_ONCE)
+		return 0;
+	kt_version_get(&cur, v->mv_data);
+	kt_version_get(&cur_base, (uint8_t *)v->mv_data + KT_VER_BYTES);
+	if (kt_merge_is_conflict(&cur, &cur_base, &in, &op->base)) {
+		memcpy(copy, (uint8_t *)v->mv_data + 2 * KT_VER_BYTES, n < sizeof(copy) ? n : 0);
+		return kt_conflict_note(st, txn, &c->id, op->field, &cur, copy,
+					n < sizeof(copy) ? n : 0, &in, val, err);
+	}
+	if (res == KT_LWW_WIN && kt_version_cmp(&op->base, &cur) >= 0)
+		return kt_conflict_resolve(st, txn, &c->id, op->field, &op->base, err);
+	return 0;
+}
+
 static int apply_lww(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 		     const struct kt_op *op, const struct kt_val *val, int fresh,
 		     struct kt_err *err)
@@ -241,13 +269,10 @@ static int apply_lww(struct kt_store *st, MDB_txn *txn, const struct kt_change *
 		kt_version_get(&cur, v.mv_data);
 	res = (f != NULL && f->merge == KT_M_ONCE) ? kt_merge_once(had ? &cur : NULL, &in)
 						   : kt_merge_lww(had ? &cur : NULL, &in);
-	if (had && st->on_conflict != NULL) {
-		struct kt_version cur_base;
-
-		kt_version_get(&cur_base, (uint8_t *)v.mv_data + KT_VER_BYTES);
-		if (kt_merge_is_conflict(&cur, &cur_base, &in, &op->base))
-			st->on_conflict(st->on_conflict_ctx, c, op, &cur);
-	}
+	if (had && (rc = review(st, txn, c, op, &v, val, res, err)) != 0)
+		return rc;
+	if (had && (rc = mdb_get(txn, st->rec, &key, &v)) != 0) /* review may have moved it */
+		return kt_mdb_err(err, rc, "read a field");
 	if (res != KT_LWW_WIN)
 		return 0;
 	if (val == NULL)

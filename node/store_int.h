@@ -28,6 +28,15 @@ int kt_meta_u64(struct kt_store *st, MDB_txn *txn, const char *name, uint64_t *o
 int kt_meta_put(struct kt_store *st, MDB_txn *txn, const char *name, const void *p, size_t n);
 int kt_meta_put_u64(struct kt_store *st, MDB_txn *txn, const char *name, uint64_t x);
 
+/* Records a conflict of two versions of one field (store_conflict.c). */
+int kt_conflict_note(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
+		     uint16_t field, const struct kt_version *a, const uint8_t *aval,
+		     size_t alen, const struct kt_version *b, const struct kt_val *bval,
+		     struct kt_err *err);
+/* Drops the conflicts of a field whose versions are at most upto (a write saw them). */
+int kt_conflict_resolve(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
+			uint16_t field, const struct kt_version *upto, struct kt_err *err);
+
 /* Keeps the search indexes of a client card in step with one field. */
 int kt_index_update(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
 		    uint16_t field, const struct kt_val *old, const struct kt_val *nv,

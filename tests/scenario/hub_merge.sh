@@ -26,6 +26,16 @@ w=$(grep -o '"notes":"[^"]*"' "$T/A.json")
 grep -q '"allergies":\["latex","nuts"\]' "$T/C.json" && ok "a re-added allergy survives a concurrent removal, with the new one" || { bad "a re-added allergy survives a concurrent removal, with the new one"; grep -o '"allergies":[^]]*]' "$T/C.json"; }
 cmp -s "$T/A.json" "$T/B.json" && cmp -s "$T/A.json" "$T/C.json" && ok "every branch shows the same card" || bad "every branch shows the same card"
 same_digests A B C && ok "digests agree" || bad "digests agree"
+for n in A B C; do K "$n" conflicts --json >"$T/c$n.json"; done
+n=$(grep -o '"field":"notes"' "$T/cC.json" | wc -l)
+[ "$n" -eq 1 ] && grep -q 'from Centre' "$T/cC.json" && grep -q 'from North' "$T/cC.json" && ok "a third branch lists one conflict on notes with both values" || { bad "a third branch lists one conflict on notes with both values"; cat "$T/cC.json"; }
+cmp -s "$T/cA.json" "$T/cB.json" && cmp -s "$T/cA.json" "$T/cC.json" && ok "every branch lists the same conflicts" || bad "every branch lists the same conflicts"
+"$H" -d "$T/HUB" conflicts --json >"$T/ch.json"
+grep -q '"field":"notes"' "$T/ch.json" && ! grep -q 'from Centre' "$T/ch.json" && ok "the hub lists the conflict by record and field, without values" || { bad "the hub lists the conflict by record and field, without values"; cat "$T/ch.json"; }
+K C client edit "$c" --set notes='agreed: both'
+sync_all A B C
+for n in A B C; do K "$n" conflicts --json; done | grep -q '"field":"notes"' && bad "an ordinary edit resolves the conflict everywhere" || ok "an ordinary edit resolves the conflict everywhere"
+"$H" -d "$T/HUB" conflicts --json | grep -q '"field":"notes"' && bad "the hub drops the resolved conflict" || ok "the hub drops the resolved conflict"
 
 # a late node joins a chain of 10,000 cards
 python3 -c "

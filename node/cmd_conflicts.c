@@ -1,0 +1,119 @@
+/*
+ * cmd_conflicts.c - `kt-node conflicts`: concurrent writes of one field,
+ * with both values, both branches' node ids and both times.  An ordinary
+ * edit of the field (the winner kept, the loser restored, or a new value)
+ * resolves one.
+ */
+#include "cli.h"
+#include "store_int.h"
+#include "hlc.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define CKEY_BYTES (KT_ID_BYTES + 2 + 2 * KT_VER_BYTES)
+
+static json_t *side(const struct kt_field *f, const uint8_t *ver, const uint8_t *val, size_t n)
+{
+	struct kt_version v;
+	struct kt_val x;
+	char origin[17], when[32], text[KT_VALUE_BYTES_MAX + 1];
+	time_t t;
+
+	kt_version_get(&v, ver);
+	snprintf(origin, sizeof(origin), "%016llx", (unsigned long long)v.origin);
+	t = (time_t)(kt_hlc_ms(v.hlc) / 1000);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
+	text[0] = '\0';
+	if (n > 0 && kt_val_unpack(val, n, &x, NULL) == 0)
+		kt_schema_format(f, &x, text, sizeof(text));
+	return json_pack("{s:s, s:s, s:s}", "node", origin, "time", when, "value", text);
+}
+
+static json_t *one(struct kt_cli *cli, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	const uint8_t *key = k->mv_data, *d = v->mv_data;
+	struct kt_id id;
+	struct kt_rec r;
+	const struct kt_field *f;
+	char idt[KT_ID_TEXT_BYTES], owner[KT_ID_TEXT_BYTES], name[16];
+	uint32_t ll;
+	json_t *o;
+
+	if (k->mv_size != CKEY_BYTES || v->mv_size < 4)
+		return NULL;
+	ll = (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
+	if (ll > v->mv_size - 4)
+		return NULL;
+	memcpy(id.b, key, KT_ID_BYTES);
+	kt_rec_init(&r);
+	kt_store_load(&cli->st, txn, &id, &r, NULL);
+	f = kt_schema_field(r.type, kt_be16_get(key + KT_ID_BYTES));
+	snprintf(name, sizeof(name), "f%u", kt_be16_get(key + KT_ID_BYTES));
+	kt_id_format(&id, idt);
+	kt_id_format(&r.owner, owner);
+	o = json_pack("{s:s, s:s, s:s, s:s}", "record", idt, "type",
+		      kt_schema_type_name(r.type), "client", owner, "field", f ? f->name : name);
+	json_object_set_new(o, "versions", json_pack("[o, o]",
+		side(f, key + KT_ID_BYTES + 2, d + 4, ll),
+		side(f, key + KT_ID_BYTES + 2 + KT_VER_BYTES, d + 4 + ll, v->mv_size - 4 - ll)));
+	json_object_set_new(o, "winner", json_integer(1)); /* the higher version wins */
+	kt_rec_release(&r);
+	return o;
+}
+
+int cmd_conflicts(struct kt_cli *cli, int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: kt-node -d DIR conflicts [--json]\n"
+		"\n"
+		"Lists fields two branches wrote without seeing each other's write: the\n"
+		"record, the field, both values with their node and time (the later one\n"
+		"won).  An ordinary edit of the field resolves it (keep the winner, restore\n"
+		"the other value, or type a new one).\n"
+		"example: kt-node -d DIR client edit ID --set notes='agreed text'\n";
+	int json = argc == 2 && strcmp(argv[1], "--json") == 0;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	json_t *arr;
+	int rc;
+
+	if (kt_cli_help(argc, argv, usage))
+		return 0;
+	if (argc > 1 && !json)
+		return kt_cli_failf("conflicts: unknown option '%s'", argv[1]);
+	if (kt_cli_open(cli) || kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
+		return cli->open ? kt_cli_fail(cli) : 1;
+	arr = json_array();
+	mdb_cursor_open(txn, cli->st.conflicts, &cur);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		json_t *o = one(cli, txn, &k, &v), *a, *b;
+
+		if (o == NULL)
+			continue;
+		a = json_array_get(json_object_get(o, "versions"), 0);
+		b = json_array_get(json_object_get(o, "versions"), 1);
+		if (!json)
+			printf("%s %s.%s: '%s' (node %s, %s) won over '%s' (node %s, %s)\n",
+			       json_string_value(json_object_get(o, "record")),
+			       json_string_value(json_object_get(o, "type")),
+			       json_string_value(json_object_get(o, "field")),
+			       json_string_value(json_object_get(b, "value")),
+			       json_string_value(json_object_get(b, "node")),
+			       json_string_value(json_object_get(b, "time")),
+			       json_string_value(json_object_get(a, "value")),
+			       json_string_value(json_object_get(a, "node")),
+			       json_string_value(json_object_get(a, "time")));
+		json_array_append_new(arr, o);
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	if (json)
+		kt_cli_print_json(arr);
+	else
+		json_decref(arr);
+	return 0;
+}

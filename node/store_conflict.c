@@ -1,0 +1,92 @@
+/*
+ * store_conflict.c - concurrent writes of one field, kept for review.
+ *
+ * When an LWW write meets a current value that was written without seeing
+ * it (merge.h: kt_merge_is_conflict), both versions are recorded, with both
+ * values where the replica can read them (a node; the hub records versions
+ * only).  Nothing is lost: the loser's value stays readable here until a
+ * later ordinary write of the field, made on top of the winner, resolves
+ * the conflict.
+ *
+ *   conflicts  id[16] field u16 BE low version[16] high version[16]
+ *              -> u32 BE length of the low value, low value, high value
+ *              (packed msgpack scalars; empty at the hub)
+ */
+#include "store_int.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define CKEY_BYTES (KT_ID_BYTES + 2 + 2 * KT_VER_BYTES)
+
+int kt_conflict_note(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
+		     uint16_t field, const struct kt_version *a, const uint8_t *aval,
+		     size_t alen, const struct kt_version *b, const struct kt_val *bval,
+		     struct kt_err *err)
+{
+	uint8_t k[CKEY_BYTES], buf[2 * KT_STORED_BYTES_MAX + 4], packed[KT_STORED_BYTES_MAX];
+	struct kt_fbuf fb = { packed, 0, sizeof(packed) };
+	const struct kt_version *lo = a, *hi = b;
+	const uint8_t *lv = aval, *hv;
+	size_t ll = alen, hl;
+	msgpack_packer pk;
+	MDB_val key = { sizeof(k), k }, v;
+	int rc;
+
+	if (bval != NULL) {
+		kt_fbuf_init(&fb, packed, sizeof(packed), &pk);
+		kt_val_pack(&pk, bval);
+	}
+	hv = packed;
+	hl = fb.n;
+	if (kt_version_cmp(a, b) > 0) { /* keys hold the lower version first */
+		lo = b, hi = a, lv = packed, ll = fb.n, hv = aval, hl = alen;
+	}
+	memcpy(k, id->b, KT_ID_BYTES);
+	kt_be16_put(k + KT_ID_BYTES, field);
+	kt_version_put(k + KT_ID_BYTES + 2, lo);
+	kt_version_put(k + KT_ID_BYTES + 2 + KT_VER_BYTES, hi);
+	buf[0] = (uint8_t)(ll >> 24);
+	buf[1] = (uint8_t)(ll >> 16);
+	buf[2] = (uint8_t)(ll >> 8);
+	buf[3] = (uint8_t)ll;
+	memcpy(buf + 4, lv, ll);
+	memcpy(buf + 4 + ll, hv, hl);
+	v.mv_size = 4 + ll + hl;
+	v.mv_data = buf;
+	if ((rc = mdb_put(txn, st->conflicts, &key, &v, 0)) != 0)
+		return kt_mdb_err(err, rc, "record a conflict");
+	return 0;
+}
+
+int kt_conflict_resolve(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
+			uint16_t field, const struct kt_version *upto, struct kt_err *err)
+{
+	uint8_t k[KT_ID_BYTES + 2];
+	MDB_val key = { sizeof(k), k }, v;
+	MDB_cursor *cur;
+	int rc;
+
+	memcpy(k, id->b, KT_ID_BYTES);
+	kt_be16_put(k + KT_ID_BYTES, field);
+	if ((rc = mdb_cursor_open(txn, st->conflicts, &cur)) != 0)
+		return kt_mdb_err(err, rc, "open a cursor");
+	rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
+	/* Bounded: the conflicts of one field. */
+	while (rc == 0 && key.mv_size == CKEY_BYTES && memcmp(key.mv_data, k, sizeof(k)) == 0) {
+		struct kt_version hi;
+
+		kt_version_get(&hi, (uint8_t *)key.mv_data + sizeof(k) + KT_VER_BYTES);
+		if (kt_version_cmp(&hi, upto) <= 0) {
+			if ((rc = mdb_cursor_del(cur, 0)) != 0)
+				break;
+			rc = mdb_cursor_get(cur, &key, &v, MDB_GET_CURRENT);
+			if (rc == MDB_NOTFOUND || rc == EINVAL)
+				rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);
+			continue;
+		}
+		rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : kt_mdb_err(err, rc, "resolve a conflict");
+}
