@@ -103,6 +103,8 @@ for b in north centre south; do "$KT" -d "$b" sync --timeout 10; done
 say "digests: every branch and the hub"
 for b in centre north south; do printf '%-7s ' "$b"; "$KT" -d "$b" digest; done
 printf '%-7s ' hub; "$H" -d hub digest
+say "kt-node -d north report   (head office's view, at any branch)"
+"$KT" -d north report
 say "kt-hub -d hub status"
 "$H" -d hub status
 kill $HUBPID

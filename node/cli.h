@@ -79,6 +79,8 @@ int cmd_sync(struct kt_cli *cli, int argc, char **argv);
 int cmd_run(struct kt_cli *cli, int argc, char **argv);
 int cmd_duplicates(struct kt_cli *cli, int argc, char **argv);
 int cmd_conflicts(struct kt_cli *cli, int argc, char **argv);
+int cmd_report(struct kt_cli *cli, int argc, char **argv);
+size_t kt_cli_duplicate_count(struct kt_cli *cli, MDB_txn *txn);
 int kt_cli_merge(struct kt_cli *cli, int argc, char **argv);
 int kt_cli_unmerge(struct kt_cli *cli, int argc, char **argv);
 

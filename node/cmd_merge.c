@@ -163,6 +163,17 @@ static size_t candidate_pairs(struct kt_cli *cli, MDB_txn *txn, struct pair **ou
 	return n;
 }
 
+size_t kt_cli_duplicate_count(struct kt_cli *cli, MDB_txn *txn)
+{
+	struct pair *p;
+	size_t n = candidate_pairs(cli, txn, &p), distinct = 0;
+
+	for (size_t i = 0; i < n; i++)
+		distinct += i == 0 || cmp_pair(&p[i], &p[i - 1]) != 0;
+	free(p);
+	return distinct;
+}
+
 static json_t *brief(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *id)
 {
 	struct kt_rec r;

@@ -37,6 +37,7 @@ static const char usage[] =
 	"  run                                 keep syncing with the hub (a daemon)\n"
 	"  duplicates [--json]                 cards that share a phone or email\n"
 	"  conflicts [--json]                  fields two branches wrote concurrently\n"
+	"  report [--json]                     the head-office view of the whole chain\n"
 	"\n"
 	"Every command has --help.  Every command that reads has --json.\n"
 	"example: kt-node -d /var/lib/kartoteka client find Анна\n";
@@ -316,6 +317,7 @@ static const struct {
 	{ "export", cmd_export }, { "import", cmd_import }, { "join", cmd_join },
 	{ "invite", cmd_invite }, { "sync", cmd_sync }, { "run", cmd_run },
 	{ "duplicates", cmd_duplicates }, { "conflicts", cmd_conflicts },
+	{ "report", cmd_report },
 };
 
 int main(int argc, char **argv)

@@ -46,6 +46,8 @@ for d in A B C; do [ "$("$KT" -d "$d" digest)" = "$dh" ] || same=0; done
 [ "$same" = 1 ] && ok "every node and the hub print the same digest" || bad "every node and the hub print the same digest"
 "$KT" -d A export --json >ea; "$KT" -d B export --json >eb; "$KT" -d C export --json >ec
 cmp -s ea eb && cmp -s ea ec && ok "every node prints the same export" || bad "every node prints the same export"
+"$KT" -d C report --json >rep.json
+grep -q '"Centre":1' rep.json && grep -q '"North":1' rep.json && grep -q '"South":1' rep.json && grep -q '"branch":"North","currency":"RUB","month":"' rep.json && ok "the report at one branch shows every branch's clients and visits" || { bad "the report at one branch shows every branch's clients and visits"; cat rep.json; }
 # the same client carded at two branches while offline, phones written differently
 m1=$("$KT" -d A client add --name 'Мария Дублева' --phone '+7 (912) 444-55-66')
 "$KT" -d A visit add "$m1" --service Facial --date 2026-11-01 >/dev/null

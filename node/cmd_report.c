@@ -1,0 +1,208 @@
+/*
+ * cmd_report.c - `kt-node report`: the head-office view, at any node of
+ * the chain (every node holds every branch's cards): clients per home
+ * branch, visits and revenue per branch per month, segments per branch,
+ * birthdays this week, open conflicts and duplicate candidates.
+ */
+#include "cli.h"
+#include "store_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct report {
+	struct kt_cli *cli;
+	MDB_txn *txn;
+	int32_t today;
+	json_t *clients, *segments, *months, *birthdays;
+};
+
+/* Adds n to o[key] (an integer, created at 0). */
+static void bump(json_t *o, const char *key, json_int_t n)
+{
+	json_t *v = json_object_get(o, key);
+
+	json_object_set_new(o, key, json_integer((v ? json_integer_value(v) : 0) + n));
+}
+
+static json_t *child(json_t *o, const char *key)
+{
+	json_t *c = json_object_get(o, key);
+
+	if (c == NULL) {
+		c = json_object();
+		json_object_set_new(o, key, c);
+	}
+	return c;
+}
+
+static int one_client(void *ctx, const struct kt_id *id, uint8_t type)
+{
+	struct report *r = ctx;
+	struct kt_rec c;
+	struct kt_id to;
+	char branch[128], born[16], name[256], idt[KT_ID_TEXT_BYTES];
+	int32_t last, d;
+	int visits;
+	const char *seg;
+
+	(void)type;
+	if (kt_cli_alias_of(r->cli, r->txn, id, &to))
+		return 0;
+	kt_rec_init(&c);
+	if (kt_store_load(&r->cli->st, r->txn, id, &c, NULL) == 0) {
+		kt_card_text(&c, "home_branch", branch, sizeof(branch));
+		if (!branch[0])
+			strcpy(branch, "(none)");
+		bump(r->clients, branch, 1);
+		seg = kt_cli_segment(r->cli, r->txn, id, &visits, &last);
+		bump(child(r->segments, branch), seg, 1);
+		kt_card_text(&c, "birthday", born, sizeof(born));
+		for (int k = 0; born[0] && k < 7; k++) {
+			char day[11];
+
+			kt_date_format(r->today + k, day);
+			if (memcmp(day + 5, born + 5, 5) == 0 && kt_date_parse(born, &d) == 0) {
+				kt_id_format(id, idt);
+				json_array_append_new(r->birthdays, json_pack("{s:s, s:s, s:s, s:s}",
+					"id", idt, "name", kt_card_text(&c, "name", name, sizeof(name)),
+					"on", day, "branch", branch));
+			}
+		}
+	}
+	kt_rec_release(&c);
+	return 0;
+}
+
+static int one_visit(void *ctx, const struct kt_id *id, uint8_t type)
+{
+	struct report *r = ctx;
+	struct kt_rec v;
+	const struct kt_val *amount;
+	char branch[128], date[16], cur[16], key[200];
+	json_t *m;
+
+	(void)type;
+	kt_rec_init(&v);
+	if (kt_store_load(&r->cli->st, r->txn, id, &v, NULL) == 0) {
+		kt_card_text(&v, "branch", branch, sizeof(branch));
+		kt_card_text(&v, "date", date, sizeof(date));
+		kt_card_text(&v, "currency", cur, sizeof(cur));
+		snprintf(key, sizeof(key), "%s|%.7s|%s", branch, date, cur);
+		m = json_object_get(r->months, key);
+		if (m == NULL) {
+			m = json_pack("{s:s, s:s%, s:s, s:i, s:I}", "branch", branch, "month", date, 7,
+				      "currency", cur, "visits", 0, "revenue_minor", (json_int_t)0);
+			json_object_set_new(r->months, key, m);
+		}
+		bump(m, "visits", 1);
+		amount = kt_card_get(&v, "amount");
+		if (amount != NULL && amount->t == KT_V_INT)
+			bump(m, "revenue_minor", amount->i);
+	}
+	kt_rec_release(&v);
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void print_text(json_t *o)
+{
+	const char *k;
+	json_t *v, *it;
+	size_t i;
+
+	printf("Clients per home branch:\n");
+	json_object_foreach(json_object_get(o, "clients_per_branch"), k, v)
+		printf("  %-20s %lld\n", k, (long long)json_integer_value(v));
+	printf("\nSegments per branch:\n");
+	json_object_foreach(json_object_get(o, "segments_per_branch"), k, v) {
+		const char *s;
+		json_t *n;
+
+		printf("  %-20s", k);
+		json_object_foreach(v, s, n)
+			printf(" %s %lld", s, (long long)json_integer_value(n));
+		printf("\n");
+	}
+	printf("\nVisits and revenue per branch per month:\n");
+	json_array_foreach(json_object_get(o, "visits_per_branch_month"), i, it) {
+		json_int_t rev = json_integer_value(json_object_get(it, "revenue_minor"));
+
+		printf("  %-20s %s  %5lld visits  %12lld.%02lld %s\n",
+		       json_string_value(json_object_get(it, "branch")),
+		       json_string_value(json_object_get(it, "month")),
+		       (long long)json_integer_value(json_object_get(it, "visits")),
+		       (long long)(rev / 100), (long long)llabs(rev % 100),
+		       json_string_value(json_object_get(it, "currency")));
+	}
+	printf("\nBirthdays this week:%s\n",
+	       json_array_size(json_object_get(o, "birthdays_this_week")) ? "" : " none");
+	json_array_foreach(json_object_get(o, "birthdays_this_week"), i, it)
+		printf("  %s  %s (%s)\n", json_string_value(json_object_get(it, "on")),
+		       json_string_value(json_object_get(it, "name")),
+		       json_string_value(json_object_get(it, "branch")));
+	printf("\nOpen conflicts: %lld\nDuplicate candidates: %lld\n",
+	       (long long)json_integer_value(json_object_get(o, "open_conflicts")),
+	       (long long)json_integer_value(json_object_get(o, "duplicate_candidates")));
+}
+
+int cmd_report(struct kt_cli *cli, int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: kt-node -d DIR report [--json]\n"
+		"\n"
+		"The head-office view of the whole chain, at any node: clients per home\n"
+		"branch, segments per branch, visits and revenue per branch per month,\n"
+		"birthdays this week, open conflicts and duplicate candidates.\n"
+		"example: kt-node -d DIR report --json\n";
+	int json = argc == 2 && strcmp(argv[1], "--json") == 0;
+	struct report r = { cli, NULL, kt_cli_today(), NULL, NULL, NULL, NULL };
+	json_t *o, *months = json_array(), *m;
+	const char *k;
+	MDB_stat ms;
+
+	if (kt_cli_help(argc, argv, usage))
+		return json_decref(months), 0;
+	if ((argc > 1 && !json) || kt_cli_open(cli) ||
+	    kt_store_rdtxn(&cli->st, &r.txn, &cli->err) != 0) {
+		json_decref(months);
+		return argc > 1 && !json ? kt_cli_failf("report: unknown option '%s'", argv[1])
+					 : cli->open ? kt_cli_fail(cli) : 1;
+	}
+	r.clients = json_object();
+	r.segments = json_object();
+	r.months = json_object();
+	r.birthdays = json_array();
+	kt_store_each(&cli->st, r.txn, KT_T_CLIENT, one_client, &r, NULL);
+	kt_store_each(&cli->st, r.txn, KT_T_VISIT, one_visit, &r, NULL);
+	{
+		size_t n = json_object_size(r.months), i = 0;
+		const char **keys = kt_malloc(sizeof(char *) * (n + 1));
+
+		json_object_foreach(r.months, k, m)
+			keys[i++] = k;
+		qsort(keys, n, sizeof(char *), cmp_str); /* branch|month|currency order */
+		for (i = 0; i < n; i++)
+			json_array_append(months, json_object_get(r.months, keys[i]));
+		free(keys);
+	}
+	json_decref(r.months);
+	mdb_stat(r.txn, cli->st.conflicts, &ms);
+	o = json_pack("{s:o, s:o, s:o, s:o, s:I, s:I}", "clients_per_branch", r.clients,
+		      "segments_per_branch", r.segments, "visits_per_branch_month", months,
+		      "birthdays_this_week", r.birthdays, "open_conflicts",
+		      (json_int_t)ms.ms_entries, "duplicate_candidates",
+		      (json_int_t)kt_cli_duplicate_count(cli, r.txn));
+	mdb_txn_abort(r.txn);
+	if (json)
+		kt_cli_print_json(o);
+	else {
+		print_text(o);
+		json_decref(o);
+	}
+	return 0;
+}
