@@ -285,6 +285,29 @@ static int read_push(struct kt_hub *h, MDB_txn *txn, const MDB_val *k, const MDB
 	return 0;
 }
 
+/* Remembers how far a node has pulled (meta "pulled:<node id>"), for status. */
+static void note_cursor(struct kt_hub *h, uint64_t origin, uint64_t cursor)
+{
+	char name[32];
+	MDB_txn *txn;
+
+	snprintf(name, sizeof(name), "pulled:%016llx", (unsigned long long)origin);
+	if (mdb_txn_begin(h->st.env, NULL, 0, &txn) != 0)
+		return;
+	if (kt_meta_put_u64(&h->st, txn, name, cursor) != 0 || mdb_txn_commit(txn) != 0)
+		mdb_txn_abort(txn);
+}
+
+uint64_t kt_hub_pulled(struct kt_hub *h, MDB_txn *txn, uint64_t origin)
+{
+	char name[32];
+	uint64_t v = 0;
+
+	snprintf(name, sizeof(name), "pulled:%016llx", (unsigned long long)origin);
+	kt_meta_u64(&h->st, txn, name, &v);
+	return v;
+}
+
 static int pull(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m,
 		struct kt_hub_out *out, struct kt_err *err)
 {
@@ -298,8 +321,11 @@ static int pull(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m,
 	uint32_t n = 0, used = 0;
 	int rc;
 
-	if (bound_origin(h, key, out) == 0)
+	uint64_t origin = bound_origin(h, key, out);
+
+	if (origin == 0)
 		return kt_err_set(err, KT_EREFUSED, "pull from a key that did not say hello");
+	note_cursor(h, origin, m->a);
 	if ((rc = kt_store_rdtxn(&h->st, &txn, err)) != 0)
 		return rc;
 	kt_be64_put(k, first);

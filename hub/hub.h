@@ -60,6 +60,9 @@ int kt_hub_admits(struct kt_hub *h, const uint8_t key[KT_PUBKEY_BYTES]);
 int kt_hub_handle(struct kt_hub *h, const uint8_t key[KT_PUBKEY_BYTES], const uint8_t *msg,
 		  size_t len, uint64_t now_ms, struct kt_hub_out *out, struct kt_err *err);
 
+/* The hub seq a node had applied at its last pull (0: never pulled). */
+uint64_t kt_hub_pulled(struct kt_hub *h, MDB_txn *txn, uint64_t origin);
+
 /* The hub head: the hub seq of the last change it holds. */
 uint64_t kt_hub_head(struct kt_hub *h);
 

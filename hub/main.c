@@ -429,11 +429,12 @@ static int cmd_status(const char *dir, int argc, char **argv)
 		kt_hex(hex, k.mv_data, 32);
 		snprintf(oid, sizeof(oid), "%016llx", (unsigned long long)origin);
 		kt_store_origin_head(&h.st, txn, origin, &seq, hash, &pos);
-		o = json_pack("{s:s%, s:s, s:s, s:b, s:I, s:I}", "branch",
+		o = json_pack("{s:s%, s:s, s:s, s:b, s:I, s:I, s:I}", "branch",
 			      (char *)v.mv_data + 17, v.mv_size - 17, "key", hex, "node",
 			      origin ? oid : "", "revoked", ((uint8_t *)v.mv_data)[8] != 0,
 			      "last_contact_ms", (json_int_t)kt_be64_get((uint8_t *)v.mv_data + 9),
-			      "acked_seq", (json_int_t)seq);
+			      "acked_seq", (json_int_t)seq, "pull_lag",
+			      (json_int_t)(head - kt_hub_pulled(&h, txn, origin)));
 		json_array_append_new(arr, o);
 	}
 	mdb_cursor_close(cur);
@@ -455,10 +456,11 @@ static int cmd_status(const char *dir, int argc, char **argv)
 
 		if (t > 0)
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
-		printf("%-16s node %-16s acked seq %-8lld last contact %s%s\n",
+		printf("%-16s node %-16s acked seq %-8lld pull lag %-8lld last contact %s%s\n",
 		       json_string_value(json_object_get(b, "branch")),
 		       json_string_value(json_object_get(b, "node")),
-		       (long long)json_integer_value(json_object_get(b, "acked_seq")), when,
+		       (long long)json_integer_value(json_object_get(b, "acked_seq")),
+		       (long long)json_integer_value(json_object_get(b, "pull_lag")), when,
 		       json_is_true(json_object_get(b, "revoked")) ? "  REVOKED" : "");
 	}
 	json_decref(arr);
