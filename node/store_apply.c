@@ -580,6 +580,28 @@ static int owner_key(struct kt_store *st, MDB_txn *txn, const struct kt_change *
 	return kt_key_unwrap(dk, wrapped, &c->owner, st->chain_key, err);
 }
 
+/*
+ * 1 when the store holds this very change, 0 when it does not hold its
+ * (origin, seq), an error when it holds different bytes there: an origin
+ * that wrote two changes with one seq, or a forgery.
+ */
+static int held(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
+		const uint8_t hash[KT_HASH_BYTES], struct kt_err *err)
+{
+	uint8_t k[16];
+	MDB_val key = { 16, k }, v;
+
+	kt_be64_put(k, c->origin);
+	kt_be64_put(k + 8, c->seq);
+	if (mdb_get(txn, st->chain, &key, &v) != 0)
+		return 0;
+	if (v.mv_size < KT_HASH_BYTES || memcmp(v.mv_data, hash, KT_HASH_BYTES) != 0)
+		return kt_err_set(err, KT_ECORRUPT, "change %llu of origin %016llx differs from "
+				  "the one held", (unsigned long long)c->seq,
+				  (unsigned long long)c->origin);
+	return 1;
+}
+
 int kt_store_ingest(struct kt_store *st, MDB_txn *txn, const uint8_t *bytes, size_t len,
 		    struct kt_err *err)
 {
@@ -591,6 +613,11 @@ int kt_store_ingest(struct kt_store *st, MDB_txn *txn, const uint8_t *bytes, siz
 
 	if ((rc = kt_change_decode(c, bytes, len, err)) != 0)
 		goto done;
+	kt_hash(hash, bytes, len);
+	if ((rc = held(st, txn, c, hash, err)) != 0) {
+		rc = rc > 0 ? 0 : rc; /* already applied (our own, coming back): no need to open it */
+		goto done;
+	}
 	if (c->nops > 0 && c->ops[0].kind == KT_OP_SHRED) {
 		/* An erasure carries no values and its owner's key may be gone. */
 		memset(vals, 0, sizeof(*vals));
@@ -606,7 +633,6 @@ int kt_store_ingest(struct kt_store *st, MDB_txn *txn, const uint8_t *bytes, siz
 				goto done;
 		}
 	}
-	kt_hash(hash, bytes, len);
 	rc = kt_store_apply(st, txn, c, vals, hash, bytes, len, err);
 done:
 	if (plain != NULL) {

@@ -381,6 +381,32 @@ static void test_chain_refuses_gap_forgery_and_ignores_duplicates(void)
 	T_CHECK(ingest(&r, &forged) != 0);
 	free(forged.bytes);
 	T_EQ_INT(ingest(&r, &changes[order_of[o][1]]), 0);
+	/* Another change under a seq already held (an origin writing twice): refused. */
+	{
+		static struct kt_draft d;
+		struct kt_store tw;
+		struct kt_id id;
+		MDB_txn *txn;
+		MDB_cursor *cur;
+		MDB_val k, v;
+		struct logged twin;
+
+		make_node(&tw, "twin", "n0");
+		tw.node_id = nodes[o].node_id; /* impersonate origin o's first seq */
+		kt_id_new(&id, kt_wall_ms());
+		kt_draft_start(&d, KT_T_CLIENT, &id, 1, NULL);
+		T_CHECK(kt_draft_field(&d, "name", "Twin", KT_OP_SET, &err) == 0);
+		T_EQ_INT(kt_store_write(&tw, &d, 1, NULL, &err), 0);
+		kt_store_rdtxn(&tw, &txn, NULL);
+		mdb_cursor_open(txn, tw.log, &cur);
+		T_EQ_INT(mdb_cursor_get(cur, &k, &v, MDB_LAST), 0);
+		twin.bytes = v.mv_data;
+		twin.len = v.mv_size;
+		T_CHECK(ingest(&r, &twin) != 0);
+		mdb_cursor_close(cur);
+		mdb_txn_abort(txn);
+		kt_store_close(&tw);
+	}
 	/* Nothing refused was logged: the log holds exactly the two good changes. */
 	{
 		MDB_stat ms;
