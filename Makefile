@@ -74,6 +74,10 @@ $(BENCH_BIN): tests/bench/bench.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB) $(LIBS)
 
+$(BUILD)/tests/bench_sync: tests/bench/bench_sync.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB) $(LIBS)
+
 # Fuzz targets are built by clang with libFuzzer against a sanitized copy of
 # the library sources (no separate library: clang builds them directly).
 FUZZ_LIBSRC := $(COMMON_SRC) $(PROTO_SRC) $(NODE_SRC) $(HUB_SRC)
@@ -107,8 +111,9 @@ fuzz: deps
 	done
 
 bench: deps
-	@$(MAKE) --no-print-directory bin/kt-node $(BENCH_BIN)
+	@$(MAKE) --no-print-directory bin/kt-node bin/kt-hub $(BENCH_BIN) $(BUILD)/tests/bench_sync
 	@$(BENCH_BIN) $${KT_BENCH_ARGS:-}
+	@$(BUILD)/tests/bench_sync $${KT_BENCH_ARGS:-}
 
 demo: deps
 	@$(MAKE) --no-print-directory bin/kt-node bin/kt-hub
