@@ -126,6 +126,7 @@ static int hello(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, u
 {
 	MDB_val k = { KT_PUBKEY_BYTES, (void *)key }, v;
 	uint8_t rec[MEMBER_FIXED + KT_BRANCH_BYTES_MAX], hash[KT_HASH_BYTES];
+	char okey[32];
 	uint64_t acked = 0, pos;
 	MDB_txn *txn;
 	int rc;
@@ -146,6 +147,11 @@ static int hello(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, u
 				  "%016llx", (unsigned long long)m->b);
 	}
 	memcpy(rec, v.mv_data, v.mv_size);
+	snprintf(okey, sizeof(okey), "okey:%016llx", (unsigned long long)m->b);
+	if ((rc = kt_meta_put(&h->st, txn, okey, key, KT_PUBKEY_BYTES)) != 0) {
+		mdb_txn_abort(txn);
+		return kt_mdb_err(err, rc, "record a node's key");
+	}
 	kt_be64_put(rec, m->b);               /* bind the key to its node on first sight */
 	kt_be64_put(rec + 9, now);            /* last contact */
 	v.mv_data = rec;
@@ -270,6 +276,16 @@ static int read_push(struct kt_hub *h, MDB_txn *txn, const MDB_val *k, const MDB
 	p->origin = kt_be64_get(v->mv_data);
 	first = kt_be64_get((uint8_t *)v->mv_data + 8);
 	p->sig = (const uint8_t *)v->mv_data + 16;
+	{
+		char name[32];
+		MDB_val nk, nv;
+
+		snprintf(name, sizeof(name), "okey:%016llx", (unsigned long long)p->origin);
+		nk.mv_size = strlen(name);
+		nk.mv_data = name;
+		p->key = mdb_get(txn, h->st.meta, &nk, &nv) == 0 && nv.mv_size == KT_PUBKEY_BYTES
+			 ? nv.mv_data : NULL;
+	}
 	p->changes = ch;
 	p->nchanges = 0;
 	if (last < first || last - first + 1 > cap)

@@ -91,7 +91,8 @@ static int push_more(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out
 {
 	static struct kt_bytes ch[KT_PUSH_CHANGES_MAX];
 	uint8_t ck[16], sig[KT_SIG_BYTES], in[KT_SIG_INPUT_BYTES], hash[KT_HASH_BYTES];
-	struct kt_msg_push p = { s->st->node_id, s->acked + 1, sig, 0, ch };
+	struct kt_msg_push p = { .origin = s->st->node_id, .first_seq = s->acked + 1, .sig = sig,
+				 .nchanges = 0, .changes = ch };
 	MDB_txn *txn;
 	int rc;
 
@@ -124,6 +125,48 @@ static int push_more(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out
 	return 0;
 }
 
+/*
+ * Checks one pulled push: its origin's key is the one pinned on first sight
+ * (meta "key:<origin>", pinned here), and the origin's signature covers the
+ * hash of its last change, which vouches for the whole chain before it.
+ */
+static int check_push(struct kt_sync *s, MDB_txn *txn, const struct kt_msg_push *p,
+		      struct kt_err *err)
+{
+	struct kt_change *c = kt_malloc(sizeof(*c));
+	uint8_t hash[KT_HASH_BYTES], in[KT_SIG_INPUT_BYTES];
+	const struct kt_bytes *last = &p->changes[p->nchanges - 1];
+	char name[32];
+	MDB_val k, v;
+	int rc;
+
+	snprintf(name, sizeof(name), "key:%016llx", (unsigned long long)p->origin);
+	k.mv_size = strlen(name);
+	k.mv_data = name;
+	if ((rc = kt_change_decode(c, last->p, last->n, err)) != 0)
+		goto done;
+	rc = mdb_get(txn, s->st->meta, &k, &v);
+	if (rc == 0 && (v.mv_size != KT_PUBKEY_BYTES ||
+			memcmp(v.mv_data, p->key, KT_PUBKEY_BYTES) != 0)) {
+		rc = kt_err_set(err, KT_EREFUSED, "the key of node %016llx changed: batch refused",
+				(unsigned long long)p->origin);
+		goto done;
+	}
+	if (rc == MDB_NOTFOUND && (rc = kt_meta_put(s->st, txn, name, p->key,
+						    KT_PUBKEY_BYTES)) != 0) {
+		rc = kt_mdb_err(err, rc, "pin a node's key");
+		goto done;
+	}
+	kt_hash(hash, last->p, last->n);
+	kt_msg_sig_input(in, p->origin, c->seq, hash);
+	rc = crypto_sign_verify_detached(p->sig, in, sizeof(in), p->key) == 0 ? 0 :
+		kt_err_set(err, KT_EREFUSED, "a push of node %016llx is not signed by it: batch "
+			   "refused", (unsigned long long)p->origin);
+done:
+	free(c);
+	return rc;
+}
+
 /* Applies a pulled batch and moves the cursor, in one transaction. */
 static int apply_batch(struct kt_sync *s, const struct kt_msg *m, uint64_t now_ms,
 		       struct kt_err *err)
@@ -131,15 +174,13 @@ static int apply_batch(struct kt_sync *s, const struct kt_msg *m, uint64_t now_m
 	MDB_txn *txn;
 	int rc;
 
-	if (m->npushes == 0)
-		return 0;
+	if (m->npushes == 0 || m->a + m->nchanges - 1 <= s->cursor)
+		return 0; /* nothing new: a late answer to an earlier pull, or a heartbeat */
 	if ((rc = kt_store_wbegin(s->st, &txn, err)) != 0)
 		return rc;
-	/*
-	 * NEEDSWORK: check each push's signature against its origin's key; the
-	 * node does not hold the chain's member keys yet (they come with
-	 * enrolment).  The hash chain is checked change by change below.
-	 */
+	for (uint32_t i = 0; i < m->npushes && rc == 0; i++)
+		rc = check_push(s, txn, &m->pushes[i], err);
+	/* Then every change, whose hash chain the store checks one by one. */
 	for (uint32_t i = 0; i < m->nchanges && rc == 0; i++)
 		rc = kt_store_ingest(s->st, txn, m->changes[i].p, m->changes[i].n, err);
 	if (rc == 0 && ((rc = kt_meta_put_u64(s->st, txn, "cursor", m->a + m->nchanges - 1)) != 0 ||

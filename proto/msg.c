@@ -97,9 +97,12 @@ void kt_msg_batch(msgpack_sbuffer *out, uint64_t first, uint64_t head,
 	msgpack_pack_uint64(&pk, head);
 	msgpack_pack_array(&pk, n);
 	for (uint32_t i = 0; i < n; i++) {
-		msgpack_pack_array(&pk, 3);
+		static const uint8_t none[KT_PUBKEY_BYTES];
+
+		msgpack_pack_array(&pk, 4);
 		msgpack_pack_uint64(&pk, pushes[i].origin);
 		msgpack_pack_bin_with_body(&pk, pushes[i].sig, KT_SIG_BYTES);
+		msgpack_pack_bin_with_body(&pk, pushes[i].key ? pushes[i].key : none, KT_PUBKEY_BYTES);
 		pack_changes(&pk, &pushes[i]);
 	}
 }
@@ -164,11 +167,12 @@ static int decode_batch(struct kt_msg *m, const msgpack_object *a, struct kt_err
 		struct kt_msg_push *p = &m->pushes[i];
 		int rc;
 
-		if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 3 ||
+		if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 4 ||
 		    u64_at(&e->via.array.ptr[0], &p->origin) ||
-		    bin_at(&e->via.array.ptr[1], KT_SIG_BYTES, &p->sig, NULL))
+		    bin_at(&e->via.array.ptr[1], KT_SIG_BYTES, &p->sig, NULL) ||
+		    bin_at(&e->via.array.ptr[2], KT_PUBKEY_BYTES, &p->key, NULL))
 			return kt_err_set(err, KT_ECORRUPT, "bad push in a batch");
-		if ((rc = read_changes(m, p, &e->via.array.ptr[2], err)) != 0)
+		if ((rc = read_changes(m, p, &e->via.array.ptr[3], err)) != 0)
 			return rc;
 	}
 	return 0;
@@ -188,6 +192,7 @@ static int decode_body(struct kt_msg *m, const msgpack_object *a, struct kt_err 
 			return kt_err_set(err, KT_ECORRUPT, "bad hello");
 		return 0;
 	case KT_MSG_PUSH:
+		p->key = NULL;
 		if (u64_at(&a[1], &p->origin) || u64_at(&a[2], &p->first_seq) ||
 		    p->first_seq == 0 || bin_at(&a[4], KT_SIG_BYTES, &p->sig, NULL))
 			return kt_err_set(err, KT_ECORRUPT, "bad push");

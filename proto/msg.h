@@ -10,13 +10,15 @@
  *   ACK     hub -> node  [4, origin, acked seq]
  *   REFUSE  hub -> node  [5, code, expected seq, reason: str]
  *   PULL    node -> hub  [6, after hub seq, credit (changes it can take)]
- *   BATCH   hub -> node  [7, first hub seq, hub head, [origin, sig: bin64, [change: bin]...]...]
+ *   BATCH   hub -> node  [7, first hub seq, hub head,
+ *                         [origin, sig: bin64, key: bin32, [change: bin]...]...]
  *   NOTIFY  hub -> node  [8, hub head]
  *
  * A PUSH carries up to KT_PUSH_CHANGES_MAX consecutive changes of one origin
  * and the origin's Ed25519 signature over kt_msg_sig_input(origin, last seq,
  * hash of the last change).  A BATCH is made of whole pushes, each with the
- * signature that came with it, so a node checks one signature per push.
+ * signature that came with it and the origin's enrolled key, so a node
+ * checks one signature per push (and pins each origin's key on first sight).
  * Decoding borrows from the message bytes; every count and length is
  * checked against the bytes left and the limits below before use.
  */
@@ -67,6 +69,7 @@ struct kt_msg_push {
 	uint64_t origin;
 	uint64_t first_seq;       /* PUSH only; a BATCH's changes say their own */
 	const uint8_t *sig;       /* KT_SIG_BYTES */
+	const uint8_t *key;       /* BATCH only: the origin's public key (KT_PUBKEY_BYTES) */
 	uint32_t nchanges;
 	struct kt_bytes *changes; /* points into kt_msg's storage */
 };

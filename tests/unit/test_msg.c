@@ -49,7 +49,8 @@ static void test_push_and_batch_round_trip_and_limits(void)
 {
 	static struct kt_bytes ch[KT_PUSH_CHANGES_MAX + 1];
 	static uint8_t body[8] = "change!", sig[KT_SIG_BYTES];
-	struct kt_msg_push p = { 11, 3, sig, 2, ch }, two[2];
+	struct kt_msg_push p = { .origin = 11, .first_seq = 3, .sig = sig, .nchanges = 2,
+				 .changes = ch }, two[2];
 	msgpack_sbuffer b;
 
 	for (int i = 0; i <= KT_PUSH_CHANGES_MAX; i++)

@@ -334,6 +334,57 @@ static void test_hub_and_three_nodes_converge_in_any_order(void)
 		fprintf(stderr, "did not settle: replay with KT_SEED=%llu\n", (unsigned long long)seed);
 }
 
+/* A batch whose signature was tampered with is refused, and the cursor stays. */
+static void test_a_forged_batch_is_refused(void)
+{
+	static struct kt_store st_d;
+	static struct kt_sync sy_d;
+	char dir[512], src[600], dst[700], cmd[2100], cpk[41], csk[41];
+	uint8_t pk[32], sk[64];
+	msgpack_sbuffer b;
+	struct kt_hub_out o;
+	struct kt_sync_out so;
+	struct kt_msg *m = kt_malloc(sizeof(*m));
+	struct kt_err err;
+	uint8_t *bytes;
+	size_t off;
+
+	snprintf(dir, sizeof(dir), "%s/late", tmpdir);
+	T_EQ_INT(kt_store_init(dir, "Late", "RU", &err), 0);
+	snprintf(src, sizeof(src), "%s/n0/chain.key", tmpdir);
+	snprintf(dst, sizeof(dst), "%s/chain.key", dir);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && chmod 600 '%s'", src, dst, dst);
+	T_EQ_INT(system(cmd), 0);
+	T_EQ_INT(kt_store_open(&st_d, dir, &err), 0);
+	T_EQ_INT(kt_sync_init(&sy_d, &st_d, &err), 0);
+	T_EQ_INT(kt_identity_read(dir, "node.key", pk, sk, cpk, csk, &err), 0);
+	msgpack_sbuffer_init(&b);
+	kt_msg_pull(&b, 0, 100);
+	kt_hub_out_init(&o);
+	/* the batch a node gets from the hub (asked here by node 1, served to anyone) */
+	T_EQ_INT(kt_hub_handle(&hub, keys[1], (uint8_t *)b.data, b.size, now_ms, &o, &err), 0);
+	T_CHECK(o.n == 1);
+	bytes = (uint8_t *)o.m[0].msg.data;
+	T_EQ_INT(kt_msg_decode(m, bytes, o.m[0].msg.size, &err), 0);
+	T_CHECK(m->npushes > 0);
+	off = (size_t)(m->pushes[0].sig - bytes);
+	kt_msg_release(m);
+	kt_sync_out_init(&so);
+	bytes[off + 5] ^= 1;
+	T_CHECK(kt_sync_handle(&sy_d, bytes, o.m[0].msg.size, now_ms, &so, &err) != 0);
+	T_CHECK(strstr(err.msg, "not signed") != NULL);
+	T_EQ_INT(sy_d.cursor, 0);
+	bytes[off + 5] ^= 1;
+	T_EQ_INT(kt_sync_handle(&sy_d, bytes, o.m[0].msg.size, now_ms, &so, &err), 0);
+	T_CHECK(sy_d.cursor > 0);
+	kt_sync_out_release(&so);
+	kt_hub_out_release(&o);
+	msgpack_sbuffer_destroy(&b);
+	kt_sync_release(&sy_d);
+	kt_store_close(&st_d);
+	free(m);
+}
+
 int main(void)
 {
 	char cmd[300];
@@ -344,6 +395,7 @@ int main(void)
 	if (mkdtemp(tmpdir) == NULL)
 		return 1;
 	T_RUN(test_hub_and_three_nodes_converge_in_any_order);
+	T_RUN(test_a_forged_batch_is_refused);
 	for (int i = 0; i < NODES; i++) {
 		drop_all(&to_hub[i]);
 		drop_all(&to_node[i]);
