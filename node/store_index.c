@@ -18,6 +18,8 @@
 
 /* Index entries one search walks at most before it stops (a one-letter prefix). */
 #define FIND_SCAN_MAX 20000
+/* Entries counted per word to pick a multi-word query's rarest word. */
+#define FIND_COUNT_MAX 2048
 
 /*
  * libphonenumber parses with ICU regular expressions (~20 us a number), and
@@ -257,6 +259,38 @@ static int scan_prefix(struct kt_store *st, MDB_txn *txn, char kind, const char 
 	return n;
 }
 
+/*
+ * How many index entries start with a query word, counted up to `limit`: a
+ * multi-word query scans its rarest word and checks the others on each card
+ * (a common first name can cover a tenth of the chain; a surname prefix, a
+ * handful).
+ */
+static size_t count_prefix(struct kt_store *st, MDB_txn *txn, const char *prefix, size_t limit)
+{
+	uint8_t k[1 + KT_WORD_BYTES_MAX];
+	size_t pn = strlen(prefix), n = 0;
+	MDB_val key, v;
+	MDB_cursor *cur;
+	int rc;
+
+	if (pn == 0 || pn > KT_WORD_BYTES_MAX)
+		return limit;
+	k[0] = 'n';
+	memcpy(k + 1, prefix, pn);
+	key.mv_size = 1 + pn;
+	key.mv_data = k;
+	if (mdb_cursor_open(txn, st->idx, &cur) != 0)
+		return limit;
+	rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
+	while (rc == 0 && n < limit && key.mv_size >= 1 + pn &&
+	       memcmp(key.mv_data, k, 1 + pn) == 0) {
+		n++;
+		rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	return n;
+}
+
 static int looks_like_phone(const char *s)
 {
 	int digits = 0;
@@ -295,9 +329,18 @@ int kt_store_find(struct kt_store *st, MDB_txn *txn, const char *query,
 	kt_text_words(query, strlen(query), collect_word, &q);
 	if (q.n == 0)
 		return 0;
-	for (int i = 1; i < q.n; i++)
-		if (strlen(q.w[i]) > strlen(q.w[best]))
-			best = i;
+	if (q.n > 1) {
+		size_t least = (size_t)-1;
+
+		for (int i = 0; i < q.n && least > 0; i++) {
+			size_t c = count_prefix(st, txn, q.w[i], FIND_COUNT_MAX);
+
+			if (c < least || (c == least && strlen(q.w[i]) > strlen(q.w[best]))) {
+				least = c;
+				best = i;
+			}
+		}
+	}
 	return scan_prefix(st, txn, 'n', q.w[best], &q, out, 0, cap, err);
 }
 
