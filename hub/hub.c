@@ -87,11 +87,12 @@ int kt_hub_enroll(struct kt_hub *h, const char *branch, const uint8_t key[KT_PUB
 		mdb_txn_abort(txn);
 		return kt_err_set(err, KT_EEXIST, "this key is already enrolled");
 	}
-	if (rc != 0 || (rc = mdb_txn_commit(txn)) != 0) {
-		if (rc != 0)
-			mdb_txn_abort(txn);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
 		return kt_mdb_err(err, rc, "enroll");
 	}
+	if ((rc = mdb_txn_commit(txn)) != 0) /* a failed commit frees the transaction */
+		return kt_mdb_err(err, rc, "enroll");
 	return 0;
 }
 
@@ -121,8 +122,8 @@ int kt_hub_admits(struct kt_hub *h, const uint8_t key[KT_PUBKEY_BYTES])
 	return ok;
 }
 
-static int hello(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, uint64_t now,
-		 struct kt_hub_out *out, struct kt_err *err)
+static int hello_once(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m,
+		      uint64_t now, struct kt_hub_out *out, struct kt_err *err)
 {
 	MDB_val k = { KT_PUBKEY_BYTES, (void *)key }, v;
 	uint8_t rec[MEMBER_FIXED + KT_BRANCH_BYTES_MAX], hash[KT_HASH_BYTES];
@@ -156,13 +157,26 @@ static int hello(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, u
 	kt_be64_put(rec + 9, now);            /* last contact */
 	v.mv_data = rec;
 	if ((rc = mdb_put(txn, h->st.members, &k, &v, 0)) != 0 ||
-	    (rc = kt_store_origin_head(&h->st, txn, m->b, &acked, hash, &pos)) != 0 ||
-	    (rc = mdb_txn_commit(txn)) != 0) {
+	    (rc = kt_store_origin_head(&h->st, txn, m->b, &acked, hash, &pos)) != 0) {
 		mdb_txn_abort(txn);
 		return kt_mdb_err(err, rc, "record a hello");
 	}
+	if ((rc = mdb_txn_commit(txn)) != 0) /* a failed commit frees the transaction */
+		return kt_mdb_err(err, rc, "record a hello");
 	kt_msg_welcome(out_next(out, 0), now, acked, kt_hub_head(h));
 	return 0;
+}
+
+static int hello(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, uint64_t now,
+		 struct kt_hub_out *out, struct kt_err *err)
+{
+	int rc = KT_EFULL;
+
+	for (int tries = 0; tries < KT_GROW_TRIES && rc == KT_EFULL; tries++)
+		if ((rc = hello_once(h, key, m, now, out, err)) == KT_EFULL &&
+		    kt_store_grow(&h->st, err) != 0)
+			break;
+	return rc;
 }
 
 /* The origin bound to key, or 0 (with a REFUSE queued) when it may not push. */
@@ -194,8 +208,8 @@ static int push_signed(const struct kt_msg_push *p, const uint8_t *key)
 }
 
 /* Stores the not-yet-held changes of a verified push and its signature, durably. */
-static int store_push(struct kt_hub *h, const struct kt_msg_push *p, uint32_t skip,
-		      struct kt_err *err)
+static int store_push_once(struct kt_hub *h, const struct kt_msg_push *p, uint32_t skip,
+			   struct kt_err *err)
 {
 	uint8_t k[8], rec[16 + KT_SIG_BYTES];
 	MDB_val key = { 8, k }, v = { sizeof(rec), rec };
@@ -223,6 +237,19 @@ static int store_push(struct kt_hub *h, const struct kt_msg_push *p, uint32_t sk
 		return kt_mdb_err(err, rc, "record a push");
 	}
 	return kt_store_wcommit(&h->st, txn, err);
+}
+
+/* The same, growing the map when the store fills (a chain's log only grows). */
+static int store_push(struct kt_hub *h, const struct kt_msg_push *p, uint32_t skip,
+		      struct kt_err *err)
+{
+	int rc = KT_EFULL;
+
+	for (int tries = 0; tries < KT_GROW_TRIES && rc == KT_EFULL; tries++)
+		if ((rc = store_push_once(h, p, skip, err)) == KT_EFULL &&
+		    kt_store_grow(&h->st, err) != 0)
+			break;
+	return rc;
 }
 
 static int push(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m,
@@ -310,8 +337,10 @@ static void note_cursor(struct kt_hub *h, uint64_t origin, uint64_t cursor)
 	snprintf(name, sizeof(name), "pulled:%016llx", (unsigned long long)origin);
 	if (mdb_txn_begin(h->st.env, NULL, 0, &txn) != 0)
 		return;
-	if (kt_meta_put_u64(&h->st, txn, name, cursor) != 0 || mdb_txn_commit(txn) != 0)
+	if (kt_meta_put_u64(&h->st, txn, name, cursor) != 0)
 		mdb_txn_abort(txn);
+	else
+		mdb_txn_commit(txn); /* best effort: only `kt-hub status` reads it */
 }
 
 uint64_t kt_hub_pulled(struct kt_hub *h, MDB_txn *txn, uint64_t origin)

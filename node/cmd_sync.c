@@ -21,12 +21,12 @@ static int meta_set_text(struct kt_cli *cli, const char *name, const char *value
 
 	if ((rc = mdb_txn_begin(cli->st.env, NULL, 0, &txn)) != 0)
 		return kt_cli_failf("cannot write: %s", mdb_strerror(rc));
-	if ((rc = kt_meta_put(&cli->st, txn, name, value, strlen(value))) != 0 ||
-	    (rc = mdb_txn_commit(txn)) != 0) {
-		if (rc != 0)
-			mdb_txn_abort(txn);
+	if ((rc = kt_meta_put(&cli->st, txn, name, value, strlen(value))) != 0) {
+		mdb_txn_abort(txn);
 		return kt_cli_failf("cannot write: %s", mdb_strerror(rc));
 	}
+	if ((rc = mdb_txn_commit(txn)) != 0) /* a failed commit frees the transaction */
+		return kt_cli_failf("cannot write: %s", mdb_strerror(rc));
 	return 0;
 }
 
@@ -116,18 +116,20 @@ static const char join_usage[] =
 	"Joins the chain of the hub that wrote BUNDLE_FILE (kt-hub enroll).  The first\n"
 	"node of a chain joins without an invite: its chain key founds the chain.  Every\n"
 	"other node joins with the invite an existing node made for it (kt-node invite),\n"
-	"which carries the chain key sealed to this node.\n"
+	"which carries the chain key sealed to this node.  Cards this node made before\n"
+	"it joined are kept: they are re-sealed under the chain key and replicate.\n"
 	"example: kt-node -d B join b.bundle --invite b.invite\n";
 
-static int take_chain_key(struct kt_cli *cli, const char *path, const char *own)
+/* Opens the invite at path, made for this node's key `own`, into key. */
+static int open_invite(struct kt_cli *cli, const char *path, const char *own,
+		       uint8_t key[KT_KEY_BYTES])
 {
-	uint8_t cpk[32], csk[32], sealed[KT_KEY_BYTES + crypto_box_SEALBYTES], key[KT_KEY_BYTES];
-	char hex[65], tmp[4200], dst[4200], text[80];
+	uint8_t cpk[32], csk[32], sealed[KT_KEY_BYTES + crypto_box_SEALBYTES];
+	char hex[65];
 	json_error_t je;
 	json_t *o = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
 	const char *forwho = json_string_value(json_object_get(o, "for"));
 	const char *s = json_string_value(json_object_get(o, "sealed_chain_key"));
-	int rc = 1;
 
 	if (o == NULL || forwho == NULL || s == NULL ||
 	    kt_unhex(sealed, sizeof(sealed), s) != 0) {
@@ -144,16 +146,37 @@ static int take_chain_key(struct kt_cli *cli, const char *path, const char *own)
 		return kt_cli_failf("join: the invite does not open with this node's key");
 	}
 	sodium_memzero(csk, sizeof(csk));
+	return 0;
+}
+
+/*
+ * Takes the chain's key: the node's own cards, if any, are re-sealed under
+ * it (kt_store_rekey) between writing chain.key.new and renaming it over
+ * chain.key, so a crash at any point leaves a store and a key that match.
+ */
+static int take_chain_key(struct kt_cli *cli, const uint8_t key[KT_KEY_BYTES])
+{
+	char tmp[4200], dst[4200], text[80];
+	int rc = 1;
+
 	kt_hex(text, key, KT_KEY_BYTES);
 	strcat(text, "\n");
 	snprintf(tmp, sizeof(tmp), "%s/chain.key.new", cli->dir);
 	snprintf(dst, sizeof(dst), "%s/chain.key", cli->dir);
 	unlink(tmp);
-	if (kt_secret_write(tmp, text, &cli->err) == 0 && rename(tmp, dst) == 0)
-		rc = 0;
+	if (kt_secret_write(tmp, text, &cli->err) != 0) {
+		sodium_memzero(text, sizeof(text));
+		return kt_cli_fail(cli);
+	}
 	sodium_memzero(text, sizeof(text));
-	sodium_memzero(key, sizeof(key));
-	return rc ? kt_cli_failf("join: cannot replace the chain key") : 0;
+	if (kt_store_rekey(&cli->st, key, &cli->err) != 0) {
+		unlink(tmp);
+		return kt_cli_fail(cli);
+	}
+	if (rename(tmp, dst) == 0)
+		rc = 0;
+	return rc ? kt_cli_failf("join: cannot replace the chain key (run any command to finish)")
+		  : 0;
 }
 
 int cmd_join(struct kt_cli *cli, int argc, char **argv)
@@ -193,15 +216,21 @@ int cmd_join(struct kt_cli *cli, int argc, char **argv)
 		json_decref(o);
 		return kt_cli_failf("join: '%s' was made for another node's key", bundle);
 	}
-	if (invite != NULL && kt_store_info(&cli->st, &info, NULL) == 0 && info.changes > 0) {
-		json_decref(o);
-		/* NEEDSWORK: re-key the node's cards under the chain key and replicate them. */
-		return kt_cli_failf("join: this node already has %llu changes; joining with an invite "
-				    "needs a fresh node for now", (unsigned long long)info.changes);
-	}
-	if (invite != NULL && take_chain_key(cli, invite, own) != 0) {
-		json_decref(o);
-		return 1;
+	if (invite != NULL) {
+		uint8_t key[KT_KEY_BYTES];
+		int rc;
+
+		if (kt_store_info(&cli->st, &info, NULL) == 0 && info.changes > 0)
+			printf("re-keying this node's %llu changes under the chain's key\n",
+			       (unsigned long long)info.changes);
+		rc = open_invite(cli, invite, own, key);
+		if (rc == 0)
+			rc = take_chain_key(cli, key);
+		sodium_memzero(key, sizeof(key));
+		if (rc != 0) {
+			json_decref(o);
+			return 1;
+		}
 	}
 	if (meta_set_text(cli, "hub", hub) || meta_set_text(cli, "hub_key", hub_key)) {
 		json_decref(o);

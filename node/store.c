@@ -349,6 +349,51 @@ static int read_chain_key(struct kt_store *st, const char *dir, struct kt_err *e
 	return 0;
 }
 
+/*
+ * A join that re-keyed the store (store_rekey.c) writes chain.key.new, then
+ * commits with meta "rekey" = hash of the new key, then renames the file.
+ * A crash between the commit and the rename leaves the file behind: finish
+ * the rename when the store says it is under that key, else drop the file.
+ */
+static int finish_rekey(struct kt_store *st, const char *dir, struct kt_err *err)
+{
+	char path[4200], dst[4200], text[256];
+	uint8_t nk[KT_KEY_BYTES], h[KT_HASH_BYTES];
+	MDB_val k = { 5, "rekey" }, v;
+	MDB_txn *txn;
+	int rc, done = 0;
+
+	if ((rc = path_in(path, sizeof(path), dir, "chain.key.new", err)) != 0 ||
+	    (rc = path_in(dst, sizeof(dst), dir, "chain.key", err)) != 0)
+		return rc;
+	if (access(path, F_OK) != 0)
+		return 0;
+	if (kt_secret_read(path, text, sizeof(text), err) == 0) {
+		text[strcspn(text, "\r\n")] = '\0';
+		if (kt_unhex(nk, KT_KEY_BYTES, text) == 0 &&
+		    kt_store_rdtxn(st, &txn, err) == 0) {
+			kt_hash(h, nk, KT_KEY_BYTES);
+			done = mdb_get(txn, st->meta, &k, &v) == 0 && v.mv_size == KT_HASH_BYTES &&
+			       memcmp(v.mv_data, h, KT_HASH_BYTES) == 0;
+			mdb_txn_abort(txn);
+		}
+		sodium_memzero(text, sizeof(text));
+	}
+	if (!done) {
+		unlink(path);
+		sodium_memzero(nk, sizeof(nk));
+		return 0;
+	}
+	if (rename(path, dst) != 0) {
+		sodium_memzero(nk, sizeof(nk));
+		return kt_err_set(err, KT_EIO, "cannot finish switching to the chain key in '%s'",
+				  dir);
+	}
+	memcpy(st->chain_key, nk, KT_KEY_BYTES);
+	sodium_memzero(nk, sizeof(nk));
+	return 0;
+}
+
 int kt_store_open(struct kt_store *st, const char *dir, struct kt_err *err)
 {
 	return kt_store_open_as(st, dir, 0, err);
@@ -376,6 +421,8 @@ int kt_store_open_as(struct kt_store *st, const char *dir, int hub, struct kt_er
 		return rc;
 	if ((rc = env_open(st, dir, err)) != 0)
 		return rc;
+	if (!hub && (rc = finish_rekey(st, dir, err)) != 0)
+		goto fail;
 	if ((rc = kt_store_rdtxn(st, &txn, err)) != 0)
 		goto fail;
 	kt_meta_u64(st, txn, "node_id", &st->node_id);

@@ -115,11 +115,31 @@ int kt_store_write(struct kt_store *st, struct kt_draft *d, size_t n, uint64_t *
 		   struct kt_err *err);
 
 /*
+ * Doubles the map after a transaction met MDB_MAP_FULL (KT_EFULL), up to
+ * KT_MAP_BYTES_MAX; no transaction of this process may be open.  Every
+ * writer aborts, grows and retries the whole transaction (KT_GROW_TRIES
+ * doublings from the initial map pass the maximum).
+ */
+#define KT_GROW_TRIES 24
+int kt_store_grow(struct kt_store *st, struct kt_err *err);
+
+/*
  * A write transaction for applying changes: begin reads the log position
  * and clock, commit stores them and commits durably.  Abort on any error.
  */
 int kt_store_wbegin(struct kt_store *st, MDB_txn **txn, struct kt_err *err);
 int kt_store_wcommit(struct kt_store *st, MDB_txn *txn, struct kt_err *err);
+
+/*
+ * Re-seals a standalone node's log under a chain's key nk (store_rekey.c):
+ * KEY and TOKEN ops made again, payloads sealed again, the hash chain
+ * recomputed, every client's key wrapped again; one transaction, which
+ * records the new key's hash as meta "rekey".  The caller has written nk to
+ * chain.key.new first and renames it over chain.key after; kt_store_open()
+ * finishes a rename a crash interrupted.  Refuses a node holding changes of
+ * other branches or an erasure.
+ */
+int kt_store_rekey(struct kt_store *st, const uint8_t nk[KT_KEY_BYTES], struct kt_err *err);
 
 /* Reads the writing state (log position, own seq and head, clock) into st. */
 int kt_store_state(struct kt_store *st, MDB_txn *txn, struct kt_err *err);

@@ -323,7 +323,7 @@ done:
 	return rc;
 }
 
-static int grow_map(struct kt_store *st, struct kt_err *err)
+int kt_store_grow(struct kt_store *st, struct kt_err *err)
 {
 	MDB_envinfo info;
 	int rc;
@@ -353,7 +353,7 @@ int kt_store_write(struct kt_store *st, struct kt_draft *d, size_t n, uint64_t *
 		rc = write_batch(st, d, n, seq_out, err);
 		if (rc != KT_EFULL)
 			return rc;
-		if ((rc = grow_map(st, err)) != 0)
+		if ((rc = kt_store_grow(st, err)) != 0)
 			return rc;
 		for (size_t i = 0; i < n; i++)
 			d[i].nops = nops[i]; /* drop the extra ops the failed try added */

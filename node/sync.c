@@ -168,8 +168,8 @@ done:
 }
 
 /* Applies a pulled batch and moves the cursor, in one transaction. */
-static int apply_batch(struct kt_sync *s, const struct kt_msg *m, uint64_t now_ms,
-		       struct kt_err *err)
+static int apply_batch_once(struct kt_sync *s, const struct kt_msg *m, uint64_t now_ms,
+			    struct kt_err *err)
 {
 	MDB_txn *txn;
 	int rc;
@@ -195,6 +195,19 @@ static int apply_batch(struct kt_sync *s, const struct kt_msg *m, uint64_t now_m
 	return rc;
 }
 
+/* The same, growing the map when the store fills. */
+static int apply_batch(struct kt_sync *s, const struct kt_msg *m, uint64_t now_ms,
+		       struct kt_err *err)
+{
+	int rc = KT_EFULL;
+
+	for (int tries = 0; tries < KT_GROW_TRIES && rc == KT_EFULL; tries++)
+		if ((rc = apply_batch_once(s, m, now_ms, err)) == KT_EFULL &&
+		    kt_store_grow(s->st, err) != 0)
+			break;
+	return rc;
+}
+
 /* Keeps what the hub holds and when, for `kt-node status`. */
 static int remember_ack(struct kt_sync *s, uint64_t now_ms, struct kt_err *err)
 {
@@ -204,12 +217,12 @@ static int remember_ack(struct kt_sync *s, uint64_t now_ms, struct kt_err *err)
 	if ((rc = mdb_txn_begin(s->st->env, NULL, 0, &txn)) != 0)
 		return kt_mdb_err(err, rc, "begin a write transaction");
 	if ((rc = kt_meta_put_u64(s->st, txn, "acked", s->acked)) != 0 ||
-	    (rc = kt_meta_put_u64(s->st, txn, "last_sync", now_ms)) != 0 ||
-	    (rc = mdb_txn_commit(txn)) != 0) {
-		if (rc != 0)
-			mdb_txn_abort(txn);
+	    (rc = kt_meta_put_u64(s->st, txn, "last_sync", now_ms)) != 0) {
+		mdb_txn_abort(txn);
 		return kt_mdb_err(err, rc, "remember the hub's acknowledgement");
 	}
+	if ((rc = mdb_txn_commit(txn)) != 0) /* a failed commit frees the transaction */
+		return kt_mdb_err(err, rc, "remember the hub's acknowledgement");
 	return 0;
 }
 

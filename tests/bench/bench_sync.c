@@ -172,13 +172,14 @@ static void make_node(struct node *n, const char *name, struct kt_hub *h, const 
 
 static void start_hub(void)
 {
-	char dir[512];
+	char dir[512], log[512];
 	char *argv[] = { "bin/kt-hub", "-d", dir, "run", NULL };
 	posix_spawn_file_actions_t fa;
 
 	snprintf(dir, sizeof(dir), "%s/hub", root);
+	snprintf(log, sizeof(log), "%s/hub.log", root); /* KT_BENCH_KEEP keeps it */
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_APPEND, 0600);
 	if (posix_spawn(&hub_pid, argv[0], &fa, NULL, argv, environ) != 0)
 		die("spawn", "bin/kt-hub (run make bin/kt-hub)");
 	posix_spawn_file_actions_destroy(&fa);
@@ -375,6 +376,10 @@ int main(int argc, char **argv)
 		kt_store_close(&ns[i].st);
 	}
 	zmq_ctx_term(ctx);
+	if (getenv("KT_BENCH_KEEP") != NULL) {
+		fprintf(stderr, "bench_sync: kept %s (hub.log there)\n", root);
+		return 0;
+	}
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	return system(cmd) == 0 ? 0 : 1;
 }
