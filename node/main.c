@@ -267,6 +267,11 @@ int cmd_status(struct kt_cli *cli, int argc, char **argv)
 		       in.map_bytes / 1048576.0, cli->st.country,
 		       hub[0] ? hub : "none (standalone)", (unsigned long long)(in.seq - acked),
 		       when);
+		if (cli->st.clock_offset >= 2000 || cli->st.clock_offset <= -2000)
+			printf("clock:     this PC is %lld s %s the hub; writes use the hub's time\n",
+			       (long long)(cli->st.clock_offset > 0 ? cli->st.clock_offset
+								    : -cli->st.clock_offset) / 1000,
+			       cli->st.clock_offset > 0 ? "behind" : "ahead of");
 		return 0;
 	}
 	o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:I}", "branch", in.branch,
@@ -276,6 +281,7 @@ int cmd_status(struct kt_cli *cli, int argc, char **argv)
 		      "pending", (json_int_t)(in.seq - acked));
 	json_object_set_new(o, "hub", hub[0] ? json_string(hub) : json_null());
 	json_object_set_new(o, "last_sync_ms", last ? json_integer((json_int_t)last) : json_null());
+	json_object_set_new(o, "clock_offset_ms", json_integer((json_int_t)cli->st.clock_offset));
 	kt_cli_print_json(o);
 	return 0;
 }

@@ -426,6 +426,12 @@ int kt_store_open_as(struct kt_store *st, const char *dir, int hub, struct kt_er
 	if ((rc = kt_store_rdtxn(st, &txn, err)) != 0)
 		goto fail;
 	kt_meta_u64(st, txn, "node_id", &st->node_id);
+	{
+		uint64_t off = 0;
+
+		kt_meta_u64(st, txn, "clock_offset", &off);
+		st->clock_offset = (int64_t)off;
+	}
 	if (kt_store_setting(st, txn, "country", st->country, sizeof(st->country)) != 0)
 		strcpy(st->country, "RU");
 	mdb_txn_abort(txn);

@@ -59,6 +59,7 @@ struct kt_store {
 	char country[3];       /* default phone region, from the settings */
 	char dir[4096];
 	uint64_t (*clock)(void); /* wall clock in ms; tests may swap it */
+	int64_t clock_offset;    /* the hub's clock minus ours (ms), from its last WELCOME */
 	/* State of the open write transaction (LMDB allows one at a time). */
 	uint64_t w_logpos, w_seq, w_hlc;
 	int w_hlc_dirty;
@@ -68,6 +69,16 @@ struct kt_store {
 /* Creates a new node in dir (made if missing); refuses a folder that holds one. */
 int kt_store_init(const char *dir, const char *branch, const char *country,
 		  struct kt_err *err);
+
+/*
+ * The time this node stamps its writes with: its wall clock corrected by
+ * the hub's (meta "clock_offset", learnt at each WELCOME), so a branch PC
+ * whose clock is off still orders its writes with the chain's.
+ */
+static inline uint64_t kt_store_now(const struct kt_store *st)
+{
+	return st->clock() + (uint64_t)st->clock_offset;
+}
 
 /* Opens the node in dir: the LMDB environment and the chain key. */
 int kt_store_open(struct kt_store *st, const char *dir, struct kt_err *err);

@@ -545,7 +545,7 @@ int kt_store_apply(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 		uint64_t next;
 
 		/* A received clock moves ours, within the drift bound (hlc.h). */
-		if (kt_hlc_recv(st->w_hlc, c->hlc, st->clock(), &next) == 0) {
+		if (kt_hlc_recv(st->w_hlc, c->hlc, kt_store_now(st), &next) == 0) {
 			st->w_hlc = next;
 			st->w_hlc_dirty = 1;
 		}

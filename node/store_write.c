@@ -269,7 +269,7 @@ static int write_one(struct kt_store *st, MDB_txn *txn, struct kt_draft *d,
 	memset(c, 0, offsetof(struct kt_change, ops));
 	c->origin = st->node_id;
 	c->seq = ++st->w_seq;
-	c->hlc = st->w_hlc = kt_hlc_now(st->w_hlc, st->clock());
+	c->hlc = st->w_hlc = kt_hlc_now(st->w_hlc, kt_store_now(st));
 	c->type = d->type;
 	c->id = d->id;
 	c->owner = d->owner;

@@ -85,22 +85,21 @@ static void ask(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out)
 	}
 }
 
-/* Sends own changes after the acknowledged seq, one signed push at a time. */
-static int push_more(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out,
-		     struct kt_err *err)
+/* Sends one signed push of own changes after those in flight; 1 when it sent one. */
+static int push_one(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out,
+		    struct kt_err *err)
 {
 	static struct kt_bytes ch[KT_PUSH_CHANGES_MAX];
 	uint8_t ck[16], sig[KT_SIG_BYTES], in[KT_SIG_INPUT_BYTES], hash[KT_HASH_BYTES];
-	struct kt_msg_push p = { .origin = s->st->node_id, .first_seq = s->acked + 1, .sig = sig,
+	uint64_t from = (s->pushed > s->acked ? s->pushed : s->acked) + 1;
+	struct kt_msg_push p = { .origin = s->st->node_id, .first_seq = from, .sig = sig,
 				 .nchanges = 0, .changes = ch };
 	MDB_txn *txn;
 	int rc;
 
-	if (!s->ready || s->pushed != 0)
-		return 0;
 	if ((rc = kt_store_rdtxn(s->st, &txn, err)) != 0)
 		return rc;
-	for (uint64_t seq = s->acked + 1; p.nchanges < KT_PUSH_CHANGES_MAX; seq++) {
+	for (uint64_t seq = from; p.nchanges < KT_PUSH_CHANGES_MAX; seq++) {
 		MDB_val key = { 16, ck }, v, lk, lv;
 
 		kt_be64_put(ck, s->st->node_id);
@@ -118,11 +117,31 @@ static int push_more(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out
 		kt_msg_sig_input(in, p.origin, p.first_seq + p.nchanges - 1, hash);
 		crypto_sign_detached(sig, NULL, in, sizeof(in), s->sk);
 		kt_msg_push(next(out), &p);
+		if (s->pushed <= s->acked)
+			s->sent_ms = now_ms; /* the oldest unanswered request */
 		s->pushed = p.first_seq + p.nchanges - 1;
-		s->sent_ms = now_ms;
 	}
 	mdb_txn_abort(txn);
-	return 0;
+	return p.nchanges > 0;
+}
+
+/*
+ * Keeps up to KT_SYNC_PUSH_WINDOW pushes in flight, leaving room in out for
+ * a pull.  The hub answers each in order; a refused one (a gap) starts the
+ * window over from the seq the hub expects.
+ */
+static int push_more(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out,
+		     struct kt_err *err)
+{
+	int rc = 1;
+
+	if (!s->ready)
+		return 0;
+	while (rc == 1 && out->n + 1 < KT_SYNC_OUT_MAX &&
+	       (s->pushed <= s->acked ||
+		s->pushed - s->acked < (uint64_t)KT_SYNC_PUSH_WINDOW * KT_PUSH_CHANGES_MAX))
+		rc = push_one(s, now_ms, out, err);
+	return rc < 0 ? rc : 0;
 }
 
 /*
@@ -223,6 +242,33 @@ static int remember_ack(struct kt_sync *s, uint64_t now_ms, struct kt_err *err)
 	}
 	if ((rc = mdb_txn_commit(txn)) != 0) /* a failed commit frees the transaction */
 		return kt_mdb_err(err, rc, "remember the hub's acknowledgement");
+	s->saved_ms = now_ms;
+	return 0;
+}
+
+/*
+ * Takes the hub's clock as the chain's: the offset from the store's wall
+ * clock (which stamps writes; now_ms only drives timers) moves this node's HLC
+ * (kt_store_now) and its drift bound.  Stored when it moves by more than a
+ * second, so an offline node keeps the last correction.
+ */
+static int learn_clock(struct kt_sync *s, int64_t offset, struct kt_err *err)
+{
+	int64_t d = offset - s->st->clock_offset;
+	MDB_txn *txn;
+	int rc;
+
+	if (d > -1000 && d < 1000)
+		return 0;
+	if ((rc = mdb_txn_begin(s->st->env, NULL, 0, &txn)) != 0)
+		return kt_mdb_err(err, rc, "begin a write transaction");
+	if ((rc = kt_meta_put_u64(s->st, txn, "clock_offset", (uint64_t)offset)) != 0) {
+		mdb_txn_abort(txn);
+		return kt_mdb_err(err, rc, "remember the hub's clock");
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0) /* a failed commit frees the transaction */
+		return kt_mdb_err(err, rc, "remember the hub's clock");
+	s->st->clock_offset = offset;
 	return 0;
 }
 
@@ -237,12 +283,17 @@ static int on_msg(struct kt_sync *s, const struct kt_msg *m, uint64_t now_ms,
 		s->hub_ms = m->a;
 		s->acked = m->b;
 		s->head = m->c;
+		rc = learn_clock(s, (int64_t)(m->a - s->st->clock()), err);
 		break;
 	case KT_MSG_ACK:
 		if (m->a == s->st->node_id && m->b >= s->acked)
 			s->acked = m->b;
-		s->pushed = 0;
-		rc = remember_ack(s, now_ms, err);
+		if (s->acked >= s->pushed)
+			s->pushed = 0; /* nothing in flight */
+		else
+			s->sent_ms = now_ms; /* the next push is now the oldest unanswered */
+		if (s->pushed == 0 || now_ms - s->saved_ms >= KT_SYNC_ACK_SAVE_MS)
+			rc = remember_ack(s, now_ms, err);
 		break;
 	case KT_MSG_REFUSE:
 		s->pushed = 0;

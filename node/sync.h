@@ -7,8 +7,9 @@
  * ZeroMQ around it and tests/unit/test_sync.c runs a hub and three nodes in
  * one process over queues, in a seeded random order.
  *
- * The node pushes its own changes after the seq the hub acknowledged, one
- * push in flight at a time, each signed over its last change's hash; it
+ * The node pushes its own changes after the seq the hub acknowledged, up
+ * to KT_SYNC_PUSH_WINDOW pushes in flight (a ZeroMQ connection keeps their
+ * order), each signed over its last change's hash; it
  * pulls hub seqs after its cursor with credit, and applies a batch and
  * moves the cursor (meta "cursor") in one LMDB transaction.
  */
@@ -21,6 +22,8 @@
 #define KT_SYNC_CREDIT 4000           /* changes a node asks for in one pull */
 #define KT_SYNC_RESEND_MS 5000        /* a request unanswered this long is sent again */
 #define KT_SYNC_HEARTBEAT_MS 2000     /* an idle node asks the hub this often */
+#define KT_SYNC_PUSH_WINDOW 3         /* pushes in flight, so the hub always has one queued */
+#define KT_SYNC_ACK_SAVE_MS 1000      /* "acked" is saved at most this often while busy */
 
 struct kt_sync {
 	struct kt_store *st;
@@ -28,7 +31,8 @@ struct kt_sync {
 	uint8_t sk[64];
 	int ready;            /* the hub said welcome */
 	uint64_t acked;       /* own seq the hub holds */
-	uint64_t pushed;      /* last own seq of the push in flight, 0 when none */
+	uint64_t pushed;      /* last own seq of the pushes in flight, 0 when none */
+	uint64_t saved_ms;    /* when "acked" was last saved */
 	uint64_t cursor;      /* hub seq applied */
 	uint64_t head;        /* hub head as last heard */
 	int pulling;

@@ -97,6 +97,8 @@ static int deliver(int i, int to_the_hub)
 	return 1;
 }
 
+static uint64_t sim_clock(void) { return now_ms; }
+
 static void setup(void)
 {
 	char dir[512], src[600], dst[600], buf[256], cpk[41], csk[41];
@@ -123,6 +125,7 @@ static void setup(void)
 			chmod(dst, 0600);
 		}
 		T_EQ_INT(kt_store_open(&st[i], dir, &err), 0);
+		st[i].clock = sim_clock; /* every replica on the simulated time */
 		T_EQ_INT(kt_sync_init(&sy[i], &st[i], &err), 0);
 		T_EQ_INT(kt_identity_read(dir, "node.key", keys[i], sk, cpk, csk, &err), 0);
 		T_EQ_INT(kt_hub_enroll(&hub, "branch", keys[i], &err), i == 0 ? 0 : 0);
@@ -393,6 +396,56 @@ static void test_a_forged_batch_is_refused(void)
 	free(m);
 }
 
+static uint64_t clock_behind(void) { return now_ms - 2 * 3600 * 1000ull; }
+static uint64_t clock_ahead(void) { return now_ms + 3 * 3600 * 1000ull; }
+
+/*
+ * A branch PC whose clock is hours off takes the hub's time from WELCOME:
+ * its next write is stamped with the chain's time, and the correction
+ * survives a restart (an offline node keeps it).
+ */
+static void test_the_hub_clock_corrects_a_node(void)
+{
+	uint64_t (*clocks[2])(void) = { clock_behind, clock_ahead };
+
+	for (int k = 0; k < 2; k++) {
+		static struct kt_store s;
+		static struct kt_sync y;
+		static struct kt_draft d;
+		char dir[512], cmd[1400];
+		msgpack_sbuffer b;
+		struct kt_sync_out so;
+		struct kt_err err;
+		struct kt_id id;
+
+		snprintf(dir, sizeof(dir), "%s/clock%d", tmpdir, k);
+		T_EQ_INT(kt_store_init(dir, "Clock", "RU", &err), 0);
+		snprintf(cmd, sizeof(cmd), "cp '%s/n0/chain.key' '%s/chain.key'", tmpdir, dir);
+		T_EQ_INT(system(cmd), 0);
+		T_EQ_INT(kt_store_open(&s, dir, &err), 0);
+		s.clock = clocks[k];
+		T_EQ_INT(kt_sync_init(&y, &s, &err), 0);
+		msgpack_sbuffer_init(&b);
+		kt_msg_welcome(&b, now_ms, 0, 0);
+		kt_sync_out_init(&so);
+		T_EQ_INT(kt_sync_handle(&y, (uint8_t *)b.data, b.size, now_ms, &so, &err), 0);
+		T_CHECK(kt_store_now(&s) == now_ms);
+		kt_id_new(&id, now_ms);
+		kt_draft_start(&d, KT_T_CLIENT, &id, 1, NULL);
+		T_EQ_INT(kt_draft_field(&d, "name", "Clock Test", KT_OP_SET, &err), 0);
+		T_EQ_INT(kt_store_write(&s, &d, 1, NULL, &err), 0);
+		T_CHECK((s.w_hlc >> 16) >= now_ms && (s.w_hlc >> 16) < now_ms + 1000);
+		kt_sync_out_release(&so);
+		msgpack_sbuffer_destroy(&b);
+		kt_sync_release(&y);
+		kt_store_close(&s);
+		T_EQ_INT(kt_store_open(&s, dir, &err), 0);
+		s.clock = clocks[k];
+		T_CHECK(kt_store_now(&s) == now_ms); /* kept across a restart */
+		kt_store_close(&s);
+	}
+}
+
 int main(void)
 {
 	char cmd[300];
@@ -404,6 +457,7 @@ int main(void)
 		return 1;
 	T_RUN(test_hub_and_three_nodes_converge_in_any_order);
 	T_RUN(test_a_forged_batch_is_refused);
+	T_RUN(test_the_hub_clock_corrects_a_node);
 	for (int i = 0; i < NODES; i++) {
 		drop_all(&to_hub[i]);
 		drop_all(&to_node[i]);
