@@ -376,22 +376,39 @@ static int pull(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m,
 	kt_be64_put(k, first);
 	mdb_cursor_open(txn, h->st.pushes, &cur);
 	rc = mdb_cursor_get(cur, &key_v, &v, MDB_SET_RANGE);
-	/* Whole pushes, until the credit, the push count or the size cap is reached. */
-	while (rc == 0 && n < KT_BATCH_PUSHES_MAX && (n == 0 || sent < credit) &&
-	       bytes < KT_MSG_BYTES_MAX / 2) {
-		if (read_push(h, txn, &key_v, &v, &ps[n], ch + used,
-			      (uint32_t)(sizeof(ch) / sizeof(ch[0])) - used) != 0)
+	/*
+	 * Up to KT_PULL_BATCHES_MAX batches, sent back to back so the node applies
+	 * one while the next is on the wire: each of whole pushes, until
+	 * KT_PULL_BATCH_CHANGES, the push count or the size cap; all of them until
+	 * the credit.  Every batch but the last says more = 1.
+	 */
+	for (uint32_t b = 0; b < KT_PULL_BATCHES_MAX; b++) {
+		uint64_t in_batch = 0;
+
+		n = used = 0;
+		bytes = 0;
+		while (rc == 0 && n < KT_BATCH_PUSHES_MAX && (n == 0 || in_batch < KT_PULL_BATCH_CHANGES) &&
+		       (n == 0 || sent < credit) && bytes < KT_MSG_BYTES_MAX / 2) {
+			if (read_push(h, txn, &key_v, &v, &ps[n], ch + used,
+				      (uint32_t)(sizeof(ch) / sizeof(ch[0])) - used) != 0) {
+				rc = MDB_NOTFOUND; /* a damaged record ends the answer */
+				break;
+			}
+			if (n == 0)
+				first = kt_be64_get(key_v.mv_data) - ps[0].nchanges + 1;
+			for (uint32_t i = 0; i < ps[n].nchanges; i++)
+				bytes += ps[n].changes[i].n;
+			used += ps[n].nchanges;
+			in_batch += ps[n].nchanges;
+			sent += ps[n++].nchanges;
+			rc = mdb_cursor_get(cur, &key_v, &v, MDB_NEXT);
+		}
+		kt_msg_batch(out_next(out, 0), first, kt_hub_head(h), ps, n,
+			     rc == 0 && sent < credit && b + 1 < KT_PULL_BATCHES_MAX);
+		if (rc != 0 || sent >= credit)
 			break;
-		if (n == 0)
-			first = kt_be64_get(key_v.mv_data) - ps[0].nchanges + 1;
-		for (uint32_t i = 0; i < ps[n].nchanges; i++)
-			bytes += ps[n].changes[i].n;
-		used += ps[n].nchanges;
-		sent += ps[n++].nchanges;
-		rc = mdb_cursor_get(cur, &key_v, &v, MDB_NEXT);
 	}
 	mdb_cursor_close(cur);
-	kt_msg_batch(out_next(out, 0), first, kt_hub_head(h), ps, n);
 	mdb_txn_abort(txn);
 	return 0;
 }

@@ -29,7 +29,9 @@ struct kt_hub {
 };
 
 /* What one message made the hub say. */
-#define KT_HUB_OUT_MAX 4
+#define KT_HUB_OUT_MAX 8
+#define KT_PULL_BATCHES_MAX 6       /* BATCH messages answering one PULL */
+#define KT_PULL_BATCH_CHANGES 1000  /* changes in one of them (whole pushes: may pass it by one push) */
 struct kt_hub_out {
 	uint32_t n;
 	struct {

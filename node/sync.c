@@ -303,7 +303,10 @@ static int on_msg(struct kt_sync *s, const struct kt_msg *m, uint64_t now_ms,
 				(const char *)m->reason.p);
 		break;
 	case KT_MSG_BATCH:
-		s->pulling = 0;
+		if (m->c == 0)
+			s->pulling = 0; /* the last batch answering the pull */
+		else
+			s->sent_ms = now_ms; /* the answer is flowing */
 		if (m->b > s->head)
 			s->head = m->b;
 		rc = apply_batch(s, m, now_ms, err);

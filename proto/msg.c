@@ -88,11 +88,11 @@ void kt_msg_push(msgpack_sbuffer *out, const struct kt_msg_push *p)
 }
 
 void kt_msg_batch(msgpack_sbuffer *out, uint64_t first, uint64_t head,
-		  const struct kt_msg_push *pushes, uint32_t n)
+		  const struct kt_msg_push *pushes, uint32_t n, int more)
 {
 	msgpack_packer pk;
 
-	start(out, &pk, KT_MSG_BATCH, 4);
+	start(out, &pk, KT_MSG_BATCH, 5);
 	msgpack_pack_uint64(&pk, first);
 	msgpack_pack_uint64(&pk, head);
 	msgpack_pack_array(&pk, n);
@@ -105,6 +105,7 @@ void kt_msg_batch(msgpack_sbuffer *out, uint64_t first, uint64_t head,
 		msgpack_pack_bin_with_body(&pk, pushes[i].key ? pushes[i].key : none, KT_PUBKEY_BYTES);
 		pack_changes(&pk, &pushes[i]);
 	}
+	msgpack_pack_uint64(&pk, more ? 1 : 0);
 }
 
 void kt_msg_sig_input(uint8_t out[KT_SIG_INPUT_BYTES], uint64_t origin, uint64_t seq,
@@ -159,7 +160,7 @@ static int decode_batch(struct kt_msg *m, const msgpack_object *a, struct kt_err
 	const msgpack_object *l = &a[3];
 
 	if (u64_at(&a[1], &m->a) || u64_at(&a[2], &m->b) || l->type != MSGPACK_OBJECT_ARRAY ||
-	    l->via.array.size > KT_BATCH_PUSHES_MAX)
+	    l->via.array.size > KT_BATCH_PUSHES_MAX || u64_at(&a[4], &m->c) || m->c > 1)
 		return kt_err_set(err, KT_ECORRUPT, "bad batch");
 	m->npushes = l->via.array.size;
 	for (uint32_t i = 0; i < m->npushes; i++) {
@@ -179,7 +180,7 @@ static int decode_batch(struct kt_msg *m, const msgpack_object *a, struct kt_err
 }
 
 /* The expected array size of each type (0: not a type). */
-static const uint8_t sizes[9] = { 0, 4, 4, 5, 3, 4, 3, 4, 2 };
+static const uint8_t sizes[9] = { 0, 4, 4, 5, 3, 4, 3, 5, 2 };
 
 static int decode_body(struct kt_msg *m, const msgpack_object *a, struct kt_err *err)
 {

@@ -11,7 +11,7 @@
  *   REFUSE  hub -> node  [5, code, expected seq, reason: str]
  *   PULL    node -> hub  [6, after hub seq, credit (changes it can take)]
  *   BATCH   hub -> node  [7, first hub seq, hub head,
- *                         [origin, sig: bin64, key: bin32, [change: bin]...]...]
+ *                         [origin, sig: bin64, key: bin32, [change: bin]...]..., more: 0|1]
  *   NOTIFY  hub -> node  [8, hub head]
  *
  * A PUSH carries up to KT_PUSH_CHANGES_MAX consecutive changes of one origin
@@ -99,8 +99,9 @@ void kt_msg_pull(msgpack_sbuffer *out, uint64_t after, uint64_t credit);
 void kt_msg_notify(msgpack_sbuffer *out, uint64_t head);
 void kt_msg_push(msgpack_sbuffer *out, const struct kt_msg_push *p);
 /* A BATCH of pushes (their first_seq is not sent). */
+/* more: 1 when another BATCH answering the same PULL follows (m->c when decoded). */
 void kt_msg_batch(msgpack_sbuffer *out, uint64_t first, uint64_t head,
-		  const struct kt_msg_push *pushes, uint32_t n);
+		  const struct kt_msg_push *pushes, uint32_t n, int more);
 
 /* The bytes an origin signs for a push: "kt-push\0", origin, last seq, last hash. */
 #define KT_SIG_INPUT_BYTES (8 + 8 + 8 + KT_HASH_BYTES)

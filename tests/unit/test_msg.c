@@ -74,9 +74,9 @@ static void test_push_and_batch_round_trip_and_limits(void)
 	two[0] = p;
 	two[1] = p;
 	two[1].origin = 12;
-	kt_msg_batch(&b, 100, 200, two, 2);
+	kt_msg_batch(&b, 100, 200, two, 2, 1);
 	T_EQ_INT(decode(&b), 0);
-	T_CHECK(m.type == KT_MSG_BATCH && m.a == 100 && m.b == 200 && m.npushes == 2 &&
+	T_CHECK(m.type == KT_MSG_BATCH && m.a == 100 && m.b == 200 && m.c == 1 && m.npushes == 2 &&
 		m.pushes[1].origin == 12 && m.nchanges == 4);
 	kt_msg_release(&m);
 	msgpack_sbuffer_destroy(&b);
