@@ -1,7 +1,8 @@
 /*
  * main.c - kt-hub: init, enroll, run (the ZeroMQ edge around hub.c's state
  * machine, with CURVE on the socket and a ZAP handler that admits only
- * enrolled, unrevoked node keys), status, digest, revoke.
+ * enrolled, unrevoked node keys), status, digest, revoke, conflicts,
+ * duplicates.
  */
 #include "hub.h"
 #include "store_int.h"
@@ -32,6 +33,7 @@ static const char usage[] =
 	"  digest                                     the digest of the merged state\n"
 	"  revoke (--branch NAME | --key KEY)         refuse a node from its next connection\n"
 	"  conflicts [--json]                         fields two branches wrote concurrently\n"
+	"  duplicates [--json]                        cards that share a phone or email (blind)\n"
 	"example: kt-hub -d /var/lib/kartoteka-hub init --listen tcp://0.0.0.0:7400\n";
 
 static int fail(const char *fmt, ...)
@@ -629,6 +631,68 @@ static int cmd_conflicts(const char *dir, int argc, char **argv)
 	return 0;
 }
 
+/* One card of a duplicate pair: its id and the branch that last wrote its name. */
+static json_t *dup_side(struct kt_hub *h, MDB_txn *txn, const struct kt_id *id)
+{
+	uint8_t k[KT_RECKEY_BYTES];
+	MDB_val key = { kt_reckey(k, id, 1, NULL), k }, v;
+	struct kt_version ver = { 0, 0 };
+	char idt[KT_ID_TEXT_BYTES], branch[80] = "";
+
+	if (mdb_get(txn, h->st.rec, &key, &v) == 0 && v.mv_size >= KT_VER_BYTES) {
+		kt_version_get(&ver, v.mv_data);
+		branch_of(h, txn, ver.origin, branch, sizeof(branch));
+	}
+	kt_id_format(id, idt);
+	return json_pack("{s:s, s:s}", "id", idt, "branch", branch);
+}
+
+static int cmd_duplicates(const char *dir, int argc, char **argv)
+{
+	int json = argc == 2 && strcmp(argv[1], "--json") == 0;
+	struct kt_pair *p;
+	struct kt_hub h;
+	struct kt_err err;
+	MDB_txn *txn;
+	json_t *arr;
+	size_t n;
+
+	if (help(argc, argv, "usage: kt-hub -d DIR duplicates [--json]\n\nPairs of client cards "
+		 "that carry the same phone or email, matched by blind\ntokens (the hub never sees "
+		 "either): their ids and the branch that wrote each\ncard's name.  A branch joins "
+		 "them with kt-node client merge.\n"
+		 "example: kt-hub -d HUB duplicates --json\n"))
+		return 0;
+	if (argc > 1 && !json)
+		return fail("duplicates: unknown option '%s'", argv[1]);
+	if (kt_hub_open(&h, dir, &err) != 0 || kt_store_rdtxn(&h.st, &txn, &err) != 0)
+		return fail("%s", err.msg);
+	arr = json_array();
+	n = kt_store_duplicates(&h.st, txn, &p);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, json_pack("{s:o, s:o}", "a", dup_side(&h, txn, &p[i].a),
+						     "b", dup_side(&h, txn, &p[i].b)));
+	free(p);
+	mdb_txn_abort(txn);
+	kt_hub_close(&h);
+	if (json) {
+		json_dumpf(arr, stdout, JSON_SORT_KEYS | JSON_COMPACT);
+		fputc('\n', stdout);
+	} else {
+		for (size_t i = 0; i < json_array_size(arr); i++) {
+			json_t *a = json_object_get(json_array_get(arr, i), "a");
+			json_t *b = json_object_get(json_array_get(arr, i), "b");
+
+			printf("%s (%s)  <->  %s (%s)\n", json_string_value(json_object_get(a, "id")),
+			       json_string_value(json_object_get(a, "branch")),
+			       json_string_value(json_object_get(b, "id")),
+			       json_string_value(json_object_get(b, "branch")));
+		}
+	}
+	json_decref(arr);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *dir = getenv("KT_HUB_DIR");
@@ -663,5 +727,7 @@ int main(int argc, char **argv)
 		return cmd_revoke(dir, argc - i, argv + i);
 	if (!strcmp(argv[i], "conflicts"))
 		return cmd_conflicts(dir, argc - i, argv + i);
+	if (!strcmp(argv[i], "duplicates"))
+		return cmd_duplicates(dir, argc - i, argv + i);
 	return fail("unknown command '%s' (see kt-hub --help)", argv[i]);
 }

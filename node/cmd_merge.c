@@ -21,13 +21,7 @@
 /* The card a client is merged into (zero when none), read in txn. */
 int kt_cli_alias_of(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *id, struct kt_id *to)
 {
-	uint8_t k[KT_RECKEY_BYTES];
-	MDB_val key = { kt_reckey(k, id, KT_F_ALIAS, NULL), k }, v;
-
-	memset(to, 0, sizeof(*to));
-	if (mdb_get(txn, cli->st.rec, &key, &v) == 0 && v.mv_size == 2 * KT_VER_BYTES + KT_ID_BYTES)
-		memcpy(to->b, (uint8_t *)v.mv_data + 2 * KT_VER_BYTES, KT_ID_BYTES);
-	return !kt_id_is_zero(to);
+	return kt_store_alias_of(&cli->st, txn, id, to);
 }
 
 static int is_client(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *id)
@@ -107,71 +101,13 @@ int kt_cli_unmerge(struct kt_cli *cli, int argc, char **argv)
 
 /* ---- duplicates ---- */
 
-struct pair {
-	struct kt_id a, b;
-};
-
-static int cmp_pair(const void *x, const void *y)
-{
-	const struct pair *p = x, *q = y;
-	int c = kt_id_cmp(&p->a, &q->a);
-
-	return c ? c : kt_id_cmp(&p->b, &q->b);
-}
-
-#define TOKEN_GROUP_MAX 64 /* cards sharing one token that we pair up; more is a shared office phone */
-
-/* Pairs of live, unmerged cards that carried the same token, sorted and distinct. */
-static size_t candidate_pairs(struct kt_cli *cli, MDB_txn *txn, struct pair **out)
-{
-	struct kt_id group[TOKEN_GROUP_MAX], to;
-	uint8_t tok[KT_TOKEN_BYTES] = { 0 };
-	size_t n = 0, cap = 0, g = 0;
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int rc;
-
-	*out = NULL;
-	mdb_cursor_open(txn, cli->st.tokens, &cur);
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); ; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		int same = rc == 0 && k.mv_size == KT_TOKEN_BYTES + KT_ID_BYTES &&
-			   memcmp(k.mv_data, tok, KT_TOKEN_BYTES) == 0;
-
-		if (!same) { /* a group ends: pair its cards */
-			for (size_t i = 0; i < g; i++)
-				for (size_t j = i + 1; j < g; j++) {
-					if (n == cap) {
-						cap = cap ? cap * 2 : 16;
-						*out = kt_realloc(*out, cap * sizeof(**out));
-					}
-					(*out)[n].a = kt_id_cmp(&group[i], &group[j]) < 0 ? group[i] : group[j];
-					(*out)[n++].b = kt_id_cmp(&group[i], &group[j]) < 0 ? group[j] : group[i];
-				}
-			g = 0;
-			if (rc != 0 || k.mv_size != KT_TOKEN_BYTES + KT_ID_BYTES)
-				break;
-			memcpy(tok, k.mv_data, KT_TOKEN_BYTES);
-		}
-		memcpy(group[g].b, (uint8_t *)k.mv_data + KT_TOKEN_BYTES, KT_ID_BYTES);
-		if (g < TOKEN_GROUP_MAX && is_client(cli, txn, &group[g]) &&
-		    !kt_cli_alias_of(cli, txn, &group[g], &to))
-			g++;
-	}
-	mdb_cursor_close(cur);
-	if (n > 1)
-		qsort(*out, n, sizeof(**out), cmp_pair);
-	return n;
-}
-
 size_t kt_cli_duplicate_count(struct kt_cli *cli, MDB_txn *txn)
 {
-	struct pair *p;
-	size_t n = candidate_pairs(cli, txn, &p), distinct = 0;
+	struct kt_pair *p;
+	size_t n = kt_store_duplicates(&cli->st, txn, &p);
 
-	for (size_t i = 0; i < n; i++)
-		distinct += i == 0 || cmp_pair(&p[i], &p[i - 1]) != 0;
 	free(p);
-	return distinct;
+	return n;
 }
 
 static json_t *brief(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *id)
@@ -202,7 +138,7 @@ int cmd_duplicates(struct kt_cli *cli, int argc, char **argv)
 		"`client merge KEEP OTHER`; undo a wrong merge with `client unmerge OTHER`.\n"
 		"example: kt-node -d DIR duplicates --json\n";
 	int json = argc == 2 && strcmp(argv[1], "--json") == 0;
-	struct pair *p;
+	struct kt_pair *p;
 	MDB_txn *txn;
 	json_t *arr = json_array();
 	size_t n;
@@ -214,12 +150,10 @@ int cmd_duplicates(struct kt_cli *cli, int argc, char **argv)
 			? kt_cli_failf("duplicates: unknown option '%s'", argv[1]) : 1;
 	if (kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
 		return json_decref(arr), kt_cli_fail(cli);
-	n = candidate_pairs(cli, txn, &p);
+	n = kt_store_duplicates(&cli->st, txn, &p);
 	for (size_t i = 0; i < n; i++) {
 		json_t *a, *b;
 
-		if (i > 0 && cmp_pair(&p[i], &p[i - 1]) == 0)
-			continue;
 		a = brief(cli, txn, &p[i].a);
 		b = brief(cli, txn, &p[i].b);
 		if (!json)

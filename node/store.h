@@ -152,6 +152,22 @@ int kt_store_wcommit(struct kt_store *st, MDB_txn *txn, struct kt_err *err);
  */
 int kt_store_rekey(struct kt_store *st, const uint8_t nk[KT_KEY_BYTES], struct kt_err *err);
 
+/*
+ * Duplicate candidates (store_dup.c): pairs (a < b) of live, unmerged client
+ * cards that carried the same blind token (phone or email), sorted and
+ * distinct, into *out (free it).  Metadata only, so the hub lists the same.
+ * A token shared by more than KT_TOKEN_GROUP_MAX cards (an office phone)
+ * pairs only the first of them.
+ */
+#define KT_TOKEN_GROUP_MAX 64
+struct kt_pair {
+	struct kt_id a, b;
+};
+size_t kt_store_duplicates(struct kt_store *st, MDB_txn *txn, struct kt_pair **out);
+
+/* Whether card id is merged into another (its alias register names *to). */
+int kt_store_alias_of(struct kt_store *st, MDB_txn *txn, const struct kt_id *id, struct kt_id *to);
+
 /* Reads the writing state (log position, own seq and head, clock) into st. */
 int kt_store_state(struct kt_store *st, MDB_txn *txn, struct kt_err *err);
 

@@ -57,6 +57,8 @@ syncall() { for r in 1 2; do for d in A B C; do "$KT" -d "$d" sync --timeout 10 
 syncall
 "$KT" -d C duplicates --json >dup.json
 grep -q "$m1" dup.json && grep -q "$m2" dup.json && ok "the same client carded twice is listed as a duplicate at a third branch" || { bad "the same client carded twice is listed as a duplicate at a third branch"; cat dup.json; }
+"$H" -d HUB duplicates --json >hdup.json
+grep -q "$m1" hdup.json && grep -q "$m2" hdup.json && grep -q '"branch":"North"' hdup.json && ok "the hub lists the same pair, by id and branch, from blind tokens" || { bad "the hub lists the same pair, by id and branch, from blind tokens"; cat hdup.json; }
 check "merge the two cards" "$KT" -d C client merge "$m1" "$m2"
 syncall
 "$KT" -d A client show "$m1" --json >m.json
@@ -66,6 +68,7 @@ n=$(grep -o '"type":"visit"' m.json | wc -l)
 n=$(grep -o '"id"' f.json | wc -l)
 [ "$n" -eq 1 ] && grep -q "$m1" f.json && ok "find shows the kept card once" || bad "find shows the kept card once"
 "$KT" -d A duplicates --json | grep -q "$m2" && bad "a merged pair leaves the duplicates list" || ok "a merged pair leaves the duplicates list"
+"$H" -d HUB duplicates --json | grep -q "$m2" && bad "a merged pair leaves the hub's list too" || ok "a merged pair leaves the hub's list too"
 check "unmerge" "$KT" -d B client unmerge "$m2"
 syncall
 "$KT" -d A client show "$m1" --json >m.json
