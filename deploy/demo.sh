@@ -87,7 +87,7 @@ for b in north south; do
 done
 "$H" -d hub run 2>hub.log &
 HUBPID=$!
-trap 'kill $HUBPID 2>/dev/null; rm -rf "$D"' EXIT
+trap 'kill $HUBPID 2>/dev/null || true; rm -rf "$D"' EXIT
 sleep 0.3
 for b in centre north south; do "$KT" -d "$b" sync --timeout 10; done
 say "kt-node -d north client find анна   (a card from Centre, at North)"
