@@ -122,12 +122,12 @@ int kt_hub_admits(struct kt_hub *h, const uint8_t key[KT_PUBKEY_BYTES])
 	return ok;
 }
 
-static int hello_once(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m,
-		      uint64_t now, struct kt_hub_out *out, struct kt_err *err)
+static int hello(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, uint64_t now,
+		 struct kt_hub_out *out, struct kt_err *err)
 {
 	MDB_val k = { KT_PUBKEY_BYTES, (void *)key }, v;
 	uint8_t rec[MEMBER_FIXED + KT_BRANCH_BYTES_MAX], hash[KT_HASH_BYTES];
-	char okey[32];
+	char okey[KT_META_KEY_NAME_BYTES];
 	uint64_t acked = 0, pos;
 	MDB_txn *txn;
 	int rc;
@@ -148,7 +148,7 @@ static int hello_once(struct kt_hub *h, const uint8_t *key, const struct kt_msg 
 				  "%016llx", (unsigned long long)m->b);
 	}
 	memcpy(rec, v.mv_data, v.mv_size);
-	snprintf(okey, sizeof(okey), "okey:%016llx", (unsigned long long)m->b);
+	kt_meta_key_name(okey, m->b); /* origin -> key, for the pushes a pull serves */
 	if ((rc = kt_meta_put(&h->st, txn, okey, key, KT_PUBKEY_BYTES)) != 0) {
 		mdb_txn_abort(txn);
 		return kt_mdb_err(err, rc, "record a node's key");
@@ -165,18 +165,6 @@ static int hello_once(struct kt_hub *h, const uint8_t *key, const struct kt_msg 
 		return kt_mdb_err(err, rc, "record a hello");
 	kt_msg_welcome(out_next(out, 0), now, acked, kt_hub_head(h));
 	return 0;
-}
-
-static int hello(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, uint64_t now,
-		 struct kt_hub_out *out, struct kt_err *err)
-{
-	int rc = KT_EFULL;
-
-	for (int tries = 0; tries < KT_GROW_TRIES && rc == KT_EFULL; tries++)
-		if ((rc = hello_once(h, key, m, now, out, err)) == KT_EFULL &&
-		    kt_store_grow(&h->st, err) != 0)
-			break;
-	return rc;
 }
 
 /* The origin bound to key, or 0 (with a REFUSE queued) when it may not push. */
@@ -208,8 +196,8 @@ static int push_signed(const struct kt_msg_push *p, const uint8_t *key)
 }
 
 /* Stores the not-yet-held changes of a verified push and its signature, durably. */
-static int store_push_once(struct kt_hub *h, const struct kt_msg_push *p, uint32_t skip,
-			   struct kt_err *err)
+static int store_push(struct kt_hub *h, const struct kt_msg_push *p, uint32_t skip,
+		      struct kt_err *err)
 {
 	uint8_t k[8], rec[16 + KT_SIG_BYTES];
 	MDB_val key = { 8, k }, v = { sizeof(rec), rec };
@@ -237,19 +225,6 @@ static int store_push_once(struct kt_hub *h, const struct kt_msg_push *p, uint32
 		return kt_mdb_err(err, rc, "record a push");
 	}
 	return kt_store_wcommit(&h->st, txn, err);
-}
-
-/* The same, growing the map when the store fills (a chain's log only grows). */
-static int store_push(struct kt_hub *h, const struct kt_msg_push *p, uint32_t skip,
-		      struct kt_err *err)
-{
-	int rc = KT_EFULL;
-
-	for (int tries = 0; tries < KT_GROW_TRIES && rc == KT_EFULL; tries++)
-		if ((rc = store_push_once(h, p, skip, err)) == KT_EFULL &&
-		    kt_store_grow(&h->st, err) != 0)
-			break;
-	return rc;
 }
 
 static int push(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m,
@@ -304,12 +279,11 @@ static int read_push(struct kt_hub *h, MDB_txn *txn, const MDB_val *k, const MDB
 	first = kt_be64_get((uint8_t *)v->mv_data + 8);
 	p->sig = (const uint8_t *)v->mv_data + 16;
 	{
-		char name[32];
-		MDB_val nk, nv;
+		char name[KT_META_KEY_NAME_BYTES];
+		MDB_val nk = { 0, name }, nv;
 
-		snprintf(name, sizeof(name), "okey:%016llx", (unsigned long long)p->origin);
+		kt_meta_key_name(name, p->origin);
 		nk.mv_size = strlen(name);
-		nk.mv_data = name;
 		p->key = mdb_get(txn, h->st.meta, &nk, &nv) == 0 && nv.mv_size == KT_PUBKEY_BYTES
 			 ? nv.mv_data : NULL;
 	}
@@ -332,15 +306,10 @@ static int read_push(struct kt_hub *h, MDB_txn *txn, const MDB_val *k, const MDB
 static void note_cursor(struct kt_hub *h, uint64_t origin, uint64_t cursor)
 {
 	char name[32];
-	MDB_txn *txn;
+	const char *names[] = { name };
 
 	snprintf(name, sizeof(name), "pulled:%016llx", (unsigned long long)origin);
-	if (mdb_txn_begin(h->st.env, NULL, 0, &txn) != 0)
-		return;
-	if (kt_meta_put_u64(&h->st, txn, name, cursor) != 0)
-		mdb_txn_abort(txn);
-	else
-		mdb_txn_commit(txn); /* best effort: only `kt-hub status` reads it */
+	kt_meta_save_u64(&h->st, names, &cursor, 1, NULL); /* best effort: `kt-hub status` reads it */
 }
 
 uint64_t kt_hub_pulled(struct kt_hub *h, MDB_txn *txn, uint64_t origin)
@@ -387,8 +356,8 @@ static int pull(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m,
 
 		n = used = 0;
 		bytes = 0;
-		while (rc == 0 && n < KT_BATCH_PUSHES_MAX && (n == 0 || in_batch < KT_PULL_BATCH_CHANGES) &&
-		       (n == 0 || sent < credit) && bytes < KT_MSG_BYTES_MAX / 2) {
+		while (rc == 0 && n < KT_BATCH_PUSHES_MAX && bytes < KT_MSG_BYTES_MAX / 2 &&
+		       (n == 0 || (in_batch < KT_PULL_BATCH_CHANGES && sent < credit))) {
 			if (read_push(h, txn, &key_v, &v, &ps[n], ch + used,
 				      (uint32_t)(sizeof(ch) / sizeof(ch[0])) - used) != 0) {
 				rc = MDB_NOTFOUND; /* a damaged record ends the answer */
@@ -413,25 +382,49 @@ static int pull(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m,
 	return 0;
 }
 
+struct handling {
+	struct kt_hub *h;
+	const uint8_t *key;
+	const struct kt_msg *m;
+	uint64_t now_ms;
+	struct kt_hub_out *out;
+};
+
+/*
+ * One try at a decoded message.  A try whose transaction met a full map
+ * wrote nothing and what it queued is dropped, so it runs again whole.
+ */
+static int dispatch(void *ctx, struct kt_err *err)
+{
+	struct handling *d = ctx;
+
+	d->out->n = 0;
+	switch (d->m->type) {
+	case KT_MSG_HELLO:
+		return hello(d->h, d->key, d->m, d->now_ms, d->out, err);
+	case KT_MSG_PUSH:
+		return push(d->h, d->key, d->m, d->out, err);
+	case KT_MSG_PULL:
+		return pull(d->h, d->key, d->m, d->out, err);
+	default:
+		kt_msg_refuse(out_next(d->out, 0), KT_REFUSE_BAD, 0, "not a message for the hub");
+		return kt_err_set(err, KT_EINVAL, "message of type %d is not for the hub",
+				  d->m->type);
+	}
+}
+
 int kt_hub_handle(struct kt_hub *h, const uint8_t key[KT_PUBKEY_BYTES], const uint8_t *msg,
 		  size_t len, uint64_t now_ms, struct kt_hub_out *out, struct kt_err *err)
 {
 	struct kt_msg *m = kt_malloc(sizeof(*m));
+	struct handling hd = { h, key, m, now_ms, out };
 	int rc = kt_msg_decode(m, msg, len, err);
 
 	out->n = 0;
-	if (rc != 0) {
+	if (rc != 0)
 		kt_msg_refuse(out_next(out, 0), KT_REFUSE_BAD, 0, "malformed message");
-	} else if (m->type == KT_MSG_HELLO) {
-		rc = hello(h, key, m, now_ms, out, err);
-	} else if (m->type == KT_MSG_PUSH) {
-		rc = push(h, key, m, out, err);
-	} else if (m->type == KT_MSG_PULL) {
-		rc = pull(h, key, m, out, err);
-	} else {
-		kt_msg_refuse(out_next(out, 0), KT_REFUSE_BAD, 0, "not a message for the hub");
-		rc = kt_err_set(err, KT_EINVAL, "message of type %d is not for the hub", m->type);
-	}
+	else
+		rc = kt_store_retry(&h->st, dispatch, &hd, err); /* a full map grows */
 	kt_msg_release(m);
 	free(m);
 	return rc;

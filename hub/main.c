@@ -400,10 +400,36 @@ static int cmd_run(const char *dir, int argc, char **argv)
 
 /* ---- status, digest, revoke ---- */
 
+/* Opens the hub in dir with a read transaction; 1, said on stderr, when it cannot. */
+static int open_reading(const char *dir, struct kt_hub *h, MDB_txn **txn)
+{
+	struct kt_err err;
+
+	if (kt_hub_open(h, dir, &err) != 0)
+		return fail("%s", err.msg);
+	if (kt_store_rdtxn(&h->st, txn, &err) != 0) {
+		kt_hub_close(h);
+		return fail("%s", err.msg);
+	}
+	return 0;
+}
+
+static void close_reading(struct kt_hub *h, MDB_txn *txn)
+{
+	mdb_txn_abort(txn);
+	kt_hub_close(h);
+}
+
+/* One compact JSON document and a newline, keys sorted (the --json form of a listing). */
+static void print_json(json_t *o)
+{
+	json_dumpf(o, stdout, JSON_SORT_KEYS | JSON_COMPACT);
+	fputc('\n', stdout);
+}
+
 static int cmd_status(const char *dir, int argc, char **argv)
 {
 	struct kt_hub h;
-	struct kt_err err;
 	MDB_txn *txn;
 	MDB_cursor *cur;
 	MDB_val k, v;
@@ -417,8 +443,8 @@ static int cmd_status(const char *dir, int argc, char **argv)
 		return 0;
 	if (argc > 1 && !json)
 		return fail("status: unknown option '%s'", argv[1]);
-	if (kt_hub_open(&h, dir, &err) != 0 || kt_store_rdtxn(&h.st, &txn, &err) != 0)
-		return fail("%s", err.msg);
+	if (open_reading(dir, &h, &txn) != 0)
+		return 1;
 	arr = json_array();
 	head = kt_hub_head(&h);
 	mdb_cursor_open(txn, h.st.members, &cur);
@@ -440,12 +466,10 @@ static int cmd_status(const char *dir, int argc, char **argv)
 		json_array_append_new(arr, o);
 	}
 	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
-	kt_hub_close(&h);
+	close_reading(&h, txn);
 	if (json) {
 		o = json_pack("{s:I, s:o}", "head", (json_int_t)head, "branches", arr);
-		json_dumpf(o, stdout, JSON_SORT_KEYS | JSON_COMPACT);
-		fputc('\n', stdout);
+		print_json(o);
 		json_decref(o);
 		return 0;
 	}
@@ -568,7 +592,6 @@ static int cmd_conflicts(const char *dir, int argc, char **argv)
 {
 	int json = argc == 2 && strcmp(argv[1], "--json") == 0, rc;
 	struct kt_hub h;
-	struct kt_err err;
 	MDB_txn *txn;
 	MDB_cursor *cur;
 	MDB_val k, v;
@@ -581,8 +604,8 @@ static int cmd_conflicts(const char *dir, int argc, char **argv)
 		return 0;
 	if (argc > 1 && !json)
 		return fail("conflicts: unknown option '%s'", argv[1]);
-	if (kt_hub_open(&h, dir, &err) != 0 || kt_store_rdtxn(&h.st, &txn, &err) != 0)
-		return fail("%s", err.msg);
+	if (open_reading(dir, &h, &txn) != 0)
+		return 1;
 	arr = json_array();
 	mdb_cursor_open(txn, h.st.conflicts, &cur);
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
@@ -608,11 +631,9 @@ static int cmd_conflicts(const char *dir, int argc, char **argv)
 		kt_rec_release(&r);
 	}
 	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
-	kt_hub_close(&h);
+	close_reading(&h, txn);
 	if (json) {
-		json_dumpf(arr, stdout, JSON_SORT_KEYS | JSON_COMPACT);
-		fputc('\n', stdout);
+		print_json(arr);
 	} else {
 		for (size_t i = 0; i < json_array_size(arr); i++) {
 			json_t *c = json_array_get(arr, i), *vs = json_object_get(c, "versions");
@@ -652,7 +673,6 @@ static int cmd_duplicates(const char *dir, int argc, char **argv)
 	int json = argc == 2 && strcmp(argv[1], "--json") == 0;
 	struct kt_pair *p;
 	struct kt_hub h;
-	struct kt_err err;
 	MDB_txn *txn;
 	json_t *arr;
 	size_t n;
@@ -665,19 +685,17 @@ static int cmd_duplicates(const char *dir, int argc, char **argv)
 		return 0;
 	if (argc > 1 && !json)
 		return fail("duplicates: unknown option '%s'", argv[1]);
-	if (kt_hub_open(&h, dir, &err) != 0 || kt_store_rdtxn(&h.st, &txn, &err) != 0)
-		return fail("%s", err.msg);
+	if (open_reading(dir, &h, &txn) != 0)
+		return 1;
 	arr = json_array();
 	n = kt_store_duplicates(&h.st, txn, &p);
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(arr, json_pack("{s:o, s:o}", "a", dup_side(&h, txn, &p[i].a),
 						     "b", dup_side(&h, txn, &p[i].b)));
 	free(p);
-	mdb_txn_abort(txn);
-	kt_hub_close(&h);
+	close_reading(&h, txn);
 	if (json) {
-		json_dumpf(arr, stdout, JSON_SORT_KEYS | JSON_COMPACT);
-		fputc('\n', stdout);
+		print_json(arr);
 	} else {
 		for (size_t i = 0; i < json_array_size(arr); i++) {
 			json_t *a = json_object_get(json_array_get(arr, i), "a");

@@ -84,7 +84,4 @@ size_t kt_cli_duplicate_count(struct kt_cli *cli, MDB_txn *txn);
 int kt_cli_merge(struct kt_cli *cli, int argc, char **argv);
 int kt_cli_unmerge(struct kt_cli *cli, int argc, char **argv);
 
-/* The card id is merged into (to; 1), or 0 when it stands alone. */
-int kt_cli_alias_of(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *id, struct kt_id *to);
-
 #endif

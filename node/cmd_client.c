@@ -268,7 +268,7 @@ static int client_find(struct kt_cli *cli, int argc, char **argv)
 	for (int i = 0; i < n; i++) { /* a merged card is found as the card it joined */
 		struct kt_id to;
 
-		if (kt_cli_alias_of(cli, txn, &ids[i], &to))
+		if (kt_store_alias_of(&cli->st, txn, &ids[i], &to))
 			ids[i] = to;
 		for (int k = 0; k < i; k++)
 			if (kt_id_cmp(&ids[k], &ids[i]) == 0) {
@@ -312,7 +312,7 @@ static int list_one(void *ctx, const struct kt_id *id, uint8_t type)
 	struct kt_id to;
 
 	(void)type;
-	if (kt_cli_alias_of(l->cli, l->txn, id, &to))
+	if (kt_store_alias_of(&l->cli->st, l->txn, id, &to))
 		return 0; /* a merged card is listed as the card it was merged into */
 	if (l->segment != NULL &&
 	    strcmp(kt_cli_segment(l->cli, l->txn, id, &visits, &last), l->segment) != 0)

@@ -18,23 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The card a client is merged into (zero when none), read in txn. */
-int kt_cli_alias_of(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *id, struct kt_id *to)
-{
-	return kt_store_alias_of(&cli->st, txn, id, to);
-}
-
-static int is_client(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *id)
-{
-	struct kt_rec r;
-	int ok;
-
-	kt_rec_init(&r);
-	ok = kt_store_load(&cli->st, txn, id, &r, NULL) == 0 && r.type == KT_T_CLIENT;
-	kt_rec_release(&r);
-	return ok;
-}
-
 static int write_alias(struct kt_cli *cli, const struct kt_id *other, const struct kt_id *to)
 {
 	static struct kt_draft d;
@@ -67,11 +50,12 @@ int kt_cli_merge(struct kt_cli *cli, int argc, char **argv)
 		return kt_cli_fail(cli);
 	if (kt_id_cmp(&keep, &other) == 0)
 		why = "a card cannot be merged into itself";
-	else if (!is_client(cli, txn, &keep) || !is_client(cli, txn, &other))
+	else if (!kt_store_is_client(&cli->st, txn, &keep) ||
+		 !kt_store_is_client(&cli->st, txn, &other))
 		why = "both ids must be client cards on this node";
-	else if (kt_cli_alias_of(cli, txn, &keep, &to))
+	else if (kt_store_alias_of(&cli->st, txn, &keep, &to))
 		why = "KEEP is itself merged into another card: merge into that one";
-	else if (kt_cli_alias_of(cli, txn, &other, &to))
+	else if (kt_store_alias_of(&cli->st, txn, &other, &to))
 		why = "OTHER is already merged: unmerge it first";
 	mdb_txn_abort(txn);
 	if (why != NULL)
@@ -91,7 +75,7 @@ int kt_cli_unmerge(struct kt_cli *cli, int argc, char **argv)
 		return 1;
 	if (kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
 		return kt_cli_fail(cli);
-	merged = kt_cli_alias_of(cli, txn, &other, &to);
+	merged = kt_store_alias_of(&cli->st, txn, &other, &to);
 	mdb_txn_abort(txn);
 	if (!merged)
 		return kt_cli_failf("client unmerge: '%s' is not merged into another card", argv[1]);

@@ -47,7 +47,7 @@ static int one_client(void *ctx, const struct kt_id *id, uint8_t type)
 	const char *seg;
 
 	(void)type;
-	if (kt_cli_alias_of(r->cli, r->txn, id, &to))
+	if (kt_store_alias_of(&r->cli->st, r->txn, id, &to))
 		return 0;
 	kt_rec_init(&c);
 	if (kt_store_load(&r->cli->st, r->txn, id, &c, NULL) == 0) {

@@ -103,6 +103,29 @@ int kt_meta_put_u64(struct kt_store *st, MDB_txn *txn, const char *name, uint64_
 	return kt_meta_put(st, txn, name, b, 8);
 }
 
+int kt_meta_save_u64(struct kt_store *st, const char *const *names, const uint64_t *vals, int n,
+		     struct kt_err *err)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+		return kt_mdb_err(err, rc, "begin a write transaction");
+	for (int i = 0; i < n; i++)
+		if ((rc = kt_meta_put_u64(st, txn, names[i], vals[i])) != 0) {
+			mdb_txn_abort(txn);
+			return kt_mdb_err(err, rc, "save the node's state");
+		}
+	if ((rc = mdb_txn_commit(txn)) != 0) /* a failed commit frees the transaction */
+		return kt_mdb_err(err, rc, "save the node's state");
+	return 0;
+}
+
+void kt_meta_key_name(char out[KT_META_KEY_NAME_BYTES], uint64_t origin)
+{
+	snprintf(out, KT_META_KEY_NAME_BYTES, "key:%016llx", (unsigned long long)origin);
+}
+
 /* ---- opening ---- */
 
 static int path_in(char *out, size_t cap, const char *dir, const char *name,

@@ -126,13 +126,15 @@ int kt_store_write(struct kt_store *st, struct kt_draft *d, size_t n, uint64_t *
 		   struct kt_err *err);
 
 /*
- * Doubles the map after a transaction met MDB_MAP_FULL (KT_EFULL), up to
- * KT_MAP_BYTES_MAX; no transaction of this process may be open.  Every
- * writer aborts, grows and retries the whole transaction (KT_GROW_TRIES
- * doublings from the initial map pass the maximum).
+ * Runs once(ctx, err), one whole write transaction that aborts on any
+ * error, and while it says KT_EFULL (MDB_MAP_FULL) doubles the map and runs
+ * it again, up to KT_MAP_BYTES_MAX (24 doublings from the initial map pass
+ * it).  Every writer goes through here: local writes, a pulled batch, the
+ * hub's handling of a message, a re-key.  No transaction of this process
+ * may be open around it.
  */
-#define KT_GROW_TRIES 24
-int kt_store_grow(struct kt_store *st, struct kt_err *err);
+int kt_store_retry(struct kt_store *st, int (*once)(void *ctx, struct kt_err *err), void *ctx,
+		   struct kt_err *err);
 
 /*
  * A write transaction for applying changes: begin reads the log position
@@ -164,6 +166,9 @@ struct kt_pair {
 	struct kt_id a, b;
 };
 size_t kt_store_duplicates(struct kt_store *st, MDB_txn *txn, struct kt_pair **out);
+
+/* Whether id is a live client card: its record head says so (an erased one has none). */
+int kt_store_is_client(struct kt_store *st, MDB_txn *txn, const struct kt_id *id);
 
 /* Whether card id is merged into another (its alias register names *to). */
 int kt_store_alias_of(struct kt_store *st, MDB_txn *txn, const struct kt_id *id, struct kt_id *to);

@@ -157,7 +157,7 @@ static int append_log(struct kt_store *st, MDB_txn *txn, const struct kt_change 
 		      const uint8_t hash[KT_HASH_BYTES], const uint8_t *bytes, size_t len,
 		      struct kt_err *err)
 {
-	uint8_t lk[8], ck[16], cv[KT_HASH_BYTES + 8];
+	uint8_t lk[8];
 	MDB_val key = { 8, lk }, val = { len, (void *)bytes };
 	int rc;
 
@@ -165,14 +165,20 @@ static int append_log(struct kt_store *st, MDB_txn *txn, const struct kt_change 
 	kt_be64_put(lk, st->w_logpos);
 	if ((rc = mdb_put(txn, st->log, &key, &val, MDB_APPEND)) != 0)
 		return kt_mdb_err(err, rc, "append to the log");
-	kt_be64_put(ck, c->origin);
-	kt_be64_put(ck + 8, c->seq);
+	return kt_chain_put(st, txn, c->origin, c->seq, hash, st->w_logpos, err);
+}
+
+int kt_chain_put(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t seq,
+		 const uint8_t hash[KT_HASH_BYTES], uint64_t logpos, struct kt_err *err)
+{
+	uint8_t ck[16], cv[KT_HASH_BYTES + 8];
+	MDB_val key = { sizeof(ck), ck }, val = { sizeof(cv), cv };
+	int rc;
+
+	kt_be64_put(ck, origin);
+	kt_be64_put(ck + 8, seq);
 	memcpy(cv, hash, KT_HASH_BYTES);
-	kt_be64_put(cv + KT_HASH_BYTES, st->w_logpos);
-	key.mv_size = 16;
-	key.mv_data = ck;
-	val.mv_size = sizeof(cv);
-	val.mv_data = cv;
+	kt_be64_put(cv + KT_HASH_BYTES, logpos);
 	if ((rc = mdb_put(txn, st->chain, &key, &val, 0)) != 0)
 		return kt_mdb_err(err, rc, "extend the hash chain");
 	return 0;
@@ -378,16 +384,16 @@ static int alias_link(struct kt_store *st, MDB_txn *txn, const uint8_t *target,
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* Indexes a blind token of the change's client: token[16] client[16] -> empty. */
-static int apply_token(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
-		       const struct kt_op *op, struct kt_err *err)
+/* Indexes a blind token of a client: token[16] client[16] -> empty. */
+int kt_token_put(struct kt_store *st, MDB_txn *txn, const uint8_t token[KT_TOKEN_BYTES],
+		 const struct kt_id *client, struct kt_err *err)
 {
 	uint8_t k[KT_TOKEN_BYTES + KT_ID_BYTES];
 	MDB_val key = { sizeof(k), k }, v = { 0, NULL };
 	int rc;
 
-	memcpy(k, op->arg, KT_TOKEN_BYTES);
-	memcpy(k + KT_TOKEN_BYTES, c->owner.b, KT_ID_BYTES);
+	memcpy(k, token, KT_TOKEN_BYTES);
+	memcpy(k + KT_TOKEN_BYTES, client->b, KT_ID_BYTES);
 	if ((rc = mdb_put(txn, st->tokens, &key, &v, 0)) != 0)
 		return kt_mdb_err(err, rc, "index a blind token");
 	return 0;
@@ -522,7 +528,7 @@ static int apply_ops(struct kt_store *st, MDB_txn *txn, const struct kt_change *
 			rc = apply_key(st, txn, c, op, err);
 			break;
 		case KT_OP_TOKEN:
-			rc = apply_token(st, txn, c, op, err);
+			rc = kt_token_put(st, txn, op->arg, &c->owner, err);
 			break;
 		default: /* SHRED is handled before */
 			break;
@@ -560,9 +566,8 @@ int kt_store_apply(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 	return apply_ops(st, txn, c, vals, rc == 1, err);
 }
 
-/* The data key of the change's owner: from the store, or from the change's own KEY op. */
-static int owner_key(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
-		     uint8_t dk[KT_KEY_BYTES], struct kt_err *err)
+int kt_owner_key(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
+		 uint8_t dk[KT_KEY_BYTES], struct kt_err *err)
 {
 	MDB_val key = { KT_ID_BYTES, (void *)c->owner.b }, v;
 	const uint8_t *wrapped = NULL;
@@ -622,7 +627,7 @@ int kt_store_ingest(struct kt_store *st, MDB_txn *txn, const uint8_t *bytes, siz
 		/* An erasure carries no values and its owner's key may be gone. */
 		memset(vals, 0, sizeof(*vals));
 	} else {
-		if ((rc = owner_key(st, txn, c, dk, err)) != 0) {
+		if ((rc = kt_owner_key(st, txn, c, dk, err)) != 0) {
 			if (mdb_get(txn, st->shred, &(MDB_val){ KT_ID_BYTES, c->owner.b }, &v) == 0)
 				rc = 0; /* her key is destroyed: apply() drops the change */
 			else

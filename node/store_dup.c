@@ -19,8 +19,7 @@ int kt_store_alias_of(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
 	return !kt_id_is_zero(to);
 }
 
-/* A live client card: its record head says so (an erased one has none). */
-static int is_client(struct kt_store *st, MDB_txn *txn, const struct kt_id *id)
+int kt_store_is_client(struct kt_store *st, MDB_txn *txn, const struct kt_id *id)
 {
 	uint8_t k[KT_RECKEY_BYTES];
 	MDB_val key = { kt_reckey(k, id, 0, NULL), k }, v;
@@ -75,7 +74,7 @@ size_t kt_store_duplicates(struct kt_store *st, MDB_txn *txn, struct kt_pair **o
 			memcpy(tok, k.mv_data, KT_TOKEN_BYTES);
 		}
 		memcpy(group[g].b, (uint8_t *)k.mv_data + KT_TOKEN_BYTES, KT_ID_BYTES);
-		if (g < KT_TOKEN_GROUP_MAX && is_client(st, txn, &group[g]) &&
+		if (g < KT_TOKEN_GROUP_MAX && kt_store_is_client(st, txn, &group[g]) &&
 		    !kt_store_alias_of(st, txn, &group[g], &to))
 			g++;
 	}

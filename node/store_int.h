@@ -27,6 +27,33 @@ size_t kt_reckey(uint8_t *k, const struct kt_id *id, uint16_t field, const uint8
 int kt_meta_u64(struct kt_store *st, MDB_txn *txn, const char *name, uint64_t *out);
 int kt_meta_put(struct kt_store *st, MDB_txn *txn, const char *name, const void *p, size_t n);
 int kt_meta_put_u64(struct kt_store *st, MDB_txn *txn, const char *name, uint64_t x);
+/*
+ * Writes n name = u64 pairs in a transaction of their own, durably (a
+ * failed commit has freed the transaction: it is not aborted again).
+ */
+int kt_meta_save_u64(struct kt_store *st, const char *const *names, const uint64_t *vals, int n,
+		     struct kt_err *err);
+
+/* The meta name under which a replica pins origin's public key: "key:<16 hex>". */
+#define KT_META_KEY_NAME_BYTES 24
+void kt_meta_key_name(char out[KT_META_KEY_NAME_BYTES], uint64_t origin);
+
+/* chain: (origin, seq) -> hash, log position (store_apply.c). */
+int kt_chain_put(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t seq,
+		 const uint8_t hash[KT_HASH_BYTES], uint64_t logpos, struct kt_err *err);
+/* tokens: a blind token of a client card (store_apply.c). */
+int kt_token_put(struct kt_store *st, MDB_txn *txn, const uint8_t token[KT_TOKEN_BYTES],
+		 const struct kt_id *client, struct kt_err *err);
+/* The data key of c's owner: the keys table, else the change's own KEY op (store_apply.c). */
+int kt_owner_key(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
+		 uint8_t dk[KT_KEY_BYTES], struct kt_err *err);
+/*
+ * The blind token of a client's phone (field 2, its E.164 digits) or email
+ * (field 3, folded) under chain key ck; -1 when (field, v) carries none
+ * (store_write.c, which writes one TOKEN op per such SET, in op order).
+ */
+int kt_blind_token_of(struct kt_store *st, uint16_t field, const struct kt_val *v,
+		      const uint8_t ck[KT_KEY_BYTES], uint8_t out[KT_TOKEN_BYTES]);
 
 /* Records a conflict of two versions of one field (store_conflict.c). */
 int kt_conflict_note(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,

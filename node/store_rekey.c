@@ -31,82 +31,37 @@ struct rekey {
 	msgpack_sbuffer out;
 };
 
-/* The data key of c's owner, under the old chain key (the keys table is rewritten last). */
-static int old_data_key(struct rekey *r, uint8_t dk[KT_KEY_BYTES], struct kt_err *err)
-{
-	const struct kt_change *c = r->c;
-	MDB_val key = { KT_ID_BYTES, (void *)c->owner.b }, v;
-
-	for (uint32_t i = 0; i < c->nops; i++)
-		if (c->ops[i].kind == KT_OP_KEY)
-			return kt_key_unwrap(dk, c->ops[i].arg, &c->owner, r->st->chain_key, err);
-	if (mdb_get(r->txn, r->st->keys, &key, &v) != 0 || v.mv_size != KT_WRAPPED_KEY_BYTES)
-		return kt_err_set(err, KT_ECORRUPT, "change %llu has no data key for its client",
-				  (unsigned long long)c->seq);
-	return kt_key_unwrap(dk, v.mv_data, &c->owner, r->st->chain_key, err);
-}
-
 /*
  * The change's TOKEN ops made again under the new key: the store writes one
- * per phone or email SET, in op order (store_write.c, add_extras).
+ * per phone or email SET that has one, in op order (kt_blind_token_of), and
+ * each is indexed as apply does.
  */
 static int new_tokens(struct rekey *r, struct kt_err *err)
 {
 	struct kt_change *c = r->c;
 	uint32_t vi = 0, nt = 0, ti = 0;
-	const struct kt_val *src[KT_OPS_MAX];
-	uint16_t fld[KT_OPS_MAX];
 
+	if (c->type != KT_T_CLIENT)
+		return 0;
 	for (uint32_t i = 0; i < c->nops; i++) {
 		const struct kt_op *op = &c->ops[i];
 
-		if (op->kind != KT_OP_SET && op->kind != KT_OP_ADD)
-			continue;
-		if (op->kind == KT_OP_SET && c->type == KT_T_CLIENT &&
-		    (op->field == 2 || op->field == 3) && r->vals[vi].t == KT_V_STR) {
-			src[nt] = &r->vals[vi];
-			fld[nt++] = op->field;
-		}
-		vi++;
+		if (op->kind == KT_OP_SET && nt < KT_OPS_MAX &&
+		    kt_blind_token_of(r->st, op->field, &r->vals[vi], r->nk, r->tokens[nt]) == 0)
+			nt++;
+		vi += op->kind == KT_OP_SET || op->kind == KT_OP_ADD;
 	}
 	for (uint32_t i = 0; i < c->nops; i++) {
-		struct kt_op *op = &c->ops[i];
-		char norm[KT_VALUE_BYTES_MAX + 1], *f;
+		int rc;
 
-		if (op->kind != KT_OP_TOKEN)
+		if (c->ops[i].kind != KT_OP_TOKEN)
 			continue;
 		if (ti >= nt)
 			return kt_err_set(err, KT_ECORRUPT, "change %llu has a token for no value",
 					  (unsigned long long)c->seq);
-		if (fld[ti] == 2) {
-			kt_phone_key(r->st, src[ti]->s, src[ti]->n, norm, sizeof(norm));
-		} else {
-			if ((f = kt_text_fold(src[ti]->s, src[ti]->n)) == NULL)
-				return kt_err_set(err, KT_ECORRUPT, "change %llu has a bad email",
-						  (unsigned long long)c->seq);
-			snprintf(norm, sizeof(norm), "%s", f);
-			free(f);
-		}
-		kt_blind_token(r->tokens[ti], fld[ti] == 2 ? "phone" : "email", norm, r->nk);
-		op->arg = r->tokens[ti];
-		ti++;
-	}
-	return 0;
-}
-
-static int put_token(struct rekey *r, struct kt_err *err)
-{
-	uint8_t k[KT_TOKEN_BYTES + KT_ID_BYTES];
-	MDB_val key = { sizeof(k), k }, v = { 0, NULL };
-	int rc;
-
-	for (uint32_t i = 0; i < r->c->nops; i++) {
-		if (r->c->ops[i].kind != KT_OP_TOKEN)
-			continue;
-		memcpy(k, r->c->ops[i].arg, KT_TOKEN_BYTES);
-		memcpy(k + KT_TOKEN_BYTES, r->c->owner.b, KT_ID_BYTES);
-		if ((rc = mdb_put(r->txn, r->st->tokens, &key, &v, 0)) != 0)
-			return kt_mdb_err(err, rc, "index a blind token");
+		c->ops[i].arg = r->tokens[ti++];
+		if ((rc = kt_token_put(r->st, r->txn, c->ops[i].arg, &c->owner, err)) != 0)
+			return rc;
 	}
 	return 0;
 }
@@ -116,7 +71,7 @@ static int rekey_one(struct rekey *r, uint64_t pos, const uint8_t *bytes, size_t
 		     struct kt_err *err)
 {
 	struct kt_change *c = r->c;
-	uint8_t dk[KT_KEY_BYTES], hash[KT_HASH_BYTES], lk[8], ck[16], cv[KT_HASH_BYTES + 8];
+	uint8_t dk[KT_KEY_BYTES], hash[KT_HASH_BYTES], lk[8];
 	uint8_t *plain = NULL;
 	MDB_val key, val;
 	int rc;
@@ -134,8 +89,8 @@ static int rekey_one(struct rekey *r, uint64_t pos, const uint8_t *bytes, size_t
 		if (c->ops[i].kind == KT_OP_SHRED)
 			return kt_err_set(err, KT_EINVAL, "this node has erased a client: it cannot "
 					  "be re-keyed (join with a fresh node and import)");
-	if ((rc = old_data_key(r, dk, err)) != 0)
-		return rc;
+	if ((rc = kt_owner_key(r->st, r->txn, c, dk, err)) != 0)
+		return rc; /* under the old chain key: the keys table is rewritten last */
 	plain = kt_malloc(c->payload_len ? c->payload_len : 1);
 	if ((rc = kt_change_open(c, dk, plain, r->vals, err)) != 0)
 		goto done;
@@ -157,17 +112,7 @@ static int rekey_one(struct rekey *r, uint64_t pos, const uint8_t *bytes, size_t
 		rc = kt_mdb_err(err, rc, "rewrite the log");
 		goto done;
 	}
-	kt_be64_put(ck, c->origin);
-	kt_be64_put(ck + 8, c->seq);
-	memcpy(cv, hash, KT_HASH_BYTES);
-	kt_be64_put(cv + KT_HASH_BYTES, pos);
-	key = (MDB_val){ 16, ck };
-	val = (MDB_val){ sizeof(cv), cv };
-	if ((rc = mdb_put(r->txn, r->st->chain, &key, &val, 0)) != 0) {
-		rc = kt_mdb_err(err, rc, "rewrite the hash chain");
-		goto done;
-	}
-	if ((rc = put_token(r, err)) != 0)
+	if ((rc = kt_chain_put(r->st, r->txn, c->origin, c->seq, hash, pos, err)) != 0)
 		goto done;
 	memcpy(r->head, hash, KT_HASH_BYTES);
 	kt_hash(r->old_head, bytes, len);
@@ -216,8 +161,15 @@ static int rewrap_keys(struct rekey *r, struct kt_err *err)
 	return rc == MDB_NOTFOUND ? 0 : kt_mdb_err(err, rc, "read the clients' keys");
 }
 
-static int rekey_once(struct kt_store *st, const uint8_t nk[KT_KEY_BYTES], struct kt_err *err)
+struct rekey_ctx {
+	struct kt_store *st;
+	const uint8_t *nk;
+};
+
+static int rekey_once(void *ctx, struct kt_err *err)
 {
+	struct kt_store *st = ((struct rekey_ctx *)ctx)->st;
+	const uint8_t *nk = ((struct rekey_ctx *)ctx)->nk;
 	struct rekey r;
 	uint8_t nkh[KT_HASH_BYTES];
 	uint8_t last[KT_HASH_BYTES];
@@ -288,10 +240,7 @@ out:
 
 int kt_store_rekey(struct kt_store *st, const uint8_t nk[KT_KEY_BYTES], struct kt_err *err)
 {
-	int rc = KT_EFULL;
+	struct rekey_ctx c = { st, nk };
 
-	for (int tries = 0; tries < KT_GROW_TRIES && rc == KT_EFULL; tries++)
-		if ((rc = rekey_once(st, nk, err)) == KT_EFULL && kt_store_grow(st, err) != 0)
-			break;
-	return rc;
+	return kt_store_retry(st, rekey_once, &c, err);
 }

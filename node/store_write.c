@@ -195,6 +195,25 @@ static int extra_op(struct kt_draft *d, uint8_t kind, const uint8_t *arg, uint32
 	return 0;
 }
 
+int kt_blind_token_of(struct kt_store *st, uint16_t field, const struct kt_val *v,
+		      const uint8_t ck[KT_KEY_BYTES], uint8_t out[KT_TOKEN_BYTES])
+{
+	char norm[KT_VALUE_BYTES_MAX + 1], *f;
+
+	if (v->t != KT_V_STR || (field != 2 && field != 3))
+		return -1;
+	if (field == 2) {
+		kt_phone_key(st, v->s, v->n, norm, sizeof(norm));
+	} else {
+		if ((f = kt_text_fold(v->s, v->n)) == NULL)
+			return -1;
+		snprintf(norm, sizeof(norm), "%s", f);
+		free(f);
+	}
+	kt_blind_token(out, field == 2 ? "phone" : "email", norm, ck);
+	return 0;
+}
+
 /* Blind index tokens for the hub's duplicate detection, and a new card's key. */
 static int add_extras(struct kt_store *st, struct kt_draft *d, struct wctx *w,
 		      struct kt_err *err)
@@ -205,23 +224,12 @@ static int add_extras(struct kt_store *st, struct kt_draft *d, struct wctx *w,
 	if (d->type != KT_T_CLIENT)
 		return 0;
 	for (uint32_t i = 0; i < n && rc == 0; i++) {
-		const struct kt_val *v = &d->vals[i];
-		char norm[KT_VALUE_BYTES_MAX + 1], *f;
 		int slot = d->ops[i].field == 2 ? 0 : 1;
 
-		if (d->ops[i].kind != KT_OP_SET || v->t != KT_V_STR ||
-		    (d->ops[i].field != 2 && d->ops[i].field != 3))
-			continue;
-		if (slot == 0) {
-			kt_phone_key(st, v->s, v->n, norm, sizeof(norm));
-		} else {
-			if ((f = kt_text_fold(v->s, v->n)) == NULL)
-				continue;
-			snprintf(norm, sizeof(norm), "%s", f);
-			free(f);
-		}
-		kt_blind_token(w->tokens[slot], slot ? "email" : "phone", norm, st->chain_key);
-		rc = extra_op(d, KT_OP_TOKEN, w->tokens[slot], KT_TOKEN_BYTES, err);
+		if (d->ops[i].kind == KT_OP_SET &&
+		    kt_blind_token_of(st, d->ops[i].field, &d->vals[i], st->chain_key,
+				      w->tokens[slot]) == 0)
+			rc = extra_op(d, KT_OP_TOKEN, w->tokens[slot], KT_TOKEN_BYTES, err);
 	}
 	if (rc == 0 && d->create) {
 		kt_key_new(w->dk);
@@ -323,7 +331,7 @@ done:
 	return rc;
 }
 
-int kt_store_grow(struct kt_store *st, struct kt_err *err)
+static int grow_map(struct kt_store *st, struct kt_err *err)
 {
 	MDB_envinfo info;
 	int rc;
@@ -339,24 +347,43 @@ int kt_store_grow(struct kt_store *st, struct kt_err *err)
 	return 0;
 }
 
+int kt_store_retry(struct kt_store *st, int (*once)(void *ctx, struct kt_err *err), void *ctx,
+		   struct kt_err *err)
+{
+	int rc = once(ctx, err);
+
+	for (int tries = 0; rc == KT_EFULL && tries < 24; tries++) { /* 2^24 x 64 MiB > 1 TiB */
+		if ((rc = grow_map(st, err)) != 0)
+			return rc; /* at the maximum, or the map cannot grow: says what to do */
+		rc = once(ctx, err);
+	}
+	return rc;
+}
+
+struct write_ctx {
+	struct kt_store *st;
+	struct kt_draft *d;
+	size_t n;
+	uint64_t *seq_out;
+	uint32_t nops[KT_BATCH_MAX];
+};
+
+static int write_once(void *ctx, struct kt_err *err)
+{
+	struct write_ctx *w = ctx;
+
+	for (size_t i = 0; i < w->n; i++)
+		w->d[i].nops = w->nops[i]; /* drop the extra ops a failed try added */
+	return write_batch(w->st, w->d, w->n, w->seq_out, err);
+}
+
 int kt_store_write(struct kt_store *st, struct kt_draft *d, size_t n, uint64_t *seq_out,
 		   struct kt_err *err)
 {
-	uint32_t nops[KT_BATCH_MAX];
-	int rc;
+	struct write_ctx w = { st, d, n, seq_out, { 0 } };
 
 	kt_assert(n <= KT_BATCH_MAX);
 	for (size_t i = 0; i < n; i++)
-		nops[i] = d[i].nops;
-	/* Each retry doubles the map; 24 doublings from 64 MiB pass the maximum. */
-	for (int tries = 0; tries < 24; tries++) {
-		rc = write_batch(st, d, n, seq_out, err);
-		if (rc != KT_EFULL)
-			return rc;
-		if ((rc = kt_store_grow(st, err)) != 0)
-			return rc;
-		for (size_t i = 0; i < n; i++)
-			d[i].nops = nops[i]; /* drop the extra ops the failed try added */
-	}
-	return kt_err_set(err, KT_EFULL, "store is full and did not grow");
+		w.nops[i] = d[i].nops;
+	return kt_store_retry(st, write_once, &w, err);
 }

@@ -155,11 +155,11 @@ static int check_push(struct kt_sync *s, MDB_txn *txn, const struct kt_msg_push 
 	struct kt_change *c = kt_malloc(sizeof(*c));
 	uint8_t hash[KT_HASH_BYTES], in[KT_SIG_INPUT_BYTES];
 	const struct kt_bytes *last = &p->changes[p->nchanges - 1];
-	char name[32];
+	char name[KT_META_KEY_NAME_BYTES];
 	MDB_val k, v;
 	int rc;
 
-	snprintf(name, sizeof(name), "key:%016llx", (unsigned long long)p->origin);
+	kt_meta_key_name(name, p->origin);
 	k.mv_size = strlen(name);
 	k.mv_data = name;
 	if ((rc = kt_change_decode(c, last->p, last->n, err)) != 0)
@@ -187,8 +187,8 @@ done:
 }
 
 /* Applies a pulled batch and moves the cursor, in one transaction. */
-static int apply_batch_once(struct kt_sync *s, const struct kt_msg *m, uint64_t now_ms,
-			    struct kt_err *err)
+static int apply_batch(struct kt_sync *s, const struct kt_msg *m, uint64_t now_ms,
+		       struct kt_err *err)
 {
 	MDB_txn *txn;
 	int rc;
@@ -214,36 +214,16 @@ static int apply_batch_once(struct kt_sync *s, const struct kt_msg *m, uint64_t 
 	return rc;
 }
 
-/* The same, growing the map when the store fills. */
-static int apply_batch(struct kt_sync *s, const struct kt_msg *m, uint64_t now_ms,
-		       struct kt_err *err)
-{
-	int rc = KT_EFULL;
-
-	for (int tries = 0; tries < KT_GROW_TRIES && rc == KT_EFULL; tries++)
-		if ((rc = apply_batch_once(s, m, now_ms, err)) == KT_EFULL &&
-		    kt_store_grow(s->st, err) != 0)
-			break;
-	return rc;
-}
-
 /* Keeps what the hub holds and when, for `kt-node status`. */
 static int remember_ack(struct kt_sync *s, uint64_t now_ms, struct kt_err *err)
 {
-	MDB_txn *txn;
-	int rc;
+	static const char *const names[] = { "acked", "last_sync" };
+	uint64_t vals[] = { s->acked, now_ms };
+	int rc = kt_meta_save_u64(s->st, names, vals, 2, err);
 
-	if ((rc = mdb_txn_begin(s->st->env, NULL, 0, &txn)) != 0)
-		return kt_mdb_err(err, rc, "begin a write transaction");
-	if ((rc = kt_meta_put_u64(s->st, txn, "acked", s->acked)) != 0 ||
-	    (rc = kt_meta_put_u64(s->st, txn, "last_sync", now_ms)) != 0) {
-		mdb_txn_abort(txn);
-		return kt_mdb_err(err, rc, "remember the hub's acknowledgement");
-	}
-	if ((rc = mdb_txn_commit(txn)) != 0) /* a failed commit frees the transaction */
-		return kt_mdb_err(err, rc, "remember the hub's acknowledgement");
-	s->saved_ms = now_ms;
-	return 0;
+	if (rc == 0)
+		s->saved_ms = now_ms;
+	return rc;
 }
 
 /*
@@ -254,22 +234,16 @@ static int remember_ack(struct kt_sync *s, uint64_t now_ms, struct kt_err *err)
  */
 static int learn_clock(struct kt_sync *s, int64_t offset, struct kt_err *err)
 {
+	static const char *const names[] = { "clock_offset" };
+	uint64_t vals[] = { (uint64_t)offset };
 	int64_t d = offset - s->st->clock_offset;
-	MDB_txn *txn;
 	int rc;
 
 	if (d > -1000 && d < 1000)
 		return 0;
-	if ((rc = mdb_txn_begin(s->st->env, NULL, 0, &txn)) != 0)
-		return kt_mdb_err(err, rc, "begin a write transaction");
-	if ((rc = kt_meta_put_u64(s->st, txn, "clock_offset", (uint64_t)offset)) != 0) {
-		mdb_txn_abort(txn);
-		return kt_mdb_err(err, rc, "remember the hub's clock");
-	}
-	if ((rc = mdb_txn_commit(txn)) != 0) /* a failed commit frees the transaction */
-		return kt_mdb_err(err, rc, "remember the hub's clock");
-	s->st->clock_offset = offset;
-	return 0;
+	if ((rc = kt_meta_save_u64(s->st, names, vals, 1, err)) == 0)
+		s->st->clock_offset = offset;
+	return rc;
 }
 
 static int on_msg(struct kt_sync *s, const struct kt_msg *m, uint64_t now_ms,
@@ -280,7 +254,6 @@ static int on_msg(struct kt_sync *s, const struct kt_msg *m, uint64_t now_ms,
 	switch (m->type) {
 	case KT_MSG_WELCOME:
 		s->ready = 1;
-		s->hub_ms = m->a;
 		s->acked = m->b;
 		s->head = m->c;
 		rc = learn_clock(s, (int64_t)(m->a - s->st->clock()), err);
@@ -323,16 +296,33 @@ static int on_msg(struct kt_sync *s, const struct kt_msg *m, uint64_t now_ms,
 	return rc;
 }
 
+struct handling {
+	struct kt_sync *s;
+	const struct kt_msg *m;
+	uint64_t now_ms;
+	struct kt_sync_out *out;
+};
+
+/* One try at a message: its writes happen before anything is sent, so it can run again. */
+static int handle_once(void *ctx, struct kt_err *err)
+{
+	struct handling *h = ctx;
+
+	h->out->n = 0;
+	return on_msg(h->s, h->m, h->now_ms, h->out, err);
+}
+
 int kt_sync_handle(struct kt_sync *s, const uint8_t *msg, size_t len, uint64_t now_ms,
 		   struct kt_sync_out *out, struct kt_err *err)
 {
 	struct kt_msg *m = kt_malloc(sizeof(*m));
+	struct handling h = { s, m, now_ms, out };
 	int rc;
 
 	out->n = 0;
 	rc = kt_msg_decode(m, msg, len, err);
 	if (rc == 0)
-		rc = on_msg(s, m, now_ms, out, err);
+		rc = kt_store_retry(s->st, handle_once, &h, err); /* a full map grows */
 	kt_msg_release(m);
 	free(m);
 	return rc;

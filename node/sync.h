@@ -37,7 +37,6 @@ struct kt_sync {
 	uint64_t head;        /* hub head as last heard */
 	int pulling;
 	uint64_t sent_ms;     /* when the oldest unanswered request went out */
-	uint64_t hub_ms;      /* the hub's clock at welcome */
 };
 
 #define KT_SYNC_OUT_MAX 4

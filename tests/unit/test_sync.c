@@ -10,6 +10,7 @@
 #include "sync.h"
 #include "card.h"
 #include "hlc.h"
+#include "store_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -388,6 +389,33 @@ static void test_a_forged_batch_is_refused(void)
 	bytes[off + 5] ^= 1;
 	T_EQ_INT(kt_sync_handle(&sy_d, bytes, o.m[0].msg.size, now_ms, &so, &err), 0);
 	T_CHECK(sy_d.cursor > 0);
+
+	/* A later push of an origin whose key is pinned, under another key: refused. */
+	{
+		uint64_t cursor = sy_d.cursor;
+		char name[KT_META_KEY_NAME_BYTES];
+		MDB_val k = { 0, name }, v;
+		MDB_txn *txn;
+
+		T_CHECK(kt_hub_head(&hub) > cursor);
+		kt_msg_pull(&b, cursor, 100);
+		T_EQ_INT(kt_hub_handle(&hub, keys[1], (uint8_t *)b.data, b.size, now_ms, &o, &err), 0);
+		bytes = (uint8_t *)o.m[0].msg.data;
+		T_EQ_INT(kt_msg_decode(m, bytes, o.m[0].msg.size, &err), 0);
+		T_CHECK(m->npushes > 0 && m->a == cursor + 1);
+		kt_meta_key_name(name, m->pushes[0].origin);
+		k.mv_size = strlen(name);
+		v = (MDB_val){ KT_PUBKEY_BYTES, (void *)m->pushes[0].key }; /* pinned: the true key */
+		T_EQ_INT(mdb_txn_begin(st_d.env, NULL, 0, &txn), 0);
+		T_EQ_INT(mdb_put(txn, st_d.meta, &k, &v, 0), 0);
+		T_EQ_INT(mdb_txn_commit(txn), 0);
+		off = (size_t)(m->pushes[0].key - bytes);
+		kt_msg_release(m);
+		bytes[off] ^= 1;
+		T_CHECK(kt_sync_handle(&sy_d, bytes, o.m[0].msg.size, now_ms, &so, &err) != 0);
+		T_CHECK(strstr(err.msg, "changed") != NULL);
+		T_EQ_INT(sy_d.cursor, cursor);
+	}
 	kt_sync_out_release(&so);
 	kt_hub_out_release(&o);
 	msgpack_sbuffer_destroy(&b);
@@ -429,6 +457,63 @@ static void test_a_pull_is_answered_in_contiguous_batches(void)
 		kt_hub_out_release(&o);
 	}
 	msgpack_sbuffer_destroy(&b);
+}
+
+/*
+ * A node with more than a push's worth of changes keeps KT_SYNC_PUSH_WINDOW
+ * pushes in flight, consecutive, and sends the next as soon as the hub
+ * acknowledges the first.
+ */
+static void test_pushes_keep_a_window_in_flight(void)
+{
+	static struct kt_store s;
+	static struct kt_sync y;
+	static struct kt_draft d[KT_BATCH_MAX];
+	static struct kt_msg m;
+	char dir[512], cmd[1400];
+	uint64_t next = 1;
+	msgpack_sbuffer b;
+	struct kt_sync_out so;
+	struct kt_err err;
+
+	snprintf(dir, sizeof(dir), "%s/window", tmpdir);
+	T_EQ_INT(kt_store_init(dir, "Window", "RU", &err), 0);
+	snprintf(cmd, sizeof(cmd), "cp '%s/n0/chain.key' '%s/chain.key'", tmpdir, dir);
+	T_EQ_INT(system(cmd), 0);
+	T_EQ_INT(kt_store_open(&s, dir, &err), 0);
+	for (int batch = 0; batch < 4; batch++) { /* 4,000 changes: four pushes' worth */
+		for (int i = 0; i < KT_BATCH_MAX; i++) {
+			struct kt_id id;
+
+			kt_id_new(&id, now_ms);
+			kt_draft_start(&d[i], KT_T_CLIENT, &id, 1, NULL);
+			T_EQ_INT(kt_draft_field(&d[i], "name", "Window Test", KT_OP_SET, &err), 0);
+		}
+		T_EQ_INT(kt_store_write(&s, d, KT_BATCH_MAX, NULL, &err), 0);
+	}
+	T_EQ_INT(kt_sync_init(&y, &s, &err), 0);
+	msgpack_sbuffer_init(&b);
+	kt_sync_out_init(&so);
+	kt_msg_welcome(&b, now_ms, 0, 0);
+	T_EQ_INT(kt_sync_handle(&y, (uint8_t *)b.data, b.size, now_ms, &so, &err), 0);
+	T_EQ_INT(so.n, KT_SYNC_PUSH_WINDOW);
+	for (uint32_t i = 0; i < so.n; i++) {
+		T_EQ_INT(kt_msg_decode(&m, (uint8_t *)so.msg[i].data, so.msg[i].size, &err), 0);
+		T_CHECK(m.type == KT_MSG_PUSH && m.pushes[0].first_seq == next);
+		next += m.nchanges;
+		kt_msg_release(&m);
+	}
+	T_EQ_INT(next, 3001);
+	kt_msg_ack(&b, s.node_id, 1000);
+	T_EQ_INT(kt_sync_handle(&y, (uint8_t *)b.data, b.size, now_ms, &so, &err), 0);
+	T_EQ_INT(so.n, 1); /* the window moved by one push */
+	T_EQ_INT(kt_msg_decode(&m, (uint8_t *)so.msg[0].data, so.msg[0].size, &err), 0);
+	T_CHECK(m.type == KT_MSG_PUSH && m.pushes[0].first_seq == 3001 && m.nchanges == 1000);
+	kt_msg_release(&m);
+	kt_sync_out_release(&so);
+	msgpack_sbuffer_destroy(&b);
+	kt_sync_release(&y);
+	kt_store_close(&s);
 }
 
 static uint64_t clock_behind(void) { return now_ms - 2 * 3600 * 1000ull; }
@@ -493,6 +578,7 @@ int main(void)
 	T_RUN(test_hub_and_three_nodes_converge_in_any_order);
 	T_RUN(test_a_forged_batch_is_refused);
 	T_RUN(test_a_pull_is_answered_in_contiguous_batches);
+	T_RUN(test_pushes_keep_a_window_in_flight);
 	T_RUN(test_the_hub_clock_corrects_a_node);
 	for (int i = 0; i < NODES; i++) {
 		drop_all(&to_hub[i]);
