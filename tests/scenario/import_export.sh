@@ -130,4 +130,15 @@ contains "export --help says JSON is the only format" "$T/help" "JSON is the onl
 "$KT" -d "$C" import --help >"$T/help"
 contains "import --help lists --skip-bad" "$T/help" "--skip-bad"
 refuse "export refuses an unknown option" "$KT" -d "$C" export --csv
+
+# a long import shows progress on a terminal (script(1) gives it one), and
+# only there: piped, stderr holds the closing line alone
+i=0; { echo 'name,phone'; while [ $i -lt 2500 ]; do echo "Клиентка $i,+7 915 $((100 + i / 100)) $((10 + i % 90)) 00"; i=$((i + 1)); done; } >"$T/long.csv"
+"$KT" -d "$T/tty" init --branch Tty >/dev/null
+script -qec "'$KT' -d '$T/tty' import '$T/long.csv'" /dev/null >"$T/tty.out" 2>&1
+contains "a long import on a terminal shows its progress" "$T/tty.out" "imported 1000 of 2500"
+contains "and ends with what it did" "$T/tty.out" "imported 2500 records"
+"$KT" -d "$T/pipe" init --branch Pipe >/dev/null
+"$KT" -d "$T/pipe" import "$T/long.csv" >"$T/pipe.out" 2>&1
+lacks "piped, it shows no progress" "$T/pipe.out" "imported 1000 of"
 finish
