@@ -46,6 +46,18 @@ for d in A B C; do [ "$("$KT" -d "$d" digest)" = "$dh" ] || same=0; done
 [ "$same" = 1 ] && ok "every node and the hub print the same digest" || bad "every node and the hub print the same digest"
 "$KT" -d A export --json >ea; "$KT" -d B export --json >eb; "$KT" -d C export --json >ec
 cmp -s ea eb && cmp -s ea ec && ok "every node prints the same export" || bad "every node prints the same export"
+# kt-hub status: each branch's acknowledged seq is that node's own last seq,
+# its last contact is set, its pull lag is within the head
+"$H" -d HUB status --json >hs.json
+for d in A:Centre B:North C:South; do
+	seq=$("$KT" -d "${d%%:*}" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["seq"])')
+	python3 - "${d#*:}" "$seq" hs.json <<'PY' && ok "kt-hub status: ${d#*:} acked its $seq changes, with last contact and pull lag" || bad "kt-hub status: ${d#*:} acked its $seq changes, with last contact and pull lag"
+import json, sys
+s = json.load(open(sys.argv[3]))
+b = [x for x in s["branches"] if x["branch"] == sys.argv[1]][0]
+sys.exit(0 if b["acked_seq"] == int(sys.argv[2]) and b["last_contact_ms"] > 0 and 0 <= b["pull_lag"] <= s["head"] and not b["revoked"] and s["head"] >= 4 else 1)
+PY
+done
 "$KT" -d C report --json >rep.json
 grep -q '"Centre":1' rep.json && grep -q '"North":1' rep.json && grep -q '"South":1' rep.json && grep -q '"branch":"North","currency":"RUB","month":"' rep.json && ok "the report at one branch shows every branch's clients and visits" || { bad "the report at one branch shows every branch's clients and visits"; cat rep.json; }
 # the same client carded at two branches while offline, phones written differently

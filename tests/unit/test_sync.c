@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sodium.h>
 
 #define NODES 3
 #define QMAX 4096
@@ -516,6 +517,119 @@ static void test_pushes_keep_a_window_in_flight(void)
 	kt_store_close(&s);
 }
 
+/* Pushes changes ch[0..n) from seq first to the hub, signed (or forged); its answer in *m. */
+static void push_to_hub(uint64_t origin, const uint8_t *pk, const uint8_t *sk, uint64_t first,
+			struct kt_bytes *ch, uint32_t n, int forge, struct kt_msg *m)
+{
+	uint8_t sig[KT_SIG_BYTES], in[KT_SIG_INPUT_BYTES], hash[KT_HASH_BYTES];
+	struct kt_msg_push p = { .origin = origin, .first_seq = first, .sig = sig,
+				 .nchanges = n, .changes = ch };
+	struct kt_hub_out o;
+	struct kt_err err;
+	msgpack_sbuffer b;
+
+	kt_hash(hash, ch[n - 1].p, ch[n - 1].n);
+	kt_msg_sig_input(in, origin, first + n - 1, hash);
+	crypto_sign_detached(sig, NULL, in, sizeof(in), sk);
+	sig[7] ^= forge ? 1 : 0;
+	msgpack_sbuffer_init(&b);
+	kt_msg_push(&b, &p);
+	kt_hub_out_init(&o);
+	kt_hub_handle(&hub, pk, (uint8_t *)b.data, b.size, now_ms, &o, &err);
+	T_CHECK(o.n >= 1);
+	T_EQ_INT(kt_msg_decode(m, (uint8_t *)o.m[0].msg.data, o.m[0].msg.size, &err), 0);
+	kt_hub_out_release(&o);
+	msgpack_sbuffer_destroy(&b);
+}
+
+/*
+ * The hub checks a push before it stores anything: a gap is refused with the
+ * seq it expects, a forged signature, a reordered or a dropped change are
+ * refused; a good push is acknowledged, a re-sent one only acknowledged again.
+ */
+static void test_the_hub_refuses_bad_pushes_and_ignores_resends(void)
+{
+	static struct kt_store s;
+	static struct kt_draft d[5];
+	static struct kt_msg m;
+	char dir[512], cmd[1400], cpk[41], csk[41];
+	uint8_t pk[32], sk[64], lk[8], *copy[5];
+	struct kt_bytes c[5], two[2];
+	uint64_t head;
+	msgpack_sbuffer b;
+	struct kt_hub_out o;
+	struct kt_err err;
+	MDB_txn *txn;
+
+	snprintf(dir, sizeof(dir), "%s/pusher", tmpdir);
+	T_EQ_INT(kt_store_init(dir, "Pusher", "RU", &err), 0);
+	snprintf(cmd, sizeof(cmd), "cp '%s/n0/chain.key' '%s/chain.key'", tmpdir, dir);
+	T_EQ_INT(system(cmd), 0);
+	T_EQ_INT(kt_store_open(&s, dir, &err), 0);
+	T_EQ_INT(kt_identity_read(dir, "node.key", pk, sk, cpk, csk, &err), 0);
+	T_EQ_INT(kt_hub_enroll(&hub, "Pusher", pk, &err), 0);
+	for (int i = 0; i < 5; i++) {
+		struct kt_id id;
+
+		kt_id_new(&id, now_ms);
+		kt_draft_start(&d[i], KT_T_CLIENT, &id, 1, NULL);
+		T_EQ_INT(kt_draft_field(&d[i], "name", "Push Test", KT_OP_SET, &err), 0);
+	}
+	T_EQ_INT(kt_store_write(&s, d, 5, NULL, &err), 0);
+	T_EQ_INT(kt_store_rdtxn(&s, &txn, &err), 0);
+	for (int i = 0; i < 5; i++) { /* the node's changes, seq 1..5, as its log holds them */
+		MDB_val k = { 8, lk }, v;
+
+		kt_be64_put(lk, (uint64_t)i + 1);
+		T_EQ_INT(mdb_get(txn, s.log, &k, &v), 0);
+		copy[i] = kt_malloc(v.mv_size);
+		memcpy(copy[i], v.mv_data, v.mv_size);
+		c[i] = (struct kt_bytes){ copy[i], (uint32_t)v.mv_size };
+	}
+	mdb_txn_abort(txn);
+	msgpack_sbuffer_init(&b);
+	kt_msg_hello(&b, s.node_id, pk);
+	kt_hub_out_init(&o);
+	T_EQ_INT(kt_hub_handle(&hub, pk, (uint8_t *)b.data, b.size, now_ms, &o, &err), 0);
+	kt_hub_out_release(&o);
+	msgpack_sbuffer_destroy(&b);
+	head = kt_hub_head(&hub);
+
+	push_to_hub(s.node_id, pk, sk, 3, &c[2], 1, 0, &m); /* starts past the next seq */
+	T_CHECK(m.type == KT_MSG_REFUSE && m.a == KT_REFUSE_GAP && m.b == 1);
+	kt_msg_release(&m);
+	push_to_hub(s.node_id, pk, sk, 1, c, 2, 1, &m); /* forged signature */
+	T_CHECK(m.type == KT_MSG_REFUSE && m.a == KT_REFUSE_SIG);
+	kt_msg_release(&m);
+	two[0] = c[1];
+	two[1] = c[0];
+	push_to_hub(s.node_id, pk, sk, 1, two, 2, 0, &m); /* reordered */
+	T_CHECK(m.type == KT_MSG_REFUSE && m.a == KT_REFUSE_CHAIN);
+	kt_msg_release(&m);
+	two[0] = c[0];
+	two[1] = c[2];
+	push_to_hub(s.node_id, pk, sk, 1, two, 2, 0, &m); /* the second one dropped */
+	T_CHECK(m.type == KT_MSG_REFUSE && m.a == KT_REFUSE_CHAIN);
+	kt_msg_release(&m);
+	T_EQ_INT(kt_hub_head(&hub), head); /* nothing refused was stored */
+
+	push_to_hub(s.node_id, pk, sk, 1, c, 3, 0, &m);
+	T_CHECK(m.type == KT_MSG_ACK && m.a == s.node_id && m.b == 3);
+	kt_msg_release(&m);
+	T_EQ_INT(kt_hub_head(&hub), head + 3);
+	push_to_hub(s.node_id, pk, sk, 1, c, 3, 0, &m); /* re-sent */
+	T_CHECK(m.type == KT_MSG_ACK && m.b == 3);
+	kt_msg_release(&m);
+	T_EQ_INT(kt_hub_head(&hub), head + 3);
+	push_to_hub(s.node_id, pk, sk, 3, &c[2], 3, 0, &m); /* overlapping: only 4 and 5 are new */
+	T_CHECK(m.type == KT_MSG_ACK && m.b == 5);
+	kt_msg_release(&m);
+	T_EQ_INT(kt_hub_head(&hub), head + 5);
+	for (int i = 0; i < 5; i++)
+		free(copy[i]);
+	kt_store_close(&s);
+}
+
 static uint64_t clock_behind(void) { return now_ms - 2 * 3600 * 1000ull; }
 static uint64_t clock_ahead(void) { return now_ms + 3 * 3600 * 1000ull; }
 
@@ -579,6 +693,7 @@ int main(void)
 	T_RUN(test_a_forged_batch_is_refused);
 	T_RUN(test_a_pull_is_answered_in_contiguous_batches);
 	T_RUN(test_pushes_keep_a_window_in_flight);
+	T_RUN(test_the_hub_refuses_bad_pushes_and_ignores_resends);
 	T_RUN(test_the_hub_clock_corrects_a_node);
 	for (int i = 0; i < NODES; i++) {
 		drop_all(&to_hub[i]);
