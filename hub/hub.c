@@ -327,7 +327,7 @@ static int pull(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m,
 {
 	static struct kt_bytes ch[KT_PUSH_CHANGES_MAX * 2];
 	struct kt_msg_push ps[KT_BATCH_PUSHES_MAX];
-	uint64_t credit = m->b < 1 ? 1 : m->b, first = m->a + 1, sent = 0, bytes = 0;
+	uint64_t credit = m->b < 1 ? 1 : m->b, covered = m->a, sent = 0, bytes = 0, head;
 	uint8_t k[8];
 	MDB_val key_v = { 8, k }, v;
 	MDB_cursor *cur;
@@ -340,39 +340,51 @@ static int pull(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m,
 	if (origin == 0)
 		return kt_err_set(err, KT_EREFUSED, "pull from a key that did not say hello");
 	note_cursor(h, origin, m->a);
+	head = kt_hub_head(h);
 	if ((rc = kt_store_rdtxn(&h->st, &txn, err)) != 0)
 		return rc;
-	kt_be64_put(k, first);
+	kt_be64_put(k, m->a + 1);
 	mdb_cursor_open(txn, h->st.pushes, &cur);
 	rc = mdb_cursor_get(cur, &key_v, &v, MDB_SET_RANGE);
 	/*
 	 * Up to KT_PULL_BATCHES_MAX batches, sent back to back so the node applies
 	 * one while the next is on the wire: each of whole pushes, until
 	 * KT_PULL_BATCH_CHANGES, the push count or the size cap; all of them until
-	 * the credit.  Every batch but the last says more = 1.
+	 * the credit.  The node's own pushes are covered but left out: it holds
+	 * them.  Every batch but the last says more = 1.
 	 */
 	for (uint32_t b = 0; b < KT_PULL_BATCHES_MAX; b++) {
-		uint64_t in_batch = 0;
+		uint64_t in_batch = 0, first = covered + 1;
 
 		n = used = 0;
 		bytes = 0;
 		while (rc == 0 && n < KT_BATCH_PUSHES_MAX && bytes < KT_MSG_BYTES_MAX / 2 &&
-		       (n == 0 || (in_batch < KT_PULL_BATCH_CHANGES && sent < credit))) {
-			if (read_push(h, txn, &key_v, &v, &ps[n], ch + used,
-				      (uint32_t)(sizeof(ch) / sizeof(ch[0])) - used) != 0) {
+		       (in_batch == 0 || (in_batch < KT_PULL_BATCH_CHANGES && sent < credit))) {
+			uint64_t last = kt_be64_get(key_v.mv_data), from;
+
+			if (v.mv_size != 16 + KT_SIG_BYTES || (from = kt_be64_get(
+				(uint8_t *)v.mv_data + 8)) > last || from == 0) {
 				rc = MDB_NOTFOUND; /* a damaged record ends the answer */
 				break;
 			}
-			if (n == 0)
-				first = kt_be64_get(key_v.mv_data) - ps[0].nchanges + 1;
-			for (uint32_t i = 0; i < ps[n].nchanges; i++)
-				bytes += ps[n].changes[i].n;
-			used += ps[n].nchanges;
-			in_batch += ps[n].nchanges;
-			sent += ps[n++].nchanges;
+			if (in_batch == 0 && from < first)
+				first = from; /* the cursor fell inside a push: resend it whole */
+			if (kt_be64_get(v.mv_data) != origin) {
+				if (read_push(h, txn, &key_v, &v, &ps[n], ch + used,
+					      (uint32_t)(sizeof(ch) / sizeof(ch[0])) - used) != 0) {
+					rc = MDB_NOTFOUND;
+					break;
+				}
+				for (uint32_t i = 0; i < ps[n].nchanges; i++)
+					bytes += ps[n].changes[i].n;
+				used += ps[n++].nchanges;
+			}
+			in_batch += last - from + 1;
+			sent += last - from + 1;
+			covered = last;
 			rc = mdb_cursor_get(cur, &key_v, &v, MDB_NEXT);
 		}
-		kt_msg_batch(out_next(out, 0), first, kt_hub_head(h), ps, n,
+		kt_msg_batch(out_next(out, 0), first, covered, head, ps, n,
 			     rc == 0 && sent < credit && b + 1 < KT_PULL_BATCHES_MAX);
 		if (rc != 0 || sent >= credit)
 			break;

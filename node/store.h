@@ -64,6 +64,14 @@ struct kt_store {
 	uint64_t w_logpos, w_seq, w_hlc;
 	int w_hlc_dirty;
 	uint8_t w_head[KT_HASH_BYTES];
+	/*
+	 * The last change this transaction appended (origin, seq, hash): the
+	 * head of that origin, so the next change of a push or batch checks
+	 * its chain against it without reading the chain back.
+	 */
+	int w_last_valid;
+	uint64_t w_last_origin, w_last_seq;
+	uint8_t w_last_hash[KT_HASH_BYTES];
 };
 
 /* Creates a new node in dir (made if missing); refuses a folder that holds one. */

@@ -72,6 +72,7 @@ int kt_store_state(struct kt_store *st, MDB_txn *txn, struct kt_err *err)
 
 	st->w_logpos = 0;
 	st->w_hlc_dirty = 0;
+	st->w_last_valid = 0;
 	if ((rc = mdb_cursor_open(txn, st->log, &cur)) != 0)
 		return kt_mdb_err(err, rc, "read the log");
 	if ((rc = mdb_cursor_get(cur, &key, &v, MDB_LAST)) == 0 && key.mv_size == 8)
@@ -127,6 +128,13 @@ static int check_chain(struct kt_store *st, MDB_txn *txn, const struct kt_change
 	MDB_val key = { 16, k }, v;
 	int rc;
 
+	if (st->w_last_valid && st->w_last_origin == c->origin && c->seq == st->w_last_seq + 1) {
+		if (memcmp(st->w_last_hash, c->prev, KT_HASH_BYTES) == 0)
+			return 0; /* the next of the origin whose change came last */
+		return kt_err_set(err, KT_ECORRUPT, "change %llu of origin %016llx does not "
+				  "follow the hash chain", (unsigned long long)c->seq,
+				  (unsigned long long)c->origin);
+	}
 	kt_be64_put(k, c->origin);
 	kt_be64_put(k + 8, c->seq);
 	rc = mdb_get(txn, st->chain, &key, &v);
@@ -165,7 +173,13 @@ static int append_log(struct kt_store *st, MDB_txn *txn, const struct kt_change 
 	kt_be64_put(lk, st->w_logpos);
 	if ((rc = mdb_put(txn, st->log, &key, &val, MDB_APPEND)) != 0)
 		return kt_mdb_err(err, rc, "append to the log");
-	return kt_chain_put(st, txn, c->origin, c->seq, hash, st->w_logpos, err);
+	if ((rc = kt_chain_put(st, txn, c->origin, c->seq, hash, st->w_logpos, err)) != 0)
+		return rc;
+	st->w_last_valid = 1;
+	st->w_last_origin = c->origin;
+	st->w_last_seq = c->seq;
+	memcpy(st->w_last_hash, hash, KT_HASH_BYTES);
+	return 0;
 }
 
 int kt_chain_put(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t seq,
@@ -179,6 +193,7 @@ int kt_chain_put(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t se
 	kt_be64_put(ck + 8, seq);
 	memcpy(cv, hash, KT_HASH_BYTES);
 	kt_be64_put(cv + KT_HASH_BYTES, logpos);
+	st->w_last_valid = 0; /* append_log sets it again; a re-key rewrites the chain */
 	if ((rc = mdb_put(txn, st->chain, &key, &val, 0)) != 0)
 		return kt_mdb_err(err, rc, "extend the hash chain");
 	return 0;
@@ -524,8 +539,8 @@ static int apply_ops(struct kt_store *st, MDB_txn *txn, const struct kt_change *
 		case KT_OP_ALIAS:
 			rc = apply_alias(st, txn, c, op, err);
 			break;
-		case KT_OP_KEY:
-			rc = apply_key(st, txn, c, op, err);
+		case KT_OP_KEY: /* a data key only a node can use: the hub (no vals) keeps none */
+			rc = vals != NULL ? apply_key(st, txn, c, op, err) : 0;
 			break;
 		case KT_OP_TOKEN:
 			rc = kt_token_put(st, txn, op->arg, &c->owner, err);
@@ -596,6 +611,8 @@ static int held(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 	uint8_t k[16];
 	MDB_val key = { 16, k }, v;
 
+	if (st->w_last_valid && st->w_last_origin == c->origin && c->seq > st->w_last_seq)
+		return 0; /* past the head of its origin */
 	kt_be64_put(k, c->origin);
 	kt_be64_put(k + 8, c->seq);
 	if (mdb_get(txn, st->chain, &key, &v) != 0)

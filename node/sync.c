@@ -193,8 +193,8 @@ static int apply_batch(struct kt_sync *s, const struct kt_msg *m, uint64_t now_m
 	MDB_txn *txn;
 	int rc;
 
-	if (m->npushes == 0 || m->a + m->nchanges - 1 <= s->cursor)
-		return 0; /* nothing new: a late answer to an earlier pull, or a heartbeat */
+	if (m->last <= s->cursor || m->a > s->cursor + 1)
+		return 0; /* nothing new (a late answer to an earlier pull, a heartbeat), or past a gap */
 	if ((rc = kt_store_wbegin(s->st, &txn, err)) != 0)
 		return rc;
 	for (uint32_t i = 0; i < m->npushes && rc == 0; i++)
@@ -202,7 +202,7 @@ static int apply_batch(struct kt_sync *s, const struct kt_msg *m, uint64_t now_m
 	/* Then every change, whose hash chain the store checks one by one. */
 	for (uint32_t i = 0; i < m->nchanges && rc == 0; i++)
 		rc = kt_store_ingest(s->st, txn, m->changes[i].p, m->changes[i].n, err);
-	if (rc == 0 && ((rc = kt_meta_put_u64(s->st, txn, "cursor", m->a + m->nchanges - 1)) != 0 ||
+	if (rc == 0 && ((rc = kt_meta_put_u64(s->st, txn, "cursor", m->last)) != 0 ||
 			(rc = kt_meta_put_u64(s->st, txn, "last_sync", now_ms)) != 0))
 		rc = kt_mdb_err(err, rc, "move the cursor");
 	if (rc != 0) {
@@ -210,7 +210,7 @@ static int apply_batch(struct kt_sync *s, const struct kt_msg *m, uint64_t now_m
 		return rc;
 	}
 	if ((rc = kt_store_wcommit(s->st, txn, err)) == 0)
-		s->cursor = m->a + m->nchanges - 1;
+		s->cursor = m->last;
 	return rc;
 }
 

@@ -87,13 +87,14 @@ void kt_msg_push(msgpack_sbuffer *out, const struct kt_msg_push *p)
 	msgpack_pack_bin_with_body(&pk, p->sig, KT_SIG_BYTES);
 }
 
-void kt_msg_batch(msgpack_sbuffer *out, uint64_t first, uint64_t head,
+void kt_msg_batch(msgpack_sbuffer *out, uint64_t first, uint64_t last, uint64_t head,
 		  const struct kt_msg_push *pushes, uint32_t n, int more)
 {
 	msgpack_packer pk;
 
-	start(out, &pk, KT_MSG_BATCH, 5);
+	start(out, &pk, KT_MSG_BATCH, 6);
 	msgpack_pack_uint64(&pk, first);
+	msgpack_pack_uint64(&pk, last);
 	msgpack_pack_uint64(&pk, head);
 	msgpack_pack_array(&pk, n);
 	for (uint32_t i = 0; i < n; i++) {
@@ -157,10 +158,11 @@ static int read_changes(struct kt_msg *m, struct kt_msg_push *p, const msgpack_o
 
 static int decode_batch(struct kt_msg *m, const msgpack_object *a, struct kt_err *err)
 {
-	const msgpack_object *l = &a[3];
+	const msgpack_object *l = &a[4];
 
-	if (u64_at(&a[1], &m->a) || u64_at(&a[2], &m->b) || l->type != MSGPACK_OBJECT_ARRAY ||
-	    l->via.array.size > KT_BATCH_PUSHES_MAX || u64_at(&a[4], &m->c) || m->c > 1)
+	if (u64_at(&a[1], &m->a) || u64_at(&a[2], &m->last) || u64_at(&a[3], &m->b) ||
+	    m->a == 0 || m->last + 1 < m->a || l->type != MSGPACK_OBJECT_ARRAY ||
+	    l->via.array.size > KT_BATCH_PUSHES_MAX || u64_at(&a[5], &m->c) || m->c > 1)
 		return kt_err_set(err, KT_ECORRUPT, "bad batch");
 	m->npushes = l->via.array.size;
 	for (uint32_t i = 0; i < m->npushes; i++) {
@@ -176,11 +178,13 @@ static int decode_batch(struct kt_msg *m, const msgpack_object *a, struct kt_err
 		if ((rc = read_changes(m, p, &e->via.array.ptr[3], err)) != 0)
 			return rc;
 	}
+	if (m->nchanges > m->last + 1 - m->a)
+		return kt_err_set(err, KT_ECORRUPT, "a batch holds more changes than the seqs it covers");
 	return 0;
 }
 
 /* The expected array size of each type (0: not a type). */
-static const uint8_t sizes[9] = { 0, 4, 4, 5, 3, 4, 3, 5, 2 };
+static const uint8_t sizes[9] = { 0, 4, 4, 5, 3, 4, 3, 6, 2 };
 
 static int decode_body(struct kt_msg *m, const msgpack_object *a, struct kt_err *err)
 {
@@ -225,7 +229,7 @@ int kt_msg_decode(struct kt_msg *m, const uint8_t *p, size_t n, struct kt_err *e
 	m->npushes = 0;
 	m->nchanges = 0;
 	m->key = NULL;
-	m->a = m->b = m->c = 0;
+	m->a = m->b = m->c = m->last = 0;
 	msgpack_zone_init(&m->zone, 2048);
 	if (n > KT_MSG_BYTES_MAX)
 		return kt_err_set(err, KT_ETOOBIG, "message of %zu bytes is over the limit", n);

@@ -76,7 +76,8 @@ struct kt_msg_push {
 
 struct kt_msg {
 	uint8_t type;
-	uint64_t a, b, c;         /* the integers of the type, in order */
+	uint64_t a, b, c;         /* the integers of the type, in order (BATCH: first, head, more) */
+	uint64_t last;            /* BATCH: the last hub seq it covers */
 	const uint8_t *key;       /* HELLO: the node's public key */
 	struct kt_bytes reason;   /* REFUSE */
 	uint32_t npushes;
@@ -98,9 +99,13 @@ void kt_msg_refuse(msgpack_sbuffer *out, int code, uint64_t expected, const char
 void kt_msg_pull(msgpack_sbuffer *out, uint64_t after, uint64_t credit);
 void kt_msg_notify(msgpack_sbuffer *out, uint64_t head);
 void kt_msg_push(msgpack_sbuffer *out, const struct kt_msg_push *p);
-/* A BATCH of pushes (their first_seq is not sent). */
-/* more: 1 when another BATCH answering the same PULL follows (m->c when decoded). */
-void kt_msg_batch(msgpack_sbuffer *out, uint64_t first, uint64_t head,
+/*
+ * A BATCH of pushes (their first_seq is not sent) covering hub seqs
+ * first..last: the pushes listed and, left out, the pulling node's own.
+ * more: 1 when another BATCH answering the same PULL follows (m->c when
+ * decoded; first is m->a, last m->last, head m->b).
+ */
+void kt_msg_batch(msgpack_sbuffer *out, uint64_t first, uint64_t last, uint64_t head,
 		  const struct kt_msg_push *pushes, uint32_t n, int more);
 
 /* The bytes an origin signs for a push: "kt-push\0", origin, last seq, last hash. */

@@ -6,7 +6,8 @@
  * node to its visibility at another, both online; bytes on the wire per
  * changed field; peak memory of hub and node.
  *
- *   bench_sync [--quick]     --quick: 20,000 changes instead of 1,000,000
+ *   bench_sync [--quick] [--count N]
+ *     --quick: 20,000 changes instead of 1,000,000; --count: N changes (for profiling)
  */
 #include "hub.h"
 #include "sync.h"
@@ -261,6 +262,27 @@ static void fill(struct node *n, uint64_t count)
 	}
 }
 
+/* CPU seconds (user + system) a process has used so far, from /proc. */
+static double cpu_s(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut = 0, st = 0;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	/* Fields 14 and 15, counted after the ")" that ends the command name. */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return 0;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static long peak_kib(pid_t pid)
 {
 	char path[64], line[256];
@@ -315,11 +337,15 @@ int main(int argc, char **argv)
 	static struct node ns[2];
 	int quick = argc > 1 && strcmp(argv[1], "--quick") == 0, props = quick ? 100 : 300;
 	uint64_t count = quick ? 20000 : 1000000, t0, lat[300], local;
-	double raw, ingest, pull_s, bytes;
+
+	double raw, ingest, pull_s, bytes, hub_cpu, node_cpu;
 	struct kt_hub h;
 	struct kt_err err;
 	char dir[512], cmd[300];
 
+	for (int i = 1; i + 1 < argc; i++)
+		if (strcmp(argv[i], "--count") == 0 && atoll(argv[i + 1]) > 0)
+			count = (uint64_t)atoll(argv[i + 1]);
 	kt_crypto_init();
 	snprintf(root, sizeof(root), "%s/kt-bench-sync-XXXXXX",
 		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -345,6 +371,8 @@ int main(int argc, char **argv)
 	start_hub();
 	connect_node(&ns[0]);
 	local = kt_sync_local_seq(&ns[0].sy);
+	hub_cpu = cpu_s(hub_pid);
+	node_cpu = cpu_s(getpid());
 	t0 = kt_mono_ns();
 	/* Bounded: a stuck push shows as a time far over any target, not a hang. */
 	while (ns[0].sy.acked < local && kt_mono_ns() - t0 < 600000000000ull)
@@ -352,7 +380,12 @@ int main(int argc, char **argv)
 	ingest = (double)count / ((kt_mono_ns() - t0) / 1e9);
 	printf("hub ingest of pushed changes, durable, over CURVE %8.0f changes/s  = %.2f x raw "
 	       "CURVE messages  [target >= 250,000]\n", ingest, ingest / raw);
+	printf("  CPU per change: hub %.2f us, pushing node %.2f us (wall %.2f us)\n",
+	       (cpu_s(hub_pid) - hub_cpu) * 1e6 / count, (cpu_s(getpid()) - node_cpu) * 1e6 / count,
+	       1e6 / ingest);
 	connect_node(&ns[1]);
+	hub_cpu = cpu_s(hub_pid);
+	node_cpu = cpu_s(getpid());
 	t0 = kt_mono_ns();
 	while (!(ns[1].sy.ready && kt_sync_idle(&ns[1].sy)) && kt_mono_ns() - t0 < 600000000000ull)
 		step(&ns[1], 1, 10);
@@ -360,6 +393,9 @@ int main(int argc, char **argv)
 	printf("a new node pulls and applies %llu changes in   %8.1f s  (%.0f changes/s%s)  "
 	       "[target: 1,000,000 in <= 10 s]\n", (unsigned long long)count, pull_s,
 	       count / pull_s, quick ? "; the full run pulls 1,000,000" : "");
+	printf("  CPU per change: hub %.2f us, pulling node %.2f us (wall %.2f us)\n",
+	       (cpu_s(hub_pid) - hub_cpu) * 1e6 / count, (cpu_s(getpid()) - node_cpu) * 1e6 / count,
+	       pull_s * 1e6 / count);
 	bytes = propagation(ns, props, lat);
 	printf("propagation, commit at one node to visible at another: p50 %.2f ms, p99 %.2f ms"
 	       "  [target p99 <= 10 ms]\n", pct(lat, (size_t)props, 50) / 1e6,

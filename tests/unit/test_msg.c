@@ -74,10 +74,23 @@ static void test_push_and_batch_round_trip_and_limits(void)
 	two[0] = p;
 	two[1] = p;
 	two[1].origin = 12;
-	kt_msg_batch(&b, 100, 200, two, 2, 1);
+	kt_msg_batch(&b, 100, 110, 200, two, 2, 1);
 	T_EQ_INT(decode(&b), 0);
-	T_CHECK(m.type == KT_MSG_BATCH && m.a == 100 && m.b == 200 && m.c == 1 && m.npushes == 2 &&
-		m.pushes[1].origin == 12 && m.nchanges == 4);
+	T_CHECK(m.type == KT_MSG_BATCH && m.a == 100 && m.last == 110 && m.b == 200 && m.c == 1 &&
+		m.npushes == 2 && m.pushes[1].origin == 12 && m.nchanges == 4);
+	kt_msg_release(&m);
+	/* A batch covers at least the changes it holds; an empty one may cover none. */
+	kt_msg_batch(&b, 100, 103, 200, two, 2, 0);
+	T_EQ_INT(decode(&b), 0);
+	kt_msg_release(&m);
+	kt_msg_batch(&b, 100, 102, 200, two, 2, 0);
+	T_CHECK(decode(&b) != 0);
+	kt_msg_release(&m);
+	kt_msg_batch(&b, 100, 99, 200, two, 0, 0);
+	T_EQ_INT(decode(&b), 0);
+	kt_msg_release(&m);
+	kt_msg_batch(&b, 100, 98, 200, two, 0, 0);
+	T_CHECK(decode(&b) != 0);
 	kt_msg_release(&m);
 	msgpack_sbuffer_destroy(&b);
 }
