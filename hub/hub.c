@@ -38,7 +38,30 @@ int kt_hub_init(const char *dir, const char *listen, struct kt_err *err)
 
 int kt_hub_open(struct kt_hub *h, const char *dir, struct kt_err *err)
 {
-	return kt_store_open_as(&h->st, dir, 1, err);
+	MDB_txn *txn;
+	uint64_t merged;
+	int rc;
+
+	if ((rc = kt_store_open_as(&h->st, dir, 1, err)) != 0)
+		return rc;
+	if ((rc = kt_store_rdtxn(&h->st, &txn, err)) != 0)
+		goto fail;
+	rc = mdb_get(txn, h->st.meta, &(MDB_val){ 6, "merged" }, &(MDB_val){ 0, NULL });
+	mdb_txn_abort(txn);
+	if (rc == MDB_NOTFOUND) {
+		/* A hub made before the merge ran behind ingest merged as it stored. */
+		static const char *const names[] = { "merged" };
+
+		merged = kt_hub_head(h);
+		rc = kt_meta_save_u64(&h->st, names, &merged, 1, err);
+	} else if (rc != 0) {
+		rc = kt_mdb_err(err, rc, "read the merge position");
+	}
+	if (rc == 0)
+		return 0;
+fail:
+	kt_store_close(&h->st);
+	return rc;
 }
 
 void kt_hub_close(struct kt_hub *h)
@@ -209,7 +232,7 @@ static int store_push(struct kt_hub *h, const struct kt_msg_push *p, uint32_t sk
 		return rc;
 	first = h->st.w_logpos + 1;
 	for (uint32_t i = skip; i < p->nchanges && rc == 0; i++)
-		rc = kt_store_ingest_meta(&h->st, txn, p->changes[i].p, p->changes[i].n, err);
+		rc = kt_store_ingest_log(&h->st, txn, p->changes[i].p, p->changes[i].n, err);
 	if (rc == 0 && h->st.w_logpos != first + (p->nchanges - skip) - 1)
 		rc = kt_err_set(err, KT_ECORRUPT, "push holds a change already held");
 	if (rc != 0) {
@@ -392,6 +415,106 @@ static int pull(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m,
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
 	return 0;
+}
+
+/*
+ * The merge behind ingest.  One try: the log after meta "merged", up to
+ * max changes, decoded and merged on metadata, and the new position, in
+ * one transaction.  A try that met a full map wrote nothing and runs again.
+ */
+struct merging {
+	struct kt_hub *h;
+	uint32_t max;
+	uint64_t done, left;
+};
+
+static int merge_some(void *ctx, struct kt_err *err)
+{
+	static const char *const names[] = { "merged" };
+	struct merging *mg = ctx;
+	struct kt_store *st = &mg->h->st;
+	uint64_t merged = 0, pos = 0;
+	uint8_t k[8];
+	MDB_val key = { 8, k }, v;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	int rc;
+
+	mg->done = mg->left = 0;
+	if ((rc = kt_store_wbegin(st, &txn, err)) != 0)
+		return rc;
+	if ((rc = kt_meta_u64(st, txn, "merged", &merged)) != 0 && rc != MDB_NOTFOUND) {
+		mdb_txn_abort(txn);
+		return kt_mdb_err(err, rc, "read the merge position");
+	}
+	if (merged >= st->w_logpos) {
+		mdb_txn_abort(txn);
+		return 0;
+	}
+	if ((rc = mdb_cursor_open(txn, st->log, &cur)) != 0) {
+		mdb_txn_abort(txn);
+		return kt_mdb_err(err, rc, "read the log");
+	}
+	kt_be64_put(k, merged + 1);
+	rc = mdb_cursor_get(cur, &key, &v, MDB_SET_KEY);
+	for (pos = merged; rc == 0 && mg->done < mg->max;) {
+		if (key.mv_size != 8 || kt_be64_get(key.mv_data) != pos + 1) {
+			rc = kt_err_set(err, KT_ECORRUPT, "the log skips from %llu",
+					(unsigned long long)pos);
+			break;
+		}
+		pos++;
+		mg->done++;
+		/* The change was checked when it was stored; a damaged one stops the merge. */
+		if ((rc = kt_change_decode(&st->w_change, v.mv_data, v.mv_size, err)) != 0 ||
+		    (rc = kt_store_merge(st, txn, &st->w_change, NULL, 1, err)) != 0)
+			break;
+		rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND && pos > merged)
+		rc = 0; /* the end of the log */
+	else if (rc == MDB_NOTFOUND)
+		rc = kt_err_set(err, KT_ECORRUPT, "the log lacks change %llu",
+				(unsigned long long)merged + 1);
+	else if (rc > 0 || rc < -100)
+		rc = kt_mdb_err(err, rc, "read the log");
+	if (rc == 0 && (rc = kt_meta_put_u64(st, txn, names[0], pos)) != 0)
+		rc = kt_mdb_err(err, rc, "save the merge position");
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	mg->left = st->w_logpos - pos;
+	return kt_store_wcommit(st, txn, err);
+}
+
+int kt_hub_merge(struct kt_hub *h, uint32_t max, uint64_t *left, struct kt_err *err)
+{
+	struct merging mg = { h, max, 0, 0 };
+	int rc = kt_store_retry(&h->st, merge_some, &mg, err);
+
+	if (left != NULL)
+		*left = mg.left;
+	return rc;
+}
+
+int kt_hub_catch_up(struct kt_hub *h, struct kt_err *err)
+{
+	uint64_t left = 1;
+	int rc = 0;
+
+	/* Bounded: each round merges KT_HUB_MERGE_SLICE changes or ends the log. */
+	while (rc == 0 && left > 0)
+		rc = kt_hub_merge(h, KT_HUB_MERGE_SLICE, &left, err);
+	return rc;
+}
+
+int kt_hub_digest(struct kt_hub *h, uint8_t out[KT_HASH_BYTES], struct kt_err *err)
+{
+	int rc = kt_hub_catch_up(h, err);
+
+	return rc != 0 ? rc : kt_store_digest(&h->st, out, err);
 }
 
 struct handling {

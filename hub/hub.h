@@ -3,9 +3,9 @@
  * changes, and the sync state machine that serves nodes.
  *
  * The hub's store is a struct kt_store opened without a chain key: it
- * applies every pushed change on its metadata alone (kt_store_ingest_meta),
- * so its digest is the nodes' digest, and its log position is the hub seq
- * that nodes pull by.  Two more databases:
+ * appends every pushed change to its log (kt_store_ingest_log) and merges
+ * the log on metadata alone behind it (kt_hub_merge), so its digest is the
+ * nodes' digest, and its log position is the hub seq that nodes pull by.  Two more databases:
  *   pushes   hub seq of a push's last change (u64 BE) -> origin u64 BE,
  *            first hub seq u64 BE, signature[64]: pulls are served in whole
  *            pushes, each with its origin's signature
@@ -61,6 +61,22 @@ int kt_hub_admits(struct kt_hub *h, const uint8_t key[KT_PUBKEY_BYTES]);
  */
 int kt_hub_handle(struct kt_hub *h, const uint8_t key[KT_PUBKEY_BYTES], const uint8_t *msg,
 		  size_t len, uint64_t now_ms, struct kt_hub_out *out, struct kt_err *err);
+
+/*
+ * The merge runs behind ingest: a push is acknowledged once its changes
+ * are checked and durably in the log, and the metadata state (winning
+ * versions, conflicts, duplicate tokens) is derived from the log after
+ * meta "merged", KT_HUB_MERGE_SLICE changes a transaction, once no message
+ * came for KT_HUB_MERGE_QUIET_MS (hub/main.c), and before anything reads
+ * the state.
+ * kt_hub_merge merges up to max changes and says how many are left;
+ * kt_hub_catch_up merges them all; kt_hub_digest catches up, then digests.
+ */
+#define KT_HUB_MERGE_SLICE 1000
+#define KT_HUB_MERGE_QUIET_MS 10
+int kt_hub_merge(struct kt_hub *h, uint32_t max, uint64_t *left, struct kt_err *err);
+int kt_hub_catch_up(struct kt_hub *h, struct kt_err *err);
+int kt_hub_digest(struct kt_hub *h, uint8_t out[KT_HASH_BYTES], struct kt_err *err);
 
 /* The hub seq a node had applied at its last pull (0: never pulled). */
 uint64_t kt_hub_pulled(struct kt_hub *h, MDB_txn *txn, uint64_t origin);

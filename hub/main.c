@@ -360,6 +360,8 @@ static int cmd_run(const char *dir, int argc, char **argv)
 	struct kt_err err;
 	char listen[256];
 	void *ctx, *zap, *router;
+	uint64_t left = 0;
+	int behind = 1;
 
 	if (help(argc, argv, "usage: kt-hub -d DIR run\n\nServes nodes on the listen endpoint "
 		 "until SIGINT or SIGTERM, then stops cleanly.\nexample: kt-hub -d HUB run\n"))
@@ -379,16 +381,34 @@ static int cmd_run(const char *dir, int argc, char **argv)
 		return 1;
 	}
 	logf_("serving on %s", listen);
-	/* The event loop: the one endless loop, until a signal. */
+	/*
+	 * The event loop: the one endless loop, until a signal.  Messages come
+	 * first; once none came for KT_HUB_MERGE_QUIET_MS, the merge catches up
+	 * a slice at a time (so a pull right after a push never waits on it).
+	 */
 	while (!stopping) {
 		zmq_pollitem_t items[2] = { { zap, 0, ZMQ_POLLIN, 0 }, { router, 0, ZMQ_POLLIN, 0 } };
+		uint64_t voided = h.st.voided;
 
-		if (zmq_poll(items, 2, 500) < 0)
+		if (zmq_poll(items, 2, behind ? KT_HUB_MERGE_QUIET_MS : 500) < 0)
 			continue; /* EINTR: a signal, checked above */
 		if (items[0].revents & ZMQ_POLLIN)
 			zap_reply(zap, &h);
-		if (items[1].revents & ZMQ_POLLIN)
+		if (items[1].revents & ZMQ_POLLIN) {
 			serve_one(router, &h);
+			behind = 1; /* it may have been a push: merge once nothing waits */
+		}
+		if (!behind || ((items[0].revents | items[1].revents) & ZMQ_POLLIN))
+			continue;
+		if (kt_hub_merge(&h, KT_HUB_MERGE_SLICE, &left, &err) != 0) {
+			logf_("merge: %s (retried in 1 s)", err.msg);
+			left = 0;
+			sleep(1);
+		}
+		behind = left > 0;
+		if (h.st.voided > voided)
+			logf_("merge: %llu changes naming a record under another type or owner "
+			      "were void", (unsigned long long)(h.st.voided - voided));
 	}
 	zmq_close(router);
 	zmq_close(zap);
@@ -400,13 +420,21 @@ static int cmd_run(const char *dir, int argc, char **argv)
 
 /* ---- status, digest, revoke ---- */
 
-/* Opens the hub in dir with a read transaction; 1, said on stderr, when it cannot. */
-static int open_reading(const char *dir, struct kt_hub *h, MDB_txn **txn)
+/*
+ * Opens the hub in dir with a read transaction, the merge caught up first
+ * when merged is set (a running hub merges behind ingest); 1, said on
+ * stderr, when it cannot.
+ */
+static int open_reading(const char *dir, struct kt_hub *h, MDB_txn **txn, int merged)
 {
 	struct kt_err err;
 
 	if (kt_hub_open(h, dir, &err) != 0)
 		return fail("%s", err.msg);
+	if (merged && kt_hub_catch_up(h, &err) != 0) {
+		kt_hub_close(h);
+		return fail("%s", err.msg);
+	}
 	if (kt_store_rdtxn(&h->st, txn, &err) != 0) {
 		kt_hub_close(h);
 		return fail("%s", err.msg);
@@ -435,7 +463,7 @@ static int cmd_status(const char *dir, int argc, char **argv)
 	MDB_val k, v;
 	int json = argc == 2 && strcmp(argv[1], "--json") == 0;
 	json_t *arr, *o;
-	uint64_t head;
+	uint64_t head, merged = 0;
 
 	if (help(argc, argv, "usage: kt-hub -d DIR status [--json]\n\nEvery enrolled branch "
 		 "with its last contact and acknowledged seq, and the hub head.\n"
@@ -443,10 +471,11 @@ static int cmd_status(const char *dir, int argc, char **argv)
 		return 0;
 	if (argc > 1 && !json)
 		return fail("status: unknown option '%s'", argv[1]);
-	if (open_reading(dir, &h, &txn) != 0)
+	if (open_reading(dir, &h, &txn, 0) != 0)
 		return 1;
 	arr = json_array();
 	head = kt_hub_head(&h);
+	kt_meta_u64(&h.st, txn, "merged", &merged);
 	mdb_cursor_open(txn, h.st.members, &cur);
 	while (mdb_cursor_get(cur, &k, &v, json_array_size(arr) ? MDB_NEXT : MDB_FIRST) == 0 &&
 	       v.mv_size >= 17 && k.mv_size == 32) {
@@ -468,12 +497,14 @@ static int cmd_status(const char *dir, int argc, char **argv)
 	mdb_cursor_close(cur);
 	close_reading(&h, txn);
 	if (json) {
-		o = json_pack("{s:I, s:o}", "head", (json_int_t)head, "branches", arr);
+		o = json_pack("{s:I, s:I, s:o}", "head", (json_int_t)head, "merge_lag",
+			      (json_int_t)(head - merged), "branches", arr);
 		print_json(o);
 		json_decref(o);
 		return 0;
 	}
-	printf("hub head: %llu\n", (unsigned long long)head);
+	printf("hub head: %llu (merged: %llu behind)\n", (unsigned long long)head,
+	       (unsigned long long)(head - merged));
 	for (size_t i = 0; i < json_array_size(arr); i++) {
 		json_t *b = json_array_get(arr, i);
 
@@ -503,7 +534,7 @@ static int cmd_digest(const char *dir, int argc, char **argv)
 	if (help(argc, argv, "usage: kt-hub -d DIR digest\n\nThe digest of the merged state; "
 		 "every converged node prints the same.\nexample: kt-hub -d HUB digest\n"))
 		return 0;
-	if (kt_hub_open(&h, dir, &err) != 0 || kt_store_digest(&h.st, d, &err) != 0)
+	if (kt_hub_open(&h, dir, &err) != 0 || kt_hub_digest(&h, d, &err) != 0)
 		return fail("%s", err.msg);
 	kt_hub_close(&h);
 	kt_hex(hex, d, KT_HASH_BYTES);
@@ -604,7 +635,7 @@ static int cmd_conflicts(const char *dir, int argc, char **argv)
 		return 0;
 	if (argc > 1 && !json)
 		return fail("conflicts: unknown option '%s'", argv[1]);
-	if (open_reading(dir, &h, &txn) != 0)
+	if (open_reading(dir, &h, &txn, 1) != 0)
 		return 1;
 	arr = json_array();
 	mdb_cursor_open(txn, h.st.conflicts, &cur);
@@ -685,7 +716,7 @@ static int cmd_duplicates(const char *dir, int argc, char **argv)
 		return 0;
 	if (argc > 1 && !json)
 		return fail("duplicates: unknown option '%s'", argv[1]);
-	if (open_reading(dir, &h, &txn) != 0)
+	if (open_reading(dir, &h, &txn, 1) != 0)
 		return 1;
 	arr = json_array();
 	n = kt_store_duplicates(&h.st, txn, &p);

@@ -72,6 +72,10 @@ struct kt_store {
 	int w_last_valid;
 	uint64_t w_last_origin, w_last_seq;
 	uint8_t w_last_hash[KT_HASH_BYTES];
+	struct kt_change w_change; /* scratch: the change being ingested (10 KiB) */
+	struct kt_val w_vals[KT_OPS_MAX]; /* and its values */
+	uint64_t w_voided;         /* remote changes this transaction voided (kt_store_merge) */
+	uint64_t voided;           /* and committed since open */
 };
 
 /* Creates a new node in dir (made if missing); refuses a folder that holds one. */
@@ -196,7 +200,21 @@ int kt_store_origin_head(struct kt_store *st, MDB_txn *txn, uint64_t origin, uin
 int kt_store_apply(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 		   const struct kt_val *vals, const uint8_t hash[KT_HASH_BYTES],
 		   const uint8_t *bytes, size_t len, struct kt_err *err);
-/* (vals NULL: metadata only, see kt_store_ingest_meta.) */
+
+/*
+ * The two halves of kt_store_apply.  kt_store_append checks the hash chain
+ * and appends to the log: 0 appended, 1 already held, or an error.
+ * kt_store_merge applies the change's ops to the state through the merge
+ * rules (vals NULL: metadata only, the hub); for a remote change (remote
+ * = 1) a record named under another type or owner than it has voids the
+ * change everywhere alike (st->voided counts them), where a local write
+ * is refused.
+ */
+int kt_store_append(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
+		    const uint8_t hash[KT_HASH_BYTES], const uint8_t *bytes, size_t len,
+		    struct kt_err *err);
+int kt_store_merge(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
+		   const struct kt_val *vals, int remote, struct kt_err *err);
 
 /*
  * Decodes, checks, opens and applies one change as received from another
@@ -207,12 +225,12 @@ int kt_store_ingest(struct kt_store *st, MDB_txn *txn, const uint8_t *bytes, siz
 		    struct kt_err *err);
 
 /*
- * The same as kt_store_ingest() for a replica that holds no keys (the hub):
- * the change is checked and applied on its metadata alone (versions, tags,
- * aliases, erasures), so the state's digest is the nodes' digest.
+ * The hub's ingest: decodes and checks one change (its header and hash
+ * chain) and appends it to the log, without merging it; the hub merges its
+ * log behind (kt_hub_merge) on metadata alone, so its digest is the nodes'.
  */
-int kt_store_ingest_meta(struct kt_store *st, MDB_txn *txn, const uint8_t *bytes, size_t len,
-			 struct kt_err *err);
+int kt_store_ingest_log(struct kt_store *st, MDB_txn *txn, const uint8_t *bytes, size_t len,
+			struct kt_err *err);
 
 /* A record as read: its head, winning fields and live set elements. */
 struct kt_rfield {

@@ -73,6 +73,7 @@ int kt_store_state(struct kt_store *st, MDB_txn *txn, struct kt_err *err)
 	st->w_logpos = 0;
 	st->w_hlc_dirty = 0;
 	st->w_last_valid = 0;
+	st->w_voided = 0;
 	if ((rc = mdb_cursor_open(txn, st->log, &cur)) != 0)
 		return kt_mdb_err(err, rc, "read the log");
 	if ((rc = mdb_cursor_get(cur, &key, &v, MDB_LAST)) == 0 && key.mv_size == 8)
@@ -116,6 +117,7 @@ int kt_store_wcommit(struct kt_store *st, MDB_txn *txn, struct kt_err *err)
 	}
 	if ((rc = mdb_txn_commit(txn)) != 0)
 		return kt_mdb_err(err, rc, "commit");
+	st->voided += st->w_voided; /* counted once the transaction holds */
 	return 0;
 }
 
@@ -552,16 +554,22 @@ static int apply_ops(struct kt_store *st, MDB_txn *txn, const struct kt_change *
 	return rc;
 }
 
-int kt_store_apply(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
-		   const struct kt_val *vals, const uint8_t hash[KT_HASH_BYTES],
-		   const uint8_t *bytes, size_t len, struct kt_err *err)
+int kt_store_append(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
+		    const uint8_t hash[KT_HASH_BYTES], const uint8_t *bytes, size_t len,
+		    struct kt_err *err)
 {
 	int rc = check_chain(st, txn, c, err);
 
 	if (rc != 0)
-		return rc > 0 ? 0 : rc; /* already applied: nothing to do */
-	if ((rc = append_log(st, txn, c, hash, bytes, len, err)) != 0)
-		return rc;
+		return rc; /* 1: already held */
+	return append_log(st, txn, c, hash, bytes, len, err);
+}
+
+int kt_store_merge(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
+		   const struct kt_val *vals, int remote, struct kt_err *err)
+{
+	int rc;
+
 	if (c->origin != st->node_id && c->hlc > st->w_hlc) {
 		uint64_t next;
 
@@ -576,9 +584,29 @@ int kt_store_apply(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 	for (uint32_t i = 0; i < c->nops; i++)
 		if (c->ops[i].kind == KT_OP_SHRED)
 			return apply_shred(st, txn, c, err);
-	if ((rc = ensure_head(st, txn, c, err)) < 0)
+	if ((rc = ensure_head(st, txn, c, err)) == KT_ECORRUPT && remote) {
+		/*
+		 * Only a tampered origin writes a record under another type or
+		 * owner (its own store refuses it): every replica voids the change
+		 * the same way, and the chain goes on.  ensure_head wrote nothing.
+		 */
+		st->w_voided++;
+		return 0;
+	}
+	if (rc < 0)
 		return rc;
 	return apply_ops(st, txn, c, vals, rc == 1, err);
+}
+
+int kt_store_apply(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
+		   const struct kt_val *vals, const uint8_t hash[KT_HASH_BYTES],
+		   const uint8_t *bytes, size_t len, struct kt_err *err)
+{
+	int rc = kt_store_append(st, txn, c, hash, bytes, len, err);
+
+	if (rc != 0)
+		return rc > 0 ? 0 : rc; /* already applied: nothing to do */
+	return kt_store_merge(st, txn, c, vals, 0, err);
 }
 
 int kt_owner_key(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
@@ -627,8 +655,8 @@ static int held(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 int kt_store_ingest(struct kt_store *st, MDB_txn *txn, const uint8_t *bytes, size_t len,
 		    struct kt_err *err)
 {
-	struct kt_change *c = kt_malloc(sizeof(*c));
-	struct kt_val *vals = kt_malloc(sizeof(*vals) * KT_OPS_MAX);
+	struct kt_change *c = &st->w_change;
+	struct kt_val *vals = st->w_vals;
 	uint8_t *plain = NULL, dk[KT_KEY_BYTES], hash[KT_HASH_BYTES];
 	MDB_val v;
 	int rc;
@@ -655,29 +683,27 @@ int kt_store_ingest(struct kt_store *st, MDB_txn *txn, const uint8_t *bytes, siz
 				goto done;
 		}
 	}
-	rc = kt_store_apply(st, txn, c, vals, hash, bytes, len, err);
+	if ((rc = kt_store_append(st, txn, c, hash, bytes, len, err)) == 0)
+		rc = kt_store_merge(st, txn, c, vals, 1, err);
+	else if (rc > 0)
+		rc = 0;
 done:
 	if (plain != NULL) {
 		sodium_memzero(plain, c->payload_len);
 		free(plain);
 	}
 	sodium_memzero(dk, sizeof(dk));
-	free(c);
-	free(vals);
 	return rc;
 }
 
-int kt_store_ingest_meta(struct kt_store *st, MDB_txn *txn, const uint8_t *bytes, size_t len,
-			 struct kt_err *err)
+int kt_store_ingest_log(struct kt_store *st, MDB_txn *txn, const uint8_t *bytes, size_t len,
+			struct kt_err *err)
 {
-	struct kt_change *c = kt_malloc(sizeof(*c));
 	uint8_t hash[KT_HASH_BYTES];
 	int rc;
 
-	if ((rc = kt_change_decode(c, bytes, len, err)) == 0) {
-		kt_hash(hash, bytes, len);
-		rc = kt_store_apply(st, txn, c, NULL, hash, bytes, len, err);
-	}
-	free(c);
-	return rc;
+	if ((rc = kt_change_decode(&st->w_change, bytes, len, err)) != 0)
+		return rc;
+	kt_hash(hash, bytes, len);
+	return kt_store_append(st, txn, &st->w_change, hash, bytes, len, err);
 }
