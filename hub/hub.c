@@ -103,7 +103,7 @@ int kt_hub_enroll(struct kt_hub *h, const char *branch, const uint8_t key[KT_PUB
 		return kt_err_set(err, KT_EINVAL, "bad branch name '%s'", branch);
 	memset(rec, 0, MEMBER_FIXED);
 	memcpy(rec + MEMBER_FIXED, branch, n);
-	if ((rc = mdb_txn_begin(h->st.env, NULL, 0, &txn)) != 0)
+	if ((rc = kt_txn_begin(h->st.env, 0, &txn)) != 0)
 		return kt_mdb_err(err, rc, "begin a write transaction");
 	rc = mdb_put(txn, h->st.members, &k, &v, MDB_NOOVERWRITE);
 	if (rc == MDB_KEYEXIST) {
@@ -159,7 +159,7 @@ static int hello(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, u
 		kt_msg_refuse(out_next(out, 0), KT_REFUSE_BAD, 0, "bad hello");
 		return kt_err_set(err, KT_EINVAL, "bad hello");
 	}
-	if ((rc = mdb_txn_begin(h->st.env, NULL, 0, &txn)) != 0)
+	if ((rc = kt_txn_begin(h->st.env, 0, &txn)) != 0)
 		return kt_mdb_err(err, rc, "begin a write transaction");
 	rc = mdb_get(txn, h->st.members, &k, &v);
 	if (rc != 0 || v.mv_size < MEMBER_FIXED || v.mv_size > sizeof(rec) ||
@@ -348,7 +348,7 @@ uint64_t kt_hub_pulled(struct kt_hub *h, MDB_txn *txn, uint64_t origin)
 static int pull(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m,
 		struct kt_hub_out *out, struct kt_err *err)
 {
-	static struct kt_bytes ch[KT_PUSH_CHANGES_MAX * 2];
+	static struct kt_bytes ch[KT_BATCH_CHANGES_MAX];
 	struct kt_msg_push ps[KT_BATCH_PUSHES_MAX];
 	uint64_t credit = m->b < 1 ? 1 : m->b, covered = m->a, sent = 0, bytes = 0, head;
 	uint8_t k[8];

@@ -31,7 +31,10 @@ struct kt_hub {
 /* What one message made the hub say. */
 #define KT_HUB_OUT_MAX 8
 #define KT_PULL_BATCHES_MAX 6       /* BATCH messages answering one PULL */
-#define KT_PULL_BATCH_CHANGES 1000  /* changes in one of them (whole pushes: may pass it by one push) */
+#define KT_PULL_BATCH_CHANGES 2000  /* changes in one of them (whole pushes: may pass it by one push) */
+#if KT_PULL_BATCH_CHANGES + KT_PUSH_CHANGES_MAX > KT_BATCH_CHANGES_MAX
+#error "a batch of whole pushes must fit KT_BATCH_CHANGES_MAX"
+#endif
 struct kt_hub_out {
 	uint32_t n;
 	struct {
@@ -72,7 +75,7 @@ int kt_hub_handle(struct kt_hub *h, const uint8_t key[KT_PUBKEY_BYTES], const ui
  * kt_hub_merge merges up to max changes and says how many are left;
  * kt_hub_catch_up merges them all; kt_hub_digest catches up, then digests.
  */
-#define KT_HUB_MERGE_SLICE 1000
+#define KT_HUB_MERGE_SLICE 500
 #define KT_HUB_MERGE_QUIET_MS 10
 int kt_hub_merge(struct kt_hub *h, uint32_t max, uint64_t *left, struct kt_err *err);
 int kt_hub_catch_up(struct kt_hub *h, struct kt_err *err);

@@ -557,7 +557,7 @@ static int cmd_revoke(const char *dir, int argc, char **argv)
 		return 0;
 	if (argc != 3 || (strcmp(argv[1], "--branch") && strcmp(argv[1], "--key")))
 		return fail("revoke: usage: revoke (--branch NAME | --key KEY)");
-	if (kt_hub_open(&h, dir, &err) != 0 || mdb_txn_begin(h.st.env, NULL, 0, &txn) != 0)
+	if (kt_hub_open(&h, dir, &err) != 0 || kt_txn_begin(h.st.env, 0, &txn) != 0)
 		return fail("%s", err.msg);
 	mdb_cursor_open(txn, h.st.members, &cur);
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;

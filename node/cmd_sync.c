@@ -19,7 +19,7 @@ static int meta_set_text(struct kt_cli *cli, const char *name, const char *value
 	MDB_txn *txn;
 	int rc;
 
-	if ((rc = mdb_txn_begin(cli->st.env, NULL, 0, &txn)) != 0)
+	if ((rc = kt_txn_begin(cli->st.env, 0, &txn)) != 0)
 		return kt_cli_failf("cannot write: %s", mdb_strerror(rc));
 	if ((rc = kt_meta_put(&cli->st, txn, name, value, strlen(value))) != 0) {
 		mdb_txn_abort(txn);

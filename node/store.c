@@ -109,7 +109,7 @@ int kt_meta_save_u64(struct kt_store *st, const char *const *names, const uint64
 	MDB_txn *txn;
 	int rc;
 
-	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+	if ((rc = kt_txn_begin(st->env, 0, &txn)) != 0)
 		return kt_mdb_err(err, rc, "begin a write transaction");
 	for (int i = 0; i < n; i++)
 		if ((rc = kt_meta_put_u64(st, txn, names[i], vals[i])) != 0) {
@@ -151,7 +151,7 @@ static int env_open(struct kt_store *st, const char *dir, struct kt_err *err)
 		return kt_err_set(err, KT_EIO, "cannot open store in '%s': %s", dir,
 				  mdb_strerror(rc));
 	}
-	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+	if ((rc = kt_txn_begin(st->env, 0, &txn)) != 0)
 		goto fail;
 	struct { MDB_dbi *d; const char *name; } dbs[] = {
 		{ &st->meta, "meta" }, { &st->log, "log" }, { &st->chain, "chain" },
@@ -275,7 +275,7 @@ int kt_store_init(const char *dir, const char *branch, const char *country,
 	memset(&st, 0, sizeof(st));
 	if ((rc = env_open(&st, dir, err)) != 0)
 		goto fail;
-	if ((rc = mdb_txn_begin(st.env, NULL, 0, &txn)) == 0) {
+	if ((rc = kt_txn_begin(st.env, 0, &txn)) == 0) {
 		uint64_t id = kt_node_id_new();
 
 		if ((rc = kt_meta_put_u64(&st, txn, "node_id", id)) == 0 &&
@@ -319,7 +319,7 @@ int kt_store_init_hub(const char *dir, const char *listen, struct kt_err *err)
 	memset(&st, 0, sizeof(st));
 	if (rc != 0 || (rc = env_open(&st, dir, err)) != 0)
 		goto fail;
-	if ((rc = mdb_txn_begin(st.env, NULL, 0, &txn)) == 0) {
+	if ((rc = kt_txn_begin(st.env, 0, &txn)) == 0) {
 		if ((rc = kt_meta_put_u64(&st, txn, "node_id", kt_node_id_new())) == 0 &&
 		    (rc = kt_meta_put(&st, txn, "listen", listen, strlen(listen))) == 0)
 			rc = mdb_txn_commit(txn);
@@ -478,15 +478,35 @@ void kt_store_close(struct kt_store *st)
 	sodium_memzero(st->chain_key, sizeof(st->chain_key));
 }
 
+int kt_txn_begin(MDB_env *env, unsigned flags, MDB_txn **txn)
+{
+	int rc = mdb_txn_begin(env, NULL, flags, txn);
+
+	/*
+	 * Another process grew the map past ours.  Adopting exactly what it
+	 * holds loses the race with a writer still growing it, so map twice
+	 * that (the file is not extended by a larger map) and try again.
+	 */
+	for (int tries = 0; rc == MDB_MAP_RESIZED && tries < 8; tries++) {
+		MDB_envinfo ei;
+		MDB_stat ms;
+		size_t used;
+
+		if (mdb_env_info(env, &ei) != 0 || mdb_env_stat(env, &ms) != 0)
+			break;
+		used = ((size_t)ei.me_last_pgno + 1) * ms.ms_psize;
+		if (mdb_env_set_mapsize(env, used * 2 > ei.me_mapsize ? used * 2
+								 : ei.me_mapsize * 2) != 0)
+			break;
+		rc = mdb_txn_begin(env, NULL, flags, txn);
+	}
+	return rc;
+}
+
 int kt_store_rdtxn(struct kt_store *st, MDB_txn **txn, struct kt_err *err)
 {
-	int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
+	int rc = kt_txn_begin(st->env, MDB_RDONLY, txn);
 
-	if (rc == MDB_MAP_RESIZED) {
-		/* Another process grew the map: adopt its size and try again. */
-		mdb_env_set_mapsize(st->env, 0);
-		rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
-	}
 	if (rc != 0)
 		return kt_mdb_err(err, rc, "begin a read transaction");
 	return 0;
@@ -516,7 +536,7 @@ int kt_store_set_setting(struct kt_store *st, const char *name, const char *valu
 	if (strlen(value) >= KT_SETTING_BYTES_MAX || strlen(name) > 64)
 		return kt_err_set(err, KT_ETOOBIG, "setting too long");
 	snprintf(key, sizeof(key), "set:%s", name);
-	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+	if ((rc = kt_txn_begin(st->env, 0, &txn)) != 0)
 		return kt_mdb_err(err, rc, "begin a write transaction");
 	if ((rc = kt_meta_put(st, txn, key, value, strlen(value))) != 0) {
 		mdb_txn_abort(txn);

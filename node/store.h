@@ -92,6 +92,12 @@ static inline uint64_t kt_store_now(const struct kt_store *st)
 	return st->clock() + (uint64_t)st->clock_offset;
 }
 
+/*
+ * mdb_txn_begin that adopts a map another process grew (MDB_MAP_RESIZED):
+ * every transaction of ours begins here.
+ */
+int kt_txn_begin(MDB_env *env, unsigned flags, MDB_txn **txn);
+
 /* Opens the node in dir: the LMDB environment and the chain key. */
 int kt_store_open(struct kt_store *st, const char *dir, struct kt_err *err);
 void kt_store_close(struct kt_store *st);

@@ -94,12 +94,8 @@ static const struct kt_val nil_val;
 
 int kt_store_wbegin(struct kt_store *st, MDB_txn **txn, struct kt_err *err)
 {
-	int rc = mdb_txn_begin(st->env, NULL, 0, txn);
+	int rc = kt_txn_begin(st->env, 0, txn);
 
-	if (rc == MDB_MAP_RESIZED) {
-		mdb_env_set_mapsize(st->env, 0);
-		rc = mdb_txn_begin(st->env, NULL, 0, txn);
-	}
 	if (rc != 0)
 		return kt_mdb_err(err, rc, "begin a write transaction");
 	if ((rc = kt_store_state(st, *txn, err)) != 0)
@@ -210,25 +206,22 @@ static int ensure_head(struct kt_store *st, MDB_txn *txn, const struct kt_change
 		       struct kt_err *err)
 {
 	uint8_t k[KT_RECKEY_BYTES], hv[1 + KT_ID_BYTES], ok[2 * KT_ID_BYTES + 1];
-	MDB_val key = { kt_reckey(k, &c->id, 0, NULL), k }, v;
-	int rc = mdb_get(txn, st->rec, &key, &v);
+	MDB_val key = { kt_reckey(k, &c->id, 0, NULL), k }, v = { sizeof(hv), hv };
+	int rc;
 
-	if (rc == 0) {
-		if (v.mv_size != sizeof(hv) || ((uint8_t *)v.mv_data)[0] != c->type ||
-		    memcmp((uint8_t *)v.mv_data + 1, c->owner.b, KT_ID_BYTES) != 0)
+	hv[0] = c->type;
+	memcpy(hv + 1, c->owner.b, KT_ID_BYTES);
+	/* One descent: a head already there comes back in v, untouched. */
+	rc = mdb_put(txn, st->rec, &key, &v, MDB_NOOVERWRITE);
+	if (rc == MDB_KEYEXIST) {
+		if (v.mv_size != sizeof(hv) || memcmp(v.mv_data, hv, sizeof(hv)) != 0)
 			return kt_err_set(err, KT_ECORRUPT, "change %llu of origin %016llx "
 					  "disagrees with its record's type or owner",
 					  (unsigned long long)c->seq,
 					  (unsigned long long)c->origin);
 		return 0;
 	}
-	if (rc != MDB_NOTFOUND)
-		return kt_mdb_err(err, rc, "read a record");
-	hv[0] = c->type;
-	memcpy(hv + 1, c->owner.b, KT_ID_BYTES);
-	v.mv_size = sizeof(hv);
-	v.mv_data = hv;
-	if ((rc = mdb_put(txn, st->rec, &key, &v, 0)) != 0)
+	if (rc != 0)
 		return kt_mdb_err(err, rc, "write a record");
 	memcpy(ok, c->owner.b, KT_ID_BYTES);
 	ok[KT_ID_BYTES] = c->type;
@@ -614,13 +607,14 @@ int kt_owner_key(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 {
 	MDB_val key = { KT_ID_BYTES, (void *)c->owner.b }, v;
 	const uint8_t *wrapped = NULL;
-	int rc = mdb_get(txn, st->keys, &key, &v);
 
-	if (rc == 0 && v.mv_size == KT_WRAPPED_KEY_BYTES)
-		wrapped = v.mv_data;
+	/* The change that carries its owner's key (her first) needs no look-up. */
 	for (uint32_t i = 0; wrapped == NULL && i < c->nops; i++)
 		if (c->ops[i].kind == KT_OP_KEY)
 			wrapped = c->ops[i].arg;
+	if (wrapped == NULL && mdb_get(txn, st->keys, &key, &v) == 0 &&
+	    v.mv_size == KT_WRAPPED_KEY_BYTES)
+		wrapped = v.mv_data;
 	if (wrapped == NULL)
 		return kt_err_set(err, KT_ENOTFOUND, "no data key for change %llu of origin "
 				  "%016llx", (unsigned long long)c->seq,

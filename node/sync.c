@@ -43,8 +43,12 @@ int kt_sync_init(struct kt_sync *s, struct kt_store *st, struct kt_err *err)
 	return 0;
 }
 
+static int remember_ack(struct kt_sync *s, uint64_t now_ms, struct kt_err *err);
+
 void kt_sync_release(struct kt_sync *s)
 {
+	if (s->ack_dirty)
+		remember_ack(s, s->acked_ms, NULL); /* best effort: status reads it */
 	sodium_memzero(s->sk, sizeof(s->sk));
 }
 
@@ -195,6 +199,15 @@ static int apply_batch(struct kt_sync *s, const struct kt_msg *m, uint64_t now_m
 
 	if (m->last <= s->cursor || m->a > s->cursor + 1)
 		return 0; /* nothing new (a late answer to an earlier pull, a heartbeat), or past a gap */
+	if (m->nchanges == 0) {
+		/*
+		 * Only our own pushes, left out: the cursor moves in memory and is
+		 * saved with the next batch that brings changes (a cursor saved
+		 * behind only makes a restarted node ask again for what it holds).
+		 */
+		s->cursor = m->last;
+		return 0;
+	}
 	if ((rc = kt_store_wbegin(s->st, &txn, err)) != 0)
 		return rc;
 	for (uint32_t i = 0; i < m->npushes && rc == 0; i++)
@@ -218,11 +231,13 @@ static int apply_batch(struct kt_sync *s, const struct kt_msg *m, uint64_t now_m
 static int remember_ack(struct kt_sync *s, uint64_t now_ms, struct kt_err *err)
 {
 	static const char *const names[] = { "acked", "last_sync" };
-	uint64_t vals[] = { s->acked, now_ms };
+	uint64_t vals[] = { s->acked, s->acked_ms }; /* last sync: the hub's last ack */
 	int rc = kt_meta_save_u64(s->st, names, vals, 2, err);
 
-	if (rc == 0)
+	if (rc == 0) {
 		s->saved_ms = now_ms;
+		s->ack_dirty = 0;
+	}
 	return rc;
 }
 
@@ -261,12 +276,15 @@ static int on_msg(struct kt_sync *s, const struct kt_msg *m, uint64_t now_ms,
 	case KT_MSG_ACK:
 		if (m->a == s->st->node_id && m->b >= s->acked)
 			s->acked = m->b;
+		s->acked_ms = now_ms;
 		if (s->acked >= s->pushed)
 			s->pushed = 0; /* nothing in flight */
 		else
 			s->sent_ms = now_ms; /* the next push is now the oldest unanswered */
-		if (s->pushed == 0 || now_ms - s->saved_ms >= KT_SYNC_ACK_SAVE_MS)
+		if (now_ms - s->saved_ms >= KT_SYNC_ACK_SAVE_MS)
 			rc = remember_ack(s, now_ms, err);
+		else
+			s->ack_dirty = 1; /* saved by a tick within the second, or on release */
 		break;
 	case KT_MSG_REFUSE:
 		s->pushed = 0;
@@ -337,6 +355,9 @@ int kt_sync_tick(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out,
 			kt_sync_connect(s, now_ms, out); /* start over: hello again */
 		return 0;
 	}
+	if (s->ack_dirty && now_ms - s->saved_ms >= KT_SYNC_ACK_SAVE_MS &&
+	    remember_ack(s, now_ms, err) != 0)
+		return err->code;
 	if (push_more(s, now_ms, out, err) != 0)
 		return err->code;
 	ask(s, now_ms, out);

@@ -19,11 +19,11 @@
 #include "store.h"
 #include "proto/msg.h"
 
-#define KT_SYNC_CREDIT 6000           /* changes a node asks for in one pull (several batches) */
+#define KT_SYNC_CREDIT 12000          /* changes a node asks for in one pull (several batches) */
 #define KT_SYNC_RESEND_MS 5000        /* a request unanswered this long is sent again */
 #define KT_SYNC_HEARTBEAT_MS 2000     /* an idle node asks the hub this often */
 #define KT_SYNC_PUSH_WINDOW 3         /* pushes in flight, so the hub always has one queued */
-#define KT_SYNC_ACK_SAVE_MS 1000      /* "acked" is saved at most this often while busy */
+#define KT_SYNC_ACK_SAVE_MS 1000      /* "acked" is saved at most this often (a tick or release saves the rest) */
 
 struct kt_sync {
 	struct kt_store *st;
@@ -33,6 +33,8 @@ struct kt_sync {
 	uint64_t acked;       /* own seq the hub holds */
 	uint64_t pushed;      /* last own seq of the pushes in flight, 0 when none */
 	uint64_t saved_ms;    /* when "acked" was last saved */
+	uint64_t acked_ms;    /* when the hub last acknowledged */
+	int ack_dirty;        /* acked moved since it was saved */
 	uint64_t cursor;      /* hub seq applied */
 	uint64_t head;        /* hub head as last heard */
 	int pulling;

@@ -36,6 +36,7 @@
 #define KT_MSG_BYTES_MAX (16u << 20)   /* one ZeroMQ message (ZMQ_MAXMSGSIZE) */
 #define KT_PUSH_CHANGES_MAX 1000       /* changes in one push */
 #define KT_BATCH_PUSHES_MAX 64         /* pushes in one pulled batch */
+#define KT_BATCH_CHANGES_MAX 3000      /* changes in one pulled batch */
 #define KT_SIG_BYTES 64
 #define KT_PUBKEY_BYTES 32
 #define KT_REASON_BYTES_MAX 200
@@ -83,7 +84,7 @@ struct kt_msg {
 	uint32_t npushes;
 	struct kt_msg_push pushes[KT_BATCH_PUSHES_MAX];
 	uint32_t nchanges;        /* over all pushes */
-	struct kt_bytes changes[KT_PUSH_CHANGES_MAX * 2];
+	struct kt_bytes changes[KT_BATCH_CHANGES_MAX];
 	msgpack_zone zone;        /* holds the unpacked objects; kt_msg_release() */
 };
 

@@ -487,6 +487,17 @@ static void test_a_pull_is_answered_in_contiguous_batches(void)
  * pushes in flight, consecutive, and sends the next as soon as the hub
  * acknowledges the first.
  */
+static uint64_t saved_acked(struct kt_store *s)
+{
+	MDB_txn *txn;
+	uint64_t v = 0;
+
+	T_EQ_INT(kt_store_rdtxn(s, &txn, NULL), 0);
+	kt_meta_u64(s, txn, "acked", &v);
+	mdb_txn_abort(txn);
+	return v;
+}
+
 static void test_pushes_keep_a_window_in_flight(void)
 {
 	static struct kt_store s;
@@ -533,9 +544,22 @@ static void test_pushes_keep_a_window_in_flight(void)
 	T_EQ_INT(kt_msg_decode(&m, (uint8_t *)so.msg[0].data, so.msg[0].size, &err), 0);
 	T_CHECK(m.type == KT_MSG_PUSH && m.pushes[0].first_seq == 3001 && m.nchanges == 1000);
 	kt_msg_release(&m);
+	/* "acked" is saved at most once a second: a later tick or the release saves the rest. */
+	T_EQ_INT(saved_acked(&s), 1000);
+	kt_msg_ack(&b, s.node_id, 2000);
+	T_EQ_INT(kt_sync_handle(&y, (uint8_t *)b.data, b.size, now_ms + 10, &so, &err), 0);
+	T_EQ_INT(saved_acked(&s), 1000);
+	T_EQ_INT(kt_sync_tick(&y, now_ms + 500, &so, &err), 0);
+	T_EQ_INT(saved_acked(&s), 1000);
+	T_EQ_INT(kt_sync_tick(&y, now_ms + KT_SYNC_ACK_SAVE_MS + 1, &so, &err), 0);
+	T_EQ_INT(saved_acked(&s), 2000);
+	kt_msg_ack(&b, s.node_id, 3000);
+	T_EQ_INT(kt_sync_handle(&y, (uint8_t *)b.data, b.size, now_ms + 1100, &so, &err), 0);
+	T_EQ_INT(saved_acked(&s), 2000);
 	kt_sync_out_release(&so);
 	msgpack_sbuffer_destroy(&b);
 	kt_sync_release(&y);
+	T_EQ_INT(saved_acked(&s), 3000);
 	kt_store_close(&s);
 }
 
