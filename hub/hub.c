@@ -486,7 +486,7 @@ static int merge_some(void *ctx, struct kt_err *err)
 		return rc;
 	}
 	mg->left = st->w_logpos - pos;
-	return kt_store_wcommit(st, txn, err);
+	return kt_store_wcommit_lazy(st, txn, err); /* undone by a power cut: merged again */
 }
 
 int kt_hub_merge(struct kt_hub *h, uint32_t max, uint64_t *left, struct kt_err *err)

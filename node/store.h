@@ -74,6 +74,8 @@ struct kt_store {
 	uint8_t w_last_hash[KT_HASH_BYTES];
 	struct kt_change w_change; /* scratch: the change being ingested (10 KiB) */
 	struct kt_val w_vals[KT_OPS_MAX]; /* and its values */
+	uint8_t *w_plain;          /* and their plaintext (wiped after each change) */
+	size_t w_plain_cap;
 	uint64_t w_voided;         /* remote changes this transaction voided (kt_store_merge) */
 	uint64_t voided;           /* and committed since open */
 };
@@ -160,6 +162,14 @@ int kt_store_retry(struct kt_store *st, int (*once)(void *ctx, struct kt_err *er
  */
 int kt_store_wbegin(struct kt_store *st, MDB_txn **txn, struct kt_err *err);
 int kt_store_wcommit(struct kt_store *st, MDB_txn *txn, struct kt_err *err);
+/*
+ * The same commit without the second flush (MDB_NOMETASYNC for this one
+ * transaction): integrity holds, but a power cut may undo it.  Only for
+ * what can be done again: a pulled batch (pulled again), the hub's merge
+ * (merged again from the log).  Never for a local write or an acknowledged
+ * push.
+ */
+int kt_store_wcommit_lazy(struct kt_store *st, MDB_txn *txn, struct kt_err *err);
 
 /*
  * Re-seals a standalone node's log under a chain's key nk (store_rekey.c):

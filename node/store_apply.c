@@ -103,6 +103,17 @@ int kt_store_wbegin(struct kt_store *st, MDB_txn **txn, struct kt_err *err)
 	return rc;
 }
 
+int kt_store_wcommit_lazy(struct kt_store *st, MDB_txn *txn, struct kt_err *err)
+{
+	int rc;
+
+	/* One flush instead of two; integrity holds, only this commit may be undone. */
+	mdb_env_set_flags(st->env, MDB_NOMETASYNC, 1);
+	rc = kt_store_wcommit(st, txn, err);
+	mdb_env_set_flags(st->env, MDB_NOMETASYNC, 0);
+	return rc;
+}
+
 int kt_store_wcommit(struct kt_store *st, MDB_txn *txn, struct kt_err *err)
 {
 	int rc;
@@ -672,7 +683,12 @@ int kt_store_ingest(struct kt_store *st, MDB_txn *txn, const uint8_t *bytes, siz
 			else
 				goto done;
 		} else {
-			plain = kt_malloc(c->payload_len);
+			if (c->payload_len > st->w_plain_cap) {
+				free(st->w_plain);
+				st->w_plain = kt_malloc(c->payload_len);
+				st->w_plain_cap = c->payload_len;
+			}
+			plain = st->w_plain;
 			if ((rc = kt_change_open(c, dk, plain, vals, err)) != 0)
 				goto done;
 		}
@@ -682,10 +698,8 @@ int kt_store_ingest(struct kt_store *st, MDB_txn *txn, const uint8_t *bytes, siz
 	else if (rc > 0)
 		rc = 0;
 done:
-	if (plain != NULL) {
+	if (plain != NULL)
 		sodium_memzero(plain, c->payload_len);
-		free(plain);
-	}
 	sodium_memzero(dk, sizeof(dk));
 	return rc;
 }

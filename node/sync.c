@@ -222,8 +222,8 @@ static int apply_batch(struct kt_sync *s, const struct kt_msg *m, uint64_t now_m
 		mdb_txn_abort(txn);
 		return rc;
 	}
-	if ((rc = kt_store_wcommit(s->st, txn, err)) == 0)
-		s->cursor = m->last;
+	if ((rc = kt_store_wcommit_lazy(s->st, txn, err)) == 0)
+		s->cursor = m->last; /* a power cut may undo it: the hub has it again */
 	return rc;
 }
 

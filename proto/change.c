@@ -295,37 +295,55 @@ static int decode_header(struct kt_change *c, const msgpack_object *h, struct kt
 	return 0;
 }
 
+/*
+ * Reads one msgpack bin at p[*off..n): its bytes in *b, *len.  The
+ * envelope [header, payload] is two bins in a fixarray, read here without
+ * unpacking: the bytes are the change's, checked against n, never trusted.
+ */
+static int read_bin(const uint8_t *p, size_t n, size_t *off, const uint8_t **b, size_t *len)
+{
+	size_t k = *off, lb, v = 0;
+
+	if (k >= n)
+		return -1;
+	switch (p[k++]) {
+	case 0xc4: lb = 1; break;
+	case 0xc5: lb = 2; break;
+	case 0xc6: lb = 4; break;
+	default: return -1;
+	}
+	if (n - k < lb)
+		return -1;
+	for (size_t i = 0; i < lb; i++)
+		v = (v << 8) | p[k++];
+	if (n - k < v)
+		return -1;
+	*b = p + k;
+	*len = v;
+	*off = k + v;
+	return 0;
+}
+
 int kt_change_decode(struct kt_change *c, const uint8_t *p, size_t n, struct kt_err *err)
 {
-	msgpack_zone zone;
-	msgpack_object o, h;
+	/* One zone per thread, kept: a change decodes without a malloc. */
+	static _Thread_local msgpack_zone *zone;
+	msgpack_object h;
+	size_t off = 1;
 	int rc;
 
 	if (n > KT_CHANGE_BYTES_MAX)
 		return kt_err_set(err, KT_ETOOBIG, "change of %zu bytes is over the limit", n);
-	msgpack_zone_init(&zone, 1024);
-	if ((rc = kt_mp_unpack(p, n, &zone, &o, err)) != 0)
-		goto done;
-	if (o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size != 2 ||
-	    o.via.array.ptr[0].type != MSGPACK_OBJECT_BIN ||
-	    o.via.array.ptr[1].type != MSGPACK_OBJECT_BIN) {
-		rc = kt_err_set(err, KT_ECORRUPT, "change is not [header, payload]");
-		goto done;
-	}
-	c->header = (const uint8_t *)o.via.array.ptr[0].via.bin.ptr;
-	c->header_len = o.via.array.ptr[0].via.bin.size;
-	c->payload = (const uint8_t *)o.via.array.ptr[1].via.bin.ptr;
-	c->payload_len = o.via.array.ptr[1].via.bin.size;
-	if (c->header_len > KT_HEADER_BYTES_MAX || c->payload_len < KT_SEAL_OVERHEAD) {
-		rc = kt_err_set(err, KT_ECORRUPT, "change header or payload size out of range");
-		goto done;
-	}
-	msgpack_zone_clear(&zone);
-	if ((rc = kt_mp_unpack(c->header, c->header_len, &zone, &h, err)) != 0)
-		goto done;
-	rc = decode_header(c, &h, err);
-done:
-	msgpack_zone_destroy(&zone);
+	if (n < 1 || p[0] != 0x92 || read_bin(p, n, &off, &c->header, &c->header_len) != 0 ||
+	    read_bin(p, n, &off, &c->payload, &c->payload_len) != 0 || off != n)
+		return kt_err_set(err, KT_ECORRUPT, "change is not [header, payload]");
+	if (c->header_len > KT_HEADER_BYTES_MAX || c->payload_len < KT_SEAL_OVERHEAD)
+		return kt_err_set(err, KT_ECORRUPT, "change header or payload size out of range");
+	if (zone == NULL && (zone = msgpack_zone_new(1024)) == NULL)
+		return kt_err_set(err, KT_EIO, "out of memory");
+	if ((rc = kt_mp_unpack(c->header, c->header_len, zone, &h, err)) == 0)
+		rc = decode_header(c, &h, err);
+	msgpack_zone_clear(zone);
 	return rc;
 }
 
