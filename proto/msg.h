@@ -10,8 +10,9 @@
  *   ACK     hub -> node  [4, origin, acked seq]
  *   REFUSE  hub -> node  [5, code, expected seq, reason: str]
  *   PULL    node -> hub  [6, after hub seq, credit (changes it can take)]
- *   BATCH   hub -> node  [7, first hub seq, hub head,
+ *   BATCH   hub -> node  [7, first hub seq, last hub seq, hub head,
  *                         [origin, sig: bin64, key: bin32, [change: bin]...]..., more: 0|1]
+ *                        (covers first..last; the puller's own pushes are left out)
  *   NOTIFY  hub -> node  [8, hub head]
  *
  * A PUSH carries up to KT_PUSH_CHANGES_MAX consecutive changes of one origin
@@ -34,9 +35,9 @@
 
 #define KT_PROTO_VERSION 1
 #define KT_MSG_BYTES_MAX (16u << 20)   /* one ZeroMQ message (ZMQ_MAXMSGSIZE) */
-#define KT_PUSH_CHANGES_MAX 1000       /* changes in one push */
+#define KT_PUSH_CHANGES_MAX 4000       /* changes in one push */
 #define KT_BATCH_PUSHES_MAX 64         /* pushes in one pulled batch */
-#define KT_BATCH_CHANGES_MAX 3000      /* changes in one pulled batch */
+#define KT_BATCH_CHANGES_MAX 6000      /* changes in one pulled batch */
 #define KT_SIG_BYTES 64
 #define KT_PUBKEY_BYTES 32
 #define KT_REASON_BYTES_MAX 200

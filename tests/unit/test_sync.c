@@ -515,7 +515,9 @@ static void test_pushes_keep_a_window_in_flight(void)
 	snprintf(cmd, sizeof(cmd), "cp '%s/n0/chain.key' '%s/chain.key'", tmpdir, dir);
 	T_EQ_INT(system(cmd), 0);
 	T_EQ_INT(kt_store_open(&s, dir, &err), 0);
-	for (int batch = 0; batch < 4; batch++) { /* 4,000 changes: four pushes' worth */
+	/* Four pushes' worth of changes. */
+	for (int batch = 0; batch < (KT_SYNC_PUSH_WINDOW + 1) * KT_PUSH_CHANGES_MAX / KT_BATCH_MAX;
+	     batch++) {
 		for (int i = 0; i < KT_BATCH_MAX; i++) {
 			struct kt_id id;
 
@@ -537,29 +539,31 @@ static void test_pushes_keep_a_window_in_flight(void)
 		next += m.nchanges;
 		kt_msg_release(&m);
 	}
-	T_EQ_INT(next, 3001);
-	kt_msg_ack(&b, s.node_id, 1000);
+	T_EQ_INT(next, KT_SYNC_PUSH_WINDOW * KT_PUSH_CHANGES_MAX + 1);
+	kt_msg_ack(&b, s.node_id, KT_PUSH_CHANGES_MAX);
 	T_EQ_INT(kt_sync_handle(&y, (uint8_t *)b.data, b.size, now_ms, &so, &err), 0);
 	T_EQ_INT(so.n, 1); /* the window moved by one push */
 	T_EQ_INT(kt_msg_decode(&m, (uint8_t *)so.msg[0].data, so.msg[0].size, &err), 0);
-	T_CHECK(m.type == KT_MSG_PUSH && m.pushes[0].first_seq == 3001 && m.nchanges == 1000);
+	T_CHECK(m.type == KT_MSG_PUSH &&
+		m.pushes[0].first_seq == KT_SYNC_PUSH_WINDOW * KT_PUSH_CHANGES_MAX + 1 &&
+		m.nchanges == KT_PUSH_CHANGES_MAX);
 	kt_msg_release(&m);
 	/* "acked" is saved at most once a second: a later tick or the release saves the rest. */
-	T_EQ_INT(saved_acked(&s), 1000);
-	kt_msg_ack(&b, s.node_id, 2000);
+	T_EQ_INT(saved_acked(&s), KT_PUSH_CHANGES_MAX);
+	kt_msg_ack(&b, s.node_id, KT_PUSH_CHANGES_MAX + 1);
 	T_EQ_INT(kt_sync_handle(&y, (uint8_t *)b.data, b.size, now_ms + 10, &so, &err), 0);
-	T_EQ_INT(saved_acked(&s), 1000);
+	T_EQ_INT(saved_acked(&s), KT_PUSH_CHANGES_MAX);
 	T_EQ_INT(kt_sync_tick(&y, now_ms + 500, &so, &err), 0);
-	T_EQ_INT(saved_acked(&s), 1000);
+	T_EQ_INT(saved_acked(&s), KT_PUSH_CHANGES_MAX);
 	T_EQ_INT(kt_sync_tick(&y, now_ms + KT_SYNC_ACK_SAVE_MS + 1, &so, &err), 0);
-	T_EQ_INT(saved_acked(&s), 2000);
-	kt_msg_ack(&b, s.node_id, 3000);
+	T_EQ_INT(saved_acked(&s), KT_PUSH_CHANGES_MAX + 1);
+	kt_msg_ack(&b, s.node_id, KT_PUSH_CHANGES_MAX + 2);
 	T_EQ_INT(kt_sync_handle(&y, (uint8_t *)b.data, b.size, now_ms + 1100, &so, &err), 0);
-	T_EQ_INT(saved_acked(&s), 2000);
+	T_EQ_INT(saved_acked(&s), KT_PUSH_CHANGES_MAX + 1);
 	kt_sync_out_release(&so);
 	msgpack_sbuffer_destroy(&b);
 	kt_sync_release(&y);
-	T_EQ_INT(saved_acked(&s), 3000);
+	T_EQ_INT(saved_acked(&s), KT_PUSH_CHANGES_MAX + 2);
 	kt_store_close(&s);
 }
 
