@@ -58,6 +58,8 @@ b = [x for x in s["branches"] if x["branch"] == sys.argv[1]][0]
 sys.exit(0 if b["acked_seq"] == int(sys.argv[2]) and b["last_contact_ms"] > 0 and 0 <= b["pull_lag"] <= s["head"] and not b["revoked"] and s["head"] >= 4 else 1)
 PY
 done
+# the digest above caught the hub's merge up with its log: status says so
+grep -q '"merge_lag":0' hs.json && "$H" -d HUB status | grep -q '^hub head: [0-9]* (merged: 0 behind)$' && ok "kt-hub status shows the merge caught up" || { bad "kt-hub status shows the merge caught up"; cat hs.json; }
 "$KT" -d C report --json >rep.json
 grep -q '"Centre":1' rep.json && grep -q '"North":1' rep.json && grep -q '"South":1' rep.json && grep -q '"branch":"North","currency":"RUB","month":"' rep.json && ok "the report at one branch shows every branch's clients and visits" || { bad "the report at one branch shows every branch's clients and visits"; cat rep.json; }
 # the same client carded at two branches while offline, phones written differently
