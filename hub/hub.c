@@ -345,6 +345,22 @@ uint64_t kt_hub_pulled(struct kt_hub *h, MDB_txn *txn, uint64_t origin)
 	return v;
 }
 
+/*
+ * Whether the puller holds its own push ending at hub seq last: it said it
+ * holds its changes up to seq own.  A node restored from an old backup
+ * holds less, and gets its own later changes back.
+ */
+static int held_by(struct kt_hub *h, MDB_txn *txn, uint64_t last, uint64_t own)
+{
+	uint8_t lk[8];
+	MDB_val k = { 8, lk }, v;
+
+	kt_be64_put(lk, last);
+	return mdb_get(txn, h->st.log, &k, &v) == 0 &&
+	       kt_change_decode(&h->st.w_change, v.mv_data, v.mv_size, NULL) == 0 &&
+	       h->st.w_change.seq <= own;
+}
+
 static int pull(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m,
 		struct kt_hub_out *out, struct kt_err *err)
 {
@@ -373,8 +389,8 @@ static int pull(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m,
 	 * Up to KT_PULL_BATCHES_MAX batches, sent back to back so the node applies
 	 * one while the next is on the wire: each of whole pushes, until
 	 * KT_PULL_BATCH_CHANGES, the push count or the size cap; all of them until
-	 * the credit.  The node's own pushes are covered but left out: it holds
-	 * them.  Every batch but the last says more = 1.
+	 * the credit.  The node's own pushes it holds are covered but left out.
+	 * Every batch but the last says more = 1.
 	 */
 	for (uint32_t b = 0; b < KT_PULL_BATCHES_MAX; b++) {
 		uint64_t in_batch = 0, first = covered + 1;
@@ -392,7 +408,7 @@ static int pull(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m,
 			}
 			if (in_batch == 0 && from < first)
 				first = from; /* the cursor fell inside a push: resend it whole */
-			if (kt_be64_get(v.mv_data) != origin) {
+			if (kt_be64_get(v.mv_data) != origin || !held_by(h, txn, last, m->c)) {
 				if (read_push(h, txn, &key_v, &v, &ps[n], ch + used,
 					      (uint32_t)(sizeof(ch) / sizeof(ch[0])) - used) != 0) {
 					rc = MDB_NOTFOUND;

@@ -83,7 +83,7 @@ void kt_sync_connect(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out
 static void ask(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out)
 {
 	if (!s->pulling && s->cursor < s->head) {
-		kt_msg_pull(next(out), s->cursor, KT_SYNC_CREDIT);
+		kt_msg_pull(next(out), s->cursor, KT_SYNC_CREDIT, kt_sync_local_seq(s));
 		s->pulling = 1;
 		s->sent_ms = now_ms;
 	}
@@ -367,7 +367,7 @@ int kt_sync_tick(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out,
 		 * (and forgot who listens for its notices) hears from it, and a
 		 * notice lost on the way costs at most this long.
 		 */
-		kt_msg_pull(next(out), s->cursor, KT_SYNC_CREDIT);
+		kt_msg_pull(next(out), s->cursor, KT_SYNC_CREDIT, kt_sync_local_seq(s));
 		s->pulling = 1;
 		s->sent_ms = now_ms;
 	}

@@ -46,9 +46,9 @@ void kt_msg_ack(msgpack_sbuffer *out, uint64_t origin, uint64_t acked)
 	three(out, KT_MSG_ACK, origin, acked, 0, 2);
 }
 
-void kt_msg_pull(msgpack_sbuffer *out, uint64_t after, uint64_t credit)
+void kt_msg_pull(msgpack_sbuffer *out, uint64_t after, uint64_t credit, uint64_t own)
 {
-	three(out, KT_MSG_PULL, after, credit, 0, 2);
+	three(out, KT_MSG_PULL, after, credit, own, 3);
 }
 
 void kt_msg_notify(msgpack_sbuffer *out, uint64_t head)
@@ -184,7 +184,7 @@ static int decode_batch(struct kt_msg *m, const msgpack_object *a, struct kt_err
 }
 
 /* The expected array size of each type (0: not a type). */
-static const uint8_t sizes[9] = { 0, 4, 4, 5, 3, 4, 3, 6, 2 };
+static const uint8_t sizes[9] = { 0, 4, 4, 5, 3, 4, 4, 6, 2 };
 
 static int decode_body(struct kt_msg *m, const msgpack_object *a, struct kt_err *err)
 {

@@ -9,7 +9,7 @@
  *   PUSH    node -> hub  [3, origin, first seq, [change: bin]..., sig: bin64]
  *   ACK     hub -> node  [4, origin, acked seq]
  *   REFUSE  hub -> node  [5, code, expected seq, reason: str]
- *   PULL    node -> hub  [6, after hub seq, credit (changes it can take)]
+ *   PULL    node -> hub  [6, after hub seq, credit (changes it can take), own seq held]
  *   BATCH   hub -> node  [7, first hub seq, last hub seq, hub head,
  *                         [origin, sig: bin64, key: bin32, [change: bin]...]..., more: 0|1]
  *                        (covers first..last; the puller's own pushes are left out)
@@ -98,7 +98,8 @@ void kt_msg_hello(msgpack_sbuffer *out, uint64_t origin, const uint8_t key[KT_PU
 void kt_msg_welcome(msgpack_sbuffer *out, uint64_t now_ms, uint64_t acked, uint64_t head);
 void kt_msg_ack(msgpack_sbuffer *out, uint64_t origin, uint64_t acked);
 void kt_msg_refuse(msgpack_sbuffer *out, int code, uint64_t expected, const char *reason);
-void kt_msg_pull(msgpack_sbuffer *out, uint64_t after, uint64_t credit);
+/* own: the node's own last seq it holds; the hub leaves out its pushes up to there. */
+void kt_msg_pull(msgpack_sbuffer *out, uint64_t after, uint64_t credit, uint64_t own);
 void kt_msg_notify(msgpack_sbuffer *out, uint64_t head);
 void kt_msg_push(msgpack_sbuffer *out, const struct kt_msg_push *p);
 /*

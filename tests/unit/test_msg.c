@@ -34,9 +34,9 @@ static void test_small_messages_round_trip(void)
 	T_EQ_INT(decode(&b), 0);
 	T_CHECK(m.type == KT_MSG_REFUSE && m.a == KT_REFUSE_GAP && m.b == 7 && m.reason.n == 14);
 	kt_msg_release(&m);
-	kt_msg_pull(&b, 5, 1000);
+	kt_msg_pull(&b, 5, 1000, 42);
 	T_EQ_INT(decode(&b), 0);
-	T_CHECK(m.type == KT_MSG_PULL && m.a == 5 && m.b == 1000);
+	T_CHECK(m.type == KT_MSG_PULL && m.a == 5 && m.b == 1000 && m.c == 42);
 	kt_msg_release(&m);
 	kt_msg_notify(&b, 77);
 	T_EQ_INT(decode(&b), 0);
