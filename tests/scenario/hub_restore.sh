@@ -17,9 +17,9 @@ sync_all A B
 rm -rf "$T/A" && mv "$T/A.backup" "$T/A"   # the disk died; the backup is put back
 check "the restored branch lacks the morning's card before it syncs" sh -c "! '$KT' -d '$T/A' client show '$late'"
 check "one sync gives the restored branch its own morning back" "$KT" -d "$T/A" sync --timeout 20
-K A client show "$late" >shown
-contains "the morning's card is back, with its allergy" shown 'latex'
-contains "and its visit" shown 'Facial'
+K A client show "$late" >"$T/shown"
+contains "the morning's card is back, with its allergy" "$T/shown" 'latex'
+contains "and its visit" "$T/shown" 'Facial'
 check "the restored branch, the other branch and the hub agree" same_digests A B
 late2=$(K A client add --name 'После Восстановления')
 sync_all A B
