@@ -46,11 +46,12 @@ int kt_hub_open(struct kt_hub *h, const char *dir, struct kt_err *err)
 		return rc;
 	if ((rc = kt_store_rdtxn(&h->st, &txn, err)) != 0)
 		goto fail;
-	rc = mdb_get(txn, h->st.meta, &(MDB_val){ 6, "merged" }, &(MDB_val){ 0, NULL });
+	rc = mdb_get(txn, h->st.meta, &(MDB_val){ strlen(KT_HUB_META_MERGED), KT_HUB_META_MERGED },
+		     &(MDB_val){ 0, NULL });
 	mdb_txn_abort(txn);
 	if (rc == MDB_NOTFOUND) {
 		/* A hub made before the merge ran behind ingest merged as it stored. */
-		static const char *const names[] = { "merged" };
+		static const char *const names[] = { KT_HUB_META_MERGED };
 
 		merged = kt_hub_head(h);
 		rc = kt_meta_save_u64(&h->st, names, &merged, 1, err);
@@ -446,7 +447,7 @@ struct merging {
 
 static int merge_some(void *ctx, struct kt_err *err)
 {
-	static const char *const names[] = { "merged" };
+	static const char *const names[] = { KT_HUB_META_MERGED };
 	struct merging *mg = ctx;
 	struct kt_store *st = &mg->h->st;
 	uint64_t merged = 0, pos = 0;
@@ -459,7 +460,7 @@ static int merge_some(void *ctx, struct kt_err *err)
 	mg->done = mg->left = 0;
 	if ((rc = kt_store_wbegin(st, &txn, err)) != 0)
 		return rc;
-	if ((rc = kt_meta_u64(st, txn, "merged", &merged)) != 0 && rc != MDB_NOTFOUND) {
+	if ((rc = kt_meta_u64(st, txn, KT_HUB_META_MERGED, &merged)) != 0) {
 		mdb_txn_abort(txn);
 		return kt_mdb_err(err, rc, "read the merge position");
 	}
@@ -524,6 +525,21 @@ int kt_hub_catch_up(struct kt_hub *h, struct kt_err *err)
 	while (rc == 0 && left > 0)
 		rc = kt_hub_merge(h, KT_HUB_MERGE_SLICE, &left, err);
 	return rc;
+}
+
+uint64_t kt_hub_merge_lag(struct kt_hub *h, MDB_txn *txn)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint64_t head = 0, merged = 0;
+
+	if (mdb_cursor_open(txn, h->st.log, &cur) == 0) {
+		if (mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
+			head = kt_be64_get(k.mv_data);
+		mdb_cursor_close(cur);
+	}
+	kt_meta_u64(&h->st, txn, KT_HUB_META_MERGED, &merged);
+	return head > merged ? head - merged : 0;
 }
 
 int kt_hub_digest(struct kt_hub *h, uint8_t out[KT_HASH_BYTES], struct kt_err *err)

@@ -76,10 +76,13 @@ int kt_hub_handle(struct kt_hub *h, const uint8_t key[KT_PUBKEY_BYTES], const ui
  * kt_hub_catch_up merges them all; kt_hub_digest catches up, then digests.
  */
 #define KT_HUB_MERGE_SLICE 500
+#define KT_HUB_META_MERGED "merged"  /* meta: the log position merged through */
 #define KT_HUB_MERGE_QUIET_MS 10
 int kt_hub_merge(struct kt_hub *h, uint32_t max, uint64_t *left, struct kt_err *err);
 int kt_hub_catch_up(struct kt_hub *h, struct kt_err *err);
 int kt_hub_digest(struct kt_hub *h, uint8_t out[KT_HASH_BYTES], struct kt_err *err);
+/* How many changes the log holds that the merge has not reached (in txn). */
+uint64_t kt_hub_merge_lag(struct kt_hub *h, MDB_txn *txn);
 
 /* The hub seq a node had applied at its last pull (0: never pulled). */
 uint64_t kt_hub_pulled(struct kt_hub *h, MDB_txn *txn, uint64_t origin);

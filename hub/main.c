@@ -463,7 +463,7 @@ static int cmd_status(const char *dir, int argc, char **argv)
 	MDB_val k, v;
 	int json = argc == 2 && strcmp(argv[1], "--json") == 0;
 	json_t *arr, *o;
-	uint64_t head, merged = 0;
+	uint64_t head, lag;
 
 	if (help(argc, argv, "usage: kt-hub -d DIR status [--json]\n\nEvery enrolled branch "
 		 "with its last contact and acknowledged seq, and the hub head.\n"
@@ -475,7 +475,7 @@ static int cmd_status(const char *dir, int argc, char **argv)
 		return 1;
 	arr = json_array();
 	head = kt_hub_head(&h);
-	kt_meta_u64(&h.st, txn, "merged", &merged);
+	lag = kt_hub_merge_lag(&h, txn);
 	mdb_cursor_open(txn, h.st.members, &cur);
 	while (mdb_cursor_get(cur, &k, &v, json_array_size(arr) ? MDB_NEXT : MDB_FIRST) == 0 &&
 	       v.mv_size >= 17 && k.mv_size == 32) {
@@ -498,13 +498,13 @@ static int cmd_status(const char *dir, int argc, char **argv)
 	close_reading(&h, txn);
 	if (json) {
 		o = json_pack("{s:I, s:I, s:o}", "head", (json_int_t)head, "merge_lag",
-			      (json_int_t)(head - merged), "branches", arr);
+			      (json_int_t)lag, "branches", arr);
 		print_json(o);
 		json_decref(o);
 		return 0;
 	}
 	printf("hub head: %llu (merged: %llu behind)\n", (unsigned long long)head,
-	       (unsigned long long)(head - merged));
+	       (unsigned long long)lag);
 	for (size_t i = 0; i < json_array_size(arr); i++) {
 		json_t *b = json_array_get(arr, i);
 

@@ -72,7 +72,12 @@ struct kt_store {
 	int w_last_valid;
 	uint64_t w_last_origin, w_last_seq;
 	uint8_t w_last_hash[KT_HASH_BYTES];
-	struct kt_change w_change; /* scratch: the change being ingested (10 KiB) */
+	/*
+	 * Scratch for one decoded change (10 KiB, off the stack): the state read
+	 * at begin, ingest, a batch's signature check, the hub's merge and
+	 * pulls.  Each use ends before the next begins; none keeps it.
+	 */
+	struct kt_change w_change;
 	struct kt_val w_vals[KT_OPS_MAX]; /* and its values */
 	uint8_t *w_plain;          /* and their plaintext (wiped after each change) */
 	size_t w_plain_cap;

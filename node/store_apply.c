@@ -41,19 +41,14 @@ int kt_store_origin_head(struct kt_store *st, MDB_txn *txn, uint64_t origin, uin
 /* The clock of the change at log position pos (0 when there is none). */
 static uint64_t logged_hlc(struct kt_store *st, MDB_txn *txn, uint64_t pos)
 {
-	struct kt_change *c;
 	uint8_t k[8];
 	MDB_val key = { 8, k }, v;
-	uint64_t hlc = 0;
 
 	kt_be64_put(k, pos);
-	if (pos == 0 || mdb_get(txn, st->log, &key, &v) != 0)
+	if (pos == 0 || mdb_get(txn, st->log, &key, &v) != 0 ||
+	    kt_change_decode(&st->w_change, v.mv_data, v.mv_size, NULL) != 0)
 		return 0;
-	c = kt_malloc(sizeof(*c)); /* 10 KiB: kept off the stack */
-	if (kt_change_decode(c, v.mv_data, v.mv_size, NULL) == 0)
-		hlc = c->hlc;
-	free(c);
-	return hlc;
+	return st->w_change.hlc;
 }
 
 /*
@@ -128,9 +123,14 @@ int kt_store_wcommit(struct kt_store *st, MDB_txn *txn, struct kt_err *err)
 	return 0;
 }
 
-/* Returns 1 when the change is already in the store, 0 when it is next, or an error. */
+/*
+ * Returns 1 when the store holds this very change (same hash), 0 when it is
+ * the next of its origin, or an error: a gap, a broken chain, or other bytes
+ * under a seq it holds (an origin that wrote two changes with one seq, or a
+ * forgery).
+ */
 static int check_chain(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
-		       struct kt_err *err)
+		       const uint8_t hash[KT_HASH_BYTES], struct kt_err *err)
 {
 	static const uint8_t zero[KT_HASH_BYTES];
 	uint8_t k[16];
@@ -147,8 +147,13 @@ static int check_chain(struct kt_store *st, MDB_txn *txn, const struct kt_change
 	kt_be64_put(k, c->origin);
 	kt_be64_put(k + 8, c->seq);
 	rc = mdb_get(txn, st->chain, &key, &v);
-	if (rc == 0)
+	if (rc == 0) {
+		if (v.mv_size < KT_HASH_BYTES || memcmp(v.mv_data, hash, KT_HASH_BYTES) != 0)
+			return kt_err_set(err, KT_ECORRUPT, "change %llu of origin %016llx differs "
+					  "from the one held", (unsigned long long)c->seq,
+					  (unsigned long long)c->origin);
 		return 1;
+	}
 	if (rc != MDB_NOTFOUND)
 		return kt_mdb_err(err, rc, "read the hash chain");
 	if (c->seq == 1)
@@ -562,7 +567,7 @@ int kt_store_append(struct kt_store *st, MDB_txn *txn, const struct kt_change *c
 		    const uint8_t hash[KT_HASH_BYTES], const uint8_t *bytes, size_t len,
 		    struct kt_err *err)
 {
-	int rc = check_chain(st, txn, c, err);
+	int rc = check_chain(st, txn, c, hash, err);
 
 	if (rc != 0)
 		return rc; /* 1: already held */
@@ -633,30 +638,6 @@ int kt_owner_key(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 	return kt_key_unwrap(dk, wrapped, &c->owner, st->chain_key, err);
 }
 
-/*
- * 1 when the store holds this very change, 0 when it does not hold its
- * (origin, seq), an error when it holds different bytes there: an origin
- * that wrote two changes with one seq, or a forgery.
- */
-static int held(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
-		const uint8_t hash[KT_HASH_BYTES], struct kt_err *err)
-{
-	uint8_t k[16];
-	MDB_val key = { 16, k }, v;
-
-	if (st->w_last_valid && st->w_last_origin == c->origin && c->seq > st->w_last_seq)
-		return 0; /* past the head of its origin */
-	kt_be64_put(k, c->origin);
-	kt_be64_put(k + 8, c->seq);
-	if (mdb_get(txn, st->chain, &key, &v) != 0)
-		return 0;
-	if (v.mv_size < KT_HASH_BYTES || memcmp(v.mv_data, hash, KT_HASH_BYTES) != 0)
-		return kt_err_set(err, KT_ECORRUPT, "change %llu of origin %016llx differs from "
-				  "the one held", (unsigned long long)c->seq,
-				  (unsigned long long)c->origin);
-	return 1;
-}
-
 int kt_store_ingest(struct kt_store *st, MDB_txn *txn, const uint8_t *bytes, size_t len,
 		    struct kt_err *err)
 {
@@ -669,8 +650,9 @@ int kt_store_ingest(struct kt_store *st, MDB_txn *txn, const uint8_t *bytes, siz
 	if ((rc = kt_change_decode(c, bytes, len, err)) != 0)
 		goto done;
 	kt_hash(hash, bytes, len);
-	if ((rc = held(st, txn, c, hash, err)) != 0) {
-		rc = rc > 0 ? 0 : rc; /* already applied (our own, coming back): no need to open it */
+	/* Its chain is checked first: a change held already is not opened again. */
+	if ((rc = check_chain(st, txn, c, hash, err)) != 0) {
+		rc = rc > 0 ? 0 : rc;
 		goto done;
 	}
 	if (c->nops > 0 && c->ops[0].kind == KT_OP_SHRED) {
@@ -693,10 +675,8 @@ int kt_store_ingest(struct kt_store *st, MDB_txn *txn, const uint8_t *bytes, siz
 				goto done;
 		}
 	}
-	if ((rc = kt_store_append(st, txn, c, hash, bytes, len, err)) == 0)
+	if ((rc = append_log(st, txn, c, hash, bytes, len, err)) == 0)
 		rc = kt_store_merge(st, txn, c, vals, 1, err);
-	else if (rc > 0)
-		rc = 0;
 done:
 	if (plain != NULL)
 		sodium_memzero(plain, c->payload_len);

@@ -156,7 +156,7 @@ static int push_more(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out
 static int check_push(struct kt_sync *s, MDB_txn *txn, const struct kt_msg_push *p,
 		      struct kt_err *err)
 {
-	struct kt_change *c = kt_malloc(sizeof(*c));
+	struct kt_change *c = &s->st->w_change; /* the store's scratch: ingest comes after */
 	uint8_t hash[KT_HASH_BYTES], in[KT_SIG_INPUT_BYTES];
 	const struct kt_bytes *last = &p->changes[p->nchanges - 1];
 	char name[KT_META_KEY_NAME_BYTES];
@@ -186,7 +186,6 @@ static int check_push(struct kt_sync *s, MDB_txn *txn, const struct kt_msg_push 
 		kt_err_set(err, KT_EREFUSED, "a push of node %016llx is not signed by it: batch "
 			   "refused", (unsigned long long)p->origin);
 done:
-	free(c);
 	return rc;
 }
 

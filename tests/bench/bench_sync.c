@@ -305,19 +305,18 @@ static uint64_t merge_lag(void)
 	struct kt_hub h;
 	struct kt_err err;
 	MDB_txn *txn;
-	uint64_t merged = 0, head;
+	uint64_t lag = 0;
 	char dir[512];
 
 	snprintf(dir, sizeof(dir), "%s/hub", root);
 	if (kt_hub_open(&h, dir, &err) != 0)
 		die("hub", err.msg);
-	head = kt_hub_head(&h);
 	if (kt_store_rdtxn(&h.st, &txn, &err) == 0) {
-		kt_meta_u64(&h.st, txn, "merged", &merged);
+		lag = kt_hub_merge_lag(&h, txn);
 		mdb_txn_abort(txn);
 	}
 	kt_hub_close(&h);
-	return head - merged;
+	return lag;
 }
 
 /* Edits at a, each timed until b has applied it; returns bytes a sent per edit. */
