@@ -211,19 +211,26 @@ static int next_word(const char **pp, const char **w, size_t *len)
 int kt_text_words(const char *s, size_t n, kt_word_fn fn, void *ctx)
 {
 	char small[ASCII_FOLD_BYTES], *f = small;
-	const char *p, *w;
-	size_t len;
-	int rc = 0;
+	int rc;
 
 	if (n < sizeof(small) && is_ascii(s, n))
 		fold_ascii(small, s, n);
 	else if ((f = kt_text_fold(s, n)) == NULL)
 		return -1;
-	p = f;
-	while (rc == 0 && next_word(&p, &w, &len))
-		rc = fn(ctx, w, len);
+	rc = kt_text_words_folded(f, fn, ctx);
 	if (f != small)
 		free(f);
+	return rc;
+}
+
+int kt_text_words_folded(const char *f, kt_word_fn fn, void *ctx)
+{
+	const char *w;
+	size_t len;
+	int rc = 0;
+
+	while (rc == 0 && next_word(&f, &w, &len))
+		rc = fn(ctx, w, len);
 	return rc;
 }
 

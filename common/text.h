@@ -36,6 +36,8 @@ char *kt_text_fold(const char *s, size_t n);
  */
 typedef int (*kt_word_fn)(void *ctx, const char *word, size_t len);
 int kt_text_words(const char *s, size_t n, kt_word_fn fn, void *ctx);
+/* The same over f, which kt_text_fold() made; fn's value, or 0 when done. */
+int kt_text_words_folded(const char *f, kt_word_fn fn, void *ctx);
 
 /*
  * Returns 1 when the words of needle appear, in order and adjacent, among

@@ -476,9 +476,11 @@ void kt_store_close(struct kt_store *st)
 		mdb_env_close(st->env);
 	st->env = NULL;
 	sodium_memzero(st->chain_key, sizeof(st->chain_key));
-	free(st->w_plain);
-	st->w_plain = NULL;
-	st->w_plain_cap = 0;
+	if (st->w_ready != NULL)
+		kt_ready_release(st->w_ready);
+	free(st->w_ready);
+	st->w_ready = NULL;
+	kt_store_ring_release(st);
 }
 
 int kt_txn_begin(MDB_env *env, unsigned flags, MDB_txn **txn)

@@ -43,10 +43,14 @@
 #include "crypto.h"
 #include "proto/change.h"
 #include "proto/merge.h"
+#include "proto/msg.h"
 
 #define KT_MAP_BYTES_INITIAL (64ull << 20)
 #define KT_MAP_BYTES_MAX (1ull << 40)
 #define KT_SETTING_BYTES_MAX 256
+
+struct kt_ready;
+struct kt_hint;
 
 struct kt_store {
 	MDB_env *env;
@@ -74,15 +78,24 @@ struct kt_store {
 	uint8_t w_last_hash[KT_HASH_BYTES];
 	/*
 	 * Scratch for one decoded change (10 KiB, off the stack): the state read
-	 * at begin, ingest, a batch's signature check, the hub's merge and
+	 * at begin, a batch's signature check, the hub's ingest, merge and
 	 * pulls.  Each use ends before the next begins; none keeps it.
 	 */
 	struct kt_change w_change;
-	struct kt_val w_vals[KT_OPS_MAX]; /* and its values */
-	uint8_t *w_plain;          /* and their plaintext (wiped after each change) */
-	size_t w_plain_cap;
+	struct kt_ready *w_ready;  /* a pulled change, its values and plaintext (kt_store_ingest) */
+	const struct kt_hint *w_hints; /* index keys made ahead for the change being merged */
+	uint32_t w_nhints;
+	struct kt_ready *w_ring;   /* the changes a second thread makes ready (store_batch.c) */
+	uint64_t pf_done;          /* bytes of the file it has brought into the page cache */
+	uint64_t pf_base, pf_bytes; /* the file's end before its last batch, that batch's bytes */
 	uint64_t w_voided;         /* remote changes this transaction voided (kt_store_merge) */
 	uint64_t voided;           /* and committed since open */
+	uint64_t ready_opened;     /* pulled changes a second thread opened (store_batch.c) */
+	/*
+	 * Tests only: a batch's writer leaves every change to the helper and
+	 * waits for its prefaulting, so both paths run whatever the timing.
+	 */
+	int batch_test;
 };
 
 /* Creates a new node in dir (made if missing); refuses a folder that holds one. */
@@ -244,6 +257,16 @@ int kt_store_merge(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
  */
 int kt_store_ingest(struct kt_store *st, MDB_txn *txn, const uint8_t *bytes, size_t len,
 		    struct kt_err *err);
+
+/*
+ * kt_store_ingest of n changes in order, with exactly its effects and
+ * errors (the first one stops the batch).  A batch of KT_BATCH_THREADED or
+ * more changes is decoded, hashed and opened a few changes ahead on a
+ * second thread while this one applies (store_batch.c).
+ */
+#define KT_BATCH_THREADED 32
+int kt_store_ingest_batch(struct kt_store *st, MDB_txn *txn, const struct kt_bytes *changes,
+			  uint32_t n, struct kt_err *err);
 
 /*
  * The hub's ingest: decodes and checks one change (its header and hash

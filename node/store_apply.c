@@ -638,50 +638,126 @@ int kt_owner_key(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 	return kt_key_unwrap(dk, wrapped, &c->owner, st->chain_key, err);
 }
 
-int kt_store_ingest(struct kt_store *st, MDB_txn *txn, const uint8_t *bytes, size_t len,
-		    struct kt_err *err)
+/*
+ * The owner's key of c from what is at hand without the write transaction:
+ * c's own KEY op, else the keys table as rtxn (a reader, may be NULL) sees it.
+ */
+static int ready_key(struct kt_store *st, MDB_txn *rtxn, const struct kt_change *c,
+		     uint8_t dk[KT_KEY_BYTES])
 {
-	struct kt_change *c = &st->w_change;
-	struct kt_val *vals = st->w_vals;
-	uint8_t *plain = NULL, dk[KT_KEY_BYTES], hash[KT_HASH_BYTES];
+	MDB_val key = { KT_ID_BYTES, (void *)c->owner.b }, v;
+	const uint8_t *wrapped = NULL;
+	struct kt_err err;
+
+	for (uint32_t i = 0; wrapped == NULL && i < c->nops; i++)
+		if (c->ops[i].kind == KT_OP_KEY)
+			wrapped = c->ops[i].arg;
+	if (wrapped == NULL && rtxn != NULL && mdb_get(rtxn, st->keys, &key, &v) == 0 &&
+	    v.mv_size == KT_WRAPPED_KEY_BYTES)
+		wrapped = v.mv_data;
+	return wrapped != NULL ? kt_key_unwrap(dk, wrapped, &c->owner, st->chain_key, &err) : -1;
+}
+
+static void ready_plain(struct kt_ready *r)
+{
+	if (r->c.payload_len > r->plain_cap) {
+		free(r->plain);
+		r->plain = kt_malloc(r->c.payload_len);
+		r->plain_cap = r->c.payload_len;
+	}
+}
+
+void kt_ready_make(struct kt_store *st, MDB_txn *rtxn, int open, struct kt_ready *r,
+		   const uint8_t *bytes, size_t len)
+{
+	uint8_t dk[KT_KEY_BYTES];
+	struct kt_err err;
+
+	r->bytes = bytes;
+	r->len = len;
+	r->state = KT_READY_NONE;
+	kt_hints_clear(r->hints, &r->nhints);
+	if (kt_change_decode(&r->c, bytes, len, &err) != 0)
+		return; /* ingest decodes it again and says why, in its turn */
+	kt_hash(r->hash, bytes, len);
+	r->state = KT_READY_DECODED;
+	if (!open || (r->c.nops > 0 && r->c.ops[0].kind == KT_OP_SHRED) ||
+	    ready_key(st, rtxn, &r->c, dk) != 0)
+		return;
+	ready_plain(r);
+	if (kt_change_open(&r->c, dk, r->plain, r->vals, &err) == 0) {
+		r->state = KT_READY_OPENED;
+		kt_index_hints(st, &r->c, r->vals, r->hints, &r->nhints);
+	} else
+		sodium_memzero(r->plain, r->c.payload_len);
+	sodium_memzero(dk, sizeof(dk));
+}
+
+void kt_ready_release(struct kt_ready *r)
+{
+	kt_hints_clear(r->hints, &r->nhints);
+	if (r->plain != NULL)
+		sodium_memzero(r->plain, r->plain_cap);
+	free(r->plain);
+	r->plain = NULL;
+	r->plain_cap = 0;
+}
+
+int kt_ready_ingest(struct kt_store *st, MDB_txn *txn, struct kt_ready *r, struct kt_err *err)
+{
+	struct kt_change *c = &r->c;
+	uint8_t dk[KT_KEY_BYTES];
+	int opened = r->state == KT_READY_OPENED;
 	MDB_val v;
 	int rc;
 
-	if ((rc = kt_change_decode(c, bytes, len, err)) != 0)
-		goto done;
-	kt_hash(hash, bytes, len);
+	if (r->state == KT_READY_NONE) { /* the decode failed: again, for its error */
+		rc = kt_change_decode(c, r->bytes, r->len, err);
+		return rc != 0 ? rc : kt_err_set(err, KT_EINVAL, "change decodes only on a second try");
+	}
 	/* Its chain is checked first: a change held already is not opened again. */
-	if ((rc = check_chain(st, txn, c, hash, err)) != 0) {
+	if ((rc = check_chain(st, txn, c, r->hash, err)) != 0) {
 		rc = rc > 0 ? 0 : rc;
 		goto done;
 	}
 	if (c->nops > 0 && c->ops[0].kind == KT_OP_SHRED) {
 		/* An erasure carries no values and its owner's key may be gone. */
-		memset(vals, 0, sizeof(*vals));
-	} else {
+		memset(r->vals, 0, sizeof(r->vals[0]));
+	} else if (!opened) {
 		if ((rc = kt_owner_key(st, txn, c, dk, err)) != 0) {
-			if (mdb_get(txn, st->shred, &(MDB_val){ KT_ID_BYTES, c->owner.b }, &v) == 0)
-				rc = 0; /* her key is destroyed: apply() drops the change */
-			else
+			if (mdb_get(txn, st->shred, &(MDB_val){ KT_ID_BYTES, c->owner.b }, &v) != 0)
 				goto done;
+			rc = 0; /* her key is destroyed: apply() drops the change */
+			memset(r->vals, 0, sizeof(r->vals[0]));
 		} else {
-			if (c->payload_len > st->w_plain_cap) {
-				free(st->w_plain);
-				st->w_plain = kt_malloc(c->payload_len);
-				st->w_plain_cap = c->payload_len;
-			}
-			plain = st->w_plain;
-			if ((rc = kt_change_open(c, dk, plain, vals, err)) != 0)
+			ready_plain(r);
+			opened = 1;
+			rc = kt_change_open(c, dk, r->plain, r->vals, err);
+			sodium_memzero(dk, sizeof(dk));
+			if (rc != 0)
 				goto done;
 		}
 	}
-	if ((rc = append_log(st, txn, c, hash, bytes, len, err)) == 0)
-		rc = kt_store_merge(st, txn, c, vals, 1, err);
+	if ((rc = append_log(st, txn, c, r->hash, r->bytes, r->len, err)) == 0) {
+		st->w_hints = r->hints;
+		st->w_nhints = r->nhints;
+		rc = kt_store_merge(st, txn, c, r->vals, 1, err);
+		st->w_nhints = 0;
+	}
 done:
-	if (plain != NULL)
-		sodium_memzero(plain, c->payload_len);
-	sodium_memzero(dk, sizeof(dk));
+	kt_hints_clear(r->hints, &r->nhints);
+	if (opened)
+		sodium_memzero(r->plain, c->payload_len);
 	return rc;
+}
+
+int kt_store_ingest(struct kt_store *st, MDB_txn *txn, const uint8_t *bytes, size_t len,
+		    struct kt_err *err)
+{
+	if (st->w_ready == NULL)
+		st->w_ready = kt_calloc(1, sizeof(*st->w_ready));
+	kt_ready_make(st, NULL, 0, st->w_ready, bytes, len);
+	return kt_ready_ingest(st, txn, st->w_ready, err);
 }
 
 int kt_store_ingest_log(struct kt_store *st, MDB_txn *txn, const uint8_t *bytes, size_t len,

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 
 /* Index entries one search walks at most before it stops (a one-letter prefix). */
 #define FIND_SCAN_MAX 20000
@@ -24,9 +25,10 @@
 /*
  * libphonenumber parses with ICU regular expressions (~20 us a number), and
  * a write asks for the same phone twice (its blind token, then its index
- * key): the last answer is kept.
+ * key): the last answer is kept, one per thread (a batch's helper makes
+ * phone keys too, store_batch.c).
  */
-static struct {
+static _Thread_local struct {
 	char text[KT_PHONE_TEXT_MAX + 1];
 	char country[3];
 	char key[KT_PHONE_BYTES];
@@ -103,27 +105,87 @@ static int bday_key(uint8_t *k, const struct kt_val *v, const struct kt_id *id)
 	return 0;
 }
 
+/* The index key of (field, v) made ahead, or NULL. */
+static const char *hint(const struct kt_store *st, uint16_t field, const struct kt_val *v)
+{
+	for (uint32_t i = 0; i < st->w_nhints; i++) {
+		const struct kt_hint *h = &st->w_hints[i];
+
+		if (h->s == v->s && h->n == v->n && h->field == field)
+			return h->key;
+	}
+	return NULL;
+}
+
+/* The key index_value() makes of field (1 name: its fold, 2, 3) of v; NULL: none. */
+static char *make_key(struct kt_store *st, uint16_t field, const struct kt_val *v)
+{
+	char buf[KT_VALUE_BYTES_MAX + 1];
+
+	if (field == 2) {
+		kt_phone_key(st, v->s, v->n, buf, sizeof(buf));
+		return kt_strdup(buf);
+	}
+	return kt_text_fold(v->s, v->n); /* NULL for bad UTF-8: no words */
+}
+
+void kt_hints_clear(struct kt_hint *h, uint32_t *n)
+{
+	for (uint32_t i = 0; i < *n; i++) {
+		sodium_memzero(h[i].key, strlen(h[i].key)); /* plaintext, as the values are */
+		free(h[i].key);
+	}
+	*n = 0;
+}
+
+void kt_index_hints(struct kt_store *st, const struct kt_change *c, const struct kt_val *vals,
+		    struct kt_hint *out, uint32_t *n)
+{
+	uint32_t vi = 0;
+
+	kt_hints_clear(out, n);
+	for (uint32_t i = 0; i < c->nops && *n < KT_HINTS_MAX; i++) {
+		const struct kt_op *op = &c->ops[i];
+		const struct kt_val *v;
+
+		if (op->kind != KT_OP_SET && op->kind != KT_OP_ADD)
+			continue;
+		v = &vals[vi++];
+		if (op->kind != KT_OP_SET || op->field < 1 || op->field > 3 ||
+		    !kt_index_field(c->type, op->field) || v->t != KT_V_STR)
+			continue;
+		out[*n] = (struct kt_hint){ v->s, v->n, op->field, make_key(st, op->field, v) };
+		if (out[*n].key != NULL)
+			(*n)++;
+	}
+}
+
 static int index_value(struct idx_op *o, uint16_t field, const struct kt_val *v)
 {
-	char buf[KT_VALUE_BYTES_MAX + 1], *f;
 	uint8_t bk[5 + KT_ID_BYTES];
 	MDB_val key = { sizeof(bk), bk }, nil = { 0, NULL };
+	const char *h;
+	char *f;
 
 	if (v->t != KT_V_STR)
 		return 0;
+	h = field >= 1 && field <= 3 ? hint(o->st, field, v) : NULL;
 	switch (field) {
 	case 1:
 		o->kind = 'n';
 		o->rc = 0;
-		kt_text_words(v->s, v->n, idx_token, o); /* -1 for bad UTF-8: no words */
+		if (h != NULL)
+			kt_text_words_folded(h, idx_token, o);
+		else
+			kt_text_words(v->s, v->n, idx_token, o); /* -1 for bad UTF-8: no words */
 		return o->rc; /* an LMDB error (a full map) stops the walk and comes back */
 	case 2:
-		o->kind = 'p';
-		kt_phone_key(o->st, v->s, v->n, buf, sizeof(buf));
-		return idx_token(o, buf, strlen(buf));
 	case 3:
-		o->kind = 'e';
-		if ((f = kt_text_fold(v->s, v->n)) == NULL)
+		o->kind = field == 2 ? 'p' : 'e';
+		o->rc = 0;
+		if (h != NULL)
+			return idx_token(o, h, strlen(h));
+		if ((f = make_key(o->st, field, v)) == NULL)
 			return 0;
 		idx_token(o, f, strlen(f));
 		free(f);

@@ -44,6 +44,49 @@ int kt_chain_put(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t se
 /* tokens: a blind token of a client card (store_apply.c). */
 int kt_token_put(struct kt_store *st, MDB_txn *txn, const uint8_t token[KT_TOKEN_BYTES],
 		 const struct kt_id *client, struct kt_err *err);
+/*
+ * A received change made ready for ingest (store_apply.c): decoded and
+ * hashed and, when its owner's key is at hand, its payload opened.  Making
+ * one reads the store only through rtxn (a reader, or NULL), so another
+ * thread can make it while the writer ingests the one before (store_batch.c).
+ */
+enum { KT_READY_NONE, KT_READY_DECODED, KT_READY_OPENED };
+/*
+ * An index key made ahead for a value of an opened change, known by its
+ * address: the fold of a name or an email, the key of a phone (libphonenumber
+ * takes ~20 us).  The writer's index update uses it instead of making it.
+ */
+#define KT_HINTS_MAX 4
+struct kt_hint {
+	const char *s;
+	uint32_t n;
+	uint16_t field;
+	char *key; /* malloc'd */
+};
+struct kt_ready {
+	const uint8_t *bytes;
+	size_t len;
+	int state;                   /* KT_READY_NONE: the decode failed */
+	struct kt_change c;
+	uint8_t hash[KT_HASH_BYTES];
+	struct kt_val vals[KT_OPS_MAX]; /* borrow from plain */
+	uint8_t *plain;              /* wiped once ingested */
+	size_t plain_cap;
+	struct kt_hint hints[KT_HINTS_MAX]; /* of opened values */
+	uint32_t nhints;
+};
+/* open 0: decode and hash only (ingest opens what it does not hold). */
+void kt_ready_make(struct kt_store *st, MDB_txn *rtxn, int open, struct kt_ready *r,
+		   const uint8_t *bytes, size_t len);
+int kt_ready_ingest(struct kt_store *st, MDB_txn *txn, struct kt_ready *r, struct kt_err *err);
+void kt_ready_release(struct kt_ready *r);
+/* Index keys of c's values for kt_index_update to find (store_index.c); frees them. */
+void kt_index_hints(struct kt_store *st, const struct kt_change *c, const struct kt_val *vals,
+		    struct kt_hint *out, uint32_t *n);
+void kt_hints_clear(struct kt_hint *h, uint32_t *n);
+/* Frees the ring of store_batch.c, its plaintext wiped (kt_store_close). */
+void kt_store_ring_release(struct kt_store *st);
+
 /* The data key of c's owner: the keys table, else the change's own KEY op (store_apply.c). */
 int kt_owner_key(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 		 uint8_t dk[KT_KEY_BYTES], struct kt_err *err);

@@ -212,8 +212,8 @@ static int apply_batch(struct kt_sync *s, const struct kt_msg *m, uint64_t now_m
 	for (uint32_t i = 0; i < m->npushes && rc == 0; i++)
 		rc = check_push(s, txn, &m->pushes[i], err);
 	/* Then every change, whose hash chain the store checks one by one. */
-	for (uint32_t i = 0; i < m->nchanges && rc == 0; i++)
-		rc = kt_store_ingest(s->st, txn, m->changes[i].p, m->changes[i].n, err);
+	if (rc == 0)
+		rc = kt_store_ingest_batch(s->st, txn, m->changes, m->nchanges, err);
 	if (rc == 0 && ((rc = kt_meta_put_u64(s->st, txn, "cursor", m->last)) != 0 ||
 			(rc = kt_meta_put_u64(s->st, txn, "last_sync", now_ms)) != 0))
 		rc = kt_mdb_err(err, rc, "move the cursor");

@@ -324,10 +324,18 @@ static int read_bin(const uint8_t *p, size_t n, size_t *off, const uint8_t **b, 
 	return 0;
 }
 
+/* One zone per thread, kept: a change decodes without a malloc. */
+static _Thread_local msgpack_zone *zone;
+
+void kt_change_thread_done(void)
+{
+	if (zone != NULL)
+		msgpack_zone_free(zone);
+	zone = NULL;
+}
+
 int kt_change_decode(struct kt_change *c, const uint8_t *p, size_t n, struct kt_err *err)
 {
-	/* One zone per thread, kept: a change decodes without a malloc. */
-	static _Thread_local msgpack_zone *zone;
 	msgpack_object h;
 	size_t off = 1;
 	int rc;

@@ -106,6 +106,8 @@ int kt_change_encode(const struct kt_change *c, const struct kt_val *vals,
  * format, kinds and argument sizes; it does not open the payload.
  */
 int kt_change_decode(struct kt_change *c, const uint8_t *p, size_t n, struct kt_err *err);
+/* Frees what kt_change_decode keeps for the calling thread; call before it ends. */
+void kt_change_thread_done(void);
 
 /*
  * Opens the payload of a decoded change with dk into plain (room for

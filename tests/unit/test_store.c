@@ -560,6 +560,215 @@ static void test_a_map_another_process_grew_is_adopted(void)
 	kt_store_close(&st);
 }
 
+
+/* Ingests ch[0..n) in one transaction with kt_store_ingest_batch; its error into msg. */
+static int ingest_batch(struct kt_store *st, const struct kt_bytes *ch, uint32_t n, char *msg)
+{
+	struct kt_err err;
+	MDB_txn *txn;
+	int rc;
+
+	if (kt_store_wbegin(st, &txn, &err) != 0)
+		return -1;
+	if ((rc = kt_store_ingest_batch(st, txn, ch, n, &err)) != 0) {
+		snprintf(msg, KT_ERR_MSG_BYTES, "%s", err.msg);
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return kt_store_wcommit(st, txn, &err);
+}
+
+/*
+ * A batch is ingested on two threads when it is long: whatever the sizes
+ * of the batches, and with keys from an earlier batch or from one earlier in
+ * the same batch, the store ends as one change at a time leaves it, and a
+ * bad change stops the batch with the error one at a time gives.
+ */
+static void test_batches_on_two_threads_match_one_by_one(void)
+{
+	static struct kt_bytes ch[CHANGES_MAX];
+	static const uint32_t sizes[] = { 1, KT_BATCH_THREADED, 200, 7, KT_BATCH_THREADED - 1, 90 };
+	struct kt_store a, b, c;
+	struct kt_err err;
+	uint8_t da[KT_HASH_BYTES], db[KT_HASH_BYTES], dc[KT_HASH_BYTES];
+	char msg_a[KT_ERR_MSG_BYTES] = "", msg_b[KT_ERR_MSG_BYTES] = "", *ja, *jb;
+	uint8_t *bad;
+	int k = 0, at = KT_BATCH_THREADED + 8;
+
+	T_CHECK(nchanges > 2 * at);
+	for (int i = 0; i < nchanges; i++)
+		ch[i] = (struct kt_bytes){ changes[i].bytes, (uint32_t)changes[i].len };
+	make_node(&a, "batch-a", "n0");
+	make_node(&b, "batch-b", "n0");
+	make_node(&c, "batch-c", "n0");
+	a.batch_test = 1; /* every change made ready by the helper */
+	for (int i = 0; i < nchanges; k++) {
+		uint32_t n = sizes[k % 6];
+
+		if (n > (uint32_t)(nchanges - i))
+			n = (uint32_t)(nchanges - i);
+		T_EQ_INT(ingest_batch(&a, ch + i, n, msg_a), 0);
+		i += (int)n;
+	}
+	T_CHECK(a.ready_opened > 0); /* the second thread opened changes */
+	T_CHECK(a.pf_done > 0);      /* and brought pages in */
+	T_EQ_INT(ingest_batch(&c, ch, (uint32_t)nchanges, msg_a), 0); /* one batch, as it comes */
+	T_EQ_INT(ingest_batch(&a, ch, (uint32_t)nchanges, msg_a), 0); /* all held: nothing */
+	for (int i = 0; i < nchanges; i++)
+		T_EQ_INT(ingest(&b, &changes[i]), 0);
+	T_CHECK(kt_store_digest(&a, da, &err) == 0 && kt_store_digest(&b, db, &err) == 0);
+	T_CHECK(memcmp(da, db, sizeof(da)) == 0);
+	T_CHECK(kt_store_digest(&c, dc, &err) == 0);
+	T_CHECK(memcmp(dc, db, sizeof(dc)) == 0);
+	ja = dump_store(&a);
+	jb = dump_store(&b);
+	T_CHECK(strcmp(ja, jb) == 0);
+	free(ja);
+	free(jb);
+	ja = dump_store(&c);
+	T_CHECK(strcmp(ja, jb = dump_store(&b)) == 0);
+	free(ja);
+	free(jb);
+	kt_store_close(&c);
+
+	/* A change whose payload was tampered with, in the middle of a long batch. */
+	bad = kt_malloc(ch[at].n);
+	memcpy(bad, ch[at].p, ch[at].n);
+	bad[ch[at].n - 1] ^= 0x40;
+	ch[at].p = bad;
+	make_node(&c, "batch-d", "n0");
+	{
+		MDB_txn *txn;
+		int rc = 0;
+
+		T_CHECK(kt_store_wbegin(&c, &txn, &err) == 0);
+		for (int i = 0; i < 2 * at && rc == 0; i++)
+			rc = kt_store_ingest(&c, txn, ch[i].p, ch[i].n, &err);
+		T_CHECK(rc != 0);
+		snprintf(msg_b, sizeof(msg_b), "%s", err.msg);
+		mdb_txn_abort(txn);
+	}
+	kt_store_close(&c);
+	for (int mode = 0; mode < 2; mode++) {
+		make_node(&c, mode ? "batch-e" : "batch-f", "n0");
+		c.batch_test = mode;
+		T_CHECK(kt_store_digest(&c, dc, &err) == 0);
+		T_CHECK(ingest_batch(&c, ch, (uint32_t)(2 * at), msg_a) != 0);
+		T_EQ_STR(msg_a, msg_b);
+		T_CHECK(kt_store_digest(&c, da, &err) == 0);
+		T_CHECK(memcmp(da, dc, sizeof(da)) == 0); /* nothing of the batch stayed */
+		kt_store_close(&c);
+	}
+	free(bad);
+	kt_store_close(&a);
+	kt_store_close(&b);
+}
+
+/* Every key of table dbi as hex lines: what no digest covers (the search indexes). */
+static char *dump_table(struct kt_store *st, MDB_dbi dbi)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	size_t n = 0;
+	char *out = kt_strdup("");
+
+	T_CHECK(kt_store_rdtxn(st, &txn, NULL) == 0);
+	mdb_cursor_open(txn, dbi, &cur);
+	for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		out = kt_realloc(out, n + 2 * k.mv_size + 2);
+		for (size_t i = 0; i < k.mv_size; i++)
+			n += (size_t)sprintf(out + n, "%02x", ((uint8_t *)k.mv_data)[i]);
+		out[n++] = '\n';
+		out[n] = '\0';
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return out;
+}
+
+/*
+ * The helper makes index keys ahead (name folds, phone keys, email folds):
+ * a batch of new cards and edits of them leaves the same search indexes as
+ * one change at a time.
+ */
+static void test_batch_index_keys_made_ahead(void)
+{
+	static struct kt_draft d[2];
+	static struct kt_bytes ch[512];
+	static const char *names2[] = { "Анна Ёлкина", "ÉLODIE Brun", "王小明", "Olga  Smirnova-Ivanova" };
+	struct kt_store w, a, b;
+	struct kt_err err;
+	struct kt_id ids[100];
+	char name[64], phone[32], email[64], msg[KT_ERR_MSG_BYTES];
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint32_t n = 0;
+	char *ia, *ib;
+
+	make_node(&w, "hints-w", "n0");
+	for (int i = 0; i < 100; i++) {
+		kt_id_new(&ids[i], kt_wall_ms());
+		kt_draft_start(&d[0], KT_T_CLIENT, &ids[i], 1, NULL);
+		snprintf(name, sizeof(name), "%s %d", names2[i % 4], i);
+		snprintf(phone, sizeof(phone), i % 3 ? "8 912 345-%02d-%02d" : "+44 20 7946 %04d",
+			 i, i % 50);
+		snprintf(email, sizeof(email), "Client.%d@Example.COM", i);
+		T_CHECK(kt_draft_field(&d[0], "name", name, KT_OP_SET, &err) == 0);
+		T_CHECK(kt_draft_field(&d[0], "phone", phone, KT_OP_SET, &err) == 0);
+		T_CHECK(kt_draft_field(&d[0], "email", email, KT_OP_SET, &err) == 0);
+		T_CHECK(kt_store_write(&w, d, 1, NULL, &err) == 0);
+	}
+	for (int i = 0; i < 100; i += 3) { /* edits: old keys go, new ones come */
+		kt_draft_start(&d[0], KT_T_CLIENT, &ids[i], 0, NULL);
+		snprintf(name, sizeof(name), "Renamed Клиентка %d", i);
+		T_CHECK(kt_draft_field(&d[0], "name", name, KT_OP_SET, &err) == 0);
+		T_CHECK(kt_draft_field(&d[0], "phone", "+7 495 000-00-00", KT_OP_SET, &err) == 0);
+		T_CHECK(kt_store_write(&w, d, 1, NULL, &err) == 0);
+	}
+	T_CHECK(kt_store_rdtxn(&w, &txn, NULL) == 0);
+	mdb_cursor_open(txn, w.log, &cur);
+	for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && n < 512;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		uint8_t *copy = kt_malloc(v.mv_size);
+
+		memcpy(copy, v.mv_data, v.mv_size);
+		ch[n++] = (struct kt_bytes){ copy, (uint32_t)v.mv_size };
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	T_EQ_INT(n, 134);
+	make_node(&a, "hints-a", "n0");
+	make_node(&b, "hints-b", "n0");
+	a.batch_test = 1;
+	/* The cards, then their edits, whose keys the helper reads from the first batch. */
+	T_EQ_INT(ingest_batch(&a, ch, 100, msg), 0);
+	T_EQ_INT(ingest_batch(&a, ch + 100, n - 100, msg), 0);
+	T_EQ_INT(a.ready_opened, n);
+	T_CHECK(kt_store_wbegin(&b, &txn, &err) == 0);
+	for (uint32_t i = 0; i < n; i++)
+		T_EQ_INT(kt_store_ingest(&b, txn, ch[i].p, ch[i].n, &err), 0);
+	T_CHECK(kt_store_wcommit(&b, txn, &err) == 0);
+	ia = dump_table(&a, a.idx);
+	ib = dump_table(&b, b.idx);
+	T_EQ_STR(ia, ib);
+	T_CHECK(strlen(ia) > 300 * 2 * 20); /* names, phones and emails of 100 cards */
+	free(ia);
+	free(ib);
+	ia = dump_table(&w, w.idx); /* and as the writer indexed them itself */
+	ib = dump_table(&b, b.idx);
+	T_EQ_STR(ia, ib);
+	free(ia);
+	free(ib);
+	for (uint32_t i = 0; i < n; i++)
+		free((void *)ch[i].p);
+	kt_store_close(&w);
+	kt_store_close(&a);
+	kt_store_close(&b);
+}
+
 int main(void)
 {
 	kt_crypto_init();
@@ -568,6 +777,8 @@ int main(void)
 	if (mkdtemp(tmpdir) == NULL)
 		return 1;
 	T_RUN(test_shuffled_orders_converge);
+	T_RUN(test_batches_on_two_threads_match_one_by_one);
+	T_RUN(test_batch_index_keys_made_ahead);
 	T_RUN(test_chain_refuses_gap_forgery_and_ignores_duplicates);
 	T_RUN(test_refused_write_changes_nothing);
 	T_RUN(test_full_map_grows_and_keeps_everything);
