@@ -30,8 +30,8 @@ struct kt_hub {
 
 /* What one message made the hub say. */
 #define KT_HUB_OUT_MAX 8
-#define KT_PULL_BATCHES_MAX 6       /* BATCH messages answering one PULL */
-#define KT_PULL_BATCH_CHANGES 2000  /* changes in one of them (whole pushes: may pass it by one push) */
+#define KT_PULL_BATCHES_MAX 8       /* BATCH messages answering one PULL */
+#define KT_PULL_BATCH_CHANGES 8000  /* changes in one of them (whole pushes: may pass it by one push) */
 #if KT_PULL_BATCH_CHANGES + KT_PUSH_CHANGES_MAX > KT_BATCH_CHANGES_MAX
 #error "a batch of whole pushes must fit KT_BATCH_CHANGES_MAX"
 #endif

@@ -19,7 +19,7 @@
 #include "store.h"
 #include "proto/msg.h"
 
-#define KT_SYNC_CREDIT 12000          /* changes a node asks for in one pull (several batches) */
+#define KT_SYNC_CREDIT 64000          /* changes a node asks for in one pull (several batches) */
 #define KT_SYNC_RESEND_MS 5000        /* a request unanswered this long is sent again */
 #define KT_SYNC_HEARTBEAT_MS 2000     /* an idle node asks the hub this often */
 #define KT_SYNC_PUSH_WINDOW 3         /* pushes in flight, so the hub always has one queued */

@@ -37,7 +37,7 @@
 #define KT_MSG_BYTES_MAX (16u << 20)   /* one ZeroMQ message (ZMQ_MAXMSGSIZE) */
 #define KT_PUSH_CHANGES_MAX 4000       /* changes in one push */
 #define KT_BATCH_PUSHES_MAX 64         /* pushes in one pulled batch */
-#define KT_BATCH_CHANGES_MAX 6000      /* changes in one pulled batch */
+#define KT_BATCH_CHANGES_MAX 12000     /* changes in one pulled batch */
 #define KT_SIG_BYTES 64
 #define KT_PUBKEY_BYTES 32
 #define KT_REASON_BYTES_MAX 200
