@@ -8,6 +8,7 @@
 #include "hlc.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -246,8 +247,10 @@ static const char sync_usage[] =
 	"\n"
 	"One full push and pull with the hub: exits 0 when the hub holds every local\n"
 	"change and this node has everything the hub had; non-zero, with one line,\n"
-	"when the hub cannot be reached in time (default 10 s).  Local work is never\n"
-	"affected.\n"
+	"when the hub does not answer, or stops moving the exchange on, for SECONDS\n"
+	"(default 10).  A first catch-up takes as long as it needs and shows its\n"
+	"progress on a terminal; interrupted (Ctrl-C), it resumes where it stopped.\n"
+	"Local work is never affected.\n"
 	"example: kt-node -d DIR sync --timeout 30\n";
 
 static void *dealer_open(struct kt_cli *cli, void *ctx, const char *hub, const char *hub_key)
@@ -285,16 +288,43 @@ static void send_out(void *d, struct kt_sync_out *o)
 	o->n = 0;
 }
 
-/* Talks to the hub until idle or the deadline; returns 0 when idle. */
-static int converse(struct kt_cli *cli, void *d, struct kt_sync *s, uint64_t deadline)
+/*
+ * A long exchange (a first catch-up) shows how far it is on a terminal, a
+ * few times a second once it has taken a second; the line is wiped at the end.
+ */
+static void progress(const struct kt_sync *s, uint64_t start_ms, uint64_t *shown_ms, int done)
+{
+	uint64_t now = kt_wall_ms();
+
+	if (!isatty(STDERR_FILENO) || (!done && (now - start_ms < 1000 || now - *shown_ms < 250)))
+		return;
+	if (done) {
+		if (*shown_ms != 0)
+			fprintf(stderr, "\r\033[K");
+		return;
+	}
+	*shown_ms = now;
+	fprintf(stderr, "\rsync: %llu of %llu changes of the chain here (%.0f%%)\033[K",
+		(unsigned long long)s->cursor, (unsigned long long)s->head,
+		s->head ? 100.0 * (double)s->cursor / (double)s->head : 100.0);
+}
+
+/*
+ * Talks to the hub until idle; returns 0 then, 1 when timeout_ms passed
+ * without the hub answering or the exchange moving on (the cursor or what
+ * the hub acknowledged).
+ */
+static int converse(struct kt_cli *cli, void *d, struct kt_sync *s, uint64_t timeout_ms)
 {
 	struct kt_sync_out out;
+	uint64_t start = kt_wall_ms(), deadline = start + timeout_ms, shown = 0;
+	uint64_t cursor = s->cursor, acked = s->acked;
 	int rc = 1;
 
 	kt_sync_out_init(&out);
 	kt_sync_connect(s, kt_wall_ms(), &out);
 	send_out(d, &out);
-	/* Bounded by the deadline. */
+	/* Bounded: every timeout_ms the exchange moves on, or it ends. */
 	while (kt_wall_ms() < deadline) {
 		zmq_pollitem_t it = { d, 0, ZMQ_POLLIN, 0 };
 		zmq_msg_t m;
@@ -314,7 +344,14 @@ static int converse(struct kt_cli *cli, void *d, struct kt_sync *s, uint64_t dea
 			rc = 0;
 			break;
 		}
+		if (s->cursor != cursor || s->acked != acked) {
+			cursor = s->cursor;
+			acked = s->acked;
+			deadline = kt_wall_ms() + timeout_ms;
+		}
+		progress(s, start, &shown, 0);
 	}
+	progress(s, start, &shown, 1);
 	kt_sync_out_release(&out);
 	return rc;
 }
@@ -352,12 +389,12 @@ int cmd_sync(struct kt_cli *cli, int argc, char **argv)
 		kt_sync_release(&s);
 		return 1;
 	}
-	rc = converse(cli, d, &s, kt_wall_ms() + (uint64_t)(timeout * 1000));
+	rc = converse(cli, d, &s, (uint64_t)(timeout * 1000));
 	zmq_close(d);
 	zmq_ctx_term(ctx);
 	kt_sync_release(&s);
 	if (rc != 0)
-		return kt_cli_failf("sync: no full exchange with the hub at %s within %.0f s "
+		return kt_cli_failf("sync: the hub at %s did not answer or move on for %.0f s "
 				    "(unreachable, or refused this node); local work is unaffected",
 				    hub, timeout);
 	return 0;

@@ -54,7 +54,17 @@ check "the late node catches up in one sync" "$KT" -d "$T/D" sync --timeout 60
 n=$(K D status --json | grep -o '"records":[0-9]*' | cut -d: -f2)
 [ "$n" -ge 10001 ] && ok "the late node holds every card ($n records)" || bad "the late node holds every card ($n records)"
 K D client find 'Клиент 9999' --json | grep -q '"id"' && ok "the late node finds the last imported card" || bad "the late node finds the last imported card"
+# another late node's first sync is interrupted (Ctrl-C) and the next resumes it
+"$KT" -d "$T/E" init --branch Later >/dev/null
+"$H" -d "$T/HUB" enroll --branch Later --key "$(K E key)" --out "$T/E.bundle" >/dev/null
+K A invite --key "$(K E key)" --out "$T/E.invite"
+K E join "$T/E.bundle" --invite "$T/E.invite" >/dev/null
+"$KT" -d "$T/E" sync --timeout 60 >/dev/null 2>&1 & SP=$!
+sleep 0.3
+kill -INT "$SP" 2>/dev/null
+wait "$SP" 2>/dev/null
+check "a first sync interrupted by SIGINT is finished by the next" "$KT" -d "$T/E" sync --timeout 60
 sync_all B C
-same_digests A B C D && ok "all four digests agree" || bad "all four digests agree"
+same_digests A B C D E && ok "all five digests agree" || bad "all five digests agree"
 stop_hub
 finish
