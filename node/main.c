@@ -214,15 +214,15 @@ static const char status_usage[] =
 	"its hub, the changes the hub does not hold yet, and the last sync.\n"
 	"example: kt-node -d DIR status --json\n";
 
-/* The node's sync facts: hub endpoint, acknowledged seq, last sync time. */
+/* The node's sync facts: hub endpoint, acknowledged seq, last sync time, void changes. */
 static void sync_facts(struct kt_cli *cli, char *hub, size_t cap, uint64_t *acked,
-		       uint64_t *last)
+		       uint64_t *last, uint64_t *voided)
 {
 	MDB_txn *txn;
 	MDB_val k = { 3, "hub" }, v;
 
 	hub[0] = '\0';
-	*acked = *last = 0;
+	*acked = *last = *voided = 0;
 	if (kt_store_rdtxn(&cli->st, &txn, NULL) != 0)
 		return;
 	if (mdb_get(txn, cli->st.meta, &k, &v) == 0 && v.mv_size < cap) {
@@ -231,6 +231,7 @@ static void sync_facts(struct kt_cli *cli, char *hub, size_t cap, uint64_t *acke
 	}
 	kt_meta_u64(&cli->st, txn, "acked", acked);
 	kt_meta_u64(&cli->st, txn, "last_sync", last);
+	kt_meta_u64(&cli->st, txn, "voided", voided);
 	mdb_txn_abort(txn);
 }
 
@@ -238,7 +239,7 @@ int cmd_status(struct kt_cli *cli, int argc, char **argv)
 {
 	struct kt_store_info in;
 	char nid[17], hub[256], when[32] = "never";
-	uint64_t acked, last;
+	uint64_t acked, last, voided;
 	int json = argc == 2 && strcmp(argv[1], "--json") == 0;
 	json_t *o;
 
@@ -250,7 +251,7 @@ int cmd_status(struct kt_cli *cli, int argc, char **argv)
 		return 1;
 	if (kt_store_info(&cli->st, &in, &cli->err) != 0)
 		return kt_cli_fail(cli);
-	sync_facts(cli, hub, sizeof(hub), &acked, &last);
+	sync_facts(cli, hub, sizeof(hub), &acked, &last, &voided);
 	snprintf(nid, sizeof(nid), "%016llx", (unsigned long long)in.node_id);
 	if (last) {
 		time_t t = (time_t)(last / 1000);
@@ -267,6 +268,10 @@ int cmd_status(struct kt_cli *cli, int argc, char **argv)
 		       in.map_bytes / 1048576.0, cli->st.country,
 		       hub[0] ? hub : "none (standalone)", (unsigned long long)(in.seq - acked),
 		       when);
+		if (voided > 0)
+			printf("void:      %llu changes from other branches named a record under "
+			       "another client or type and were left without effect (the hub logs "
+			       "which branch)\n", (unsigned long long)voided);
 		if (cli->st.clock_offset >= 2000 || cli->st.clock_offset <= -2000)
 			printf("clock:     this PC is %lld s %s the hub; writes use the hub's time\n",
 			       (long long)(cli->st.clock_offset > 0 ? cli->st.clock_offset
@@ -282,6 +287,7 @@ int cmd_status(struct kt_cli *cli, int argc, char **argv)
 	json_object_set_new(o, "hub", hub[0] ? json_string(hub) : json_null());
 	json_object_set_new(o, "last_sync_ms", last ? json_integer((json_int_t)last) : json_null());
 	json_object_set_new(o, "clock_offset_ms", json_integer((json_int_t)cli->st.clock_offset));
+	json_object_set_new(o, "voided", json_integer((json_int_t)voided));
 	kt_cli_print_json(o);
 	return 0;
 }

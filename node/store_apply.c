@@ -117,6 +117,15 @@ int kt_store_wcommit(struct kt_store *st, MDB_txn *txn, struct kt_err *err)
 		mdb_txn_abort(txn);
 		return kt_mdb_err(err, rc, "save the clock");
 	}
+	if (st->w_voided > 0) { /* kept for `status`: "voided", every void change ever met */
+		uint64_t n;
+
+		if ((rc = kt_meta_u64(st, txn, "voided", &n)) != 0 ||
+		    (rc = kt_meta_put_u64(st, txn, "voided", n + st->w_voided)) != 0) {
+			mdb_txn_abort(txn);
+			return kt_mdb_err(err, rc, "count void changes");
+		}
+	}
 	if ((rc = mdb_txn_commit(txn)) != 0)
 		return kt_mdb_err(err, rc, "commit");
 	st->voided += st->w_voided; /* counted once the transaction holds */

@@ -734,7 +734,7 @@ static void test_the_hub_merges_behind_and_voids_alike(void)
 	static struct kt_store a, b;
 	static struct kt_draft d[2];
 	uint8_t pa[32], sa[64], pb[32], sb[64], dh[KT_HASH_BYTES], dn[KT_HASH_BYTES];
-	uint64_t left, voided[NODES];
+	uint64_t left, voided[NODES], kept[NODES];
 	struct kt_id x, y;
 	struct kt_err err;
 	MDB_txn *txn;
@@ -768,12 +768,22 @@ static void test_the_hub_merges_behind_and_voids_alike(void)
 		voided[i] = st[i].voided;
 		tick(i);
 	}
+	for (int i = 0; i < NODES; i++) {
+		T_EQ_INT(kt_store_rdtxn(&st[i], &txn, NULL), 0);
+		T_EQ_INT(kt_meta_u64(&st[i], txn, "voided", &kept[i]), 0);
+		mdb_txn_abort(txn);
+	}
 	T_CHECK(quiesce());
 	T_EQ_INT(kt_hub_digest(&hub, dh, &err), 0);
 	for (int i = 0; i < NODES; i++) {
 		struct kt_rec r;
+		uint64_t now_kept;
 
 		T_EQ_INT(st[i].voided, voided[i] + 1);
+		T_EQ_INT(kt_store_rdtxn(&st[i], &txn, NULL), 0);
+		T_EQ_INT(kt_meta_u64(&st[i], txn, "voided", &now_kept), 0);
+		mdb_txn_abort(txn);
+		T_EQ_INT((int)now_kept, (int)kept[i] + 1); /* kept for kt-node status */
 		T_EQ_INT(kt_store_digest(&st[i], dn, &err), 0);
 		T_CHECK(memcmp(dh, dn, sizeof(dh)) == 0);
 		kt_rec_init(&r);
