@@ -133,9 +133,17 @@ stop_hub
 "$KT" -d A client add --name 'Made During Outage' >/dev/null
 start_hub
 check "after the hub restarts, the daemons catch up within 10 s" wait_find B outage 100
-kill "$APID" "$BPID"; wait "$APID" "$BPID" 2>/dev/null
+kill "$APID"; kill -INT "$BPID"; wait "$APID" "$BPID" 2>/dev/null
 grep -q "stopped" a.log && ok "the node daemon stops cleanly on SIGTERM" || bad "the node daemon stops cleanly on SIGTERM"
+grep -q "stopped" b.log && ok "the node daemon stops cleanly on SIGINT" || bad "the node daemon stops cleanly on SIGINT"
 stop_hub
 grep -q "refused a connection" hub.log && ok "the hub logs refused connections" || bad "the hub logs refused connections"
 grep -q "stopped" hub.log && ok "the hub stops cleanly on SIGTERM" || bad "the hub stops cleanly on SIGTERM"
+stops=$(grep -c "stopped" hub.log)
+start_hub
+kill -INT "$HUBPID"; wait "$HUBPID" 2>/dev/null
+[ "$(grep -c "stopped" hub.log)" -eq $((stops + 1)) ] && ok "the hub stops cleanly on SIGINT" || bad "the hub stops cleanly on SIGINT"
+start_hub
+check "after SIGINT the hub serves again from its store" "$KT" -d C sync --timeout 10
+stop_hub
 finish
