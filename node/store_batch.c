@@ -56,8 +56,8 @@ struct ring {
 };
 
 /*
- * Brings the file's bytes up to `upto` into the page cache before the
- * commit writes them.  A page the kernel hands out for the first time costs
+ * Brings KT_PREFAULT_STEP bytes of the file at off into the page cache before
+ * the commit writes them.  A page the kernel hands out for the first time costs
  * far more than a copy into one it has had (on the virtual machines we
  * measure on, 240-800 MB/s against 2.8 GB/s; LIMITS.md: "first writes to new
  * blocks are slow"), and a new node's first pull writes a gigabyte of new
