@@ -31,7 +31,11 @@ struct kt_hub {
 /* What one message made the hub say. */
 #define KT_HUB_OUT_MAX 8
 #define KT_PULL_BATCHES_MAX 8       /* BATCH messages answering one PULL */
+#define KT_HUB_CONTACT_SAVE_MS 30000 /* a node's last contact is written at most this often */
 #define KT_PULL_BATCH_CHANGES 8000  /* changes in one of them (whole pushes: may pass it by one push) */
+#if KT_PULL_BATCHES_MAX > KT_HUB_OUT_MAX
+#error "the batches answering a pull must fit what one message makes the hub say"
+#endif
 #if KT_PULL_BATCH_CHANGES + KT_PUSH_CHANGES_MAX > KT_BATCH_CHANGES_MAX
 #error "a batch of whole pushes must fit KT_BATCH_CHANGES_MAX"
 #endif
@@ -86,6 +90,8 @@ uint64_t kt_hub_merge_lag(struct kt_hub *h, MDB_txn *txn);
 
 /* The hub seq a node had applied at its last pull (0: never pulled). */
 uint64_t kt_hub_pulled(struct kt_hub *h, MDB_txn *txn, uint64_t origin);
+/* When the node of key was last heard from, to KT_HUB_CONTACT_SAVE_MS (0: never). */
+uint64_t kt_hub_contact(struct kt_hub *h, MDB_txn *txn, const uint8_t key[KT_PUBKEY_BYTES]);
 
 /* The hub head: the hub seq of the last change it holds. */
 uint64_t kt_hub_head(struct kt_hub *h);

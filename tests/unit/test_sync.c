@@ -503,6 +503,64 @@ static void test_a_pull_is_answered_in_contiguous_batches(void)
 }
 
 /*
+ * What status shows of a pulling node is kept without a commit per
+ * heartbeat: its cursor when it moves, its last contact every
+ * KT_HUB_CONTACT_SAVE_MS (an idle daemon asks every 2 s).
+ */
+static uint64_t hub_txnid(void)
+{
+	MDB_envinfo info;
+
+	T_EQ_INT(mdb_env_info(hub.st.env, &info), 0);
+	return (uint64_t)info.me_last_txnid;
+}
+
+static void hub_pull_at(uint64_t cursor, uint64_t t)
+{
+	struct kt_hub_out o;
+	struct kt_err err;
+	msgpack_sbuffer b;
+
+	msgpack_sbuffer_init(&b);
+	kt_hub_out_init(&o);
+	kt_msg_pull(&b, cursor, 1, kt_sync_local_seq(&sy[1]));
+	T_EQ_INT(kt_hub_handle(&hub, keys[1], (uint8_t *)b.data, b.size, t, &o, &err), 0);
+	kt_hub_out_release(&o);
+	msgpack_sbuffer_destroy(&b);
+}
+
+static void hub_contact(uint64_t *seen, uint64_t *pulled)
+{
+	MDB_txn *txn;
+
+	T_EQ_INT(kt_store_rdtxn(&hub.st, &txn, NULL), 0);
+	*seen = kt_hub_contact(&hub, txn, keys[1]);
+	*pulled = kt_hub_pulled(&hub, txn, st[1].node_id);
+	mdb_txn_abort(txn);
+}
+
+static void test_heartbeats_do_not_commit(void)
+{
+	uint64_t t = now_ms + 1000000, seen, pulled, id;
+
+	hub_pull_at(5, t);
+	hub_contact(&seen, &pulled);
+	T_CHECK(seen == t && pulled == 5);
+	id = hub_txnid();
+	for (uint64_t i = 1; i * 2000 < KT_HUB_CONTACT_SAVE_MS; i++)
+		hub_pull_at(5, t + i * 2000);
+	T_CHECK(hub_txnid() == id); /* nothing written */
+	hub_contact(&seen, &pulled);
+	T_CHECK(seen == t && pulled == 5);
+	hub_pull_at(5, t + KT_HUB_CONTACT_SAVE_MS);
+	hub_contact(&seen, &pulled);
+	T_CHECK(seen == t + KT_HUB_CONTACT_SAVE_MS && hub_txnid() == id + 1);
+	hub_pull_at(6, t + KT_HUB_CONTACT_SAVE_MS + 1); /* a moved cursor, at once */
+	hub_contact(&seen, &pulled);
+	T_CHECK(seen == t + KT_HUB_CONTACT_SAVE_MS + 1 && pulled == 6);
+}
+
+/*
  * A node with more than a push's worth of changes keeps KT_SYNC_PUSH_WINDOW
  * pushes in flight, consecutive, and sends the next as soon as the hub
  * acknowledges the first.
@@ -874,6 +932,7 @@ int main(void)
 	T_RUN(test_hub_and_three_nodes_converge_in_any_order);
 	T_RUN(test_a_forged_batch_is_refused);
 	T_RUN(test_a_pull_is_answered_in_contiguous_batches);
+	T_RUN(test_heartbeats_do_not_commit);
 	T_RUN(test_pushes_keep_a_window_in_flight);
 	T_RUN(test_the_hub_refuses_bad_pushes_and_ignores_resends);
 	T_RUN(test_the_hub_merges_behind_and_voids_alike);
