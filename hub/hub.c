@@ -187,7 +187,7 @@ static int hello(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, u
 	}
 	if ((rc = mdb_txn_commit(txn)) != 0) /* a failed commit frees the transaction */
 		return kt_mdb_err(err, rc, "record a hello");
-	kt_msg_welcome(out_next(out, 0), now, acked, kt_hub_head(h));
+	kt_msg_welcome(out_next(out, 0), now, acked, kt_hub_head(h), hash);
 	return 0;
 }
 

@@ -312,7 +312,8 @@ static void progress(const struct kt_sync *s, uint64_t start_ms, uint64_t *shown
 /*
  * Talks to the hub until idle; returns 0 then, 1 when timeout_ms passed
  * without the hub answering or the exchange moving on (the cursor or what
- * the hub acknowledged).
+ * the hub acknowledged), 2 when what the hub sent could not be taken (the
+ * reason in cli->err; nothing of it was applied).
  */
 static int converse(struct kt_cli *cli, void *d, struct kt_sync *s, uint64_t timeout_ms)
 {
@@ -333,8 +334,11 @@ static int converse(struct kt_cli *cli, void *d, struct kt_sync *s, uint64_t tim
 			zmq_msg_init(&m);
 			if (zmq_msg_recv(&m, d, 0) >= 0 &&
 			    kt_sync_handle(s, zmq_msg_data(&m), zmq_msg_size(&m), kt_wall_ms(), &out,
-					   &cli->err) != 0)
-				fprintf(stderr, "kt-node: sync: %s\n", cli->err.msg);
+					   &cli->err) != 0) {
+				zmq_msg_close(&m);
+				rc = 2; /* what the hub sent cannot be taken: asking again will not help */
+				break;
+			}
 			zmq_msg_close(&m);
 		} else if (kt_sync_tick(s, kt_wall_ms(), &out, &cli->err) != 0) {
 			fprintf(stderr, "kt-node: sync: %s\n", cli->err.msg);
@@ -393,6 +397,8 @@ int cmd_sync(struct kt_cli *cli, int argc, char **argv)
 	zmq_close(d);
 	zmq_ctx_term(ctx);
 	kt_sync_release(&s);
+	if (rc == 2)
+		return kt_cli_failf("sync: %s", cli->err.msg);
 	if (rc != 0)
 		return kt_cli_failf("sync: the hub at %s did not answer or move on for %.0f s "
 				    "(unreachable, or refused this node); local work is unaffected",

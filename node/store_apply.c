@@ -138,6 +138,23 @@ int kt_store_wcommit(struct kt_store *st, MDB_txn *txn, struct kt_err *err)
  * under a seq it holds (an origin that wrote two changes with one seq, or a
  * forgery).
  */
+/*
+ * A change of this very node that does not fit its own chain: the node wrote
+ * under seqs the hub already held from it, which happens when a PC restored
+ * from an older backup is written to before its first sync.  Says so, and
+ * what to do (README, "A branch PC restored from a backup"); 1 when it did.
+ */
+static int forked(struct kt_store *st, const struct kt_change *c, struct kt_err *err)
+{
+	if (c->origin != st->node_id)
+		return 0;
+	kt_err_set(err, KT_ECORRUPT, "the hub holds another change %llu of this node: it was "
+		   "restored from a backup and written to before it synced; export what was "
+		   "written since, and join again as a new node (see README)",
+		   (unsigned long long)c->seq);
+	return 1;
+}
+
 static int check_chain(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 		       const uint8_t hash[KT_HASH_BYTES], struct kt_err *err)
 {
@@ -149,18 +166,20 @@ static int check_chain(struct kt_store *st, MDB_txn *txn, const struct kt_change
 	if (st->w_last_valid && st->w_last_origin == c->origin && c->seq == st->w_last_seq + 1) {
 		if (memcmp(st->w_last_hash, c->prev, KT_HASH_BYTES) == 0)
 			return 0; /* the next of the origin whose change came last */
-		return kt_err_set(err, KT_ECORRUPT, "change %llu of origin %016llx does not "
-				  "follow the hash chain", (unsigned long long)c->seq,
-				  (unsigned long long)c->origin);
+		return forked(st, c, err) ? err->code :
+			kt_err_set(err, KT_ECORRUPT, "change %llu of origin %016llx does not "
+				   "follow the hash chain", (unsigned long long)c->seq,
+				   (unsigned long long)c->origin);
 	}
 	kt_be64_put(k, c->origin);
 	kt_be64_put(k + 8, c->seq);
 	rc = mdb_get(txn, st->chain, &key, &v);
 	if (rc == 0) {
 		if (v.mv_size < KT_HASH_BYTES || memcmp(v.mv_data, hash, KT_HASH_BYTES) != 0)
-			return kt_err_set(err, KT_ECORRUPT, "change %llu of origin %016llx differs "
-					  "from the one held", (unsigned long long)c->seq,
-					  (unsigned long long)c->origin);
+			return forked(st, c, err) ? err->code :
+				kt_err_set(err, KT_ECORRUPT, "change %llu of origin %016llx differs "
+					   "from the one held", (unsigned long long)c->seq,
+					   (unsigned long long)c->origin);
 		return 1;
 	}
 	if (rc != MDB_NOTFOUND)
@@ -178,9 +197,10 @@ static int check_chain(struct kt_store *st, MDB_txn *txn, const struct kt_change
 	if (rc != 0)
 		return kt_mdb_err(err, rc, "read the hash chain");
 	if (v.mv_size < KT_HASH_BYTES || memcmp(v.mv_data, c->prev, KT_HASH_BYTES) != 0)
-		return kt_err_set(err, KT_ECORRUPT, "change %llu of origin %016llx does not "
-				  "follow the hash chain", (unsigned long long)c->seq,
-				  (unsigned long long)c->origin);
+		return forked(st, c, err) ? err->code :
+			kt_err_set(err, KT_ECORRUPT, "change %llu of origin %016llx does not "
+				   "follow the hash chain", (unsigned long long)c->seq,
+				   (unsigned long long)c->origin);
 	return 0;
 }
 

@@ -260,6 +260,37 @@ static int learn_clock(struct kt_sync *s, int64_t offset, struct kt_err *err)
 	return rc;
 }
 
+/*
+ * The hub's copy of this node's change at the acked seq must be the one the
+ * node holds.  It is not when the node wrote under seqs the hub already held
+ * from it: a PC restored from an older backup and written to before its
+ * first sync.  Going on would leave two histories under one name, each side
+ * refusing the other's; the node stops and says what happened instead.
+ */
+static int same_history(struct kt_sync *s, const struct kt_msg *m, struct kt_err *err)
+{
+	uint8_t k[16];
+	MDB_val key = { 16, k }, v;
+	MDB_txn *txn;
+	int differs;
+
+	if (m->hash == NULL || kt_sync_local_seq(s) < m->b)
+		return 0; /* nothing acked, or a node that holds fewer: it pulls the rest back */
+	if (kt_store_rdtxn(s->st, &txn, err) != 0)
+		return err->code;
+	kt_be64_put(k, s->st->node_id);
+	kt_be64_put(k + 8, m->b);
+	differs = mdb_get(txn, s->st->chain, &key, &v) != 0 || v.mv_size < KT_HASH_BYTES ||
+		  memcmp(v.mv_data, m->hash, KT_HASH_BYTES) != 0;
+	mdb_txn_abort(txn);
+	if (!differs)
+		return 0;
+	return kt_err_set(err, KT_ECORRUPT, "the hub holds another change %llu of this node: it "
+			  "was restored from a backup and written to before it synced; export what "
+			  "was written since, and join again as a new node (see README)",
+			  (unsigned long long)m->b);
+}
+
 static int on_msg(struct kt_sync *s, const struct kt_msg *m, uint64_t now_ms,
 		  struct kt_sync_out *out, struct kt_err *err)
 {
@@ -267,6 +298,8 @@ static int on_msg(struct kt_sync *s, const struct kt_msg *m, uint64_t now_ms,
 
 	switch (m->type) {
 	case KT_MSG_WELCOME:
+		if ((rc = same_history(s, m, err)) != 0)
+			return rc;
 		s->ready = 1;
 		s->acked = m->b;
 		s->head = m->c;

@@ -36,9 +36,16 @@ static void three(msgpack_sbuffer *out, uint8_t type, uint64_t a, uint64_t b, ui
 		msgpack_pack_uint64(&pk, c);
 }
 
-void kt_msg_welcome(msgpack_sbuffer *out, uint64_t now_ms, uint64_t acked, uint64_t head)
+void kt_msg_welcome(msgpack_sbuffer *out, uint64_t now_ms, uint64_t acked, uint64_t head,
+		    const uint8_t hash[KT_HASH_BYTES])
 {
-	three(out, KT_MSG_WELCOME, now_ms, acked, head, 3);
+	msgpack_packer pk;
+
+	start(out, &pk, KT_MSG_WELCOME, 5);
+	msgpack_pack_uint64(&pk, now_ms);
+	msgpack_pack_uint64(&pk, acked);
+	msgpack_pack_uint64(&pk, head);
+	msgpack_pack_bin_with_body(&pk, hash, acked ? KT_HASH_BYTES : 0);
 }
 
 void kt_msg_ack(msgpack_sbuffer *out, uint64_t origin, uint64_t acked)
@@ -184,11 +191,12 @@ static int decode_batch(struct kt_msg *m, const msgpack_object *a, struct kt_err
 }
 
 /* The expected array size of each type (0: not a type). */
-static const uint8_t sizes[9] = { 0, 4, 4, 5, 3, 4, 4, 6, 2 };
+static const uint8_t sizes[9] = { 0, 4, 5, 5, 3, 4, 4, 6, 2 };
 
 static int decode_body(struct kt_msg *m, const msgpack_object *a, struct kt_err *err)
 {
 	struct kt_msg_push *p = &m->pushes[0];
+	uint32_t n;
 
 	switch (m->type) {
 	case KT_MSG_HELLO:
@@ -212,7 +220,14 @@ static int decode_body(struct kt_msg *m, const msgpack_object *a, struct kt_err 
 		return 0;
 	case KT_MSG_BATCH:
 		return decode_batch(m, a, err);
-	default: /* WELCOME, ACK, PULL, NOTIFY: integers only */
+	case KT_MSG_WELCOME:
+		if (u64_at(&a[1], &m->a) || u64_at(&a[2], &m->b) || u64_at(&a[3], &m->c) ||
+		    bin_at(&a[4], 0, &m->hash, &n) || n != (m->b ? KT_HASH_BYTES : 0))
+			return kt_err_set(err, KT_ECORRUPT, "bad welcome");
+		if (m->b == 0)
+			m->hash = NULL;
+		return 0;
+	default: /* ACK, PULL, NOTIFY: integers only */
 		for (uint32_t i = 1; i < sizes[m->type]; i++)
 			if (u64_at(&a[i], i == 1 ? &m->a : i == 2 ? &m->b : &m->c))
 				return kt_err_set(err, KT_ECORRUPT, "bad message field");
@@ -228,7 +243,7 @@ int kt_msg_decode(struct kt_msg *m, const uint8_t *p, size_t n, struct kt_err *e
 
 	m->npushes = 0;
 	m->nchanges = 0;
-	m->key = NULL;
+	m->key = m->hash = NULL;
 	m->a = m->b = m->c = m->last = 0;
 	msgpack_zone_init(&m->zone, 2048);
 	if (n > KT_MSG_BYTES_MAX)

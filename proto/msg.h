@@ -5,7 +5,8 @@
  * element is the type:
  *
  *   HELLO   node -> hub  [1, version, origin, node public key: bin32]
- *   WELCOME hub -> node  [2, hub time ms, acked seq of this origin, hub head]
+ *   WELCOME hub -> node  [2, hub time ms, acked seq of this origin, hub head,
+ *                         hash of that acked change (bin 32; empty when acked is 0)]
  *   PUSH    node -> hub  [3, origin, first seq, [change: bin]..., sig: bin64]
  *   ACK     hub -> node  [4, origin, acked seq]
  *   REFUSE  hub -> node  [5, code, expected seq, reason: str]
@@ -33,7 +34,7 @@
 #include "crypto.h"
 #include "limits.h"
 
-#define KT_PROTO_VERSION 1
+#define KT_PROTO_VERSION 2
 #define KT_MSG_BYTES_MAX (16u << 20)   /* one ZeroMQ message (ZMQ_MAXMSGSIZE) */
 #define KT_PUSH_CHANGES_MAX 4000       /* changes in one push */
 #define KT_BATCH_PUSHES_MAX 64         /* pushes in one pulled batch */
@@ -81,6 +82,7 @@ struct kt_msg {
 	uint64_t a, b, c;         /* the integers of the type, in order (BATCH: first, head, more) */
 	uint64_t last;            /* BATCH: the last hub seq it covers */
 	const uint8_t *key;       /* HELLO: the node's public key */
+	const uint8_t *hash;      /* WELCOME: the hub's hash of the origin's change b (NULL: b = 0) */
 	struct kt_bytes reason;   /* REFUSE */
 	uint32_t npushes;
 	struct kt_msg_push pushes[KT_BATCH_PUSHES_MAX];
@@ -95,7 +97,8 @@ void kt_msg_release(struct kt_msg *m);
 
 /* Encoders: each resets out and writes one message. */
 void kt_msg_hello(msgpack_sbuffer *out, uint64_t origin, const uint8_t key[KT_PUBKEY_BYTES]);
-void kt_msg_welcome(msgpack_sbuffer *out, uint64_t now_ms, uint64_t acked, uint64_t head);
+void kt_msg_welcome(msgpack_sbuffer *out, uint64_t now_ms, uint64_t acked, uint64_t head,
+		    const uint8_t hash[KT_HASH_BYTES]);
 void kt_msg_ack(msgpack_sbuffer *out, uint64_t origin, uint64_t acked);
 void kt_msg_refuse(msgpack_sbuffer *out, int code, uint64_t expected, const char *reason);
 /* own: the node's own last seq it holds; the hub leaves out its pushes up to there. */

@@ -25,4 +25,24 @@ late2=$(K A client add --name 'После Восстановления')
 sync_all A B
 check "it goes on writing, and its new card reaches the other branch" "$KT" -d "$T/B" client show "$late2"
 check "and everyone still agrees" same_digests A B
+
+# restored again, but written to before it synced: two histories under one
+# name; the branch says so in one line and stops, the others go on
+cp -a "$T/A" "$T/A.backup"
+K A client add --name 'Вечерняя Клиентка' >/dev/null
+K A client add --name 'Поздняя Клиентка' >/dev/null
+sync_all A B
+rm -rf "$T/A" && cp -a "$T/A.backup" "$T/A"
+K A client add --name 'Записана До Синхронизации' >/dev/null
+refuse "a restored branch written to before it synced is refused, in one line" K A sync --timeout 10
+contains "the line says it was restored and written to" "$T/err" 'restored from a backup and written to'
+rm -rf "$T/A" && cp -a "$T/A.backup" "$T/A"
+K A client add --name 'Первая После' >/dev/null
+K A client add --name 'Вторая После' >/dev/null
+refuse "the same with as many changes as the hub holds of it" K A sync --timeout 10
+contains "the line says so" "$T/err" 'restored from a backup and written to'
+K A client add --name 'Третья После' >/dev/null
+refuse "and with more" K A sync --timeout 10
+contains "the line says so again" "$T/err" 'restored from a backup and written to'
+check "the other branch goes on syncing" "$KT" -d "$T/B" sync --timeout 10
 finish

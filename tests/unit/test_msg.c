@@ -26,10 +26,32 @@ static void test_small_messages_round_trip(void)
 	T_EQ_INT(m.type, KT_MSG_HELLO);
 	T_CHECK(m.a == KT_PROTO_VERSION && m.b == 0xdeadbeefull && memcmp(m.key, key, 32) == 0);
 	kt_msg_release(&m);
-	kt_msg_welcome(&b, 1700000000000ull, 42, 99);
+	kt_msg_welcome(&b, 1700000000000ull, 42, 99, key);
 	T_EQ_INT(decode(&b), 0);
-	T_CHECK(m.type == KT_MSG_WELCOME && m.a == 1700000000000ull && m.b == 42 && m.c == 99);
+	T_CHECK(m.type == KT_MSG_WELCOME && m.a == 1700000000000ull && m.b == 42 && m.c == 99 &&
+		m.hash != NULL && memcmp(m.hash, key, KT_HASH_BYTES) == 0);
 	kt_msg_release(&m);
+	kt_msg_welcome(&b, 1700000000000ull, 0, 99, NULL); /* nothing acked: no hash */
+	T_EQ_INT(decode(&b), 0);
+	T_CHECK(m.type == KT_MSG_WELCOME && m.b == 0 && m.hash == NULL);
+	kt_msg_release(&m);
+	{
+		/* A hash that does not go with the acked seq is refused: none for 42, one for 0. */
+		msgpack_packer pk;
+
+		for (int acked = 0; acked < 2; acked++) {
+			msgpack_sbuffer_clear(&b);
+			msgpack_packer_init(&pk, &b, msgpack_sbuffer_write);
+			msgpack_pack_array(&pk, 5);
+			msgpack_pack_uint8(&pk, KT_MSG_WELCOME);
+			msgpack_pack_uint64(&pk, 1700000000000ull);
+			msgpack_pack_uint64(&pk, acked ? 42 : 0);
+			msgpack_pack_uint64(&pk, 99);
+			msgpack_pack_bin_with_body(&pk, key, acked ? 0 : KT_HASH_BYTES);
+			T_CHECK(decode(&b) != 0);
+			kt_msg_release(&m);
+		}
+	}
 	kt_msg_refuse(&b, KT_REFUSE_GAP, 7, "expected seq 7");
 	T_EQ_INT(decode(&b), 0);
 	T_CHECK(m.type == KT_MSG_REFUSE && m.a == KT_REFUSE_GAP && m.b == 7 && m.reason.n == 14);

@@ -561,6 +561,43 @@ static void test_heartbeats_do_not_commit(void)
 }
 
 /*
+ * A WELCOME whose hash of the node's own acked change is not the node's:
+ * the node was restored and written to before it synced; it stops and says
+ * so.  The right hash, or an acked seq past what it holds, goes on.
+ */
+static void test_a_welcome_of_another_history_is_refused(void)
+{
+	uint64_t local = kt_sync_local_seq(&sy[1]);
+	uint8_t k[16], right[KT_HASH_BYTES], wrong[KT_HASH_BYTES] = { 0 };
+	MDB_val key = { 16, k }, v;
+	struct kt_sync_out o;
+	struct kt_err err;
+	msgpack_sbuffer b;
+	MDB_txn *txn;
+
+	T_CHECK(local > 0);
+	kt_be64_put(k, st[1].node_id);
+	kt_be64_put(k + 8, local);
+	T_EQ_INT(kt_store_rdtxn(&st[1], &txn, NULL), 0);
+	T_EQ_INT(mdb_get(txn, st[1].chain, &key, &v), 0);
+	memcpy(right, v.mv_data, KT_HASH_BYTES);
+	mdb_txn_abort(txn);
+	msgpack_sbuffer_init(&b);
+	kt_sync_out_init(&o);
+	kt_msg_welcome(&b, now_ms, local, kt_hub_head(&hub), wrong);
+	T_CHECK(kt_sync_handle(&sy[1], (uint8_t *)b.data, b.size, now_ms, &o, &err) != 0);
+	T_CHECK(strstr(err.msg, "restored from a backup and written to") != NULL);
+	kt_msg_welcome(&b, now_ms, local, kt_hub_head(&hub), right);
+	T_EQ_INT(kt_sync_handle(&sy[1], (uint8_t *)b.data, b.size, now_ms, &o, &err), 0);
+	kt_msg_welcome(&b, now_ms, local + 5, kt_hub_head(&hub), wrong); /* holds fewer: pulls */
+	T_EQ_INT(kt_sync_handle(&sy[1], (uint8_t *)b.data, b.size, now_ms, &o, &err), 0);
+	kt_msg_welcome(&b, now_ms, local, kt_hub_head(&hub), right); /* as the hub has it */
+	T_EQ_INT(kt_sync_handle(&sy[1], (uint8_t *)b.data, b.size, now_ms, &o, &err), 0);
+	kt_sync_out_release(&o);
+	msgpack_sbuffer_destroy(&b);
+}
+
+/*
  * A node with more than a push's worth of changes keeps KT_SYNC_PUSH_WINDOW
  * pushes in flight, consecutive, and sends the next as soon as the hub
  * acknowledges the first.
@@ -608,7 +645,7 @@ static void test_pushes_keep_a_window_in_flight(void)
 	T_EQ_INT(kt_sync_init(&y, &s, &err), 0);
 	msgpack_sbuffer_init(&b);
 	kt_sync_out_init(&so);
-	kt_msg_welcome(&b, now_ms, 0, 0);
+	kt_msg_welcome(&b, now_ms, 0, 0, NULL);
 	T_EQ_INT(kt_sync_handle(&y, (uint8_t *)b.data, b.size, now_ms, &so, &err), 0);
 	T_EQ_INT(so.n, KT_SYNC_PUSH_WINDOW);
 	for (uint32_t i = 0; i < so.n; i++) {
@@ -900,7 +937,7 @@ static void test_the_hub_clock_corrects_a_node(void)
 		s.clock = clocks[k];
 		T_EQ_INT(kt_sync_init(&y, &s, &err), 0);
 		msgpack_sbuffer_init(&b);
-		kt_msg_welcome(&b, now_ms, 0, 0);
+		kt_msg_welcome(&b, now_ms, 0, 0, NULL);
 		kt_sync_out_init(&so);
 		T_EQ_INT(kt_sync_handle(&y, (uint8_t *)b.data, b.size, now_ms, &so, &err), 0);
 		T_CHECK(kt_store_now(&s) == now_ms);
@@ -933,6 +970,7 @@ int main(void)
 	T_RUN(test_a_forged_batch_is_refused);
 	T_RUN(test_a_pull_is_answered_in_contiguous_batches);
 	T_RUN(test_heartbeats_do_not_commit);
+	T_RUN(test_a_welcome_of_another_history_is_refused);
 	T_RUN(test_pushes_keep_a_window_in_flight);
 	T_RUN(test_the_hub_refuses_bad_pushes_and_ignores_resends);
 	T_RUN(test_the_hub_merges_behind_and_voids_alike);
