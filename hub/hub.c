@@ -326,7 +326,6 @@ static int read_push(struct kt_hub *h, MDB_txn *txn, const MDB_val *k, const MDB
 	return 0;
 }
 
-/* Remembers how far a node has pulled (meta "pulled:<node id>"), for status. */
 /*
  * Keeps what `kt-hub status` shows of a node that pulls: how far it has
  * pulled, and when it was last heard from (a daemon says hello once and then
@@ -335,26 +334,31 @@ static int read_push(struct kt_hub *h, MDB_txn *txn, const MDB_val *k, const MDB
  * branches cost ~30 commits a second, not 500.  Best effort: a failed write
  * only leaves status behind.
  */
+/* meta "pulled:<node id>": the hub seq a node had applied at its last pull. */
+static void pulled_name(char out[32], uint64_t origin)
+{
+	snprintf(out, 32, "pulled:%016llx", (unsigned long long)origin);
+}
+
 static void note_contact(struct kt_hub *h, const uint8_t *key, uint64_t origin,
 			 uint64_t cursor, uint64_t now)
 {
 	uint8_t rec[MEMBER_FIXED + KT_BRANCH_BYTES_MAX];
 	MDB_val k = { KT_PUBKEY_BYTES, (void *)key }, v;
 	char name[32];
-	uint64_t pulled = 0, seen = 0;
+	uint64_t pulled, seen;
 	MDB_txn *txn;
 
 	if (kt_store_rdtxn(&h->st, &txn, NULL) != 0)
 		return;
 	pulled = kt_hub_pulled(h, txn, origin);
-	if (mdb_get(txn, h->st.members, &k, &v) == 0 && v.mv_size >= MEMBER_FIXED)
-		seen = kt_be64_get((uint8_t *)v.mv_data + 9);
+	seen = kt_hub_contact(h, txn, key);
 	mdb_txn_abort(txn);
 	if (pulled == cursor && now >= seen && now - seen < KT_HUB_CONTACT_SAVE_MS)
 		return;
 	if (kt_txn_begin(h->st.env, 0, &txn) != 0)
 		return;
-	snprintf(name, sizeof(name), "pulled:%016llx", (unsigned long long)origin);
+	pulled_name(name, origin);
 	if (kt_meta_put_u64(&h->st, txn, name, cursor) != 0 ||
 	    mdb_get(txn, h->st.members, &k, &v) != 0 || v.mv_size < MEMBER_FIXED ||
 	    v.mv_size > sizeof(rec)) {
@@ -385,7 +389,7 @@ uint64_t kt_hub_pulled(struct kt_hub *h, MDB_txn *txn, uint64_t origin)
 	char name[32];
 	uint64_t v = 0;
 
-	snprintf(name, sizeof(name), "pulled:%016llx", (unsigned long long)origin);
+	pulled_name(name, origin);
 	kt_meta_u64(&h->st, txn, name, &v);
 	return v;
 }

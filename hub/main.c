@@ -489,7 +489,7 @@ static int cmd_status(const char *dir, int argc, char **argv)
 		o = json_pack("{s:s%, s:s, s:s, s:b, s:I, s:I, s:I}", "branch",
 			      (char *)v.mv_data + 17, v.mv_size - 17, "key", hex, "node",
 			      origin ? oid : "", "revoked", ((uint8_t *)v.mv_data)[8] != 0,
-			      "last_contact_ms", (json_int_t)kt_be64_get((uint8_t *)v.mv_data + 9),
+			      "last_contact_ms", (json_int_t)kt_hub_contact(&h, txn, k.mv_data),
 			      "acked_seq", (json_int_t)seq, "pull_lag",
 			      (json_int_t)(head - kt_hub_pulled(&h, txn, origin)));
 		json_array_append_new(arr, o);

@@ -269,6 +269,13 @@ int kt_store_ingest_batch(struct kt_store *st, MDB_txn *txn, const struct kt_byt
 			  uint32_t n, struct kt_err *err);
 
 /*
+ * The error of a node the hub holds another change seq of: it was restored
+ * from an older backup and written to before it synced (sync.c, and the
+ * chain check of a pulled change of its own).  Returns its code.
+ */
+int kt_store_fork_err(struct kt_err *err, uint64_t seq);
+
+/*
  * The hub's ingest: decodes and checks one change (its header and hash
  * chain) and appends it to the log, without merging it; the hub merges its
  * log behind (kt_hub_merge) on metadata alone, so its digest is the nodes'.

@@ -133,75 +133,82 @@ int kt_store_wcommit(struct kt_store *st, MDB_txn *txn, struct kt_err *err)
 }
 
 /*
+ * A change that does not fit what the store holds of its origin.  When the
+ * origin is this very node, the hub holds changes of it the node does not:
+ * kt_store_fork_err says what happened and what to do.
+ */
+static int broken(struct kt_store *st, const struct kt_change *c, const char *what,
+		  struct kt_err *err)
+{
+	if (c->origin == st->node_id)
+		return kt_store_fork_err(err, c->seq);
+	return kt_err_set(err, KT_ECORRUPT, "change %llu of origin %016llx %s",
+			  (unsigned long long)c->seq, (unsigned long long)c->origin, what);
+}
+
+int kt_store_fork_err(struct kt_err *err, uint64_t seq)
+{
+	return kt_err_set(err, KT_ECORRUPT, "the hub holds another change %llu of this node: it "
+			  "was restored from a backup and written to before it synced; export what "
+			  "was written since, and join again as a new node (see README)",
+			  (unsigned long long)seq);
+}
+
+int kt_chain_get(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t seq,
+		 uint8_t hash[KT_HASH_BYTES], uint64_t *logpos)
+{
+	uint8_t k[16];
+	MDB_val key = { sizeof(k), k }, v;
+	int rc;
+
+	kt_be64_put(k, origin);
+	kt_be64_put(k + 8, seq);
+	if ((rc = mdb_get(txn, st->chain, &key, &v)) != 0)
+		return rc;
+	if (v.mv_size != KT_HASH_BYTES + 8)
+		return MDB_CORRUPTED;
+	memcpy(hash, v.mv_data, KT_HASH_BYTES);
+	if (logpos != NULL)
+		*logpos = kt_be64_get((uint8_t *)v.mv_data + KT_HASH_BYTES);
+	return 0;
+}
+
+/*
  * Returns 1 when the store holds this very change (same hash), 0 when it is
  * the next of its origin, or an error: a gap, a broken chain, or other bytes
  * under a seq it holds (an origin that wrote two changes with one seq, or a
  * forgery).
  */
-/*
- * A change of this very node that does not fit its own chain: the node wrote
- * under seqs the hub already held from it, which happens when a PC restored
- * from an older backup is written to before its first sync.  Says so, and
- * what to do (README, "A branch PC restored from a backup"); 1 when it did.
- */
-static int forked(struct kt_store *st, const struct kt_change *c, struct kt_err *err)
-{
-	if (c->origin != st->node_id)
-		return 0;
-	kt_err_set(err, KT_ECORRUPT, "the hub holds another change %llu of this node: it was "
-		   "restored from a backup and written to before it synced; export what was "
-		   "written since, and join again as a new node (see README)",
-		   (unsigned long long)c->seq);
-	return 1;
-}
-
 static int check_chain(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 		       const uint8_t hash[KT_HASH_BYTES], struct kt_err *err)
 {
 	static const uint8_t zero[KT_HASH_BYTES];
-	uint8_t k[16];
-	MDB_val key = { 16, k }, v;
+	uint8_t held[KT_HASH_BYTES];
 	int rc;
 
-	if (st->w_last_valid && st->w_last_origin == c->origin && c->seq == st->w_last_seq + 1) {
-		if (memcmp(st->w_last_hash, c->prev, KT_HASH_BYTES) == 0)
-			return 0; /* the next of the origin whose change came last */
-		return forked(st, c, err) ? err->code :
-			kt_err_set(err, KT_ECORRUPT, "change %llu of origin %016llx does not "
-				   "follow the hash chain", (unsigned long long)c->seq,
-				   (unsigned long long)c->origin);
-	}
-	kt_be64_put(k, c->origin);
-	kt_be64_put(k + 8, c->seq);
-	rc = mdb_get(txn, st->chain, &key, &v);
-	if (rc == 0) {
-		if (v.mv_size < KT_HASH_BYTES || memcmp(v.mv_data, hash, KT_HASH_BYTES) != 0)
-			return forked(st, c, err) ? err->code :
-				kt_err_set(err, KT_ECORRUPT, "change %llu of origin %016llx differs "
-					   "from the one held", (unsigned long long)c->seq,
-					   (unsigned long long)c->origin);
-		return 1;
-	}
+	if (st->w_last_valid && st->w_last_origin == c->origin && c->seq == st->w_last_seq + 1)
+		/* the next of the origin whose change came last */
+		return memcmp(st->w_last_hash, c->prev, KT_HASH_BYTES) == 0 ? 0 :
+			broken(st, c, "does not follow the hash chain", err);
+	rc = kt_chain_get(st, txn, c->origin, c->seq, held, NULL);
+	if (rc == 0)
+		return memcmp(held, hash, KT_HASH_BYTES) == 0 ? 1 :
+			broken(st, c, "differs from the one held", err);
 	if (rc != MDB_NOTFOUND)
 		return kt_mdb_err(err, rc, "read the hash chain");
 	if (c->seq == 1)
 		return memcmp(c->prev, zero, KT_HASH_BYTES) == 0 ? 0 :
 			kt_err_set(err, KT_ECORRUPT, "change 1 of origin %016llx names a "
 				   "previous change", (unsigned long long)c->origin);
-	kt_be64_put(k + 8, c->seq - 1);
-	rc = mdb_get(txn, st->chain, &key, &v);
+	rc = kt_chain_get(st, txn, c->origin, c->seq - 1, held, NULL);
 	if (rc == MDB_NOTFOUND)
 		return kt_err_set(err, KT_ECORRUPT, "gap: change %llu of origin %016llx "
 				  "arrived before %llu", (unsigned long long)c->seq,
 				  (unsigned long long)c->origin, (unsigned long long)c->seq - 1);
 	if (rc != 0)
 		return kt_mdb_err(err, rc, "read the hash chain");
-	if (v.mv_size < KT_HASH_BYTES || memcmp(v.mv_data, c->prev, KT_HASH_BYTES) != 0)
-		return forked(st, c, err) ? err->code :
-			kt_err_set(err, KT_ECORRUPT, "change %llu of origin %016llx does not "
-				   "follow the hash chain", (unsigned long long)c->seq,
-				   (unsigned long long)c->origin);
-	return 0;
+	return memcmp(held, c->prev, KT_HASH_BYTES) == 0 ? 0 :
+		broken(st, c, "does not follow the hash chain", err);
 }
 
 static int append_log(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,

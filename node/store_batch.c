@@ -197,7 +197,8 @@ int kt_store_ingest_batch(struct kt_store *st, MDB_txn *txn, const struct kt_byt
 		int mine = 0;
 
 		while (r.made[i % KT_RING] != i + 1) {
-			if (r.claimed == i && !st->batch_test) { /* the helper is behind: ours */
+			/* The helper is behind (or never started): this one is ours. */
+			if (r.claimed == i && (!started || !st->batch_test)) {
 				r.claimed++;
 				pthread_mutex_unlock(&r.mu);
 				kt_ready_make(st, txn, 1, s, ch[i].p, ch[i].n);

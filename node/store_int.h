@@ -38,7 +38,13 @@ int kt_meta_save_u64(struct kt_store *st, const char *const *names, const uint64
 #define KT_META_KEY_NAME_BYTES 24
 void kt_meta_key_name(char out[KT_META_KEY_NAME_BYTES], uint64_t origin);
 
-/* chain: (origin, seq) -> hash, log position (store_apply.c). */
+/*
+ * chain: (origin, seq) -> hash, log position (store_apply.c).  Get: 0, an
+ * LMDB code (MDB_NOTFOUND), or MDB_CORRUPTED for an entry of the wrong size;
+ * logpos may be NULL.
+ */
+int kt_chain_get(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t seq,
+		 uint8_t hash[KT_HASH_BYTES], uint64_t *logpos);
 int kt_chain_put(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t seq,
 		 const uint8_t hash[KT_HASH_BYTES], uint64_t logpos, struct kt_err *err);
 /* tokens: a blind token of a client card (store_apply.c). */

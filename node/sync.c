@@ -80,13 +80,17 @@ void kt_sync_connect(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out
 	kt_msg_hello(next(out), s->st->node_id, s->pk);
 }
 
+static void send_pull(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out)
+{
+	kt_msg_pull(next(out), s->cursor, KT_SYNC_CREDIT, kt_sync_local_seq(s));
+	s->pulling = 1;
+	s->sent_ms = now_ms;
+}
+
 static void ask(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out)
 {
-	if (!s->pulling && s->cursor < s->head) {
-		kt_msg_pull(next(out), s->cursor, KT_SYNC_CREDIT, kt_sync_local_seq(s));
-		s->pulling = 1;
-		s->sent_ms = now_ms;
-	}
+	if (!s->pulling && s->cursor < s->head)
+		send_pull(s, now_ms, out);
 }
 
 /* Sends one signed push of own changes after those in flight; 1 when it sent one. */
@@ -94,7 +98,7 @@ static int push_one(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out,
 		    struct kt_err *err)
 {
 	static struct kt_bytes ch[KT_PUSH_CHANGES_MAX];
-	uint8_t ck[16], sig[KT_SIG_BYTES], in[KT_SIG_INPUT_BYTES], hash[KT_HASH_BYTES];
+	uint8_t sig[KT_SIG_BYTES], in[KT_SIG_INPUT_BYTES], hash[KT_HASH_BYTES];
 	uint64_t from = (s->pushed > s->acked ? s->pushed : s->acked) + 1;
 	struct kt_msg_push p = { .origin = s->st->node_id, .first_seq = from, .sig = sig,
 				 .nchanges = 0, .changes = ch };
@@ -104,15 +108,13 @@ static int push_one(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out,
 	if ((rc = kt_store_rdtxn(s->st, &txn, err)) != 0)
 		return rc;
 	for (uint64_t seq = from; p.nchanges < KT_PUSH_CHANGES_MAX; seq++) {
-		MDB_val key = { 16, ck }, v, lk, lv;
+		uint64_t pos;
+		uint8_t lp[8];
+		MDB_val lk = { 8, lp }, lv;
 
-		kt_be64_put(ck, s->st->node_id);
-		kt_be64_put(ck + 8, seq);
-		if (mdb_get(txn, s->st->chain, &key, &v) != 0 || v.mv_size != KT_HASH_BYTES + 8)
+		if (kt_chain_get(s->st, txn, s->st->node_id, seq, hash, &pos) != 0)
 			break;
-		memcpy(hash, v.mv_data, KT_HASH_BYTES);
-		lk.mv_size = 8;
-		lk.mv_data = (uint8_t *)v.mv_data + KT_HASH_BYTES;
+		kt_be64_put(lp, pos);
 		if (mdb_get(txn, s->st->log, &lk, &lv) != 0)
 			break;
 		ch[p.nchanges++] = (struct kt_bytes){ lv.mv_data, (uint32_t)lv.mv_size };
@@ -269,26 +271,19 @@ static int learn_clock(struct kt_sync *s, int64_t offset, struct kt_err *err)
  */
 static int same_history(struct kt_sync *s, const struct kt_msg *m, struct kt_err *err)
 {
-	uint8_t k[16];
-	MDB_val key = { 16, k }, v;
+	uint8_t held[KT_HASH_BYTES];
 	MDB_txn *txn;
-	int differs;
+	int rc;
 
 	if (m->hash == NULL || kt_sync_local_seq(s) < m->b)
 		return 0; /* nothing acked, or a node that holds fewer: it pulls the rest back */
 	if (kt_store_rdtxn(s->st, &txn, err) != 0)
 		return err->code;
-	kt_be64_put(k, s->st->node_id);
-	kt_be64_put(k + 8, m->b);
-	differs = mdb_get(txn, s->st->chain, &key, &v) != 0 || v.mv_size < KT_HASH_BYTES ||
-		  memcmp(v.mv_data, m->hash, KT_HASH_BYTES) != 0;
+	rc = kt_chain_get(s->st, txn, s->st->node_id, m->b, held, NULL);
 	mdb_txn_abort(txn);
-	if (!differs)
+	if (rc == 0 && memcmp(held, m->hash, KT_HASH_BYTES) == 0)
 		return 0;
-	return kt_err_set(err, KT_ECORRUPT, "the hub holds another change %llu of this node: it "
-			  "was restored from a backup and written to before it synced; export what "
-			  "was written since, and join again as a new node (see README)",
-			  (unsigned long long)m->b);
+	return kt_store_fork_err(err, m->b);
 }
 
 static int on_msg(struct kt_sync *s, const struct kt_msg *m, uint64_t now_ms,
@@ -399,9 +394,7 @@ int kt_sync_tick(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out,
 		 * (and forgot who listens for its notices) hears from it, and a
 		 * notice lost on the way costs at most this long.
 		 */
-		kt_msg_pull(next(out), s->cursor, KT_SYNC_CREDIT, kt_sync_local_seq(s));
-		s->pulling = 1;
-		s->sent_ms = now_ms;
+		send_pull(s, now_ms, out);
 	}
 	return 0;
 }
