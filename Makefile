@@ -10,7 +10,7 @@ WARN    := -Wall -Wextra -Werror
 OPT     ?= -O2 -g
 PKGS    := libzmq lmdb msgpack libsodium jansson libutf8proc
 INC     := -I. -Icommon -Inode -Ihub
-LIBS    := -llmdb -lmsgpackc -lsodium -ljansson -lutf8proc -lzmq -lphonenumber -lstdc++ -lm -lpthread
+LIBS    := -llmdb -lmsgpackc -lsodium -ljansson -lutf8proc -lzmq -lphonenumber -lstemmer -lstdc++ -lm -lpthread
 
 BUILD   ?= build
 SAN     ?=

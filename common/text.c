@@ -28,6 +28,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libstemmer.h>
+#include <pthread.h>
 #include <utf8proc.h>
 
 /* Folds of short ASCII text go on the stack; names and queries are short. */
@@ -281,5 +283,293 @@ int kt_text_phrase_in(const char *needle, const char *hay)
 		found = phrase_anywhere(nf, hf);
 	free(nf);
 	free(hf);
+	return found;
+}
+
+/*
+ * Stem matching (text.h: kt_text_stem_phrase_in).  Each word gets a small
+ * set of keys; two words match when a key of one equals a key of the other.
+ */
+#define STEM_KEYS_MAX 16
+#define KEY_BYTES (KT_WORD_BYTES_MAX + 1)
+
+enum stem_lang { SL_RUSSIAN, SL_ENGLISH, SL_ROMANIAN, SL_COUNT };
+
+static const char *const stem_names[SL_COUNT] = { "russian", "english", "romanian" };
+
+/*
+ * libstemmer's stemmers are not thread-safe, and each holds its last answer:
+ * one of each, made on first use and kept for the process (never freed: a
+ * few kilobytes), used under stem_lock.  A stemmer that cannot be made
+ * leaves its words unstemmed, still matched by their folds.
+ */
+static pthread_mutex_t stem_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sb_stemmer *stemmers[SL_COUNT];
+static int stemmers_tried[SL_COUNT];
+
+struct word_keys {
+	unsigned n;
+	char k[STEM_KEYS_MAX][KEY_BYTES];
+};
+
+/* Copies the stem of w[0..n) into out (KEY_BYTES); 0 when there is none. */
+static int stem_word(enum stem_lang l, const char *w, size_t n, char *out)
+{
+	const sb_symbol *s;
+	int len, ok = 0;
+
+	pthread_mutex_lock(&stem_lock);
+	if (!stemmers_tried[l]) {
+		stemmers_tried[l] = 1;
+		stemmers[l] = sb_stemmer_new(stem_names[l], "UTF_8");
+	}
+	if (stemmers[l] != NULL &&
+	    (s = sb_stemmer_stem(stemmers[l], (const sb_symbol *)w, (int)n)) != NULL) {
+		len = sb_stemmer_length(stemmers[l]);
+		if (len >= 0 && len < KEY_BYTES) {
+			memcpy(out, s, (size_t)len);
+			out[len] = '\0';
+			ok = 1;
+		}
+	}
+	pthread_mutex_unlock(&stem_lock);
+	return ok;
+}
+
+static void add_key(struct word_keys *wk, const char *k, size_t n)
+{
+	if (n == 0 || n >= KEY_BYTES || wk->n == STEM_KEYS_MAX)
+		return;
+	for (unsigned i = 0; i < wk->n; i++)
+		if (strlen(wk->k[i]) == n && memcmp(wk->k[i], k, n) == 0)
+			return;
+	memcpy(wk->k[wk->n], k, n);
+	wk->k[wk->n][n] = '\0';
+	wk->n++;
+}
+
+/* Counts the code points of s[0..n). */
+static size_t cp_count(const char *s, size_t n)
+{
+	size_t c = 0;
+
+	for (size_t i = 0; i < n; i++)
+		c += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return c;
+}
+
+/* Length of the code point that ends s[0..n) (n > 0). */
+static size_t last_cp_len(const char *s, size_t n)
+{
+	size_t k = 1;
+
+	while (k < n && ((unsigned char)s[n - k] & 0xc0) == 0x80)
+		k++;
+	return k;
+}
+
+/* Vowels (and the soft sign) of folded Russian and Romanian text. */
+static int is_vowel_end(const char *s, size_t n)
+{
+	static const char *const v[] = { "a", "e", "i", "o", "u", "y", "а", "е", "и",
+					 "о", "у", "ы", "э", "ю", "я", "ь", "ъ" };
+	size_t k = last_cp_len(s, n);
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (strlen(v[i]) == k && memcmp(s + n - k, v[i], k) == 0)
+			return 1;
+	return 0;
+}
+
+/* Removes trailing vowels of s[0..n) while more than two code points remain. */
+static size_t strip_vowels(const char *s, size_t n)
+{
+	while (cp_count(s, n) > 2 && is_vowel_end(s, n))
+		n -= last_cp_len(s, n);
+	return n;
+}
+
+/* Length of s[0..n) without one Russian adjective suffix, or n. */
+static size_t strip_adjective(const char *s, size_t n)
+{
+	static const char *const suf[] = { "енн", "онн", "ан", "ян", "ин", "ов", "ев",
+					   "ск", "н" }; /* longer first */
+
+	for (size_t i = 0; i < sizeof(suf) / sizeof(suf[0]); i++) {
+		size_t k = strlen(suf[i]);
+
+		if (n > k && memcmp(s + n - k, suf[i], k) == 0 &&
+		    cp_count(s, n - k) >= 3)
+			return n - k;
+	}
+	return n;
+}
+
+/* Adds the keys a stem gives (its fold, less vowels and a suffix). */
+static void add_stem_keys(struct word_keys *wk, enum stem_lang l, const char *stem)
+{
+	char *f = kt_text_fold(stem, strlen(stem));
+	size_t n;
+
+	if (f == NULL)
+		return;
+	n = cut_word(f, strlen(f));
+	add_key(wk, f, n);
+	if (l != SL_ENGLISH) {
+		n = strip_vowels(f, n);
+		add_key(wk, f, n);
+	}
+	if (l == SL_RUSSIAN)
+		add_key(wk, f, strip_adjective(f, n));
+	free(f);
+}
+
+/*
+ * Romanian's stemmer (libstemmer 2.2) knows ş and ţ with a cedilla, which
+ * older keyboards type; the standard letters have a comma below (ș ț).
+ * Copies w[0..n) into out (KEY_BYTES) with the latter as the former.
+ */
+static void romanian_cedilla(const char *w, size_t n, char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && o + 1 < KEY_BYTES; i++) {
+		unsigned char c = (unsigned char)w[i];
+
+		if (c == 0xc8 && i + 1 < n &&
+		    ((unsigned char)w[i + 1] == 0x99 || (unsigned char)w[i + 1] == 0x9b)) {
+			out[o++] = (char)0xc5; /* ș U+0219 -> ş U+015F, ț U+021B -> ţ U+0163 */
+			out[o++] = (char)((unsigned char)w[i + 1] == 0x99 ? 0x9f : 0xa3);
+			i++;
+			continue;
+		}
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+}
+
+/* Fills wk with the keys of lower-cased word w[0..n) (see text.h). */
+static void word_keys(const char *w, size_t n, enum cp_class cl, struct word_keys *wk)
+{
+	char *f = kt_text_fold(w, n), cur[KEY_BYTES], next[KEY_BYTES];
+	utf8proc_int32_t c;
+	enum stem_lang first, last;
+
+	wk->n = 0;
+	if (f != NULL) {
+		add_key(wk, f, cut_word(f, strlen(f)));
+		free(f);
+	}
+	if (cl == CP_CJK)
+		return;
+	decode(w, &c);
+	if (c >= 0x400 && c <= 0x52f) {
+		first = last = SL_RUSSIAN;
+	} else if (c < 0x250 || (c >= 0x1e00 && c <= 0x1eff)) {
+		first = SL_ENGLISH;
+		last = SL_ROMANIAN;
+	} else {
+		return; /* Greek, Armenian, digits: matched by the fold alone */
+	}
+	for (int l = first; l <= (int)last; l++) {
+		if (l == SL_ROMANIAN) {
+			romanian_cedilla(w, n, cur);
+		} else {
+			memcpy(cur, w, n);
+			cur[n] = '\0';
+		}
+		for (int r = 0; r < KT_STEM_ROUNDS; r++) {
+			if (!stem_word((enum stem_lang)l, cur, strlen(cur), next))
+				break;
+			add_stem_keys(wk, (enum stem_lang)l, next);
+			if (strcmp(next, cur) == 0)
+				break;
+			memcpy(cur, next, strlen(next) + 1);
+		}
+	}
+}
+
+/* Returns 1 when two words share a key. */
+static int keys_meet(const struct word_keys *a, const struct word_keys *b)
+{
+	for (unsigned i = 0; i < a->n; i++)
+		for (unsigned j = 0; j < b->n; j++)
+			if (strcmp(a->k[i], b->k[j]) == 0)
+				return 1;
+	return 0;
+}
+
+/*
+ * Lower-cases s for stemming: case folded and composed, accents kept (the
+ * stemmers know ă, ș, ё).  Returns a malloc'd string, or NULL when s is not
+ * UTF-8.
+ */
+static char *lower_for_stem(const char *s)
+{
+	size_t n = strlen(s);
+	utf8proc_uint8_t *out = NULL;
+	utf8proc_ssize_t r;
+
+	if (is_ascii(s, n)) {
+		char *f = kt_malloc(n + 1);
+
+		fold_ascii(f, s, n);
+		return f;
+	}
+	if (!kt_text_valid(s, n))
+		return NULL;
+	r = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &out,
+			 UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE |
+			 UTF8PROC_CASEFOLD);
+	if (r == UTF8PROC_ERROR_NOMEM) {
+		fprintf(stderr, "fatal: out of memory folding %zu bytes\n", n);
+		abort();
+	}
+	return r < 0 ? NULL : (char *)out;
+}
+
+/* The keys of each word of s, in order, in a malloc'd array; *n words. */
+static struct word_keys *all_keys(const char *s, size_t *n)
+{
+	char *low = lower_for_stem(s);
+	const char *p, *w;
+	struct word_keys *wk = NULL;
+	size_t len, cap = 0, k;
+
+	*n = 0;
+	if (low == NULL)
+		return NULL;
+	p = low;
+	while (next_word(&p, &w, &len)) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			wk = kt_realloc(wk, cap * sizeof(*wk));
+		}
+		word_keys(w, len, class_at(w, &k), &wk[*n]);
+		(*n)++;
+	}
+	free(low);
+	return wk;
+}
+
+int kt_text_stem_phrase_in(const char *needle, const char *hay)
+{
+	struct word_keys *nk, *hk;
+	size_t nn, hn;
+	int found = 0;
+
+	kt_assert(needle != NULL && hay != NULL);
+	nk = all_keys(needle, &nn);
+	hk = nn > 0 ? all_keys(hay, &hn) : NULL;
+	if (nn > 0 && hk != NULL)
+		for (size_t i = 0; !found && i + nn <= hn; i++) {
+			size_t j = 0;
+
+			while (j < nn && keys_meet(&nk[j], &hk[i + j]))
+				j++;
+			found = j == nn;
+		}
+	free(nk);
+	free(hk);
 	return found;
 }

@@ -47,6 +47,36 @@ int kt_text_words_folded(const char *f, kt_word_fn fn, void *ctx);
  */
 int kt_text_phrase_in(const char *needle, const char *hay);
 
+/*
+ * Like kt_text_phrase_in(), with words compared by their stems, for the
+ * safety check at the chair (node/safety.h): "латекс" is in "Латексная
+ * маска", "Маска с латексом" and "Перчатки латексные"; "масло чайного
+ * дерева" is in "Маска с маслом чайного дерева" but not in "Маска с маслом
+ * дерева"; "nuts" is in "Nut oil"; "nucă" is in "Mască cu nuci".  Compounds
+ * stay apart as whole words do: "latex" is not in "Latexfree mask" (it is
+ * in "Latex-free gloves": words latex, free, gloves) nor "nut" in "walnut".
+ *
+ * Each word is lower-cased (accents kept) and stemmed with the Snowball
+ * stemmers of libstemmer: a word that starts with a Cyrillic letter by the
+ * Russian one, a Latin word by the English and the Romanian ones; a CJK
+ * ideograph stays a word of its own, unstemmed.  Two words match when any of
+ * their keys are equal.  A word's keys are its fold (kt_text_fold), and for
+ * each stemmer the fold of its stem, of the stem's stem and so on to a fixed
+ * point (at most KT_STEM_ROUNDS; Snowball's Russian makes "бальзам" of
+ * "бальзамом" and "бальз" of "бальзам"); Russian and Romanian stems lose
+ * their trailing vowels while more than two code points remain ("хна",
+ * "хной", "хны" all key "хн"), and a Russian stem one adjective suffix
+ * (-енн -онн -ан -ян -ин -ов -ев -ск -н, when three code points remain:
+ * "латексн" keys "латекс").  The rules lean towards a match on purpose: a
+ * false alarm costs an override, a miss costs a reaction.
+ *
+ * Returns 1 or 0; text that is not UTF-8 has no words and matches nothing.
+ * Thread-safe (the stemmers are shared under a mutex).  Source: Snowball,
+ * https://snowballstem.org/algorithms/ (Russian, Romanian, English/Porter2).
+ */
+#define KT_STEM_ROUNDS 3
+int kt_text_stem_phrase_in(const char *needle, const char *hay);
+
 /* Returns 1 when folded word w starts with folded prefix p (byte compare). */
 int kt_text_has_prefix(const char *w, size_t wn, const char *p, size_t pn);
 

@@ -277,6 +277,73 @@ static void test_phrase_found_late_in_a_long_text(void)
 	T_CHECK(kt_text_phrase_in("latex", hay));
 }
 
+/* The issue's word forms (issue 11) and their kind, in three languages. */
+static void test_stem_phrase_matches_word_forms(void)
+{
+	/* Russian: case endings, adjectives made of the noun, plurals */
+	T_CHECK(kt_text_stem_phrase_in("латекс", "Латексная маска"));
+	T_CHECK(kt_text_stem_phrase_in("латекс", "Маска с латексом"));
+	T_CHECK(kt_text_stem_phrase_in("латекс", "Перчатки латексные"));
+	T_CHECK(kt_text_stem_phrase_in("Латексные перчатки", "Одна латексная перчатка"));
+	T_CHECK(kt_text_stem_phrase_in("масло чайного дерева", "Маска с маслом чайного дерева"));
+	T_CHECK(kt_text_stem_phrase_in("масло чайного дерева", "МАСЛА ЧАЙНОГО ДЕРЕВА 5%"));
+	T_CHECK(kt_text_stem_phrase_in("никель", "Серьги никелевые"));
+	T_CHECK(kt_text_stem_phrase_in("никель", "Серьги никель"));
+	T_CHECK(kt_text_stem_phrase_in("хна", "Окрашивание хной"));
+	T_CHECK(kt_text_stem_phrase_in("хна", "Биотату без хны"));
+	T_CHECK(kt_text_stem_phrase_in("бальзам", "Уход бальзамом"));
+	T_CHECK(kt_text_stem_phrase_in("ёлка", "Елки")); /* ё and е */
+	T_CHECK(kt_text_stem_phrase_in("орехи", "Масло ореха"));
+	/* the allergy's words in order, all of them */
+	T_CHECK(!kt_text_stem_phrase_in("масло чайного дерева", "Маска с маслом дерева"));
+	T_CHECK(!kt_text_stem_phrase_in("масло чайного дерева", "Дерево, чай, масло"));
+	T_CHECK(!kt_text_stem_phrase_in("латекс", "Безлатексная маска"));
+	/* English */
+	T_CHECK(kt_text_stem_phrase_in("nuts", "Nut oil"));
+	T_CHECK(kt_text_stem_phrase_in("nut", "Mask with NUTS"));
+	T_CHECK(kt_text_stem_phrase_in("berries", "Berry peel"));
+	T_CHECK(kt_text_stem_phrase_in("dyes", "Hair dyeing"));
+	T_CHECK(kt_text_stem_phrase_in("latex", "Latex-free gloves")); /* words latex, free */
+	T_CHECK(!kt_text_stem_phrase_in("latex", "Latexfree mask"));
+	T_CHECK(!kt_text_stem_phrase_in("nut", "Walnut scrub"));
+	/* Romanian, with and without its letters */
+	T_CHECK(kt_text_stem_phrase_in("nucă", "Mască cu nuci"));
+	T_CHECK(kt_text_stem_phrase_in("nuca", "masca cu nuci"));
+	T_CHECK(kt_text_stem_phrase_in("parfum", "Cremă parfumată"));
+	T_CHECK(kt_text_stem_phrase_in("latex", "Mănuși din latexul natural"));
+	T_CHECK(kt_text_stem_phrase_in("bărbați", "BĂRBAŢI")); /* comma and cedilla */
+	/* Chinese: each ideograph is a word, unstemmed, in order */
+	T_CHECK(kt_text_stem_phrase_in("乳胶", "乳胶面膜"));
+	T_CHECK(!kt_text_stem_phrase_in("乳胶", "胶乳"));
+	/* what has no words matches nothing */
+	T_CHECK(!kt_text_stem_phrase_in("", "латекс"));
+	T_CHECK(!kt_text_stem_phrase_in(" ,; ", "латекс"));
+	T_CHECK(!kt_text_stem_phrase_in("латекс", ""));
+	T_CHECK(!kt_text_stem_phrase_in("latex\xff", "latex"));
+	T_CHECK(!kt_text_stem_phrase_in("latex", "latex\xff"));
+}
+
+/* Whatever kt_text_phrase_in() finds, the stem match finds too. */
+static void test_stem_phrase_keeps_exact_matches(void)
+{
+	static const char *const pairs[][2] = {
+		{ "latex", "Mask with LATEX strips" }, { "Latéx", "latex-free gloves" },
+		{ "nut oil", "Almond NUT Oil" }, { "glycolic acid", "Glycolic Acid 30%" },
+		{ "Ștefan", "stefan" }, { "小明", "王小明" }, { "hair dye", "HAIR DYE roots" },
+		{ "5%", "acid 5%" }, { "Ω", "Ω" },
+	};
+	char hay[4096];
+
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		T_CHECK(kt_text_phrase_in(pairs[i][0], pairs[i][1]));
+		T_CHECK(kt_text_stem_phrase_in(pairs[i][0], pairs[i][1]));
+	}
+	repeat(hay, "маска ", 300); /* a long value: the phrase near its end */
+	strcat(hay, "с маслом чайного дерева");
+	T_CHECK(kt_text_stem_phrase_in("масло чайного дерева", hay));
+	T_CHECK(!kt_text_stem_phrase_in("масло кокоса", hay));
+}
+
 static void test_prefix(void)
 {
 	T_CHECK(kt_text_has_prefix("иванова", strlen("иванова"), "иван", strlen("иван")));
@@ -301,6 +368,8 @@ int main(void)
 	T_RUN(test_embedded_nul_is_refused);
 	T_RUN(test_phrase_matches_whole_words_in_order);
 	T_RUN(test_phrase_found_late_in_a_long_text);
+	T_RUN(test_stem_phrase_matches_word_forms);
+	T_RUN(test_stem_phrase_keeps_exact_matches);
 	T_RUN(test_prefix);
 	T_DONE();
 }
