@@ -16,8 +16,9 @@ run() { say "kt-node $*"; "$KT" -d "$N" "$@"; }
 
 say "kt-node -d $N init --branch Centre --country RU"
 "$KT" -d "$N" init --branch Centre --country RU
-say "kt-node config set patch_test_services 'hair dye;lash tint'"
-"$KT" -d "$N" config set patch_test_services 'hair dye;lash tint'
+run catalog add --service 'Hair dye' --set patch_test=yes --add substances='PPD, ammonia'
+run catalog add --service 'Chemical peel' --add contraindications='pregnancy, rosacea' \
+	--add medications='isotretinoin' --add substances='glycolic acid'
 
 anna=$("$KT" -d "$N" client add --name 'Анна Иванова' --phone '+7 (912) 345-67-89' \
 	--email Anna.Ivanova@Example.ru --birthday 1990-11-25 \
@@ -57,6 +58,10 @@ run client show "$anna"
 "$KT" -d "$N" client edit "$anna" --add allergies=latex
 say "kt-node visit add ANNA --service 'Latex mask'    (she is allergic to latex: refused)"
 if "$KT" -d "$N" visit add "$anna" --service 'Latex mask'; then echo "(unexpected: accepted)"; fi
+say "kt-node visit add ANNA --service 'Маска с латексом'    (латекс in another word form: refused)"
+if "$KT" -d "$N" visit add "$anna" --service 'Маска с латексом'; then echo "(unexpected: accepted)"; fi
+say "kt-node visit add ANNA --service 'Chemical peel'    (retinol is not ruled out by the peel: goes ahead)"
+"$KT" -d "$N" visit add "$anna" --service 'Chemical peel' >/dev/null && echo "(recorded)"
 say "kt-node visit add ANNA --service 'Hair dye'    (needs a patch test: she has none)"
 if "$KT" -d "$N" visit add "$anna" --service 'Hair dye'; then echo "(unexpected: accepted)"; fi
 run visit add "$anna" --service 'Hair dye' --override 'patch test done at another salon, card seen' --by Olga

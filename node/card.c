@@ -1,6 +1,7 @@
 /* card.c - drafts from typed fields, records to JSON (see card.h). */
 #include "card.h"
 #include "text.h"
+#include "list.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,37 @@ void kt_draft_start(struct kt_draft *d, uint8_t type, const struct kt_id *id, in
 	if (owner != NULL)
 		d->owner = *owner;
 	d->nops = 0;
+}
+
+/*
+ * A list value typed with separators is several entries (common/list.h):
+ * one op per entry, each borrowing its part of text.  The op at d->nops is
+ * filled in for the whole text, which the schema has checked (size, UTF-8;
+ * every part of valid UTF-8 cut at separators and blanks is valid too).
+ */
+static int list_entries(struct kt_draft *d, const struct kt_field *f, const char *text,
+			struct kt_err *err)
+{
+	struct kt_op first = d->ops[d->nops];
+	struct kt_span part;
+	size_t pos = 0, n = strlen(text);
+	uint32_t k = 0;
+
+	while (kt_list_next(text, n, &pos, &part)) {
+		if (d->nops >= KT_OPS_MAX - 4)
+			return kt_err_set(err, KT_ETOOBIG, "too many fields in one write "
+					  "(limit %d)", KT_OPS_MAX - 4);
+		d->ops[d->nops] = first;
+		memset(&d->vals[d->nops], 0, sizeof(d->vals[0]));
+		d->vals[d->nops].t = KT_V_STR;
+		d->vals[d->nops].s = part.s;
+		d->vals[d->nops].n = (uint32_t)part.n;
+		d->nops++;
+		k++;
+	}
+	if (k == 0)
+		return kt_err_set(err, KT_EINVAL, "empty value for '%s'", f->name);
+	return 0;
 }
 
 int kt_draft_field(struct kt_draft *d, const char *name, const char *text, uint8_t kind,
@@ -46,6 +78,8 @@ int kt_draft_field(struct kt_draft *d, const char *name, const char *text, uint8
 		return rc;
 	op->field = f->num;
 	op->kind = kind;
+	if (f->merge == KT_M_SET)
+		return list_entries(d, f, text, err);
 	d->nops++;
 	return 0;
 }
@@ -166,7 +200,7 @@ json_t *kt_card_json(const struct kt_rec *r)
 	kt_id_format(&r->id, idt);
 	json_object_set_new(o, "id", json_string(idt));
 	json_object_set_new(o, "type", json_string(kt_schema_type_name(r->type)));
-	if (r->type != KT_T_CLIENT) {
+	if (!kt_schema_self_owned(r->type)) {
 		kt_id_format(&r->owner, idt);
 		json_object_set_new(o, "client", json_string(idt));
 	}

@@ -56,6 +56,28 @@ const char *kt_cli_arg(int argc, char **argv, int *i)
 	return argv[*i];
 }
 
+int kt_cli_field_option(struct kt_cli *cli, struct kt_draft *d, int argc, char **argv, int *i)
+{
+	uint8_t kind;
+	const char *v;
+
+	if (strcmp(argv[*i], "--set") == 0)
+		kind = KT_OP_SET;
+	else if (strcmp(argv[*i], "--add") == 0)
+		kind = KT_OP_ADD;
+	else if (strcmp(argv[*i], "--remove") == 0)
+		kind = KT_OP_DEL;
+	else
+		return 0;
+	if ((v = kt_cli_arg(argc, argv, i)) == NULL)
+		return -1;
+	if (kt_draft_assign(d, v, kind, &cli->err) != 0) {
+		kt_cli_fail(cli);
+		return -1;
+	}
+	return 1;
+}
+
 int32_t kt_cli_today(void)
 {
 	const char *t = getenv("KT_TODAY");

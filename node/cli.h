@@ -37,6 +37,14 @@ int kt_cli_help(int argc, char **argv, const char *usage);
  */
 const char *kt_cli_arg(int argc, char **argv, int *i);
 
+/*
+ * Adds option argv[*i] to d when it is --set, --add or --remove F=V (a list
+ * value with commas is several entries: kt_draft_field).  Returns 1 when it
+ * was consumed (*i past its value), 0 when argv[*i] is another option, -1
+ * with the error printed.
+ */
+int kt_cli_field_option(struct kt_cli *cli, struct kt_draft *d, int argc, char **argv, int *i);
+
 /* Today as days since 1970-01-01: $KT_TODAY (YYYY-MM-DD) when set, for tests. */
 int32_t kt_cli_today(void);
 void kt_cli_today_text(char out[11]);
@@ -80,6 +88,13 @@ int cmd_run(struct kt_cli *cli, int argc, char **argv);
 int cmd_duplicates(struct kt_cli *cli, int argc, char **argv);
 int cmd_conflicts(struct kt_cli *cli, int argc, char **argv);
 int cmd_report(struct kt_cli *cli, int argc, char **argv);
+int cmd_catalog(struct kt_cli *cli, int argc, char **argv);
+/*
+ * `import FILE [--skip-bad]` (argv[0] is the command's name): type 0 reads
+ * JSON or client CSV (cmd_import); a type reads CSV rows of that type
+ * (KT_T_CATALOGUE for `catalog import`).  Returns the exit code.
+ */
+int kt_cli_import_as(struct kt_cli *cli, int argc, char **argv, uint8_t type);
 size_t kt_cli_duplicate_count(struct kt_cli *cli, MDB_txn *txn);
 int kt_cli_merge(struct kt_cli *cli, int argc, char **argv);
 int kt_cli_unmerge(struct kt_cli *cli, int argc, char **argv);

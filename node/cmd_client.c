@@ -29,29 +29,6 @@ static const char client_usage[] =
 	"example: kt-node -d DIR client add --name 'Анна Иванова' --phone '+7 912 345-67-89' "
 	"--add allergies=latex\n";
 
-/* Adds the --set/--add/--remove options at argv[*i] to d; 1 when consumed, -1 on error. */
-static int field_option(struct kt_cli *cli, struct kt_draft *d, int argc, char **argv, int *i)
-{
-	uint8_t kind;
-	const char *v;
-
-	if (strcmp(argv[*i], "--set") == 0)
-		kind = KT_OP_SET;
-	else if (strcmp(argv[*i], "--add") == 0)
-		kind = KT_OP_ADD;
-	else if (strcmp(argv[*i], "--remove") == 0)
-		kind = KT_OP_DEL;
-	else
-		return 0;
-	if ((v = kt_cli_arg(argc, argv, i)) == NULL)
-		return -1;
-	if (kt_draft_assign(d, v, kind, &cli->err) != 0) {
-		kt_cli_fail(cli);
-		return -1;
-	}
-	return 1;
-}
-
 static int client_add(struct kt_cli *cli, int argc, char **argv)
 {
 	static struct kt_draft d;
@@ -65,7 +42,7 @@ static int client_add(struct kt_cli *cli, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		size_t k;
 
-		if ((r = field_option(cli, &d, argc, argv, &i)) < 0)
+		if ((r = kt_cli_field_option(cli, &d, argc, argv, &i)) < 0)
 			return 1;
 		if (r > 0)
 			continue;
@@ -105,7 +82,7 @@ static int client_edit(struct kt_cli *cli, int argc, char **argv)
 		return 1;
 	kt_draft_start(&d, KT_T_CLIENT, &id, 0, NULL);
 	for (int i = 2; i < argc; i++) {
-		if ((r = field_option(cli, &d, argc, argv, &i)) < 0)
+		if ((r = kt_cli_field_option(cli, &d, argc, argv, &i)) < 0)
 			return 1;
 		if (r == 0)
 			return kt_cli_failf("client edit: unknown option '%s'", argv[i]);

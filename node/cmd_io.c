@@ -19,7 +19,9 @@
  */
 #include "cli.h"
 #include "import.h"
+#include "safety.h"
 #include "hlc.h"
+#include "text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,18 +43,23 @@ static const char export_usage[] =
 	"example: kt-node -d /var/lib/kartoteka export --json > backup.json\n";
 
 static const char import_usage[] =
-	"usage: kt-node -d DIR import FILE [--skip-bad]\n"
+	"usage: kt-node -d DIR import FILE [--skip-bad] [--override REASON [--by NAME]]\n"
 	"\n"
 	"Imports FILE, either:\n"
 	"- a Kartoteka export (JSON, what `export` prints): every record keeps its id;\n"
 	"- a CSV of client cards (a spreadsheet saved as \"CSV UTF-8\"): the header row\n"
 	"  names client fields (name, phone, email, birthday, gender, allergies, tags,\n"
 	"  ...; name is required), one card per row; a list field holds several values\n"
-	"  separated by ';'; empty cells are skipped.  Separators: comma, or ';' or tab\n"
+	"  separated by ';' or ','; empty cells are skipped.  Separators: comma, or ';' or tab\n"
 	"  when the header row has no comma.\n"
 	"Every row is checked before anything is written.  Bad rows are printed as\n"
 	"'line N: problem' ('record N' in JSON) and nothing is imported, unless\n"
 	"--skip-bad.  Progress shows on a terminal; the last line says what was done.\n"
+	"Visits are checked at the chair as `visit add` checks them, against the store\n"
+	"and the file's own cards, patch tests and catalogue: a refused visit is a bad\n"
+	"row unless it carries an override_reason, or --override REASON is given (it is\n"
+	"recorded on each such visit, with --by NAME, else $USER).  A list field's\n"
+	"value may hold several entries separated by ',' or ';' (\"латекс, орехи\").\n"
 	"  --skip-bad   import the good rows, report and skip the bad ones\n"
 	"example: kt-node -d /var/lib/kartoteka import clients.csv\n";
 
@@ -129,6 +136,7 @@ struct importer {
 	struct kt_id *alias;                  /* their merge targets (ALIAS args) */
 	size_t total, done;
 	int tty, shown;
+	const char *override, *by;            /* import --override REASON [--by NAME] */
 };
 
 /* A record id of the file and the row holding it, to sort and search. */
@@ -280,7 +288,7 @@ static void check_clients(struct importer *x, MDB_txn *txn, struct kt_rec *rec,
 
 		if (r->bad != NULL)
 			continue;
-		if (r->type != KT_T_CLIENT &&
+		if (!kt_schema_self_owned(r->type) &&
 		    (why = client_problem(x, txn, rec, ids, nids, r->client, buf, sizeof(buf))))
 			kt_import_mark_bad(&x->im, r, "client %s %s", r->client, why);
 		else if (r->merged_into != NULL &&
@@ -288,6 +296,108 @@ static void check_clients(struct importer *x, MDB_txn *txn, struct kt_rec *rec,
 					       sizeof(buf))))
 			kt_import_mark_bad(&x->im, r, "merged_into %s %s", r->merged_into, why);
 	}
+}
+
+/* Folded catalogue names, sorted, each with the line that brought it (0: the store). */
+struct cat_name {
+	char *fold;
+	int line;
+};
+
+struct cat_names {
+	struct kt_store *st;
+	MDB_txn *txn;
+	struct cat_name *v;
+	size_t n, cap;
+	struct kt_err *err;
+};
+
+static void push_name(struct cat_names *c, char *fold, int line)
+{
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 64;
+		c->v = kt_realloc(c->v, c->cap * sizeof(*c->v));
+	}
+	c->v[c->n++] = (struct cat_name){ fold, line };
+}
+
+static int store_name(void *ctx, const struct kt_id *id, uint8_t type)
+{
+	struct cat_names *c = ctx;
+	const struct kt_val *v;
+	struct kt_rec r;
+	char *f;
+	int rc;
+
+	(void)type;
+	kt_rec_init(&r);
+	if ((rc = kt_store_load(c->st, c->txn, id, &r, c->err)) == 0 &&
+	    (v = kt_card_get(&r, "name")) != NULL && v->t == KT_V_STR &&
+	    (f = kt_text_fold(v->s, v->n)) != NULL)
+		push_name(c, f, 0);
+	kt_rec_release(&r);
+	return rc;
+}
+
+static int by_fold(const void *a, const void *b)
+{
+	return strcmp(((const struct cat_name *)a)->fold, ((const struct cat_name *)b)->fold);
+}
+
+/*
+ * A catalogue entry is found by its name (catalog show NAME, the chair's
+ * check), so a new entry named as one in the store or as an earlier row of
+ * the file (compared folded: case and accents aside) is a bad row.
+ * Returns 1 (printed) when the store cannot be read.
+ */
+static int check_catalogue_names(struct importer *x, MDB_txn *txn)
+{
+	struct cat_names c = { &x->cli->st, txn, NULL, 0, 0, &x->cli->err };
+	size_t nstore;
+	int rc;
+
+	for (size_t i = 0; i < x->im.n && c.n == 0; i++)
+		if (x->im.rows[i].type == KT_T_CATALOGUE)
+			c.n = 1; /* the file has some: read the store's */
+	if (c.n == 0)
+		return 0;
+	c.n = 0;
+	rc = kt_store_catalogue(&x->cli->st, txn, store_name, &c, &x->cli->err);
+	nstore = c.n;
+	if (nstore > 0)
+		qsort(c.v, nstore, sizeof(*c.v), by_fold);
+	for (size_t i = 0; rc == 0 && i < x->im.n; i++) {
+		struct kt_import_row *r = &x->im.rows[i];
+		struct cat_name key, *hit = NULL;
+		const char *name = NULL;
+
+		if (r->bad != NULL || r->type != KT_T_CATALOGUE)
+			continue;
+		for (uint32_t k = 0; k < r->n; k++)
+			if (strcmp(r->f[k].name, "name") == 0)
+				name = r->f[k].value;
+		if (name == NULL || (key.fold = kt_text_fold(name, strlen(name))) == NULL)
+			continue; /* the write refuses it */
+		if (nstore > 0)
+			hit = bsearch(&key, c.v, nstore, sizeof(*c.v), by_fold);
+		for (size_t k = nstore; hit == NULL && k < c.n; k++)
+			if (strcmp(c.v[k].fold, key.fold) == 0)
+				hit = &c.v[k];
+		if (hit != NULL && hit->line == 0)
+			kt_import_mark_bad(&x->im, r, "'%s' is in the catalogue already (change it "
+					   "with catalog edit)", name);
+		else if (hit != NULL)
+			kt_import_mark_bad(&x->im, r, "'%s' is named on %s %d already", name,
+					   x->im.json ? "record" : "line", hit->line);
+		if (hit != NULL)
+			free(key.fold);
+		else
+			push_name(&c, key.fold, r->line);
+	}
+	for (size_t i = 0; i < c.n; i++)
+		free(c.v[i].fold);
+	free(c.v);
+	return rc != 0 ? kt_cli_failf("import: %s", x->cli->err.msg) : 0;
 }
 
 /* The checks against the store and within the file; 1 (printed) on failure. */
@@ -306,6 +416,14 @@ static int check_rows(struct importer *x)
 	rc = check_new(x, txn, &rec);
 	if (rc == 0)
 		check_clients(x, txn, &rec, ids, nids);
+	if (rc == 0)
+		rc = check_catalogue_names(x, txn);
+	if (rc == 0) {
+		char legacy[KT_SETTING_BYTES_MAX];
+
+		kt_cli_setting(x->cli, "patch_test_services", "", legacy, sizeof(legacy));
+		kt_safety_import(&x->cli->st, txn, &x->im, kt_cli_today(), legacy, x->override);
+	}
 	kt_rec_release(&rec);
 	mdb_txn_abort(txn);
 	free(ids);
@@ -343,7 +461,7 @@ static int build_draft(struct importer *x, const struct kt_import_row *r, size_t
 		kt_id_new(&id, kt_wall_ms());
 	else if (kt_id_parse(&id, r->id) != 0)
 		return kt_err_set(err, KT_EINVAL, "bad id '%s'", r->id);
-	if (r->type != KT_T_CLIENT && kt_id_parse(&owner, r->client) != 0)
+	if (!kt_schema_self_owned(r->type) && kt_id_parse(&owner, r->client) != 0)
 		return kt_err_set(err, KT_EINVAL, "bad client id '%s'", r->client);
 	kt_draft_start(d, r->type, &id, 1, &owner);
 	for (uint32_t i = 0; i < r->n; i++)
@@ -354,6 +472,10 @@ static int build_draft(struct importer *x, const struct kt_import_row *r, size_t
 	if (!x->im.json && r->type == KT_T_CLIENT && x->branch[0] != '\0' &&
 	    !kt_draft_has(d, "home_branch") && d->nops < KT_OPS_MAX - 4 &&
 	    (rc = kt_draft_field(d, "home_branch", x->branch, KT_OP_SET, err)) != 0)
+		return rc;
+	if (r->override != NULL &&
+	    ((rc = kt_draft_field(d, "override_reason", r->override, KT_OP_SET, err)) != 0 ||
+	     (rc = kt_draft_field(d, "override_by", x->by, KT_OP_SET, err)) != 0))
 		return rc;
 	if (r->merged_into != NULL) {
 		struct kt_op *op = &d->ops[d->nops];
@@ -389,7 +511,10 @@ static int flush(struct importer *x, size_t n)
 	return 0;
 }
 
-/* Writes the good rows that are cards (clients = 1) or the rest (0). */
+/*
+ * Writes the good rows that own themselves (clients = 1: cards, catalogue
+ * entries) or the rest (0), which belong to cards written before.
+ */
 static int write_pass(struct importer *x, int clients)
 {
 	size_t n = 0;
@@ -397,7 +522,7 @@ static int write_pass(struct importer *x, int clients)
 	for (size_t i = 0; i < x->im.n; i++) {
 		const struct kt_import_row *r = &x->im.rows[i];
 
-		if (r->bad != NULL || (r->type == KT_T_CLIENT) != clients)
+		if (r->bad != NULL || kt_schema_self_owned(r->type) != clients)
 			continue;
 		if (build_draft(x, r, n, &x->cli->err) != 0)
 			return kt_cli_failf("import: %s %d: %s", x->im.json ? "record" : "line",
@@ -411,13 +536,22 @@ static int write_pass(struct importer *x, int clients)
 	return n > 0 ? flush(x, n) : 0;
 }
 
-static int import_args(int argc, char **argv, const char **path, int *skip)
+static int import_args(struct importer *x, int argc, char **argv, const char **path, int *skip)
 {
 	*path = NULL;
 	*skip = 0;
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--skip-bad") == 0)
+		if (strcmp(argv[i], "--skip-bad") == 0) {
 			*skip = 1;
+		} else if (strcmp(argv[i], "--override") == 0 || strcmp(argv[i], "--by") == 0) {
+			const char **o = argv[i][2] == 'o' ? &x->override : &x->by;
+
+			if ((*o = kt_cli_arg(argc, argv, &i)) == NULL)
+				return 1;
+			if (o == &x->override && strspn(*o, " \t\r\n") == strlen(*o))
+				return kt_cli_failf("import: an override needs a reason: "
+						    "--override 'REASON'");
+		}
 		else if (argv[i][0] == '-' && argv[i][1] != '\0')
 			return kt_cli_failf("import: unknown option '%s' (see import --help)",
 					    argv[i]);
@@ -429,6 +563,8 @@ static int import_args(int argc, char **argv, const char **path, int *skip)
 	}
 	if (*path == NULL)
 		return kt_cli_failf("import: which file? (import FILE [--skip-bad])");
+	if (x->by == NULL)
+		x->by = getenv("USER") ? getenv("USER") : "unknown";
 	return 0;
 }
 
@@ -463,20 +599,28 @@ static int import_rows(struct importer *x, int skip)
 
 int cmd_import(struct kt_cli *cli, int argc, char **argv)
 {
+	if (kt_cli_help(argc, argv, import_usage))
+		return 0;
+	return kt_cli_import_as(cli, argc, argv, 0);
+}
+
+int kt_cli_import_as(struct kt_cli *cli, int argc, char **argv, uint8_t type)
+{
 	struct importer x;
 	char *data = NULL;
 	size_t len = 0;
 	int skip, rc;
 
-	if (kt_cli_help(argc, argv, import_usage))
-		return 0;
 	memset(&x, 0, sizeof(x));
 	x.cli = cli;
-	if (import_args(argc, argv, &x.path, &skip) != 0)
+	if (import_args(&x, argc, argv, &x.path, &skip) != 0)
 		return 1;
 	if (kt_cli_open(cli) || read_file(x.path, &data, &len) != 0)
 		return 1;
-	rc = kt_import_parse(&x.im, data, len, &cli->err);
+	if (type == 0)
+		rc = kt_import_parse(&x.im, data, len, &cli->err);
+	else
+		rc = kt_import_parse_csv_as(&x.im, data, len, type, &cli->err);
 	free(data); /* the rows hold copies */
 	if (rc != 0)
 		rc = kt_cli_failf("import: '%s': %s; nothing imported", x.path, cli->err.msg);

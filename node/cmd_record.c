@@ -13,6 +13,7 @@
  */
 #include "cli.h"
 #include "hlc.h"
+#include "safety.h"
 #include "text.h"
 
 #include <stdlib.h>
@@ -36,6 +37,7 @@ static const char visit_usage[] =
 static const char record_usage[] =
 	"usage: kt-node -d DIR record add TYPE CLIENT_ID [--set FIELD=VALUE]... [--add FIELD=VALUE]...\n"
 	"       kt-node -d DIR record edit ID [--set FIELD=VALUE]... [--add/--remove FIELD=VALUE]...\n"
+	"                  [--override REASON] [--by NAME]   (visits: see below)\n"
 	"       kt-node -d DIR record show ID [--json]\n"
 	"\n"
 	"TYPE and its fields:\n"
@@ -47,31 +49,10 @@ static const char record_usage[] =
 	"  feedback    branch kind(praise|complaint|wish) text status(open|in_progress|\n"
 	"              resolved) resolution follow_up\n"
 	"  points      delta reason visit (written once: a correction is a new entry)\n"
-	"Visits are recorded with `visit add`, which checks allergies.\n"
+	"Visits are recorded with `visit add`, which runs the safety check; an edit of\n"
+	"a visit's services or products_used runs it again (--override REASON goes on).\n"
 	"example: kt-node -d DIR record add patch_test 01JD3Q5ZK8W6T9V2M4N7P0R1S3 "
 	"--set subject='hair dye' --set status=passed\n";
-
-static int opt_field(struct kt_cli *cli, struct kt_draft *d, int argc, char **argv, int *i)
-{
-	uint8_t kind;
-	const char *v;
-
-	if (strcmp(argv[*i], "--set") == 0)
-		kind = KT_OP_SET;
-	else if (strcmp(argv[*i], "--add") == 0)
-		kind = KT_OP_ADD;
-	else if (strcmp(argv[*i], "--remove") == 0)
-		kind = KT_OP_DEL;
-	else
-		return 0;
-	if ((v = kt_cli_arg(argc, argv, i)) == NULL)
-		return -1;
-	if (kt_draft_assign(d, v, kind, &cli->err) != 0) {
-		kt_cli_fail(cli);
-		return -1;
-	}
-	return 1;
-}
 
 /* Adds field=value unless the user gave the field; the value must outlive the write. */
 static int default_field(struct kt_cli *cli, struct kt_draft *d, const char *name,
@@ -122,112 +103,58 @@ static void add_months(const char *date, int months, char out[11])
 		 (unsigned)d % 100u);
 }
 
-/* ---- safety at the chair ---- */
+/* ---- safety at the chair (the rules are node/safety.h's) ---- */
 
-struct patch_find {
-	struct kt_cli *cli;
-	MDB_txn *txn;
-	const char *service;
-	char date[16], status[32], until[16];
-	int found;
-};
-
-static int patch_one(void *ctx, const struct kt_id *id, uint8_t type)
+/* Whether an override reason says something: not empty, not only blanks. */
+static int reason_given(const char *r)
 {
-	struct patch_find *p = ctx;
-	struct kt_rec r;
-	char subj[1024], date[16];
-
-	(void)type;
-	kt_rec_init(&r);
-	if (kt_store_load(&p->cli->st, p->txn, id, &r, NULL) == 0) {
-		kt_card_text(&r, "subject", subj, sizeof(subj));
-		kt_card_text(&r, "date", date, sizeof(date));
-		if ((kt_text_phrase_in(p->service, subj) || kt_text_phrase_in(subj, p->service)) &&
-		    (!p->found || strcmp(date, p->date) >= 0)) {
-			p->found = 1;
-			snprintf(p->date, sizeof(p->date), "%s", date);
-			kt_card_text(&r, "status", p->status, sizeof(p->status));
-			kt_card_text(&r, "valid_until", p->until, sizeof(p->until));
-		}
-	}
-	kt_rec_release(&r);
-	return 0;
-}
-
-/* Checks one service that needs a patch test; writes the reason and returns 1 to refuse. */
-static int patch_refuses(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *client,
-			 const char *service, char *why, size_t cap)
-{
-	struct patch_find p;
-	int32_t until;
-
-	memset(&p, 0, sizeof(p));
-	p.cli = cli;
-	p.txn = txn;
-	p.service = service;
-	kt_store_owned(&cli->st, txn, client, KT_T_PATCH, patch_one, &p, NULL);
-	if (!p.found)
-		snprintf(why, cap, "'%s' needs a patch test and the client has none on record",
-			 service);
-	else if (strcmp(p.status, "passed") != 0)
-		snprintf(why, cap, "'%s' needs a patch test and hers of %s is %s", service,
-			 p.date, p.status[0] ? p.status : "pending");
-	else if (kt_date_parse(p.until, &until) == 0 && until < kt_cli_today())
-		snprintf(why, cap, "'%s' needs a patch test and hers of %s expired on %s",
-			 service, p.date, p.until);
-	else
-		return 0;
-	return 1;
-}
-
-static int patch_services_refuse(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *client,
-				 const char *services, char *why, size_t cap)
-{
-	char list[KT_SETTING_BYTES_MAX], *save = NULL, *tok;
-
-	kt_cli_setting(cli, "patch_test_services", "", list, sizeof(list));
-	for (tok = strtok_r(list, ";", &save); tok != NULL; tok = strtok_r(NULL, ";", &save)) {
-		while (*tok == ' ')
-			tok++;
-		if (*tok && kt_text_phrase_in(tok, services) &&
-		    patch_refuses(cli, txn, client, tok, why, cap))
+	for (; r != NULL && *r; r++)
+		if (*r != ' ' && *r != '\t' && *r != '\n' && *r != '\r')
 			return 1;
-	}
 	return 0;
 }
 
-/* Returns 1 and the reason when the visit must not go ahead without an override. */
-static int safety_refuses(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *client,
-			  const char *services, const char *products, char *why, size_t cap)
+/*
+ * Runs the safety check for a visit of client giving services and products
+ * (either may be "").  When it refuses, or cannot read what it needs (fail
+ * closed), the write goes on only with an override: its reason and who
+ * gave it (by, else $USER) are added to draft d and a warning is printed.
+ * Returns 0 to go on, or the exit code 1 after printing why it stopped.
+ */
+static int chair_check(struct kt_cli *cli, struct kt_draft *d, const struct kt_id *client,
+		       const char *services, const char *products, const char *override,
+		       const char *by)
 {
-	struct kt_rec c;
-	int refused = 0;
+	static char legacy[KT_SETTING_BYTES_MAX];
+	struct kt_safety_verdict v;
+	struct kt_err err = { 0 };
+	MDB_txn *txn;
+	int rc;
 
-	kt_rec_init(&c);
-	if (kt_store_load(&cli->st, txn, client, &c, NULL) != 0) {
-		kt_rec_release(&c);
-		return 0; /* the write itself reports the unknown client */
+	if (override != NULL && !reason_given(override))
+		return kt_cli_failf("an override needs a reason: --override 'REASON'");
+	kt_cli_setting(cli, "patch_test_services", "", legacy, sizeof(legacy));
+	if ((rc = kt_store_rdtxn(&cli->st, &txn, &err)) == 0) {
+		rc = kt_safety_visit(&cli->st, txn, client, services, products, kt_cli_today(),
+				     legacy, &v, &err);
+		mdb_txn_abort(txn);
 	}
-	for (uint32_t i = 0; i < c.nelems && !refused; i++) {
-		const struct kt_relem *e = &c.elems[i];
-		char item[KT_VALUE_BYTES_MAX + 1];
-		const char *in;
-
-		if ((e->field != 15 && e->field != 16) || e->v.t != KT_V_STR)
-			continue;
-		snprintf(item, sizeof(item), "%.*s", (int)e->v.n, e->v.s);
-		in = kt_text_phrase_in(item, services) ? services :
-		     kt_text_phrase_in(item, products) ? products : NULL;
-		if (in != NULL) {
-			snprintf(why, cap, "the client %s '%.200s', named in '%.300s'",
-				 e->field == 15 ? "is allergic to" : "has the contraindication",
-				 item, in);
-			refused = 1;
-		}
-	}
-	kt_rec_release(&c);
-	return refused || patch_services_refuse(cli, txn, client, services, why, cap);
+	if (rc == KT_ENOTFOUND)
+		return kt_cli_failf("%s", err.msg); /* no such client: nothing to override */
+	if (rc != 0)
+		snprintf(v.why, sizeof(v.why), "the safety check cannot read what it needs "
+			 "(%s)", err.msg);
+	if (rc == 0 && !v.refused)
+		return 0;
+	if (override == NULL)
+		return kt_cli_failf("visit refused: %s (to go on, add --override REASON)", v.why);
+	if (by == NULL)
+		by = getenv("USER") ? getenv("USER") : "unknown";
+	if (kt_draft_field(d, "override_reason", override, KT_OP_SET, &cli->err) ||
+	    kt_draft_field(d, "override_by", by, KT_OP_SET, &cli->err))
+		return kt_cli_fail(cli);
+	fprintf(stderr, "warning: %s; recorded with override by %s: %s\n", v.why, by, override);
+	return 0;
 }
 
 /* ---- visit add ---- */
@@ -246,7 +173,7 @@ static int visit_parse(struct kt_cli *cli, struct kt_draft *d, struct visit_opts
 	for (int i = 2; i < argc; i++) {
 		const char *v;
 
-		if ((r = opt_field(cli, d, argc, argv, &i)) < 0)
+		if ((r = kt_cli_field_option(cli, d, argc, argv, &i)) < 0)
 			return 1;
 		if (r > 0)
 			continue;
@@ -282,10 +209,8 @@ static int visit_add(struct kt_cli *cli, int argc, char **argv)
 	static struct visit_opts o;
 	static char today[11], branch[KT_BRANCH_BYTES_MAX + 1], cur[KT_SETTING_BYTES_MAX];
 	static char services[KT_VALUE_BYTES_MAX + 1], products[KT_VALUE_BYTES_MAX + 1];
-	char why[1024], idt[KT_ID_TEXT_BYTES];
+	char idt[KT_ID_TEXT_BYTES];
 	struct kt_id id, client;
-	MDB_txn *txn;
-	int refused;
 
 	if (argc < 2 || argv[1][0] == '-')
 		return kt_cli_failf("visit add: which client? (visit add CLIENT_ID --service NAME)");
@@ -311,21 +236,8 @@ static int visit_add(struct kt_cli *cli, int argc, char **argv)
 		return 1;
 	snprintf(services, sizeof(services), "%s", draft_text(&d, "services"));
 	snprintf(products, sizeof(products), "%s", draft_text(&d, "products_used"));
-	if (kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
-		return kt_cli_fail(cli);
-	refused = safety_refuses(cli, txn, &client, services, products, why, sizeof(why));
-	mdb_txn_abort(txn);
-	if (refused && o.override == NULL)
-		return kt_cli_failf("visit refused: %s (to go on, add --override REASON)", why);
-	if (refused) {
-		if (o.by == NULL)
-			o.by = getenv("USER") ? getenv("USER") : "unknown";
-		if (kt_draft_field(&d, "override_reason", o.override, KT_OP_SET, &cli->err) ||
-		    kt_draft_field(&d, "override_by", o.by, KT_OP_SET, &cli->err))
-			return kt_cli_fail(cli);
-		fprintf(stderr, "warning: %s; recorded with override by %s: %s\n", why, o.by,
-			o.override);
-	}
+	if (chair_check(cli, &d, &client, services, products, o.override, o.by) != 0)
+		return 1;
 	if (kt_store_write(&cli->st, &d, 1, NULL, &cli->err) != 0)
 		return kt_cli_fail(cli);
 	kt_id_format(&id, idt);
@@ -388,6 +300,8 @@ static int record_add(struct kt_cli *cli, int argc, char **argv)
 	type = kt_schema_type_parse(argv[1]);
 	if (type == KT_T_VISIT)
 		return kt_cli_failf("record add: record visits with 'visit add' (it checks allergies)");
+	if (type == KT_T_CATALOGUE)
+		return kt_cli_failf("record add: add catalogue entries with 'catalog add'");
 	if (type == 0 || type == KT_T_CLIENT)
 		return kt_cli_failf("record add: unknown record type '%s' (patch_test, assessment, "
 				    "plan, feedback, points)", argv[1]);
@@ -396,7 +310,7 @@ static int record_add(struct kt_cli *cli, int argc, char **argv)
 	kt_id_new(&id, kt_wall_ms());
 	kt_draft_start(&d, (uint8_t)type, &id, 1, &client);
 	for (int i = 3; i < argc; i++) {
-		if ((r = opt_field(cli, &d, argc, argv, &i)) < 0)
+		if ((r = kt_cli_field_option(cli, &d, argc, argv, &i)) < 0)
 			return 1;
 		if (r == 0)
 			return kt_cli_failf("record add: unknown option '%s'", argv[i]);
@@ -410,48 +324,94 @@ static int record_add(struct kt_cli *cli, int argc, char **argv)
 	return 0;
 }
 
-/* Loads the record's head to learn its type; prints the error on failure. */
-static int record_type(struct kt_cli *cli, const struct kt_id *id, uint8_t *type)
+/* Loads record id (its head, owner and fields) into r; prints the error on failure. */
+static int record_load(struct kt_cli *cli, const struct kt_id *id, struct kt_rec *r,
+		       MDB_txn **txn)
 {
-	struct kt_rec r;
-	MDB_txn *txn;
-	int rc;
-
 	if (kt_cli_open(cli))
 		return -1;
-	if (kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
+	if (kt_store_rdtxn(&cli->st, txn, &cli->err) != 0)
 		return kt_cli_fail(cli), -1;
-	kt_rec_init(&r);
-	rc = kt_store_load(&cli->st, txn, id, &r, &cli->err);
-	*type = r.type;
-	kt_rec_release(&r);
-	mdb_txn_abort(txn);
-	return rc != 0 ? (kt_cli_fail(cli), -1) : 0;
+	kt_rec_init(r);
+	if (kt_store_load(&cli->st, *txn, id, r, &cli->err) != 0) {
+		kt_rec_release(r);
+		mdb_txn_abort(*txn);
+		return kt_cli_fail(cli), -1;
+	}
+	return 0;
+}
+
+/* Whether the draft writes a field the chair reads as chair (KT_CH_SERVICES, ...). */
+static int draft_touches(const struct kt_draft *d, uint8_t chair)
+{
+	for (uint32_t i = 0; i < d->nops; i++) {
+		const struct kt_field *f = kt_schema_field(d->type, d->ops[i].field);
+
+		if (f != NULL && f->chair == chair)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * An edit of a visit's services or products used runs the safety check on
+ * the visit as it will be: the new values where the edit gives them, the
+ * stored ones elsewhere.
+ */
+static int visit_edit_check(struct kt_cli *cli, struct kt_draft *d, const struct kt_rec *r,
+			    const char *override, const char *by)
+{
+	static char services[KT_VALUE_BYTES_MAX + 1], products[KT_VALUE_BYTES_MAX + 1];
+
+	if (!draft_touches(d, KT_CH_SERVICES) && !draft_touches(d, KT_CH_PRODUCTS))
+		return 0;
+	if (draft_touches(d, KT_CH_SERVICES))
+		snprintf(services, sizeof(services), "%s", draft_text(d, "services"));
+	else
+		kt_card_text(r, "services", services, sizeof(services));
+	if (draft_touches(d, KT_CH_PRODUCTS))
+		snprintf(products, sizeof(products), "%s", draft_text(d, "products_used"));
+	else
+		kt_card_text(r, "products_used", products, sizeof(products));
+	return chair_check(cli, d, &r->owner, services, products, override, by);
 }
 
 static int record_edit(struct kt_cli *cli, int argc, char **argv)
 {
 	static struct kt_draft d;
+	const char *override = NULL, *by = NULL;
+	struct kt_rec r;
 	struct kt_id id;
-	uint8_t type;
-	int r;
+	MDB_txn *txn;
+	int rc;
 
 	if (argc < 2)
 		return kt_cli_failf("record edit: which record? (record edit ID --set FIELD=VALUE)");
-	if (kt_cli_id(argv[1], &id) != 0 || record_type(cli, &id, &type) != 0)
+	if (kt_cli_id(argv[1], &id) != 0 || record_load(cli, &id, &r, &txn) != 0)
 		return 1;
-	kt_draft_start(&d, type, &id, 0, NULL);
-	for (int i = 2; i < argc; i++) {
-		if ((r = opt_field(cli, &d, argc, argv, &i)) < 0)
-			return 1;
-		if (r == 0)
-			return kt_cli_failf("record edit: unknown option '%s'", argv[i]);
+	kt_draft_start(&d, r.type, &id, 0, NULL);
+	rc = 0;
+	for (int i = 2; i < argc && rc == 0; i++) {
+		int k = kt_cli_field_option(cli, &d, argc, argv, &i);
+		const char **o = strcmp(argv[i], "--override") == 0 ? &override :
+				 strcmp(argv[i], "--by") == 0 ? &by : NULL;
+
+		if (k < 0)
+			rc = 1;
+		else if (k == 0 && (o == NULL || r.type != KT_T_VISIT))
+			rc = kt_cli_failf("record edit: unknown option '%s'", argv[i]);
+		else if (k == 0 && (*o = kt_cli_arg(argc, argv, &i)) == NULL)
+			rc = 1;
 	}
-	if (d.nops == 0)
-		return kt_cli_failf("record edit: nothing to change (use --set, --add or --remove)");
-	if (kt_store_write(&cli->st, &d, 1, NULL, &cli->err) != 0)
-		return kt_cli_fail(cli);
-	return 0;
+	if (rc == 0 && d.nops == 0)
+		rc = kt_cli_failf("record edit: nothing to change (use --set, --add or --remove)");
+	if (rc == 0 && r.type == KT_T_VISIT)
+		rc = visit_edit_check(cli, &d, &r, override, by);
+	kt_rec_release(&r);
+	mdb_txn_abort(txn); /* r's values borrowed from it until here */
+	if (rc == 0 && kt_store_write(&cli->st, &d, 1, NULL, &cli->err) != 0)
+		rc = kt_cli_fail(cli);
+	return rc;
 }
 
 static int record_show(struct kt_cli *cli, int argc, char **argv)

@@ -5,6 +5,7 @@
  * feedback and her points balance.
  */
 #include "cli.h"
+#include "safety.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -47,25 +48,6 @@ static int by_date(const void *a, const void *b)
 }
 
 #define MERGED_MAX 64 /* cards merged into one card that show lists */
-
-/* The cards merged into client (the merged dbi), at most cap. */
-static size_t merged_into(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *client,
-			  struct kt_id *out, size_t cap)
-{
-	MDB_val k = { KT_ID_BYTES, (void *)client->b }, v;
-	MDB_cursor *cur;
-	size_t n = 0;
-	int rc;
-
-	mdb_cursor_open(txn, cli->st.merged, &cur);
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	     rc == 0 && n < cap && k.mv_size == 2 * KT_ID_BYTES &&
-	     memcmp(k.mv_data, client->b, KT_ID_BYTES) == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-		memcpy(out[n++].b, (uint8_t *)k.mv_data + KT_ID_BYTES, KT_ID_BYTES);
-	mdb_cursor_close(cur);
-	return n;
-}
 
 /* A client's records of one type, with those of the cards merged into her. */
 static void recs_load(struct recs *s, const struct kt_id *ids, size_t nids, uint8_t type)
@@ -126,49 +108,111 @@ static json_t *assessment_change(const struct recs *s)
 	return o;
 }
 
-/* Whether a patch test is passed and still valid today. */
-static const char *patch_state(const struct kt_rec *p, int32_t today)
+/* Whether a patch test is passed and still valid today (node/safety.h's rule). */
+static const char *patch_state(const struct kt_rec *r, int32_t today)
 {
-	char st[32], until[16];
-	int32_t d;
+	struct kt_safety_patch p;
 
-	kt_card_text(p, "status", st, sizeof(st));
-	kt_card_text(p, "valid_until", until, sizeof(until));
-	if (strcmp(st, "passed") != 0)
-		return st[0] ? (strcmp(st, "failed") == 0 ? "FAILED" : "pending") : "pending";
-	if (kt_date_parse(until, &d) == 0 && d < today)
-		return "EXPIRED";
-	return "valid";
+	memset(&p, 0, sizeof(p));
+	kt_card_text(r, "status", p.status, sizeof(p.status));
+	kt_card_text(r, "valid_until", p.until, sizeof(p.until));
+	return kt_safety_patch_state(&p, today);
 }
 
-static void print_list_or_none(const char *label, const struct kt_rec *c, const char *field)
+/* Prints one line of the safety block: every item of chair, or "none recorded". */
+static void print_items(const char *label, const struct kt_safety_card *g, uint8_t chair,
+			const struct kt_id *shown)
 {
-	char buf[4096];
+	char idt[KT_ID_TEXT_BYTES];
+	size_t k = 0;
 
-	kt_card_text(c, field, buf, sizeof(buf));
-	printf("%-18s %s\n", label, buf[0] ? buf : "none recorded");
-}
+	printf("%-18s", label);
+	for (size_t i = 0; i < g->nitems; i++) {
+		const struct kt_safety_item *it = &g->items[i];
 
-static void print_safety(const struct kt_rec *c, const struct recs *pt, int32_t today)
-{
-	char buf[4096], a[64], b[64], d[16];
-
-	kt_card_text(c, "staff_alert", buf, sizeof(buf));
-	if (buf[0])
-		printf("!! STAFF ALERT:    %s\n", buf);
-	else
-		printf("%-18s none recorded\n", "Staff alert:");
-	print_list_or_none("Allergies:", c, "allergies");
-	print_list_or_none("Contraindications:", c, "contraindications");
-	if (pt->n == 0)
-		printf("%-18s none recorded\n", "Patch tests:");
-	for (size_t i = 0; i < pt->n; i++) {
-		kt_card_text(&pt->r[i], "subject", a, sizeof(a));
-		kt_card_text(&pt->r[i], "date", d, sizeof(d));
-		kt_card_text(&pt->r[i], "valid_until", b, sizeof(b));
-		printf("%-18s %s: %s, tested %s, valid until %s\n", i ? "" : "Patch tests:", a,
-		       patch_state(&pt->r[i], today), d, b[0] ? b : "-");
+		if (it->chair != chair)
+			continue;
+		printf("%s %s", k++ ? "," : "", it->text);
+		if (kt_id_cmp(&it->card, shown) != 0) {
+			kt_id_format(&it->card, idt);
+			printf(" (card %s)", idt);
+		}
 	}
+	printf("%s\n", k ? "" : " none recorded");
+}
+
+/*
+ * The safety block: what the check at the chair reads, over the card's
+ * whole merge group (node/safety.h), so a merged card's allergies show.
+ */
+static void print_safety(const struct kt_safety_card *g, const struct kt_id *shown,
+			 int32_t today)
+{
+	char idt[KT_ID_TEXT_BYTES];
+	size_t alerts = 0;
+
+	for (size_t i = 0; i < g->nitems; i++) {
+		if (g->items[i].chair != KT_CH_ALERT)
+			continue;
+		printf("!! STAFF ALERT:    %s", g->items[i].text);
+		if (kt_id_cmp(&g->items[i].card, shown) != 0) {
+			kt_id_format(&g->items[i].card, idt);
+			printf(" (card %s)", idt);
+		}
+		printf("\n");
+		alerts++;
+	}
+	if (alerts == 0)
+		printf("%-18s none recorded\n", "Staff alert:");
+	print_items("Allergies:", g, KT_CH_ALLERGY, shown);
+	print_items("Contraindications:", g, KT_CH_CONTRA, shown);
+	print_items("Medications:", g, KT_CH_MEDICATION, shown);
+	if (g->npatches == 0)
+		printf("%-18s none recorded\n", "Patch tests:");
+	for (size_t i = 0; i < g->npatches; i++) {
+		const struct kt_safety_patch *p = &g->patches[i];
+
+		printf("%-18s %s: %s, tested %s, valid until %s\n", i ? "" : "Patch tests:",
+		       p->subject, kt_safety_patch_state(p, today), p->date,
+		       p->until[0] ? p->until : "-");
+	}
+}
+
+/* The safety block as JSON: each list as an array of its distinct entries. */
+static json_t *safety_json(const struct kt_safety_card *g, int32_t today)
+{
+	static const struct { uint8_t chair; const char *name; } parts[] = {
+		{ KT_CH_ALLERGY, "allergies" }, { KT_CH_CONTRA, "contraindications" },
+		{ KT_CH_MEDICATION, "medications" }, { KT_CH_ALERT, "staff_alerts" },
+	};
+	json_t *o = json_object(), *pt = json_array();
+	char idt[KT_ID_TEXT_BYTES];
+
+	for (size_t k = 0; k < sizeof(parts) / sizeof(parts[0]); k++) {
+		json_t *a = json_array();
+
+		for (size_t i = 0; i < g->nitems; i++) {
+			json_t *t = json_string(g->items[i].text);
+			size_t j;
+			json_t *x;
+			int dup = 0;
+
+			json_array_foreach(a, j, x)
+				dup |= json_equal(x, t);
+			if (g->items[i].chair == parts[k].chair && !dup)
+				json_array_append(a, t);
+			json_decref(t);
+		}
+		json_object_set_new(o, parts[k].name, a);
+	}
+	for (size_t i = 0; i < g->npatches; i++) {
+		kt_id_format(&g->patches[i].id, idt);
+		json_array_append_new(pt, json_pack("{s:s, s:s, s:s, s:s}", "id", idt, "subject",
+						    g->patches[i].subject, "date", g->patches[i].date,
+						    "state", kt_safety_patch_state(&g->patches[i], today)));
+	}
+	json_object_set_new(o, "patch_tests", pt);
+	return o;
 }
 
 static void print_details(const struct kt_rec *c)
@@ -180,9 +224,8 @@ static void print_details(const struct kt_rec *c)
 	for (size_t i = 0; i < n; i++) {
 		const char *nm = fs[i]->name;
 
-		if (!strcmp(nm, "name") || !strcmp(nm, "staff_alert") ||
-		    !strcmp(nm, "allergies") || !strcmp(nm, "contraindications"))
-			continue;
+		if (!strcmp(nm, "name") || fs[i]->chair != KT_CH_NONE)
+			continue; /* shown in the safety block */
 		kt_card_text(c, nm, buf, sizeof(buf));
 		if (buf[0])
 			printf("%-18s %s\n", nm, buf);
@@ -287,16 +330,79 @@ static json_t *show_json(const struct kt_rec *c, struct recs *s, int32_t today)
 	return o;
 }
 
+/*
+ * The cards whose records show on card id: its whole merge group when id
+ * is the group's root (g, read by the safety check), else id and the cards
+ * merged straight into it.
+ */
+static int shown_ids(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *id,
+		     const struct kt_safety_card *g, struct kt_id *ids, size_t *nids)
+{
+	size_t n;
+
+	if (kt_id_cmp(&g->root, id) == 0) {
+		memcpy(ids, g->ids, g->nids * sizeof(*ids));
+		*nids = g->nids;
+		return 0;
+	}
+	ids[0] = *id;
+	if (kt_store_merged_into(&cli->st, txn, id, ids + 1, MERGED_MAX - 1, &n, &cli->err))
+		return -1;
+	*nids = 1 + (n < MERGED_MAX - 1 ? n : MERGED_MAX - 1);
+	return 0;
+}
+
+static void print_card(const struct kt_rec *c, const struct kt_safety_card *g,
+		       const struct kt_id *ids, size_t nids, struct recs *s, int32_t today)
+{
+	char name[512], idt[KT_ID_TEXT_BYTES];
+
+	kt_card_text(c, "name", name, sizeof(name));
+	kt_id_format(&c->id, idt);
+	printf("%s  (%s)\n", name, idt);
+	if (!kt_id_is_zero(&c->alias)) {
+		kt_id_format(&c->alias, idt);
+		printf("MERGED into %s: its visits and records show there\n", idt);
+	}
+	for (size_t i = 1; i < nids; i++) {
+		kt_id_format(&ids[i], idt);
+		printf("merged card: %s (client unmerge %s undoes it)\n", idt, idt);
+	}
+	printf("\n");
+	print_safety(g, &c->id, today);
+	printf("\n");
+	print_details(c);
+	print_visits(&s[0]);
+	print_assessments(&s[2]);
+	print_plans_feedback_points(&s[3], &s[4], &s[5]);
+}
+
+static void print_card_json(const struct kt_rec *c, const struct kt_safety_card *g,
+			    const struct kt_id *ids, size_t nids, struct recs *s, int32_t today)
+{
+	json_t *o = show_json(c, s, today), *m = json_array();
+	char idt[KT_ID_TEXT_BYTES];
+
+	for (size_t i = 1; i < nids; i++) {
+		kt_id_format(&ids[i], idt);
+		json_array_append_new(m, json_string(idt));
+	}
+	json_object_set_new(o, "merged", m);
+	json_object_set_new(o, "safety", safety_json(g, today));
+	kt_cli_print_json(o);
+}
+
 int cmd_client_show(struct kt_cli *cli, int argc, char **argv)
 {
 	static const uint8_t types[6] = { KT_T_VISIT, KT_T_PATCH, KT_T_ASSESS, KT_T_PLAN,
 					  KT_T_FEEDBACK, KT_T_POINTS };
+	static struct kt_safety_card g;
+	static struct kt_id ids[KT_SAFETY_GROUP_MAX];
 	struct recs s[6];
 	struct kt_rec c;
-	struct kt_id id, ids[1 + MERGED_MAX];
-	size_t nids;
+	struct kt_id id;
+	size_t nids = 0;
 	MDB_txn *txn;
-	char name[512], idt[KT_ID_TEXT_BYTES];
 	int json = argc == 3 && strcmp(argv[2], "--json") == 0, rc = 0;
 	int32_t today = kt_cli_today();
 
@@ -307,52 +413,34 @@ int cmd_client_show(struct kt_cli *cli, int argc, char **argv)
 	if (kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
 		return kt_cli_fail(cli);
 	kt_rec_init(&c);
+	memset(s, 0, sizeof(s));
 	if (kt_store_load(&cli->st, txn, &id, &c, &cli->err) != 0 || c.type != KT_T_CLIENT) {
 		if (c.type != KT_T_CLIENT && cli->err.code == 0)
 			kt_err_set(&cli->err, KT_EINVAL, "'%s' is not a client", argv[1]);
 		rc = kt_cli_fail(cli);
 		goto done;
 	}
-	ids[0] = id;
-	nids = 1 + merged_into(cli, txn, &id, ids + 1, MERGED_MAX);
+	if (kt_safety_load(&cli->st, txn, &id, &g, &cli->err) != 0) {
+		rc = kt_cli_failf("cannot read the card's safety block: %s", cli->err.msg);
+		goto done;
+	}
+	if (shown_ids(cli, txn, &id, &g, ids, &nids) != 0) {
+		rc = kt_cli_fail(cli);
+		goto done;
+	}
 	for (int t = 0; t < 6; t++) {
-		memset(&s[t], 0, sizeof(s[t]));
 		s[t].cli = cli;
 		s[t].txn = txn;
 		recs_load(&s[t], ids, nids, types[t]);
 	}
-	if (json) {
-		json_t *o = show_json(&c, s, today), *m = json_array();
-
-		for (size_t i = 1; i < nids; i++) {
-			kt_id_format(&ids[i], idt);
-			json_array_append_new(m, json_string(idt));
-		}
-		json_object_set_new(o, "merged", m);
-		kt_cli_print_json(o);
-	} else {
-		kt_card_text(&c, "name", name, sizeof(name));
-		kt_id_format(&id, idt);
-		printf("%s  (%s)\n", name, idt);
-		if (!kt_id_is_zero(&c.alias)) {
-			kt_id_format(&c.alias, idt);
-			printf("MERGED into %s: its visits and records show there\n", idt);
-		}
-		for (size_t i = 1; i < nids; i++) {
-			kt_id_format(&ids[i], idt);
-			printf("merged card: %s (client unmerge %s undoes it)\n", idt, idt);
-		}
-		printf("\n");
-		print_safety(&c, &s[1], today);
-		printf("\n");
-		print_details(&c);
-		print_visits(&s[0]);
-		print_assessments(&s[2]);
-		print_plans_feedback_points(&s[3], &s[4], &s[5]);
-	}
+	if (json)
+		print_card_json(&c, &g, ids, nids, s, today);
+	else
+		print_card(&c, &g, ids, nids, s, today);
+done:
 	for (int t = 0; t < 6; t++)
 		recs_release(&s[t]);
-done:
+	kt_safety_release(&g);
 	kt_rec_release(&c);
 	mdb_txn_abort(txn);
 	return rc;

@@ -11,6 +11,7 @@
  * reader reuses one buffer of at most two KT_IMPORT_LINE_BYTES_MAX.
  */
 #include "import.h"
+#include "list.h"
 #include "card.h"
 #include "proto/limits.h"
 #include "proto/schema.h"
@@ -213,6 +214,7 @@ struct csv {
 	size_t n, cap;
 	size_t *cell;   /* offset of each cell in buf */
 	size_t ncells, capcells;
+	uint8_t type;   /* what each row is: KT_T_CLIENT, or KT_T_CATALOGUE */
 };
 
 /* Columns of the header: a field, the "type" column, or one with no name. */
@@ -381,8 +383,8 @@ static void col_name(const char *s, char *out, size_t cap)
 	out[n] = '\0';
 }
 
-static int header_col(const char *cell, struct col *col, const struct col *prev, size_t nprev,
-		      struct kt_err *err)
+static int header_col(const char *cell, uint8_t type, struct col *col, const struct col *prev,
+		      size_t nprev, struct kt_err *err)
 {
 	char name[64];
 
@@ -391,10 +393,11 @@ static int header_col(const char *cell, struct col *col, const struct col *prev,
 	col->kind = name[0] == '\0' ? COL_NONE : strcmp(name, "type") == 0 ? COL_TYPE : COL_FIELD;
 	if (col->kind != COL_FIELD)
 		return 0;
-	if (strlen(cell) >= sizeof(name) || (col->f = kt_schema_field_named(KT_T_CLIENT, name)) == NULL)
+	if (strlen(cell) >= sizeof(name) || (col->f = kt_schema_field_named(type, name)) == NULL)
 		return kt_err_set(err, KT_EINVAL, "line 1: unknown column '%.64s' (columns are "
-				  "client fields: name, phone, email, birthday, allergies, ...)",
-				  cell);
+				  "%s fields: %s)", cell, kt_schema_type_name(type),
+				  type == KT_T_CLIENT ? "name, phone, email, birthday, allergies, ..."
+				  : "name, kind, substances, contraindications, medications, ...");
 	for (size_t i = 0; i < nprev; i++)
 		if (prev[i].f == col->f && col->f->merge != KT_M_SET)
 			return kt_err_set(err, KT_EINVAL, "line 1: column '%s' appears twice",
@@ -416,19 +419,22 @@ static int csv_header(struct csv *c, struct col **cols, size_t *ncols, struct kt
 	*cols = kt_calloc(c->ncells, sizeof(**cols));
 	*ncols = c->ncells;
 	for (size_t i = 0; i < c->ncells; i++) {
-		if ((rc = header_col(csv_cell(c, i), &(*cols)[i], *cols, i, err)) != 0)
+		if ((rc = header_col(csv_cell(c, i), c->type, &(*cols)[i], *cols, i, err)) != 0)
 			return rc;
 		named |= (*cols)[i].f != NULL && strcmp((*cols)[i].f->name, "name") == 0;
 	}
 	if (!named)
 		return kt_err_set(err, KT_EINVAL, "line 1: no 'name' column (the header row names "
-				  "client fields: name, phone, email, ...)");
+				  "%s fields: name, ...)", kt_schema_type_name(c->type));
 	return 0;
 }
 
-/* One cell of a row: list fields split on ';'. */
-static void csv_value(struct parser *p, const struct col *col, size_t i, char *v)
+/* One cell of a row: a list field's entries split as common/list.h says. */
+static void csv_value(struct parser *p, const struct col *col, uint8_t type, size_t i, char *v)
 {
+	struct kt_span part;
+	size_t pos = 0, n = strlen(v);
+
 	if (*v == '\0')
 		return;
 	if (!kt_text_valid(v, strlen(v))) {
@@ -436,23 +442,19 @@ static void csv_value(struct parser *p, const struct col *col, size_t i, char *v
 	} else if (col->kind == COL_NONE) {
 		row_bad(p, "a value in column %zu, which has no name in the header", i + 1);
 	} else if (col->kind == COL_TYPE) {
-		if (strcasecmp(v, "client") != 0)
-			row_bad(p, "CSV rows are client cards, not '%.64s'", v);
+		if (kt_schema_type_parse(v) != type)
+			row_bad(p, "the rows of this file are %s records, not '%.64s'",
+				kt_schema_type_name(type), v);
 	} else if (col->f->merge != KT_M_SET) {
 		row_value(p, col->f, v);
 	} else {
-		while (v != NULL) {
-			char *semi = strchr(v, ';'), *e;
-
-			if (semi != NULL)
-				*semi = '\0';
-			for (e = v + strlen(v); e > v && (e[-1] == ' ' || e[-1] == '\t'); e--)
-				e[-1] = '\0';
-			while (*v == ' ' || *v == '\t')
-				v++;
-			if (*v != '\0')
-				row_value(p, col->f, v);
-			v = semi ? semi + 1 : NULL;
+		/*
+		 * Each entry is cut out in place: the NUL lands on the entry's
+		 * end (a blank or its separator), which the walk has passed.
+		 */
+		while (kt_list_next(v, n, &pos, &part)) {
+			((char *)part.s)[part.n] = '\0';
+			row_value(p, col->f, part.s);
 		}
 	}
 }
@@ -482,18 +484,24 @@ static int csv_rows(struct parser *p, struct csv *c, const struct col *cols, siz
 		if (p->im->n >= KT_IMPORT_ROWS_MAX)
 			return kt_err_set(err, KT_ETOOBIG, "line %d: more than %d rows: split "
 					  "the file", line, KT_IMPORT_ROWS_MAX);
-		row_begin(p, line, KT_T_CLIENT);
+		row_begin(p, line, c->type);
 		if (rc == CSV_LONG)
 			row_bad(p, "row over the limit of %u bytes", KT_IMPORT_LINE_BYTES_MAX);
 		else if (c->ncells > ncols)
 			row_bad(p, "%zu cells but the header names %zu columns", c->ncells, ncols);
 		for (size_t i = 0; rc == CSV_ROW && i < c->ncells && i < ncols; i++)
-			csv_value(p, &cols[i], i, csv_cell(c, i));
+			csv_value(p, &cols[i], c->type, i, csv_cell(c, i));
 		row_end(p);
 	}
 }
 
 int kt_import_parse_csv(struct kt_import *im, const char *data, size_t len, struct kt_err *err)
+{
+	return kt_import_parse_csv_as(im, data, len, KT_T_CLIENT, err);
+}
+
+int kt_import_parse_csv_as(struct kt_import *im, const char *data, size_t len, uint8_t type,
+			   struct kt_err *err)
 {
 	struct csv c;
 	struct col *cols = NULL;
@@ -509,6 +517,7 @@ int kt_import_parse_csv(struct kt_import *im, const char *data, size_t len, stru
 	c.p = data;
 	c.end = data + len;
 	c.line = 1;
+	c.type = type;
 	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
 		c.p += 3;
 	c.sep = csv_sep(c.p, c.end);
@@ -598,9 +607,9 @@ static void json_ids(struct parser *p, json_t *rec)
 	json_id(p, rec, "id", r->id);
 	has_client = json_id(p, rec, "client", r->client);
 	has_alias = json_id(p, rec, "merged_into", alias);
-	if (r->type == KT_T_CLIENT && has_client > 0)
-		row_bad(p, "a client card has no \"client\"");
-	if (r->type != KT_T_CLIENT && r->type != 0 && has_client == 0)
+	if (kt_schema_self_owned(r->type) && has_client > 0)
+		row_bad(p, "a %s has no \"client\"", kt_schema_type_name(r->type));
+	if (!kt_schema_self_owned(r->type) && r->type != 0 && has_client == 0)
 		row_bad(p, "a %s needs its \"client\"", kt_schema_type_name(r->type));
 	if (r->type != KT_T_CLIENT && has_alias > 0)
 		row_bad(p, "only a client card can be \"merged_into\" another");

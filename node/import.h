@@ -21,7 +21,8 @@
  * names client fields (case and surrounding blanks ignored, "Skin type"
  * is skin_type); an optional column "type" may only say "client".  Each
  * further row is one client card.  A list field (allergies, tags, ...)
- * holds several values separated by ';'.  Cells are trimmed of spaces and
+ * holds several values separated by ',' or ';' (or the other separators
+ * of common/list.h: "латекс, орехи" is two allergies).  Cells are trimmed of spaces and
  * tabs; empty cells are skipped; rows with no value at all are skipped.
  * Lines are counted in the file (a quoted newline counts), the header is
  * line 1.
@@ -56,6 +57,8 @@ struct kt_import_row {
 	char client[KT_ID_TEXT_BYTES];    /* owning client of a non-client record */
 	const char *merged_into;          /* JSON cards only: the card's alias, or NULL */
 	const char *bad;                  /* why the row cannot be imported, or NULL */
+	const char *override;             /* a visit the safety check refused, imported
+					     with this override reason (import --override) */
 	uint32_t n;                       /* fields, at most KT_OPS_MAX */
 	struct kt_import_field *f;
 };
@@ -85,6 +88,13 @@ int kt_import_parse(struct kt_import *im, const char *data, size_t len, struct k
 /* The same, for one format (fuzz targets and tests call these). */
 int kt_import_parse_csv(struct kt_import *im, const char *data, size_t len,
 			struct kt_err *err);
+/*
+ * CSV whose rows are records of type (KT_T_CLIENT as kt_import_parse_csv,
+ * or KT_T_CATALOGUE: the header names catalogue fields); an optional
+ * "type" column must name that type.
+ */
+int kt_import_parse_csv_as(struct kt_import *im, const char *data, size_t len, uint8_t type,
+			   struct kt_err *err);
 int kt_import_parse_json(struct kt_import *im, const char *data, size_t len,
 			 struct kt_err *err);
 

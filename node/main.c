@@ -38,6 +38,8 @@ static const char usage[] =
 	"  duplicates [--json]                 cards that share a phone or email\n"
 	"  conflicts [--json]                  fields two branches wrote concurrently\n"
 	"  report [--json]                     the head-office view of the whole chain\n"
+	"  catalog add|edit|show|list|import   the chain's services and products, with\n"
+	"                                      what the safety check needs of them\n"
 	"\n"
 	"Every command has --help.  Every command that reads has --json.\n"
 	"example: kt-node -d /var/lib/kartoteka client find Анна\n";
@@ -128,8 +130,8 @@ static const struct setting settings[] = {
 	{ "segment_regular_months", "6", "regular: a visit in each of the last N months", 1, 24 },
 	{ "segment_lost_months", "2", "lost: no visit for more than N months", 1, 60 },
 	{ "patch_test_months", "6", "a patch test is valid for N months", 1, 60 },
-	{ "patch_test_services", "", "services that need a valid patch test, "
-	  "separated by ';' (none by default)", 0, 0 },
+	{ "patch_test_services", "", "(moved to the catalogue) a value set before is "
+	  "still honoured", 0, 0 },
 	{ "birthday_days", "7", "days ahead `birthdays` looks by default", 0, 366 },
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -143,9 +145,11 @@ static const char config_usage[] =
 	"  segment_regular_months  regular: a visit in each of the last N months (6)\n"
 	"  segment_lost_months     lost: no visit for more than N months (2)\n"
 	"  patch_test_months       a patch test is valid for N months (6)\n"
-	"  patch_test_services     services needing a valid patch test, ';'-separated\n"
 	"  birthday_days           days ahead `birthdays` looks (7)\n"
-	"example: kt-node -d DIR config set patch_test_services 'hair dye;lash tint'\n";
+	"Which services need a patch test is chain-wide now, in the catalogue:\n"
+	"  kt-node -d DIR catalog add --service 'Hair dye' --set patch_test=yes\n"
+	"(a patch_test_services value set here before is still honoured at this node).\n"
+	"example: kt-node -d DIR config set segment_lost_months 3\n";
 
 static const struct setting *find_setting(const char *name)
 {
@@ -166,6 +170,10 @@ static int config_set(struct kt_cli *cli, const struct setting *s, const char *v
 			return kt_cli_failf("config: '%s' wants a number from %d to %d, not '%s'",
 					    s->name, s->lo, s->hi, value);
 	}
+	if (strcmp(s->name, "patch_test_services") == 0 && value[0] != '\0')
+		return kt_cli_failf("config: patch_test_services moved to the chain-wide "
+				    "catalogue: kt-node catalog add --service NAME --set "
+				    "patch_test=yes (config set patch_test_services '' clears it)");
 	if (strcmp(s->name, "country") == 0 && !kt_phone_region_known(value))
 		return kt_cli_failf("config: unknown country '%s' (want an ISO code like RU)",
 				    value);
@@ -329,7 +337,7 @@ static const struct {
 	{ "export", cmd_export }, { "import", cmd_import }, { "join", cmd_join },
 	{ "invite", cmd_invite }, { "sync", cmd_sync }, { "run", cmd_run },
 	{ "duplicates", cmd_duplicates }, { "conflicts", cmd_conflicts },
-	{ "report", cmd_report },
+	{ "report", cmd_report }, { "catalog", cmd_catalog }, { "catalogue", cmd_catalog },
 };
 
 int main(int argc, char **argv)

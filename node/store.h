@@ -19,7 +19,8 @@
  *          id[16] 0xfff0                  -> alias: version[16], base[16], target[16]
  *   own    owner[16] type u8 id[16]       -> empty (a client's records)
  *   idx    kind u8, token, 0x00, id[16]   -> empty; kind 'n' name word
- *          (folded), 'p' phone digits (E.164 when it parses), 'e' email (folded)
+ *          (folded), 'p' phone digits (E.164 when it parses), 'e' email (folded);
+ *          'c' with no token: every catalogue entry (kt_store_catalogue)
  *   bday   "MM-DD" id[16]                 -> empty
  *   keys   client id[16]                  -> data key wrapped by the chain key
  *   shred  client id[16]                  -> empty: erased clients
@@ -219,6 +220,14 @@ int kt_store_is_client(struct kt_store *st, MDB_txn *txn, const struct kt_id *id
 /* Whether card id is merged into another (its alias register names *to). */
 int kt_store_alias_of(struct kt_store *st, MDB_txn *txn, const struct kt_id *id, struct kt_id *to);
 
+/*
+ * The cards merged directly into card kept (the merged dbi), in id order:
+ * at most cap of them into out, and how many there are in all into *n
+ * (may exceed cap).  Returns 0 or a store error.
+ */
+int kt_store_merged_into(struct kt_store *st, MDB_txn *txn, const struct kt_id *kept,
+			 struct kt_id *out, size_t cap, size_t *n, struct kt_err *err);
+
 /* Reads the writing state (log position, own seq and head, clock) into st. */
 int kt_store_state(struct kt_store *st, MDB_txn *txn, struct kt_err *err);
 
@@ -331,6 +340,14 @@ int kt_store_each(struct kt_store *st, MDB_txn *txn, uint8_t type, kt_id_fn fn, 
  */
 int kt_store_find(struct kt_store *st, MDB_txn *txn, const char *query,
 		  struct kt_id *out, int cap, struct kt_err *err);
+
+/*
+ * Calls fn for each entry of the chain's catalogue (services and products,
+ * retired ones too) in id order, from the idx table's 'c' keys.  Returns 0,
+ * fn's non-zero value, or an error (a damaged index key is KT_ECORRUPT).
+ */
+int kt_store_catalogue(struct kt_store *st, MDB_txn *txn, kt_id_fn fn, void *ctx,
+		       struct kt_err *err);
 
 /* Calls fn for each client whose birthday is on "MM-DD". */
 int kt_store_birthdays_on(struct kt_store *st, MDB_txn *txn, int month, int day,

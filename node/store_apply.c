@@ -250,6 +250,19 @@ int kt_chain_put(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t se
 }
 
 /*
+ * The catalogue is listed at every safety check, so its entries are indexed
+ * by kind: idx 'c' 0x00 id (store.h), never removed (an entry is retired).
+ */
+static int catalogue_index(struct kt_store *st, MDB_txn *txn, const struct kt_id *id)
+{
+	uint8_t k[2 + KT_ID_BYTES] = { 'c', 0x00 };
+	MDB_val key = { sizeof(k), k }, v = { 0, NULL };
+
+	memcpy(k + 2, id->b, KT_ID_BYTES);
+	return mdb_put(txn, st->idx, &key, &v, 0);
+}
+
+/*
  * Writes the record head and the owner index the first time a record is
  * seen, and returns 1 then: a record with no head has no state at all (every
  * change that leaves state passes here first), so its fields need no reads.
@@ -284,6 +297,8 @@ static int ensure_head(struct kt_store *st, MDB_txn *txn, const struct kt_change
 	v.mv_data = NULL;
 	if ((rc = mdb_put(txn, st->own, &key, &v, 0)) != 0)
 		return kt_mdb_err(err, rc, "index a record by client");
+	if (c->type == KT_T_CATALOGUE && (rc = catalogue_index(st, txn, &c->id)) != 0)
+		return kt_mdb_err(err, rc, "index a catalogue entry");
 	return 1;
 }
 

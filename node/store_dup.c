@@ -19,6 +19,27 @@ int kt_store_alias_of(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
 	return !kt_id_is_zero(to);
 }
 
+int kt_store_merged_into(struct kt_store *st, MDB_txn *txn, const struct kt_id *kept,
+			 struct kt_id *out, size_t cap, size_t *n, struct kt_err *err)
+{
+	MDB_val k = { KT_ID_BYTES, (void *)kept->b }, v;
+	MDB_cursor *cur;
+	int rc;
+
+	*n = 0;
+	if ((rc = mdb_cursor_open(txn, st->merged, &cur)) != 0)
+		return kt_mdb_err(err, rc, "open a cursor");
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && k.mv_size == 2 * KT_ID_BYTES && memcmp(k.mv_data, kept->b, KT_ID_BYTES) == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (*n < cap)
+			memcpy(out[*n].b, (uint8_t *)k.mv_data + KT_ID_BYTES, KT_ID_BYTES);
+		(*n)++;
+	}
+	mdb_cursor_close(cur);
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : kt_mdb_err(err, rc, "read the merged cards");
+}
+
 int kt_store_is_client(struct kt_store *st, MDB_txn *txn, const struct kt_id *id)
 {
 	uint8_t k[KT_RECKEY_BYTES];

@@ -146,6 +146,35 @@ int kt_store_owned(struct kt_store *st, MDB_txn *txn, const struct kt_id *owner,
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+int kt_store_catalogue(struct kt_store *st, MDB_txn *txn, kt_id_fn fn, void *ctx,
+		       struct kt_err *err)
+{
+	uint8_t k[2] = { 'c', 0x00 };
+	MDB_val key = { sizeof(k), k }, v;
+	MDB_cursor *cur;
+	int rc, out = 0;
+
+	if ((rc = mdb_cursor_open(txn, st->idx, &cur)) != 0)
+		return kt_mdb_err(err, rc, "open a cursor");
+	rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
+	while (rc == 0 && key.mv_size >= 2 && memcmp(key.mv_data, k, 2) == 0) {
+		struct kt_id id;
+
+		if (key.mv_size != 2 + KT_ID_BYTES) {
+			out = kt_err_set(err, KT_ECORRUPT, "a damaged catalogue index entry");
+			break;
+		}
+		memcpy(id.b, (uint8_t *)key.mv_data + 2, KT_ID_BYTES);
+		if ((out = fn(ctx, &id, KT_T_CATALOGUE)) != 0)
+			break;
+		rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	if (out == 0 && rc != 0 && rc != MDB_NOTFOUND)
+		out = kt_mdb_err(err, rc, "read the catalogue");
+	return out;
+}
+
 /* The smallest key after every key of record id: id + 1 as a 128-bit number. */
 static int next_id(uint8_t *k)
 {

@@ -83,7 +83,7 @@ static int settle_record(struct kt_store *st, MDB_txn *txn, struct kt_draft *d,
 			kt_id_format(&d->id, idt);
 			return kt_err_set(err, KT_EEXIST, "record '%s' already exists", idt);
 		}
-		if (d->type == KT_T_CLIENT) {
+		if (kt_schema_self_owned(d->type)) {
 			d->owner = d->id;
 			return 0;
 		}
@@ -221,9 +221,7 @@ static int add_extras(struct kt_store *st, struct kt_draft *d, struct wctx *w,
 	uint32_t n = d->nops;
 	int rc = 0;
 
-	if (d->type != KT_T_CLIENT)
-		return 0;
-	for (uint32_t i = 0; i < n && rc == 0; i++) {
+	for (uint32_t i = 0; d->type == KT_T_CLIENT && i < n && rc == 0; i++) {
 		int slot = d->ops[i].field == 2 ? 0 : 1;
 
 		if (d->ops[i].kind == KT_OP_SET &&
@@ -231,7 +229,7 @@ static int add_extras(struct kt_store *st, struct kt_draft *d, struct wctx *w,
 				      w->tokens[slot]) == 0)
 			rc = extra_op(d, KT_OP_TOKEN, w->tokens[slot], KT_TOKEN_BYTES, err);
 	}
-	if (rc == 0 && d->create) {
+	if (rc == 0 && d->create && kt_schema_self_owned(d->type)) {
 		kt_key_new(w->dk);
 		w->key_owner = d->owner;
 		w->have_dk = 1;

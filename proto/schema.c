@@ -14,11 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LWW(t, n, name, vt) { t, n, name, KT_M_LWW, vt, 0, 0, NULL }
-#define SET(t, n, name) { t, n, name, KT_M_SET, KT_VT_TEXT, 0, 0, NULL }
-#define INT(t, n, name, lo, hi) { t, n, name, KT_M_LWW, KT_VT_INT, lo, hi, NULL }
-#define ENUM(t, n, name, ch) { t, n, name, KT_M_LWW, KT_VT_ENUM, 0, 0, ch }
-#define ONCE(t, n, name, vt) { t, n, name, KT_M_ONCE, vt, 0, 0, NULL }
+#define LWW(t, n, name, vt) { t, n, name, KT_M_LWW, vt, 0, 0, NULL, 0 }
+#define SET(t, n, name) { t, n, name, KT_M_SET, KT_VT_TEXT, 0, 0, NULL, 0 }
+#define INT(t, n, name, lo, hi) { t, n, name, KT_M_LWW, KT_VT_INT, lo, hi, NULL, 0 }
+#define ENUM(t, n, name, ch) { t, n, name, KT_M_LWW, KT_VT_ENUM, 0, 0, ch, 0 }
+#define ONCE(t, n, name, vt) { t, n, name, KT_M_ONCE, vt, 0, 0, NULL, 0 }
+/* A field the safety check at the chair reads (enum kt_chair). */
+#define SETC(t, n, name, ch) { t, n, name, KT_M_SET, KT_VT_TEXT, 0, 0, NULL, ch }
+#define LWWC(t, n, name, ch) { t, n, name, KT_M_LWW, KT_VT_TEXT, 0, 0, NULL, ch }
 
 static const struct kt_field fields[] = {
 	LWW(KT_T_CLIENT, 1, "name", KT_VT_TEXT),
@@ -29,15 +32,15 @@ static const struct kt_field fields[] = {
 	ENUM(KT_T_CLIENT, 6, "skin_type", "normal|dry|oily|combination|sensitive"),
 	ENUM(KT_T_CLIENT, 7, "sensitivity", "low|medium|high"),
 	LWW(KT_T_CLIENT, 8, "health_notes", KT_VT_TEXT),
-	LWW(KT_T_CLIENT, 9, "staff_alert", KT_VT_TEXT),
+	LWWC(KT_T_CLIENT, 9, "staff_alert", KT_CH_ALERT),
 	LWW(KT_T_CLIENT, 10, "notes", KT_VT_TEXT),
 	LWW(KT_T_CLIENT, 11, "home_branch", KT_VT_TEXT),
 	LWW(KT_T_CLIENT, 12, "consent_photos", KT_VT_BOOL),
 	LWW(KT_T_CLIENT, 13, "consent_marketing", KT_VT_BOOL),
 	LWW(KT_T_CLIENT, 14, "referred_by", KT_VT_TEXT),
-	SET(KT_T_CLIENT, 15, "allergies"),
-	SET(KT_T_CLIENT, 16, "contraindications"),
-	SET(KT_T_CLIENT, 17, "medications"),
+	SETC(KT_T_CLIENT, 15, "allergies", KT_CH_ALLERGY),
+	SETC(KT_T_CLIENT, 16, "contraindications", KT_CH_CONTRA),
+	SETC(KT_T_CLIENT, 17, "medications", KT_CH_MEDICATION),
 	SET(KT_T_CLIENT, 18, "problem_zones"),
 	SET(KT_T_CLIENT, 19, "preferences"),
 	SET(KT_T_CLIENT, 20, "goals"),
@@ -47,10 +50,10 @@ static const struct kt_field fields[] = {
 	LWW(KT_T_VISIT, 1, "date", KT_VT_DATE),
 	LWW(KT_T_VISIT, 2, "branch", KT_VT_TEXT),
 	LWW(KT_T_VISIT, 3, "specialist", KT_VT_TEXT),
-	LWW(KT_T_VISIT, 4, "services", KT_VT_TEXT),
+	LWWC(KT_T_VISIT, 4, "services", KT_CH_SERVICES),
 	LWW(KT_T_VISIT, 5, "amount", KT_VT_MONEY),
 	LWW(KT_T_VISIT, 6, "currency", KT_VT_TEXT),
-	LWW(KT_T_VISIT, 7, "products_used", KT_VT_TEXT),
+	LWWC(KT_T_VISIT, 7, "products_used", KT_CH_PRODUCTS),
 	LWW(KT_T_VISIT, 8, "products_sold", KT_VT_TEXT),
 	LWW(KT_T_VISIT, 9, "result", KT_VT_TEXT),
 	INT(KT_T_VISIT, 10, "rating", 1, 5),
@@ -92,12 +95,33 @@ static const struct kt_field fields[] = {
 	ONCE(KT_T_POINTS, 1, "delta", KT_VT_INT),
 	ONCE(KT_T_POINTS, 2, "reason", KT_VT_TEXT),
 	ONCE(KT_T_POINTS, 3, "visit", KT_VT_ID),
+
+	/*
+	 * The chain's catalogue of services and products (node/safety.h reads
+	 * it at the chair): what an entry is called (name, and aliases staff
+	 * type for it), its substances, the contraindications and medications
+	 * that rule it out, whether it needs a valid patch test.  Retired
+	 * entries are still checked: what they contain has not changed.
+	 */
+	LWW(KT_T_CATALOGUE, 1, "name", KT_VT_TEXT),
+	ENUM(KT_T_CATALOGUE, 2, "kind", "service|product"),
+	SETC(KT_T_CATALOGUE, 3, "substances", KT_CH_ALLERGY),
+	SETC(KT_T_CATALOGUE, 4, "contraindications", KT_CH_CONTRA),
+	SETC(KT_T_CATALOGUE, 5, "medications", KT_CH_MEDICATION),
+	LWW(KT_T_CATALOGUE, 6, "patch_test", KT_VT_BOOL),
+	INT(KT_T_CATALOGUE, 7, "follow_up_days", 0, 3650),
+	SET(KT_T_CATALOGUE, 8, "skin_types"),
+	SET(KT_T_CATALOGUE, 9, "problem_zones"),
+	LWW(KT_T_CATALOGUE, 10, "price", KT_VT_MONEY),
+	SET(KT_T_CATALOGUE, 11, "aliases"),
+	LWW(KT_T_CATALOGUE, 12, "retired", KT_VT_BOOL),
 };
 
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
 static const char *type_names[KT_T_MAX + 1] = {
 	NULL, "client", "visit", "patch_test", "assessment", "plan", "feedback", "points",
+	"catalogue",
 };
 
 const char *kt_schema_type_name(int rtype)
@@ -114,7 +138,14 @@ int kt_schema_type_parse(const char *name)
 			return t;
 	if (strcmp(name, "care_plan") == 0)
 		return KT_T_PLAN;
+	if (strcmp(name, "catalog") == 0)
+		return KT_T_CATALOGUE;
 	return 0;
+}
+
+int kt_schema_self_owned(int rtype)
+{
+	return rtype == KT_T_CLIENT || rtype == KT_T_CATALOGUE;
 }
 
 const struct kt_field *kt_schema_field(int rtype, uint16_t num)

@@ -27,7 +27,26 @@ enum kt_rtype {
 	KT_T_PLAN = 5,     /* care plan */
 	KT_T_FEEDBACK = 6,
 	KT_T_POINTS = 7,   /* loyalty ledger entry */
-	KT_T_MAX = 7,
+	KT_T_CATALOGUE = 8, /* a service or product of the chain, owning itself */
+	KT_T_MAX = 8,
+};
+
+/*
+ * What the safety check at the chair reads a field as (node/safety.h): a
+ * column of the table, so the check asks the schema, never a field number.
+ * On a card, ALLERGY, CONTRA and MEDICATION are what she must not have and
+ * ALERT is the staff alert; on a visit, SERVICES and PRODUCTS are what she
+ * is given (a write of either runs the check); on a catalogue entry,
+ * ALLERGY lists its substances, CONTRA and MEDICATION what rules it out.
+ */
+enum kt_chair {
+	KT_CH_NONE = 0,
+	KT_CH_ALLERGY,
+	KT_CH_CONTRA,
+	KT_CH_MEDICATION,
+	KT_CH_ALERT,
+	KT_CH_SERVICES,
+	KT_CH_PRODUCTS,
 };
 
 enum kt_merge {
@@ -59,9 +78,18 @@ struct kt_field {
 	uint8_t vtype;
 	int64_t min, max;    /* KT_VT_INT bounds */
 	const char *choices; /* KT_VT_ENUM: words separated by '|' */
+	uint8_t chair;       /* enum kt_chair: what the safety check reads it as */
 };
 
-/* Type names as users type them: "client", "visit", "patch_test", ... */
+/*
+ * Whether records of rtype own themselves, as a client card does: the
+ * change that creates one carries a fresh data key of its own (a KEY op).
+ * Client cards and catalogue entries do; every other record belongs to a
+ * client card.
+ */
+int kt_schema_self_owned(int rtype);
+
+/* Type names as users type them: "client", "visit", "patch_test", ..., "catalogue" */
 const char *kt_schema_type_name(int rtype);
 int kt_schema_type_parse(const char *name); /* 0 when unknown */
 

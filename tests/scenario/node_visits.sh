@@ -23,7 +23,8 @@ v=$("$KT" -d "$N" visit add "$a" --service 'Latex mask' --override 'gloves chang
 contains "an override records the reason" "$T/v" '"override_reason":"gloves changed, client agreed"'
 contains "an override records who gave it" "$T/v" '"override_by":"Olga"'
 
-"$KT" -d "$N" config set patch_test_services 'hair dye;lash tint'
+"$KT" -d "$N" catalog add --service 'Hair dye' --set patch_test=yes >/dev/null
+"$KT" -d "$N" catalog add --service 'Lash tint' --set patch_test=yes >/dev/null
 refuse "a service needing a patch test is refused without one" "$KT" -d "$N" visit add "$b" --service 'Hair dye'
 contains "the refusal says no patch test is on record" "$T/err" "none on record"
 pt=$("$KT" -d "$N" record add patch_test "$b" --set subject='hair dye' --set status=failed --set date=2026-11-01)

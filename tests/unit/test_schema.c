@@ -93,13 +93,14 @@ static void test_lookup_by_number_and_name(void)
 static void test_type_names(void)
 {
 	static const char *names[] = { NULL, "client", "visit", "patch_test", "assessment",
-				       "plan", "feedback", "points" };
+				       "plan", "feedback", "points", "catalogue" };
 
 	for (int t = 1; t <= KT_T_MAX; t++) {
 		T_EQ_STR(kt_schema_type_name(t), names[t]);
 		T_EQ_INT(kt_schema_type_parse(names[t]), t);
 	}
 	T_EQ_INT(kt_schema_type_parse("care_plan"), KT_T_PLAN);
+	T_EQ_INT(kt_schema_type_parse("catalog"), KT_T_CATALOGUE);
 	T_EQ_INT(kt_schema_type_parse("nonsense"), 0);
 	T_EQ_INT(kt_schema_type_parse(""), 0);
 	T_EQ_STR(kt_schema_type_name(0), "unknown");

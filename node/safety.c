@@ -1,0 +1,603 @@
+/*
+ * safety.c - the safety check at the chair (see safety.h for the rules).
+ *
+ * Loading walks the merge group breadth first from its root; checking
+ * compares texts by word stems (common/text.h) and never prints.  The
+ * catalogue is read at every check: it is small (a chain's services and
+ * products, hundreds of entries), and reading it fresh means an entry
+ * synced a second ago already counts.
+ */
+#include "safety.h"
+#include "card.h"
+#include "list.h"
+#include "text.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- loading a merge group ---- */
+
+static int add_item(struct kt_safety_card *c, uint8_t chair, const struct kt_id *card,
+		    const char *s, size_t n)
+{
+	struct kt_safety_item *it;
+
+	if (c->nitems == c->cap_items) {
+		c->cap_items = c->cap_items ? c->cap_items * 2 : 16;
+		c->items = kt_realloc(c->items, c->cap_items * sizeof(*c->items));
+	}
+	it = &c->items[c->nitems++];
+	it->chair = chair;
+	it->card = *card;
+	it->text = kt_strndup(s, n);
+	return 0;
+}
+
+static int damaged(struct kt_err *err, const struct kt_id *card, const char *what)
+{
+	char idt[KT_ID_TEXT_BYTES];
+
+	kt_id_format(card, idt);
+	return kt_err_set(err, KT_ECORRUPT, "card %s has a damaged %s", idt, what);
+}
+
+/*
+ * Calls fn(ctx, field, part, len) for each part (common/list.h) of each list
+ * element of r in a field the chair reads; fn returns 0 or an error.
+ * Returns 0, fn's error, or KT_ECORRUPT for an element that is not UTF-8.
+ */
+typedef int (*part_fn)(void *ctx, const struct kt_field *f, const char *s, size_t n);
+
+static int chair_parts(const struct kt_rec *r, part_fn fn, void *ctx, struct kt_err *err)
+{
+	for (uint32_t i = 0; i < r->nelems; i++) {
+		const struct kt_field *f = kt_schema_field(r->type, r->elems[i].field);
+		const struct kt_val *v = &r->elems[i].v;
+		struct kt_span part;
+		size_t pos = 0;
+		int rc;
+
+		if (f == NULL || f->chair == KT_CH_NONE)
+			continue;
+		if (v->t != KT_V_STR || !kt_text_valid(v->s, v->n))
+			return damaged(err, &r->id, f->name);
+		while (kt_list_next(v->s, v->n, &pos, &part))
+			if ((rc = fn(ctx, f, part.s, part.n)) != 0)
+				return rc;
+	}
+	return 0;
+}
+
+struct card_part {
+	struct kt_safety_card *c;
+	const struct kt_id *id;
+};
+
+static int card_part(void *ctx, const struct kt_field *f, const char *s, size_t n)
+{
+	struct card_part *p = ctx;
+
+	add_item(p->c, f->chair, p->id, s, n);
+	return 0;
+}
+
+/* Adds what one card says she must not have, entry by entry. */
+static int card_items(struct kt_safety_card *c, const struct kt_rec *r, struct kt_err *err)
+{
+	struct card_part p = { c, &r->id };
+	int rc = chair_parts(r, card_part, &p, err);
+
+	if (rc != 0)
+		return rc;
+	for (uint32_t i = 0; i < r->nfields; i++) {
+		const struct kt_field *f = kt_schema_field(r->type, r->fields[i].field);
+		const struct kt_val *v = &r->fields[i].v;
+
+		if (f == NULL || f->chair != KT_CH_ALERT || v->t == KT_V_NIL)
+			continue;
+		if (v->t != KT_V_STR || !kt_text_valid(v->s, v->n))
+			return damaged(err, &r->id, f->name);
+		if (v->n > 0)
+			add_item(c, KT_CH_ALERT, &r->id, v->s, v->n);
+	}
+	return 0;
+}
+
+struct patch_walk {
+	struct kt_store *st;
+	MDB_txn *txn;
+	struct kt_safety_card *c;
+	const struct kt_id *card;
+	struct kt_err *err;
+};
+
+static void copy_text(const struct kt_rec *r, const char *name, char *out, size_t cap)
+{
+	kt_card_text(r, name, out, cap);
+}
+
+static int by_date(const void *a, const void *b);
+
+static void add_patch(struct kt_safety_card *c, const struct kt_rec *r)
+{
+	struct kt_safety_patch *p;
+
+	if (c->npatches == c->cap_patches) {
+		c->cap_patches = c->cap_patches ? c->cap_patches * 2 : 8;
+		c->patches = kt_realloc(c->patches, c->cap_patches * sizeof(*c->patches));
+	}
+	p = &c->patches[c->npatches++];
+	memset(p, 0, sizeof(*p));
+	p->id = r->id;
+	p->card = r->owner;
+	copy_text(r, "subject", p->subject, sizeof(p->subject));
+	copy_text(r, "date", p->date, sizeof(p->date));
+	copy_text(r, "status", p->status, sizeof(p->status));
+	copy_text(r, "valid_until", p->until, sizeof(p->until));
+}
+
+static int patch_one(void *ctx, const struct kt_id *id, uint8_t type)
+{
+	struct patch_walk *w = ctx;
+	struct kt_rec r;
+	int rc;
+
+	(void)type;
+	kt_rec_init(&r);
+	if ((rc = kt_store_load(w->st, w->txn, id, &r, w->err)) == 0) {
+		r.owner = *w->card;
+		add_patch(w->c, &r);
+	}
+	kt_rec_release(&r);
+	return rc;
+}
+
+int kt_safety_add_record(struct kt_safety_card *c, const struct kt_rec *r, struct kt_err *err)
+{
+	if (r->type == KT_T_PATCH) {
+		add_patch(c, r);
+		if (c->npatches > 1)
+			qsort(c->patches, c->npatches, sizeof(*c->patches), by_date);
+		return 0;
+	}
+	return r->type == KT_T_CLIENT ? card_items(c, r, err) : 0;
+}
+
+/* Loads one card of the group: its items and its patch tests. */
+static int load_card(struct kt_store *st, MDB_txn *txn, struct kt_safety_card *c,
+		     const struct kt_id *id, struct kt_err *err)
+{
+	struct patch_walk w = { st, txn, c, id, err };
+	struct kt_rec r;
+	int rc;
+
+	kt_rec_init(&r);
+	rc = kt_store_load(st, txn, id, &r, err);
+	if (rc == 0 && r.type != KT_T_CLIENT) {
+		char idt[KT_ID_TEXT_BYTES];
+
+		kt_id_format(id, idt);
+		rc = kt_err_set(err, KT_ENOTFOUND, "'%s' is not a client card", idt);
+	}
+	if (rc == 0)
+		rc = card_items(c, &r, err);
+	kt_rec_release(&r);
+	if (rc == 0)
+		rc = kt_store_owned(st, txn, id, KT_T_PATCH, patch_one, &w, err);
+	return rc > 0 ? kt_err_set(err, KT_EIO, "cannot read the patch tests") : rc;
+}
+
+/* Follows the alias registers from client to the card its group shows under. */
+static int find_root(struct kt_store *st, MDB_txn *txn, const struct kt_id *client,
+		     struct kt_id *root, struct kt_err *err)
+{
+	struct kt_id to;
+
+	*root = *client;
+	for (int hop = 0; hop < KT_SAFETY_ALIAS_HOPS; hop++)
+		if (!kt_store_alias_of(st, txn, root, &to))
+			return 0;
+		else
+			*root = to;
+	return kt_err_set(err, KT_ETOOBIG, "the card's merges go over %d levels",
+			  KT_SAFETY_ALIAS_HOPS);
+}
+
+static int seen(const struct kt_safety_card *c, const struct kt_id *id)
+{
+	for (size_t i = 0; i < c->nids; i++)
+		if (kt_id_cmp(&c->ids[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+/* The group's ids, breadth first from the root over the merged dbi. */
+static int group_ids(struct kt_store *st, MDB_txn *txn, struct kt_safety_card *c,
+		     struct kt_err *err)
+{
+	struct kt_id kids[KT_SAFETY_GROUP_MAX];
+	size_t n;
+	int rc;
+
+	c->ids[0] = c->root;
+	c->nids = 1;
+	for (size_t at = 0; at < c->nids; at++) {
+		if ((rc = kt_store_merged_into(st, txn, &c->ids[at], kids, KT_SAFETY_GROUP_MAX,
+					       &n, err)) != 0)
+			return rc;
+		for (size_t k = 0; k < n; k++) {
+			if (k >= KT_SAFETY_GROUP_MAX || c->nids == KT_SAFETY_GROUP_MAX)
+				return kt_err_set(err, KT_ETOOBIG, "over %d cards are merged "
+						  "into one", KT_SAFETY_GROUP_MAX);
+			if (!seen(c, &kids[k]))
+				c->ids[c->nids++] = kids[k];
+		}
+	}
+	return 0;
+}
+
+static int by_date(const void *a, const void *b)
+{
+	const struct kt_safety_patch *x = a, *y = b;
+	int c = strcmp(x->date, y->date);
+
+	return c ? c : kt_id_cmp(&x->id, &y->id);
+}
+
+int kt_safety_load(struct kt_store *st, MDB_txn *txn, const struct kt_id *client,
+		   struct kt_safety_card *out, struct kt_err *err)
+{
+	int rc;
+
+	if ((rc = find_root(st, txn, client, &out->root, err)) != 0 ||
+	    (rc = group_ids(st, txn, out, err)) != 0)
+		return rc;
+	for (size_t i = 0; i < out->nids; i++)
+		if ((rc = load_card(st, txn, out, &out->ids[i], err)) != 0)
+			return rc;
+	if (out->npatches > 1)
+		qsort(out->patches, out->npatches, sizeof(*out->patches), by_date);
+	return 0;
+}
+
+void kt_safety_release(struct kt_safety_card *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->nitems; i++)
+		free(c->items[i].text);
+	free(c->items);
+	free(c->patches);
+	memset(c, 0, sizeof(*c));
+}
+
+const char *kt_safety_patch_state(const struct kt_safety_patch *p, int32_t today)
+{
+	int32_t d;
+
+	if (strcmp(p->status, "passed") != 0)
+		return strcmp(p->status, "failed") == 0 ? "FAILED" : "pending";
+	if (kt_date_parse(p->until, &d) == 0 && d < today)
+		return "EXPIRED";
+	return "valid";
+}
+
+/* ---- checking a visit ---- */
+
+static void reason(struct kt_safety_verdict *v, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void reason(struct kt_safety_verdict *v, const char *fmt, ...)
+{
+	size_t n = strlen(v->why);
+	va_list ap;
+
+	v->refused = 1;
+	v->nreasons++;
+	if (n + 3 >= sizeof(v->why))
+		return;
+	if (n > 0) {
+		memcpy(v->why + n, "; ", 3);
+		n += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(v->why + n, sizeof(v->why) - n, fmt, ap);
+	va_end(ap);
+}
+
+static const char *chair_words(uint8_t chair)
+{
+	switch (chair) {
+	case KT_CH_ALLERGY: return "is allergic to";
+	case KT_CH_CONTRA: return "has the contraindication";
+	default: return "takes";
+	}
+}
+
+/* Where the phrase appears: in the services, the products, or NULL. */
+static const char *named_in(const char *phrase, const char *services, const char *products)
+{
+	if (services[0] && kt_text_stem_phrase_in(phrase, services))
+		return services;
+	if (products[0] && kt_text_stem_phrase_in(phrase, products))
+		return products;
+	return NULL;
+}
+
+/* Rule 1: her allergies and contraindications named in the visit. */
+static void check_words(const struct kt_safety_card *c, const char *services,
+			const char *products, struct kt_safety_verdict *v)
+{
+	for (size_t i = 0; i < c->nitems; i++) {
+		const struct kt_safety_item *it = &c->items[i];
+		const char *in;
+
+		if (it->chair != KT_CH_ALLERGY && it->chair != KT_CH_CONTRA)
+			continue;
+		if ((in = named_in(it->text, services, products)) != NULL)
+			reason(v, "the client %s '%.200s', named in '%.200s'",
+			       chair_words(it->chair), it->text, in);
+	}
+}
+
+/* Whether two conditions or substances name the same thing (either within the other). */
+static int same_thing(const char *a, const char *b)
+{
+	return kt_text_stem_phrase_in(a, b) || kt_text_stem_phrase_in(b, a);
+}
+
+/* The latest patch test whose subject matches phrase, or NULL. */
+static const struct kt_safety_patch *latest_patch(const struct kt_safety_card *c,
+						  const char *phrase)
+{
+	for (size_t i = c->npatches; i-- > 0;)
+		if (same_thing(phrase, c->patches[i].subject))
+			return &c->patches[i];
+	return NULL;
+}
+
+/*
+ * A service that needs a valid patch test: the latest test whose subject
+ * matches one of names[0..n) decides.  Returns 1 when it refused.
+ */
+static int check_patch(const struct kt_safety_card *c, const char *const *names, size_t n,
+		       const char *what, int32_t today, struct kt_safety_verdict *v)
+{
+	const struct kt_safety_patch *p = NULL, *q;
+	const char *state;
+
+	for (size_t i = 0; i < n; i++)
+		if ((q = latest_patch(c, names[i])) != NULL &&
+		    (p == NULL || by_date(q, p) > 0))
+			p = q;
+	if (p == NULL) {
+		reason(v, "'%.200s' needs a patch test and the client has none on record", what);
+		return 1;
+	}
+	state = kt_safety_patch_state(p, today);
+	if (strcmp(state, "valid") == 0)
+		return 0;
+	if (strcmp(state, "EXPIRED") == 0)
+		reason(v, "'%.200s' needs a patch test and hers of %s expired on %s", what,
+		       p->date, p->until);
+	else
+		reason(v, "'%.200s' needs a patch test and hers of %s is %s", what, p->date,
+		       p->status[0] ? p->status : "pending");
+	return 1;
+}
+
+/* Rule 3: the legacy per-node setting, services separated by ';'. */
+static void check_legacy(const struct kt_safety_card *c, const char *services,
+			 const char *legacy, int32_t today, struct kt_safety_verdict *v)
+{
+	char list[KT_SETTING_BYTES_MAX], *save = NULL, *tok;
+
+	snprintf(list, sizeof(list), "%s", legacy);
+	for (tok = strtok_r(list, ";", &save); tok != NULL; tok = strtok_r(NULL, ";", &save)) {
+		const char *names[1] = { tok };
+
+		while (*tok == ' ')
+			tok++;
+		names[0] = tok;
+		if (*tok && kt_text_phrase_in(tok, services))
+			check_patch(c, names, 1, tok, today, v);
+	}
+}
+
+/* ---- rule 2: the catalogue ---- */
+
+struct cat_walk {
+	struct kt_store *st;
+	MDB_txn *txn;
+	const struct kt_safety_card *card;
+	const char *services, *products;
+	int32_t today;
+	struct kt_safety_verdict *v;
+	struct kt_err *err;
+	char **names; /* the entry's name, aliases and substances, NUL-terminated */
+	size_t nnames, cap_names, nsubst_from;
+};
+
+static void add_name(struct cat_walk *w, const char *s, size_t n)
+{
+	if (w->nnames == w->cap_names) {
+		w->cap_names = w->cap_names ? w->cap_names * 2 : 8;
+		w->names = kt_realloc(w->names, w->cap_names * sizeof(*w->names));
+	}
+	w->names[w->nnames++] = kt_strndup(s, n);
+}
+
+static void names_clear(struct cat_walk *w)
+{
+	for (size_t i = 0; i < w->nnames; i++)
+		free(w->names[i]);
+	w->nnames = 0;
+}
+
+/* The entry's names (name, aliases), then from nsubst_from its substances. */
+static int entry_names(struct cat_walk *w, const struct kt_rec *r)
+{
+	const struct kt_val *name = kt_card_get(r, "name");
+	const struct kt_field *alias = kt_schema_field_named(KT_T_CATALOGUE, "aliases");
+
+	if (name != NULL && (name->t != KT_V_STR || !kt_text_valid(name->s, name->n)))
+		return damaged(w->err, &r->id, "name");
+	if (name != NULL)
+		add_name(w, name->s, name->n);
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1)
+			w->nsubst_from = w->nnames;
+		for (uint32_t i = 0; i < r->nelems; i++) {
+			const struct kt_field *f = kt_schema_field(r->type, r->elems[i].field);
+			const struct kt_val *v = &r->elems[i].v;
+			struct kt_span part;
+			size_t pos = 0;
+
+			if (f == NULL || (pass == 0 ? f != alias : f->chair != KT_CH_ALLERGY))
+				continue;
+			if (v->t != KT_V_STR || !kt_text_valid(v->s, v->n))
+				return damaged(w->err, &r->id, f->name);
+			while (kt_list_next(v->s, v->n, &pos, &part))
+				add_name(w, part.s, part.n);
+		}
+	}
+	return 0;
+}
+
+/* Whether one of the entry's names appears in the visit. */
+static int entry_named(const struct cat_walk *w)
+{
+	for (size_t i = 0; i < w->nsubst_from; i++)
+		if (named_in(w->names[i], w->services, w->products) != NULL)
+			return 1;
+	return 0;
+}
+
+static const char *rule_words(uint8_t chair)
+{
+	switch (chair) {
+	case KT_CH_ALLERGY: return "contains";
+	case KT_CH_CONTRA: return "is ruled out by";
+	default: return "is ruled out while taking";
+	}
+}
+
+struct entry_part {
+	struct cat_walk *w;
+	const char *label;
+};
+
+/* One substance, contraindication or medication of an entry against hers. */
+static int entry_part(void *ctx, const struct kt_field *f, const char *s, size_t n)
+{
+	struct entry_part *p = ctx;
+	const struct kt_safety_card *card = p->w->card;
+	char *t = kt_strndup(s, n);
+
+	for (size_t k = 0; k < card->nitems; k++) {
+		const struct kt_safety_item *it = &card->items[k];
+
+		if (it->chair == f->chair && same_thing(t, it->text))
+			reason(p->w->v, "'%.150s' %s '%.150s' and the client %s '%.150s'",
+			       p->label, rule_words(f->chair), t, chair_words(it->chair),
+			       it->text);
+	}
+	free(t);
+	return 0;
+}
+
+/* The entry's substances, contraindications and medications against hers. */
+static int entry_conflicts(struct cat_walk *w, const struct kt_rec *r, const char *label)
+{
+	struct entry_part p = { w, label };
+
+	return chair_parts(r, entry_part, &p, w->err);
+}
+
+/* Checks the visit against one catalogue entry r. */
+static int cat_entry(struct cat_walk *w, const struct kt_rec *r)
+{
+	const struct kt_val *pt;
+	int rc = entry_names(w, r);
+
+	if (rc == 0 && w->nsubst_from > 0 && entry_named(w)) {
+		const char *label = w->names[0];
+
+		rc = entry_conflicts(w, r, label);
+		pt = kt_card_get(r, "patch_test");
+		if (rc == 0 && pt != NULL && pt->t == KT_V_BOOL && pt->i)
+			check_patch(w->card, (const char *const *)w->names, w->nnames, label,
+				    w->today, w->v);
+	}
+	names_clear(w);
+	return rc;
+}
+
+static int cat_one(void *ctx, const struct kt_id *id, uint8_t type)
+{
+	struct cat_walk *w = ctx;
+	struct kt_rec r;
+	int rc;
+
+	(void)type;
+	kt_rec_init(&r);
+	if ((rc = kt_store_load(w->st, w->txn, id, &r, w->err)) == 0 && r.type != KT_T_CATALOGUE)
+		rc = damaged(w->err, id, "catalogue index entry");
+	if (rc == 0)
+		rc = cat_entry(w, &r);
+	kt_rec_release(&r);
+	return rc;
+}
+
+static int check_catalogue(struct kt_store *st, MDB_txn *txn, const struct kt_safety_card *card,
+			   const char *services, const char *products, int32_t today,
+			   struct kt_safety_verdict *v, struct kt_err *err)
+{
+	struct cat_walk w;
+	int rc;
+
+	memset(&w, 0, sizeof(w));
+	w.st = st;
+	w.txn = txn;
+	w.card = card;
+	w.services = services;
+	w.products = products;
+	w.today = today;
+	w.v = v;
+	w.err = err;
+	rc = kt_store_catalogue(st, txn, cat_one, &w, err);
+	for (size_t i = 0; rc == 0 && i < card->ncatalogue; i++)
+		rc = cat_entry(&w, &card->catalogue[i]);
+	names_clear(&w);
+	free(w.names);
+	return rc;
+}
+
+int kt_safety_check(struct kt_store *st, MDB_txn *txn, const struct kt_safety_card *card,
+		    const char *services, const char *products, int32_t today,
+		    const char *legacy_patch, struct kt_safety_verdict *v, struct kt_err *err)
+{
+	memset(v, 0, sizeof(*v));
+	check_words(card, services, products, v);
+	check_legacy(card, services, legacy_patch, today, v);
+	return check_catalogue(st, txn, card, services, products, today, v, err);
+}
+
+int kt_safety_visit(struct kt_store *st, MDB_txn *txn, const struct kt_id *client,
+		    const char *services, const char *products, int32_t today,
+		    const char *legacy_patch, struct kt_safety_verdict *v, struct kt_err *err)
+{
+	struct kt_safety_card c;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	memset(v, 0, sizeof(*v));
+	rc = kt_safety_load(st, txn, client, &c, err);
+	if (rc == 0)
+		rc = kt_safety_check(st, txn, &c, services, products, today, legacy_patch, v,
+				     err);
+	kt_safety_release(&c);
+	return rc;
+}

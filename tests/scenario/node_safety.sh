@@ -1,0 +1,191 @@
+#!/bin/sh
+# Safety at the chair, with what staff really type (issue 11): word forms in
+# Russian, Romanian and English; list values typed with commas; merged
+# cards; conditions and medications through the chain's catalogue; every
+# path that writes a visit's services or products; overrides with a reason.
+. tests/scenario/lib.sh
+export KT_TODAY=2026-12-02
+N="$T/n"
+"$KT" -d "$N" init --branch Centre >/dev/null
+
+# --- word forms: the allergy's words, by their stems, in order ---
+a=$("$KT" -d "$N" client add --name 'Анна Словоформ' --add allergies=латекс \
+	--add allergies='масло чайного дерева')
+refuse "'Латексная маска' is refused for an allergy to латекс" \
+	"$KT" -d "$N" visit add "$a" --service 'Латексная маска'
+refuse "'Маска с латексом' is refused for an allergy to латекс" \
+	"$KT" -d "$N" visit add "$a" --service 'Маска с латексом'
+refuse "products used 'Перчатки латексные' are refused for латекс" \
+	"$KT" -d "$N" visit add "$a" --service Массаж --set products_used='Перчатки латексные'
+refuse "'Маска с маслом чайного дерева' is refused for 'масло чайного дерева'" \
+	"$KT" -d "$N" visit add "$a" --service 'Маска с маслом чайного дерева'
+contains "the refusal names the allergy" "$T/err" "масло чайного дерева"
+check "the allergy's words must be in order ('масло дерева' alone goes ahead)" \
+	"$KT" -d "$N" visit add "$a" --service 'Маска с маслом дерева'
+e=$("$KT" -d "$N" client add --name 'Ellen Forms' --add allergies=latex --add allergies=nuts)
+refuse "'Latex gloves' is refused for latex" "$KT" -d "$N" visit add "$e" --service 'Latex gloves'
+refuse "'nut oil massage' is refused for nuts (English stems)" \
+	"$KT" -d "$N" visit add "$e" --service 'nut oil massage'
+check "'Latexfree mask' goes ahead: a compound is another word" \
+	"$KT" -d "$N" visit add "$e" --service 'Latexfree mask'
+check "'walnut scrub' goes ahead for nuts" "$KT" -d "$N" visit add "$e" --service 'walnut scrub'
+r=$("$KT" -d "$N" client add --name 'Ioana Forme' --add allergies='nucă')
+refuse "'Mască cu nuci' is refused for nucă (Romanian stems)" \
+	"$KT" -d "$N" visit add "$r" --service 'Mască cu nuci'
+refuse "'masca cu nuci' without diacritics is refused too" \
+	"$KT" -d "$N" visit add "$r" --service 'masca cu nuci'
+h=$("$KT" -d "$N" client add --name 'Хана Хнова' --add allergies=хна)
+refuse "'Окрашивание бровей хной' is refused for хна (a short word)" \
+	"$KT" -d "$N" visit add "$h" --service 'Окрашивание бровей хной'
+
+# --- a list value typed with commas is several entries ---
+v=$("$KT" -d "$N" client add --name 'Вера Пробная' --add allergies='latex, nuts')
+refuse "'latex, nuts' typed at once: 'Latex mask' is refused" \
+	"$KT" -d "$N" visit add "$v" --service 'Latex mask'
+"$KT" -d "$N" client show "$v" --json >"$T/v"
+contains "'latex, nuts' is stored as two allergies" "$T/v" '"allergies":\["latex","nuts"\]'
+"$KT" -d "$N" client edit "$v" --add allergies='орехи; мёд，花生' >/dev/null
+"$KT" -d "$N" client show "$v" --json >"$T/v"
+contains "';' and the full-width comma separate entries too" "$T/v" '"мёд","орехи"'
+contains "the full-width comma's last entry" "$T/v" '"花生"'
+m=$("$KT" -d "$N" client add --name 'Доза Дробная' --add medications='изотретиноин 0,5 мг')
+"$KT" -d "$N" client show "$m" --json >"$T/m"
+contains "a decimal comma does not split ('0,5 мг')" "$T/m" '"medications":\["изотретиноин 0,5 мг"\]'
+"$KT" -d "$N" client edit "$v" --remove allergies='latex, nuts' >/dev/null
+"$KT" -d "$N" client show "$v" --json >"$T/v"
+lacks "--remove with commas removes each entry" "$T/v" '"latex"'
+printf 'name,allergies\nЛидия Импорт,"латекс, орехи"\n' >"$T/c.csv"
+"$KT" -d "$N" import "$T/c.csv" 2>/dev/null
+l=$("$KT" -d "$N" client find 'Лидия' --json | sed 's/.*"id":"\([0-9A-Z]*\)".*/\1/')
+refuse "a CSV cell \"латекс, орехи\" is two allergies: 'Latex mask'... 'Маска латекс' refused" \
+	"$KT" -d "$N" visit add "$l" --service 'Маска латекс'
+refuse "and the second entry: 'Скраб с орехами' refused" \
+	"$KT" -d "$N" visit add "$l" --service 'Скраб с орехами'
+
+# --- merged cards: the kept card's safety block and checks are the group's ---
+k=$("$KT" -d "$N" client add --name 'Keep Merged' --phone '+7 912 000 11 22')
+o=$("$KT" -d "$N" client add --name 'Other Merged' --phone '+7 912 000 11 22' --add allergies=никель \
+	--set staff_alert='сильная реакция на металлы' --add medications=варфарин)
+"$KT" -d "$N" record add patch_test "$o" --set subject=никель --set status=passed >/dev/null
+"$KT" -d "$N" client merge "$k" "$o" >/dev/null
+"$KT" -d "$N" client show "$k" >"$T/k"
+contains "show KEEP lists the merged card's allergy" "$T/k" "Allergies: *никель"
+lacks "show KEEP does not say 'Allergies: none recorded'" "$T/k" "Allergies: *none recorded"
+contains "show KEEP lists the merged card's staff alert" "$T/k" "STAFF ALERT: *сильная реакция"
+contains "show KEEP lists the merged card's medication" "$T/k" "Medications: *варфарин"
+contains "show KEEP lists the merged card's patch test" "$T/k" "никель: valid"
+"$KT" -d "$N" client show "$k" --json >"$T/kj"
+contains "show --json gives the group's safety block" "$T/kj" '"safety":{"allergies":\["никель"\]'
+refuse "visit add KEEP 'Серьги никель' is refused" \
+	"$KT" -d "$N" visit add "$k" --service 'Серьги никель'
+"$KT" -d "$N" client edit "$o" --add allergies=хна >/dev/null
+refuse "an allergy added to the merged-away card after the merge counts" \
+	"$KT" -d "$N" visit add "$k" --service 'Брови хна'
+refuse "a visit for the merged-away card's id is checked against the group" \
+	"$KT" -d "$N" visit add "$o" --service 'Серьги никель'
+"$KT" -d "$N" client unmerge "$o" >/dev/null
+check "after unmerge KEEP has her own allergies again (none)" \
+	"$KT" -d "$N" visit add "$k" --service 'Серьги никель'
+refuse "after unmerge OTHER keeps hers" "$KT" -d "$N" visit add "$o" --service 'Серьги никель'
+"$KT" -d "$N" client show "$k" >"$T/k"
+contains "after unmerge show KEEP says none recorded" "$T/k" "Allergies: *none recorded"
+
+# --- conditions and medications, through the chain's catalogue ---
+refuse "catalog add needs --service or --product" "$KT" -d "$N" catalog add --set price=100
+pil=$("$KT" -d "$N" catalog add --service 'Пилинг' --add contraindications='беременность' \
+	--add medications='изотретиноин, ретиноиды' --add substances='гликолевая кислота')
+refuse "the same name twice is refused" "$KT" -d "$N" catalog add --service 'пилинг'
+p=$("$KT" -d "$N" client add --name 'Полина Условие' --add contraindications='беременность')
+refuse "contraindications=беременность stops a Пилинг (catalogue)" \
+	"$KT" -d "$N" visit add "$p" --service 'Пилинг'
+contains "the refusal names the rule" "$T/err" "ruled out by 'беременность'"
+q=$("$KT" -d "$N" client add --name 'Ирина Лекарство' --add medications='изотретиноин 20 мг')
+refuse "medications=изотретиноин stops a 'Пилинг лица' (catalogue)" \
+	"$KT" -d "$N" visit add "$q" --service 'Пилинг лица'
+g=$("$KT" -d "$N" client add --name 'Galina Acid' --add allergies='гликолевая кислота')
+refuse "an allergy to a catalogue entry's substance stops it" \
+	"$KT" -d "$N" visit add "$g" --service 'Пилинг'
+check "a Пилинг goes ahead for a client with none of these" \
+	"$KT" -d "$N" visit add "$k" --service 'Пилинг'
+"$KT" -d "$N" client show "$q" >"$T/q"
+contains "medications show in the safety block" "$T/q" "Medications: *изотретиноин 20 мг"
+"$KT" -d "$N" catalog add --service 'Окрашивание волос' --set patch_test=yes \
+	--add aliases='hair dye' --add substances=PPD >/dev/null
+refuse "a catalogue service needing a patch test is refused without one" \
+	"$KT" -d "$N" visit add "$k" --service 'Hair dye'
+contains "the refusal says none is on record" "$T/err" "none on record"
+"$KT" -d "$N" record add patch_test "$k" --set subject=PPD --set status=failed \
+	--set date=2026-11-20 >/dev/null
+refuse "a failed patch test for its substance refuses it" "$KT" -d "$N" visit add "$k" --service 'Окрашивание волос'
+"$KT" -d "$N" record add patch_test "$k" --set subject='hair dye' --set status=passed \
+	--set date=2026-12-01 >/dev/null
+check "a passed, valid patch test lets it go ahead" "$KT" -d "$N" visit add "$k" --service 'Hair dye'
+printf 'name,kind,substances,patch_test\nЛаминирование ресниц,service,"кератин, цистеамин",yes\n' >"$T/cat.csv"
+check "catalog import reads a CSV of entries" "$KT" -d "$N" catalog import "$T/cat.csv"
+"$KT" -d "$N" catalog list --json >"$T/cl"
+contains "the imported entry's list cell is two substances" "$T/cl" '"substances":\["кератин","цистеамин"\]'
+refuse "an imported entry's patch-test rule applies" \
+	"$KT" -d "$N" visit add "$k" --service 'Ламинирование ресниц'
+refuse "config set patch_test_services points to the catalogue" \
+	"$KT" -d "$N" config set patch_test_services 'lash tint'
+contains "the message names catalog add" "$T/err" "catalog add"
+refuse "record add catalogue is refused (catalog add)" "$KT" -d "$N" record add catalogue "$k"
+
+# --- every path that writes a visit's services or products runs the check ---
+x=$("$KT" -d "$N" client add --name 'Эльза Правка' --add allergies=латекс)
+vx=$("$KT" -d "$N" visit add "$x" --service Массаж)
+refuse "record edit VISIT --set products_used=латекс is refused" \
+	"$KT" -d "$N" record edit "$vx" --set products_used=латекс
+refuse "record edit VISIT --set services='Латексная маска' is refused" \
+	"$KT" -d "$N" record edit "$vx" --set services='Латексная маска'
+"$KT" -d "$N" record show "$vx" --json >"$T/vx"
+lacks "the refused edit changed nothing" "$T/vx" "латекс"
+check "record edit of another field of the visit goes ahead" \
+	"$KT" -d "$N" record edit "$vx" --set result=хорошо
+check "record edit with --override goes ahead" \
+	"$KT" -d "$N" record edit "$vx" --set products_used=латекс --override 'перчатки сменили' --by Olga
+"$KT" -d "$N" record show "$vx" --json >"$T/vx"
+contains "the edit's override is recorded" "$T/vx" '"override_reason":"перчатки сменили"'
+
+# --- overrides need a reason, and the visit list marks them ---
+refuse "--override '' is refused" "$KT" -d "$N" visit add "$x" --service 'Латексная маска' --override ''
+refuse "--override of blanks is refused" "$KT" -d "$N" visit add "$x" --service 'Латексная маска' --override '   '
+ov=$("$KT" -d "$N" visit add "$x" --service 'Латексная маска' --override 'клиентка согласна' --by Olga 2>/dev/null)
+"$KT" -d "$N" client show "$x" >"$T/x"
+contains "the card's visit list marks the overridden visit" "$T/x" "\[override: клиентка согласна\]"
+"$KT" -d "$N" client show "$x" --json >"$T/xj"
+contains "show --json keeps the override on the visit" "$T/xj" '"override_reason":"клиентка согласна"'
+# --- import runs the check too: a file's visits against the store and the file ---
+I="$T/imp"
+# fails DESCRIPTION COMMAND...: non-zero exit, its stderr (a line a bad row) in $T/err
+fails() { d=$1; shift; if "$@" >"$T/out" 2>"$T/err"; then bad "$d (exit 0)"; else ok "$d"; fi; }
+"$KT" -d "$I" init --branch Import >/dev/null
+cat >"$T/v.json" <<'JSON'
+{"format":"kartoteka-export","version":1,"records":[
+{"fields":{"allergies":["латекс"],"name":"Инна Файлова"},"id":"01M8XC7YBAKJHE5S3PKNN96KJV","type":"client"},
+{"client":"01M8XC7YBAKJHE5S3PKNN96KJV","fields":{"date":"2026-11-30","services":"Маска с латексом"},"id":"01M8XC7YBG0MH8CDD8D158YETF","type":"visit"}]}
+JSON
+fails "import of a visit the check refuses is refused" "$KT" -d "$I" import "$T/v.json"
+contains "the bad row names the safety check" "$T/err" "record 2: visit refused by the safety check"
+lacks "nothing was imported" "$T/err" "^imported"
+check "import --override REASON takes it" "$KT" -d "$I" import "$T/v.json" --override 'записи из старой программы' --by IT
+"$KT" -d "$I" record show 01M8XC7YBG0MH8CDD8D158YETF --json >"$T/iv"
+contains "the imported visit carries the override" "$T/iv" '"override_reason":"записи из старой программы"'
+cat >"$T/v2.json" <<'JSON'
+{"format":"kartoteka-export","version":1,"records":[
+{"client":"01M8XC7YBAKJHE5S3PKNN96KJV","fields":{"date":"2026-12-01","services":"Латексная маска"},"id":"01M8XC7YBG0MH8CDD8D158YETG","type":"visit"},
+{"fields":{"kind":"service","name":"Пилинг","contraindications":["беременность"]},"id":"01M8XC7YBG0MH8CDD8D158YETH","type":"catalogue"},
+{"fields":{"contraindications":["беременность"],"name":"Ольга Файлова"},"id":"01M8XC7YBG0MH8CDD8D158YETJ","type":"client"},
+{"client":"01M8XC7YBG0MH8CDD8D158YETJ","fields":{"date":"2026-12-01","services":"Пилинг"},"id":"01M8XC7YBG0MH8CDD8D158YETK","type":"visit"}]}
+JSON
+fails "a file's visit for a card in the store is checked against it" "$KT" -d "$I" import "$T/v2.json"
+contains "record 1 is refused" "$T/err" "record 1: visit refused"
+contains "and a visit against the file's own catalogue entry" "$T/err" "record 4: visit refused"
+printf 'name,kind,substances
+Маска,service,латекс
+маска,product,x
+' >"$T/dup.csv"
+fails "catalog import refuses a name given twice" "$KT" -d "$I" catalog import "$T/dup.csv"
+contains "the second line is named" "$T/err" "line 3: 'маска' is named on line 2"
+
+finish

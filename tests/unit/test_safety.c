@@ -1,0 +1,292 @@
+/*
+ * test_safety.c - the safety check at the chair as a library (node/safety.h):
+ * what it refuses, over merge groups and the catalogue, and that it fails
+ * closed on what it cannot read (damaged entries written straight into LMDB).
+ */
+#include "t.h"
+#include "card.h"
+#include "hlc.h"
+#include "safety.h"
+#include "store_int.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+
+static char tmpdir[256];
+static struct kt_store st;
+static int32_t today;
+
+static void rm_rf(const char *p)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", p);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", p);
+}
+
+/* Writes a new record of type (owner NULL: it owns itself) with FIELD=VALUE pairs. */
+static struct kt_id put(uint8_t type, const struct kt_id *owner, const char *const *kv)
+{
+	static struct kt_draft d;
+	struct kt_err err;
+	struct kt_id id;
+
+	kt_id_new(&id, kt_wall_ms());
+	kt_draft_start(&d, type, &id, 1, owner);
+	for (; *kv != NULL; kv++) {
+		const struct kt_field *f;
+		char name[64];
+		const char *eq = strchr(*kv, '=');
+
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - *kv), *kv);
+		f = kt_schema_field_named(type, name);
+		T_CHECK(f != NULL);
+		T_CHECK(kt_draft_field(&d, name, eq + 1, f && f->merge == KT_M_SET ? KT_OP_ADD :
+				       KT_OP_SET, &err) == 0);
+	}
+	T_CHECK(kt_store_write(&st, &d, 1, NULL, &err) == 0);
+	return id;
+}
+
+static void merge(const struct kt_id *keep, const struct kt_id *other)
+{
+	static struct kt_draft d;
+	struct kt_err err;
+
+	kt_draft_start(&d, KT_T_CLIENT, other, 0, NULL);
+	memset(&d.ops[0], 0, sizeof(d.ops[0]));
+	d.ops[0].field = KT_F_ALIAS;
+	d.ops[0].kind = KT_OP_ALIAS;
+	d.ops[0].arg = keep->b;
+	d.ops[0].arg_len = KT_ID_BYTES;
+	d.nops = 1;
+	T_CHECK(kt_store_write(&st, &d, 1, NULL, &err) == 0);
+}
+
+/* Runs the check; returns 1 refused, 0 goes ahead, -1 an error (fail closed). */
+static int check(const struct kt_id *c, const char *services, const char *products,
+		 char *why, size_t cap)
+{
+	struct kt_safety_verdict v;
+	struct kt_err err = { 0 };
+	MDB_txn *txn;
+	int rc;
+
+	T_CHECK(kt_store_rdtxn(&st, &txn, &err) == 0);
+	rc = kt_safety_visit(&st, txn, c, services, products, today, "", &v, &err);
+	mdb_txn_abort(txn);
+	if (why != NULL)
+		snprintf(why, cap, "%s", rc ? err.msg : v.why);
+	return rc != 0 ? -1 : v.refused;
+}
+
+static void test_word_forms_and_lists(void)
+{
+	const char *a[] = { "name=Анна", "allergies=латекс", "allergies=масло чайного дерева",
+			    NULL };
+	const char *b[] = { "name=Вера", "allergies=latex, nuts", NULL };
+	struct kt_id x = put(KT_T_CLIENT, NULL, a), y = put(KT_T_CLIENT, NULL, b);
+	char why[1024];
+
+	T_EQ_INT(check(&x, "Латексная маска", "", why, sizeof(why)), 1);
+	T_CHECK(strstr(why, "латекс") != NULL);
+	T_EQ_INT(check(&x, "Маска с латексом", "", NULL, 0), 1);
+	T_EQ_INT(check(&x, "Массаж", "Перчатки латексные", NULL, 0), 1);
+	T_EQ_INT(check(&x, "Маска с маслом чайного дерева", "", NULL, 0), 1);
+	T_EQ_INT(check(&x, "Маска с маслом дерева", "", NULL, 0), 0);
+	T_EQ_INT(check(&y, "Latex mask", "", NULL, 0), 1);
+	T_EQ_INT(check(&y, "nut scrub", "", NULL, 0), 1);
+	T_EQ_INT(check(&y, "Latexfree mask", "", NULL, 0), 0);
+}
+
+/*
+ * A card whose allergies were stored by an older version, one element
+ * "latex, nuts" (no splitting then): written op by op, past kt_draft_field.
+ */
+static struct kt_id put_unsplit(const char *name, const char *field, const char *value)
+{
+	static struct kt_draft d;
+	struct kt_err err;
+	struct kt_id id;
+
+	kt_id_new(&id, kt_wall_ms());
+	kt_draft_start(&d, KT_T_CLIENT, &id, 1, NULL);
+	T_CHECK(kt_draft_field(&d, "name", name, KT_OP_SET, &err) == 0);
+	memset(&d.ops[d.nops], 0, sizeof(d.ops[0]));
+	memset(&d.vals[d.nops], 0, sizeof(d.vals[0]));
+	d.ops[d.nops].field = kt_schema_field_named(KT_T_CLIENT, field)->num;
+	d.ops[d.nops].kind = KT_OP_ADD;
+	d.vals[d.nops].t = KT_V_STR;
+	d.vals[d.nops].s = value;
+	d.vals[d.nops].n = (uint32_t)strlen(value);
+	d.nops++;
+	T_CHECK(kt_store_write(&st, &d, 1, NULL, &err) == 0);
+	return id;
+}
+
+static void test_values_stored_whole_are_checked_part_by_part(void)
+{
+	struct kt_id a = put_unsplit("Old", "allergies", "latex, nuts");
+	struct kt_id b = put_unsplit("Older", "allergies", "латекс; орехи");
+	struct kt_id c = put_unsplit("Oldest", "contraindications", "диабет, беременность");
+	struct kt_safety_card g;
+	struct kt_err err;
+	MDB_txn *txn;
+	const char *cat[] = { "name=Пилинг кислотный", "kind=service",
+			      "contraindications=беременность", NULL };
+
+	T_EQ_INT(check(&a, "Latex mask", "", NULL, 0), 1);
+	T_EQ_INT(check(&a, "Nut scrub", "", NULL, 0), 1);
+	T_EQ_INT(check(&a, "Массаж", "", NULL, 0), 0);
+	T_EQ_INT(check(&b, "Скраб с орехами", "", NULL, 0), 1);
+	T_EQ_INT(check(&b, "Маска", "Перчатки латексные", NULL, 0), 1);
+	put(KT_T_CATALOGUE, NULL, cat);
+	T_EQ_INT(check(&c, "Пилинг кислотный", "", NULL, 0), 1);
+	memset(&g, 0, sizeof(g));
+	T_CHECK(kt_store_rdtxn(&st, &txn, &err) == 0);
+	T_EQ_INT(kt_safety_load(&st, txn, &a, &g, &err), 0);
+	mdb_txn_abort(txn);
+	T_EQ_INT(g.nitems, 2); /* shown as two allergies too */
+	kt_safety_release(&g);
+}
+
+static void test_merge_group_is_one_card(void)
+{
+	const char *k[] = { "name=Keep", NULL };
+	const char *o[] = { "name=Other", "allergies=никель", "staff_alert=careful",
+			    "medications=варфарин", NULL };
+	const char *z[] = { "name=Third", "contraindications=беременность", NULL };
+	struct kt_id keep = put(KT_T_CLIENT, NULL, k), other = put(KT_T_CLIENT, NULL, o);
+	struct kt_id third = put(KT_T_CLIENT, NULL, z);
+	const char *pt[] = { "subject=никель", "status=passed", NULL };
+	struct kt_safety_card g;
+	struct kt_err err;
+	MDB_txn *txn;
+
+	put(KT_T_PATCH, &other, pt);
+	T_EQ_INT(check(&keep, "Серьги никель", "", NULL, 0), 0);
+	merge(&keep, &other);
+	merge(&other, &third); /* a card merged into a merged card: two levels */
+	T_EQ_INT(check(&keep, "Серьги никель", "", NULL, 0), 1);
+	T_EQ_INT(check(&other, "Серьги никель", "", NULL, 0), 1);
+	T_EQ_INT(check(&third, "Серьги никель", "", NULL, 0), 1);
+	memset(&g, 0, sizeof(g));
+	T_CHECK(kt_store_rdtxn(&st, &txn, &err) == 0);
+	T_EQ_INT(kt_safety_load(&st, txn, &third, &g, &err), 0);
+	mdb_txn_abort(txn);
+	T_CHECK(kt_id_cmp(&g.root, &keep) == 0);
+	T_EQ_INT(g.nids, 3);
+	T_EQ_INT(g.npatches, 1);
+	T_EQ_INT(g.nitems, 4); /* никель, careful, варфарин, беременность */
+	kt_safety_release(&g);
+}
+
+static void test_catalogue_conditions_and_patch_tests(void)
+{
+	const char *cat[] = { "name=Пилинг", "kind=service", "contraindications=беременность",
+			      "medications=изотретиноин", NULL };
+	const char *dye[] = { "name=Hair dye", "kind=service", "patch_test=yes",
+			      "substances=PPD", NULL };
+	const char *p[] = { "name=P", "contraindications=беременность, 12 недель", NULL };
+	const char *m[] = { "name=M", "medications=изотретиноин 20 мг", NULL };
+	const char *n[] = { "name=N", NULL };
+	struct kt_id cp, cm, cn;
+	const char *failed[] = { "subject=PPD", "status=failed", "date=2026-11-01", NULL };
+	const char *passed[] = { "subject=hair dye", "status=passed", "date=2026-11-20",
+				 "valid_until=2027-05-20", NULL };
+	const char *old[] = { "subject=hair dye", "status=passed", "date=2026-01-02",
+			      "valid_until=2026-07-02", NULL };
+
+	put(KT_T_CATALOGUE, NULL, cat);
+	put(KT_T_CATALOGUE, NULL, dye);
+	cp = put(KT_T_CLIENT, NULL, p);
+	cm = put(KT_T_CLIENT, NULL, m);
+	cn = put(KT_T_CLIENT, NULL, n);
+	T_EQ_INT(check(&cp, "Пилинг", "", NULL, 0), 1);
+	T_EQ_INT(check(&cm, "Пилинг лица", "", NULL, 0), 1);
+	T_EQ_INT(check(&cn, "Пилинг", "", NULL, 0), 0);
+	T_EQ_INT(check(&cn, "Hair dye", "", NULL, 0), 1);   /* none on record */
+	put(KT_T_PATCH, &cn, old);
+	T_EQ_INT(check(&cn, "Hair dye", "", NULL, 0), 1);   /* expired */
+	put(KT_T_PATCH, &cn, failed);
+	T_EQ_INT(check(&cn, "Hair dye", "", NULL, 0), 1);   /* its substance failed */
+	put(KT_T_PATCH, &cn, passed);
+	T_EQ_INT(check(&cn, "Hair dye", "", NULL, 0), 0);   /* the latest passed */
+	T_EQ_INT(check(&cm, "Массаж", "", NULL, 0), 0);     /* not in the catalogue */
+}
+
+/* Overwrites the stored value of one set element of record id with raw bytes. */
+static void damage_element(const struct kt_id *id, uint16_t field)
+{
+	uint8_t k[KT_RECKEY_BYTES], bad[] = { KT_ELEM_LIVE, 0xa3, 0xff, 0xfe, 'x' };
+	MDB_val key = { kt_reckey(k, id, field, NULL), k }, v;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+
+	T_CHECK(mdb_txn_begin(st.env, NULL, 0, &txn) == 0);
+	T_CHECK(mdb_cursor_open(txn, st.rec, &cur) == 0);
+	T_CHECK(mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE) == 0);
+	T_CHECK(key.mv_size == KT_RECKEY_BYTES && memcmp(key.mv_data, id->b, KT_ID_BYTES) == 0);
+	v.mv_size = sizeof(bad);
+	v.mv_data = bad; /* a str of 3 bytes that are not UTF-8 */
+	T_CHECK(mdb_cursor_put(cur, &key, &v, MDB_CURRENT) == 0);
+	mdb_cursor_close(cur);
+	T_CHECK(mdb_txn_commit(txn) == 0);
+}
+
+static void test_fails_closed_on_what_it_cannot_read(void)
+{
+	const char *c[] = { "name=Damaged", "allergies=латекс", NULL };
+	const char *n[] = { "name=Fine", NULL };
+	struct kt_id d = put(KT_T_CLIENT, NULL, c), f = put(KT_T_CLIENT, NULL, n), none;
+	uint8_t k[2 + 5] = { 'c', 0x00, 1, 2, 3, 4, 5 };
+	MDB_val key = { sizeof(k), k }, v = { 0, NULL };
+	char why[1024];
+	MDB_txn *txn;
+
+	T_EQ_INT(check(&d, "Массаж", "", NULL, 0), 0);
+	damage_element(&d, kt_schema_field_named(KT_T_CLIENT, "allergies")->num);
+	T_EQ_INT(check(&d, "Массаж", "", why, sizeof(why)), -1);
+	T_CHECK(strstr(why, "damaged allergies") != NULL);
+	kt_id_new(&none, kt_wall_ms());
+	T_EQ_INT(check(&none, "Массаж", "", why, sizeof(why)), -1); /* no such card */
+	/* A damaged catalogue index entry: every check fails closed. */
+	T_EQ_INT(check(&f, "Массаж", "", NULL, 0), 0);
+	T_CHECK(mdb_txn_begin(st.env, NULL, 0, &txn) == 0);
+	T_CHECK(mdb_put(txn, st.idx, &key, &v, 0) == 0);
+	T_CHECK(mdb_txn_commit(txn) == 0);
+	T_EQ_INT(check(&f, "Массаж", "", why, sizeof(why)), -1);
+	T_CHECK(strstr(why, "catalogue") != NULL);
+	T_CHECK(mdb_txn_begin(st.env, NULL, 0, &txn) == 0);
+	T_CHECK(mdb_del(txn, st.idx, &key, NULL) == 0);
+	T_CHECK(mdb_txn_commit(txn) == 0);
+	T_EQ_INT(check(&f, "Массаж", "", NULL, 0), 0);
+}
+
+int main(void)
+{
+	char dir[300];
+	struct kt_err err;
+
+	kt_crypto_init();
+	today = 0;
+	T_CHECK(kt_date_parse("2026-12-02", &today) == 0);
+	snprintf(tmpdir, sizeof(tmpdir), "%s/kt-test-safety-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (mkdtemp(tmpdir) == NULL)
+		return 1;
+	snprintf(dir, sizeof(dir), "%s/n", tmpdir);
+	if (kt_store_init(dir, "Centre", "RU", &err) != 0 || kt_store_open(&st, dir, &err) != 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		return 1;
+	}
+	T_RUN(test_word_forms_and_lists);
+	T_RUN(test_values_stored_whole_are_checked_part_by_part);
+	T_RUN(test_merge_group_is_one_card);
+	T_RUN(test_catalogue_conditions_and_patch_tests);
+	T_RUN(test_fails_closed_on_what_it_cannot_read);
+	kt_store_close(&st);
+	rm_rf(tmpdir);
+	T_DONE();
+}
