@@ -309,6 +309,7 @@ static int stemmers_tried[SL_COUNT];
 
 struct word_keys {
 	unsigned n;
+	const char *initial; /* every key starts with it */
 	char k[STEM_KEYS_MAX][KEY_BYTES];
 };
 
@@ -338,7 +339,10 @@ static int stem_word(enum stem_lang l, const char *w, size_t n, char *out)
 
 static void add_key(struct word_keys *wk, const char *k, size_t n)
 {
-	if (n == 0 || n >= KEY_BYTES || wk->n == STEM_KEYS_MAX)
+	size_t in = strlen(wk->initial);
+
+	if (n == 0 || n >= KEY_BYTES || wk->n == STEM_KEYS_MAX || n < in ||
+	    memcmp(k, wk->initial, in) != 0)
 		return;
 	for (unsigned i = 0; i < wk->n; i++)
 		if (strlen(wk->k[i]) == n && memcmp(wk->k[i], k, n) == 0)
@@ -449,13 +453,15 @@ static void romanian_cedilla(const char *w, size_t n, char *out)
 }
 
 /* Fills wk with the keys of lower-cased word w[0..n) (see text.h). */
-static void word_keys(const char *w, size_t n, enum cp_class cl, struct word_keys *wk)
+static void word_keys(const char *w, size_t n, enum cp_class cl, const char *initial,
+		      struct word_keys *wk)
 {
 	char *f = kt_text_fold(w, n), cur[KEY_BYTES], next[KEY_BYTES];
 	utf8proc_int32_t c;
 	enum stem_lang first, last;
 
 	wk->n = 0;
+	wk->initial = initial;
 	if (f != NULL) {
 		add_key(wk, f, cut_word(f, strlen(f)));
 		free(f);
@@ -528,48 +534,130 @@ static char *lower_for_stem(const char *s)
 	return r < 0 ? NULL : (char *)out;
 }
 
-/* The keys of each word of s, in order, in a malloc'd array; *n words. */
-static struct word_keys *all_keys(const char *s, size_t *n)
+/*
+ * A compiled phrase: its words, lower-cased, each with its initial (the
+ * first code point of its fold) and its keys, made when first needed.
+ * Every key of a word starts with the word's initial (add_key drops one that
+ * does not, which only a word made of a lone mark could give), so two words
+ * with different initials cannot match and most comparisons stop there,
+ * before any stemming.
+ */
+struct stem_word {
+	const char *w; /* into low */
+	size_t len;
+	enum cp_class cl;
+	char initial[5];
+	int keyed;
+	struct word_keys keys;
+};
+
+struct kt_stem_phrase {
+	char *low;
+	size_t n;
+	struct stem_word *words;
+};
+
+/* The first code point of the fold of w[0..n), as a string ("" when none). */
+static void word_initial(const char *w, size_t n, char out[5])
 {
-	char *low = lower_for_stem(s);
-	const char *p, *w;
-	struct word_keys *wk = NULL;
+	char *f = kt_text_fold(w, n);
+	size_t k;
+
+	out[0] = '\0';
+	if (f != NULL && f[0] != '\0') {
+		utf8proc_int32_t c;
+
+		k = decode(f, &c);
+		memcpy(out, f, k);
+		out[k] = '\0';
+	}
+	free(f);
+}
+
+struct kt_stem_phrase *kt_text_stem_compile(const char *s)
+{
+	struct kt_stem_phrase *p = kt_calloc(1, sizeof(*p));
+	const char *q, *w;
 	size_t len, cap = 0, k;
 
-	*n = 0;
-	if (low == NULL)
-		return NULL;
-	p = low;
-	while (next_word(&p, &w, &len)) {
-		if (*n == cap) {
+	kt_assert(s != NULL);
+	p->low = lower_for_stem(s);
+	if (p->low == NULL)
+		return p; /* not UTF-8: no words */
+	q = p->low;
+	while (next_word(&q, &w, &len)) {
+		struct stem_word *sw;
+
+		if (p->n == cap) {
 			cap = cap ? cap * 2 : 8;
-			wk = kt_realloc(wk, cap * sizeof(*wk));
+			p->words = kt_realloc(p->words, cap * sizeof(*p->words));
 		}
-		word_keys(w, len, class_at(w, &k), &wk[*n]);
-		(*n)++;
+		sw = &p->words[p->n++];
+		sw->w = w;
+		sw->len = len;
+		sw->cl = class_at(w, &k);
+		sw->keyed = 0;
+		word_initial(w, len, sw->initial);
 	}
-	free(low);
-	return wk;
+	return p;
+}
+
+void kt_text_stem_free(struct kt_stem_phrase *p)
+{
+	if (p == NULL)
+		return;
+	free(p->low);
+	free(p->words);
+	free(p);
+}
+
+size_t kt_text_stem_words(const struct kt_stem_phrase *p)
+{
+	return p->n;
+}
+
+static int words_meet(struct stem_word *a, struct stem_word *b)
+{
+	if (strcmp(a->initial, b->initial) != 0 || a->initial[0] == '\0')
+		return 0;
+	if (!a->keyed) {
+		word_keys(a->w, a->len, a->cl, a->initial, &a->keys);
+		a->keyed = 1;
+	}
+	if (!b->keyed) {
+		word_keys(b->w, b->len, b->cl, b->initial, &b->keys);
+		b->keyed = 1;
+	}
+	return keys_meet(&a->keys, &b->keys);
+}
+
+int kt_text_stem_match(struct kt_stem_phrase *needle, struct kt_stem_phrase *hay)
+{
+	size_t nn = needle->n, hn = hay->n;
+
+	if (nn == 0)
+		return 0;
+	for (size_t i = 0; i + nn <= hn; i++) {
+		size_t j = 0;
+
+		while (j < nn && words_meet(&needle->words[j], &hay->words[i + j]))
+			j++;
+		if (j == nn)
+			return 1;
+	}
+	return 0;
 }
 
 int kt_text_stem_phrase_in(const char *needle, const char *hay)
 {
-	struct word_keys *nk, *hk;
-	size_t nn, hn;
+	struct kt_stem_phrase *n = kt_text_stem_compile(needle), *h;
 	int found = 0;
 
-	kt_assert(needle != NULL && hay != NULL);
-	nk = all_keys(needle, &nn);
-	hk = nn > 0 ? all_keys(hay, &hn) : NULL;
-	if (nn > 0 && hk != NULL)
-		for (size_t i = 0; !found && i + nn <= hn; i++) {
-			size_t j = 0;
-
-			while (j < nn && keys_meet(&nk[j], &hk[i + j]))
-				j++;
-			found = j == nn;
-		}
-	free(nk);
-	free(hk);
+	if (n->n > 0) {
+		h = kt_text_stem_compile(hay);
+		found = kt_text_stem_match(n, h);
+		kt_text_stem_free(h);
+	}
+	kt_text_stem_free(n);
 	return found;
 }

@@ -77,6 +77,21 @@ int kt_text_phrase_in(const char *needle, const char *hay);
 #define KT_STEM_ROUNDS 3
 int kt_text_stem_phrase_in(const char *needle, const char *hay);
 
+/*
+ * The same in two steps, for a text matched against many phrases (a visit's
+ * services against every allergy and catalogue entry): compile each text
+ * once, match as often as needed, free.  kt_text_stem_compile() never
+ * returns NULL (text that is not UTF-8 compiles to no words); a compiled
+ * phrase is owned by the caller, and kt_text_stem_match() may fill in its
+ * words' keys (so it is not const, and not shared between threads).
+ * kt_text_stem_words() is the number of words.
+ */
+struct kt_stem_phrase;
+struct kt_stem_phrase *kt_text_stem_compile(const char *s);
+int kt_text_stem_match(struct kt_stem_phrase *needle, struct kt_stem_phrase *hay);
+size_t kt_text_stem_words(const struct kt_stem_phrase *p);
+void kt_text_stem_free(struct kt_stem_phrase *p);
+
 /* Returns 1 when folded word w starts with folded prefix p (byte compare). */
 int kt_text_has_prefix(const char *w, size_t wn, const char *p, size_t pn);
 

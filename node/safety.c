@@ -316,19 +316,29 @@ static const char *chair_words(uint8_t chair)
 	}
 }
 
+/* A visit's services and products, as typed and compiled for matching. */
+struct visit_text {
+	const char *services, *products;
+	struct kt_stem_phrase *s, *p;
+};
+
 /* Where the phrase appears: in the services, the products, or NULL. */
-static const char *named_in(const char *phrase, const char *services, const char *products)
+static const char *named_in(const char *phrase, const struct visit_text *t)
 {
-	if (services[0] && kt_text_stem_phrase_in(phrase, services))
-		return services;
-	if (products[0] && kt_text_stem_phrase_in(phrase, products))
-		return products;
-	return NULL;
+	struct kt_stem_phrase *n = kt_text_stem_compile(phrase);
+	const char *in = NULL;
+
+	if (kt_text_stem_match(n, t->s))
+		in = t->services;
+	else if (kt_text_stem_match(n, t->p))
+		in = t->products;
+	kt_text_stem_free(n);
+	return in;
 }
 
 /* Rule 1: her allergies and contraindications named in the visit. */
-static void check_words(const struct kt_safety_card *c, const char *services,
-			const char *products, struct kt_safety_verdict *v)
+static void check_words(const struct kt_safety_card *c, const struct visit_text *t,
+			struct kt_safety_verdict *v)
 {
 	for (size_t i = 0; i < c->nitems; i++) {
 		const struct kt_safety_item *it = &c->items[i];
@@ -336,7 +346,7 @@ static void check_words(const struct kt_safety_card *c, const char *services,
 
 		if (it->chair != KT_CH_ALLERGY && it->chair != KT_CH_CONTRA)
 			continue;
-		if ((in = named_in(it->text, services, products)) != NULL)
+		if ((in = named_in(it->text, t)) != NULL)
 			reason(v, "the client %s '%.200s', named in '%.200s'",
 			       chair_words(it->chair), it->text, in);
 	}
@@ -412,7 +422,7 @@ struct cat_walk {
 	struct kt_store *st;
 	MDB_txn *txn;
 	const struct kt_safety_card *card;
-	const char *services, *products;
+	const struct visit_text *text;
 	int32_t today;
 	struct kt_safety_verdict *v;
 	struct kt_err *err;
@@ -470,7 +480,7 @@ static int entry_names(struct cat_walk *w, const struct kt_rec *r)
 static int entry_named(const struct cat_walk *w)
 {
 	for (size_t i = 0; i < w->nsubst_from; i++)
-		if (named_in(w->names[i], w->services, w->products) != NULL)
+		if (named_in(w->names[i], w->text) != NULL)
 			return 1;
 	return 0;
 }
@@ -552,7 +562,7 @@ static int cat_one(void *ctx, const struct kt_id *id, uint8_t type)
 }
 
 static int check_catalogue(struct kt_store *st, MDB_txn *txn, const struct kt_safety_card *card,
-			   const char *services, const char *products, int32_t today,
+			   const struct visit_text *t, int32_t today,
 			   struct kt_safety_verdict *v, struct kt_err *err)
 {
 	struct cat_walk w;
@@ -562,8 +572,7 @@ static int check_catalogue(struct kt_store *st, MDB_txn *txn, const struct kt_sa
 	w.st = st;
 	w.txn = txn;
 	w.card = card;
-	w.services = services;
-	w.products = products;
+	w.text = t;
 	w.today = today;
 	w.v = v;
 	w.err = err;
@@ -579,10 +588,17 @@ int kt_safety_check(struct kt_store *st, MDB_txn *txn, const struct kt_safety_ca
 		    const char *services, const char *products, int32_t today,
 		    const char *legacy_patch, struct kt_safety_verdict *v, struct kt_err *err)
 {
+	struct visit_text t = { services, products, kt_text_stem_compile(services),
+				kt_text_stem_compile(products) };
+	int rc;
+
 	memset(v, 0, sizeof(*v));
-	check_words(card, services, products, v);
+	check_words(card, &t, v);
 	check_legacy(card, services, legacy_patch, today, v);
-	return check_catalogue(st, txn, card, services, products, today, v, err);
+	rc = check_catalogue(st, txn, card, &t, today, v, err);
+	kt_text_stem_free(t.s);
+	kt_text_stem_free(t.p);
+	return rc;
 }
 
 int kt_safety_visit(struct kt_store *st, MDB_txn *txn, const struct kt_id *client,

@@ -344,6 +344,30 @@ static void test_stem_phrase_keeps_exact_matches(void)
 	T_CHECK(!kt_text_stem_phrase_in("масло кокоса", hay));
 }
 
+/* A text compiled once answers many phrases as kt_text_stem_phrase_in does. */
+static void test_stem_compiled_once_matched_often(void)
+{
+	static const char *const needles[] = { "латекс", "масло чайного дерева", "nuts",
+					       "хна", "乳胶", "пилинг", "latex free", "" };
+	const char *hay = "Маска с латексом, масла чайного дерева; nut oil 乳胶面膜 Latex-free";
+	struct kt_stem_phrase *h = kt_text_stem_compile(hay), *bad = kt_text_stem_compile("a\xff");
+
+	for (int round = 0; round < 2; round++) /* the second round uses the cached keys */
+		for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]); i++) {
+			struct kt_stem_phrase *n = kt_text_stem_compile(needles[i]);
+
+			T_EQ_INT(kt_text_stem_match(n, h), kt_text_stem_phrase_in(needles[i], hay));
+			T_EQ_INT(kt_text_stem_match(n, h), i != 3 && i != 5 && i != 7); /* not хна, пилинг, "" */
+			T_EQ_INT(kt_text_stem_match(n, bad), 0);
+			kt_text_stem_free(n);
+		}
+	T_EQ_INT(kt_text_stem_words(h), 14);
+	T_EQ_INT(kt_text_stem_words(bad), 0);
+	kt_text_stem_free(h);
+	kt_text_stem_free(bad);
+	kt_text_stem_free(NULL);
+}
+
 static void test_prefix(void)
 {
 	T_CHECK(kt_text_has_prefix("иванова", strlen("иванова"), "иван", strlen("иван")));
@@ -370,6 +394,7 @@ int main(void)
 	T_RUN(test_phrase_found_late_in_a_long_text);
 	T_RUN(test_stem_phrase_matches_word_forms);
 	T_RUN(test_stem_phrase_keeps_exact_matches);
+	T_RUN(test_stem_compiled_once_matched_often);
 	T_RUN(test_prefix);
 	T_DONE();
 }
