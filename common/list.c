@@ -46,6 +46,39 @@ static size_t blank_before(const char *s, size_t e)
 	return 0;
 }
 
+/* Length of the bracket at s[i]: +len an opener, -len a closer, 0 none. */
+static int bracket_at(const char *s, size_t n, size_t i)
+{
+	unsigned char c = (unsigned char)s[i];
+
+	if (c == '(' || c == '[' || c == '{')
+		return 1;
+	if (c == ')' || c == ']' || c == '}')
+		return -1;
+	if (i + 3 <= n && !memcmp(s + i, "\xef\xbc\x88", 3)) /* U+FF08 （ */
+		return 3;
+	if (i + 3 <= n && !memcmp(s + i, "\xef\xbc\x89", 3)) /* U+FF09 ） */
+		return -3;
+	return 0;
+}
+
+size_t kt_list_bracket_end(const char *s, size_t n, size_t i)
+{
+	int depth = 0, k;
+
+	if (i >= n || bracket_at(s, n, i) <= 0)
+		return 0;
+	while (i < n && s[i] != '\n' && s[i] != '\r') {
+		k = bracket_at(s, n, i);
+		if (k > 0)
+			depth++;
+		else if (k < 0 && --depth == 0)
+			return i - (size_t)k;
+		i += k > 0 ? (size_t)k : k < 0 ? (size_t)-k : 1;
+	}
+	return 0; /* never closed: an ordinary character */
+}
+
 int kt_list_next(const char *s, size_t n, size_t *pos, struct kt_span *part)
 {
 	size_t i = *pos;
@@ -55,8 +88,12 @@ int kt_list_next(const char *s, size_t n, size_t *pos, struct kt_span *part)
 
 		while (b < n && (k = blank_at(s, n, b)) > 0)
 			b += k;
-		for (e = b; e < n && sep_at(s, n, e) == 0; e++)
-			;
+		for (e = b; e < n && sep_at(s, n, e) == 0; e++) {
+			size_t close = kt_list_bracket_end(s, n, e);
+
+			if (close > 0)
+				e = close - 1; /* "латекс (сыпь, отёк)" is one entry */
+		}
 		i = e < n ? e + sep_at(s, n, e) : n;
 		while (e > b && (k = blank_before(s, e)) > 0)
 			e -= k;

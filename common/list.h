@@ -7,7 +7,9 @@
  *   ,  ;  newline (LF or CR)  and the full-width forms staff in China type:
  *   U+FF0C ，  U+FF1B ；  U+3001 、 (the enumeration comma).
  * A comma between two ASCII digits is a decimal comma ("изотретиноин 0,5
- * мг" is one entry), not a separator.  Each entry is trimmed of blanks
+ * мг" is one entry), not a separator; so is a ',' or ';' inside brackets that
+ * close before the end of the line ("латекс (сыпь, отёк)" is one entry; an
+ * unclosed bracket is an ordinary character).  Each entry is trimmed of blanks
  * (space, tab, no-break space U+00A0, narrow no-break space U+202F, thin
  * space U+2009, ideographic space U+3000); empty entries are dropped.
  *
@@ -32,6 +34,13 @@ struct kt_span {
  * so a loop over it ends.  Never reads past s + n.
  */
 int kt_list_next(const char *s, size_t n, size_t *pos, struct kt_span *part);
+
+/*
+ * When s[i] opens a bracket ( [ { or U+FF08 that closes before the end of
+ * s[0..n) or of its line, returns the index just past the closing bracket
+ * (nesting counted); else 0.
+ */
+size_t kt_list_bracket_end(const char *s, size_t n, size_t i);
 
 /* The number of entries of s[0..n). */
 size_t kt_list_count(const char *s, size_t n);

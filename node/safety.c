@@ -17,6 +17,88 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- what an entry as typed asks to match ---- */
+
+#define PIECES_MAX 16
+
+/*
+ * The phrases an allergy, condition or substance as staff type it asks to
+ * match (safety.h): notes in brackets dropped ("латекс (сыпь)"), a note after
+ * ':' or a spaced dash dropped ("никель - серьги" is никель), and the rest
+ * split at '/', '+', '&', '|' and the words и, или, and, or, și, sau
+ * ("латекс/никель", "орехи и мёд").  Fills out[] with up to PIECES_MAX
+ * malloc'd strings and returns how many; text that leaves no piece is its own
+ * one piece.  Each piece is a part of the text, so a visit that names the
+ * whole text names a piece: splitting only ever adds matches.
+ */
+static size_t pieces_of(const char *text, char **out)
+{
+	static const char *const conj[] = { "и", "или", "and", "or", "si", "sau" };
+	size_t n = strlen(text), np = 0, o = 0;
+	char *buf = kt_malloc(n + 1), *tok, *save = NULL, *cur;
+
+	for (size_t i = 0; i < n; i++) { /* brackets out, separators to '\x01' */
+		unsigned char c = (unsigned char)text[i];
+		size_t close = kt_list_bracket_end(text, n, i);
+
+		if (close > 0) {
+			buf[o++] = ' ';
+			i = close - 1;
+		} else {
+			buf[o++] = c && strchr("/+&|\\", c) ? '\x01' : (char)c;
+		}
+	}
+	buf[o] = '\0';
+	for (size_t i = 0; i < o; i++) /* a note after ':' or a spaced dash */
+		if (buf[i] == ':' || (i > 0 && buf[i - 1] == ' ' && buf[i] == '-' &&
+				      buf[i + 1] == ' ') ||
+		    (i > 0 && buf[i - 1] == ' ' && (memcmp(buf + i, "\u2014 ", 4) == 0 ||
+						    memcmp(buf + i, "\u2013 ", 4) == 0))) {
+			buf[i] = '\0';
+			break;
+		}
+	cur = kt_calloc(strlen(buf) + 1, 1);
+	for (tok = strtok_r(buf, " \t", &save);; tok = strtok_r(NULL, " \t", &save)) {
+		char *f = tok ? kt_text_fold(tok, strlen(tok)) : NULL;
+		int is_conj = 0;
+
+		for (size_t k = 0; f != NULL && k < sizeof(conj) / sizeof(conj[0]); k++)
+			is_conj |= strcmp(f, conj[k]) == 0;
+		free(f);
+		if (tok != NULL && !is_conj) { /* a word of the piece; '\x01' ends pieces */
+			char *sep;
+
+			while ((sep = strchr(tok, '\x01')) != NULL) {
+				strncat(cur, tok, (size_t)(sep - tok));
+				if (cur[0] && np < PIECES_MAX)
+					out[np++] = kt_strndup(cur, strlen(cur));
+				cur[0] = '\0';
+				tok = sep + 1;
+			}
+			if (cur[0])
+				strcat(cur, " ");
+			strcat(cur, tok);
+			continue;
+		}
+		if (cur[0] && np < PIECES_MAX)
+			out[np++] = kt_strndup(cur, strlen(cur));
+		cur[0] = '\0';
+		if (tok == NULL)
+			break;
+	}
+	free(cur);
+	free(buf);
+	if (np == 0)
+		out[np++] = kt_strndup(text, n);
+	return np;
+}
+
+static void pieces_free(char **p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(p[i]);
+}
+
 /* ---- loading a merge group ---- */
 
 static int add_item(struct kt_safety_card *c, uint8_t chair, const struct kt_id *card,
@@ -322,17 +404,23 @@ struct visit_text {
 	struct kt_stem_phrase *s, *p;
 };
 
-/* Where the phrase appears: in the services, the products, or NULL. */
-static const char *named_in(const char *phrase, const struct visit_text *t)
+/* Where a piece of text appears: in the services, the products, or NULL. */
+static const char *named_in(const char *text, const struct visit_text *t)
 {
-	struct kt_stem_phrase *n = kt_text_stem_compile(phrase);
+	char *piece[PIECES_MAX];
+	size_t np = pieces_of(text, piece);
 	const char *in = NULL;
 
-	if (kt_text_stem_match(n, t->s))
-		in = t->services;
-	else if (kt_text_stem_match(n, t->p))
-		in = t->products;
-	kt_text_stem_free(n);
+	for (size_t i = 0; in == NULL && i < np; i++) {
+		struct kt_stem_phrase *n = kt_text_stem_compile(piece[i]);
+
+		if (kt_text_stem_match(n, t->s))
+			in = t->services;
+		else if (kt_text_stem_match(n, t->p))
+			in = t->products;
+		kt_text_stem_free(n);
+	}
+	pieces_free(piece, np);
 	return in;
 }
 
@@ -355,7 +443,17 @@ static void check_words(const struct kt_safety_card *c, const struct visit_text 
 /* Whether two conditions or substances name the same thing (either within the other). */
 static int same_thing(const char *a, const char *b)
 {
-	return kt_text_stem_phrase_in(a, b) || kt_text_stem_phrase_in(b, a);
+	char *pa[PIECES_MAX], *pb[PIECES_MAX];
+	size_t na = pieces_of(a, pa), nb = pieces_of(b, pb);
+	int same = 0;
+
+	for (size_t i = 0; !same && i < na; i++)
+		for (size_t j = 0; !same && j < nb; j++)
+			same = kt_text_stem_phrase_in(pa[i], pb[j]) ||
+			       kt_text_stem_phrase_in(pb[j], pa[i]);
+	pieces_free(pa, na);
+	pieces_free(pb, nb);
+	return same;
 }
 
 /* The latest patch test whose subject matches phrase, or NULL. */

@@ -21,7 +21,11 @@
  *      products, word by word in order, words compared by their stems in
  *      Russian, Romanian and English (kt_text_stem_phrase_in: "латекс" is
  *      in "Маска с латексом" and "Перчатки латексные"; "latex" is not in
- *      "Latexfree mask");
+ *      "Latexfree mask").  An entry is matched as staff type it: a note in
+ *      brackets, or after ':' or a spaced dash, is not needed ("латекс
+ *      (сыпь)", "никель - уши" match a visit that names латекс, никель), and
+ *      entries joined by '/', '+', '&', '|' or the words и, или, and, or,
+ *      și, sau match by either ("хна/басма", "орехи и мёд");
  *   2. the catalogue: a catalogue entry whose name or an alias appears in
  *      the services or products (same matching) lists a substance that
  *      matches one of her allergies, a contraindication or a medication

@@ -151,6 +151,33 @@ static void test_values_stored_whole_are_checked_part_by_part(void)
 	kt_safety_release(&g);
 }
 
+/* Allergies as staff type them: with notes, or several joined by 'и' or '/'. */
+static void test_entries_with_notes_and_joins(void)
+{
+	const char *a[] = { "name=Notes", "allergies=латекс (сыпь, отёк)", "allergies=никель - уши",
+			    "allergies=парфюм: сильная реакция", "allergies=орехи и мёд",
+			    "allergies=хна/басма", "allergies=perfume or fragrance",
+			    "allergies=[пыльца]", NULL };
+	const char *b[] = { "name=Joined", "contraindications=диабет и беременность", NULL };
+	const char *cat[] = { "name=Пилинг миндальный", "kind=service",
+			      "contraindications=беременность (любой срок)", NULL };
+	struct kt_id x = put(KT_T_CLIENT, NULL, a), y = put(KT_T_CLIENT, NULL, b);
+
+	T_EQ_INT(check(&x, "Латексная маска", "", NULL, 0), 1);  /* the note is not needed */
+	T_EQ_INT(check(&x, "Серьги никелевые", "", NULL, 0), 1);
+	T_EQ_INT(check(&x, "Массаж", "Масло с парфюмом", NULL, 0), 1);
+	T_EQ_INT(check(&x, "Медовое обёртывание", "", NULL, 0), 1);
+	T_EQ_INT(check(&x, "Скраб ореховый", "", NULL, 0), 1);
+	T_EQ_INT(check(&x, "Окрашивание бровей басмой", "", NULL, 0), 1);
+	T_EQ_INT(check(&x, "Окрашивание бровей хной", "", NULL, 0), 1);
+	T_EQ_INT(check(&x, "Massage", "fragrance oil", NULL, 0), 1);
+	T_EQ_INT(check(&x, "Маска с пыльцой", "", NULL, 0), 1); /* all in brackets: itself */
+	T_EQ_INT(check(&x, "Массаж", "Масло виноградной косточки", NULL, 0), 0);
+	T_EQ_INT(check(&x, "Сыпь", "", NULL, 0), 0); /* a note's word is not an allergy */
+	put(KT_T_CATALOGUE, NULL, cat);
+	T_EQ_INT(check(&y, "Пилинг миндальный", "", NULL, 0), 1);
+}
+
 static void test_merge_group_is_one_card(void)
 {
 	const char *k[] = { "name=Keep", NULL };
@@ -283,6 +310,7 @@ int main(void)
 	}
 	T_RUN(test_word_forms_and_lists);
 	T_RUN(test_values_stored_whole_are_checked_part_by_part);
+	T_RUN(test_entries_with_notes_and_joins);
 	T_RUN(test_merge_group_is_one_card);
 	T_RUN(test_catalogue_conditions_and_patch_tests);
 	T_RUN(test_fails_closed_on_what_it_cannot_read);
