@@ -1,6 +1,7 @@
 /* cli.c - helpers the kt-node commands share (see cli.h). */
 #include "cli.h"
 #include "hlc.h"
+#include "safety.h"
 
 #include <stdarg.h>
 #include <utf8proc.h>
@@ -76,6 +77,17 @@ int kt_cli_field_option(struct kt_cli *cli, struct kt_draft *d, int argc, char *
 		return -1;
 	}
 	return 1;
+}
+
+void kt_cli_safety_rules(struct kt_cli *cli, struct kt_safety_rules *r, char *legacy)
+{
+	char months[16];
+
+	kt_cli_setting(cli, "patch_test_services", "", legacy, KT_SETTING_BYTES_MAX);
+	kt_cli_setting(cli, "patch_test_months", "6", months, sizeof(months));
+	r->today = kt_cli_today();
+	r->legacy_patch = legacy;
+	r->patch_months = atoi(months);
 }
 
 int32_t kt_cli_today(void)

@@ -62,6 +62,14 @@ void kt_cli_pad(const char *s, int width);
 void kt_cli_branch(struct kt_cli *cli, char *out, size_t cap);
 
 /* A setting with a default. */
+/*
+ * The safety check's rules from this node's settings and today (safety.h):
+ * patch_test_services into legacy (KT_SETTING_BYTES_MAX bytes, which r
+ * then borrows) and patch_test_months.
+ */
+struct kt_safety_rules;
+void kt_cli_safety_rules(struct kt_cli *cli, struct kt_safety_rules *r, char *legacy);
+
 void kt_cli_setting(struct kt_cli *cli, const char *name, const char *def, char *out,
 		    size_t cap);
 

@@ -420,9 +420,10 @@ static int check_rows(struct importer *x)
 		rc = check_catalogue_names(x, txn);
 	if (rc == 0) {
 		char legacy[KT_SETTING_BYTES_MAX];
+		struct kt_safety_rules rules;
 
-		kt_cli_setting(x->cli, "patch_test_services", "", legacy, sizeof(legacy));
-		kt_safety_import(&x->cli->st, txn, &x->im, kt_cli_today(), legacy, x->override);
+		kt_cli_safety_rules(x->cli, &rules, legacy);
+		kt_safety_import(&x->cli->st, txn, &x->im, &rules, x->override);
 	}
 	kt_rec_release(&rec);
 	mdb_txn_abort(txn);

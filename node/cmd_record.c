@@ -78,31 +78,6 @@ static const char *draft_text(const struct kt_draft *d, const char *name)
 	return "";
 }
 
-/* The date `months` months after YYYY-MM-DD text, clamped to the month's end. */
-static void add_months(const char *date, int months, char out[11])
-{
-	int32_t days;
-	int y, m, d;
-
-	if (kt_date_parse(date, &days) != 0) {
-		out[0] = '\0';
-		return;
-	}
-	kt_date_ymd(days, &y, &m, &d);
-	m += months;
-	y += (m - 1) / 12;
-	m = (m - 1) % 12 + 1;
-	for (; d > 28; d--) {
-		char t[16];
-
-		snprintf(t, sizeof(t), "%04d-%02d-%02d", y % 10000, m % 100, d % 100);
-		if (kt_date_parse(t, &days) == 0)
-			break;
-	}
-	snprintf(out, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u,
-		 (unsigned)d % 100u);
-}
-
 /* ---- safety at the chair (the rules are node/safety.h's) ---- */
 
 /* Whether an override reason says something: not empty, not only blanks. */
@@ -126,6 +101,7 @@ static int chair_check(struct kt_cli *cli, struct kt_draft *d, const struct kt_i
 		       const char *by)
 {
 	static char legacy[KT_SETTING_BYTES_MAX];
+	struct kt_safety_rules rules;
 	struct kt_safety_verdict v;
 	struct kt_err err = { 0 };
 	MDB_txn *txn;
@@ -133,10 +109,9 @@ static int chair_check(struct kt_cli *cli, struct kt_draft *d, const struct kt_i
 
 	if (override != NULL && !reason_given(override))
 		return kt_cli_failf("an override needs a reason: --override 'REASON'");
-	kt_cli_setting(cli, "patch_test_services", "", legacy, sizeof(legacy));
+	kt_cli_safety_rules(cli, &rules, legacy);
 	if ((rc = kt_store_rdtxn(&cli->st, &txn, &err)) == 0) {
-		rc = kt_safety_visit(&cli->st, txn, client, services, products, kt_cli_today(),
-				     legacy, &v, &err);
+		rc = kt_safety_visit(&cli->st, txn, client, services, products, &rules, &v, &err);
 		mdb_txn_abort(txn);
 	}
 	if (rc == KT_ENOTFOUND)
@@ -270,7 +245,7 @@ static int record_defaults(struct kt_cli *cli, struct kt_draft *d)
 		    default_field(cli, d, "status", "pending"))
 			return 1;
 		kt_cli_setting(cli, "patch_test_months", "6", months, sizeof(months));
-		add_months(draft_text(d, "date"), atoi(months), until);
+		kt_safety_add_months(draft_text(d, "date"), atoi(months), until);
 		return default_field(cli, d, "valid_until", until);
 	case KT_T_ASSESS:
 		return default_field(cli, d, "date", today) || default_field(cli, d, "branch", branch);

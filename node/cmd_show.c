@@ -109,14 +109,15 @@ static json_t *assessment_change(const struct recs *s)
 }
 
 /* Whether a patch test is passed and still valid today (node/safety.h's rule). */
-static const char *patch_state(const struct kt_rec *r, int32_t today)
+static const char *patch_state(const struct kt_rec *r, const struct kt_safety_rules *rules)
 {
 	struct kt_safety_patch p;
 
 	memset(&p, 0, sizeof(p));
 	kt_card_text(r, "status", p.status, sizeof(p.status));
+	kt_card_text(r, "date", p.date, sizeof(p.date));
 	kt_card_text(r, "valid_until", p.until, sizeof(p.until));
-	return kt_safety_patch_state(&p, today);
+	return kt_safety_patch_state(&p, rules, NULL);
 }
 
 /* Prints one line of the safety block: every item of chair, or "none recorded". */
@@ -146,9 +147,9 @@ static void print_items(const char *label, const struct kt_safety_card *g, uint8
  * whole merge group (node/safety.h), so a merged card's allergies show.
  */
 static void print_safety(const struct kt_safety_card *g, const struct kt_id *shown,
-			 int32_t today)
+			 const struct kt_safety_rules *rules)
 {
-	char idt[KT_ID_TEXT_BYTES];
+	char idt[KT_ID_TEXT_BYTES], until[11];
 	size_t alerts = 0;
 
 	for (size_t i = 0; i < g->nitems; i++) {
@@ -171,15 +172,20 @@ static void print_safety(const struct kt_safety_card *g, const struct kt_id *sho
 		printf("%-18s none recorded\n", "Patch tests:");
 	for (size_t i = 0; i < g->npatches; i++) {
 		const struct kt_safety_patch *p = &g->patches[i];
+		const char *state = kt_safety_patch_state(p, rules, until);
 
-		printf("%-18s %s: %s, tested %s, valid until %s\n", i ? "" : "Patch tests:",
-		       p->subject, kt_safety_patch_state(p, today), p->date,
-		       p->until[0] ? p->until : "-");
+		printf("%-18s %s: %s, tested %s, valid until %s", i ? "" : "Patch tests:",
+		       p->subject, state, p->date[0] ? p->date : "-", until[0] ? until : "-");
+		if (kt_id_cmp(&p->card, shown) != 0) {
+			kt_id_format(&p->card, idt);
+			printf(" (card %s)", idt);
+		}
+		printf("\n");
 	}
 }
 
 /* The safety block as JSON: each list as an array of its distinct entries. */
-static json_t *safety_json(const struct kt_safety_card *g, int32_t today)
+static json_t *safety_json(const struct kt_safety_card *g, const struct kt_safety_rules *rules)
 {
 	static const struct { uint8_t chair; const char *name; } parts[] = {
 		{ KT_CH_ALLERGY, "allergies" }, { KT_CH_CONTRA, "contraindications" },
@@ -206,10 +212,12 @@ static json_t *safety_json(const struct kt_safety_card *g, int32_t today)
 		json_object_set_new(o, parts[k].name, a);
 	}
 	for (size_t i = 0; i < g->npatches; i++) {
+		const char *state = kt_safety_patch_state(&g->patches[i], rules, NULL);
+
 		kt_id_format(&g->patches[i].id, idt);
 		json_array_append_new(pt, json_pack("{s:s, s:s, s:s, s:s}", "id", idt, "subject",
 						    g->patches[i].subject, "date", g->patches[i].date,
-						    "state", kt_safety_patch_state(&g->patches[i], today)));
+						    "state", state));
 	}
 	json_object_set_new(o, "patch_tests", pt);
 	return o;
@@ -311,14 +319,15 @@ static void print_plans_feedback_points(const struct recs *pl, const struct recs
 	printf("\nPoints balance: %lld (%zu entries)\n", points_balance(pts), pts->n);
 }
 
-static json_t *show_json(const struct kt_rec *c, struct recs *s, int32_t today)
+static json_t *show_json(const struct kt_rec *c, struct recs *s,
+			 const struct kt_safety_rules *rules)
 {
 	json_t *o = kt_card_json(c), *pt = recs_json(&s[1]);
 	size_t i;
 	json_t *it;
 
 	json_array_foreach(pt, i, it)
-		json_object_set_new(it, "state", json_string(patch_state(&s[1].r[i], today)));
+		json_object_set_new(it, "state", json_string(patch_state(&s[1].r[i], rules)));
 	json_object_set_new(o, "visits", recs_json(&s[0]));
 	json_object_set_new(o, "patch_tests", pt);
 	json_object_set_new(o, "assessments", recs_json(&s[2]));
@@ -353,7 +362,8 @@ static int shown_ids(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *id,
 }
 
 static void print_card(const struct kt_rec *c, const struct kt_safety_card *g,
-		       const struct kt_id *ids, size_t nids, struct recs *s, int32_t today)
+		       const struct kt_id *ids, size_t nids, struct recs *s,
+		       const struct kt_safety_rules *rules)
 {
 	char name[512], idt[KT_ID_TEXT_BYTES];
 
@@ -369,7 +379,7 @@ static void print_card(const struct kt_rec *c, const struct kt_safety_card *g,
 		printf("merged card: %s (client unmerge %s undoes it)\n", idt, idt);
 	}
 	printf("\n");
-	print_safety(g, &c->id, today);
+	print_safety(g, &c->id, rules);
 	printf("\n");
 	print_details(c);
 	print_visits(&s[0]);
@@ -378,9 +388,10 @@ static void print_card(const struct kt_rec *c, const struct kt_safety_card *g,
 }
 
 static void print_card_json(const struct kt_rec *c, const struct kt_safety_card *g,
-			    const struct kt_id *ids, size_t nids, struct recs *s, int32_t today)
+			    const struct kt_id *ids, size_t nids, struct recs *s,
+			    const struct kt_safety_rules *rules)
 {
-	json_t *o = show_json(c, s, today), *m = json_array();
+	json_t *o = show_json(c, s, rules), *m = json_array();
 	char idt[KT_ID_TEXT_BYTES];
 
 	for (size_t i = 1; i < nids; i++) {
@@ -388,7 +399,7 @@ static void print_card_json(const struct kt_rec *c, const struct kt_safety_card 
 		json_array_append_new(m, json_string(idt));
 	}
 	json_object_set_new(o, "merged", m);
-	json_object_set_new(o, "safety", safety_json(g, today));
+	json_object_set_new(o, "safety", safety_json(g, rules));
 	kt_cli_print_json(o);
 }
 
@@ -404,12 +415,14 @@ int cmd_client_show(struct kt_cli *cli, int argc, char **argv)
 	size_t nids = 0;
 	MDB_txn *txn;
 	int json = argc == 3 && strcmp(argv[2], "--json") == 0, rc = 0;
-	int32_t today = kt_cli_today();
+	char legacy[KT_SETTING_BYTES_MAX];
+	struct kt_safety_rules rules;
 
 	if (argc < 2 || (argc > 2 && !json))
 		return kt_cli_failf("client show: usage: client show ID [--json]");
 	if (kt_cli_id(argv[1], &id) != 0 || kt_cli_open(cli))
 		return 1;
+	kt_cli_safety_rules(cli, &rules, legacy);
 	if (kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
 		return kt_cli_fail(cli);
 	kt_rec_init(&c);
@@ -434,9 +447,9 @@ int cmd_client_show(struct kt_cli *cli, int argc, char **argv)
 		recs_load(&s[t], ids, nids, types[t]);
 	}
 	if (json)
-		print_card_json(&c, &g, ids, nids, s, today);
+		print_card_json(&c, &g, ids, nids, s, &rules);
 	else
-		print_card(&c, &g, ids, nids, s, today);
+		print_card(&c, &g, ids, nids, s, &rules);
 done:
 	for (int t = 0; t < 6; t++)
 		recs_release(&s[t]);

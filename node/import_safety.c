@@ -199,8 +199,8 @@ static const char *row_text(const struct kt_import_row *r, const char *name)
 	return "";
 }
 
-static void check_visit(struct ictx *x, struct kt_import_row *r, int32_t today,
-			const char *legacy, const char *override)
+static void check_visit(struct ictx *x, struct kt_import_row *r,
+			const struct kt_safety_rules *rules, const char *override)
 {
 	struct kt_safety_card g;
 	struct kt_safety_verdict v;
@@ -214,7 +214,7 @@ static void check_visit(struct ictx *x, struct kt_import_row *r, int32_t today,
 	rc = group_of(x, &client, &g, &err);
 	if (rc == 0)
 		rc = kt_safety_check(x->st, x->txn, &g, row_text(r, "services"),
-				     row_text(r, "products_used"), today, legacy, &v, &err);
+				     row_text(r, "products_used"), rules, &v, &err);
 	g.catalogue = NULL;
 	kt_safety_release(&g);
 	if (rc != 0)
@@ -231,8 +231,8 @@ static void check_visit(struct ictx *x, struct kt_import_row *r, int32_t today,
 				   "an override_reason, or import --override REASON)", v.why);
 }
 
-int kt_safety_import(struct kt_store *st, MDB_txn *txn, struct kt_import *im, int32_t today,
-		     const char *legacy_patch, const char *override)
+int kt_safety_import(struct kt_store *st, MDB_txn *txn, struct kt_import *im,
+		     const struct kt_safety_rules *rules, const char *override)
 {
 	struct ictx x;
 
@@ -244,7 +244,7 @@ int kt_safety_import(struct kt_store *st, MDB_txn *txn, struct kt_import *im, in
 	index_rows(&x);
 	for (size_t i = 0; i < im->n; i++)
 		if (im->rows[i].bad == NULL && im->rows[i].type == KT_T_VISIT)
-			check_visit(&x, &im->rows[i], today, legacy_patch, override);
+			check_visit(&x, &im->rows[i], rules, override);
 	for (size_t i = 0; i < x.ncatalogue; i++) {
 		free(x.catalogue[i].fields);
 		free(x.catalogue[i].elems);

@@ -231,6 +231,8 @@ static int patch_one(void *ctx, const struct kt_id *id, uint8_t type)
 	if ((rc = kt_store_load(w->st, w->txn, id, &r, w->err)) == 0) {
 		r.owner = *w->card;
 		add_patch(w->c, &r);
+	} else if (rc == KT_ENOTFOUND) {
+		rc = damaged(w->err, w->card, "patch test index entry");
 	}
 	kt_rec_release(&r);
 	return rc;
@@ -257,6 +259,13 @@ static int load_card(struct kt_store *st, MDB_txn *txn, struct kt_safety_card *c
 
 	kt_rec_init(&r);
 	rc = kt_store_load(st, txn, id, &r, err);
+	if (rc != 0 && rc != KT_ENOTFOUND) {
+		char idt[KT_ID_TEXT_BYTES], was[sizeof(err->msg)];
+
+		kt_id_format(id, idt);
+		snprintf(was, sizeof(was), "%s", err->msg);
+		rc = kt_err_set(err, rc, "card %s: %s", idt, was);
+	}
 	if (rc == 0 && r.type != KT_T_CLIENT) {
 		char idt[KT_ID_TEXT_BYTES];
 
@@ -271,18 +280,23 @@ static int load_card(struct kt_store *st, MDB_txn *txn, struct kt_safety_card *c
 	return rc > 0 ? kt_err_set(err, KT_EIO, "cannot read the patch tests") : rc;
 }
 
-/* Follows the alias registers from client to the card its group shows under. */
+/*
+ * Follows the alias registers from client to the card its group shows under,
+ * noting each card on the way in path[0..*npath) (client first, root last).
+ */
 static int find_root(struct kt_store *st, MDB_txn *txn, const struct kt_id *client,
-		     struct kt_id *root, struct kt_err *err)
+		     struct kt_id *root, struct kt_id *path, size_t *npath, struct kt_err *err)
 {
 	struct kt_id to;
 
 	*root = *client;
+	path[0] = *client;
+	*npath = 1;
 	for (int hop = 0; hop < KT_SAFETY_ALIAS_HOPS; hop++)
 		if (!kt_store_alias_of(st, txn, root, &to))
 			return 0;
 		else
-			*root = to;
+			*root = path[(*npath)++] = to;
 	return kt_err_set(err, KT_ETOOBIG, "the card's merges go over %d levels",
 			  KT_SAFETY_ALIAS_HOPS);
 }
@@ -295,9 +309,13 @@ static int seen(const struct kt_safety_card *c, const struct kt_id *id)
 	return 0;
 }
 
-/* The group's ids, breadth first from the root over the merged dbi. */
+/*
+ * The group's ids, breadth first over the merged dbi from the root and from
+ * every card on the alias path to it: a card's own alias register puts it in
+ * the group even if an index entry that names it is missing.
+ */
 static int group_ids(struct kt_store *st, MDB_txn *txn, struct kt_safety_card *c,
-		     struct kt_err *err)
+		     const struct kt_id *path, size_t npath, struct kt_err *err)
 {
 	struct kt_id kids[KT_SAFETY_GROUP_MAX];
 	size_t n;
@@ -305,6 +323,9 @@ static int group_ids(struct kt_store *st, MDB_txn *txn, struct kt_safety_card *c
 
 	c->ids[0] = c->root;
 	c->nids = 1;
+	for (size_t i = npath; i-- > 0;)
+		if (!seen(c, &path[i]))
+			c->ids[c->nids++] = path[i]; /* npath <= ALIAS_HOPS + 1 < GROUP_MAX */
 	for (size_t at = 0; at < c->nids; at++) {
 		if ((rc = kt_store_merged_into(st, txn, &c->ids[at], kids, KT_SAFETY_GROUP_MAX,
 					       &n, err)) != 0)
@@ -331,14 +352,25 @@ static int by_date(const void *a, const void *b)
 int kt_safety_load(struct kt_store *st, MDB_txn *txn, const struct kt_id *client,
 		   struct kt_safety_card *out, struct kt_err *err)
 {
+	struct kt_id path[KT_SAFETY_ALIAS_HOPS + 1];
+	size_t npath;
 	int rc;
 
-	if ((rc = find_root(st, txn, client, &out->root, err)) != 0 ||
-	    (rc = group_ids(st, txn, out, err)) != 0)
+	if ((rc = find_root(st, txn, client, &out->root, path, &npath, err)) != 0 ||
+	    (rc = group_ids(st, txn, out, path, npath, err)) != 0)
 		return rc;
-	for (size_t i = 0; i < out->nids; i++)
-		if ((rc = load_card(st, txn, out, &out->ids[i], err)) != 0)
+	for (size_t i = 0; i < out->nids; i++) {
+		rc = load_card(st, txn, out, &out->ids[i], err);
+		if (rc == KT_ENOTFOUND && kt_id_cmp(&out->ids[i], client) != 0) {
+			char idt[KT_ID_TEXT_BYTES];
+
+			kt_id_format(&out->ids[i], idt);
+			rc = kt_err_set(err, KT_ECORRUPT, "card %s of the merge group is missing "
+					"or not a card", idt);
+		}
+		if (rc != 0)
 			return rc;
+	}
 	if (out->npatches > 1)
 		qsort(out->patches, out->npatches, sizeof(*out->patches), by_date);
 	return 0;
@@ -355,13 +387,45 @@ void kt_safety_release(struct kt_safety_card *c)
 	memset(c, 0, sizeof(*c));
 }
 
-const char *kt_safety_patch_state(const struct kt_safety_patch *p, int32_t today)
+void kt_safety_add_months(const char *date, int months, char out[11])
 {
+	int32_t days;
+	int y, m, d;
+
+	if (kt_date_parse(date, &days) != 0) {
+		out[0] = '\0';
+		return;
+	}
+	kt_date_ymd(days, &y, &m, &d);
+	m += months;
+	y += (m - 1) / 12;
+	m = (m - 1) % 12 + 1;
+	for (; d > 28; d--) {
+		char t[16];
+
+		snprintf(t, sizeof(t), "%04d-%02d-%02d", y % 10000, m % 100, d % 100);
+		if (kt_date_parse(t, &days) == 0)
+			break;
+	}
+	snprintf(out, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u,
+		 (unsigned)d % 100u);
+}
+
+const char *kt_safety_patch_state(const struct kt_safety_patch *p,
+				  const struct kt_safety_rules *rules, char *until)
+{
+	char last[11];
 	int32_t d;
 
+	snprintf(last, sizeof(last), "%s", p->until);
+	if (kt_date_parse(last, &d) != 0)
+		kt_safety_add_months(p->date, rules->patch_months > 0 ? rules->patch_months :
+				     KT_SAFETY_PATCH_MONTHS, last);
+	if (until != NULL)
+		memcpy(until, last, sizeof(last));
 	if (strcmp(p->status, "passed") != 0)
 		return strcmp(p->status, "failed") == 0 ? "FAILED" : "pending";
-	if (kt_date_parse(p->until, &d) == 0 && d < today)
+	if (kt_date_parse(last, &d) != 0 || d < rules->today)
 		return "EXPIRED";
 	return "valid";
 }
@@ -456,61 +520,91 @@ static int same_thing(const char *a, const char *b)
 	return same;
 }
 
-/* The latest patch test whose subject matches phrase, or NULL. */
-static const struct kt_safety_patch *latest_patch(const struct kt_safety_card *c,
-						  const char *phrase)
+/* Whether patch test p is for one of names[0..n) (its subject names one). */
+static int patch_for(const struct kt_safety_patch *p, const char *const *names, size_t n)
 {
-	for (size_t i = c->npatches; i-- > 0;)
-		if (same_thing(phrase, c->patches[i].subject))
-			return &c->patches[i];
-	return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (same_thing(names[i], p->subject))
+			return 1;
+	return 0;
+}
+
+/* Whether a later test than patches[i] of the same subject (folded) is among them. */
+static int superseded(const struct kt_safety_card *c, size_t i, const char *const *names,
+		      size_t n)
+{
+	char *a = kt_text_fold(c->patches[i].subject, strlen(c->patches[i].subject));
+	int later = 0;
+
+	for (size_t k = i + 1; a != NULL && !later && k < c->npatches; k++) {
+		char *b = kt_text_fold(c->patches[k].subject, strlen(c->patches[k].subject));
+
+		later = b != NULL && strcmp(a, b) == 0 && patch_for(&c->patches[k], names, n);
+		free(b);
+	}
+	free(a);
+	return later;
 }
 
 /*
- * A service that needs a valid patch test: the latest test whose subject
- * matches one of names[0..n) decides.  Returns 1 when it refused.
+ * A service that needs a valid patch test, names[0..n) being its name,
+ * aliases and substances.  Of her tests for any of them, the latest of each
+ * subject counts: one that failed or is pending refuses (a reaction to an
+ * ingredient stands until that ingredient is tested again and passes), and
+ * then one of them must be valid.  Returns 1 when it refused.
  */
 static int check_patch(const struct kt_safety_card *c, const char *const *names, size_t n,
-		       const char *what, int32_t today, struct kt_safety_verdict *v)
+		       const char *what, const struct kt_safety_rules *rules,
+		       struct kt_safety_verdict *v)
 {
-	const struct kt_safety_patch *p = NULL, *q;
-	const char *state;
+	const struct kt_safety_patch *valid = NULL, *expired = NULL;
+	char until[11];
 
-	for (size_t i = 0; i < n; i++)
-		if ((q = latest_patch(c, names[i])) != NULL &&
-		    (p == NULL || by_date(q, p) > 0))
-			p = q;
-	if (p == NULL) {
+	for (size_t i = c->npatches; i-- > 0;) { /* latest first */
+		const struct kt_safety_patch *p = &c->patches[i];
+		const char *state;
+
+		if (!patch_for(p, names, n) || superseded(c, i, names, n))
+			continue;
+		state = kt_safety_patch_state(p, rules, until);
+		if (strcmp(state, "valid") == 0) {
+			valid = valid ? valid : p;
+		} else if (strcmp(state, "EXPIRED") == 0) {
+			expired = expired ? expired : p;
+		} else {
+			reason(v, "'%.200s' needs a patch test and hers for '%.100s' of %s is %s",
+			       what, p->subject, p->date[0] ? p->date : "no date",
+			       p->status[0] ? p->status : "pending");
+			return 1;
+		}
+	}
+	if (valid != NULL)
+		return 0;
+	if (expired == NULL) {
 		reason(v, "'%.200s' needs a patch test and the client has none on record", what);
 		return 1;
 	}
-	state = kt_safety_patch_state(p, today);
-	if (strcmp(state, "valid") == 0)
-		return 0;
-	if (strcmp(state, "EXPIRED") == 0)
-		reason(v, "'%.200s' needs a patch test and hers of %s expired on %s", what,
-		       p->date, p->until);
-	else
-		reason(v, "'%.200s' needs a patch test and hers of %s is %s", what, p->date,
-		       p->status[0] ? p->status : "pending");
+	kt_safety_patch_state(expired, rules, until);
+	reason(v, "'%.200s' needs a patch test and hers of %s expired%s%s", what,
+	       expired->date[0] ? expired->date : "no date", until[0] ? " on " : "", until);
 	return 1;
 }
 
 /* Rule 3: the legacy per-node setting, services separated by ';'. */
-static void check_legacy(const struct kt_safety_card *c, const char *services,
-			 const char *legacy, int32_t today, struct kt_safety_verdict *v)
+static void check_legacy(const struct kt_safety_card *c, const struct visit_text *t,
+			 const struct kt_safety_rules *rules, struct kt_safety_verdict *v)
 {
 	char list[KT_SETTING_BYTES_MAX], *save = NULL, *tok;
 
-	snprintf(list, sizeof(list), "%s", legacy);
+	snprintf(list, sizeof(list), "%s", rules->legacy_patch ? rules->legacy_patch : "");
 	for (tok = strtok_r(list, ";", &save); tok != NULL; tok = strtok_r(NULL, ";", &save)) {
 		const char *names[1] = { tok };
 
 		while (*tok == ' ')
 			tok++;
 		names[0] = tok;
-		if (*tok && kt_text_phrase_in(tok, services))
-			check_patch(c, names, 1, tok, today, v);
+		if (*tok && named_in(tok, t) != NULL)
+			check_patch(c, names, 1, tok, rules, v);
 	}
 }
 
@@ -521,7 +615,7 @@ struct cat_walk {
 	MDB_txn *txn;
 	const struct kt_safety_card *card;
 	const struct visit_text *text;
-	int32_t today;
+	const struct kt_safety_rules *rules;
 	struct kt_safety_verdict *v;
 	struct kt_err *err;
 	char **names; /* the entry's name, aliases and substances, NUL-terminated */
@@ -637,7 +731,7 @@ static int cat_entry(struct cat_walk *w, const struct kt_rec *r)
 		pt = kt_card_get(r, "patch_test");
 		if (rc == 0 && pt != NULL && pt->t == KT_V_BOOL && pt->i)
 			check_patch(w->card, (const char *const *)w->names, w->nnames, label,
-				    w->today, w->v);
+				    w->rules, w->v);
 	}
 	names_clear(w);
 	return rc;
@@ -653,6 +747,13 @@ static int cat_one(void *ctx, const struct kt_id *id, uint8_t type)
 	kt_rec_init(&r);
 	if ((rc = kt_store_load(w->st, w->txn, id, &r, w->err)) == 0 && r.type != KT_T_CATALOGUE)
 		rc = damaged(w->err, id, "catalogue index entry");
+	if (rc == KT_ENOTFOUND) {
+		char idt[KT_ID_TEXT_BYTES];
+
+		kt_id_format(id, idt);
+		rc = kt_err_set(w->err, KT_ECORRUPT, "the catalogue index names %s, which is "
+				"not in the store", idt);
+	}
 	if (rc == 0)
 		rc = cat_entry(w, &r);
 	kt_rec_release(&r);
@@ -660,7 +761,7 @@ static int cat_one(void *ctx, const struct kt_id *id, uint8_t type)
 }
 
 static int check_catalogue(struct kt_store *st, MDB_txn *txn, const struct kt_safety_card *card,
-			   const struct visit_text *t, int32_t today,
+			   const struct visit_text *t, const struct kt_safety_rules *rules,
 			   struct kt_safety_verdict *v, struct kt_err *err)
 {
 	struct cat_walk w;
@@ -671,7 +772,7 @@ static int check_catalogue(struct kt_store *st, MDB_txn *txn, const struct kt_sa
 	w.txn = txn;
 	w.card = card;
 	w.text = t;
-	w.today = today;
+	w.rules = rules;
 	w.v = v;
 	w.err = err;
 	rc = kt_store_catalogue(st, txn, cat_one, &w, err);
@@ -683,8 +784,8 @@ static int check_catalogue(struct kt_store *st, MDB_txn *txn, const struct kt_sa
 }
 
 int kt_safety_check(struct kt_store *st, MDB_txn *txn, const struct kt_safety_card *card,
-		    const char *services, const char *products, int32_t today,
-		    const char *legacy_patch, struct kt_safety_verdict *v, struct kt_err *err)
+		    const char *services, const char *products, const struct kt_safety_rules *rules,
+		    struct kt_safety_verdict *v, struct kt_err *err)
 {
 	struct visit_text t = { services, products, kt_text_stem_compile(services),
 				kt_text_stem_compile(products) };
@@ -692,16 +793,16 @@ int kt_safety_check(struct kt_store *st, MDB_txn *txn, const struct kt_safety_ca
 
 	memset(v, 0, sizeof(*v));
 	check_words(card, &t, v);
-	check_legacy(card, services, legacy_patch, today, v);
-	rc = check_catalogue(st, txn, card, &t, today, v, err);
+	check_legacy(card, &t, rules, v);
+	rc = check_catalogue(st, txn, card, &t, rules, v, err);
 	kt_text_stem_free(t.s);
 	kt_text_stem_free(t.p);
 	return rc;
 }
 
 int kt_safety_visit(struct kt_store *st, MDB_txn *txn, const struct kt_id *client,
-		    const char *services, const char *products, int32_t today,
-		    const char *legacy_patch, struct kt_safety_verdict *v, struct kt_err *err)
+		    const char *services, const char *products, const struct kt_safety_rules *rules,
+		    struct kt_safety_verdict *v, struct kt_err *err)
 {
 	struct kt_safety_card c;
 	int rc;
@@ -710,7 +811,7 @@ int kt_safety_visit(struct kt_store *st, MDB_txn *txn, const struct kt_id *clien
 	memset(v, 0, sizeof(*v));
 	rc = kt_safety_load(st, txn, client, &c, err);
 	if (rc == 0)
-		rc = kt_safety_check(st, txn, &c, services, products, today, legacy_patch, v,
+		rc = kt_safety_check(st, txn, &c, services, products, rules, v,
 				     err);
 	kt_safety_release(&c);
 	return rc;

@@ -65,6 +65,25 @@ struct kt_safety_patch {
 	char date[11], status[16], until[11]; /* "" when unset */
 };
 
+/*
+ * The node's rules a check applies, from its settings (kt-node config):
+ * today (days since 1970), the legacy patch_test_services value ("" when
+ * unset), and patch_test_months, the validity of a passed patch test that
+ * has no valid_until (KT_SAFETY_PATCH_MONTHS when 0).
+ */
+#define KT_SAFETY_PATCH_MONTHS 6
+struct kt_safety_rules {
+	int32_t today;
+	const char *legacy_patch;
+	int patch_months;
+};
+
+/*
+ * The date `months` months after YYYY-MM-DD text date, clamped to the
+ * month's end ("2026-08-31" + 6 is "2027-02-28"); "" when date is no date.
+ */
+void kt_safety_add_months(const char *date, int months, char out[11]);
+
 /* Everything the check reads of a client's merge group.  kt_safety_release() frees it. */
 struct kt_safety_card {
 	struct kt_id root;                      /* the card the group shows under */
@@ -113,14 +132,18 @@ int kt_safety_add_record(struct kt_safety_card *c, const struct kt_rec *r, struc
  * marks the row bad (fail closed).  Prints nothing; returns 0.
  */
 struct kt_import;
-int kt_safety_import(struct kt_store *st, MDB_txn *txn, struct kt_import *im, int32_t today,
-		     const char *legacy_patch, const char *override);
+int kt_safety_import(struct kt_store *st, MDB_txn *txn, struct kt_import *im,
+		     const struct kt_safety_rules *rules, const char *override);
 
 /*
- * The state of a patch test on day today (days since 1970): "valid"
- * (passed, not past valid_until), "pending", "FAILED" or "EXPIRED".
+ * The state of a patch test under rules: "valid" (passed, and today not
+ * past valid_until, or past its date plus rules->patch_months when it has no
+ * valid_until), "pending", "FAILED" or "EXPIRED" (also a passed test with
+ * neither a date nor a valid_until: nothing says it still holds).  Writes
+ * the last valid day (YYYY-MM-DD, "" when none) to until[11] when not NULL.
  */
-const char *kt_safety_patch_state(const struct kt_safety_patch *p, int32_t today);
+const char *kt_safety_patch_state(const struct kt_safety_patch *p,
+				  const struct kt_safety_rules *rules, char *until);
 
 /* A check's result: refused, and why in one line (every reason, "; "-joined). */
 struct kt_safety_verdict {
@@ -131,18 +154,17 @@ struct kt_safety_verdict {
 
 /*
  * Checks a visit's services and products used (either may be "") against
- * card, the catalogue in txn and legacy_patch (the patch_test_services
- * setting, "" when unset) on day today.  Fills *v; returns 0, or an error
+ * card and the catalogue in txn under rules.  Fills *v; returns 0, or an error
  * when a catalogue entry cannot be read (KT_ECORRUPT, store errors): the
  * caller refuses then (fail closed).
  */
 int kt_safety_check(struct kt_store *st, MDB_txn *txn, const struct kt_safety_card *card,
-		    const char *services, const char *products, int32_t today,
-		    const char *legacy_patch, struct kt_safety_verdict *v, struct kt_err *err);
+		    const char *services, const char *products, const struct kt_safety_rules *rules,
+		    struct kt_safety_verdict *v, struct kt_err *err);
 
 /* kt_safety_load and kt_safety_check of one client in one call. */
 int kt_safety_visit(struct kt_store *st, MDB_txn *txn, const struct kt_id *client,
-		    const char *services, const char *products, int32_t today,
-		    const char *legacy_patch, struct kt_safety_verdict *v, struct kt_err *err);
+		    const char *services, const char *products, const struct kt_safety_rules *rules,
+		    struct kt_safety_verdict *v, struct kt_err *err);
 
 #endif

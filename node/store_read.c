@@ -49,8 +49,10 @@ static int load_entry(struct kt_rec *r, const MDB_val *key, const MDB_val *v,
 	if (key->mv_size == KT_RECKEY_BYTES) {
 		struct kt_relem *e;
 
-		if (v->mv_size < 2 || d[0] != KT_ELEM_LIVE)
+		if (v->mv_size == 1 && d[0] == KT_ELEM_REMOVED)
 			return 0; /* tombstone */
+		if (v->mv_size < 2 || d[0] != KT_ELEM_LIVE) /* a flipped state byte or a cut value */
+			return kt_err_set(err, KT_ECORRUPT, "bad stored set element");
 		e = more_elem(r);
 		e->field = field;
 		memcpy(e->tag, k + KT_ID_BYTES + 2, KT_TAG_BYTES_SET);

@@ -1352,7 +1352,8 @@ static void merge_into(struct build *b, const struct kt_id *keep, const struct k
 
 /* One timed kt_safety_visit in its own read transaction; returns its verdict. */
 static int timed_check(struct build *b, const struct kt_id *c, const char *services,
-		       const char *products, int32_t today, struct samples *s)
+		       const char *products, const struct kt_safety_rules *rules,
+		       struct samples *s)
 {
 	struct kt_safety_verdict v;
 	struct kt_err err;
@@ -1362,7 +1363,7 @@ static int timed_check(struct build *b, const struct kt_id *c, const char *servi
 
 	if (kt_store_rdtxn(&b->st, &txn, &err) != 0)
 		die("safety bench: rdtxn: %s", err.msg);
-	rc = kt_safety_visit(&b->st, txn, c, services, products, today, "", &v, &err);
+	rc = kt_safety_visit(&b->st, txn, c, services, products, rules, &v, &err);
 	mdb_txn_abort(txn);
 	sample_add(s, kt_mono_ns() - t0);
 	if (rc != 0)
@@ -1387,7 +1388,7 @@ static void safety_checks(void)
 	struct samples sg, ss, sw;
 	struct kt_id k, o, t;
 	struct build b;
-	int32_t today = 0;
+	struct kt_safety_rules rules = { 0, "", KT_SAFETY_PATCH_MONTHS };
 	uint64_t t0;
 	int hits = 0;
 
@@ -1412,13 +1413,13 @@ static void safety_checks(void)
 	put_record(&b, KT_T_PATCH, &o, pt);
 	merge_into(&b, &k, &o);
 	merge_into(&b, &k, &t);
-	kt_date_parse("2026-12-02", &today);
+	kt_date_parse("2026-12-02", &rules.today);
 	samples_init(&sg, (size_t)n);
 	samples_init(&ss, (size_t)n);
 	for (int i = 0; i < n; i++) {
-		if (timed_check(&b, &k, go, "", today, &sg) != 0)
+		if (timed_check(&b, &k, go, "", &rules, &sg) != 0)
 			die("safety bench: a visit that should go ahead was refused");
-		if (timed_check(&b, &t, stop, "", today, &ss) != 1)
+		if (timed_check(&b, &t, stop, "", &rules, &ss) != 1)
 			die("safety bench: a visit that should be refused went ahead");
 	}
 	fset("safety_go_p50_us", pct_us(&sg, 50));

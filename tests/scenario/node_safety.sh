@@ -119,7 +119,21 @@ contains "the refusal says none is on record" "$T/err" "none on record"
 refuse "a failed patch test for its substance refuses it" "$KT" -d "$N" visit add "$k" --service 'Окрашивание волос'
 "$KT" -d "$N" record add patch_test "$k" --set subject='hair dye' --set status=passed \
 	--set date=2026-12-01 >/dev/null
+refuse "a failed test of its substance stands after a pass under the service's name" \
+	"$KT" -d "$N" visit add "$k" --service 'Hair dye'
+contains "the refusal names the failed substance" "$T/err" "for 'PPD' of 2026-11-20 is failed"
+"$KT" -d "$N" record add patch_test "$k" --set subject=ppd --set status=passed \
+	--set date=2026-12-01 >/dev/null
 check "a passed, valid patch test lets it go ahead" "$KT" -d "$N" visit add "$k" --service 'Hair dye'
+z=$("$KT" -d "$N" client add --name 'Зоя Давняя')
+pt=$("$KT" -d "$N" record add patch_test "$z" --set subject='Окрашивание волос' --set status=passed \
+	--set date=2019-05-01)
+"$KT" -d "$N" record edit "$pt" --set valid_until= >/dev/null
+"$KT" -d "$N" client show "$z" >"$T/z"
+contains "a test with valid_until cleared shows its date plus patch_test_months" "$T/z" \
+	"Окрашивание волос: EXPIRED, tested 2019-05-01, valid until 2019-11-01"
+refuse "and does not count as valid" "$KT" -d "$N" visit add "$z" --service 'Окрашивание волос'
+contains "the refusal says it expired" "$T/err" "expired on 2019-11-01"
 printf 'name,kind,substances,patch_test\nЛаминирование ресниц,service,"кератин, цистеамин",yes\n' >"$T/cat.csv"
 check "catalog import reads a CSV of entries" "$KT" -d "$N" catalog import "$T/cat.csv"
 "$KT" -d "$N" catalog list --json >"$T/cl"

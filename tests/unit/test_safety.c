@@ -14,7 +14,7 @@
 
 static char tmpdir[256];
 static struct kt_store st;
-static int32_t today;
+static struct kt_safety_rules rules = { 0, "", 6 };
 
 static void rm_rf(const char *p)
 {
@@ -74,7 +74,7 @@ static int check(const struct kt_id *c, const char *services, const char *produc
 	int rc;
 
 	T_CHECK(kt_store_rdtxn(&st, &txn, &err) == 0);
-	rc = kt_safety_visit(&st, txn, c, services, products, today, "", &v, &err);
+	rc = kt_safety_visit(&st, txn, c, services, products, &rules, &v, &err);
 	mdb_txn_abort(txn);
 	if (why != NULL)
 		snprintf(why, cap, "%s", rc ? err.msg : v.why);
@@ -224,6 +224,7 @@ static void test_catalogue_conditions_and_patch_tests(void)
 				 "valid_until=2027-05-20", NULL };
 	const char *old[] = { "subject=hair dye", "status=passed", "date=2026-01-02",
 			      "valid_until=2026-07-02", NULL };
+	const char *ppd_again[] = { "subject=ppd", "status=passed", "date=2026-11-25", NULL };
 
 	put(KT_T_CATALOGUE, NULL, cat);
 	put(KT_T_CATALOGUE, NULL, dye);
@@ -239,14 +240,59 @@ static void test_catalogue_conditions_and_patch_tests(void)
 	put(KT_T_PATCH, &cn, failed);
 	T_EQ_INT(check(&cn, "Hair dye", "", NULL, 0), 1);   /* its substance failed */
 	put(KT_T_PATCH, &cn, passed);
-	T_EQ_INT(check(&cn, "Hair dye", "", NULL, 0), 0);   /* the latest passed */
+	/* a failed test of an ingredient stands though the service's name passed later */
+	T_EQ_INT(check(&cn, "Hair dye", "", NULL, 0), 1);
+	put(KT_T_PATCH, &cn, ppd_again);
+	T_EQ_INT(check(&cn, "Hair dye", "", NULL, 0), 0);   /* PPD tested again: passed */
 	T_EQ_INT(check(&cm, "Массаж", "", NULL, 0), 0);     /* not in the catalogue */
 }
 
-/* Overwrites the stored value of one set element of record id with raw bytes. */
-static void damage_element(const struct kt_id *id, uint16_t field)
+/* A passed patch test with no valid_until holds for patch_test_months from its date. */
+static void test_patch_test_without_valid_until_expires(void)
 {
-	uint8_t k[KT_RECKEY_BYTES], bad[] = { KT_ELEM_LIVE, 0xa3, 0xff, 0xfe, 'x' };
+	const char *brow[] = { "name=Окрашивание бровей", "kind=service", "patch_test=yes",
+			       "substances=хна; парафенилендиамин", NULL };
+	const char *n[] = { "name=Brows", NULL };
+	const char *recent[] = { "subject=хна", "status=passed", "date=2026-10-01", NULL };
+	const char *old[] = { "subject=хна", "status=passed", "date=2019-03-01", NULL };
+	const char *undated[] = { "subject=хна", "status=passed", NULL };
+	const char *failed[] = { "subject=парафенилендиамин", "status=failed",
+				 "date=2026-11-01", NULL };
+	const char *pending[] = { "subject=хна", "status=pending", "date=2026-12-02", NULL };
+	struct kt_id a = put(KT_T_CLIENT, NULL, n), b = put(KT_T_CLIENT, NULL, n);
+	struct kt_id c = put(KT_T_CLIENT, NULL, n), e = put(KT_T_CLIENT, NULL, n);
+	struct kt_safety_patch p;
+	char until[11];
+
+	put(KT_T_CATALOGUE, NULL, brow);
+	put(KT_T_PATCH, &a, recent);
+	T_EQ_INT(check(&a, "Окрашивание бровей", "", NULL, 0), 0); /* 2026-10-01 + 6 months */
+	put(KT_T_PATCH, &b, old);
+	T_EQ_INT(check(&b, "Окрашивание бровей", "", NULL, 0), 1); /* expired in 2019 */
+	put(KT_T_PATCH, &c, undated);
+	T_EQ_INT(check(&c, "Окрашивание бровей", "", NULL, 0), 1); /* nothing says it holds */
+	put(KT_T_PATCH, &e, failed);
+	put(KT_T_PATCH, &e, recent); /* earlier than the failure, another substance */
+	T_EQ_INT(check(&e, "Окрашивание бровей", "", NULL, 0), 1);
+	put(KT_T_PATCH, &a, pending); /* retested today, no result yet */
+	T_EQ_INT(check(&a, "Окрашивание бровей", "", NULL, 0), 1);
+	memset(&p, 0, sizeof(p));
+	strcpy(p.status, "passed");
+	strcpy(p.date, "2026-08-31");
+	T_EQ_STR(kt_safety_patch_state(&p, &rules, until), "valid");
+	T_EQ_STR(until, "2027-02-28");
+	strcpy(p.until, "2026-12-01");
+	T_EQ_STR(kt_safety_patch_state(&p, &rules, until), "EXPIRED");
+	p.date[0] = p.until[0] = '\0';
+	T_EQ_STR(kt_safety_patch_state(&p, &rules, until), "EXPIRED");
+	T_EQ_STR(until, "");
+}
+
+/* Overwrites the stored value of the first set element of id's field with bytes. */
+static void damage_element_with(const struct kt_id *id, uint16_t field, const uint8_t *bad,
+				size_t nbad)
+{
+	uint8_t k[KT_RECKEY_BYTES];
 	MDB_val key = { kt_reckey(k, id, field, NULL), k }, v;
 	MDB_cursor *cur;
 	MDB_txn *txn;
@@ -255,11 +301,73 @@ static void damage_element(const struct kt_id *id, uint16_t field)
 	T_CHECK(mdb_cursor_open(txn, st.rec, &cur) == 0);
 	T_CHECK(mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE) == 0);
 	T_CHECK(key.mv_size == KT_RECKEY_BYTES && memcmp(key.mv_data, id->b, KT_ID_BYTES) == 0);
-	v.mv_size = sizeof(bad);
-	v.mv_data = bad; /* a str of 3 bytes that are not UTF-8 */
+	v.mv_size = nbad;
+	v.mv_data = (void *)bad;
 	T_CHECK(mdb_cursor_put(cur, &key, &v, MDB_CURRENT) == 0);
 	mdb_cursor_close(cur);
 	T_CHECK(mdb_txn_commit(txn) == 0);
+}
+
+static void damage_element(const struct kt_id *id, uint16_t field)
+{
+	static const uint8_t bad[] = { KT_ELEM_LIVE, 0xa3, 0xff, 0xfe, 'x' }; /* not UTF-8 */
+
+	damage_element_with(id, field, bad, sizeof(bad));
+}
+
+/* Puts or deletes one raw key of dbi. */
+static void raw_put(MDB_dbi dbi, const void *k, size_t nk, int del)
+{
+	MDB_val key = { nk, (void *)k }, v = { 0, NULL };
+	MDB_txn *txn;
+
+	T_CHECK(mdb_txn_begin(st.env, NULL, 0, &txn) == 0);
+	T_CHECK((del ? mdb_del(txn, dbi, &key, NULL) : mdb_put(txn, dbi, &key, &v, 0)) == 0);
+	T_CHECK(mdb_txn_commit(txn) == 0);
+}
+
+/*
+ * What a flipped byte can do to a stored allergy: turn its state byte into
+ * no state, cut its value, empty it.  Each must refuse, never read as
+ * "removed"; a catalogue index entry naming no record refuses every visit
+ * as damage, not as an unknown client; a lost merge index entry still
+ * leaves a merged-away card in its own group.
+ */
+static void test_fails_closed_on_flipped_bytes(void)
+{
+	static const uint8_t flipped[] = { 9, 0xa6, 'l', 'a', 't', 'e', 'x' };
+	static const uint8_t cut[] = { KT_ELEM_LIVE };
+	static const uint8_t empty[] = { 0 };
+	const uint8_t *bad[] = { flipped, cut, empty };
+	size_t nbad[] = { sizeof(flipped), sizeof(cut), 0 };
+	const char *c[] = { "name=Flip", "allergies=latex", NULL };
+	const char *k[] = { "name=Keep Index", NULL };
+	const char *o[] = { "name=Other Index", "allergies=никель", NULL };
+	uint16_t allergies = kt_schema_field_named(KT_T_CLIENT, "allergies")->num;
+	struct kt_id keep = put(KT_T_CLIENT, NULL, k), other = put(KT_T_CLIENT, NULL, o), ghost;
+	uint8_t ck[2 + KT_ID_BYTES] = { 'c', 0x00 }, mk[2 * KT_ID_BYTES];
+	char why[1024];
+
+	for (size_t i = 0; i < 3; i++) {
+		struct kt_id d = put(KT_T_CLIENT, NULL, c);
+
+		T_EQ_INT(check(&d, "Latex mask", "", NULL, 0), 1);
+		damage_element_with(&d, allergies, bad[i], nbad[i]);
+		T_EQ_INT(check(&d, "Latex mask", "", why, sizeof(why)), -1);
+		T_CHECK(strstr(why, "bad stored set element") != NULL);
+	}
+	kt_id_new(&ghost, kt_wall_ms());
+	memcpy(ck + 2, ghost.b, KT_ID_BYTES);
+	raw_put(st.idx, ck, sizeof(ck), 0);
+	T_EQ_INT(check(&keep, "Массаж", "", why, sizeof(why)), -1);
+	T_CHECK(strstr(why, "not in the store") != NULL);
+	raw_put(st.idx, ck, sizeof(ck), 1);
+	merge(&keep, &other);
+	T_EQ_INT(check(&keep, "Серьги никель", "", NULL, 0), 1);
+	memcpy(mk, keep.b, KT_ID_BYTES);
+	memcpy(mk + KT_ID_BYTES, other.b, KT_ID_BYTES);
+	raw_put(st.merged, mk, sizeof(mk), 1); /* the index entry is lost */
+	T_EQ_INT(check(&other, "Серьги никель", "", NULL, 0), 1); /* her own card still counts */
 }
 
 static void test_fails_closed_on_what_it_cannot_read(void)
@@ -297,8 +405,7 @@ int main(void)
 	struct kt_err err;
 
 	kt_crypto_init();
-	today = 0;
-	T_CHECK(kt_date_parse("2026-12-02", &today) == 0);
+	T_CHECK(kt_date_parse("2026-12-02", &rules.today) == 0);
 	snprintf(tmpdir, sizeof(tmpdir), "%s/kt-test-safety-XXXXXX",
 		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (mkdtemp(tmpdir) == NULL)
@@ -313,7 +420,9 @@ int main(void)
 	T_RUN(test_entries_with_notes_and_joins);
 	T_RUN(test_merge_group_is_one_card);
 	T_RUN(test_catalogue_conditions_and_patch_tests);
+	T_RUN(test_patch_test_without_valid_until_expires);
 	T_RUN(test_fails_closed_on_what_it_cannot_read);
+	T_RUN(test_fails_closed_on_flipped_bytes);
 	kt_store_close(&st);
 	rm_rf(tmpdir);
 	T_DONE();
