@@ -236,6 +236,56 @@ int kt_text_words_folded(const char *f, kt_word_fn fn, void *ctx)
 	return rc;
 }
 
+char *kt_text_words_key(const char *s)
+{
+	char *f = kt_text_fold(s, strlen(s)), *out;
+	const char *p = f, *w;
+	size_t len, o = 0;
+
+	if (f == NULL)
+		return NULL;
+	out = kt_malloc(strlen(f) + 1);
+	while (next_word(&p, &w, &len)) {
+		if (o > 0)
+			out[o++] = ' ';
+		memcpy(out + o, w, len);
+		o += len;
+	}
+	out[o] = '\0';
+	free(f);
+	if (o == 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+int kt_text_has_graphic(const char *s)
+{
+	size_t n = strlen(s);
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+	utf8proc_int32_t c;
+
+	if (!kt_text_valid(s, n))
+		return 0;
+	while (n > 0) {
+		utf8proc_ssize_t k = utf8proc_iterate(p, (utf8proc_ssize_t)n, &c);
+
+		kt_assert(k > 0); /* checked valid above */
+		switch (utf8proc_category(c)) {
+		case UTF8PROC_CATEGORY_ZS: case UTF8PROC_CATEGORY_ZL: case UTF8PROC_CATEGORY_ZP:
+		case UTF8PROC_CATEGORY_CC: case UTF8PROC_CATEGORY_CF: case UTF8PROC_CATEGORY_CN:
+		case UTF8PROC_CATEGORY_CO: case UTF8PROC_CATEGORY_CS:
+			break;
+		default:
+			return 1;
+		}
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
 int kt_text_has_prefix(const char *w, size_t wn, const char *p, size_t pn)
 {
 	return wn >= pn && memcmp(w, p, pn) == 0;

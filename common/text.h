@@ -92,6 +92,24 @@ int kt_text_stem_match(struct kt_stem_phrase *needle, struct kt_stem_phrase *hay
 size_t kt_text_stem_words(const struct kt_stem_phrase *p);
 void kt_text_stem_free(struct kt_stem_phrase *p);
 
+/*
+ * Returns 1 when s (NUL-terminated) holds a visible character: a code point
+ * that is a letter, mark, number, punctuation or symbol (Unicode categories
+ * L M N P S), so not only spaces (Zs Zl Zp: no-break and ideographic spaces
+ * too) or controls and format characters (Cc Cf: U+200B zero width space).
+ * 0 for "", blanks, or text that is not UTF-8.  For override reasons and
+ * names that must say something.
+ */
+int kt_text_has_graphic(const char *s);
+
+/*
+ * The folded words of s joined by one space ("  Пилинг, лица " gives
+ * "пилинг лица"): a name's key for telling two names apart whatever the
+ * case, accents, blanks and punctuation.  Returns a string the caller frees
+ * with free(), or NULL when s has no words or is not UTF-8.
+ */
+char *kt_text_words_key(const char *s);
+
 /* Returns 1 when folded word w starts with folded prefix p (byte compare). */
 int kt_text_has_prefix(const char *w, size_t wn, const char *p, size_t pn);
 

@@ -69,6 +69,9 @@ int kt_draft_field(struct kt_draft *d, const char *name, const char *text, uint8
 	if (f->merge == KT_M_ONCE && !d->create)
 		return kt_err_set(err, KT_EINVAL, "'%s' is written once and cannot be changed",
 				  name);
+	if (f->merge != KT_M_SET && kt_draft_has(d, name))
+		return kt_err_set(err, KT_EINVAL, "'%s' is given twice (a field holds one value)",
+				  name);
 	if (d->nops >= KT_OPS_MAX - 4) /* room for the key and token ops */
 		return kt_err_set(err, KT_ETOOBIG, "too many fields in one write (limit %d)",
 				  KT_OPS_MAX - 4);

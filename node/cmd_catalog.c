@@ -38,6 +38,15 @@ static const char catalog_usage[] =
 	"example: kt-node -d DIR catalog add --service 'Пилинг' --add "
 	"contraindications='беременность' --add medications='изотретиноин'\n";
 
+/* The words key of s[0..n) (kt_text_words_key), or NULL. */
+static char *key_of(const char *s, size_t n)
+{
+	char *t = kt_strndup(s, n), *k = kt_text_words_key(t);
+
+	free(t);
+	return k;
+}
+
 struct by_name {
 	struct kt_cli *cli;
 	MDB_txn *txn;
@@ -59,7 +68,7 @@ static int name_one(void *ctx, const struct kt_id *id, uint8_t type)
 	kt_rec_init(&r);
 	if ((rc = kt_store_load(&b->cli->st, b->txn, id, &r, b->err)) == 0 &&
 	    (v = kt_card_get(&r, "name")) != NULL && v->t == KT_V_STR &&
-	    (f = kt_text_fold(v->s, v->n)) != NULL && strcmp(f, b->want) == 0) {
+	    (f = key_of(v->s, v->n)) != NULL && strcmp(f, b->want) == 0) {
 		b->hit = *id;
 		b->found++;
 	}
@@ -89,8 +98,9 @@ static int entry_named(struct kt_cli *cli, MDB_txn *txn, const char *arg, struct
 		if (*found)
 			return 0;
 	}
-	if ((b.want = kt_text_fold(arg, strlen(arg))) == NULL)
-		return kt_err_set(&cli->err, KT_EINVAL, "'%s' is not valid UTF-8", arg);
+	if ((b.want = kt_text_words_key(arg)) == NULL)
+		return kt_err_set(&cli->err, KT_EINVAL, "'%s' is no name (it needs a letter or "
+				  "digit, in UTF-8)", arg);
 	rc = kt_store_catalogue(&cli->st, txn, name_one, &b, &cli->err);
 	free(b.want);
 	if (rc == 0 && b.found > 1)
@@ -185,6 +195,9 @@ static int catalog_edit(struct kt_cli *cli, int argc, char **argv)
 		struct kt_id other;
 		char idt[KT_ID_TEXT_BYTES];
 
+		if (strcmp(argv[i], "--set") == 0 && i + 1 < argc &&
+		    strcmp(argv[i + 1], "kind=") == 0)
+			return kt_cli_failf("catalog edit: an entry's kind is service or product");
 		if (strcmp(argv[i], "--set") != 0 || i + 1 >= argc ||
 		    strncmp(argv[i + 1], "name=", 5) != 0)
 			continue;
@@ -231,10 +244,11 @@ static void print_entry_line(json_t *e)
 	static const char *lists[] = { "substances", "contraindications", "medications" };
 	json_t *f = json_object_get(e, "fields"), *v, *pt = json_object_get(f, "patch_test");
 	const char *kind = json_string_value(json_object_get(f, "kind"));
+	const char *name = json_string_value(json_object_get(f, "name"));
 	size_t i;
 
 	printf("%s  %-7s %s", json_string_value(json_object_get(e, "id")), kind ? kind : "-",
-	       json_string_value(json_object_get(f, "name")));
+	       name ? name : "(no name)");
 	if (json_is_true(pt))
 		printf("  [patch test]");
 	if (json_is_true(json_object_get(f, "retired")))

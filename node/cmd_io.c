@@ -298,7 +298,7 @@ static void check_clients(struct importer *x, MDB_txn *txn, struct kt_rec *rec,
 	}
 }
 
-/* Folded catalogue names, sorted, each with the line that brought it (0: the store). */
+/* Catalogue names' keys (kt_text_words_key), each with the line that brought it (0: the store). */
 struct cat_name {
 	char *fold;
 	int line;
@@ -333,8 +333,13 @@ static int store_name(void *ctx, const struct kt_id *id, uint8_t type)
 	kt_rec_init(&r);
 	if ((rc = kt_store_load(c->st, c->txn, id, &r, c->err)) == 0 &&
 	    (v = kt_card_get(&r, "name")) != NULL && v->t == KT_V_STR &&
-	    (f = kt_text_fold(v->s, v->n)) != NULL)
-		push_name(c, f, 0);
+	    (f = kt_strndup(v->s, v->n)) != NULL) {
+		char *k = kt_text_words_key(f);
+
+		free(f);
+		if (k != NULL)
+			push_name(c, k, 0);
+	}
 	kt_rec_release(&r);
 	return rc;
 }
@@ -347,7 +352,8 @@ static int by_fold(const void *a, const void *b)
 /*
  * A catalogue entry is found by its name (catalog show NAME, the chair's
  * check), so a new entry named as one in the store or as an earlier row of
- * the file (compared folded: case and accents aside) is a bad row.
+ * the file (compared by kt_text_words_key: case, accents, blanks and
+ * punctuation aside) is a bad row, as is one with no name.
  * Returns 1 (printed) when the store cannot be read.
  */
 static int check_catalogue_names(struct importer *x, MDB_txn *txn)
@@ -376,8 +382,11 @@ static int check_catalogue_names(struct importer *x, MDB_txn *txn)
 		for (uint32_t k = 0; k < r->n; k++)
 			if (strcmp(r->f[k].name, "name") == 0)
 				name = r->f[k].value;
-		if (name == NULL || (key.fold = kt_text_fold(name, strlen(name))) == NULL)
-			continue; /* the write refuses it */
+		if (name == NULL || (key.fold = kt_text_words_key(name)) == NULL) {
+			kt_import_mark_bad(&x->im, r, "a catalogue entry needs a name (a letter or "
+					   "digit)");
+			continue;
+		}
 		if (nstore > 0)
 			hit = bsearch(&key, c.v, nstore, sizeof(*c.v), by_fold);
 		for (size_t k = nstore; hit == NULL && k < c.n; k++)
@@ -549,9 +558,12 @@ static int import_args(struct importer *x, int argc, char **argv, const char **p
 
 			if ((*o = kt_cli_arg(argc, argv, &i)) == NULL)
 				return 1;
-			if (o == &x->override && strspn(*o, " \t\r\n") == strlen(*o))
+			if (o == &x->override && !kt_text_has_graphic(*o))
 				return kt_cli_failf("import: an override needs a reason: "
 						    "--override 'REASON'");
+			if (o == &x->by && !kt_text_has_graphic(*o))
+				return kt_cli_failf("import: --by needs the name of who gives "
+						    "the override");
 		}
 		else if (argv[i][0] == '-' && argv[i][1] != '\0')
 			return kt_cli_failf("import: unknown option '%s' (see import --help)",
@@ -564,8 +576,11 @@ static int import_args(struct importer *x, int argc, char **argv, const char **p
 	}
 	if (*path == NULL)
 		return kt_cli_failf("import: which file? (import FILE [--skip-bad])");
-	if (x->by == NULL)
-		x->by = getenv("USER") ? getenv("USER") : "unknown";
+	if (x->by == NULL) {
+		const char *user = getenv("USER");
+
+		x->by = user != NULL && kt_text_has_graphic(user) ? user : "unknown";
+	}
 	return 0;
 }
 

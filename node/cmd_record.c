@@ -83,10 +83,21 @@ static const char *draft_text(const struct kt_draft *d, const char *name)
 /* Whether an override reason says something: not empty, not only blanks. */
 static int reason_given(const char *r)
 {
-	for (; r != NULL && *r; r++)
-		if (*r != ' ' && *r != '\t' && *r != '\n' && *r != '\r')
-			return 1;
-	return 0;
+	return r != NULL && kt_text_has_graphic(r);
+}
+
+/*
+ * An override is written only by --override, as the check's answer, and
+ * kept as recorded: a --set of its fields would mark a visit no check
+ * refused, or wipe the mark of one it did.  Returns 1 (printed) when d sets
+ * them.
+ */
+static int override_fields_set(const struct kt_draft *d, const char *cmd)
+{
+	if (!kt_draft_has(d, "override_reason") && !kt_draft_has(d, "override_by"))
+		return 0;
+	return kt_cli_failf("%s: override_reason and override_by are written by --override "
+			    "REASON [--by NAME] and kept as recorded", cmd);
 }
 
 /*
@@ -109,6 +120,8 @@ static int chair_check(struct kt_cli *cli, struct kt_draft *d, const struct kt_i
 
 	if (override != NULL && !reason_given(override))
 		return kt_cli_failf("an override needs a reason: --override 'REASON'");
+	if (by != NULL && !reason_given(by))
+		return kt_cli_failf("--by needs the name of who gives the override");
 	kt_cli_safety_rules(cli, &rules, legacy);
 	if ((rc = kt_store_rdtxn(&cli->st, &txn, &err)) == 0) {
 		rc = kt_safety_visit(&cli->st, txn, client, services, products, &rules, &v, &err);
@@ -124,7 +137,7 @@ static int chair_check(struct kt_cli *cli, struct kt_draft *d, const struct kt_i
 	if (override == NULL)
 		return kt_cli_failf("visit refused: %s (to go on, add --override REASON)", v.why);
 	if (by == NULL)
-		by = getenv("USER") ? getenv("USER") : "unknown";
+		by = reason_given(getenv("USER")) ? getenv("USER") : "unknown";
 	if (kt_draft_field(d, "override_reason", override, KT_OP_SET, &cli->err) ||
 	    kt_draft_field(d, "override_by", by, KT_OP_SET, &cli->err))
 		return kt_cli_fail(cli);
@@ -201,6 +214,8 @@ static int visit_add(struct kt_cli *cli, int argc, char **argv)
 		return kt_cli_fail(cli);
 	if (!kt_draft_has(&d, "services"))
 		return kt_cli_failf("visit add: --service NAME is required");
+	if (override_fields_set(&d, "visit add"))
+		return 1;
 	if (kt_cli_open(cli))
 		return 1;
 	kt_cli_today_text(today);
@@ -380,6 +395,8 @@ static int record_edit(struct kt_cli *cli, int argc, char **argv)
 	}
 	if (rc == 0 && d.nops == 0)
 		rc = kt_cli_failf("record edit: nothing to change (use --set, --add or --remove)");
+	if (rc == 0 && r.type == KT_T_VISIT && override_fields_set(&d, "record edit"))
+		rc = 1;
 	if (rc == 0 && r.type == KT_T_VISIT)
 		rc = visit_edit_check(cli, &d, &r, override, by);
 	kt_rec_release(&r);
@@ -422,7 +439,7 @@ static int record_show(struct kt_cli *cli, int argc, char **argv)
 		printf(" of client %s", json_string_value(json_object_get(o, "client")));
 	printf("\n");
 	json_object_foreach(json_object_get(o, "fields"), k, v) {
-		char *s = json_is_string(v) ? NULL : json_dumps(v, JSON_COMPACT);
+		char *s = json_is_string(v) ? NULL : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 
 		printf("  %-16s %s\n", k, s ? s : json_string_value(v));
 		free(s);

@@ -13,6 +13,7 @@
 #include "safety.h"
 #include "card.h"
 #include "import.h"
+#include "text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,8 +223,8 @@ static void check_visit(struct ictx *x, struct kt_import_row *r,
 			 "(%s)", err.msg);
 	if (rc == 0 && !v.refused)
 		return;
-	if (row_text(r, "override_reason")[0] != '\0')
-		return; /* overridden when it was recorded */
+	if (kt_text_has_graphic(row_text(r, "override_reason")))
+		return; /* overridden when it was recorded (a blank reason is none) */
 	if (override != NULL)
 		r->override = override;
 	else

@@ -21,6 +21,8 @@
 #define ONCE(t, n, name, vt) { t, n, name, KT_M_ONCE, vt, 0, 0, NULL, 0 }
 /* A field the safety check at the chair reads (enum kt_chair). */
 #define SETC(t, n, name, ch) { t, n, name, KT_M_SET, KT_VT_TEXT, 0, 0, NULL, ch }
+/* An amount in minor units (kopecks, bani, fen) within [lo, hi] */
+#define MONEY(t, n, name, lo, hi) { t, n, name, KT_M_LWW, KT_VT_MONEY, lo, hi, NULL, 0 }
 #define LWWC(t, n, name, ch) { t, n, name, KT_M_LWW, KT_VT_TEXT, 0, 0, NULL, ch }
 
 static const struct kt_field fields[] = {
@@ -112,7 +114,7 @@ static const struct kt_field fields[] = {
 	INT(KT_T_CATALOGUE, 7, "follow_up_days", 0, 3650),
 	SET(KT_T_CATALOGUE, 8, "skin_types"),
 	SET(KT_T_CATALOGUE, 9, "problem_zones"),
-	LWW(KT_T_CATALOGUE, 10, "price", KT_VT_MONEY),
+	MONEY(KT_T_CATALOGUE, 10, "price", 0, 100000000000LL), /* a price is never negative */
 	SET(KT_T_CATALOGUE, 11, "aliases"),
 	LWW(KT_T_CATALOGUE, 12, "retired", KT_VT_BOOL),
 };
@@ -354,6 +356,11 @@ static int parse_typed(const struct kt_field *f, const char *text, struct kt_val
 		if (parse_money(text, &v->i) != 0)
 			return kt_err_set(err, KT_EINVAL, "'%s' wants an amount like 1500 "
 					  "or 1500.50, not '%s'", f->name, text);
+		if (f->min != f->max && (v->i < f->min || v->i > f->max))
+			return kt_err_set(err, KT_EINVAL, "'%s' wants an amount from %lld.%02lld "
+					  "to %lld.%02lld, not '%s'", f->name,
+					  (long long)(f->min / 100), (long long)(f->min % 100),
+					  (long long)(f->max / 100), (long long)(f->max % 100), text);
 		return 0;
 	case KT_VT_BOOL:
 		v->t = KT_V_BOOL;

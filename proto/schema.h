@@ -76,7 +76,7 @@ struct kt_field {
 	const char *name;
 	uint8_t merge;
 	uint8_t vtype;
-	int64_t min, max;    /* KT_VT_INT bounds */
+	int64_t min, max;    /* KT_VT_INT and KT_VT_MONEY bounds (none when equal) */
 	const char *choices; /* KT_VT_ENUM: words separated by '|' */
 	uint8_t chair;       /* enum kt_chair: what the safety check reads it as */
 };

@@ -202,4 +202,49 @@ printf 'name,kind,substances
 fails "catalog import refuses a name given twice" "$KT" -d "$I" catalog import "$T/dup.csv"
 contains "the second line is named" "$T/err" "line 3: 'маска' is named on line 2"
 
+# --- what looks like a reason but says nothing, and marks kept as recorded ---
+nb=$(printf '\302\240')      # U+00A0 no-break space
+ideo=$(printf '\343\200\200') # U+3000 ideographic space
+zw=$(printf '\342\200\213')   # U+200B zero width space
+for r in "$nb" "$ideo" "$zw" "$nb $zw"; do
+	refuse "--override of invisible characters is refused" \
+		"$KT" -d "$N" visit add "$x" --service 'Латексная маска' --override "$r"
+done
+refuse "--by '' is refused" "$KT" -d "$N" visit add "$x" --service 'Латексная маска' \
+	--override 'согласна' --by ''
+refuse "import --override of a no-break space is refused" \
+	"$KT" -d "$I" import "$T/v.json" --override "$nb"
+refuse "record edit cannot clear an override's reason" \
+	"$KT" -d "$N" record edit "$ov" --set override_reason=
+refuse "nor its author" "$KT" -d "$N" record edit "$ov" --set override_by=
+refuse "visit add cannot set override_reason by hand" \
+	"$KT" -d "$N" visit add "$k" --service Массаж --set override_reason=сама
+"$KT" -d "$N" record show "$ov" --json >"$T/ov"
+contains "the override is still on the visit" "$T/ov" '"override_reason":"клиентка согласна"'
+cat >"$T/blank.json" <<'JSON'
+{"format":"kartoteka-export","version":1,"records":[
+{"client":"01M8XC7YBAKJHE5S3PKNN96KJV","fields":{"date":"2026-12-01","services":"Латексная маска","override_reason":"   "},"id":"01M8XC7YBG0MH8CDD8D158YETM","type":"visit"}]}
+JSON
+fails "an imported row whose override_reason is blank is no override" "$KT" -d "$I" import "$T/blank.json"
+contains "it is refused by the check" "$T/err" "record 1: visit refused"
+
+# --- a field given twice is an error, not a silent choice ---
+refuse "--set products_used twice is refused" "$KT" -d "$N" visit add "$x" --service Маникюр \
+	--set products_used='Перчатки' --set products_used='латекс'
+contains "the line names the field" "$T/err" "'products_used' is given twice"
+refuse "--service and --set services together are refused" \
+	"$KT" -d "$N" visit add "$x" --service Маникюр --set services=Педикюр
+
+# --- a catalogue entry has a name ---
+for n in '' '   ' ',;' ; do
+	refuse "catalog add --service '$n' is refused" "$KT" -d "$N" catalog add --service "$n"
+done
+refuse "a name that differs only in blanks and case is a duplicate" \
+	"$KT" -d "$N" catalog add --service ' ПИЛИНГ  '
+refuse "catalog edit cannot clear an entry's name" "$KT" -d "$N" catalog edit 'Пилинг' --set name=
+refuse "a negative price is refused" "$KT" -d "$N" catalog add --product 'Крем' --set price=-5
+printf 'name,kind\n,service\n' >"$T/noname.csv"
+fails "catalog import of a row with no name is refused" "$KT" -d "$N" catalog import "$T/noname.csv"
+contains "the bad row says so" "$T/err" "line 2: a catalogue entry needs a name"
+
 finish

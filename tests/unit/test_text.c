@@ -368,6 +368,28 @@ static void test_stem_compiled_once_matched_often(void)
 	kt_text_stem_free(NULL);
 }
 
+static void test_graphic_and_words_key(void)
+{
+	char *k;
+
+	T_CHECK(kt_text_has_graphic("a"));
+	T_CHECK(kt_text_has_graphic(" ."));        /* punctuation says something */
+	T_CHECK(kt_text_has_graphic("\xe2\x80\x8b\xe7\x8e\x8b")); /* ZWSP then 王 */
+	T_CHECK(!kt_text_has_graphic(""));
+	T_CHECK(!kt_text_has_graphic(" \t\r\n"));
+	T_CHECK(!kt_text_has_graphic("\xc2\xa0\xe3\x80\x80\xe2\x80\x8b\xe2\x80\xaf")); /* NBSP, U+3000, ZWSP, NNBSP */
+	T_CHECK(!kt_text_has_graphic("\xff"));
+	k = kt_text_words_key("  Пилинг, ЛИЦА! ");
+	T_EQ_STR(k, "пилинг лица");
+	free(k);
+	k = kt_text_words_key("Ștefan-王");
+	T_EQ_STR(k, "stefan 王");
+	free(k);
+	T_CHECK(kt_text_words_key(" ,; ") == NULL);
+	T_CHECK(kt_text_words_key("") == NULL);
+	T_CHECK(kt_text_words_key("a\xff") == NULL);
+}
+
 static void test_prefix(void)
 {
 	T_CHECK(kt_text_has_prefix("иванова", strlen("иванова"), "иван", strlen("иван")));
@@ -395,6 +417,7 @@ int main(void)
 	T_RUN(test_stem_phrase_matches_word_forms);
 	T_RUN(test_stem_phrase_keeps_exact_matches);
 	T_RUN(test_stem_compiled_once_matched_often);
+	T_RUN(test_graphic_and_words_key);
 	T_RUN(test_prefix);
 	T_DONE();
 }
