@@ -340,7 +340,7 @@ int kt_text_phrase_in(const char *needle, const char *hay)
  * Stem matching (text.h: kt_text_stem_phrase_in).  Each word gets a small
  * set of keys; two words match when a key of one equals a key of the other.
  */
-#define STEM_KEYS_MAX 16
+#define STEM_KEYS_MAX 24
 #define KEY_BYTES (KT_WORD_BYTES_MAX + 1)
 
 enum stem_lang { SL_RUSSIAN, SL_ENGLISH, SL_ROMANIAN, SL_COUNT };
@@ -402,6 +402,23 @@ static void add_key(struct word_keys *wk, const char *k, size_t n)
 	wk->n++;
 }
 
+/* Adds the key made of code points cp[0..m), encoded into out (KEY_BYTES). */
+static void add_key_cps(struct word_keys *wk, const utf8proc_int32_t *cp, size_t m, char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < m; i++) {
+		utf8proc_uint8_t b[4];
+		utf8proc_ssize_t k = utf8proc_encode_char(cp[i], b);
+
+		if (k <= 0 || o + (size_t)k >= KEY_BYTES)
+			return;
+		memcpy(out + o, b, (size_t)k);
+		o += (size_t)k;
+	}
+	add_key(wk, out, o);
+}
+
 /* Counts the code points of s[0..n). */
 static size_t cp_count(const char *s, size_t n)
 {
@@ -447,7 +464,7 @@ static size_t strip_vowels(const char *s, size_t n)
 static size_t strip_adjective(const char *s, size_t n)
 {
 	static const char *const suf[] = { "енн", "онн", "ан", "ян", "ин", "ов", "ев",
-					   "ск", "н" }; /* longer first */
+					   "ск", "ек", "ок", "н", "к" }; /* longer first */
 
 	for (size_t i = 0; i < sizeof(suf) / sizeof(suf[0]); i++) {
 		size_t k = strlen(suf[i]);
@@ -459,22 +476,96 @@ static size_t strip_adjective(const char *s, size_t n)
 	return n;
 }
 
-/* Adds the keys a stem gives (its fold, less vowels and a suffix). */
+/* Whether folded Cyrillic code point c is a vowel (й folds to и, ё to е). */
+static int ru_vowel(utf8proc_int32_t c)
+{
+	return c == 0x430 || c == 0x435 || c == 0x438 || c == 0x43e || c == 0x443 ||
+	       c == 0x44b || c == 0x44d || c == 0x44e || c == 0x44f; /* а е и о у ы э ю я */
+}
+
+static int ru_consonant(utf8proc_int32_t c)
+{
+	return c >= 0x430 && c <= 0x44f && !ru_vowel(c) && c != 0x44a && c != 0x44c;
+}
+
+/*
+ * Adds the key of folded Russian stem s[0..n) with the sound changes word
+ * forms make undone, so that both sides of a match meet: soft and hard
+ * signs dropped (мыльный: мыль, мыло: мыл); the last consonant's
+ * alternation canonical, ч ц -> к, ж -> г, ш -> х (молочный: молоч, молоко:
+ * молок; яичная: яич, яйцо: яиц; орешки: ореш, орех); and a fleeting е or о
+ * before the last consonant dropped (перец, перцем; икра, икорная; лён,
+ * льна), о only when four code points or more remain (мёд and мода stay
+ * apart).
+ */
+static void add_russian_morph(struct word_keys *wk, const char *s, size_t n)
+{
+	utf8proc_int32_t cp[KEY_BYTES];
+	char out[KEY_BYTES];
+	size_t m = 0;
+
+	for (size_t i = 0; i < n;) {
+		utf8proc_int32_t c;
+		size_t k = decode(s + i, &c);
+
+		if (c != 0x44c && c != 0x44a) /* ь ъ */
+			cp[m++] = c;
+		i += k;
+	}
+	if (m > 0) {
+		utf8proc_int32_t *last = &cp[m - 1];
+
+		if (*last == 0x447 || *last == 0x446) /* ч ц */
+			*last = 0x43a;                /* к */
+		else if (*last == 0x436)              /* ж */
+			*last = 0x433;                /* г */
+		else if (*last == 0x448)              /* ш */
+			*last = 0x445;                /* х */
+	}
+	add_key_cps(wk, cp, m, out);
+	if (m >= 3 && ru_consonant(cp[m - 1]) && ru_consonant(cp[m - 3]) &&
+	    (cp[m - 2] == 0x435 || (cp[m - 2] == 0x43e && m >= 4))) { /* е, о */
+		cp[m - 2] = cp[m - 1];
+		add_key_cps(wk, cp, m - 1, out);
+	}
+}
+
+/* English forms Porter2 leaves apart: nutty (nutti) and nut, golden and gold. */
+static void add_english_morph(struct word_keys *wk, const char *s, size_t n)
+{
+	if (n >= 4 && s[n - 1] == 'i') {
+		size_t k = n - 1;
+
+		if (s[k - 1] == s[k - 2] && strchr("aeiou", s[k - 1]) == NULL)
+			k--; /* nutt -> nut */
+		add_key(wk, s, k);
+	}
+	if (n >= 5 && s[n - 2] == 'e' && s[n - 1] == 'n')
+		add_key(wk, s, n - 2);
+}
+
+/* Adds the keys a stem gives (its fold, less vowels and a suffix, and forms). */
 static void add_stem_keys(struct word_keys *wk, enum stem_lang l, const char *stem)
 {
 	char *f = kt_text_fold(stem, strlen(stem));
-	size_t n;
+	size_t n, a;
 
 	if (f == NULL)
 		return;
 	n = cut_word(f, strlen(f));
 	add_key(wk, f, n);
+	if (l == SL_ENGLISH)
+		add_english_morph(wk, f, n);
 	if (l != SL_ENGLISH) {
 		n = strip_vowels(f, n);
 		add_key(wk, f, n);
 	}
-	if (l == SL_RUSSIAN)
-		add_key(wk, f, strip_adjective(f, n));
+	if (l == SL_RUSSIAN) {
+		a = strip_adjective(f, n);
+		add_key(wk, f, a);
+		add_russian_morph(wk, f, n);
+		add_russian_morph(wk, f, a);
+	}
 	free(f);
 }
 
@@ -597,6 +688,8 @@ struct stem_word {
 	size_t len;
 	enum cp_class cl;
 	char initial[5];
+	char fold[KEY_BYTES]; /* the word folded, cut to KT_WORD_BYTES_MAX */
+	int stop;             /* a function word: matched by its fold alone */
 	int keyed;
 	struct word_keys keys;
 };
@@ -607,19 +700,37 @@ struct kt_stem_phrase {
 	struct stem_word *words;
 };
 
-/* The first code point of the fold of w[0..n), as a string ("" when none). */
-static void word_initial(const char *w, size_t n, char out[5])
+/*
+ * Prepositions and conjunctions of Russian, Romanian and English, folded.
+ * Stemmed and cut, they meet real words ("со" is the key of "соя", "ил" of
+ * "или"), so they match only themselves.
+ */
+static const char *const stop_words[] = {
+	"а", "без", "в", "во", "для", "до", "за", "и", "из", "или", "к", "ко", "на", "но",
+	"о", "об", "от", "по", "при", "с", "со", "у",
+	"cu", "de", "din", "fara", "in", "la", "pe", "pentru", "sau", "si",
+	"a", "an", "and", "for", "in", "of", "on", "or", "the", "to", "with",
+};
+
+/* Fills sw's fold, initial (its first code point) and stop flag. */
+static void word_fold(struct stem_word *sw)
 {
-	char *f = kt_text_fold(w, n);
+	char *f = kt_text_fold(sw->w, sw->len);
 	size_t k;
 
-	out[0] = '\0';
+	sw->initial[0] = sw->fold[0] = '\0';
+	sw->stop = 0;
 	if (f != NULL && f[0] != '\0') {
 		utf8proc_int32_t c;
 
+		k = cut_word(f, strlen(f));
+		memcpy(sw->fold, f, k);
+		sw->fold[k] = '\0';
 		k = decode(f, &c);
-		memcpy(out, f, k);
-		out[k] = '\0';
+		memcpy(sw->initial, f, k);
+		sw->initial[k] = '\0';
+		for (size_t i = 0; i < sizeof(stop_words) / sizeof(stop_words[0]); i++)
+			sw->stop |= strcmp(sw->fold, stop_words[i]) == 0;
 	}
 	free(f);
 }
@@ -647,7 +758,7 @@ struct kt_stem_phrase *kt_text_stem_compile(const char *s)
 		sw->len = len;
 		sw->cl = class_at(w, &k);
 		sw->keyed = 0;
-		word_initial(w, len, sw->initial);
+		word_fold(sw);
 	}
 	return p;
 }
@@ -670,6 +781,8 @@ static int words_meet(struct stem_word *a, struct stem_word *b)
 {
 	if (strcmp(a->initial, b->initial) != 0 || a->initial[0] == '\0')
 		return 0;
+	if (a->stop || b->stop)
+		return strcmp(a->fold, b->fold) == 0;
 	if (!a->keyed) {
 		word_keys(a->w, a->len, a->cl, a->initial, &a->keys);
 		a->keyed = 1;
@@ -681,20 +794,30 @@ static int words_meet(struct stem_word *a, struct stem_word *b)
 	return keys_meet(&a->keys, &b->keys);
 }
 
+/*
+ * Whether needle's words from j on are in hay in order from hay word at on,
+ * the first of them at most gap words after it.  Depth is needle's words,
+ * each trying KT_STEM_GAP_MAX + 1 places.
+ */
+static int rest_in(struct kt_stem_phrase *needle, size_t j, struct kt_stem_phrase *hay,
+		   size_t at, size_t gap)
+{
+	if (j == needle->n)
+		return 1;
+	for (size_t i = at; i < hay->n && i <= at + gap; i++)
+		if (words_meet(&needle->words[j], &hay->words[i]) &&
+		    rest_in(needle, j + 1, hay, i + 1, KT_STEM_GAP_MAX))
+			return 1;
+	return 0;
+}
+
 int kt_text_stem_match(struct kt_stem_phrase *needle, struct kt_stem_phrase *hay)
 {
-	size_t nn = needle->n, hn = hay->n;
-
-	if (nn == 0)
+	if (needle->n == 0)
 		return 0;
-	for (size_t i = 0; i + nn <= hn; i++) {
-		size_t j = 0;
-
-		while (j < nn && words_meet(&needle->words[j], &hay->words[i + j]))
-			j++;
-		if (j == nn)
+	for (size_t i = 0; i + needle->n <= hay->n; i++)
+		if (rest_in(needle, 0, hay, i, 0))
 			return 1;
-	}
 	return 0;
 }
 

@@ -48,7 +48,8 @@ int kt_text_words_folded(const char *f, kt_word_fn fn, void *ctx);
 int kt_text_phrase_in(const char *needle, const char *hay);
 
 /*
- * Like kt_text_phrase_in(), with words compared by their stems, for the
+ * Like kt_text_phrase_in(), with words compared by their stems and up to
+ * KT_STEM_GAP_MAX other words allowed between two of the needle's, for the
  * safety check at the chair (node/safety.h): "латекс" is in "Латексная
  * маска", "Маска с латексом" and "Перчатки латексные"; "масло чайного
  * дерева" is in "Маска с маслом чайного дерева" but not in "Маска с маслом
@@ -66,15 +67,23 @@ int kt_text_phrase_in(const char *needle, const char *hay);
  * "бальзамом" and "бальз" of "бальзам"); Russian and Romanian stems lose
  * their trailing vowels while more than two code points remain ("хна",
  * "хной", "хны" all key "хн"), and a Russian stem one adjective suffix
- * (-енн -онн -ан -ян -ин -ов -ев -ск -н, when three code points remain:
- * "латексн" keys "латекс").  The rules lean towards a match on purpose: a
- * false alarm costs an override, a miss costs a reaction.
+ * (-енн -онн -ан -ян -ин -ов -ев -ск -ек -ок -н -к, when three code points
+ * remain: "латексн" keys "латекс"); each Russian key also gives one with
+ * the sound changes of word forms undone (soft signs dropped, a last ч ц ж
+ * ш as к к г х, a fleeting е/о before the last consonant dropped: молочный
+ * and молоко, перцовый and перец, льняное and лён, орешки and орехи meet),
+ * and an English stem one without -i or -en (nutty and nut, golden and
+ * gold).  Prepositions and conjunctions (с, со, или, de, cu, and, with...)
+ * match only themselves.  The rules lean towards a match on purpose: a
+ * false alarm costs an override, a miss costs a reaction; known false
+ * alarms: "мёд" in "Медный пилинг", "сера" in "Серия", "pine" in "Pin-up".
  *
  * Returns 1 or 0; text that is not UTF-8 has no words and matches nothing.
  * Thread-safe (the stemmers are shared under a mutex).  Source: Snowball,
  * https://snowballstem.org/algorithms/ (Russian, Romanian, English/Porter2).
  */
 #define KT_STEM_ROUNDS 3
+#define KT_STEM_GAP_MAX 2 /* "масло чайного дерева" is in "масло для лица чайного дерева" */
 int kt_text_stem_phrase_in(const char *needle, const char *hay);
 
 /*

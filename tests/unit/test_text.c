@@ -368,6 +368,41 @@ static void test_stem_compiled_once_matched_often(void)
 	kt_text_stem_free(NULL);
 }
 
+/* Word forms with sound changes, words between, and function words (issue 11, round 2). */
+static void test_stem_phrase_sound_changes_gaps_and_function_words(void)
+{
+	static const char *const meet[][2] = {
+		{ "перец", "Маска с перцем" }, { "перец", "Перцовый пластырь" },
+		{ "лён", "Семена льна" }, { "лён", "Льняное масло" },
+		{ "молоко", "Молочный пилинг" }, { "клубника", "Клубничная маска" },
+		{ "черника", "Черничная маска" }, { "икра", "Икорная маска" },
+		{ "чеснок", "Чесночная маска" }, { "яйцо", "Яичная маска" },
+		{ "мыло", "Мыльный раствор" }, { "орехи", "Орешки" },
+		{ "лаванда", "Лавандовое масло" }, { "ромашка", "Ромашковый чай" },
+		{ "nuts", "Nutty mask" }, { "wool", "Woolen wrap" }, { "gold", "Golden mask" },
+		{ "масло чайного дерева", "Маска с маслом из чайного дерева" },
+		{ "масло чайного дерева", "Масло для лица чайного дерева" },
+		{ "лак", "Покрытие лаком" },
+	};
+	static const char *const apart[][2] = {
+		{ "соя", "Маска со сливками" }, { "ил", "Маска или пилинг" },
+		{ "мёд", "Модная стрижка" }, { "масло чайного дерева", "Масло кокоса для лица и тела, дерево" },
+		{ "перец", "Маска с пером" }, { "латекс", "Латте" },
+	};
+
+	for (size_t i = 0; i < sizeof(meet) / sizeof(meet[0]); i++)
+		if (!kt_text_stem_phrase_in(meet[i][0], meet[i][1])) {
+			fprintf(stderr, "  '%s' should be in '%s'\n", meet[i][0], meet[i][1]);
+			T_CHECK(0);
+		}
+	for (size_t i = 0; i < sizeof(apart) / sizeof(apart[0]); i++)
+		if (kt_text_stem_phrase_in(apart[i][0], apart[i][1])) {
+			fprintf(stderr, "  '%s' should not be in '%s'\n", apart[i][0], apart[i][1]);
+			T_CHECK(0);
+		}
+	T_CHECK(kt_text_stem_phrase_in("со", "Маска со сливками")); /* a function word meets itself */
+}
+
 static void test_graphic_and_words_key(void)
 {
 	char *k;
@@ -417,6 +452,7 @@ int main(void)
 	T_RUN(test_stem_phrase_matches_word_forms);
 	T_RUN(test_stem_phrase_keeps_exact_matches);
 	T_RUN(test_stem_compiled_once_matched_often);
+	T_RUN(test_stem_phrase_sound_changes_gaps_and_function_words);
 	T_RUN(test_graphic_and_words_key);
 	T_RUN(test_prefix);
 	T_DONE();
