@@ -16,10 +16,17 @@ static size_t sep_at(const char *s, size_t n, size_t i)
 		       s[i + 1] >= '0' && s[i + 1] <= '9' ? 0 : 1; /* 0,5: a decimal comma */
 	if (c == ';' || c == '\n' || c == '\r')
 		return 1;
-	if (i + 3 <= n && (!memcmp(s + i, "\xef\xbc\x8c", 3) ||  /* U+FF0C */
-			   !memcmp(s + i, "\xef\xbc\x9b", 3) ||  /* U+FF1B */
-			   !memcmp(s + i, "\xe3\x80\x81", 3)))   /* U+3001 */
+	if (i + 3 <= n && (!memcmp(s + i, "\xef\xbc\x8c", 3) ||  /* U+FF0C ， */
+			   !memcmp(s + i, "\xef\xbc\x9b", 3) ||  /* U+FF1B ； */
+			   !memcmp(s + i, "\xe3\x80\x81", 3) ||  /* U+3001 、 */
+			   !memcmp(s + i, "\xef\xb9\x90", 3) ||  /* U+FE50 ﹐ */
+			   !memcmp(s + i, "\xef\xb9\x91", 3) ||  /* U+FE51 ﹑ */
+			   !memcmp(s + i, "\xef\xb9\x94", 3) ||  /* U+FE54 ﹔ */
+			   !memcmp(s + i, "\xe2\x80\x9a", 3)))   /* U+201A ‚ */
 		return 3;
+	if (i + 2 <= n && (!memcmp(s + i, "\xd8\x8c", 2) ||      /* U+060C ، */
+			   !memcmp(s + i, "\xd8\x9b", 2)))        /* U+061B ؛ */
+		return 2;
 	return 0;
 }
 

@@ -5,7 +5,9 @@
  * spreadsheets hold them in one cell ("латекс; орехи"), so a list value is
  * split into entries wherever it holds a separator:
  *   ,  ;  newline (LF or CR)  and the full-width forms staff in China type:
- *   U+FF0C ，  U+FF1B ；  U+3001 、 (the enumeration comma).
+ *   U+FF0C ，  U+FF1B ；  U+3001 、 (the enumeration comma), their small
+ *   forms U+FE50 ﹐ U+FE51 ﹑ U+FE54 ﹔, the low comma U+201A ‚ (which looks
+ *   like ','), and the Arabic comma and semicolon U+060C ، U+061B ؛.
  * A comma between two ASCII digits is a decimal comma ("изотретиноин 0,5
  * мг" is one entry), not a separator; so is a ',' or ';' inside brackets that
  * close before the end of the line ("латекс (сыпь, отёк)" is one entry; an

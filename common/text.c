@@ -821,6 +821,21 @@ int kt_text_stem_match(struct kt_stem_phrase *needle, struct kt_stem_phrase *hay
 	return 0;
 }
 
+int kt_text_stem_match_words(struct kt_stem_phrase *needle, struct kt_stem_phrase *hay)
+{
+	if (needle->n == 0)
+		return 0;
+	for (size_t j = 0; j < needle->n; j++) {
+		size_t i = 0;
+
+		while (i < hay->n && !words_meet(&needle->words[j], &hay->words[i]))
+			i++;
+		if (i == hay->n)
+			return 0;
+	}
+	return 1;
+}
+
 int kt_text_stem_phrase_in(const char *needle, const char *hay)
 {
 	struct kt_stem_phrase *n = kt_text_stem_compile(needle), *h;

@@ -98,6 +98,12 @@ int kt_text_stem_phrase_in(const char *needle, const char *hay);
 struct kt_stem_phrase;
 struct kt_stem_phrase *kt_text_stem_compile(const char *s);
 int kt_text_stem_match(struct kt_stem_phrase *needle, struct kt_stem_phrase *hay);
+/*
+ * Whether each word of needle meets a word of hay, in any order and place
+ * (a catalogue name: "Лазерная эпиляция" is in "Эпиляция лазером"); 0 for
+ * a needle with no words.
+ */
+int kt_text_stem_match_words(struct kt_stem_phrase *needle, struct kt_stem_phrase *hay);
 size_t kt_text_stem_words(const struct kt_stem_phrase *p);
 void kt_text_stem_free(struct kt_stem_phrase *p);
 

@@ -26,11 +26,83 @@
  * match (safety.h): notes in brackets dropped ("латекс (сыпь)"), a note after
  * ':' or a spaced dash dropped ("никель - серьги" is никель), and the rest
  * split at '/', '+', '&', '|' and the words и, или, and, or, și, sau
- * ("латекс/никель", "орехи и мёд").  Fills out[] with up to PIECES_MAX
+ * ("латекс/никель", "орехи и мёд"), each piece without a preamble and
+ * without words that hold no letter (push_piece: "аллергия на латекс",
+ * "латекс 2023" are латекс).  Fills out[] with up to PIECES_MAX
  * malloc'd strings and returns how many; text that leaves no piece is its own
  * one piece.  Each piece is a part of the text, so a visit that names the
  * whole text names a piece: splitting only ever adds matches.
  */
+/* Whether word w (folded) only says "allergy to", "suspected", "intolerance of". */
+static int preamble_word(const char *f)
+{
+	static const char *const lead[] = { "аллерг", "подозр", "непереноси", "реакц",
+					    "allerg", "suspect", "intoleran", "reaction",
+					    "alergi", "reacti" };
+
+	for (size_t i = 0; i < sizeof(lead) / sizeof(lead[0]); i++)
+		if (strncmp(f, lead[i], strlen(lead[i])) == 0)
+			return 1;
+	return 0;
+}
+
+/* Whether token t holds no letter (a year, a dose: "2023", "5%"). */
+static int no_letter(const char *t)
+{
+	char *f = kt_text_fold(t, strlen(t));
+	int none = 1;
+
+	for (const char *p = f; p != NULL && *p; p++)
+		if (((unsigned char)*p >= 'a' && (unsigned char)*p <= 'z') ||
+		    (unsigned char)*p >= 0x80)
+			none = 0;
+	free(f);
+	return none;
+}
+
+/*
+ * Adds piece p to out[*np] without its preamble ("аллергия на латекс",
+ * "подозрение на латекс", "allergy to latex": a leading run of such words
+ * and the preposition after them) and without words that hold no letter
+ * ("латекс 2023"); a piece that would be left empty is kept whole.
+ */
+static void push_piece(char **out, size_t *np, const char *p)
+{
+	static const char *const prep[] = { "на", "к", "to", "of", "la", "de", "fata" };
+	char *copy = kt_strndup(p, strlen(p)), *kept = kt_calloc(strlen(p) + 1, 1);
+	char *tok, *save = NULL;
+	int lead = 1, after_preamble = 0;
+
+	if (*np >= PIECES_MAX || p[0] == '\0') {
+		free(copy);
+		free(kept);
+		return;
+	}
+	for (tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		char *f = kt_text_fold(tok, strlen(tok));
+		int skip = 0;
+
+		if (f != NULL && lead && preamble_word(f)) {
+			skip = after_preamble = 1;
+		} else if (f != NULL && lead && after_preamble) {
+			for (size_t i = 0; i < sizeof(prep) / sizeof(prep[0]); i++)
+				skip |= strcmp(f, prep[i]) == 0;
+		}
+		if (!skip && no_letter(tok))
+			skip = 1;
+		if (!skip) {
+			lead = 0;
+			if (kept[0])
+				strcat(kept, " ");
+			strcat(kept, tok);
+		}
+		free(f);
+	}
+	out[(*np)++] = kt_strndup(kept[0] ? kept : p, strlen(kept[0] ? kept : p));
+	free(copy);
+	free(kept);
+}
+
 static size_t pieces_of(const char *text, char **out)
 {
 	static const char *const conj[] = { "и", "или", "and", "or", "si", "sau" };
@@ -70,8 +142,7 @@ static size_t pieces_of(const char *text, char **out)
 
 			while ((sep = strchr(tok, '\x01')) != NULL) {
 				strncat(cur, tok, (size_t)(sep - tok));
-				if (cur[0] && np < PIECES_MAX)
-					out[np++] = kt_strndup(cur, strlen(cur));
+				push_piece(out, &np, cur);
 				cur[0] = '\0';
 				tok = sep + 1;
 			}
@@ -80,8 +151,7 @@ static size_t pieces_of(const char *text, char **out)
 			strcat(cur, tok);
 			continue;
 		}
-		if (cur[0] && np < PIECES_MAX)
-			out[np++] = kt_strndup(cur, strlen(cur));
+		push_piece(out, &np, cur);
 		cur[0] = '\0';
 		if (tok == NULL)
 			break;
@@ -668,13 +738,23 @@ static int entry_names(struct cat_walk *w, const struct kt_rec *r)
 	return 0;
 }
 
-/* Whether one of the entry's names appears in the visit. */
+/*
+ * Whether one of the entry's names (its name, an alias) appears in the
+ * visit: all its words, by their stems, in any order ("Лазерная эпиляция"
+ * is in "Эпиляция лазером"), within the services or within the products.
+ */
 static int entry_named(const struct cat_walk *w)
 {
-	for (size_t i = 0; i < w->nsubst_from; i++)
-		if (named_in(w->names[i], w->text) != NULL)
-			return 1;
-	return 0;
+	int named = 0;
+
+	for (size_t i = 0; !named && i < w->nsubst_from; i++) {
+		struct kt_stem_phrase *n = kt_text_stem_compile(w->names[i]);
+
+		named = kt_text_stem_match_words(n, w->text->s) ||
+			kt_text_stem_match_words(n, w->text->p);
+		kt_text_stem_free(n);
+	}
+	return named;
 }
 
 static const char *rule_words(uint8_t chair)

@@ -27,6 +27,9 @@ static void test_separators(void)
 	T_EQ_STR(split("latex\nnuts\r\nhoney", b, sizeof(b)), "latex|nuts|honey");
 	T_EQ_STR(split("花生，乳胶；香水、酒精", b, sizeof(b)), "花生|乳胶|香水|酒精");
 	T_EQ_STR(split("масло чайного дерева", b, sizeof(b)), "масло чайного дерева");
+	T_EQ_STR(split("latex\xe2\x80\x9a nuts\xef\xb9\x90honey\xef\xb9\x91mint\xef\xb9\x94tea",
+		       b, sizeof(b)), "latex|nuts|honey|mint|tea");
+	T_EQ_STR(split("latex\xd8\x8c nuts\xd8\x9bhoney", b, sizeof(b)), "latex|nuts|honey");
 }
 
 static void test_decimal_comma_and_brackets(void)

@@ -159,9 +159,13 @@ static void test_entries_with_notes_and_joins(void)
 			    "allergies=хна/басма", "allergies=perfume or fragrance",
 			    "allergies=[пыльца]", NULL };
 	const char *b[] = { "name=Joined", "contraindications=диабет и беременность", NULL };
+	const char *c[] = { "name=Preamble", "allergies=аллергия на латекс",
+			    "allergies=подозрение на никель", "allergies=хна 2023",
+			    "allergies=allergic to nuts", "allergies=alergie la parfum",
+			    "allergies=2023", NULL };
 	const char *cat[] = { "name=Пилинг миндальный", "kind=service",
 			      "contraindications=беременность (любой срок)", NULL };
-	struct kt_id x = put(KT_T_CLIENT, NULL, a), y = put(KT_T_CLIENT, NULL, b);
+	struct kt_id x = put(KT_T_CLIENT, NULL, a), y = put(KT_T_CLIENT, NULL, b), z;
 
 	T_EQ_INT(check(&x, "Латексная маска", "", NULL, 0), 1);  /* the note is not needed */
 	T_EQ_INT(check(&x, "Серьги никелевые", "", NULL, 0), 1);
@@ -176,6 +180,14 @@ static void test_entries_with_notes_and_joins(void)
 	T_EQ_INT(check(&x, "Сыпь", "", NULL, 0), 0); /* a note's word is not an allergy */
 	put(KT_T_CATALOGUE, NULL, cat);
 	T_EQ_INT(check(&y, "Пилинг миндальный", "", NULL, 0), 1);
+	z = put(KT_T_CLIENT, NULL, c);
+	T_EQ_INT(check(&z, "Латексная маска", "", NULL, 0), 1);
+	T_EQ_INT(check(&z, "Серьги никелевые", "", NULL, 0), 1);
+	T_EQ_INT(check(&z, "Брови хной", "", NULL, 0), 1);
+	T_EQ_INT(check(&z, "Nut scrub", "", NULL, 0), 1);
+	T_EQ_INT(check(&z, "Cremă parfumată", "", NULL, 0), 1);
+	T_EQ_INT(check(&z, "Массаж 2023", "", NULL, 0), 1); /* "2023" alone is itself */
+	T_EQ_INT(check(&z, "Массаж", "Реакция кожи", NULL, 0), 0); /* the preamble is not the allergy */
 }
 
 static void test_merge_group_is_one_card(void)
@@ -225,6 +237,10 @@ static void test_catalogue_conditions_and_patch_tests(void)
 	const char *old[] = { "subject=hair dye", "status=passed", "date=2026-01-02",
 			      "valid_until=2026-07-02", NULL };
 	const char *ppd_again[] = { "subject=ppd", "status=passed", "date=2026-11-25", NULL };
+	const char *laser[] = { "name=Лазерная эпиляция", "kind=service",
+				"contraindications=лактация", NULL };
+	const char *l[] = { "name=L", "contraindications=период лактации", NULL };
+	struct kt_id cl;
 
 	put(KT_T_CATALOGUE, NULL, cat);
 	put(KT_T_CATALOGUE, NULL, dye);
@@ -245,6 +261,12 @@ static void test_catalogue_conditions_and_patch_tests(void)
 	put(KT_T_PATCH, &cn, ppd_again);
 	T_EQ_INT(check(&cn, "Hair dye", "", NULL, 0), 0);   /* PPD tested again: passed */
 	T_EQ_INT(check(&cm, "Массаж", "", NULL, 0), 0);     /* not in the catalogue */
+	put(KT_T_CATALOGUE, NULL, laser);
+	cl = put(KT_T_CLIENT, NULL, l);
+	T_EQ_INT(check(&cl, "Лазерная эпиляция", "", NULL, 0), 1);
+	T_EQ_INT(check(&cl, "Эпиляция лазером", "", NULL, 0), 1);  /* an entry's words in any order */
+	T_EQ_INT(check(&cl, "Эпиляция (лазер), ноги", "", NULL, 0), 1);
+	T_EQ_INT(check(&cl, "Эпиляция воском", "", NULL, 0), 0);   /* not all its words */
 }
 
 /* A passed patch test with no valid_until holds for patch_test_months from its date. */
