@@ -4,6 +4,8 @@
  */
 #include "cli.h"
 #include "hlc.h"
+#include "list.h"
+#include "text.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -70,11 +72,130 @@ static int client_add(struct kt_cli *cli, int argc, char **argv)
 	return 0;
 }
 
+/* Strings made for a draft, freed after its write. */
+struct owned {
+	char *s[KT_OPS_MAX];
+	size_t n;
+};
+
+static const char *own(struct owned *o, const char *s, size_t n)
+{
+	kt_assert(o->n < KT_OPS_MAX);
+	return o->s[o->n++] = kt_strndup(s, n);
+}
+
+/* Whether s[0..n) and t[0..m) fold alike. */
+static int same_fold(const char *s, size_t n, const char *t, size_t m)
+{
+	char *a = kt_text_fold(s, n), *b = kt_text_fold(t, m);
+	int same = a != NULL && b != NULL && strcmp(a, b) == 0;
+
+	free(a);
+	free(b);
+	return same;
+}
+
+/* The draft's first DEL op of field f whose value folds like s[0..n), or -1. */
+static int del_of(const struct kt_draft *d, uint16_t f, const char *s, size_t n)
+{
+	for (uint32_t i = 0; i < d->nops; i++)
+		if (d->ops[i].kind == KT_OP_DEL && d->ops[i].field == f &&
+		    same_fold(d->vals[i].s, d->vals[i].n, s, n))
+			return (int)i;
+	return -1;
+}
+
+/* Whether r has an element of field f that folds like s[0..n) as a whole. */
+static int elem_whole(const struct kt_rec *r, uint16_t f, const char *s, size_t n)
+{
+	for (uint32_t i = 0; i < r->nelems; i++)
+		if (r->elems[i].field == f && r->elems[i].v.t == KT_V_STR &&
+		    same_fold(r->elems[i].v.s, r->elems[i].v.n, s, n))
+			return 1;
+	return 0;
+}
+
+/*
+ * A list element an older version stored whole ("latex, nuts" as one
+ * allergy) is edited part by part: a --remove naming one of its parts
+ * removes the whole element and adds back its other parts, so the card
+ * keeps "nuts".  Rewrites d's DEL ops against the card as stored; the
+ * strings it makes go to o.  Returns 0, or 1 (printed) when the card cannot
+ * be read.
+ */
+static int remove_parts(struct kt_cli *cli, struct kt_draft *d, struct owned *o)
+{
+	struct kt_rec r;
+	MDB_txn *txn;
+	int rc;
+
+	if (kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
+		return kt_cli_fail(cli);
+	kt_rec_init(&r);
+	if ((rc = kt_store_load(&cli->st, txn, &d->id, &r, &cli->err)) != 0) {
+		mdb_txn_abort(txn);
+		kt_rec_release(&r);
+		return rc == KT_ENOTFOUND ? 0 : kt_cli_fail(cli); /* the write says it */
+	}
+	for (uint32_t e = 0; e < r.nelems; e++) {
+		const struct kt_relem *el = &r.elems[e];
+		struct kt_span part;
+		size_t pos = 0, nth = 0;
+		uint64_t gone = 0; /* bit k: part k is removed */
+		int first = -1;
+
+		if (el->v.t != KT_V_STR || kt_list_count(el->v.s, el->v.n) < 2 ||
+		    del_of(d, el->field, el->v.s, el->v.n) >= 0)
+			continue;
+		for (; kt_list_next(el->v.s, el->v.n, &pos, &part); nth++) { /* parts to remove */
+			int k = del_of(d, el->field, part.s, part.n);
+
+			if (k < 0 || nth >= 64 || elem_whole(&r, el->field, part.s, part.n))
+				continue; /* not named, or also stored on its own */
+			gone |= 1ull << nth;
+			if (first < 0) {
+				first = k;
+				d->vals[k].s = own(o, el->v.s, el->v.n);
+				d->vals[k].n = el->v.n;
+			} else if (k != first) {
+				d->ops[k].kind = 0; /* folded into the first; dropped below */
+			}
+		}
+		for (pos = 0, nth = 0; first >= 0 && kt_list_next(el->v.s, el->v.n, &pos, &part);
+		     nth++) {
+			if ((nth < 64 && (gone >> nth & 1)) || d->nops >= KT_OPS_MAX - 4)
+				continue;
+			memset(&d->ops[d->nops], 0, sizeof(d->ops[0]));
+			memset(&d->vals[d->nops], 0, sizeof(d->vals[0]));
+			d->ops[d->nops].field = el->field;
+			d->ops[d->nops].kind = KT_OP_ADD; /* the part she keeps */
+			d->vals[d->nops].t = KT_V_STR;
+			d->vals[d->nops].s = own(o, part.s, part.n);
+			d->vals[d->nops].n = (uint32_t)part.n;
+			d->nops++;
+		}
+	}
+	for (uint32_t i = 0, j = 0, n = d->nops; i < n; i++) { /* drop the folded ops */
+		if (d->ops[i].kind == 0) {
+			d->nops--;
+			continue;
+		}
+		d->ops[j] = d->ops[i];
+		d->vals[j++] = d->vals[i];
+	}
+	kt_rec_release(&r);
+	mdb_txn_abort(txn);
+	return 0;
+}
+
 static int client_edit(struct kt_cli *cli, int argc, char **argv)
 {
 	static struct kt_draft d;
+	static struct owned o;
 	struct kt_id id;
 	int r;
+
+	o.n = 0;
 
 	if (argc < 2)
 		return kt_cli_failf("client edit: which client? (client edit ID --set FIELD=VALUE)");
@@ -91,9 +212,15 @@ static int client_edit(struct kt_cli *cli, int argc, char **argv)
 		return kt_cli_failf("client edit: nothing to change (use --set, --add or --remove)");
 	if (kt_cli_open(cli))
 		return 1;
-	if (kt_store_write(&cli->st, &d, 1, NULL, &cli->err) != 0)
-		return kt_cli_fail(cli);
-	return 0;
+	if (remove_parts(cli, &d, &o) != 0)
+		r = 1;
+	else if (kt_store_write(&cli->st, &d, 1, NULL, &cli->err) != 0)
+		r = kt_cli_fail(cli);
+	else
+		r = 0;
+	for (size_t i = 0; i < o.n; i++)
+		free(o.s[i]);
+	return r;
 }
 
 /* ---- summaries, segments ---- */

@@ -3,13 +3,11 @@
  * generic record add/edit/show for patch tests, assessments, care plans,
  * feedback and loyalty points.
  *
- * Safety, offline: a visit is refused, with one line naming the reason,
- * when its services or products used name one of the client's allergies or
- * contraindications (a case- and accent-insensitive match of the allergy's
- * words, in order, among the visit's words), or when a service listed in
- * the patch_test_services setting is booked and her latest patch test for
- * it is missing, failed, pending or expired.  --override REASON goes on and
- * records the reason and who gave it (--by, else $USER) on the visit.
+ * Safety, offline: every path here that writes a visit's services or
+ * products used (visit add, record edit of a visit) runs the check of
+ * node/safety.h, which says what is refused and why; a refusal is one line,
+ * and --override REASON [--by NAME] records the visit with the reason and
+ * who gave it, kept as recorded.
  */
 #include "cli.h"
 #include "hlc.h"
@@ -25,9 +23,12 @@ static const char visit_usage[] =
 	"                  [--override REASON] [--by NAME]\n"
 	"\n"
 	"Records a visit; prints its id.  Refused when a service or product used names\n"
-	"one of the client's allergies or contraindications, or a service that needs a\n"
-	"patch test (config patch_test_services) has no valid one; --override REASON\n"
-	"goes on and records the reason and who gave it (--by NAME, else $USER).\n"
+	"one of the client's allergies or contraindications (by word stems, over all\n"
+	"her merged cards), when a catalogue entry it names contains one of her\n"
+	"allergies or is ruled out by one of her contraindications or medications, or\n"
+	"needs a patch test and hers is missing, failed, pending or expired (see\n"
+	"`catalog --help`); --override REASON goes on and records the reason and who\n"
+	"gave it (--by NAME, else $USER).  A list value typed with commas is several.\n"
 	"Fields: date branch specialist services amount currency products_used\n"
 	"products_sold result rating (1-5).  Defaults: today, this branch, the\n"
 	"currency setting.\n"

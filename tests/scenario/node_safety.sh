@@ -247,4 +247,30 @@ printf 'name,kind\n,service\n' >"$T/noname.csv"
 fails "catalog import of a row with no name is refused" "$KT" -d "$N" catalog import "$T/noname.csv"
 contains "the bad row says so" "$T/err" "line 2: a catalogue entry needs a name"
 
+# --- a value an older version stored whole is removed part by part ---
+O="$T/old"
+"$KT" -d "$O" init --branch Old >/dev/null
+oc=$("$KT" -d "$O" client add --name 'Ольга Старая' --add allergies=zzlatex)
+old=$(python3 -c "s='latex, nuts'.encode(); print('01%02x%s' % (0xa0 + len(s), s.hex()))")
+mdb_dump -s rec "$O" | sed "s/^ 01a77a7a6c61746578\$/ $old/" >"$T/rec.dump"
+mdb_load -s rec -f "$T/rec.dump" "$O" 2>/dev/null
+"$KT" -d "$O" client show "$oc" --json >"$T/o"
+contains "(the card holds one element 'latex, nuts', as an old version wrote it)" "$T/o" \
+	'"allergies":\["latex, nuts"\]'
+refuse "it is checked part by part" "$KT" -d "$O" visit add "$oc" --service 'Nut scrub'
+check "client edit --remove allergies=latex takes that part" \
+	"$KT" -d "$O" client edit "$oc" --remove allergies=latex
+"$KT" -d "$O" client show "$oc" --json >"$T/o"
+contains "and keeps the other" "$T/o" '"fields":{"allergies":\["nuts"\]'
+check "--remove of the other part takes it too" "$KT" -d "$O" client edit "$oc" --remove allergies=NUTS
+"$KT" -d "$O" client show "$oc" --json >"$T/o"
+lacks "nothing is left of it" "$T/o" '"fields":{"allergies"'
+"$KT" -d "$O" client edit "$oc" --add allergies=zzlatex >/dev/null
+mdb_dump -s rec "$O" | sed "s/^ 01a77a7a6c61746578\$/ $old/" >"$T/rec.dump"
+mdb_load -s rec -f "$T/rec.dump" "$O" 2>/dev/null
+check "--remove allergies='latex, nuts' takes the whole old element" \
+	"$KT" -d "$O" client edit "$oc" --remove allergies='latex, nuts'
+"$KT" -d "$O" client show "$oc" --json >"$T/o"
+lacks "and adds nothing back" "$T/o" '"fields":{"allergies"'
+
 finish
