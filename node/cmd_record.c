@@ -108,10 +108,20 @@ static int override_fields_set(const struct kt_draft *d, const char *cmd)
  * gave it (by, else $USER) are added to draft d and a warning is printed.
  * Returns 0 to go on, or the exit code 1 after printing why it stopped.
  */
+/*
+ * The check of one visit: its client, services, products used and date
+ * (patch tests are judged on the visit's day; "" means today).  A refused
+ * visit goes on only with override; an edit of a visit that carries an
+ * override already (prev_reason, prev_by: "" when none) keeps it and adds
+ * the new one after "; ", so nothing recorded is lost.
+ */
 static int chair_check(struct kt_cli *cli, struct kt_draft *d, const struct kt_id *client,
-		       const char *services, const char *products, const char *override,
+		       const char *services, const char *products, const char *date,
+		       const char *prev_reason, const char *prev_by, const char *override,
 		       const char *by)
 {
+	static char reason_all[KT_VALUE_BYTES_MAX + 1], by_all[KT_VALUE_BYTES_MAX + 1];
+	int32_t day;
 	static char legacy[KT_SETTING_BYTES_MAX];
 	struct kt_safety_rules rules;
 	struct kt_safety_verdict v;
@@ -124,6 +134,8 @@ static int chair_check(struct kt_cli *cli, struct kt_draft *d, const struct kt_i
 	if (by != NULL && !reason_given(by))
 		return kt_cli_failf("--by needs the name of who gives the override");
 	kt_cli_safety_rules(cli, &rules, legacy);
+	if (date[0] && kt_date_parse(date, &day) == 0)
+		rules.today = day;
 	if ((rc = kt_store_rdtxn(&cli->st, &txn, &err)) == 0) {
 		rc = kt_safety_visit(&cli->st, txn, client, services, products, &rules, &v, &err);
 		mdb_txn_abort(txn);
@@ -139,8 +151,14 @@ static int chair_check(struct kt_cli *cli, struct kt_draft *d, const struct kt_i
 		return kt_cli_failf("visit refused: %s (to go on, add --override REASON)", v.why);
 	if (by == NULL)
 		by = reason_given(getenv("USER")) ? getenv("USER") : "unknown";
-	if (kt_draft_field(d, "override_reason", override, KT_OP_SET, &cli->err) ||
-	    kt_draft_field(d, "override_by", by, KT_OP_SET, &cli->err))
+	if ((size_t)snprintf(reason_all, sizeof(reason_all), "%s%s%s", prev_reason,
+			     prev_reason[0] ? "; " : "", override) >= sizeof(reason_all) ||
+	    (size_t)snprintf(by_all, sizeof(by_all), "%s%s%s", prev_by, prev_by[0] ? "; " : "",
+			     by) >= sizeof(by_all))
+		return kt_cli_failf("the visit's overrides would go over %d bytes",
+				    KT_VALUE_BYTES_MAX);
+	if (kt_draft_field(d, "override_reason", reason_all, KT_OP_SET, &cli->err) ||
+	    kt_draft_field(d, "override_by", by_all, KT_OP_SET, &cli->err))
 		return kt_cli_fail(cli);
 	fprintf(stderr, "warning: %s; recorded with override by %s: %s\n", v.why, by, override);
 	return 0;
@@ -227,7 +245,8 @@ static int visit_add(struct kt_cli *cli, int argc, char **argv)
 		return 1;
 	snprintf(services, sizeof(services), "%s", draft_text(&d, "services"));
 	snprintf(products, sizeof(products), "%s", draft_text(&d, "products_used"));
-	if (chair_check(cli, &d, &client, services, products, o.override, o.by) != 0)
+	if (chair_check(cli, &d, &client, services, products, draft_text(&d, "date"), "", "",
+			o.override, o.by) != 0)
 		return 1;
 	if (kt_store_write(&cli->st, &d, 1, NULL, &cli->err) != 0)
 		return kt_cli_fail(cli);
@@ -354,8 +373,17 @@ static int visit_edit_check(struct kt_cli *cli, struct kt_draft *d, const struct
 {
 	static char services[KT_VALUE_BYTES_MAX + 1], products[KT_VALUE_BYTES_MAX + 1];
 
-	if (!draft_touches(d, KT_CH_SERVICES) && !draft_touches(d, KT_CH_PRODUCTS))
-		return 0;
+	static char date[16], prev_reason[KT_VALUE_BYTES_MAX + 1], prev_by[KT_VALUE_BYTES_MAX + 1];
+
+	if (!draft_touches(d, KT_CH_SERVICES) && !draft_touches(d, KT_CH_PRODUCTS) &&
+	    !kt_draft_has(d, "date"))
+		return 0; /* a new date re-judges the patch tests */
+	if (kt_draft_has(d, "date"))
+		snprintf(date, sizeof(date), "%s", draft_text(d, "date"));
+	else
+		kt_card_text(r, "date", date, sizeof(date));
+	kt_card_text(r, "override_reason", prev_reason, sizeof(prev_reason));
+	kt_card_text(r, "override_by", prev_by, sizeof(prev_by));
 	if (draft_touches(d, KT_CH_SERVICES))
 		snprintf(services, sizeof(services), "%s", draft_text(d, "services"));
 	else
@@ -364,7 +392,8 @@ static int visit_edit_check(struct kt_cli *cli, struct kt_draft *d, const struct
 		snprintf(products, sizeof(products), "%s", draft_text(d, "products_used"));
 	else
 		kt_card_text(r, "products_used", products, sizeof(products));
-	return chair_check(cli, d, &r->owner, services, products, override, by);
+	return chair_check(cli, d, &r->owner, services, products, date, prev_reason, prev_by,
+			   override, by);
 }
 
 static int record_edit(struct kt_cli *cli, int argc, char **argv)
@@ -398,6 +427,13 @@ static int record_edit(struct kt_cli *cli, int argc, char **argv)
 		rc = kt_cli_failf("record edit: nothing to change (use --set, --add or --remove)");
 	if (rc == 0 && r.type == KT_T_VISIT && override_fields_set(&d, "record edit"))
 		rc = 1;
+	if (rc == 0 && r.type == KT_T_PATCH && kt_draft_has(&d, "subject")) {
+		char *key = kt_text_words_key(draft_text(&d, "subject"));
+
+		if (key == NULL)
+			rc = kt_cli_failf("record edit: a patch test needs a subject (what was tested)");
+		free(key);
+	}
 	if (rc == 0 && r.type == KT_T_VISIT)
 		rc = visit_edit_check(cli, &d, &r, override, by);
 	kt_rec_release(&r);

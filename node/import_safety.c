@@ -209,13 +209,18 @@ static void check_visit(struct ictx *x, struct kt_import_row *r,
 	struct kt_id client;
 	int rc;
 
+	struct kt_safety_rules on_day = *rules; /* patch tests judged on the visit's day */
+	int32_t day;
+
 	if (kt_id_parse(&client, r->client) != 0)
 		return; /* marked bad by the owner check */
+	if (kt_date_parse(row_text(r, "date"), &day) == 0)
+		on_day.today = day;
 	memset(&g, 0, sizeof(g));
 	rc = group_of(x, &client, &g, &err);
 	if (rc == 0)
 		rc = kt_safety_check(x->st, x->txn, &g, row_text(r, "services"),
-				     row_text(r, "products_used"), rules, &v, &err);
+				     row_text(r, "products_used"), &on_day, &v, &err);
 	g.catalogue = NULL;
 	kt_safety_release(&g);
 	if (rc != 0)

@@ -213,8 +213,8 @@ static int chair_parts(const struct kt_rec *r, part_fn fn, void *ctx, struct kt_
 
 		if (f == NULL || f->chair == KT_CH_NONE)
 			continue;
-		if (v->t != KT_V_STR || !kt_text_valid(v->s, v->n))
-			return damaged(err, &r->id, f->name);
+		if (v->t != KT_V_STR || !kt_text_valid(v->s, v->n) || kt_list_count(v->s, v->n) == 0)
+			return damaged(err, &r->id, f->name); /* no entry is written empty */
 		while (kt_list_next(v->s, v->n, &pos, &part))
 			if ((rc = fn(ctx, f, part.s, part.n)) != 0)
 				return rc;
@@ -272,10 +272,48 @@ static void copy_text(const struct kt_rec *r, const char *name, char *out, size_
 
 static int by_date(const void *a, const void *b);
 
-static void add_patch(struct kt_safety_card *c, const struct kt_rec *r)
+/*
+ * A patch test the check can rely on: a subject with a word, a status of
+ * the schema's, a date and valid_until that are dates when set.  Anything
+ * else is damage (a flipped byte, a hostile peer): KT_ECORRUPT, never a
+ * test that is quietly left out (a failed test left out would let an older
+ * pass clear the service).
+ */
+static int patch_problem(const struct kt_rec *r, struct kt_err *err)
+{
+	static const char *const texts[] = { "subject", "status", "date", "valid_until" };
+	char buf[KT_SAFETY_TEXT_BYTES], *key;
+	int32_t day;
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		const struct kt_val *v = kt_card_get(r, texts[i]);
+
+		if (v != NULL && (v->t != KT_V_STR || !kt_text_valid(v->s, v->n)))
+			return damaged(err, &r->id, texts[i]);
+	}
+	kt_card_text(r, "subject", buf, sizeof(buf));
+	if ((key = kt_text_words_key(buf)) == NULL)
+		return damaged(err, &r->id, "subject (patch test)");
+	free(key);
+	kt_card_text(r, "status", buf, sizeof(buf));
+	if (buf[0] && strcmp(buf, "pending") && strcmp(buf, "passed") && strcmp(buf, "failed"))
+		return damaged(err, &r->id, "status (patch test)");
+	kt_card_text(r, "date", buf, sizeof(buf));
+	if (buf[0] && kt_date_parse(buf, &day) != 0)
+		return damaged(err, &r->id, "date (patch test)");
+	kt_card_text(r, "valid_until", buf, sizeof(buf));
+	if (buf[0] && kt_date_parse(buf, &day) != 0)
+		return damaged(err, &r->id, "valid_until (patch test)");
+	return 0;
+}
+
+static int add_patch(struct kt_safety_card *c, const struct kt_rec *r, struct kt_err *err)
 {
 	struct kt_safety_patch *p;
+	int rc = patch_problem(r, err);
 
+	if (rc != 0)
+		return rc;
 	if (c->npatches == c->cap_patches) {
 		c->cap_patches = c->cap_patches ? c->cap_patches * 2 : 8;
 		c->patches = kt_realloc(c->patches, c->cap_patches * sizeof(*c->patches));
@@ -288,6 +326,7 @@ static void add_patch(struct kt_safety_card *c, const struct kt_rec *r)
 	copy_text(r, "date", p->date, sizeof(p->date));
 	copy_text(r, "status", p->status, sizeof(p->status));
 	copy_text(r, "valid_until", p->until, sizeof(p->until));
+	return 0;
 }
 
 static int patch_one(void *ctx, const struct kt_id *id, uint8_t type)
@@ -300,7 +339,7 @@ static int patch_one(void *ctx, const struct kt_id *id, uint8_t type)
 	kt_rec_init(&r);
 	if ((rc = kt_store_load(w->st, w->txn, id, &r, w->err)) == 0) {
 		r.owner = *w->card;
-		add_patch(w->c, &r);
+		rc = add_patch(w->c, &r, w->err);
 	} else if (rc == KT_ENOTFOUND) {
 		rc = damaged(w->err, w->card, "patch test index entry");
 	}
@@ -311,7 +350,10 @@ static int patch_one(void *ctx, const struct kt_id *id, uint8_t type)
 int kt_safety_add_record(struct kt_safety_card *c, const struct kt_rec *r, struct kt_err *err)
 {
 	if (r->type == KT_T_PATCH) {
-		add_patch(c, r);
+		int rc = add_patch(c, r, err);
+
+		if (rc != 0)
+			return rc;
 		if (c->npatches > 1)
 			qsort(c->patches, c->npatches, sizeof(*c->patches), by_date);
 		return 0;
@@ -590,18 +632,37 @@ static int same_thing(const char *a, const char *b)
 	return same;
 }
 
-/* Whether patch test p is for one of names[0..n) (its subject names one). */
-static int patch_for(const struct kt_safety_patch *p, const char *const *names, size_t n)
+/*
+ * Whether patch test p is for one of names[0..n).  A test that clears
+ * (strict) must name one in its subject ("хна", "краска для волос Estel"
+ * for "краска для волос"); a subject that is only a part of a name
+ * ("окрашивание" for "Окрашивание бровей хной") clears nothing, though a
+ * failure of it still counts.
+ */
+static int patch_for(const struct kt_safety_patch *p, const char *const *names, size_t n,
+		     int strict)
 {
 	for (size_t i = 0; i < n; i++)
-		if (same_thing(names[i], p->subject))
+		if (strict ? kt_text_stem_phrase_in(names[i], p->subject)
+			   : same_thing(names[i], p->subject))
 			return 1;
 	return 0;
 }
 
-/* Whether a later test than patches[i] of the same subject (folded) is among them. */
+/* Whether p was done by the visit's day (a test dated later has not happened yet). */
+static int done_by(const struct kt_safety_patch *p, const struct kt_safety_rules *rules)
+{
+	int32_t day;
+
+	return kt_date_parse(p->date, &day) != 0 || day <= rules->today;
+}
+
+/*
+ * Whether a later test than patches[i], of the same subject (folded) and
+ * done by the visit's day, clears it.
+ */
 static int superseded(const struct kt_safety_card *c, size_t i, const char *const *names,
-		      size_t n)
+		      size_t n, const struct kt_safety_rules *rules)
 {
 	char *a = kt_text_fold(c->patches[i].subject, strlen(c->patches[i].subject));
 	int later = 0;
@@ -609,7 +670,8 @@ static int superseded(const struct kt_safety_card *c, size_t i, const char *cons
 	for (size_t k = i + 1; a != NULL && !later && k < c->npatches; k++) {
 		char *b = kt_text_fold(c->patches[k].subject, strlen(c->patches[k].subject));
 
-		later = b != NULL && strcmp(a, b) == 0 && patch_for(&c->patches[k], names, n);
+		later = b != NULL && strcmp(a, b) == 0 && done_by(&c->patches[k], rules) &&
+			patch_for(&c->patches[k], names, n, 0);
 		free(b);
 	}
 	free(a);
@@ -634,11 +696,12 @@ static int check_patch(const struct kt_safety_card *c, const char *const *names,
 		const struct kt_safety_patch *p = &c->patches[i];
 		const char *state;
 
-		if (!patch_for(p, names, n) || superseded(c, i, names, n))
+		if (!patch_for(p, names, n, 0) || superseded(c, i, names, n, rules))
 			continue;
 		state = kt_safety_patch_state(p, rules, until);
 		if (strcmp(state, "valid") == 0) {
-			valid = valid ? valid : p;
+			if (done_by(p, rules) && patch_for(p, names, n, 1))
+				valid = valid ? valid : p; /* else it clears nothing */
 		} else if (strcmp(state, "EXPIRED") == 0) {
 			expired = expired ? expired : p;
 		} else {
@@ -809,6 +872,8 @@ static int cat_entry(struct cat_walk *w, const struct kt_rec *r)
 
 		rc = entry_conflicts(w, r, label);
 		pt = kt_card_get(r, "patch_test");
+		if (rc == 0 && pt != NULL && pt->t != KT_V_BOOL)
+			rc = damaged(w->err, &r->id, "patch_test (catalogue)");
 		if (rc == 0 && pt != NULL && pt->t == KT_V_BOOL && pt->i)
 			check_patch(w->card, (const char *const *)w->names, w->nnames, label,
 				    w->rules, w->v);

@@ -273,4 +273,41 @@ check "--remove allergies='latex, nuts' takes the whole old element" \
 "$KT" -d "$O" client show "$oc" --json >"$T/o"
 lacks "and adds nothing back" "$T/o" '"fields":{"allergies"'
 
+# --- patch tests are judged on the visit's day, and must name what they clear ---
+"$KT" -d "$N" catalog add --service 'Окрашивание бровей хной' --set patch_test=yes \
+	--add substances=хна >/dev/null
+pf=$("$KT" -d "$N" client add --name 'Фаина Будущая')
+"$KT" -d "$N" record add patch_test "$pf" --set subject=хна --set status=passed \
+	--set date=2027-03-01 >/dev/null
+refuse "a pass dated after the visit does not clear it" \
+	"$KT" -d "$N" visit add "$pf" --service 'Окрашивание бровей хной'
+pv=$("$KT" -d "$N" client add --name 'Вика Срок')
+"$KT" -d "$N" record add patch_test "$pv" --set subject=хна --set status=passed \
+	--set date=2026-11-25 --set valid_until=2026-12-10 >/dev/null
+check "a valid test clears a visit today" "$KT" -d "$N" visit add "$pv" --service 'Окрашивание бровей хной'
+refuse "but not a visit dated after it expires" \
+	"$KT" -d "$N" visit add "$pv" --service 'Окрашивание бровей хной' --date 2027-02-01
+vv=$("$KT" -d "$N" visit add "$pv" --service 'Окрашивание бровей хной' 2>/dev/null)
+refuse "record edit of a visit's date judges the patch tests again" \
+	"$KT" -d "$N" record edit "$vv" --set date=2027-02-01
+pg=$("$KT" -d "$N" client add --name 'Гала Общая')
+"$KT" -d "$N" record add patch_test "$pg" --set subject=окрашивание --set status=passed >/dev/null
+refuse "a test of a mere part of the name ('окрашивание') clears nothing" \
+	"$KT" -d "$N" visit add "$pg" --service 'Окрашивание бровей хной'
+pp=$("$KT" -d "$N" client add --name 'Полина Поздняя')
+"$KT" -d "$N" record add patch_test "$pp" --set subject=хна --set status=passed --set date=2026-11-01 >/dev/null
+"$KT" -d "$N" record add patch_test "$pp" --set subject=хна --set status=failed --set date=2027-01-01 >/dev/null
+refuse "a failure dated later than the visit still counts" \
+	"$KT" -d "$N" visit add "$pp" --service 'Окрашивание бровей хной'
+pt=$("$KT" -d "$N" record add patch_test "$pp" --set subject=хна --set status=passed)
+refuse "record edit cannot clear a patch test's subject" "$KT" -d "$N" record edit "$pt" --set subject=
+
+# --- an edit's override adds to the one recorded, never replaces it ---
+ow=$("$KT" -d "$N" visit add "$x" --service 'Латексная маска' --override 'нитриловые перчатки' --by Ольга 2>/dev/null)
+check "record edit with a second override goes ahead" "$KT" -d "$N" record edit "$ow" \
+	--set products_used='Перчатки латексные' --override 'согласие подписано' --by Петя
+"$KT" -d "$N" record show "$ow" --json >"$T/ow"
+contains "the first reason is kept, the second added" "$T/ow" \
+	'"override_by":"Ольга; Петя","override_reason":"нитриловые перчатки; согласие подписано"'
+
 finish

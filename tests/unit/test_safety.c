@@ -337,6 +337,66 @@ static void damage_element(const struct kt_id *id, uint16_t field)
 	damage_element_with(id, field, bad, sizeof(bad));
 }
 
+/* Replaces the value of scalar field of record id with packed bytes (its version kept). */
+static void damage_field(const struct kt_id *id, uint16_t field, const uint8_t *packed,
+			 size_t n)
+{
+	uint8_t k[KT_RECKEY_BYTES], buf[2 * KT_VER_BYTES + 64];
+	MDB_val key = { kt_reckey(k, id, field, NULL), k }, v;
+	MDB_txn *txn;
+
+	T_CHECK(n <= 64);
+	T_CHECK(mdb_txn_begin(st.env, NULL, 0, &txn) == 0);
+	T_CHECK(mdb_get(txn, st.rec, &key, &v) == 0 && v.mv_size > 2 * KT_VER_BYTES);
+	memcpy(buf, v.mv_data, 2 * KT_VER_BYTES);
+	memcpy(buf + 2 * KT_VER_BYTES, packed, n);
+	v.mv_data = buf;
+	v.mv_size = 2 * KT_VER_BYTES + n;
+	T_CHECK(mdb_put(txn, st.rec, &key, &v, 0) == 0);
+	T_CHECK(mdb_txn_commit(txn) == 0);
+}
+
+/*
+ * Damage to what decides a patch-test service: a failed test whose subject
+ * is no longer a string, or empty, or not UTF-8, must not vanish (an older
+ * pass would clear the service); a catalogue entry's patch_test that is no
+ * yes/no; an allergy element emptied.  Each refuses as damage.
+ */
+static void test_fails_closed_on_damaged_patch_tests(void)
+{
+	static const uint8_t as_int[] = { 0x05 }, empty[] = { 0xa0 }, blank[] = { 0xa1, ' ' };
+	static const uint8_t not_utf8[] = { 0xa2, 0xff, 0xfe }, yes_text[] = { 0xa3, 'y', 'e', 's' };
+	const uint8_t *bad[] = { as_int, empty, blank, not_utf8 };
+	size_t nbad[] = { 1, 1, 2, 3 };
+	const char *cat[] = { "name=Биотату хной", "kind=service", "patch_test=yes",
+			      "substances=хна", NULL };
+	const char *n[] = { "name=Tattoo", NULL };
+	const char *pass[] = { "subject=хна", "status=passed", "date=2026-11-01", NULL };
+	const char *fail[] = { "subject=хна", "status=failed", "date=2026-11-20", NULL };
+	uint16_t subject = kt_schema_field_named(KT_T_PATCH, "subject")->num;
+	uint16_t pt = kt_schema_field_named(KT_T_CATALOGUE, "patch_test")->num;
+	struct kt_id entry = put(KT_T_CATALOGUE, NULL, cat), c, f;
+	char why[1024];
+
+	for (size_t i = 0; i < 4; i++) {
+		c = put(KT_T_CLIENT, NULL, n);
+		put(KT_T_PATCH, &c, pass);
+		f = put(KT_T_PATCH, &c, fail);
+		T_EQ_INT(check(&c, "Биотату хной", "", NULL, 0), 1);
+		damage_field(&f, subject, bad[i], nbad[i]);
+		T_EQ_INT(check(&c, "Биотату хной", "", why, sizeof(why)), -1);
+		T_CHECK(strstr(why, "subject") != NULL);
+	}
+	c = put(KT_T_CLIENT, NULL, n);
+	damage_field(&entry, pt, yes_text, sizeof(yes_text));
+	T_EQ_INT(check(&c, "Биотату хной", "", why, sizeof(why)), -1);
+	T_CHECK(strstr(why, "patch_test") != NULL);
+	damage_field(&entry, pt, as_int, sizeof(as_int));
+	T_EQ_INT(check(&c, "Биотату хной", "", NULL, 0), -1);
+	damage_field(&entry, pt, (const uint8_t[]){ 0xc2 }, 1); /* false again: goes ahead */
+	T_EQ_INT(check(&c, "Биотату хной", "", NULL, 0), 0);
+}
+
 /* Puts or deletes one raw key of dbi. */
 static void raw_put(MDB_dbi dbi, const void *k, size_t nk, int del)
 {
@@ -359,9 +419,10 @@ static void test_fails_closed_on_flipped_bytes(void)
 {
 	static const uint8_t flipped[] = { 9, 0xa6, 'l', 'a', 't', 'e', 'x' };
 	static const uint8_t cut[] = { KT_ELEM_LIVE };
-	static const uint8_t empty[] = { 0 };
-	const uint8_t *bad[] = { flipped, cut, empty };
-	size_t nbad[] = { sizeof(flipped), sizeof(cut), 0 };
+	static const uint8_t empty[] = { 0 }, empty_str[] = { KT_ELEM_LIVE, 0xa0 };
+	static const uint8_t blank_str[] = { KT_ELEM_LIVE, 0xa2, ' ', ' ' };
+	const uint8_t *bad[] = { flipped, cut, empty, empty_str, blank_str };
+	size_t nbad[] = { sizeof(flipped), sizeof(cut), 0, sizeof(empty_str), sizeof(blank_str) };
 	const char *c[] = { "name=Flip", "allergies=latex", NULL };
 	const char *k[] = { "name=Keep Index", NULL };
 	const char *o[] = { "name=Other Index", "allergies=никель", NULL };
@@ -370,13 +431,13 @@ static void test_fails_closed_on_flipped_bytes(void)
 	uint8_t ck[2 + KT_ID_BYTES] = { 'c', 0x00 }, mk[2 * KT_ID_BYTES];
 	char why[1024];
 
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < 5; i++) {
 		struct kt_id d = put(KT_T_CLIENT, NULL, c);
 
 		T_EQ_INT(check(&d, "Latex mask", "", NULL, 0), 1);
 		damage_element_with(&d, allergies, bad[i], nbad[i]);
 		T_EQ_INT(check(&d, "Latex mask", "", why, sizeof(why)), -1);
-		T_CHECK(strstr(why, "bad stored set element") != NULL);
+		T_CHECK(strstr(why, i < 3 ? "bad stored set element" : "damaged allergies") != NULL);
 	}
 	kt_id_new(&ghost, kt_wall_ms());
 	memcpy(ck + 2, ghost.b, KT_ID_BYTES);
@@ -445,6 +506,7 @@ int main(void)
 	T_RUN(test_patch_test_without_valid_until_expires);
 	T_RUN(test_fails_closed_on_what_it_cannot_read);
 	T_RUN(test_fails_closed_on_flipped_bytes);
+	T_RUN(test_fails_closed_on_damaged_patch_tests);
 	kt_store_close(&st);
 	rm_rf(tmpdir);
 	T_DONE();
