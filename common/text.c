@@ -260,7 +260,7 @@ char *kt_text_words_key(const char *s)
 	return out;
 }
 
-int kt_text_has_graphic(const char *s)
+int kt_text_says_something(const char *s)
 {
 	size_t n = strlen(s);
 	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
@@ -273,12 +273,14 @@ int kt_text_has_graphic(const char *s)
 
 		kt_assert(k > 0); /* checked valid above */
 		switch (utf8proc_category(c)) {
-		case UTF8PROC_CATEGORY_ZS: case UTF8PROC_CATEGORY_ZL: case UTF8PROC_CATEGORY_ZP:
-		case UTF8PROC_CATEGORY_CC: case UTF8PROC_CATEGORY_CF: case UTF8PROC_CATEGORY_CN:
-		case UTF8PROC_CATEGORY_CO: case UTF8PROC_CATEGORY_CS:
+		case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+		case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO:
+		case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
+			if (c != 0x115f && c != 0x1160 && c != 0x3164 && c != 0xffa0)
+				return 1;
 			break;
 		default:
-			return 1;
+			break;
 		}
 		p += k;
 		n -= (size_t)k;

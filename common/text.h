@@ -108,14 +108,14 @@ size_t kt_text_stem_words(const struct kt_stem_phrase *p);
 void kt_text_stem_free(struct kt_stem_phrase *p);
 
 /*
- * Returns 1 when s (NUL-terminated) holds a visible character: a code point
- * that is a letter, mark, number, punctuation or symbol (Unicode categories
- * L M N P S), so not only spaces (Zs Zl Zp: no-break and ideographic spaces
- * too) or controls and format characters (Cc Cf: U+200B zero width space).
- * 0 for "", blanks, or text that is not UTF-8.  For override reasons and
- * names that must say something.
+ * Returns 1 when s (NUL-terminated) holds a letter or a digit (Unicode
+ * categories L and N), not counting the fillers that show as nothing
+ * (Hangul fillers U+115F U+1160 U+3164 U+FFA0); 0 for "", blanks of any
+ * kind, marks, controls, format characters, the braille blank U+2800,
+ * punctuation alone (".", "-", "?"), or text that is not UTF-8.  For
+ * override reasons and names that must say something.
  */
-int kt_text_has_graphic(const char *s);
+int kt_text_says_something(const char *s);
 
 /*
  * The folded words of s joined by one space ("  Пилинг, лица " gives

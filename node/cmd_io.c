@@ -558,10 +558,10 @@ static int import_args(struct importer *x, int argc, char **argv, const char **p
 
 			if ((*o = kt_cli_arg(argc, argv, &i)) == NULL)
 				return 1;
-			if (o == &x->override && !kt_text_has_graphic(*o))
+			if (o == &x->override && !kt_text_says_something(*o))
 				return kt_cli_failf("import: an override needs a reason: "
 						    "--override 'REASON'");
-			if (o == &x->by && !kt_text_has_graphic(*o))
+			if (o == &x->by && !kt_text_says_something(*o))
 				return kt_cli_failf("import: --by needs the name of who gives "
 						    "the override");
 		}
@@ -579,7 +579,7 @@ static int import_args(struct importer *x, int argc, char **argv, const char **p
 	if (x->by == NULL) {
 		const char *user = getenv("USER");
 
-		x->by = user != NULL && kt_text_has_graphic(user) ? user : "unknown";
+		x->by = user != NULL && kt_text_says_something(user) ? user : "unknown";
 	}
 	return 0;
 }

@@ -84,7 +84,7 @@ static const char *draft_text(const struct kt_draft *d, const char *name)
 /* Whether an override reason says something: not empty, not only blanks. */
 static int reason_given(const char *r)
 {
-	return r != NULL && kt_text_has_graphic(r);
+	return r != NULL && kt_text_says_something(r);
 }
 
 /*

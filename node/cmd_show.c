@@ -254,7 +254,7 @@ static void print_visits(const struct recs *v)
 		kt_card_text(&v->r[i], "currency", cur, sizeof(cur));
 		kt_card_text(&v->r[i], "specialist", sp, sizeof(sp));
 		kt_card_text(&v->r[i], "override_reason", ov, sizeof(ov));
-		if (ov[0] && !kt_text_has_graphic(ov))
+		if (ov[0] && !kt_text_says_something(ov))
 			snprintf(ov, sizeof(ov), "no reason given"); /* a blank one, imported */
 		printf("  %s  %-12s %-30s %10s %-4s %s%s%s%s\n", d, br, sv, am, cur, sp,
 		       ov[0] ? "  [override: " : "", ov, ov[0] ? "]" : "");

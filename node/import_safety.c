@@ -228,7 +228,12 @@ static void check_visit(struct ictx *x, struct kt_import_row *r,
 			 "(%s)", err.msg);
 	if (rc == 0 && !v.refused)
 		return;
-	if (kt_text_has_graphic(row_text(r, "override_reason")))
+	if (kt_text_says_something(row_text(r, "override_reason")) &&
+	    !kt_text_says_something(row_text(r, "override_by"))) {
+		kt_import_mark_bad(x->im, r, "an override needs who gave it (override_by)");
+		return;
+	}
+	if (kt_text_says_something(row_text(r, "override_reason")))
 		return; /* overridden when it was recorded (a blank reason is none) */
 	if (override != NULL)
 		r->override = override;

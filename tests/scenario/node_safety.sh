@@ -206,7 +206,9 @@ contains "the second line is named" "$T/err" "line 3: 'маска' is named on l
 nb=$(printf '\302\240')      # U+00A0 no-break space
 ideo=$(printf '\343\200\200') # U+3000 ideographic space
 zw=$(printf '\342\200\213')   # U+200B zero width space
-for r in "$nb" "$ideo" "$zw" "$nb $zw"; do
+braille=$(printf '\342\240\200') # U+2800
+filler=$(printf '\343\205\244')  # U+3164
+for r in "$nb" "$ideo" "$zw" "$nb $zw" "$braille" "$filler" '.' '-?'; do
 	refuse "--override of invisible characters is refused" \
 		"$KT" -d "$N" visit add "$x" --service 'Латексная маска' --override "$r"
 done
@@ -227,6 +229,12 @@ cat >"$T/blank.json" <<'JSON'
 JSON
 fails "an imported row whose override_reason is blank is no override" "$KT" -d "$I" import "$T/blank.json"
 contains "it is refused by the check" "$T/err" "record 1: visit refused"
+cat >"$T/noby.json" <<'JSON'
+{"format":"kartoteka-export","version":1,"records":[
+{"client":"01M8XC7YBAKJHE5S3PKNN96KJV","fields":{"date":"2026-12-01","services":"Латексная маска","override_reason":"согласна","override_by":""},"id":"01M8XC7YBG0MH8CDD8D158YETN","type":"visit"}]}
+JSON
+fails "an imported override with no one who gave it is refused" "$KT" -d "$I" import "$T/noby.json"
+contains "the bad row says so" "$T/err" "record 1: an override needs who gave it"
 
 # --- a field given twice is an error, not a silent choice ---
 refuse "--set products_used twice is refused" "$KT" -d "$N" visit add "$x" --service Маникюр \

@@ -407,13 +407,18 @@ static void test_graphic_and_words_key(void)
 {
 	char *k;
 
-	T_CHECK(kt_text_has_graphic("a"));
-	T_CHECK(kt_text_has_graphic(" ."));        /* punctuation says something */
-	T_CHECK(kt_text_has_graphic("\xe2\x80\x8b\xe7\x8e\x8b")); /* ZWSP then 王 */
-	T_CHECK(!kt_text_has_graphic(""));
-	T_CHECK(!kt_text_has_graphic(" \t\r\n"));
-	T_CHECK(!kt_text_has_graphic("\xc2\xa0\xe3\x80\x80\xe2\x80\x8b\xe2\x80\xaf")); /* NBSP, U+3000, ZWSP, NNBSP */
-	T_CHECK(!kt_text_has_graphic("\xff"));
+	T_CHECK(kt_text_says_something("a"));
+	T_CHECK(!kt_text_says_something(" ."));       /* punctuation alone says nothing */
+	T_CHECK(!kt_text_says_something("-?!"));
+	T_CHECK(kt_text_says_something("5"));
+	T_CHECK(!kt_text_says_something("\xe2\xa0\x80"));         /* U+2800 braille blank */
+	T_CHECK(!kt_text_says_something("\xe3\x85\xa4\xe1\x85\x9f")); /* U+3164, U+115F */
+	T_CHECK(!kt_text_says_something("\xcd\x8f\xef\xb8\x8f"));     /* U+034F, U+FE0F */
+	T_CHECK(kt_text_says_something("\xe2\x80\x8b\xe7\x8e\x8b")); /* ZWSP then 王 */
+	T_CHECK(!kt_text_says_something(""));
+	T_CHECK(!kt_text_says_something(" \t\r\n"));
+	T_CHECK(!kt_text_says_something("\xc2\xa0\xe3\x80\x80\xe2\x80\x8b\xe2\x80\xaf")); /* NBSP, U+3000, ZWSP, NNBSP */
+	T_CHECK(!kt_text_says_something("\xff"));
 	k = kt_text_words_key("  Пилинг, ЛИЦА! ");
 	T_EQ_STR(k, "пилинг лица");
 	free(k);
