@@ -487,8 +487,9 @@ static int csv_rows(struct parser *p, struct csv *c, const struct col *cols, siz
 		row_begin(p, line, c->type);
 		if (rc == CSV_LONG)
 			row_bad(p, "row over the limit of %u bytes", KT_IMPORT_LINE_BYTES_MAX);
-		else if (c->ncells > ncols)
-			row_bad(p, "%zu cells but the header names %zu columns", c->ncells, ncols);
+		else if (c->ncells != ncols) /* a cell too few shifts nothing, but says a value is lost */
+			row_bad(p, "%zu cell%s but the header names %zu columns (an empty cell still "
+				"needs its separator)", c->ncells, c->ncells == 1 ? "" : "s", ncols);
 		for (size_t i = 0; rc == CSV_ROW && i < c->ncells && i < ncols; i++)
 			csv_value(p, &cols[i], c->type, i, csv_cell(c, i));
 		row_end(p);

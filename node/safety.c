@@ -21,140 +21,142 @@
 
 #define PIECES_MAX 16
 
-/*
- * The phrases an allergy, condition or substance as staff type it asks to
- * match (safety.h): notes in brackets dropped ("латекс (сыпь)"), a note after
- * ':' or a spaced dash dropped ("никель - серьги" is никель), and the rest
- * split at '/', '+', '&', '|' and the words и, или, and, or, și, sau
- * ("латекс/никель", "орехи и мёд"), each piece without a preamble and
- * without words that hold no letter (push_piece: "аллергия на латекс",
- * "латекс 2023" are латекс).  Fills out[] with up to PIECES_MAX
- * malloc'd strings and returns how many; text that leaves no piece is its own
- * one piece.  Each piece is a part of the text, so a visit that names the
- * whole text names a piece: splitting only ever adds matches.
- */
-/* Whether word w (folded) only says "allergy to", "suspected", "intolerance of". */
-static int preamble_word(const char *f)
-{
-	static const char *const lead[] = { "аллерг", "подозр", "непереноси", "реакц",
-					    "allerg", "suspect", "intoleran", "reaction",
-					    "alergi", "reacti" };
+/* Words that join entries: "латекс и орехи", "latex and/or nuts". */
+static const char *const joins[] = {
+	"и", "или", "либо", "а", "также", "кроме", "того", "плюс", "еще",
+	"and", "or", "also", "plus", "etc", "si", "sau",
+};
 
-	for (size_t i = 0; i < sizeof(lead) / sizeof(lead[0]); i++)
-		if (strncmp(f, lead[i], strlen(lead[i])) == 0)
+/*
+ * Folded word starts, then whole words, that say how or how much, not
+ * what: "аллергия на", "сильная", "возможно", "сыпь", "allergic to",
+ * "severe", "rash".  An entry is matched without them ("латекс сыпь" is
+ * латекс, "latex allergy" latex).
+ */
+static const char *const noise_starts[] = {
+	"аллерг", "подозр", "непереноси", "реакц", "чувствител", "сильн", "возможн",
+	"вероятн", "особенн", "покрасн", "крапивн", "клиент", "детств",
+	"allerg", "suspect", "intoleran", "react", "sensitiv", "severe", "possib",
+	"probab", "especial", "redness", "swelling", "itching", "alergi",
+	"intoleranta", "posibil", "erupti",
+};
+static const char *const noise_words[] = {
+	"сыпь", "отек", "зуд", "слабая", "слабый", "года", "год", "лет", "на", "к", "у",
+	"с", "со", "от", "в", "mild", "strong", "rash", "hives", "itch", "since", "to",
+	"of", "from", "esp", "la", "de", "sever", "usor",
+};
+
+static int word_in(const char *f, const char *const *list, size_t n, int prefix)
+{
+	for (size_t i = 0; i < n; i++)
+		if (prefix ? strncmp(f, list[i], strlen(list[i])) == 0 : strcmp(f, list[i]) == 0)
 			return 1;
 	return 0;
 }
 
-/* Whether token t holds no letter (a year, a dose: "2023", "5%"). */
-static int no_letter(const char *t)
+static int noise_word(const char *f)
 {
-	char *f = kt_text_fold(t, strlen(t));
-	int none = 1;
+	return word_in(f, noise_starts, sizeof(noise_starts) / sizeof(noise_starts[0]), 1) ||
+	       word_in(f, noise_words, sizeof(noise_words) / sizeof(noise_words[0]), 0);
+}
 
-	for (const char *p = f; p != NULL && *p; p++)
-		if (((unsigned char)*p >= 'a' && (unsigned char)*p <= 'z') ||
-		    (unsigned char)*p >= 0x80)
-			none = 0;
-	free(f);
-	return none;
+/* Whether folded token f holds no letter, or is a number with a unit ("2023г", "5мг"). */
+static int no_letter(const char *f)
+{
+	size_t digits = 0, letters = 0;
+
+	for (const char *p = f; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c >= '0' && c <= '9')
+			digits++;
+		else if ((c >= 'a' && c <= 'z') || (c >= 0x80 && (c & 0xc0) != 0x80))
+			letters++;
+	}
+	return letters == 0 || (digits > 0 && letters <= 3 && f[0] >= '0' && f[0] <= '9');
+}
+
+/* Adds piece p (its words, as typed) to out[*np] when one is left. */
+static void push_piece(char **out, size_t *np, const char *p)
+{
+	char *k = kt_text_words_key(p);
+
+	if (k != NULL && *np < PIECES_MAX)
+		out[(*np)++] = kt_strndup(p, strlen(p));
+	free(k);
+}
+
+/* The length of the separator at s[i] (0: none); '-' and '.' only between words. */
+static size_t piece_sep(const char *s, size_t n, size_t i)
+{
+	static const char *const multi[] = { "\u2022", "\u00b7", "\u2026", "\u2014", "\u2013",
+					     "\uff08", "\uff09", "\uff1a" };
+	unsigned char c = (unsigned char)s[i];
+
+	if (strchr("()[]{}:;,/+&|\\!?\t\n\r", c) && c)
+		return 1;
+	if (c == '-') /* a dash, not a hyphen: next to a blank or at an end */
+		return i == 0 || i + 1 == n || s[i - 1] == ' ' || s[i + 1] == ' ';
+	if (c == '.') /* not a decimal point */
+		return !(i > 0 && i + 1 < n && s[i - 1] >= '0' && s[i - 1] <= '9' &&
+			 s[i + 1] >= '0' && s[i + 1] <= '9');
+	for (size_t k = 0; k < sizeof(multi) / sizeof(multi[0]); k++)
+		if (i + strlen(multi[k]) <= n && memcmp(s + i, multi[k], strlen(multi[k])) == 0)
+			return strlen(multi[k]);
+	return 0;
 }
 
 /*
- * Adds piece p to out[*np] without its preamble ("аллергия на латекс",
- * "подозрение на латекс", "allergy to latex": a leading run of such words
- * and the preposition after them) and without words that hold no letter
- * ("латекс 2023"); a piece that would be left empty is kept whole.
+ * The phrases an allergy, condition, medication or substance as staff type
+ * it asks to match (safety.h).  It is cut into pieces at brackets, ':', a
+ * dash, '/', '+', '&', '|', '.', '•', '…' and such, and at joining words
+ * (и, или, а также, and, or, etc, și, sau); each piece loses its words that
+ * only say how or how much (noise[]: "аллергия на", "сильная", "сыпь",
+ * "latex allergy", "severe") and numbers ("2023", "2019г").  So
+ * "перчатки (латекс)" is перчатки and латекс, "Акнекутан (изотретиноин)"
+ * both names, "латекс - орехи" both.  Every piece counts: splitting only
+ * ever adds matches.  Fills out[] with up to PIECES_MAX malloc'd strings and
+ * returns how many; text that leaves no piece is its own one piece.
  */
-static void push_piece(char **out, size_t *np, const char *p)
-{
-	static const char *const prep[] = { "на", "к", "to", "of", "la", "de", "fata" };
-	char *copy = kt_strndup(p, strlen(p)), *kept = kt_calloc(strlen(p) + 1, 1);
-	char *tok, *save = NULL;
-	int lead = 1, after_preamble = 0;
-
-	if (*np >= PIECES_MAX || p[0] == '\0') {
-		free(copy);
-		free(kept);
-		return;
-	}
-	for (tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
-		char *f = kt_text_fold(tok, strlen(tok));
-		int skip = 0;
-
-		if (f != NULL && lead && preamble_word(f)) {
-			skip = after_preamble = 1;
-		} else if (f != NULL && lead && after_preamble) {
-			for (size_t i = 0; i < sizeof(prep) / sizeof(prep[0]); i++)
-				skip |= strcmp(f, prep[i]) == 0;
-		}
-		if (!skip && no_letter(tok))
-			skip = 1;
-		if (!skip) {
-			lead = 0;
-			if (kept[0])
-				strcat(kept, " ");
-			strcat(kept, tok);
-		}
-		free(f);
-	}
-	out[(*np)++] = kt_strndup(kept[0] ? kept : p, strlen(kept[0] ? kept : p));
-	free(copy);
-	free(kept);
-}
-
 static size_t pieces_of(const char *text, char **out)
 {
-	static const char *const conj[] = { "и", "или", "and", "or", "si", "sau" };
 	size_t n = strlen(text), np = 0, o = 0;
-	char *buf = kt_malloc(n + 1), *tok, *save = NULL, *cur;
+	char *buf = kt_malloc(n + 1), *seg, *cur, *segsave = NULL;
 
-	for (size_t i = 0; i < n; i++) { /* brackets out, separators to '\x01' */
-		unsigned char c = (unsigned char)text[i];
-		size_t close = kt_list_bracket_end(text, n, i);
+	for (size_t i = 0; i < n;) {
+		size_t k = piece_sep(text, n, i);
 
-		if (close > 0) {
-			buf[o++] = ' ';
-			i = close - 1;
+		if (k > 0) {
+			buf[o++] = '\x01';
+			i += k;
 		} else {
-			buf[o++] = c && strchr("/+&|\\", c) ? '\x01' : (char)c;
+			buf[o++] = text[i++];
 		}
 	}
 	buf[o] = '\0';
-	for (size_t i = 0; i < o; i++) /* a note after ':' or a spaced dash */
-		if (buf[i] == ':' || (i > 0 && buf[i - 1] == ' ' && buf[i] == '-' &&
-				      buf[i + 1] == ' ') ||
-		    (i > 0 && buf[i - 1] == ' ' && (memcmp(buf + i, "\u2014 ", 4) == 0 ||
-						    memcmp(buf + i, "\u2013 ", 4) == 0))) {
-			buf[i] = '\0';
-			break;
-		}
-	cur = kt_calloc(strlen(buf) + 1, 1);
-	for (tok = strtok_r(buf, " \t", &save);; tok = strtok_r(NULL, " \t", &save)) {
-		char *f = tok ? kt_text_fold(tok, strlen(tok)) : NULL;
-		int is_conj = 0;
+	cur = kt_calloc(o + 1, 1);
+	for (seg = strtok_r(buf, "\x01", &segsave); seg; seg = strtok_r(NULL, "\x01", &segsave)) {
+		char *tok, *save = NULL;
 
-		for (size_t k = 0; f != NULL && k < sizeof(conj) / sizeof(conj[0]); k++)
-			is_conj |= strcmp(f, conj[k]) == 0;
-		free(f);
-		if (tok != NULL && !is_conj) { /* a word of the piece; '\x01' ends pieces */
-			char *sep;
+		cur[0] = '\0';
+		for (tok = strtok_r(seg, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+			char *f = kt_text_fold(tok, strlen(tok));
 
-			while ((sep = strchr(tok, '\x01')) != NULL) {
-				strncat(cur, tok, (size_t)(sep - tok));
+			if (f == NULL || f[0] == '\0') {
+				free(f);
+				continue;
+			}
+			if (word_in(f, joins, sizeof(joins) / sizeof(joins[0]), 0)) {
 				push_piece(out, &np, cur);
 				cur[0] = '\0';
-				tok = sep + 1;
+			} else if (!noise_word(f) && !no_letter(f)) {
+				if (cur[0])
+					strcat(cur, " ");
+				strcat(cur, tok);
 			}
-			if (cur[0])
-				strcat(cur, " ");
-			strcat(cur, tok);
-			continue;
+			free(f);
 		}
 		push_piece(out, &np, cur);
-		cur[0] = '\0';
-		if (tok == NULL)
-			break;
 	}
 	free(cur);
 	free(buf);
@@ -404,11 +406,21 @@ static int find_root(struct kt_store *st, MDB_txn *txn, const struct kt_id *clie
 	*root = *client;
 	path[0] = *client;
 	*npath = 1;
-	for (int hop = 0; hop < KT_SAFETY_ALIAS_HOPS; hop++)
+	for (int hop = 0; hop < KT_SAFETY_ALIAS_HOPS; hop++) {
 		if (!kt_store_alias_of(st, txn, root, &to))
 			return 0;
-		else
-			*root = path[(*npath)++] = to;
+		for (size_t i = 0; i < *npath; i++)
+			if (kt_id_cmp(&path[i], &to) == 0) { /* two branches merged them crosswise */
+				char a[KT_ID_TEXT_BYTES], b[KT_ID_TEXT_BYTES];
+
+				kt_id_format(root, a);
+				kt_id_format(&to, b);
+				return kt_err_set(err, KT_ECORRUPT, "cards %s and %s are merged into "
+						  "each other (two branches merged them at once): "
+						  "run client unmerge %s", a, b, a);
+			}
+		*root = path[(*npath)++] = to;
+	}
 	return kt_err_set(err, KT_ETOOBIG, "the card's merges go over %d levels",
 			  KT_SAFETY_ALIAS_HOPS);
 }
@@ -575,10 +587,31 @@ static const char *chair_words(uint8_t chair)
 }
 
 /* A visit's services and products, as typed and compiled for matching. */
+#define VISIT_ENTRIES_MAX 64 /* services or products told apart; the rest is one */
+
 struct visit_text {
 	const char *services, *products;
-	struct kt_stem_phrase *s, *p;
+	struct kt_stem_phrase *s, *p;          /* each whole */
+	struct kt_stem_phrase *e[2 * VISIT_ENTRIES_MAX]; /* each service, each product */
+	size_t ne;
 };
+
+/* Compiles each list entry of text (common/list.h) into t->e. */
+static void compile_entries(struct visit_text *t, const char *text)
+{
+	struct kt_span part;
+	size_t pos = 0, n = strlen(text), k = 0;
+
+	while (kt_list_next(text, n, &pos, &part)) {
+		char *one = kt_strndup(part.s, k + 1 == VISIT_ENTRIES_MAX ? n - (size_t)(part.s - text)
+									   : part.n);
+
+		t->e[t->ne++] = kt_text_stem_compile(one);
+		free(one);
+		if (++k == VISIT_ENTRIES_MAX)
+			break;
+	}
+}
 
 /* Where a piece of text appears: in the services, the products, or NULL. */
 static const char *named_in(const char *text, const struct visit_text *t)
@@ -804,7 +837,8 @@ static int entry_names(struct cat_walk *w, const struct kt_rec *r)
 /*
  * Whether one of the entry's names (its name, an alias) appears in the
  * visit: all its words, by their stems, in any order ("Лазерная эпиляция"
- * is in "Эпиляция лазером"), within the services or within the products.
+ * is in "Эпиляция лазером"), within one service or one product (so "Пилинг
+ * ступней, Химическая завивка" names no "Химический пилинг").
  */
 static int entry_named(const struct cat_walk *w)
 {
@@ -813,8 +847,8 @@ static int entry_named(const struct cat_walk *w)
 	for (size_t i = 0; !named && i < w->nsubst_from; i++) {
 		struct kt_stem_phrase *n = kt_text_stem_compile(w->names[i]);
 
-		named = kt_text_stem_match_words(n, w->text->s) ||
-			kt_text_stem_match_words(n, w->text->p);
+		for (size_t k = 0; !named && k < w->text->ne; k++)
+			named = kt_text_stem_match_words(n, w->text->e[k]);
 		kt_text_stem_free(n);
 	}
 	return named;
@@ -932,16 +966,24 @@ int kt_safety_check(struct kt_store *st, MDB_txn *txn, const struct kt_safety_ca
 		    const char *services, const char *products, const struct kt_safety_rules *rules,
 		    struct kt_safety_verdict *v, struct kt_err *err)
 {
-	struct visit_text t = { services, products, kt_text_stem_compile(services),
-				kt_text_stem_compile(products) };
+	struct visit_text t;
 	int rc;
 
+	memset(&t, 0, sizeof(t));
+	t.services = services;
+	t.products = products;
+	t.s = kt_text_stem_compile(services);
+	t.p = kt_text_stem_compile(products);
+	compile_entries(&t, services);
+	compile_entries(&t, products);
 	memset(v, 0, sizeof(*v));
 	check_words(card, &t, v);
 	check_legacy(card, &t, rules, v);
 	rc = check_catalogue(st, txn, card, &t, rules, v, err);
 	kt_text_stem_free(t.s);
 	kt_text_stem_free(t.p);
+	for (size_t i = 0; i < t.ne; i++)
+		kt_text_stem_free(t.e[i]);
 	return rc;
 }
 

@@ -190,6 +190,70 @@ static void test_entries_with_notes_and_joins(void)
 	T_EQ_INT(check(&z, "Массаж", "Реакция кожи", NULL, 0), 0); /* the preamble is not the allergy */
 }
 
+/* One allergy as typed against one visit: 1 refused, 0 goes ahead. */
+static int allergy_vs(const char *allergy, const char *services)
+{
+	const char *kv[] = { "name=Typed", NULL, NULL };
+	char a[600];
+	struct kt_id c;
+
+	snprintf(a, sizeof(a), "allergies=%s", allergy);
+	kv[1] = a;
+	c = put(KT_T_CLIENT, NULL, kv);
+	return check(&c, services, "", NULL, 0);
+}
+
+/* A second tester's entries: qualifiers, labels, brackets and separators (issue 11). */
+static void test_entries_as_typed_round_two(void)
+{
+	static const char *const refused[][2] = {
+		{ "latex allergy", "Latex mask" }, { "latex sensitivity", "Latex mask" },
+		{ "severe latex", "Latex mask" }, { "possible latex", "Latex mask" },
+		{ "sensitive to latex", "Latex mask" }, { "reacts to latex", "Latex mask" },
+		{ "сильная аллергия на латекс", "Латексная маска" },
+		{ "у клиентки аллергия на латекс", "Латексная маска" },
+		{ "возможно латекс", "Латексная маска" }, { "на латекс", "Латексная маска" },
+		{ "латекс сыпь", "Латексная маска" }, { "латекс!!! сильная", "Латексная маска" },
+		{ "латекс 2023г", "Латексная маска" }, { "латекс с 2019 года", "Латексная маска" },
+		{ "латекс с детства", "Латексная маска" }, { "латекс -сыпь", "Латексная маска" },
+		{ "латекс- сыпь", "Латексная маска" }, { "аллергия: латекс", "Латексная маска" },
+		{ "allergy: latex", "Latex mask" }, { "alergie: latex", "Latex mask" },
+		{ "Аллергия - латекс", "Латексная маска" }, { "крем: латекс", "Латексная маска" },
+		{ "косметика - ланолин", "Крем с ланолином" }, { "латекс - орехи", "Ореховый скраб" },
+		{ "латекс — орехи", "Ореховый скраб" }, { "латекс – орехи", "Ореховый скраб" },
+		{ "перчатки (латекс)", "Латексная маска" },
+		{ "орехи (особенно миндаль)", "Миндальный пилинг" },
+		{ "nuts (esp. almond)", "Almond scrub" },
+		{ "эфирные масла (лаванда, мята)", "Мятный скраб" },
+		{ "латекс (сыпь", "Латексная маска" }, { "latex (suspected", "Latex mask" },
+		{ "латекс. орехи", "Ореховый скраб" }, { "латекс.орехи", "Ореховый скраб" },
+		{ "латекс • орехи", "Ореховый скраб" }, { "латекс · орехи", "Ореховый скраб" },
+		{ "latex…nuts", "Nut scrub" }, { "латекс\tорехи", "Ореховый скраб" },
+		{ "латекс и/или орехи", "Ореховый скраб" }, { "latex and/or nuts", "Nut scrub" },
+		{ "латекс, а также орехи", "Ореховый скраб" },
+		{ "латекс, также орехи", "Ореховый скраб" },
+		{ "латекс, кроме того орехи", "Ореховый скраб" }, { "latex, nuts etc", "Nut scrub" },
+		{ "аллергия на латекс и на орехи", "Ореховый скраб" },
+		{ "1) латекс 2) орехи", "Ореховый скраб" }, { "- латекс - орехи", "Ореховый скраб" },
+		{ "ягоды годжи", "Маска с ягодами годжи" },
+	};
+	static const char *const ahead[][2] = {
+		{ "латекс сыпь", "Сыпучая пудра" }, { "аллергия на латекс", "Аллергопроба" },
+		{ "латекс (сыпь)", "Массаж" }, { "2023", "Массаж" },
+	};
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		if (allergy_vs(refused[i][0], refused[i][1]) != 1) {
+			fprintf(stderr, "  '%s' should refuse '%s'\n", refused[i][0], refused[i][1]);
+			T_CHECK(0);
+		}
+	for (size_t i = 0; i < sizeof(ahead) / sizeof(ahead[0]); i++)
+		if (allergy_vs(ahead[i][0], ahead[i][1]) != 0) {
+			fprintf(stderr, "  '%s' should not refuse '%s'\n", ahead[i][0], ahead[i][1]);
+			T_CHECK(0);
+		}
+}
+
 static void test_merge_group_is_one_card(void)
 {
 	const char *k[] = { "name=Keep", NULL };
@@ -267,6 +331,9 @@ static void test_catalogue_conditions_and_patch_tests(void)
 	T_EQ_INT(check(&cl, "Эпиляция лазером", "", NULL, 0), 1);  /* an entry's words in any order */
 	T_EQ_INT(check(&cl, "Эпиляция (лазер), ноги", "", NULL, 0), 1);
 	T_EQ_INT(check(&cl, "Эпиляция воском", "", NULL, 0), 0);   /* not all its words */
+	/* its words must be in one service, not gathered from two */
+	T_EQ_INT(check(&cl, "Эпиляция воском, Лазерная коррекция", "", NULL, 0), 0);
+	T_EQ_INT(check(&cl, "Маникюр, Эпиляция лазерная", "", NULL, 0), 1);
 }
 
 /* A passed patch test with no valid_until holds for patch_test_months from its date. */
@@ -451,6 +518,16 @@ static void test_fails_closed_on_flipped_bytes(void)
 	memcpy(mk + KT_ID_BYTES, other.b, KT_ID_BYTES);
 	raw_put(st.merged, mk, sizeof(mk), 1); /* the index entry is lost */
 	T_EQ_INT(check(&other, "Серьги никель", "", NULL, 0), 1); /* her own card still counts */
+	/* two branches merged two cards into each other: a loop, said as such */
+	{
+		const char *p[] = { "name=P Loop", NULL }, *q[] = { "name=Q Loop", NULL };
+		struct kt_id cp = put(KT_T_CLIENT, NULL, p), cq = put(KT_T_CLIENT, NULL, q);
+
+		merge(&cp, &cq);
+		merge(&cq, &cp);
+		T_EQ_INT(check(&cp, "Массаж", "", why, sizeof(why)), -1);
+		T_CHECK(strstr(why, "merged into each other") != NULL);
+	}
 }
 
 static void test_fails_closed_on_what_it_cannot_read(void)
@@ -501,6 +578,7 @@ int main(void)
 	T_RUN(test_word_forms_and_lists);
 	T_RUN(test_values_stored_whole_are_checked_part_by_part);
 	T_RUN(test_entries_with_notes_and_joins);
+	T_RUN(test_entries_as_typed_round_two);
 	T_RUN(test_merge_group_is_one_card);
 	T_RUN(test_catalogue_conditions_and_patch_tests);
 	T_RUN(test_patch_test_without_valid_until_expires);
