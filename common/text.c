@@ -465,8 +465,8 @@ static size_t strip_vowels(const char *s, size_t n)
 /* Length of s[0..n) without one Russian adjective suffix, or n. */
 static size_t strip_adjective(const char *s, size_t n)
 {
-	static const char *const suf[] = { "енн", "онн", "ан", "ян", "ин", "ов", "ев",
-					   "ск", "ек", "ок", "н", "к" }; /* longer first */
+	static const char *const suf[] = { "енн", "онн", "арн", "ярн", "ан", "ян", "ин", "ов",
+					   "ев", "ск", "ек", "ок", "н", "к" }; /* longer first */
 
 	for (size_t i = 0; i < sizeof(suf) / sizeof(suf[0]); i++) {
 		size_t k = strlen(suf[i]);
@@ -514,6 +514,8 @@ static void add_russian_morph(struct word_keys *wk, const char *s, size_t n)
 			cp[m++] = c;
 		i += k;
 	}
+	int was_k = m > 0 && (cp[m - 1] == 0x447 || cp[m - 1] == 0x43a); /* ч or к */
+
 	if (m > 0) {
 		utf8proc_int32_t *last = &cp[m - 1];
 
@@ -525,6 +527,8 @@ static void add_russian_morph(struct word_keys *wk, const char *s, size_t n)
 			*last = 0x445;                /* х */
 	}
 	add_key_cps(wk, cp, m, out);
+	if (was_k && m >= 5 && (cp[m - 2] == 0x43e || cp[m - 2] == 0x435))
+		add_key_cps(wk, cp, m - 2, out); /* цветоч -> цветок -> цвет (цветы) */
 	if (m >= 3 && ru_consonant(cp[m - 1]) && ru_consonant(cp[m - 3]) &&
 	    (cp[m - 2] == 0x435 || (cp[m - 2] == 0x43e && m >= 4))) { /* е, о */
 		cp[m - 2] = cp[m - 1];
@@ -542,8 +546,56 @@ static void add_english_morph(struct word_keys *wk, const char *s, size_t n)
 			k--; /* nutt -> nut */
 		add_key(wk, s, k);
 	}
-	if (n >= 5 && s[n - 2] == 'e' && s[n - 1] == 'n')
-		add_key(wk, s, n - 2);
+	if (n >= 5 && s[n - 2] == 'e' && s[n - 1] == 'n') {
+		size_t k = n - 2;
+
+		add_key(wk, s, k);
+		if (s[k - 1] == s[k - 2] && strchr("aeiou", s[k - 1]) == NULL)
+			add_key(wk, s, k - 1); /* woollen -> wooll -> wool */
+	}
+	for (size_t k = n; k + 1 >= n && k >= 4; k--) { /* the stem, then without its -e */
+		if (k < n && s[k] != 'e')
+			break;
+		if (k < n)
+			add_key(wk, s, k); /* knife: knif */
+		if (s[k - 1] == 'v') { /* leaves, knives: leav, kniv(e) */
+			char f[KEY_BYTES];
+
+			memcpy(f, s, k - 1);
+			f[k - 1] = 'f';
+			add_key(wk, f, k);
+		}
+	}
+	for (size_t i = 0; i + 1 < n; i++)
+		if (s[i] == 'p' && s[i + 1] == 'h') { /* sulphur and sulfur */
+			char f[KEY_BYTES];
+
+			memcpy(f, s, i);
+			f[i] = 'f';
+			memcpy(f + i + 1, s + i + 2, n - i - 2);
+			add_key(wk, f, n - 1);
+			break;
+		}
+}
+
+/*
+ * Length of folded s[0..n) without one Russian case ending of two or three
+ * letters, when two code points remain; else n.  Snowball leaves short
+ * words whole ("льном", "льдом", "мхом": their ending is outside its RV
+ * region), so their forms would not meet лён, лёд, мхи.
+ */
+static size_t strip_case(const char *s, size_t n)
+{
+	static const char *const end[] = { "ами", "ями", "ого", "его", "ому", "ему", "ом",
+					   "ем", "ах", "ях", "ои", "еи", "ою", "ую", "ая" };
+
+	for (size_t i = 0; i < sizeof(end) / sizeof(end[0]); i++) {
+		size_t k = strlen(end[i]);
+
+		if (n > k && memcmp(s + n - k, end[i], k) == 0 && cp_count(s, n - k) >= 2)
+			return n - k;
+	}
+	return n;
 }
 
 /* Adds the keys a stem gives (its fold, less vowels and a suffix, and forms). */
@@ -563,10 +615,16 @@ static void add_stem_keys(struct word_keys *wk, enum stem_lang l, const char *st
 		add_key(wk, f, n);
 	}
 	if (l == SL_RUSSIAN) {
+		size_t c = strip_case(f, n);
+
 		a = strip_adjective(f, n);
 		add_key(wk, f, a);
 		add_russian_morph(wk, f, n);
 		add_russian_morph(wk, f, a);
+		if (c != n) {
+			add_key(wk, f, c);
+			add_russian_morph(wk, f, c);
+		}
 	}
 	free(f);
 }
@@ -583,6 +641,13 @@ static void romanian_cedilla(const char *w, size_t n, char *out)
 	for (size_t i = 0; i < n && o + 1 < KEY_BYTES; i++) {
 		unsigned char c = (unsigned char)w[i];
 
+		if (c == 0xc3 && i + 1 < n && (unsigned char)w[i + 1] == 0xae && i > 0 &&
+		    i + 2 < n && o + 2 < KEY_BYTES) { /* î inside a word: the old spelling of â */
+			out[o++] = (char)0xc3;
+			out[o++] = (char)0xa2;
+			i++;
+			continue;
+		}
 		if (c == 0xc8 && i + 1 < n &&
 		    ((unsigned char)w[i + 1] == 0x99 || (unsigned char)w[i + 1] == 0x9b)) {
 			out[o++] = (char)0xc5; /* ș U+0219 -> ş U+015F, ț U+021B -> ţ U+0163 */
@@ -593,6 +658,26 @@ static void romanian_cedilla(const char *w, size_t n, char *out)
 		out[o++] = (char)c;
 	}
 	out[o] = '\0';
+}
+
+/*
+ * Whether Snowball's stem `next` of an earlier stem `cur` took off a noun
+ * ending (бальзамом -> бальзам -> бальз: -ам), the only kind a second round
+ * may take; a verb's (-ил: ваниль -> ванил -> ван) makes other words meet.
+ */
+static int noun_ending(const char *cur, const char *next)
+{
+	static const char *const end[] = { "ам", "ям", "ом", "ем", "ами", "ями", "ах", "ях",
+					   "ов", "ев", "ой", "ей", "а", "я", "ы", "и", "о", "е",
+					   "у", "ю", "ь" };
+	size_t n = strlen(next);
+
+	if (strncmp(cur, next, n) != 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(end) / sizeof(end[0]); i++)
+		if (strcmp(cur + n, end[i]) == 0)
+			return 1;
+	return 0;
 }
 
 /* Fills wk with the keys of lower-cased word w[0..n) (see text.h). */
@@ -630,6 +715,8 @@ static void word_keys(const char *w, size_t n, enum cp_class cl, const char *ini
 		for (int r = 0; r < KT_STEM_ROUNDS; r++) {
 			if (!stem_word((enum stem_lang)l, cur, strlen(cur), next))
 				break;
+			if (r > 0 && l == SL_RUSSIAN && !noun_ending(cur, next))
+				break; /* "ванил" is no form of "ван" (ваниль and ванна) */
 			add_stem_keys(wk, (enum stem_lang)l, next);
 			if (strcmp(next, cur) == 0)
 				break;
@@ -796,6 +883,15 @@ static int words_meet(struct stem_word *a, struct stem_word *b)
 	return keys_meet(&a->keys, &b->keys);
 }
 
+/* Whether word w is words a and b written together (folds: "beeswax", "bees wax"). */
+static int joined(const struct stem_word *w, const struct stem_word *a, const struct stem_word *b)
+{
+	size_t na = strlen(a->fold), nb = strlen(b->fold);
+
+	return !a->stop && !b->stop && na > 0 && nb > 0 && strlen(w->fold) == na + nb &&
+	       memcmp(w->fold, a->fold, na) == 0 && strcmp(w->fold + na, b->fold) == 0;
+}
+
 /*
  * Whether needle's words from j on are in hay in order from hay word at on,
  * the first of them at most gap words after it.  Depth is needle's words,
@@ -806,10 +902,18 @@ static int rest_in(struct kt_stem_phrase *needle, size_t j, struct kt_stem_phras
 {
 	if (j == needle->n)
 		return 1;
-	for (size_t i = at; i < hay->n && i <= at + gap; i++)
+	for (size_t i = at; i < hay->n && i <= at + gap; i++) {
 		if (words_meet(&needle->words[j], &hay->words[i]) &&
 		    rest_in(needle, j + 1, hay, i + 1, KT_STEM_GAP_MAX))
 			return 1;
+		if (i + 1 < hay->n && joined(&needle->words[j], &hay->words[i], &hay->words[i + 1]) &&
+		    rest_in(needle, j + 1, hay, i + 2, KT_STEM_GAP_MAX))
+			return 1; /* beeswax in "bees wax" */
+		if (j + 1 < needle->n &&
+		    joined(&hay->words[i], &needle->words[j], &needle->words[j + 1]) &&
+		    rest_in(needle, j + 2, hay, i + 1, KT_STEM_GAP_MAX))
+			return 1; /* "tea tree" in "teatree" */
+	}
 	return 0;
 }
 
@@ -817,7 +921,7 @@ int kt_text_stem_match(struct kt_stem_phrase *needle, struct kt_stem_phrase *hay
 {
 	if (needle->n == 0)
 		return 0;
-	for (size_t i = 0; i + needle->n <= hay->n; i++)
+	for (size_t i = 0; i < hay->n; i++) /* joined words let a needle be longer */
 		if (rest_in(needle, 0, hay, i, 0))
 			return 1;
 	return 0;

@@ -73,10 +73,14 @@ int kt_text_phrase_in(const char *needle, const char *hay);
  * ш as к к г х, a fleeting е/о before the last consonant dropped: молочный
  * and молоко, перцовый and перец, льняное and лён, орешки and орехи meet),
  * and an English stem one without -i or -en (nutty and nut, golden and
- * gold).  Prepositions and conjunctions (с, со, или, de, cu, and, with...)
- * match only themselves.  The rules lean towards a match on purpose: a
- * false alarm costs an override, a miss costs a reaction; known false
- * alarms: "мёд" in "Медный пилинг", "сера" in "Серия", "pine" in "Pin-up".
+ * gold, leaves and leaf, sulphur and sulfur); Russian stems Snowball left
+ * whole also lose one case ending (льном: льн, meeting лён), and a second
+ * Snowball round may take only a noun ending (бальзамом -> бальзам -> бальз,
+ * but not ваниль -> ванил -> ван).  A word meets two written together
+ * ("beeswax", "bees wax").  Prepositions and conjunctions (с, со, или, de,
+ * cu, and, with...) match only themselves.  The rules lean towards a match on purpose: a
+ * false alarm costs an override, a miss costs a reaction; the README lists
+ * the known false alarms and misses.
  *
  * Returns 1 or 0; text that is not UTF-8 has no words and matches nothing.
  * Thread-safe (the stemmers are shared under a mutex).  Source: Snowball,

@@ -383,11 +383,21 @@ static void test_stem_phrase_sound_changes_gaps_and_function_words(void)
 		{ "масло чайного дерева", "Маска с маслом из чайного дерева" },
 		{ "масло чайного дерева", "Масло для лица чайного дерева" },
 		{ "лак", "Покрытие лаком" },
+		/* a second tester's: short words Snowball leaves whole, -арн-, compounds */
+		{ "лён", "Маска со льном" }, { "лёд", "Массаж льдом" }, { "мхи", "Маска со мхом" },
+		{ "деготь", "Дегтярное мыло" }, { "цветы", "Цветочный тоник" },
+		{ "плацента", "Плацентарная маска" }, { "leaf", "Leaves wrap" },
+		{ "knife", "Knives" }, { "sulphur", "Sulfur mask" }, { "wool", "Woollen socks" },
+		{ "beeswax", "Bees wax depilation" }, { "bees wax", "Beeswax" },
+		{ "tea tree oil", "Teatree oil facial" }, { "shellfish", "Shell fish extract" },
+		{ "lână", "Șosete din lînă" }, { "ваниль", "Маска с ванилью" },
+		{ "бальзам", "Уход бальзамом" },
 	};
 	static const char *const apart[][2] = {
 		{ "соя", "Маска со сливками" }, { "ил", "Маска или пилинг" },
 		{ "мёд", "Модная стрижка" }, { "масло чайного дерева", "Масло кокоса для лица и тела, дерево" },
 		{ "перец", "Маска с пером" }, { "латекс", "Латте" },
+		{ "ваниль", "Ванна для ног" }, { "ваниль", "Ванны" }, { "bees", "Beeswax" },
 	};
 
 	for (size_t i = 0; i < sizeof(meet) / sizeof(meet[0]); i++)
