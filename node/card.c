@@ -34,6 +34,24 @@ static int list_entries(struct kt_draft *d, const struct kt_field *f, const char
 	uint32_t k = 0;
 
 	while (kt_list_next(text, n, &pos, &part)) {
+		int dup = 0;
+
+		for (uint32_t i = 0; i < d->nops && !dup; i++) { /* "мёд, Мёд" is one entry */
+			char *a, *b;
+
+			if (d->ops[i].field != first.field || d->ops[i].kind != first.kind ||
+			    d->vals[i].t != KT_V_STR)
+				continue;
+			a = kt_text_fold(d->vals[i].s, d->vals[i].n);
+			b = kt_text_fold(part.s, part.n);
+			dup = a != NULL && b != NULL && strcmp(a, b) == 0;
+			free(a);
+			free(b);
+		}
+		if (dup) {
+			k++;
+			continue;
+		}
 		if (d->nops >= KT_OPS_MAX - 4)
 			return kt_err_set(err, KT_ETOOBIG, "too many fields in one write "
 					  "(limit %d)", KT_OPS_MAX - 4);

@@ -318,4 +318,11 @@ check "record edit with a second override goes ahead" "$KT" -d "$N" record edit 
 contains "the first reason is kept, the second added" "$T/ow" \
 	'"override_by":"Ольга; Петя","override_reason":"нитриловые перчатки; согласие подписано"'
 
+# --- one entry is recorded once, however it is cased ---
+du=$("$KT" -d "$N" client add --name 'Дуня Дубль' --add allergies='мёд, Мёд, воск')
+check "adding an entry she has already changes nothing and is no error" \
+	"$KT" -d "$N" client edit "$du" --add allergies=МЁД
+"$KT" -d "$N" client show "$du" --json >"$T/du"
+contains "мёд is recorded once" "$T/du" '"fields":{"allergies":\["воск","мёд"\]'
+
 finish
