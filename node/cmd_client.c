@@ -175,10 +175,6 @@ static int remove_parts(struct kt_cli *cli, struct kt_draft *d, struct owned *o)
 			d->nops++;
 		}
 	}
-	for (uint32_t i = 0; i < d->nops; i++) /* an entry she has already is not added twice */
-		if (d->ops[i].kind == KT_OP_ADD && d->vals[i].t == KT_V_STR &&
-		    elem_whole(&r, d->ops[i].field, d->vals[i].s, d->vals[i].n))
-			d->ops[i].kind = 0;
 	for (uint32_t i = 0, j = 0, n = d->nops; i < n; i++) { /* drop the folded ops */
 		if (d->ops[i].kind == 0) {
 			d->nops--;
@@ -218,9 +214,6 @@ static int client_edit(struct kt_cli *cli, int argc, char **argv)
 		return 1;
 	if (remove_parts(cli, &d, &o) != 0)
 		r = 1;
-	else if (d.nops == 0)
-		r = fprintf(stderr, "client edit: nothing changed (those entries are on the card "
-			    "already)\n") < 0;
 	else if (kt_store_write(&cli->st, &d, 1, NULL, &cli->err) != 0)
 		r = kt_cli_fail(cli);
 	else
