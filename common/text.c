@@ -566,6 +566,13 @@ static void add_english_morph(struct word_keys *wk, const char *s, size_t n)
 			add_key(wk, f, k);
 		}
 	}
+	if (n >= 6 && (memcmp(s + n - 3, "anc", 3) == 0 || memcmp(s + n - 3, "enc", 3) == 0)) {
+		char f[KEY_BYTES]; /* pregnancy (pregnanc) and pregnant, emergency and emergent */
+
+		memcpy(f, s, n - 1);
+		f[n - 1] = 't';
+		add_key(wk, f, n);
+	}
 	for (size_t i = 0; i + 1 < n; i++)
 		if (s[i] == 'p' && s[i + 1] == 'h') { /* sulphur and sulfur */
 			char f[KEY_BYTES];
@@ -824,14 +831,102 @@ static void word_fold(struct stem_word *sw)
 	free(f);
 }
 
+static int is_letter(utf8proc_int32_t c)
+{
+	utf8proc_category_t k = utf8proc_category(c);
+
+	return k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_LO;
+}
+
+/* The Cyrillic letter a Latin one looks like, or 0 ("лaтекс" typed with a Latin a). */
+static utf8proc_int32_t cyrillic_twin(utf8proc_int32_t c)
+{
+	static const char latin[] = "aeopcxykmthbAEOPCXYKMTHB";
+	static const utf8proc_int32_t cyr[] = {
+		0x430, 0x435, 0x43e, 0x440, 0x441, 0x445, 0x443, 0x43a, 0x43c, 0x442, 0x43d, 0x432,
+		0x410, 0x415, 0x41e, 0x420, 0x421, 0x425, 0x423, 0x41a, 0x41c, 0x422, 0x41d, 0x412,
+	};
+	const char *at = c > 0 && c < 0x80 ? strchr(latin, (int)c) : NULL;
+
+	return at != NULL ? cyr[at - latin] : 0;
+}
+
+/*
+ * Text as it looks, for matching (not for the search index): format
+ * characters dropped (a soft hyphen or zero width space inside "ла­текс"),
+ * symbols and odd numbers a blank ("Lanolin™", "латекс²", "Латекс№1": NFKC
+ * would glue TM or 2 to the word), a blank between letters and digits
+ * ("Латекс2"), and in a word of Cyrillic and Latin letters the Latin ones
+ * that look Cyrillic made Cyrillic ("лaтексом" with a Latin a).  Returns a
+ * malloc'd string, or NULL when s is not UTF-8.
+ */
+static char *clean_for_match(const char *s)
+{
+	size_t n = strlen(s), m = 0, o = 0;
+	utf8proc_int32_t *cp;
+	char *out;
+
+	if (!kt_text_valid(s, n))
+		return NULL;
+	cp = kt_malloc((2 * n + 1) * sizeof(*cp));
+	for (size_t i = 0; i < n;) {
+		utf8proc_int32_t c;
+		utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
+						      (utf8proc_ssize_t)(n - i), &c);
+
+		kt_assert(k > 0);
+		i += (size_t)k;
+		switch (utf8proc_category(c)) {
+		case UTF8PROC_CATEGORY_CF:
+			continue;
+		case UTF8PROC_CATEGORY_SO: case UTF8PROC_CATEGORY_SM: case UTF8PROC_CATEGORY_SK:
+		case UTF8PROC_CATEGORY_NO:
+			c = ' ';
+			break;
+		default:
+			break;
+		}
+		if (m > 0 && ((is_letter(cp[m - 1]) && utf8proc_category(c) == UTF8PROC_CATEGORY_ND) ||
+			      (utf8proc_category(cp[m - 1]) == UTF8PROC_CATEGORY_ND && is_letter(c))))
+			cp[m++] = ' ';
+		cp[m++] = c;
+	}
+	for (size_t i = 0; i < m;) { /* each run of letters */
+		size_t j = i;
+		int cyr = 0, lat = 0;
+
+		while (j < m && is_letter(cp[j])) {
+			cyr |= cp[j] >= 0x400 && cp[j] <= 0x52f;
+			lat |= cp[j] < 0x250;
+			j++;
+		}
+		for (size_t k = i; cyr && lat && k < j; k++)
+			if (cyrillic_twin(cp[k]) != 0)
+				cp[k] = cyrillic_twin(cp[k]);
+		i = j > i ? j : i + 1;
+	}
+	out = kt_malloc(4 * m + 1);
+	for (size_t i = 0; i < m; i++) {
+		utf8proc_ssize_t k = utf8proc_encode_char(cp[i], (utf8proc_uint8_t *)out + o);
+
+		o += k > 0 ? (size_t)k : 0;
+	}
+	out[o] = '\0';
+	free(cp);
+	return out;
+}
+
 struct kt_stem_phrase *kt_text_stem_compile(const char *s)
 {
 	struct kt_stem_phrase *p = kt_calloc(1, sizeof(*p));
 	const char *q, *w;
 	size_t len, cap = 0, k;
+	char *clean;
 
 	kt_assert(s != NULL);
-	p->low = lower_for_stem(s);
+	clean = clean_for_match(s);
+	p->low = clean != NULL ? lower_for_stem(clean) : NULL;
+	free(clean);
 	if (p->low == NULL)
 		return p; /* not UTF-8: no words */
 	q = p->low;

@@ -39,11 +39,15 @@ static const char *const noise_starts[] = {
 	"allerg", "suspect", "intoleran", "react", "sensitiv", "severe", "possib",
 	"probab", "especial", "redness", "swelling", "itching", "alergi",
 	"intoleranta", "posibil", "erupti",
+	"нельз", "исключ", "избег", "раздраж", "анафилак", "перенос", "противопок",
+	"avoid", "anaphyla", "irritat", "toler", "sensibil", "evit", "anafila", "iritat",
 };
 static const char *const noise_words[] = {
 	"сыпь", "отек", "зуд", "слабая", "слабый", "года", "год", "лет", "на", "к", "у",
 	"с", "со", "от", "в", "mild", "strong", "rash", "hives", "itch", "since", "to",
 	"of", "from", "esp", "la", "de", "sever", "usor",
+	"не", "без", "её", "ее", "неё", "нее", "ей", "её", "no", "not", "without", "cant",
+	"can't", "cannot", "use", "never", "nu", "fara", "fără",
 };
 
 static int word_in(const char *f, const char *const *list, size_t n, int prefix)
@@ -139,7 +143,7 @@ static size_t pieces_of(const char *text, char **out)
 		char *tok, *save = NULL;
 
 		cur[0] = '\0';
-		for (tok = strtok_r(seg, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		for (tok = strtok_r(seg, " -", &save); tok; tok = strtok_r(NULL, " -", &save)) {
 			char *f = kt_text_fold(tok, strlen(tok));
 
 			if (f == NULL || f[0] == '\0') {
