@@ -52,6 +52,16 @@ static int list_entries(struct kt_draft *d, const struct kt_field *f, const char
 			k++;
 			continue;
 		}
+		{
+			char *one = kt_strndup(part.s, part.n);
+			int says = kt_text_says_something(one);
+
+			free(one);
+			if (!says)
+				return kt_err_set(err, KT_EINVAL, "'%.*s' is no entry for '%s' (it "
+						  "needs a letter or digit)", (int)part.n, part.s,
+						  f->name);
+		}
 		if (d->nops >= KT_OPS_MAX - 4)
 			return kt_err_set(err, KT_ETOOBIG, "too many fields in one write "
 					  "(limit %d)", KT_OPS_MAX - 4);

@@ -10,13 +10,16 @@
 
 int kt_cli_failf(const char *fmt, ...)
 {
+	char line[2048];
 	va_list ap;
 
-	fputs("kt-node: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	for (char *p = line; *p; p++) /* one line, whatever the input held */
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	fprintf(stderr, "kt-node: %s\n", line);
 	return 1;
 }
 

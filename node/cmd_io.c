@@ -448,9 +448,16 @@ static size_t report_bad(const struct kt_import *im)
 	for (size_t i = 0; i < im->n; i++) {
 		if (im->rows[i].bad == NULL)
 			continue;
-		if (bad++ < 100)
+		if (bad++ < 100) {
+			char why[1024];
+
+			snprintf(why, sizeof(why), "%s", im->rows[i].bad);
+			for (char *p = why; *p; p++) /* a value quoted in it stays on its line */
+				if ((unsigned char)*p < 0x20 || *p == 0x7f)
+					*p = ' ';
 			fprintf(stderr, "%s %d: %s\n", im->json ? "record" : "line",
-				im->rows[i].line, im->rows[i].bad);
+				im->rows[i].line, why);
+		}
 	}
 	if (bad > 100)
 		fprintf(stderr, "... and %zu more\n", bad - 100);

@@ -391,10 +391,46 @@ static int parse_typed(const struct kt_field *f, const char *text, struct kt_val
 	return 0;
 }
 
+/*
+ * Whether field f holds free text of several lines (notes, a staff alert,
+ * feedback): there a line break or tab is text; everywhere else a value is
+ * one line (a name, a service, a reason), and a list value's line breaks
+ * separate its entries (common/list.h).
+ */
+static int multiline(const struct kt_field *f)
+{
+	static const char *const names[] = { "notes", "health_notes", "staff_alert", "result",
+					     "text", "resolution", "goal", "procedures" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(f->name, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The first control character of text that f does not allow (NUL ends text), or 0. */
+static int bad_control(const struct kt_field *f, const char *text)
+{
+	int lines = multiline(f) || f->merge == KT_M_SET;
+
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		if (*p == '\n' || *p == '\r' || *p == '\t') {
+			if (!lines && *p != '\t')
+				return *p;
+		} else if (*p < 0x20 || *p == 0x7f) {
+			return *p;
+		} else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			return 0x80; /* a C1 control, U+0080..U+009F */
+		}
+	}
+	return 0;
+}
+
 int kt_schema_parse(const struct kt_field *f, const char *text, struct kt_val *v,
 		    char *scratch, struct kt_err *err)
 {
 	size_t n = strlen(text);
+	int c;
 
 	memset(v, 0, sizeof(*v));
 	if (n > KT_VALUE_BYTES_MAX)
@@ -402,6 +438,10 @@ int kt_schema_parse(const struct kt_field *f, const char *text, struct kt_val *v
 				  "limit of %d", f->name, n, KT_VALUE_BYTES_MAX);
 	if (!kt_text_valid(text, n))
 		return kt_err_set(err, KT_EINVAL, "value for '%s' is not valid UTF-8", f->name);
+	if ((c = bad_control(f, text)) != 0)
+		return kt_err_set(err, KT_EINVAL, "value for '%s' holds %s", f->name,
+				  c == '\n' || c == '\r' ? "a line break (it is one line)"
+							 : "a control character");
 	if (n == 0) {
 		if (f->merge == KT_M_SET)
 			return kt_err_set(err, KT_EINVAL, "empty value for '%s'", f->name);

@@ -323,4 +323,16 @@ du=$("$KT" -d "$N" client add --name 'Дуня Дубль' --add allergies='мё
 "$KT" -d "$N" client show "$du" --json >"$T/du"
 contains "мёд typed twice in one value is recorded once" "$T/du" '"fields":{"allergies":\["воск","мёд"\]'
 
+# --- a one-line value is one line; an entry says something ---
+nl=$(printf 'Стрижка\n\nAllergies:         none recorded')
+refuse "a service with a line break is refused, in one line" \
+	"$KT" -d "$N" visit add "$x" --service "$nl"
+refuse "a catalogue name with a line break is refused" \
+	"$KT" -d "$N" catalog add --service "$(printf 'Пил\nинг')"
+refuse "an option with a line break gets a one-line error" \
+	"$KT" -d "$N" client add --name T --set "$(printf 'foo\nbar=1')"
+refuse "an allergy with no letter or digit is refused" \
+	"$KT" -d "$N" client add --name 'Тире' --add allergies='—'
+check "notes may hold several lines" "$KT" -d "$N" client edit "$x" --set notes="$(printf 'одна\nдве')"
+
 finish
