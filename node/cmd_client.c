@@ -175,6 +175,20 @@ static int remove_parts(struct kt_cli *cli, struct kt_draft *d, struct owned *o)
 			d->nops++;
 		}
 	}
+	{
+		/* export and import carry a card in one write of at most KT_OPS_MAX - 4 ops */
+		size_t after = r.nfields + r.nelems + 4; /* and the key, tokens, alias */
+
+		for (uint32_t i = 0; i < d->nops; i++)
+			after += d->ops[i].kind == KT_OP_ADD ? 1 : 0;
+		if (after > KT_OPS_MAX - 4) {
+			kt_rec_release(&r);
+			mdb_txn_abort(txn);
+			return kt_cli_failf("client edit: a card holds at most %d values in all "
+					    "(this would make %zu); remove some first",
+					    KT_OPS_MAX - 8, after - 4);
+		}
+	}
 	for (uint32_t i = 0, j = 0, n = d->nops; i < n; i++) { /* drop the folded ops */
 		if (d->ops[i].kind == 0) {
 			d->nops--;

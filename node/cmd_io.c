@@ -354,7 +354,9 @@ static int by_fold(const void *a, const void *b)
  * A catalogue entry is found by its name (catalog show NAME, the chair's
  * check), so a new entry named as one in the store or as an earlier row of
  * the file (compared by kt_text_words_key: case, accents, blanks and
- * punctuation aside) is a bad row, as is one with no name.
+ * punctuation aside) is a bad row, as is one with no name.  Rows of an
+ * export keep their ids and names: two branches may each have added a
+ * "Пилинг" offline, and a restore brings both back.
  * Returns 1 (printed) when the store cannot be read.
  */
 static int check_catalogue_names(struct importer *x, MDB_txn *txn)
@@ -378,8 +380,8 @@ static int check_catalogue_names(struct importer *x, MDB_txn *txn)
 		struct cat_name key, *hit = NULL;
 		const char *name = NULL;
 
-		if (r->bad != NULL || r->type != KT_T_CATALOGUE)
-			continue;
+		if (r->bad != NULL || r->type != KT_T_CATALOGUE || r->id[0] != '\0')
+			continue; /* an export's entries come back as they were, same names or not */
 		for (uint32_t k = 0; k < r->n; k++)
 			if (strcmp(r->f[k].name, "name") == 0)
 				name = r->f[k].value;
@@ -592,6 +594,22 @@ static int import_args(struct importer *x, int argc, char **argv, const char **p
 	return 0;
 }
 
+/* Prints the imported rows' notes (past visits the check would refuse today). */
+static void report_notes(const struct kt_import *im)
+{
+	size_t notes = 0;
+
+	for (size_t i = 0; i < im->n; i++) {
+		if (im->rows[i].note == NULL || im->rows[i].bad != NULL)
+			continue;
+		if (notes++ < 100)
+			fprintf(stderr, "warning: %s %d: %s\n", im->json ? "record" : "line",
+				im->rows[i].line, im->rows[i].note);
+	}
+	if (notes > 100)
+		fprintf(stderr, "warning: ... and %zu more\n", notes - 100);
+}
+
 /* Checks, reports and writes the parsed rows; returns the exit code. */
 static int import_rows(struct importer *x, int skip)
 {
@@ -613,6 +631,7 @@ static int import_rows(struct importer *x, int skip)
 		return 1;
 	if (x->shown)
 		fputc('\n', stderr);
+	report_notes(&x->im);
 	fprintf(stderr, "imported %zu record%s from %s", x->done, x->done == 1 ? "" : "s",
 		x->path);
 	if (bad > 0)

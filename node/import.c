@@ -89,6 +89,22 @@ void kt_import_mark_bad(struct kt_import *im, struct kt_import_row *r, const cha
 	r->bad = store_strndup(im, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
+void kt_import_note(struct kt_import *im, struct kt_import_row *r, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	if (r->note != NULL)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	r->note = store_strndup(im, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
 void kt_import_release(struct kt_import *im)
 {
 	struct kt_import_chunk *c;

@@ -59,6 +59,8 @@ struct kt_import_row {
 	const char *bad;                  /* why the row cannot be imported, or NULL */
 	const char *override;             /* a visit the safety check refused, imported
 					     with this override reason (import --override) */
+	const char *note;                 /* a past visit the check would refuse today,
+					     imported as recorded: what it would say */
 	uint32_t n;                       /* fields, at most KT_OPS_MAX */
 	struct kt_import_field *f;
 };
@@ -104,6 +106,10 @@ int kt_import_parse_json(struct kt_import *im, const char *data, size_t len,
  * checks (ids already in the store, records of unknown clients).
  */
 void kt_import_mark_bad(struct kt_import *im, struct kt_import_row *r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Sets row r's note (a warning printed when it is imported); the first one stays. */
+void kt_import_note(struct kt_import *im, struct kt_import_row *r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Frees what im holds and zeroes it; im may be NULL, zeroed or already released. */

@@ -205,12 +205,11 @@ static void check_visit(struct ictx *x, struct kt_import_row *r,
 {
 	struct kt_safety_card g;
 	struct kt_safety_verdict v;
+	struct kt_safety_rules on_day = *rules; /* patch tests judged on the visit's day */
 	struct kt_err err = { 0 };
 	struct kt_id client;
-	int rc;
-
-	struct kt_safety_rules on_day = *rules; /* patch tests judged on the visit's day */
 	int32_t day;
+	int rc;
 
 	if (kt_id_parse(&client, r->client) != 0)
 		return; /* marked bad by the owner check */
@@ -235,6 +234,12 @@ static void check_visit(struct ictx *x, struct kt_import_row *r,
 	}
 	if (kt_text_says_something(row_text(r, "override_reason")))
 		return; /* overridden when it was recorded (a blank reason is none) */
+	if (kt_date_parse(row_text(r, "date"), &day) == 0 && day < rules->today) {
+		/* history: done before the rule that refuses it may have existed */
+		kt_import_note(x->im, r, "the visit of %s would be refused today: %s (imported as "
+			       "recorded)", row_text(r, "date"), v.why);
+		return;
+	}
 	if (override != NULL)
 		r->override = override;
 	else

@@ -177,7 +177,7 @@ fails() { d=$1; shift; if "$@" >"$T/out" 2>"$T/err"; then bad "$d (exit 0)"; els
 cat >"$T/v.json" <<'JSON'
 {"format":"kartoteka-export","version":1,"records":[
 {"fields":{"allergies":["латекс"],"name":"Инна Файлова"},"id":"01M8XC7YBAKJHE5S3PKNN96KJV","type":"client"},
-{"client":"01M8XC7YBAKJHE5S3PKNN96KJV","fields":{"date":"2026-11-30","services":"Маска с латексом"},"id":"01M8XC7YBG0MH8CDD8D158YETF","type":"visit"}]}
+{"client":"01M8XC7YBAKJHE5S3PKNN96KJV","fields":{"date":"2026-12-02","services":"Маска с латексом"},"id":"01M8XC7YBG0MH8CDD8D158YETF","type":"visit"}]}
 JSON
 fails "import of a visit the check refuses is refused" "$KT" -d "$I" import "$T/v.json"
 contains "the bad row names the safety check" "$T/err" "record 2: visit refused by the safety check"
@@ -187,10 +187,10 @@ check "import --override REASON takes it" "$KT" -d "$I" import "$T/v.json" --ove
 contains "the imported visit carries the override" "$T/iv" '"override_reason":"записи из старой программы"'
 cat >"$T/v2.json" <<'JSON'
 {"format":"kartoteka-export","version":1,"records":[
-{"client":"01M8XC7YBAKJHE5S3PKNN96KJV","fields":{"date":"2026-12-01","services":"Латексная маска"},"id":"01M8XC7YBG0MH8CDD8D158YETG","type":"visit"},
+{"client":"01M8XC7YBAKJHE5S3PKNN96KJV","fields":{"date":"2026-12-02","services":"Латексная маска"},"id":"01M8XC7YBG0MH8CDD8D158YETG","type":"visit"},
 {"fields":{"kind":"service","name":"Пилинг","contraindications":["беременность"]},"id":"01M8XC7YBG0MH8CDD8D158YETH","type":"catalogue"},
 {"fields":{"contraindications":["беременность"],"name":"Ольга Файлова"},"id":"01M8XC7YBG0MH8CDD8D158YETJ","type":"client"},
-{"client":"01M8XC7YBG0MH8CDD8D158YETJ","fields":{"date":"2026-12-01","services":"Пилинг"},"id":"01M8XC7YBG0MH8CDD8D158YETK","type":"visit"}]}
+{"client":"01M8XC7YBG0MH8CDD8D158YETJ","fields":{"date":"2026-12-02","services":"Пилинг"},"id":"01M8XC7YBG0MH8CDD8D158YETK","type":"visit"}]}
 JSON
 fails "a file's visit for a card in the store is checked against it" "$KT" -d "$I" import "$T/v2.json"
 contains "record 1 is refused" "$T/err" "record 1: visit refused"
@@ -225,13 +225,13 @@ refuse "visit add cannot set override_reason by hand" \
 contains "the override is still on the visit" "$T/ov" '"override_reason":"клиентка согласна"'
 cat >"$T/blank.json" <<'JSON'
 {"format":"kartoteka-export","version":1,"records":[
-{"client":"01M8XC7YBAKJHE5S3PKNN96KJV","fields":{"date":"2026-12-01","services":"Латексная маска","override_reason":"   "},"id":"01M8XC7YBG0MH8CDD8D158YETM","type":"visit"}]}
+{"client":"01M8XC7YBAKJHE5S3PKNN96KJV","fields":{"date":"2026-12-02","services":"Латексная маска","override_reason":"   "},"id":"01M8XC7YBG0MH8CDD8D158YETM","type":"visit"}]}
 JSON
 fails "an imported row whose override_reason is blank is no override" "$KT" -d "$I" import "$T/blank.json"
 contains "it is refused by the check" "$T/err" "record 1: visit refused"
 cat >"$T/noby.json" <<'JSON'
 {"format":"kartoteka-export","version":1,"records":[
-{"client":"01M8XC7YBAKJHE5S3PKNN96KJV","fields":{"date":"2026-12-01","services":"Латексная маска","override_reason":"согласна","override_by":""},"id":"01M8XC7YBG0MH8CDD8D158YETN","type":"visit"}]}
+{"client":"01M8XC7YBAKJHE5S3PKNN96KJV","fields":{"date":"2026-12-02","services":"Латексная маска","override_reason":"согласна","override_by":""},"id":"01M8XC7YBG0MH8CDD8D158YETN","type":"visit"}]}
 JSON
 fails "an imported override with no one who gave it is refused" "$KT" -d "$I" import "$T/noby.json"
 contains "the bad row says so" "$T/err" "record 1: an override needs who gave it"
@@ -334,5 +334,43 @@ refuse "an option with a line break gets a one-line error" \
 refuse "an allergy with no letter or digit is refused" \
 	"$KT" -d "$N" client add --name 'Тире' --add allergies='—'
 check "notes may hold several lines" "$KT" -d "$N" client edit "$x" --set notes="$(printf 'одна\nдве')"
+
+# --- a restored export brings back past visits as they were recorded ---
+H1="$T/h1"
+"$KT" -d "$H1" init --branch H1 >/dev/null
+hv=$("$KT" -d "$H1" client add --name 'Вера Лис')
+"$KT" -d "$H1" visit add "$hv" --service 'Маска с латексом' --date 2025-01-10 >/dev/null
+"$KT" -d "$H1" client edit "$hv" --add allergies=латекс >/dev/null # she reacted: added after
+"$KT" -d "$H1" export >"$T/h1.json"
+"$KT" -d "$T/h2" init --branch H2 >/dev/null
+check "an export whose past visit the check would now refuse imports whole" \
+	"$KT" -d "$T/h2" import "$T/h1.json"
+"$KT" -d "$T/h2" client show "$hv" >"$T/h2s"
+contains "the past visit is there" "$T/h2s" "2025-01-10"
+lacks "with no override made up for it" "$T/h2s" "\[override"
+"$KT" -d "$T/h3" init --branch H3 >/dev/null
+"$KT" -d "$T/h3" import "$T/h1.json" 2>"$T/h3err" >/dev/null
+contains "the import warns of it in one line" "$T/h3err" \
+	"^warning: record 2: the visit of 2025-01-10 would be refused today: .*латекс"
+
+# --- what a node holds, its own export and import carry ---
+B1="$T/b1"
+"$KT" -d "$B1" init --branch B1 >/dev/null
+bc=$("$KT" -d "$B1" client add --name 'Большая Карта' --phone '+7 912 000 11 23')
+"$KT" -d "$B1" client edit "$bc" --add allergies="$(python3 -c "print(', '.join('a%d' % i for i in range(245)))")" >/dev/null
+refuse "a card past 248 values is refused at the edit" "$KT" -d "$B1" client edit "$bc" \
+	--add allergies='z1, z2'
+"$KT" -d "$B1" catalog add --service 'Пилинг' --add medications=изотретиноин >/dev/null
+cat >"$T/twin.json" <<'JSON'
+{"format":"kartoteka-export","version":1,"records":[
+{"fields":{"kind":"service","name":"пилинг","contraindications":["беременность"]},"id":"01M8XC7YBG0MH8CDD8D158YEZ1","type":"catalogue"}]}
+JSON
+check "an exported entry named like one in the store (two branches added it offline) imports" \
+	"$KT" -d "$B1" import "$T/twin.json"
+"$KT" -d "$B1" export >"$T/b1.json"
+"$KT" -d "$T/b2" init --branch B2 >/dev/null
+check "and the node's export imports whole into a fresh node" "$KT" -d "$T/b2" import "$T/b1.json"
+"$KT" -d "$T/b2" catalog list >"$T/b2c"
+[ "$(grep -ci 'пилинг' "$T/b2c")" -eq 2 ] && ok "both same-named entries came back" || bad "both same-named entries came back"
 
 finish
