@@ -275,7 +275,7 @@ int kt_text_says_something(const char *s)
 		switch (utf8proc_category(c)) {
 		case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
 		case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO:
-		case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
+		case UTF8PROC_CATEGORY_ND: /* not ² ① ½ Ⅰ: the matcher reads those as blanks */
 			if (c != 0x115f && c != 0x1160 && c != 0x3164 && c != 0xffa0)
 				return 1;
 			break;
@@ -1027,12 +1027,19 @@ int kt_text_stem_match_words(struct kt_stem_phrase *needle, struct kt_stem_phras
 	if (needle->n == 0)
 		return 0;
 	for (size_t j = 0; j < needle->n; j++) {
-		size_t i = 0;
+		const struct stem_word *next = j + 1 < needle->n ? &needle->words[j + 1] : NULL;
+		int found = 0, two = 0;
 
-		while (i < hay->n && !words_meet(&needle->words[j], &hay->words[i]))
-			i++;
-		if (i == hay->n)
+		for (size_t i = 0; !found && i < hay->n; i++) {
+			found = words_meet(&needle->words[j], &hay->words[i]) ||
+				(i + 1 < hay->n &&
+				 joined(&needle->words[j], &hay->words[i], &hay->words[i + 1]));
+			if (!found && next != NULL && joined(&hay->words[i], &needle->words[j], next))
+				found = two = 1; /* "Гель-лак" in "Гельлак" */
+		}
+		if (!found)
 			return 0;
+		j += (size_t)two;
 	}
 	return 1;
 }

@@ -112,8 +112,8 @@ size_t kt_text_stem_words(const struct kt_stem_phrase *p);
 void kt_text_stem_free(struct kt_stem_phrase *p);
 
 /*
- * Returns 1 when s (NUL-terminated) holds a letter or a digit (Unicode
- * categories L and N), not counting the fillers that show as nothing
+ * Returns 1 when s (NUL-terminated) holds a letter or a decimal digit
+ * (Unicode categories L and Nd, not ² ① ½ Ⅰ), not counting the fillers that show as nothing
  * (Hangul fillers U+115F U+1160 U+3164 U+FFA0); 0 for "", blanks of any
  * kind, marks, controls, format characters, the braille blank U+2800,
  * punctuation alone (".", "-", "?"), or text that is not UTF-8.  For

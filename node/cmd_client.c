@@ -177,11 +177,12 @@ static int remove_parts(struct kt_cli *cli, struct kt_draft *d, struct owned *o)
 	}
 	{
 		/* export and import carry a card in one write of at most KT_OPS_MAX - 4 ops */
-		size_t after = r.nfields + r.nelems + 4; /* and the key, tokens, alias */
+		size_t after = r.nfields + r.nelems + 4, adds = 0; /* and the key, tokens, alias */
 
 		for (uint32_t i = 0; i < d->nops; i++)
-			after += d->ops[i].kind == KT_OP_ADD ? 1 : 0;
-		if (after > KT_OPS_MAX - 4) {
+			adds += d->ops[i].kind == KT_OP_ADD;
+		after += adds;
+		if (adds > 0 && after > KT_OPS_MAX - 4) { /* a removal or a --set always goes */
 			kt_rec_release(&r);
 			mdb_txn_abort(txn);
 			return kt_cli_failf("client edit: a card holds at most %d values in all "

@@ -43,7 +43,8 @@ static const char export_usage[] =
 	"example: kt-node -d /var/lib/kartoteka export --json > backup.json\n";
 
 static const char import_usage[] =
-	"usage: kt-node -d DIR import FILE [--skip-bad] [--override REASON [--by NAME]]\n"
+	"usage: kt-node -d DIR import FILE [--skip-bad] [--as-recorded]\n"
+	"                            [--override REASON [--by NAME]]\n"
 	"\n"
 	"Imports FILE, either:\n"
 	"- a Kartoteka export (JSON, what `export` prints): every record keeps its id;\n"
@@ -56,12 +57,16 @@ static const char import_usage[] =
 	"Every row is checked before anything is written.  Bad rows are printed as\n"
 	"'line N: problem' ('record N' in JSON) and nothing is imported, unless\n"
 	"--skip-bad.  Progress shows on a terminal; the last line says what was done.\n"
-	"Visits are checked at the chair as `visit add` checks them, against the store\n"
-	"and the file's own cards, patch tests and catalogue: a refused visit is a bad\n"
-	"row unless it carries an override_reason, or --override REASON is given (it is\n"
-	"recorded on each such visit, with --by NAME, else $USER).  A list field's\n"
+	"Visits dated today or later are checked at the chair as `visit add` checks\n"
+	"them, against the store and the file's own cards, patch tests and catalogue: a\n"
+	"refused visit is a bad row unless it carries an override_reason, or --override\n"
+	"REASON is given (it is recorded on each such visit, with --by NAME, else\n"
+	"$USER).  Visits dated before today are history: they come back as recorded,\n"
+	"with a warning line for each the check would refuse now.  A list field's\n"
 	"value may hold several entries separated by ',' or ';' (\"латекс, орехи\").\n"
-	"  --skip-bad   import the good rows, report and skip the bad ones\n"
+	"  --skip-bad      import the good rows, report and skip the bad ones\n"
+	"  --as-recorded   a restore of this chain's export: every visit comes back as\n"
+	"                  it was recorded (each was checked when written), warnings only\n"
 	"example: kt-node -d /var/lib/kartoteka import clients.csv\n";
 
 /* ---- export ---- */
@@ -138,6 +143,7 @@ struct importer {
 	size_t total, done;
 	int tty, shown;
 	const char *override, *by;            /* import --override REASON [--by NAME] */
+	int as_recorded;                      /* import --as-recorded: a restore */
 };
 
 /* A record id of the file and the row holding it, to sort and search. */
@@ -435,7 +441,7 @@ static int check_rows(struct importer *x)
 		struct kt_safety_rules rules;
 
 		kt_cli_safety_rules(x->cli, &rules, legacy);
-		kt_safety_import(&x->cli->st, txn, &x->im, &rules, x->override);
+		kt_safety_import(&x->cli->st, txn, &x->im, &rules, x->override, x->as_recorded);
 	}
 	kt_rec_release(&rec);
 	mdb_txn_abort(txn);
@@ -563,6 +569,8 @@ static int import_args(struct importer *x, int argc, char **argv, const char **p
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--skip-bad") == 0) {
 			*skip = 1;
+		} else if (strcmp(argv[i], "--as-recorded") == 0) {
+			x->as_recorded = 1;
 		} else if (strcmp(argv[i], "--override") == 0 || strcmp(argv[i], "--by") == 0) {
 			const char **o = argv[i][2] == 'o' ? &x->override : &x->by;
 

@@ -375,13 +375,17 @@ static int visit_edit_check(struct kt_cli *cli, struct kt_draft *d, const struct
 
 	static char date[16], prev_reason[KT_VALUE_BYTES_MAX + 1], prev_by[KT_VALUE_BYTES_MAX + 1];
 
-	if (!draft_touches(d, KT_CH_SERVICES) && !draft_touches(d, KT_CH_PRODUCTS) &&
-	    !kt_draft_has(d, "date"))
-		return 0; /* a new date re-judges the patch tests */
+	int32_t day, today = kt_cli_today();
+
 	if (kt_draft_has(d, "date"))
 		snprintf(date, sizeof(date), "%s", draft_text(d, "date"));
 	else
 		kt_card_text(r, "date", date, sizeof(date));
+	if (kt_draft_has(d, "date") && date[0] == '\0')
+		return kt_cli_failf("record edit: a visit keeps a date (--set date=YYYY-MM-DD)");
+	if (!draft_touches(d, KT_CH_SERVICES) && !draft_touches(d, KT_CH_PRODUCTS) &&
+	    (!kt_draft_has(d, "date") || kt_date_parse(date, &day) != 0 || day < today))
+		return 0; /* a date moved to today or later judges the patch tests again */
 	kt_card_text(r, "override_reason", prev_reason, sizeof(prev_reason));
 	kt_card_text(r, "override_by", prev_by, sizeof(prev_by));
 	if (draft_touches(d, KT_CH_SERVICES))

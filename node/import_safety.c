@@ -201,7 +201,7 @@ static const char *row_text(const struct kt_import_row *r, const char *name)
 }
 
 static void check_visit(struct ictx *x, struct kt_import_row *r,
-			const struct kt_safety_rules *rules, const char *override)
+			const struct kt_safety_rules *rules, const char *override, int as_recorded)
 {
 	struct kt_safety_card g;
 	struct kt_safety_verdict v;
@@ -234,7 +234,7 @@ static void check_visit(struct ictx *x, struct kt_import_row *r,
 	}
 	if (kt_text_says_something(row_text(r, "override_reason")))
 		return; /* overridden when it was recorded (a blank reason is none) */
-	if (kt_date_parse(row_text(r, "date"), &day) == 0 && day < rules->today) {
+	if (as_recorded || (kt_date_parse(row_text(r, "date"), &day) == 0 && day < rules->today)) {
 		/* history: done before the rule that refuses it may have existed */
 		kt_import_note(x->im, r, "the visit of %s would be refused today: %s (imported as "
 			       "recorded)", row_text(r, "date"), v.why);
@@ -248,7 +248,7 @@ static void check_visit(struct ictx *x, struct kt_import_row *r,
 }
 
 int kt_safety_import(struct kt_store *st, MDB_txn *txn, struct kt_import *im,
-		     const struct kt_safety_rules *rules, const char *override)
+		     const struct kt_safety_rules *rules, const char *override, int as_recorded)
 {
 	struct ictx x;
 
@@ -260,7 +260,7 @@ int kt_safety_import(struct kt_store *st, MDB_txn *txn, struct kt_import *im,
 	index_rows(&x);
 	for (size_t i = 0; i < im->n; i++)
 		if (im->rows[i].bad == NULL && im->rows[i].type == KT_T_VISIT)
-			check_visit(&x, &im->rows[i], rules, override);
+			check_visit(&x, &im->rows[i], rules, override, as_recorded);
 	for (size_t i = 0; i < x.ncatalogue; i++) {
 		free(x.catalogue[i].fields);
 		free(x.catalogue[i].elems);

@@ -19,7 +19,7 @@
 
 /* ---- what an entry as typed asks to match ---- */
 
-#define PIECES_MAX 16
+#define PIECES_MAX 64
 
 /* Words that join entries: "латекс и орехи", "latex and/or nuts". */
 static const char *const joins[] = {
@@ -35,7 +35,7 @@ static const char *const joins[] = {
  */
 static const char *const noise_starts[] = {
 	"аллерг", "подозр", "непереноси", "реакц", "чувствител", "сильн", "возможн",
-	"вероятн", "особенн", "покрасн", "крапивн", "клиент", "детств",
+	"вероятн", "особенн", "покрасн", "клиент", "детств",
 	"allerg", "suspect", "intoleran", "react", "sensitiv", "severe", "possib",
 	"probab", "especial", "redness", "swelling", "itching", "alergi",
 	"intoleranta", "posibil", "erupti",
@@ -43,7 +43,7 @@ static const char *const noise_starts[] = {
 	"avoid", "anaphyla", "irritat", "toler", "sensibil", "evit", "anafila", "iritat",
 };
 static const char *const noise_words[] = {
-	"сыпь", "отек", "зуд", "слабая", "слабый", "года", "год", "лет", "на", "к", "у",
+	"сыпь", "отек", "зуд", "крапивница", "слабая", "слабый", "года", "год", "лет", "на", "к", "у",
 	"с", "со", "от", "в", "mild", "strong", "rash", "hives", "itch", "since", "to",
 	"of", "from", "esp", "la", "de", "sever", "usor",
 	"не", "без", "её", "ее", "неё", "нее", "ей", "её", "no", "not", "without", "cant",
@@ -125,7 +125,7 @@ static size_t piece_sep(const char *s, size_t n, size_t i)
 static size_t pieces_of(const char *text, char **out)
 {
 	size_t n = strlen(text), np = 0, o = 0;
-	char *buf = kt_malloc(n + 1), *seg, *cur, *segsave = NULL;
+	char *buf = kt_malloc(n + 1), *seg, *cur, *whole, *segsave = NULL;
 
 	for (size_t i = 0; i < n;) {
 		size_t k = piece_sep(text, n, i);
@@ -139,9 +139,11 @@ static size_t pieces_of(const char *text, char **out)
 	}
 	buf[o] = '\0';
 	cur = kt_calloc(o + 1, 1);
+	whole = kt_calloc(o + 1, 1);
 	for (seg = strtok_r(buf, "\x01", &segsave); seg; seg = strtok_r(NULL, "\x01", &segsave)) {
 		char *tok, *save = NULL;
 
+		snprintf(whole, o + 1, "%s", seg); /* strtok_r below cuts seg */
 		cur[0] = '\0';
 		for (tok = strtok_r(seg, " -", &save); tok; tok = strtok_r(NULL, " -", &save)) {
 			char *f = kt_text_fold(tok, strlen(tok));
@@ -160,8 +162,11 @@ static size_t pieces_of(const char *text, char **out)
 			}
 			free(f);
 		}
+		if (cur[0] && strcmp(cur, whole) != 0)
+			push_piece(out, &np, whole); /* as typed too: "анафилаксия в анамнезе" */
 		push_piece(out, &np, cur);
 	}
+	free(whole);
 	free(cur);
 	free(buf);
 	if (np == 0)

@@ -129,11 +129,16 @@ int kt_safety_add_record(struct kt_safety_card *c, const struct kt_rec *r, struc
  * goes ahead when it carries an override_reason (recorded before), or,
  * when override is not NULL, is marked for one (row->override); else it is
  * marked bad with the reason.  A check that cannot read what it needs
- * marks the row bad (fail closed).  Prints nothing; returns 0.
+ * marks the row bad (fail closed).  A visit dated before rules->today, or
+ * any visit when as_recorded (import --as-recorded: a restore of records
+ * that were checked when written), is history: it goes in as recorded and
+ * its row gets a note of what the check would say now.  Prints nothing;
+ * returns 0.
  */
 struct kt_import;
 int kt_safety_import(struct kt_store *st, MDB_txn *txn, struct kt_import *im,
-		     const struct kt_safety_rules *rules, const char *override);
+		     const struct kt_safety_rules *rules, const char *override,
+		     int as_recorded);
 
 /*
  * The state of a patch test under rules: "valid" (passed, and today not

@@ -415,8 +415,11 @@ static int bad_control(const struct kt_field *f, const char *text)
 
 	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
 		if (*p == '\n' || *p == '\r' || *p == '\t') {
-			if (!lines && *p != '\t')
-				return *p;
+			if (!lines)
+				return *p == '\t' ? '\t' : '\n';
+		} else if (*p == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) {
+			if (!lines)
+				return '\n'; /* U+2028, U+2029: line and paragraph separators */
 		} else if (*p < 0x20 || *p == 0x7f) {
 			return *p;
 		} else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
@@ -440,8 +443,8 @@ int kt_schema_parse(const struct kt_field *f, const char *text, struct kt_val *v
 		return kt_err_set(err, KT_EINVAL, "value for '%s' is not valid UTF-8", f->name);
 	if ((c = bad_control(f, text)) != 0)
 		return kt_err_set(err, KT_EINVAL, "value for '%s' holds %s", f->name,
-				  c == '\n' || c == '\r' ? "a line break (it is one line)"
-							 : "a control character");
+				  c == '\n' ? "a line break (it is one line)" :
+				  c == '\t' ? "a tab (it is one line of text)" : "a control character");
 	if (n == 0) {
 		if (f->merge == KT_M_SET)
 			return kt_err_set(err, KT_EINVAL, "empty value for '%s'", f->name);

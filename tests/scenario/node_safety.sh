@@ -373,4 +373,32 @@ check "and the node's export imports whole into a fresh node" "$KT" -d "$T/b2" i
 "$KT" -d "$T/b2" catalog list >"$T/b2c"
 [ "$(grep -ci 'пилинг' "$T/b2c")" -eq 2 ] && ok "both same-named entries came back" || bad "both same-named entries came back"
 
+# --- a fourth round: restores, past edits, limits, one-line fields ---
+R1="$T/r1"
+"$KT" -d "$R1" init --branch R1 >/dev/null
+rc1=$("$KT" -d "$R1" client add --name 'Ольга Сегодня')
+"$KT" -d "$R1" visit add "$rc1" --service 'Латексная маска' >/dev/null
+"$KT" -d "$R1" client edit "$rc1" --add allergies=латекс >/dev/null
+"$KT" -d "$R1" export >"$T/r1.json"
+"$KT" -d "$T/r2" init --branch R2 >/dev/null
+fails "a visit of today the check now refuses is a bad row at a plain import" \
+	"$KT" -d "$T/r2" import "$T/r1.json"
+"$KT" -d "$T/r2" import "$T/r1.json" --as-recorded 2>"$T/r2err" && ok "import --as-recorded restores it as recorded" || bad "import --as-recorded restores it as recorded"
+contains "with a warning line" "$T/r2err" "^warning: record 2: .*imported as recorded"
+"$KT" -d "$T/r2" client show "$rc1" >"$T/r2s"
+lacks "and no override made up" "$T/r2s" "\[override"
+pv2=$("$KT" -d "$R1" visit add "$rc1" --service 'Массаж' --date 2026-11-01)
+"$KT" -d "$R1" record edit "$pv2" --set services='Маска с латексом' --override 'правка истории' >/dev/null 2>&1
+check "moving a past visit's date within the past is no new treatment" \
+	"$KT" -d "$R1" record edit "$pv2" --set date=2026-11-02
+refuse "a visit's date cannot be cleared" "$KT" -d "$R1" record edit "$pv2" --set date=
+refuse "a tab in a service is refused" "$KT" -d "$R1" visit add "$rc1" --service "$(printf 'A\tB')"
+refuse "a line separator U+2028 in a service is refused" \
+	"$KT" -d "$R1" visit add "$rc1" --service "$(printf 'A\342\200\250B')"
+refuse "an allergy of only '²' is refused" "$KT" -d "$R1" client edit "$rc1" --add allergies='²'
+refuse "an override reason of only '²' is refused" \
+	"$KT" -d "$R1" visit add "$rc1" --service 'Латексная маска' --override '²'
+"$KT" -d "$B1" client edit "$bc" --add allergies='z3' >/dev/null 2>&1
+check "a card at its limit can still lose an entry" "$KT" -d "$B1" client edit "$bc" --remove allergies=a0
+
 finish

@@ -352,6 +352,24 @@ static void test_catalogue_conditions_and_patch_tests(void)
 	/* its words must be in one service, not gathered from two */
 	T_EQ_INT(check(&cl, "Эпиляция воском, Лазерная коррекция", "", NULL, 0), 0);
 	T_EQ_INT(check(&cl, "Маникюр, Эпиляция лазерная", "", NULL, 0), 1);
+	{
+		/* a condition that is all "noise" words still meets hers; words joined or apart */
+		const char *peel[] = { "name=Химический пилинг", "kind=service",
+				       "contraindications=анафилаксия", NULL };
+		const char *gel[] = { "name=Покрытие гель-лак", "kind=service",
+				      "substances=метакрилат", NULL };
+		const char *an[] = { "name=An", "contraindications=анафилаксия в анамнезе", NULL };
+		const char *me[] = { "name=Me", "allergies=метакрилат", NULL };
+		struct kt_id ca, cmeta;
+
+		put(KT_T_CATALOGUE, NULL, peel);
+		put(KT_T_CATALOGUE, NULL, gel);
+		ca = put(KT_T_CLIENT, NULL, an);
+		cmeta = put(KT_T_CLIENT, NULL, me);
+		T_EQ_INT(check(&ca, "Химический пилинг", "", NULL, 0), 1);
+		T_EQ_INT(check(&cmeta, "Покрытие гельлак", "", NULL, 0), 1);
+		T_EQ_INT(check(&cmeta, "Покрытие гель лак", "", NULL, 0), 1);
+	}
 }
 
 /* A passed patch test with no valid_until holds for patch_test_months from its date. */
