@@ -851,13 +851,25 @@ static utf8proc_int32_t cyrillic_twin(utf8proc_int32_t c)
 	return at != NULL ? cyr[at - latin] : 0;
 }
 
+/* The Latin letter a Cyrillic one looks like, or 0 ("Lаtex" typed with a Cyrillic а). */
+static utf8proc_int32_t latin_twin(utf8proc_int32_t c)
+{
+	static const char latin[] = "aeopcxykmthbAEOPCXYKMTHB";
+
+	for (size_t i = 0; i < sizeof(latin) - 1; i++)
+		if (cyrillic_twin((unsigned char)latin[i]) == c)
+			return (unsigned char)latin[i];
+	return 0;
+}
+
 /*
  * Text as it looks, for matching (not for the search index): format
  * characters dropped (a soft hyphen or zero width space inside "ла­текс"),
  * symbols and odd numbers a blank ("Lanolin™", "латекс²", "Латекс№1": NFKC
  * would glue TM or 2 to the word), a blank between letters and digits
- * ("Латекс2"), and in a word of Cyrillic and Latin letters the Latin ones
- * that look Cyrillic made Cyrillic ("лaтексом" with a Latin a).  Returns a
+ * ("Латекс2"), and in a word of Cyrillic and Latin letters the look-alikes
+ * made the script most of its letters are in ("лaтексом" with a Latin a,
+ * "Lаtex" with a Cyrillic а).  Returns a
  * malloc'd string, or NULL when s is not UTF-8.
  */
 static char *clean_for_match(const char *s)
@@ -893,16 +905,18 @@ static char *clean_for_match(const char *s)
 	}
 	for (size_t i = 0; i < m;) { /* each run of letters */
 		size_t j = i;
-		int cyr = 0, lat = 0;
+		size_t cyr = 0, lat = 0;
 
 		while (j < m && is_letter(cp[j])) {
-			cyr |= cp[j] >= 0x400 && cp[j] <= 0x52f;
-			lat |= cp[j] < 0x250;
+			cyr += cp[j] >= 0x400 && cp[j] <= 0x52f;
+			lat += cp[j] < 0x250;
 			j++;
 		}
-		for (size_t k = i; cyr && lat && k < j; k++)
-			if (cyrillic_twin(cp[k]) != 0)
+		for (size_t k = i; cyr && lat && k < j; k++) /* to the script most letters are in */
+			if (cyr >= lat && cyrillic_twin(cp[k]) != 0)
 				cp[k] = cyrillic_twin(cp[k]);
+			else if (cyr < lat && latin_twin(cp[k]) != 0)
+				cp[k] = latin_twin(cp[k]);
 		i = j > i ? j : i + 1;
 	}
 	out = kt_malloc(4 * m + 1);

@@ -392,6 +392,7 @@ static void test_stem_phrase_sound_changes_gaps_and_function_words(void)
 		{ "tea tree oil", "Teatree oil facial" }, { "shellfish", "Shell fish extract" },
 		{ "lână", "Șosete din lînă" }, { "ваниль", "Маска с ванилью" },
 		{ "бальзам", "Уход бальзамом" },
+		{ "latex", "L\u0430tex gloves" }, /* a Cyrillic а in a Latin word */
 	};
 	static const char *const apart[][2] = {
 		{ "соя", "Маска со сливками" }, { "ил", "Маска или пилинг" },
