@@ -621,8 +621,21 @@ static void add_stem_keys(struct word_keys *wk, enum stem_lang l, const char *st
 		n = strip_vowels(f, n);
 		add_key(wk, f, n);
 	}
+	if (l == SL_ROMANIAN && n >= 5 && f[n - 2] == 'u' && f[n - 1] == 'r')
+		add_key(wk, f, n - 2); /* the -uri plural: parfumuri (parfumur), parfum */
 	if (l == SL_RUSSIAN) {
 		size_t c = strip_case(f, n);
+		static const char *const made[] = { "изиров", "ирован", "иров" };
+
+		for (size_t i = 0; i < sizeof(made) / sizeof(made[0]); i++) {
+			size_t k = strlen(made[i]); /* никелированный (никелиров), никель */
+
+			if (n > k && memcmp(f + n - k, made[i], k) == 0 && cp_count(f, n - k) >= 3) {
+				add_key(wk, f, n - k);
+				add_russian_morph(wk, f, n - k);
+				break;
+			}
+		}
 
 		a = strip_adjective(f, n);
 		add_key(wk, f, a);

@@ -393,6 +393,8 @@ static void test_stem_phrase_sound_changes_gaps_and_function_words(void)
 		{ "lână", "Șosete din lînă" }, { "ваниль", "Маска с ванилью" },
 		{ "бальзам", "Уход бальзамом" },
 		{ "latex", "L\u0430tex gloves" }, /* a Cyrillic а in a Latin word */
+		{ "parfum", "Masaj cu parfumuri" }, { "parfum", "Parfumurile" },
+		{ "никель", "Никелированный пинцет" }, { "хром", "Хромированные щипцы" },
 	};
 	static const char *const apart[][2] = {
 		{ "соя", "Маска со сливками" }, { "ил", "Маска или пилинг" },
