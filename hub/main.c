@@ -390,6 +390,15 @@ static int cmd_run(const char *dir, int argc, char **argv)
 		zmq_pollitem_t items[2] = { { zap, 0, ZMQ_POLLIN, 0 }, { router, 0, ZMQ_POLLIN, 0 } };
 		uint64_t voided = h.st.voided;
 
+		static uint64_t checked;
+		int freed;
+
+		if (kt_wall_ms() - checked >= KT_READER_CHECK_MS) {
+			if ((freed = kt_store_reader_check(&h.st)) > 0)
+				logf_("freed %d reader slot%s of stopped commands", freed,
+				      freed == 1 ? "" : "s");
+			checked = kt_wall_ms();
+		}
 		if (zmq_poll(items, 2, behind ? KT_HUB_MERGE_QUIET_MS : 500) < 0)
 			continue; /* EINTR: a signal, checked above */
 		if (items[0].revents & ZMQ_POLLIN)

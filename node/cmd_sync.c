@@ -476,8 +476,20 @@ int cmd_run(struct kt_cli *cli, int argc, char **argv)
 	kt_sync_connect(&s, kt_wall_ms(), &out);
 	send_out(d, &out);
 	/* The event loop: the one endless loop, until a signal. */
-	while (!run_stop)
+	while (!run_stop) {
+		static uint64_t checked;
+		uint64_t now = kt_wall_ms();
+
 		run_step(cli, d, &s, &out);
+		if (now - checked >= KT_READER_CHECK_MS) {
+			int freed = kt_store_reader_check(&cli->st);
+
+			if (freed > 0)
+				fprintf(stderr, "kt-node: freed %d reader slot%s of stopped "
+					"commands\n", freed, freed == 1 ? "" : "s");
+			checked = now;
+		}
+	}
 	kt_sync_out_release(&out);
 	zmq_close(d);
 	zmq_ctx_term(ctx);

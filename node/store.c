@@ -136,6 +136,15 @@ static int path_in(char *out, size_t cap, const char *dir, const char *name,
 	return 0;
 }
 
+int kt_store_reader_check(struct kt_store *st)
+{
+	int dead = 0;
+
+	if (st->env == NULL || mdb_reader_check(st->env, &dead) != 0)
+		return 0;
+	return dead;
+}
+
 static int env_open(struct kt_store *st, const char *dir, struct kt_err *err)
 {
 	MDB_txn *txn;
@@ -151,6 +160,7 @@ static int env_open(struct kt_store *st, const char *dir, struct kt_err *err)
 		return kt_err_set(err, KT_EIO, "cannot open store in '%s': %s", dir,
 				  mdb_strerror(rc));
 	}
+	kt_store_reader_check(st); /* slots of readers killed while another held the store */
 	if ((rc = kt_txn_begin(st->env, 0, &txn)) != 0)
 		goto fail;
 	struct { MDB_dbi *d; const char *name; } dbs[] = {

@@ -123,6 +123,18 @@ int kt_txn_begin(MDB_env *env, unsigned flags, MDB_txn **txn);
 int kt_store_open(struct kt_store *st, const char *dir, struct kt_err *err);
 void kt_store_close(struct kt_store *st);
 
+/*
+ * Frees the LMDB reader slots of processes that died holding a read
+ * transaction (a reading command killed while a daemon kept the store
+ * open: nothing else clears them, and at 126 every reader fails with
+ * MDB_READERS_FULL while old pages can no longer be reused).  Run at every
+ * open and every KT_READER_CHECK_MS by the daemons.  Returns the number of
+ * slots freed (0 on any error: a check that cannot run changes nothing).
+ * Source: LMDB's mdb_reader_check().
+ */
+#define KT_READER_CHECK_MS 10000
+int kt_store_reader_check(struct kt_store *st);
+
 /* Makes a hub's store in dir: hub.key (its identity), a node id, the listen endpoint. */
 int kt_store_init_hub(const char *dir, const char *listen, struct kt_err *err);
 
