@@ -281,10 +281,62 @@ static void *dealer_open(struct kt_cli *cli, void *ctx, const char *hub, const c
 	return d;
 }
 
+/*
+ * A PAIR socket that hears the dealer's handshake failures (libzmq's socket
+ * monitor), so sync can say the hub refused this node's key instead of
+ * only "did not answer"; NULL when the monitor cannot be made (then only
+ * the plain timeout line is given).
+ */
+static void *refusal_monitor(void *ctx, void *d)
+{
+	void *m;
+
+	if (zmq_socket_monitor(d, "inproc://kt-sync-monitor",
+			       ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+			       ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0)
+		return NULL;
+	if ((m = zmq_socket(ctx, ZMQ_PAIR)) == NULL)
+		return NULL;
+	if (zmq_connect(m, "inproc://kt-sync-monitor") != 0) {
+		zmq_close(m);
+		return NULL;
+	}
+	return m;
+}
+
+/* Whether the monitor m reported a refused handshake (reads what is there). */
+static int refused(void *m)
+{
+	int seen = 0;
+	zmq_msg_t ev;
+
+	while (m != NULL) {
+		zmq_msg_init(&ev);
+		if (zmq_msg_recv(&ev, m, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&ev);
+			break;
+		}
+		if (zmq_msg_size(&ev) >= 2) {
+			uint16_t event;
+
+			memcpy(&event, zmq_msg_data(&ev), 2);
+			seen |= event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ||
+				event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL;
+		}
+		zmq_msg_close(&ev);
+	}
+	return seen;
+}
+
 static void send_out(void *d, struct kt_sync_out *o)
 {
+	/*
+	 * Never blocks: a DEALER whose only connection was refused (a revoked
+	 * key) has no pipe left and a blocking send would wait for ever; a
+	 * message not sent now is sent again by the resend timer.
+	 */
 	for (uint32_t i = 0; i < o->n; i++)
-		zmq_send(d, o->msg[i].data, o->msg[i].size, 0);
+		zmq_send(d, o->msg[i].data, o->msg[i].size, ZMQ_DONTWAIT);
 	o->n = 0;
 }
 
@@ -315,7 +367,8 @@ static void progress(const struct kt_sync *s, uint64_t start_ms, uint64_t *shown
  * the hub acknowledged), 2 when what the hub sent could not be taken (the
  * reason in cli->err; nothing of it was applied).
  */
-static int converse(struct kt_cli *cli, void *d, struct kt_sync *s, uint64_t timeout_ms)
+static int converse(struct kt_cli *cli, void *d, void *mon, struct kt_sync *s,
+		    uint64_t timeout_ms, int *was_refused)
 {
 	struct kt_sync_out out;
 	uint64_t start = kt_wall_ms(), deadline = start + timeout_ms, shown = 0;
@@ -354,6 +407,8 @@ static int converse(struct kt_cli *cli, void *d, struct kt_sync *s, uint64_t tim
 			deadline = kt_wall_ms() + timeout_ms;
 		}
 		progress(s, start, &shown, 0);
+		if ((*was_refused |= refused(mon)) != 0)
+			break; /* asking again will be refused again */
 	}
 	progress(s, start, &shown, 1);
 	kt_sync_out_release(&out);
@@ -365,8 +420,8 @@ int cmd_sync(struct kt_cli *cli, int argc, char **argv)
 	char hub[256], hub_key[64];
 	double timeout = 10;
 	struct kt_sync s;
-	void *ctx, *d;
-	int rc;
+	void *ctx, *d, *mon;
+	int rc, was_refused = 0;
 
 	if (kt_cli_help(argc, argv, sync_usage))
 		return 0;
@@ -393,12 +448,21 @@ int cmd_sync(struct kt_cli *cli, int argc, char **argv)
 		kt_sync_release(&s);
 		return 1;
 	}
-	rc = converse(cli, d, &s, (uint64_t)(timeout * 1000));
+	mon = refusal_monitor(ctx, d);
+	rc = converse(cli, d, mon, &s, (uint64_t)(timeout * 1000), &was_refused);
+	was_refused |= refused(mon);
+	if (mon != NULL)
+		zmq_close(mon);
 	zmq_close(d);
 	zmq_ctx_term(ctx);
 	kt_sync_release(&s);
 	if (rc == 2)
 		return kt_cli_failf("sync: %s", cli->err.msg);
+	if (rc != 0 && was_refused)
+		return kt_cli_failf("sync: the hub at %s refused this node's key (revoked, or not "
+				    "enrolled there): ask the chain's IT person to enroll this node "
+				    "again (kt-hub enroll, then kt-node join); local work is "
+				    "unaffected", hub);
 	if (rc != 0)
 		return kt_cli_failf("sync: the hub at %s did not answer or move on for %.0f s "
 				    "(unreachable, or refused this node); local work is unaffected",

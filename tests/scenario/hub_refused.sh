@@ -1,0 +1,40 @@
+#!/bin/sh
+# A node the hub refuses (revoked, or a key it never enrolled) hears so in
+# one line, and every sync ends within its timeout (issue 12): before, a
+# sync with the default timeout blocked for ever in a send once its only
+# connection had been refused.
+. tests/scenario/lib.sh
+chain_setup A B
+start_hub
+K() { n=$1; shift; "$KT" -d "$T/$n" "$@"; }
+K A client add --name 'Анна Сеть' >/dev/null
+check "an enrolled node syncs" K A sync --timeout 10
+"$H" -d "$T/HUB" revoke --branch B >/dev/null
+s=$(date +%s)
+timeout 40 "$KT" -d "$T/B" sync >"$T/out" 2>"$T/err"
+rc=$?
+took=$(( $(date +%s) - s ))
+[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && ok "a revoked node's sync with the default timeout ends, non-zero ($took s)" \
+	|| bad "a revoked node's sync with the default timeout ends (rc $rc after $took s)"
+[ "$took" -le 12 ] && ok "within the default 10 s" || bad "within the default 10 s ($took s)"
+[ "$(wc -l <"$T/err")" -eq 1 ] && ok "with one line" || { bad "with one line"; cat "$T/err"; }
+contains "the line says the hub refused this node's key" "$T/err" "refused this node's key"
+timeout 40 "$KT" -d "$T/B" sync --timeout 3 2>"$T/err"
+[ $? -eq 1 ] && ok "with --timeout 3 too" || bad "with --timeout 3 too"
+# a hub restored from a backup older than C's enrolment does not know C's key
+stop_hub
+cp -r "$T/HUB" "$T/HUB.old"
+"$KT" -d "$T/C" init --branch C >/dev/null
+"$H" -d "$T/HUB" enroll --branch C --key "$(K C key)" --out "$T/C.bundle" >/dev/null
+K A invite --key "$(K C key)" --out "$T/C.invite"
+K C join "$T/C.bundle" --invite "$T/C.invite" >/dev/null
+rm -rf "$T/HUB"
+mv "$T/HUB.old" "$T/HUB"
+start_hub
+timeout 40 "$KT" -d "$T/C" sync 2>"$T/err"
+rc=$?
+[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && ok "a key the hub never enrolled ends too" || bad "a key the hub never enrolled ends too (rc $rc)"
+contains "and says so" "$T/err" "refused this node's key"
+check "the enrolled node still syncs" K A sync --timeout 10
+stop_hub
+finish
