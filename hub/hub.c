@@ -108,6 +108,23 @@ int kt_hub_enroll(struct kt_hub *h, const char *branch, const uint8_t key[KT_PUB
 		return kt_mdb_err(err, rc, "begin a write transaction");
 	rc = mdb_put(txn, h->st.members, &k, &v, MDB_NOOVERWRITE);
 	if (rc == MDB_KEYEXIST) {
+		MDB_val cur;
+		uint8_t back[MEMBER_FIXED + KT_BRANCH_BYTES_MAX];
+
+		/* A revoked key enrolled again is let back in, under its origin and branch. */
+		if (mdb_get(txn, h->st.members, &k, &cur) == 0 && cur.mv_size >= MEMBER_FIXED &&
+		    cur.mv_size <= sizeof(back) && ((uint8_t *)cur.mv_data)[8]) {
+			memcpy(back, cur.mv_data, cur.mv_size);
+			back[8] = 0;
+			cur.mv_data = back;
+			if ((rc = mdb_put(txn, h->st.members, &k, &cur, 0)) != 0) {
+				mdb_txn_abort(txn);
+				return kt_mdb_err(err, rc, "enroll again");
+			}
+			if ((rc = mdb_txn_commit(txn)) != 0)
+				return kt_mdb_err(err, rc, "enroll again");
+			return 0;
+		}
 		mdb_txn_abort(txn);
 		return kt_err_set(err, KT_EEXIST, "this key is already enrolled");
 	}

@@ -54,7 +54,10 @@ int kt_hub_init(const char *dir, const char *listen, struct kt_err *err);
 int kt_hub_open(struct kt_hub *h, const char *dir, struct kt_err *err);
 void kt_hub_close(struct kt_hub *h);
 
-/* Enrolls a branch's node key (64 hex digits); refuses a key already enrolled. */
+/*
+ * Enrolls a branch's node key (64 hex digits); refuses a key already
+ * enrolled, and lets a revoked key back in (its origin and branch kept).
+ */
 int kt_hub_enroll(struct kt_hub *h, const char *branch, const uint8_t key[KT_PUBKEY_BYTES],
 		  struct kt_err *err);
 

@@ -289,15 +289,17 @@ static void *dealer_open(struct kt_cli *cli, void *ctx, const char *hub, const c
  */
 static void *refusal_monitor(void *ctx, void *d)
 {
+	static unsigned serial; /* one endpoint per dealer: the daemon makes new ones */
+	char ep[64];
 	void *m;
 
-	if (zmq_socket_monitor(d, "inproc://kt-sync-monitor",
-			       ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-			       ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0)
+	snprintf(ep, sizeof(ep), "inproc://kt-sync-monitor-%u", serial++);
+	if (zmq_socket_monitor(d, ep, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+				      ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0)
 		return NULL;
 	if ((m = zmq_socket(ctx, ZMQ_PAIR)) == NULL)
 		return NULL;
-	if (zmq_connect(m, "inproc://kt-sync-monitor") != 0) {
+	if (zmq_connect(m, ep) != 0) {
 		zmq_close(m);
 		return NULL;
 	}
@@ -512,8 +514,8 @@ int cmd_run(struct kt_cli *cli, int argc, char **argv)
 	char hub[256], hub_key[64];
 	struct kt_sync s;
 	struct kt_sync_out out;
-	int ivl = 100, ivl_max = 30000;
-	void *ctx, *d;
+	int ivl = 100, ivl_max = 30000, backoff = 1000;
+	void *ctx, *d, *mon;
 
 	if (kt_cli_help(argc, argv, run_usage))
 		return 0;
@@ -535,6 +537,7 @@ int cmd_run(struct kt_cli *cli, int argc, char **argv)
 	}
 	zmq_setsockopt(d, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl));
 	zmq_setsockopt(d, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof(ivl_max));
+	mon = refusal_monitor(ctx, d);
 	fprintf(stderr, "kt-node: syncing with %s\n", hub);
 	kt_sync_out_init(&out);
 	kt_sync_connect(&s, kt_wall_ms(), &out);
@@ -545,6 +548,33 @@ int cmd_run(struct kt_cli *cli, int argc, char **argv)
 		uint64_t now = kt_wall_ms();
 
 		run_step(cli, d, &s, &out);
+		if (s.ready)
+			backoff = 1000;
+		if (refused(mon)) {
+			/*
+			 * libzmq does not reconnect after a refused handshake: a new
+			 * dealer after a backoff (1 s doubling to 30 s), so a node
+			 * enrolled again syncs again on its own.
+			 */
+			fprintf(stderr, "kt-node: the hub at %s refused this node's key (revoked, "
+				"or not enrolled there); trying again in %d s\n", hub,
+				backoff / 1000);
+			if (mon != NULL)
+				zmq_close(mon);
+			zmq_close(d);
+			mon = NULL;
+			for (int waited = 0; waited < backoff && !run_stop; waited += 100)
+				usleep(100 * 1000);
+			backoff = backoff < 15000 ? backoff * 2 : 30000;
+			if ((d = dealer_open(cli, ctx, hub, hub_key)) == NULL)
+				break;
+			zmq_setsockopt(d, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl));
+			zmq_setsockopt(d, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof(ivl_max));
+			mon = refusal_monitor(ctx, d);
+			kt_sync_connect(&s, kt_wall_ms(), &out);
+			send_out(d, &out);
+			continue;
+		}
 		if (now - checked >= KT_READER_CHECK_MS) {
 			int freed = kt_store_reader_check(&cli->st);
 
@@ -555,7 +585,10 @@ int cmd_run(struct kt_cli *cli, int argc, char **argv)
 		}
 	}
 	kt_sync_out_release(&out);
-	zmq_close(d);
+	if (mon != NULL)
+		zmq_close(mon);
+	if (d != NULL)
+		zmq_close(d);
 	zmq_ctx_term(ctx);
 	kt_sync_release(&s);
 	fprintf(stderr, "kt-node: stopped\n");

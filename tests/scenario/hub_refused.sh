@@ -36,5 +36,18 @@ rc=$?
 [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && ok "a key the hub never enrolled ends too" || bad "a key the hub never enrolled ends too (rc $rc)"
 contains "and says so" "$T/err" "refused this node's key"
 check "the enrolled node still syncs" K A sync --timeout 10
+# a daemon refused keeps trying, and syncs on its own once enrolled again
+"$KT" -d "$T/B" run 2>"$T/brun.log" & BP=$!; PIDS="$PIDS $BP"
+sleep 2
+check "kt-hub enroll lets a revoked key back in" \
+	"$H" -d "$T/HUB" enroll --branch B --key "$(K B key)" --out "$T/B2.bundle"
+c=$(K A client add --name 'После Возврата')
+K A sync --timeout 10 >/dev/null 2>&1
+i=0
+while [ "$i" -lt 60 ] && ! K B client show "$c" >/dev/null 2>&1; do sleep 0.5; i=$((i + 1)); done
+K B client show "$c" >/dev/null 2>&1 && ok "the refused daemon recovered on its own ($i half-seconds)" \
+	|| bad "the refused daemon recovered on its own"
+contains "the daemon said why it was refused" "$T/brun.log" "refused this node's key"
+kill "$BP" 2>/dev/null; wait "$BP" 2>/dev/null
 stop_hub
 finish
