@@ -80,7 +80,12 @@ static void fold_ascii(char *out, const char *s, size_t n)
 	out[n] = '\0';
 }
 
-char *kt_text_fold(const char *s, size_t n)
+/*
+ * s[0..n) case folded and composed, with utf8proc options extra on top
+ * (UTF8PROC_STRIPMARK for search, 0 for stemming, which needs ă ș ё).
+ * Returns a malloc'd string, or NULL when s is not UTF-8.
+ */
+static char *fold_with(const char *s, size_t n, utf8proc_option_t extra)
 {
 	utf8proc_uint8_t *out = NULL;
 	utf8proc_ssize_t r;
@@ -100,7 +105,7 @@ char *kt_text_fold(const char *s, size_t n)
 	 */
 	r = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &out,
 			 UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE |
-			 UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK);
+			 UTF8PROC_CASEFOLD | extra);
 	if (r == UTF8PROC_ERROR_NOMEM) {
 		/* Our policy for a failed allocation, as in kt_malloc(). */
 		fprintf(stderr, "fatal: out of memory folding %zu bytes\n", n);
@@ -109,6 +114,11 @@ char *kt_text_fold(const char *s, size_t n)
 	if (r < 0)
 		return NULL;
 	return (char *)out; /* utf8proc allocates with malloc(): free() it */
+}
+
+char *kt_text_fold(const char *s, size_t n)
+{
+	return fold_with(s, n, UTF8PROC_STRIPMARK);
 }
 
 /*
@@ -258,6 +268,13 @@ char *kt_text_words_key(const char *s)
 		return NULL;
 	}
 	return out;
+}
+
+void kt_text_one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
 }
 
 int kt_text_says_something(const char *s)
@@ -762,26 +779,7 @@ static int keys_meet(const struct word_keys *a, const struct word_keys *b)
  */
 static char *lower_for_stem(const char *s)
 {
-	size_t n = strlen(s);
-	utf8proc_uint8_t *out = NULL;
-	utf8proc_ssize_t r;
-
-	if (is_ascii(s, n)) {
-		char *f = kt_malloc(n + 1);
-
-		fold_ascii(f, s, n);
-		return f;
-	}
-	if (!kt_text_valid(s, n))
-		return NULL;
-	r = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &out,
-			 UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE |
-			 UTF8PROC_CASEFOLD);
-	if (r == UTF8PROC_ERROR_NOMEM) {
-		fprintf(stderr, "fatal: out of memory folding %zu bytes\n", n);
-		abort();
-	}
-	return r < 0 ? NULL : (char *)out;
+	return fold_with(s, strlen(s), 0);
 }
 
 /*

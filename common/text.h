@@ -121,6 +121,9 @@ void kt_text_stem_free(struct kt_stem_phrase *p);
  */
 int kt_text_says_something(const char *s);
 
+/* Makes s (NUL-terminated) one line in place: every C0 control and DEL a blank. */
+void kt_text_one_line(char *s);
+
 /*
  * The folded words of s joined by one space ("  Пилинг, лица " gives
  * "пилинг лица"): a name's key for telling two names apart whatever the

@@ -1,6 +1,7 @@
 /* cli.c - helpers the kt-node commands share (see cli.h). */
 #include "cli.h"
 #include "hlc.h"
+#include "text.h"
 #include "safety.h"
 
 #include <stdarg.h>
@@ -16,9 +17,7 @@ int kt_cli_failf(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	for (char *p = line; *p; p++) /* one line, whatever the input held */
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
+	kt_text_one_line(line); /* one line, whatever the input held */
 	fprintf(stderr, "kt-node: %s\n", line);
 	return 1;
 }

@@ -460,9 +460,7 @@ static size_t report_bad(const struct kt_import *im)
 			char why[1024];
 
 			snprintf(why, sizeof(why), "%s", im->rows[i].bad);
-			for (char *p = why; *p; p++) /* a value quoted in it stays on its line */
-				if ((unsigned char)*p < 0x20 || *p == 0x7f)
-					*p = ' ';
+			kt_text_one_line(why); /* a value quoted in it stays on its line */
 			fprintf(stderr, "%s %d: %s\n", im->json ? "record" : "line",
 				im->rows[i].line, why);
 		}

@@ -121,14 +121,6 @@ static const char *patch_state(const struct kt_rec *r, const struct kt_safety_ru
 	return kt_safety_patch_state(&p, rules, NULL);
 }
 
-/* Control characters of a value stored by an older version, as blanks: one line each. */
-static void one_line(char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = ' ';
-}
-
 /* Prints one line of the safety block: every item of chair, or "none recorded". */
 static void print_items(const char *label, const struct kt_safety_card *g, uint8_t chair,
 			const struct kt_id *shown)
@@ -262,9 +254,9 @@ static void print_visits(const struct recs *v)
 		kt_card_text(&v->r[i], "currency", cur, sizeof(cur));
 		kt_card_text(&v->r[i], "specialist", sp, sizeof(sp));
 		kt_card_text(&v->r[i], "override_reason", ov, sizeof(ov));
-		one_line(sv);
-		one_line(sp);
-		one_line(ov);
+		kt_text_one_line(sv); /* a value an older version stored with line breaks */
+		kt_text_one_line(sp);
+		kt_text_one_line(ov);
 		if (ov[0] && !kt_text_says_something(ov))
 			snprintf(ov, sizeof(ov), "no reason given"); /* a blank one, imported */
 		printf("  %s  %-12s %-30s %10s %-4s %s%s%s%s\n", d, br, sv, am, cur, sp,

@@ -73,36 +73,37 @@ static const char *store_strndup(struct kt_import *im, const char *s, size_t n)
 	return p;
 }
 
-void kt_import_mark_bad(struct kt_import *im, struct kt_import_row *r, const char *fmt, ...)
+/* A row message formatted into the import's own storage (bad, note). */
+static const char *row_text_v(struct kt_import *im, const char *fmt, va_list ap)
 {
 	char buf[512];
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+
+	if (n < 0)
+		n = 0;
+	return store_strndup(im, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+void kt_import_mark_bad(struct kt_import *im, struct kt_import_row *r, const char *fmt, ...)
+{
 	va_list ap;
-	int n;
 
 	if (r->bad != NULL)
 		return;
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	r->bad = row_text_v(im, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		n = 0;
-	r->bad = store_strndup(im, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
 void kt_import_note(struct kt_import *im, struct kt_import_row *r, const char *fmt, ...)
 {
-	char buf[512];
 	va_list ap;
-	int n;
 
 	if (r->note != NULL)
 		return;
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	r->note = row_text_v(im, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		n = 0;
-	r->note = store_strndup(im, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
 void kt_import_release(struct kt_import *im)

@@ -32,8 +32,9 @@ struct ictx {
 	struct kt_draft *d;       /* scratch for a row made into a record */
 	struct keyed *cards, *merged, *patches;
 	size_t ncards, nmerged, npatches;
-	struct kt_rec *catalogue;
-	size_t ncatalogue;
+	struct kt_rec *catalogue;  /* the file's entries, then the store's */
+	size_t ncatalogue, cap_catalogue;
+	int catalogue_read;        /* the store's are in it (else each check reads them) */
 };
 
 static int by_key(const void *a, const void *b)
@@ -188,6 +189,7 @@ static int group_of(struct ictx *x, const struct kt_id *client, struct kt_safety
 	}
 	g->catalogue = x->catalogue;
 	g->ncatalogue = x->ncatalogue;
+	g->catalogue_read = x->catalogue_read;
 	return rc;
 }
 
@@ -258,13 +260,25 @@ int kt_safety_import(struct kt_store *st, MDB_txn *txn, struct kt_import *im,
 	x.im = im;
 	x.d = kt_malloc(sizeof(*x.d));
 	index_rows(&x);
+	{
+		/* the store's catalogue once for the whole file, not once a visit */
+		struct kt_err err;
+		size_t nfile = x.ncatalogue;
+
+		x.cap_catalogue = im->n + 1;
+		x.catalogue_read = kt_safety_catalogue_read(st, txn, &x.catalogue, &x.ncatalogue,
+							    &x.cap_catalogue, &err) == 0;
+		if (!x.catalogue_read) { /* each check meets the damage and says so */
+			for (size_t i = nfile; i < x.ncatalogue; i++)
+				kt_rec_release(&x.catalogue[i]);
+			x.ncatalogue = nfile;
+		}
+	}
 	for (size_t i = 0; i < im->n; i++)
 		if (im->rows[i].bad == NULL && im->rows[i].type == KT_T_VISIT)
 			check_visit(&x, &im->rows[i], rules, override, as_recorded);
-	for (size_t i = 0; i < x.ncatalogue; i++) {
-		free(x.catalogue[i].fields);
-		free(x.catalogue[i].elems);
-	}
+	for (size_t i = 0; i < x.ncatalogue; i++)
+		kt_rec_release(&x.catalogue[i]); /* row_rec's arrays, or kt_store_load's */
 	free(x.catalogue);
 	free(x.cards);
 	free(x.merged);

@@ -925,6 +925,24 @@ static int cat_entry(struct cat_walk *w, const struct kt_rec *r)
 	return rc;
 }
 
+/* Loads the catalogue entry the index names as id into *r: 0, or KT_ECORRUPT. */
+static int load_entry_of(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
+			 struct kt_rec *r, struct kt_err *err)
+{
+	int rc = kt_store_load(st, txn, id, r, err);
+
+	if (rc == 0 && r->type != KT_T_CATALOGUE)
+		rc = damaged(err, id, "catalogue index entry");
+	if (rc == KT_ENOTFOUND) {
+		char idt[KT_ID_TEXT_BYTES];
+
+		kt_id_format(id, idt);
+		rc = kt_err_set(err, KT_ECORRUPT, "the catalogue index names %s, which is "
+				"not in the store", idt);
+	}
+	return rc;
+}
+
 static int cat_one(void *ctx, const struct kt_id *id, uint8_t type)
 {
 	struct cat_walk *w = ctx;
@@ -933,19 +951,44 @@ static int cat_one(void *ctx, const struct kt_id *id, uint8_t type)
 
 	(void)type;
 	kt_rec_init(&r);
-	if ((rc = kt_store_load(w->st, w->txn, id, &r, w->err)) == 0 && r.type != KT_T_CATALOGUE)
-		rc = damaged(w->err, id, "catalogue index entry");
-	if (rc == KT_ENOTFOUND) {
-		char idt[KT_ID_TEXT_BYTES];
-
-		kt_id_format(id, idt);
-		rc = kt_err_set(w->err, KT_ECORRUPT, "the catalogue index names %s, which is "
-				"not in the store", idt);
-	}
-	if (rc == 0)
+	if ((rc = load_entry_of(w->st, w->txn, id, &r, w->err)) == 0)
 		rc = cat_entry(w, &r);
 	kt_rec_release(&r);
 	return rc;
+}
+
+struct entries {
+	struct kt_store *st;
+	MDB_txn *txn;
+	struct kt_rec **v;
+	size_t *n, *cap;
+	struct kt_err *err;
+};
+
+static int keep_one(void *ctx, const struct kt_id *id, uint8_t type)
+{
+	struct entries *e = ctx;
+
+	(void)type;
+	if (*e->n == *e->cap) {
+		*e->cap = *e->cap ? *e->cap * 2 : 16;
+		*e->v = kt_realloc(*e->v, *e->cap * sizeof(**e->v));
+	}
+	kt_rec_init(&(*e->v)[*e->n]);
+	if (load_entry_of(e->st, e->txn, id, &(*e->v)[*e->n], e->err) != 0) {
+		kt_rec_release(&(*e->v)[*e->n]);
+		return e->err->code;
+	}
+	(*e->n)++;
+	return 0;
+}
+
+int kt_safety_catalogue_read(struct kt_store *st, MDB_txn *txn, struct kt_rec **v, size_t *n,
+			     size_t *cap, struct kt_err *err)
+{
+	struct entries e = { st, txn, v, n, cap, err };
+
+	return kt_store_catalogue(st, txn, keep_one, &e, err);
 }
 
 static int check_catalogue(struct kt_store *st, MDB_txn *txn, const struct kt_safety_card *card,
@@ -963,7 +1006,7 @@ static int check_catalogue(struct kt_store *st, MDB_txn *txn, const struct kt_sa
 	w.rules = rules;
 	w.v = v;
 	w.err = err;
-	rc = kt_store_catalogue(st, txn, cat_one, &w, err);
+	rc = card->catalogue_read ? 0 : kt_store_catalogue(st, txn, cat_one, &w, err);
 	for (size_t i = 0; rc == 0 && i < card->ncatalogue; i++)
 		rc = cat_entry(&w, &card->catalogue[i]);
 	names_clear(&w);

@@ -99,7 +99,19 @@ struct kt_safety_card {
 	 */
 	const struct kt_rec *catalogue;
 	size_t ncatalogue;
+	int catalogue_read; /* 1: catalogue[] holds the store's entries too (read once) */
 };
+
+/*
+ * Appends the store's catalogue entries to (*v)[*n..], growing *v (capacity
+ * *cap, kt_realloc'd; the caller kt_rec_release()s each and frees *v).
+ * Values borrow from txn.  For a caller that checks many visits (an
+ * import): read once, set catalogue_read, and no check reads them again.
+ * Errors: KT_ECORRUPT for an index entry naming a missing or wrong record,
+ * store errors; the entries read so far stay in *v.
+ */
+int kt_safety_catalogue_read(struct kt_store *st, MDB_txn *txn, struct kt_rec **v, size_t *n,
+			     size_t *cap, struct kt_err *err);
 
 /*
  * Loads the merge group of client (any card of it) inside txn into *out,
