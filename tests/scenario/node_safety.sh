@@ -401,4 +401,16 @@ refuse "an override reason of only '²' is refused" \
 "$KT" -d "$B1" client edit "$bc" --add allergies='z3' >/dev/null 2>&1
 check "a card at its limit can still lose an entry" "$KT" -d "$B1" client edit "$bc" --remove allergies=a0
 
+# --- fail closed at the CLI: a damaged allergy refuses with one line, --override still records ---
+F="$T/fc"
+"$KT" -d "$F" init --branch FC >/dev/null
+fc=$("$KT" -d "$F" client add --name 'Фаина Сбой' --add allergies=zzlatex)
+mdb_dump -s rec "$F" | sed "s/^ 01a77a7a6c61746578\$/ 09a77a7a6c61746578/" >"$T/fc.dump" # state byte flipped
+mdb_load -s rec -f "$T/fc.dump" "$F" 2>/dev/null
+refuse "a visit for a card with a damaged allergy is refused" "$KT" -d "$F" visit add "$fc" --service Массаж
+contains "the line says the check cannot read what it needs" "$T/err" "the safety check cannot read what it needs"
+"$KT" -d "$F" visit add "$fc" --service Массаж --override 'карта проверена вручную' --by Olga \
+	>/dev/null 2>"$T/fcw" && ok "--override still records it" || bad "--override still records it"
+contains "and warns with the reason" "$T/fcw" "cannot read what it needs"
+
 finish
