@@ -109,6 +109,15 @@ void kt_blind_token(uint8_t out[KT_TOKEN_BYTES], const char *kind, const char *v
 	sodium_memzero(sub, sizeof(sub));
 }
 
+void kt_chain_check(uint8_t out[KT_CHAIN_CHECK_BYTES], const uint8_t chain[KT_KEY_BYTES])
+{
+	uint8_t sub[crypto_kdf_KEYBYTES];
+
+	crypto_kdf_derive_from_key(sub, sizeof(sub), 1, "ktcheck_", chain);
+	memcpy(out, sub, KT_CHAIN_CHECK_BYTES);
+	sodium_memzero(sub, sizeof(sub));
+}
+
 void kt_hex(char *out, const uint8_t *b, size_t n)
 {
 	sodium_bin2hex(out, 2 * n + 1, b, n);

@@ -65,6 +65,14 @@ void kt_blind_token(uint8_t out[KT_TOKEN_BYTES], const char *kind, const char *v
 		    const uint8_t chain[KT_KEY_BYTES]);
 
 /* Hex of n bytes into out (2n+1 bytes); parse returns 0 or -1. */
+/*
+ * The chain key's check value: KT_CHAIN_CHECK_BYTES of a key derived from
+ * it (crypto_kdf, context "ktcheck_", id 1), so the hub can tell two
+ * chain keys apart (HELLO, PROTOCOL.md) and learns nothing of either.
+ */
+#define KT_CHAIN_CHECK_BYTES 16
+void kt_chain_check(uint8_t out[KT_CHAIN_CHECK_BYTES], const uint8_t chain[KT_KEY_BYTES]);
+
 void kt_hex(char *out, const uint8_t *b, size_t n);
 int kt_unhex(uint8_t *b, size_t n, const char *s);
 

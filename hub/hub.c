@@ -4,6 +4,7 @@
  */
 #include "hub.h"
 #include "store_int.h"
+#include "hlc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,6 +164,71 @@ int kt_hub_admits(struct kt_hub *h, const uint8_t key[KT_PUBKEY_BYTES])
 	return ok;
 }
 
+int kt_hub_chain_check(struct kt_hub *h, uint8_t out[KT_CHAIN_CHECK_BYTES])
+{
+	MDB_val k = { strlen(KT_HUB_META_CHAIN_CHECK), KT_HUB_META_CHAIN_CHECK }, v;
+	MDB_txn *txn;
+	int rc;
+
+	if (kt_store_rdtxn(&h->st, &txn, NULL) != 0)
+		return -1;
+	rc = mdb_get(txn, h->st.meta, &k, &v);
+	if (rc == 0 && v.mv_size == KT_CHAIN_CHECK_BYTES)
+		memcpy(out, v.mv_data, KT_CHAIN_CHECK_BYTES);
+	mdb_txn_abort(txn);
+	return rc == 0 && v.mv_size == KT_CHAIN_CHECK_BYTES ? 1 : rc == MDB_NOTFOUND ? 0 : -1;
+}
+
+void kt_hub_branch_of(struct kt_hub *h, const uint8_t key[KT_PUBKEY_BYTES], char *out,
+		      size_t cap, int *revoked)
+{
+	MDB_val k = { KT_PUBKEY_BYTES, (void *)key }, v;
+	MDB_txn *txn;
+
+	out[0] = '\0';
+	if (revoked != NULL)
+		*revoked = 0;
+	if (kt_store_rdtxn(&h->st, &txn, NULL) != 0)
+		return;
+	if (mdb_get(txn, h->st.members, &k, &v) == 0 && v.mv_size >= MEMBER_FIXED &&
+	    v.mv_size - MEMBER_FIXED < cap) {
+		memcpy(out, (uint8_t *)v.mv_data + MEMBER_FIXED, v.mv_size - MEMBER_FIXED);
+		out[v.mv_size - MEMBER_FIXED] = '\0';
+		if (revoked != NULL)
+			*revoked = ((uint8_t *)v.mv_data)[8];
+	}
+	mdb_txn_abort(txn);
+}
+
+/*
+ * The chain key a hello's node holds must be the chain's: the first hello
+ * with a check value founds it (kept in meta), and a node that holds
+ * another (joined without an invite, or with one made outside the chain)
+ * is refused before it can push a change nobody else could open.
+ */
+static int same_chain(struct kt_hub *h, MDB_txn *txn, const uint8_t *check,
+		      struct kt_hub_out *out, struct kt_err *err)
+{
+	MDB_val k = { strlen(KT_HUB_META_CHAIN_CHECK), KT_HUB_META_CHAIN_CHECK }, v;
+	int rc = mdb_get(txn, h->st.meta, &k, &v);
+
+	if (rc == MDB_NOTFOUND) {
+		if ((rc = kt_meta_put(&h->st, txn, KT_HUB_META_CHAIN_CHECK, check,
+				      KT_CHAIN_CHECK_BYTES)) != 0)
+			return kt_mdb_err(err, rc, "found the chain");
+		return 0;
+	}
+	if (rc != 0)
+		return kt_mdb_err(err, rc, "read the chain's check value");
+	if (v.mv_size == KT_CHAIN_CHECK_BYTES && memcmp(v.mv_data, check, KT_CHAIN_CHECK_BYTES) == 0)
+		return 0;
+	kt_msg_refuse(out_next(out, 0), KT_REFUSE_CHAIN_KEY, 0,
+		      "this node holds another chain key than the chain's: join again with an "
+		      "invite from a branch of the chain (kt-node invite, kt-node join --invite)");
+	return kt_err_set(err, KT_EREFUSED, "refused: the node holds another chain key than the "
+			  "chain's (it joined without an invite, or with one made outside the chain)");
+}
+
 static int hello(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, uint64_t now,
 		 struct kt_hub_out *out, struct kt_err *err)
 {
@@ -173,6 +239,12 @@ static int hello(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, u
 	MDB_txn *txn;
 	int rc;
 
+	if (m->a < KT_PROTO_VERSION || m->check == NULL) {
+		kt_msg_refuse(out_next(out, 0), KT_REFUSE_VERSION, 0, "this node's kt-node is older "
+			      "than the hub: update it to the chain's version");
+		return kt_err_set(err, KT_EREFUSED, "refused: the node speaks protocol version "
+				  "%llu, older than %d", (unsigned long long)m->a, KT_PROTO_VERSION);
+	}
 	if (m->a != KT_PROTO_VERSION || memcmp(m->key, key, KT_PUBKEY_BYTES) != 0 || m->b == 0) {
 		kt_msg_refuse(out_next(out, 0), KT_REFUSE_BAD, 0, "bad hello");
 		return kt_err_set(err, KT_EINVAL, "bad hello");
@@ -189,6 +261,10 @@ static int hello(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, u
 				  "%016llx", (unsigned long long)m->b);
 	}
 	memcpy(rec, v.mv_data, v.mv_size);
+	if ((rc = same_chain(h, txn, m->check, out, err)) != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
 	kt_meta_key_name(okey, m->b); /* origin -> key, for the pushes a pull serves */
 	if ((rc = kt_meta_put(&h->st, txn, okey, key, KT_PUBKEY_BYTES)) != 0) {
 		mdb_txn_abort(txn);
@@ -268,7 +344,78 @@ static int store_push(struct kt_hub *h, const struct kt_msg_push *p, uint32_t sk
 	return kt_store_wcommit(&h->st, txn, err);
 }
 
-static int push(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m,
+/*
+ * A resent push may hold changes the hub has: each must be the very change
+ * it holds.  Other bytes under a held seq are a fork of the origin's
+ * history (a cloned PC, or one restored from a backup and written to):
+ * refused, and logged, as neither history may replace the other.
+ */
+static int same_as_held(struct kt_hub *h, const struct kt_msg_push *p, uint32_t skip,
+			struct kt_hub_out *out, struct kt_err *err)
+{
+	uint8_t held[KT_HASH_BYTES], hash[KT_HASH_BYTES];
+	MDB_txn *txn;
+	int rc = 0;
+
+	if (skip == 0 || kt_store_rdtxn(&h->st, &txn, err) != 0)
+		return skip == 0 ? 0 : KT_EIO;
+	for (uint32_t i = 0; i < skip && rc == 0; i++) {
+		uint64_t seq = p->first_seq + i;
+
+		kt_hash(hash, p->changes[i].p, p->changes[i].n);
+		if (kt_chain_get(&h->st, txn, p->origin, seq, held, NULL) == 0 &&
+		    memcmp(held, hash, KT_HASH_BYTES) != 0) {
+			kt_msg_refuse(out_next(out, 0), KT_REFUSE_CHAIN, seq, "the hub holds another "
+				      "change under this seq: this node's history forked");
+			rc = kt_err_set(err, KT_EREFUSED, "fork: origin %016llx pushed other bytes "
+					"under seq %llu, which the hub holds (a cloned PC, or one "
+					"restored from a backup and written to); refused",
+					(unsigned long long)p->origin, (unsigned long long)seq);
+		}
+	}
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+/*
+ * Changes stamped far past the hub's clock (a branch PC whose clock ran
+ * ahead before its first sync) are stored, as refusing them would stop the
+ * origin's chain, but flagged: counted in meta "ahead:<origin>" for
+ * `kt-hub status` and said in the log.  Every later edit still wins over
+ * them, as a write's clock is above the version it replaced (store_write.c).
+ */
+static void flag_ahead(struct kt_hub *h, const struct kt_msg_push *p, uint32_t skip,
+		       uint64_t now, struct kt_hub_out *out)
+{
+	uint64_t n = 0, most = 0, had = 0, bound = now + KT_HLC_DRIFT_MAX_MS;
+	struct kt_change *c = &h->st.w_change;
+	char name[32];
+	const char *const names[] = { name };
+	MDB_txn *txn;
+
+	for (uint32_t i = skip; i < p->nchanges; i++)
+		if (kt_change_decode(c, p->changes[i].p, p->changes[i].n, NULL) == 0 &&
+		    kt_hlc_ms(c->hlc) > bound) {
+			n++;
+			if (kt_hlc_ms(c->hlc) - now > most)
+				most = kt_hlc_ms(c->hlc) - now;
+		}
+	if (n == 0)
+		return;
+	snprintf(name, sizeof(name), "ahead:%016llx", (unsigned long long)p->origin);
+	if (kt_store_rdtxn(&h->st, &txn, NULL) == 0) {
+		kt_meta_u64(&h->st, txn, name, &had);
+		mdb_txn_abort(txn);
+	}
+	had += n;
+	kt_meta_save_u64(&h->st, names, &had, 1, NULL); /* best effort: status only */
+	snprintf(out->note, sizeof(out->note), "clock ahead: %llu changes of origin %016llx are "
+		 "stamped up to %llu min past the hub's clock (bound %llu min); stored and flagged",
+		 (unsigned long long)n, (unsigned long long)p->origin,
+		 (unsigned long long)(most / 60000), (unsigned long long)KT_HLC_DRIFT_MAX_MS / 60000);
+}
+
+static int push(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, uint64_t now,
 		struct kt_hub_out *out, struct kt_err *err)
 {
 	const struct kt_msg_push *p = &m->pushes[0];
@@ -295,13 +442,18 @@ static int push(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m,
 		return kt_err_set(err, KT_EREFUSED, "bad signature on a push of origin %016llx",
 				  (unsigned long long)origin);
 	}
+	if ((rc = same_as_held(h, p, held >= p->first_seq + p->nchanges - 1 ? p->nchanges :
+			       (uint32_t)(held + 1 - p->first_seq), out, err)) != 0)
+		return rc;
 	if (p->first_seq + p->nchanges - 1 > held &&
 	    (rc = store_push(h, p, (uint32_t)(held + 1 - p->first_seq), err)) != 0) {
 		kt_msg_refuse(out_next(out, 0), KT_REFUSE_CHAIN, held + 1, "refused: not stored");
 		return rc;
 	}
-	if (p->first_seq + p->nchanges - 1 > held)
+	if (p->first_seq + p->nchanges - 1 > held) {
+		flag_ahead(h, p, (uint32_t)(held + 1 - p->first_seq), now, out);
 		held = p->first_seq + p->nchanges - 1;
+	}
 	kt_msg_ack(out_next(out, 0), origin, held);
 	kt_msg_notify(out_next(out, 1), kt_hub_head(h));
 	return 0;
@@ -327,6 +479,15 @@ static int read_push(struct kt_hub *h, MDB_txn *txn, const MDB_val *k, const MDB
 		nk.mv_size = strlen(name);
 		p->key = mdb_get(txn, h->st.meta, &nk, &nv) == 0 && nv.mv_size == KT_PUBKEY_BYTES
 			 ? nv.mv_data : NULL;
+		p->branch = NULL;
+		p->branch_len = 0;
+		if (p->key != NULL &&
+		    mdb_get(txn, h->st.members, &(MDB_val){ KT_PUBKEY_BYTES, (void *)p->key },
+			    &nv) == 0 && nv.mv_size > MEMBER_FIXED &&
+		    nv.mv_size - MEMBER_FIXED <= KT_BRANCH_BYTES_MAX) {
+			p->branch = (const char *)nv.mv_data + MEMBER_FIXED;
+			p->branch_len = (uint32_t)(nv.mv_size - MEMBER_FIXED);
+		}
 	}
 	p->changes = ch;
 	p->nchanges = 0;
@@ -626,18 +787,62 @@ struct handling {
  * One try at a decoded message.  A try whose transaction met a full map
  * wrote nothing and what it queued is dropped, so it runs again whole.
  */
+/*
+ * A node kept changes without effect (their seal does not open, their
+ * client's key is not held, or they name a record under another type or
+ * owner): the hub cannot open a seal, so it hears of it from the node and
+ * puts it in its log by branch, origin and seqs.
+ */
+static int void_report(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m,
+		       struct kt_hub_out *out, struct kt_err *err)
+{
+	static const char *const why[] = { "", "their seal does not open",
+					   "their client's data key does not open",
+					   "they name a record under another client or type" };
+	char by[KT_BRANCH_BYTES_MAX + 1], of[KT_BRANCH_BYTES_MAX + 1] = "?";
+	uint64_t origin = bound_origin(h, key, out);
+	char okey[KT_META_KEY_NAME_BYTES];
+	MDB_txn *txn;
+	MDB_val v;
+
+	if (origin == 0)
+		return kt_err_set(err, KT_EREFUSED, "void report from a key that did not say hello");
+	kt_hub_branch_of(h, key, by, sizeof(by), NULL);
+	kt_meta_key_name(okey, m->a);
+	if (kt_store_rdtxn(&h->st, &txn, NULL) == 0) {
+		if (mdb_get(txn, h->st.meta, &(MDB_val){ strlen(okey), okey }, &v) == 0 &&
+		    v.mv_size == KT_PUBKEY_BYTES) {
+			uint8_t k[KT_PUBKEY_BYTES];
+
+			memcpy(k, v.mv_data, sizeof(k));
+			mdb_txn_abort(txn);
+			kt_hub_branch_of(h, k, of, sizeof(of), NULL);
+		} else {
+			mdb_txn_abort(txn);
+		}
+	}
+	snprintf(out->note, sizeof(out->note), "void changes: branch %s keeps changes %llu-%llu "
+		 "of branch %s (origin %016llx) without effect: %s", by,
+		 (unsigned long long)m->b, (unsigned long long)m->last, of,
+		 (unsigned long long)m->a, why[m->c]);
+	return 0;
+}
+
 static int dispatch(void *ctx, struct kt_err *err)
 {
 	struct handling *d = ctx;
 
 	d->out->n = 0;
+	d->out->note[0] = '\0';
 	switch (d->m->type) {
 	case KT_MSG_HELLO:
 		return hello(d->h, d->key, d->m, d->now_ms, d->out, err);
 	case KT_MSG_PUSH:
-		return push(d->h, d->key, d->m, d->out, err);
+		return push(d->h, d->key, d->m, d->now_ms, d->out, err);
 	case KT_MSG_PULL:
 		return pull(d->h, d->key, d->m, d->now_ms, d->out, err);
+	case KT_MSG_VOID:
+		return void_report(d->h, d->key, d->m, d->out, err);
 	default:
 		kt_msg_refuse(out_next(d->out, 0), KT_REFUSE_BAD, 0, "not a message for the hub");
 		return kt_err_set(err, KT_EINVAL, "message of type %d is not for the hub",
@@ -653,6 +858,7 @@ int kt_hub_handle(struct kt_hub *h, const uint8_t key[KT_PUBKEY_BYTES], const ui
 	int rc = kt_msg_decode(m, msg, len, err);
 
 	out->n = 0;
+	out->note[0] = '\0';
 	if (rc != 0)
 		kt_msg_refuse(out_next(out, 0), KT_REFUSE_BAD, 0, "malformed message");
 	else

@@ -39,12 +39,19 @@ struct kt_hub {
 #if KT_PULL_BATCH_CHANGES + KT_PUSH_CHANGES_MAX > KT_BATCH_CHANGES_MAX
 #error "a batch of whole pushes must fit KT_BATCH_CHANGES_MAX"
 #endif
+#define KT_HUB_NOTE_BYTES 400
 struct kt_hub_out {
 	uint32_t n;
 	struct {
 		int to_all;            /* a notice for every connected peer */
 		msgpack_sbuffer msg;
 	} m[KT_HUB_OUT_MAX];
+	/*
+	 * What the hub's log should say of a message that was handled (a void
+	 * report, a change stamped far ahead, damage found while serving):
+	 * one line, "" when nothing.  Errors come in the kt_err instead.
+	 */
+	char note[KT_HUB_NOTE_BYTES];
 };
 void kt_hub_out_init(struct kt_hub_out *o);
 void kt_hub_out_release(struct kt_hub_out *o);
@@ -60,6 +67,21 @@ void kt_hub_close(struct kt_hub *h);
  */
 int kt_hub_enroll(struct kt_hub *h, const char *branch, const uint8_t key[KT_PUBKEY_BYTES],
 		  struct kt_err *err);
+
+/*
+ * The chain key's check value the hub holds (meta "chain_check", taken
+ * from the first HELLO that carried one): 1 with it in out, 0 when no node
+ * has said hello yet (the chain is not founded), -1 on a read error.
+ */
+#define KT_HUB_META_CHAIN_CHECK "chain_check"
+int kt_hub_chain_check(struct kt_hub *h, uint8_t out[KT_CHAIN_CHECK_BYTES]);
+
+/*
+ * The branch name key was enrolled under, into out ("" when unknown);
+ * whether it is revoked in *revoked (may be NULL).  For the hub's log.
+ */
+void kt_hub_branch_of(struct kt_hub *h, const uint8_t key[KT_PUBKEY_BYTES], char *out,
+		      size_t cap, int *revoked);
 
 /* Whether key belongs to an enrolled, unrevoked node (the ZAP check). */
 int kt_hub_admits(struct kt_hub *h, const uint8_t key[KT_PUBKEY_BYTES]);

@@ -127,6 +127,18 @@ static int write_bundle(const char *path, const char *dir, struct kt_hub *h, con
 	o = json_pack("{s:s, s:i, s:s, s:s, s:s}", "format", "kartoteka-bundle", "version", 1,
 		      "branch", branch, "hub", listen, "hub_key", cpk);
 	json_object_set_new(o, "node_key", json_string(key));
+	{
+		/* A founded chain: the node joins with an invite, whose key must be this one. */
+		uint8_t check[KT_CHAIN_CHECK_BYTES];
+		char hex[2 * KT_CHAIN_CHECK_BYTES + 1];
+		int founded = kt_hub_chain_check(h, check) == 1;
+
+		json_object_set_new(o, "founded", json_boolean(founded));
+		if (founded) {
+			kt_hex(hex, check, sizeof(check));
+			json_object_set_new(o, "chain_check", json_string(hex));
+		}
+	}
 	rc = path ? json_dump_file(o, path, JSON_SORT_KEYS | JSON_INDENT(2))
 		  : json_dumpf(o, stdout, JSON_SORT_KEYS | JSON_INDENT(2));
 	json_decref(o);
@@ -181,19 +193,105 @@ static void on_signal(int sig)
 	stopping = 1;
 }
 
-static void logf_(const char *fmt, ...)
-{
-	va_list ap;
+/*
+ * The hub's log, on stderr: one line per event,
+ *   2026-12-03T10:15:02Z warn  peer 127.0.0.1 branch North key 3fa4...: text
+ * with the time (UTC), a level, and, when a peer is concerned, its address,
+ * branch and node key as `kt-hub enroll` takes it.  A peer's lines are
+ * limited to LOG_BURST in each LOG_WINDOW_MS; the rest are counted and said
+ * in one line when its next window opens, so garbage from one peer cannot
+ * fill the disk.
+ */
+#define LOG_BURST 10
+#define LOG_WINDOW_MS 60000
+#define LOG_PEERS 64
 
-	fprintf(stderr, "kt-hub: ");
-	va_start(ap, fmt);
+struct who {
+	const char *addr;   /* the peer's IP address, or NULL */
+	const char *branch; /* its branch, or NULL/"" */
+	const char *key;    /* its node key (hex), or NULL */
+};
+
+static struct {
+	char peer[80];
+	uint64_t start;
+	uint32_t lines, dropped;
+} log_peers[LOG_PEERS];
+
+static void log_line(const char *level, const struct who *w, const char *fmt, va_list ap)
+{
+	char when[32], who[256] = "";
+	time_t t = time(NULL);
+	size_t n = 0;
+
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	if (w != NULL && w->addr != NULL)
+		n += (size_t)snprintf(who + n, sizeof(who) - n, " peer %s", w->addr);
+	if (w != NULL && w->branch != NULL && w->branch[0] && n < sizeof(who))
+		n += (size_t)snprintf(who + n, sizeof(who) - n, " branch %s", w->branch);
+	if (w != NULL && w->key != NULL && n < sizeof(who))
+		n += (size_t)snprintf(who + n, sizeof(who) - n, " key %s", w->key);
+	fprintf(stderr, "%s %-5s%s%s", when, level, who, who[0] ? ": " : " ");
 	vfprintf(stderr, fmt, ap);
-	va_end(ap);
 	fputc('\n', stderr);
 }
 
-/* Finds the enrolled, unrevoked member whose CURVE key is ck; writes its Ed25519 key. */
-static int member_by_curve(struct kt_hub *h, const uint8_t ck[32], uint8_t ed[32])
+static void log_plain(const char *level, const struct who *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_line(level, w, fmt, ap);
+	va_end(ap);
+}
+
+static void hub_log(const char *level, const struct who *w, const char *fmt, ...)
+{
+	char peer[80];
+	uint64_t now = kt_wall_ms();
+	va_list ap;
+	int slot = -1, oldest = 0;
+
+	if (w != NULL && (w->addr != NULL || w->key != NULL)) {
+		snprintf(peer, sizeof(peer), "%s/%s", w->addr ? w->addr : "", w->key ? w->key : "");
+		for (int i = 0; i < LOG_PEERS && slot < 0; i++)
+			if (strcmp(log_peers[i].peer, peer) == 0)
+				slot = i;
+			else if (log_peers[i].start < log_peers[oldest].start)
+				oldest = i;
+		if (slot < 0) {
+			slot = oldest;
+			snprintf(log_peers[slot].peer, sizeof(log_peers[slot].peer), "%s", peer);
+			log_peers[slot].start = now;
+			log_peers[slot].lines = log_peers[slot].dropped = 0;
+		}
+		if (now - log_peers[slot].start >= LOG_WINDOW_MS) {
+			if (log_peers[slot].dropped > 0)
+				log_plain("warn", w, "%u more lines of this peer were not logged "
+					  "(at most %d a minute)", log_peers[slot].dropped, LOG_BURST);
+			log_peers[slot].start = now;
+			log_peers[slot].lines = log_peers[slot].dropped = 0;
+		}
+		if (log_peers[slot].lines >= LOG_BURST) {
+			log_peers[slot].dropped++;
+			return;
+		}
+		log_peers[slot].lines++;
+	}
+	va_start(ap, fmt);
+	log_line(level, w, fmt, ap);
+	va_end(ap);
+}
+
+#define logf_(...) log_plain("info", NULL, __VA_ARGS__)
+
+/*
+ * Finds the enrolled member whose CURVE key is ck; writes its Ed25519 key
+ * and branch.  Returns 1 for a member that may connect, 2 for a revoked
+ * one, 0 for a key no member's is.
+ */
+static int member_by_curve(struct kt_hub *h, const uint8_t ck[32], uint8_t ed[32],
+			   char *branch, size_t cap)
 {
 	MDB_txn *txn;
 	MDB_cursor *cur;
@@ -208,11 +306,12 @@ static int member_by_curve(struct kt_hub *h, const uint8_t ck[32], uint8_t ed[32
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		uint8_t c[32];
 
-		if (k.mv_size == 32 && v.mv_size > 8 && ((uint8_t *)v.mv_data)[8] == 0 &&
+		if (k.mv_size == 32 && v.mv_size >= 17 &&
 		    crypto_sign_ed25519_pk_to_curve25519(c, k.mv_data) == 0 &&
 		    memcmp(c, ck, 32) == 0) {
 			memcpy(ed, k.mv_data, 32);
-			found = 1;
+			found = ((uint8_t *)v.mv_data)[8] ? 2 : 1;
+			snprintf(branch, cap, "%.*s", (int)(v.mv_size - 17), (char *)v.mv_data + 17);
 		}
 	}
 	mdb_cursor_close(cur);
@@ -225,8 +324,8 @@ static void zap_reply(void *zap, struct kt_hub *h)
 	char frames[7][256];
 	size_t lens[7];
 	uint8_t ed[32];
-	char user[65] = "";
-	int n = 0, more = 1, ok = 0;
+	char user[65] = "", addr[64] = "?", branch[KT_BRANCH_BYTES_MAX + 1] = "";
+	int n = 0, more = 1, ok = 0, found = 0;
 
 	while (more && n < 7) {
 		int k = zmq_recv(zap, frames[n], sizeof(frames[n]), 0);
@@ -242,21 +341,34 @@ static void zap_reply(void *zap, struct kt_hub *h)
 		zmq_recv(zap, junk, sizeof(junk), 0);
 		zmq_getsockopt(zap, ZMQ_RCVMORE, &more, &sz);
 	}
-	if (n == 7 && lens[5] == 5 && memcmp(frames[5], "CURVE", 5) == 0 && lens[6] == 32 &&
-	    member_by_curve(h, (uint8_t *)frames[6], ed)) {
+	if (n > 3 && lens[3] > 0 && lens[3] < sizeof(addr))
+		snprintf(addr, sizeof(addr), "%.*s", (int)lens[3], frames[3]);
+	if (n == 7 && lens[5] == 5 && memcmp(frames[5], "CURVE", 5) == 0 && lens[6] == 32)
+		found = member_by_curve(h, (uint8_t *)frames[6], ed, branch, sizeof(branch));
+	if (found)
 		kt_hex(user, ed, 32);
+	if (found == 1) {
 		ok = 1;
+	} else if (found == 2) {
+		struct who w = { addr, branch, user };
+
+		hub_log("warn", &w, "refused a connection: this key is revoked (kt-hub enroll "
+			"lets it back in)");
+		user[0] = '\0';
 	} else {
-		char z[41] = "?";
+		char hex[65] = "?";
+		struct who w = { addr, NULL, NULL };
 
 		if (n == 7 && lens[6] == 32)
-			zmq_z85_encode(z, (uint8_t *)frames[6], 32);
-		logf_("refused a connection from an unknown or revoked key %s", z);
+			kt_hex(hex, (uint8_t *)frames[6], 32);
+		hub_log("warn", &w, "refused a connection: its key is not enrolled (CURVE key %s; "
+			"no enrolled node key derives it)", hex);
 	}
 	zmq_send(zap, "1.0", 3, ZMQ_SNDMORE);
 	zmq_send(zap, frames[1], n > 1 ? lens[1] : 0, ZMQ_SNDMORE);
 	zmq_send(zap, ok ? "200" : "400", 3, ZMQ_SNDMORE);
-	zmq_send(zap, ok ? "OK" : "not enrolled", ok ? 2 : 12, ZMQ_SNDMORE);
+	zmq_send(zap, ok ? "OK" : found == 2 ? "revoked" : "not enrolled",
+		 ok ? 2 : found == 2 ? 7 : 12, ZMQ_SNDMORE);
 	zmq_send(zap, user, strlen(user), ZMQ_SNDMORE);
 	zmq_send(zap, "", 0, 0);
 }
@@ -297,6 +409,7 @@ static void serve_one(void *router, struct kt_hub *h)
 	struct kt_hub_out out;
 	struct kt_err err;
 	zmq_msg_t msg;
+	int rc;
 
 	zmq_getsockopt(router, ZMQ_RCVMORE, &more, &sz);
 	if (idn <= 0 || !more)
@@ -308,9 +421,18 @@ static void serve_one(void *router, struct kt_hub *h)
 	if (user == NULL || kt_unhex(key, 32, user) != 0)
 		goto done;
 	kt_hub_out_init(&out);
-	if (kt_hub_handle(h, key, zmq_msg_data(&msg), zmq_msg_size(&msg), kt_wall_ms(), &out,
-			  &err) != 0)
-		logf_("from %.16s: %s", user, err.msg);
+	rc = kt_hub_handle(h, key, zmq_msg_data(&msg), zmq_msg_size(&msg), kt_wall_ms(), &out,
+			   &err);
+	if (rc != 0 || out.note[0]) {
+		char branch[KT_BRANCH_BYTES_MAX + 1];
+		struct who w = { zmq_msg_gets(&msg, "Peer-Address"), branch, user };
+
+		kt_hub_branch_of(h, key, branch, sizeof(branch), NULL);
+		if (rc != 0)
+			hub_log(rc == KT_EREFUSED ? "warn" : "error", &w, "%s", err.msg);
+		if (out.note[0])
+			hub_log("warn", &w, "%s", out.note);
+	}
 	remember(id, (size_t)idn);
 	for (uint32_t i = 0; i < out.n; i++) {
 		if (!out.m[i].to_all)

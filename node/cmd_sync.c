@@ -217,14 +217,31 @@ int cmd_join(struct kt_cli *cli, int argc, char **argv)
 		json_decref(o);
 		return kt_cli_failf("join: '%s' was made for another node's key", bundle);
 	}
+	if (invite == NULL && json_is_true(json_object_get(o, "founded"))) {
+		json_decref(o);
+		return kt_cli_failf("join: the chain of %s has its chain key already: ask a branch of "
+				    "the chain for an invite (kt-node invite) and join with --invite "
+				    "FILE", hub);
+	}
 	if (invite != NULL) {
 		uint8_t key[KT_KEY_BYTES];
+		const char *check;
 		int rc;
 
 		if (kt_store_info(&cli->st, &info, NULL) == 0 && info.changes > 0)
 			printf("re-keying this node's %llu changes under the chain's key\n",
 			       (unsigned long long)info.changes);
 		rc = open_invite(cli, invite, own, key);
+		if (rc == 0 && (check = json_string_value(json_object_get(o, "chain_check"))) != NULL) {
+			uint8_t want[KT_CHAIN_CHECK_BYTES], got[KT_CHAIN_CHECK_BYTES];
+
+			kt_chain_check(got, key);
+			if (kt_unhex(want, sizeof(want), check) != 0 ||
+			    memcmp(want, got, sizeof(got)) != 0)
+				rc = kt_cli_failf("join: the invite '%s' carries the key of another "
+						  "chain than the one of %s: ask a branch of this "
+						  "chain for an invite", invite, hub);
+		}
 		if (rc == 0)
 			rc = take_chain_key(cli, key);
 		sodium_memzero(key, sizeof(key));

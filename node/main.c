@@ -243,8 +243,68 @@ static void sync_facts(struct kt_cli *cli, char *hub, size_t cap, uint64_t *acke
 	mdb_txn_abort(txn);
 }
 
+/* Void changes as runs: one origin, consecutive seqs, one reason. */
+#define VOID_RUNS_SHOWN 20
+struct void_runs {
+	struct kt_void_run r[VOID_RUNS_SHOWN];
+	uint32_t n;
+	long more; /* runs past the ones kept */
+};
+
+static void void_run_add(void *ctx, uint64_t origin, uint64_t seq, int reason)
+{
+	struct void_runs *v = ctx;
+	struct kt_void_run *last = v->n > 0 ? &v->r[v->n - 1] : NULL;
+
+	if (last != NULL && last->origin == origin && last->last + 1 == seq &&
+	    last->reason == reason)
+		last->last = seq;
+	else if (v->n < VOID_RUNS_SHOWN)
+		v->r[v->n++] = (struct kt_void_run){ origin, seq, seq, reason };
+	else
+		v->more++;
+}
+
+/* Prints (or adds to o, as "void_changes") each run with its branch's name. */
+static void void_runs_show(struct kt_cli *cli, const struct void_runs *v, json_t *o)
+{
+	json_t *a = o != NULL ? json_array() : NULL;
+	MDB_txn *txn;
+
+	if (kt_store_rdtxn(&cli->st, &txn, NULL) != 0)
+		return;
+	for (uint32_t i = 0; i < v->n; i++) {
+		const struct kt_void_run *r = &v->r[i];
+		char br[KT_BRANCH_BYTES_MAX + 1], seqs[48], id[17];
+
+		kt_origin_branch(&cli->st, txn, r->origin, br, sizeof(br));
+		if (r->first == r->last)
+			snprintf(seqs, sizeof(seqs), "seq %llu", (unsigned long long)r->first);
+		else
+			snprintf(seqs, sizeof(seqs), "seqs %llu-%llu", (unsigned long long)r->first,
+				 (unsigned long long)r->last);
+		snprintf(id, sizeof(id), "%016llx", (unsigned long long)r->origin);
+		if (a != NULL)
+			json_array_append_new(a, json_pack("{s:s, s:s?, s:I, s:I, s:s}", "origin", id,
+							   "branch", br[0] ? br : NULL, "first",
+							   (json_int_t)r->first, "last",
+							   (json_int_t)r->last, "reason",
+							   kt_void_reason_text(r->reason)));
+		else
+			printf("           branch %s (origin %s) %s: %s\n", br[0] ? br : "?", id,
+			       seqs, kt_void_reason_text(r->reason));
+	}
+	mdb_txn_abort(txn);
+	if (a != NULL)
+		json_object_set_new(o, "void_changes", a);
+	else if (v->more > 0)
+		printf("           and %ld more runs (kt-node status --json lists the first %d)\n",
+		       v->more, VOID_RUNS_SHOWN);
+}
+
 int cmd_status(struct kt_cli *cli, int argc, char **argv)
 {
+	struct void_runs vr = { .n = 0 };
 	struct kt_store_info in;
 	char nid[17], hub[256], when[32] = "never";
 	uint64_t acked, last, voided;
@@ -276,10 +336,13 @@ int cmd_status(struct kt_cli *cli, int argc, char **argv)
 		       in.map_bytes / 1048576.0, cli->st.country,
 		       hub[0] ? hub : "none (standalone)", (unsigned long long)(in.seq - acked),
 		       when);
-		if (voided > 0)
-			printf("void:      %llu changes from other branches named a record under "
-			       "another client or type and were left without effect (the hub logs "
-			       "which branch)\n", (unsigned long long)voided);
+		if (voided > 0) {
+			printf("void:      %llu changes from other branches are kept without "
+			       "effect; every other change is applied:\n",
+			       (unsigned long long)voided);
+			kt_store_voids(&cli->st, 0, void_run_add, &vr);
+			void_runs_show(cli, &vr, NULL);
+		}
 		if (cli->st.clock_offset >= 2000 || cli->st.clock_offset <= -2000)
 			printf("clock:     this PC is %lld s %s the hub; writes use the hub's time\n",
 			       (long long)(cli->st.clock_offset > 0 ? cli->st.clock_offset
@@ -296,6 +359,8 @@ int cmd_status(struct kt_cli *cli, int argc, char **argv)
 	json_object_set_new(o, "last_sync_ms", last ? json_integer((json_int_t)last) : json_null());
 	json_object_set_new(o, "clock_offset_ms", json_integer((json_int_t)cli->st.clock_offset));
 	json_object_set_new(o, "voided", json_integer((json_int_t)voided));
+	kt_store_voids(&cli->st, 0, void_run_add, &vr);
+	void_runs_show(cli, &vr, o);
 	kt_cli_print_json(o);
 	return 0;
 }

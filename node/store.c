@@ -126,6 +126,47 @@ void kt_meta_key_name(char out[KT_META_KEY_NAME_BYTES], uint64_t origin)
 	snprintf(out, KT_META_KEY_NAME_BYTES, "key:%016llx", (unsigned long long)origin);
 }
 
+int kt_origin_branch_put(struct kt_store *st, MDB_txn *txn, uint64_t origin, const char *name,
+			 size_t n, struct kt_err *err)
+{
+	char k[32];
+	MDB_val key = { 0, k }, v;
+	int rc;
+
+	if (n == 0 || n > KT_BRANCH_BYTES_MAX)
+		return 0;
+	snprintf(k, sizeof(k), "branch:%016llx", (unsigned long long)origin);
+	key.mv_size = strlen(k);
+	if (mdb_get(txn, st->meta, &key, &v) == 0 && v.mv_size == n && memcmp(v.mv_data, name, n) == 0)
+		return 0; /* as held: no page dirtied */
+	if ((rc = kt_meta_put(st, txn, k, name, n)) != 0)
+		return kt_mdb_err(err, rc, "keep a branch's name");
+	return 0;
+}
+
+void kt_origin_branch(struct kt_store *st, MDB_txn *txn, uint64_t origin, char *out, size_t cap)
+{
+	char k[32];
+	MDB_val key = { 0, k }, v;
+
+	out[0] = '\0';
+	if (st->node_id == origin) {
+		MDB_val bk = { 6, "branch" };
+
+		if (mdb_get(txn, st->meta, &bk, &v) == 0 && v.mv_size < cap) {
+			memcpy(out, v.mv_data, v.mv_size);
+			out[v.mv_size] = '\0';
+		}
+		return;
+	}
+	snprintf(k, sizeof(k), "branch:%016llx", (unsigned long long)origin);
+	key.mv_size = strlen(k);
+	if (mdb_get(txn, st->meta, &key, &v) == 0 && v.mv_size < cap) {
+		memcpy(out, v.mv_data, v.mv_size);
+		out[v.mv_size] = '\0';
+	}
+}
+
 /* ---- opening ---- */
 
 static int path_in(char *out, size_t cap, const char *dir, const char *name,

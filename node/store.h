@@ -91,6 +91,12 @@ struct kt_store {
 	uint64_t pf_base, pf_bytes; /* the file's end before its last batch, that batch's bytes */
 	uint64_t w_voided;         /* remote changes this transaction voided (kt_store_merge) */
 	uint64_t voided;           /* and committed since open */
+	/*
+	 * The first run of void changes this transaction met (one origin,
+	 * consecutive seqs, one reason), for the node to tell its hub
+	 * (sync.c); first == 0: none.
+	 */
+	struct kt_void_run { uint64_t origin, first, last; int reason; } w_void, void_run;
 	uint64_t ready_opened;     /* pulled changes a second thread opened (store_batch.c) */
 	/*
 	 * Tests only: a batch's writer leaves every change to the helper and
@@ -270,6 +276,25 @@ int kt_store_append(struct kt_store *st, MDB_txn *txn, const struct kt_change *c
 		    struct kt_err *err);
 int kt_store_merge(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 		   const struct kt_val *vals, int remote, struct kt_err *err);
+
+/*
+ * Void changes.  A replicated change that cannot be applied the same way at
+ * every replica (PROTOCOL.md, "Void change": its seal does not open, its
+ * owner's data key is not held or does not unwrap under the chain key, or
+ * it names a record under another type or owner) stays in the log and the
+ * hash chain, so its origin's later changes go on, and changes nothing.
+ * Each is kept as meta "void:<origin 16 hex>:<seq 16 hex>" -> reason (one
+ * byte, enum kt_void_reason of proto/msg.h) and counted in meta "voided".
+ * kt_store_voids calls fn for each, in origin and seq order, up to max
+ * (0: all); it returns how many there are, or -1 when the store cannot be
+ * read.
+ */
+int kt_store_void_note(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
+		       int reason, struct kt_err *err);
+long kt_store_voids(struct kt_store *st, uint32_t max,
+		    void (*fn)(void *ctx, uint64_t origin, uint64_t seq, int reason), void *ctx);
+/* A short English phrase for a void reason: "its seal does not open". */
+const char *kt_void_reason_text(int reason);
 
 /*
  * Decodes, checks, opens and applies one change as received from another

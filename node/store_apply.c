@@ -7,6 +7,7 @@
 #include "hlc.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
@@ -69,6 +70,7 @@ int kt_store_state(struct kt_store *st, MDB_txn *txn, struct kt_err *err)
 	st->w_hlc_dirty = 0;
 	st->w_last_valid = 0;
 	st->w_voided = 0;
+	st->w_void.first = 0;
 	if ((rc = mdb_cursor_open(txn, st->log, &cur)) != 0)
 		return kt_mdb_err(err, rc, "read the log");
 	if ((rc = mdb_cursor_get(cur, &key, &v, MDB_LAST)) == 0 && key.mv_size == 8)
@@ -80,6 +82,13 @@ int kt_store_state(struct kt_store *st, MDB_txn *txn, struct kt_err *err)
 	    (rc = kt_meta_u64(st, txn, "hlc", &meta_hlc)) != 0)
 		return kt_mdb_err(err, rc, "read the node's state");
 	st->w_hlc = logged_hlc(st, txn, own_pos);
+	/*
+	 * A last own change stamped past the drift bound (a clock that ran
+	 * ahead, or a write placed past a base that did) does not carry the
+	 * node's clock along with it.
+	 */
+	if (kt_hlc_ms(st->w_hlc) > kt_store_now(st) + KT_HLC_DRIFT_MAX_MS)
+		st->w_hlc = 0;
 	if (meta_hlc > st->w_hlc)
 		st->w_hlc = meta_hlc;
 	return 0;
@@ -129,7 +138,74 @@ int kt_store_wcommit(struct kt_store *st, MDB_txn *txn, struct kt_err *err)
 	if ((rc = mdb_txn_commit(txn)) != 0)
 		return kt_mdb_err(err, rc, "commit");
 	st->voided += st->w_voided; /* counted once the transaction holds */
+	if (st->w_void.first != 0 && st->void_run.first == 0)
+		st->void_run = st->w_void; /* the sync state machine tells the hub, once */
 	return 0;
+}
+
+int kt_store_void_note(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
+		       int reason, struct kt_err *err)
+{
+	char name[64];
+	uint8_t r = (uint8_t)reason;
+	struct kt_void_run *run = &st->w_void;
+	int rc;
+
+	snprintf(name, sizeof(name), "void:%016llx:%016llx", (unsigned long long)c->origin,
+		 (unsigned long long)c->seq);
+	if ((rc = kt_meta_put(st, txn, name, &r, 1)) != 0)
+		return kt_mdb_err(err, rc, "keep a void change");
+	st->w_voided++;
+	if (run->first == 0)
+		*run = (struct kt_void_run){ c->origin, c->seq, c->seq, reason };
+	else if (run->origin == c->origin && run->last + 1 == c->seq && run->reason == reason)
+		run->last = c->seq;
+	return 0;
+}
+
+const char *kt_void_reason_text(int reason)
+{
+	switch (reason) {
+	case KT_VOID_SEAL: return "its seal does not open (forged, damaged or another chain key)";
+	case KT_VOID_KEY: return "its client's data key is not held or does not open with the "
+				 "chain key";
+	case KT_VOID_RECORD: return "it names a record under another client or type";
+	default: return "unknown reason";
+	}
+}
+
+long kt_store_voids(struct kt_store *st, uint32_t max,
+		    void (*fn)(void *ctx, uint64_t origin, uint64_t seq, int reason), void *ctx)
+{
+	MDB_val k = { 5, "void:" }, v;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	long n = 0;
+	int rc;
+
+	if (kt_store_rdtxn(st, &txn, NULL) != 0)
+		return -1;
+	if (mdb_cursor_open(txn, st->meta, &cur) != 0) {
+		mdb_txn_abort(txn);
+		return -1;
+	}
+	/* Bounded by the void changes the store holds: one entry each. */
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && k.mv_size == 38 && memcmp(k.mv_data, "void:", 5) == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		char o[17], q[17];
+
+		memcpy(o, (char *)k.mv_data + 5, 16);
+		memcpy(q, (char *)k.mv_data + 22, 16);
+		o[16] = q[16] = '\0';
+		if (fn != NULL && (max == 0 || (uint64_t)n < max))
+			fn(ctx, strtoull(o, NULL, 16), strtoull(q, NULL, 16),
+			   v.mv_size == 1 ? ((uint8_t *)v.mv_data)[0] : 0);
+		n++;
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return n;
 }
 
 /*
@@ -650,8 +726,7 @@ int kt_store_merge(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 		 * owner (its own store refuses it): every replica voids the change
 		 * the same way, and the chain goes on.  ensure_head wrote nothing.
 		 */
-		st->w_voided++;
-		return 0;
+		return kt_store_void_note(st, txn, c, KT_VOID_RECORD, err);
 	}
 	if (rc < 0)
 		return rc;
@@ -758,7 +833,7 @@ int kt_ready_ingest(struct kt_store *st, MDB_txn *txn, struct kt_ready *r, struc
 {
 	struct kt_change *c = &r->c;
 	uint8_t dk[KT_KEY_BYTES];
-	int opened = r->state == KT_READY_OPENED;
+	int opened = r->state == KT_READY_OPENED, void_reason = 0;
 	MDB_val v;
 	int rc;
 
@@ -775,21 +850,28 @@ int kt_ready_ingest(struct kt_store *st, MDB_txn *txn, struct kt_ready *r, struc
 		/* An erasure carries no values and its owner's key may be gone. */
 		memset(r->vals, 0, sizeof(r->vals[0]));
 	} else if (!opened) {
-		if ((rc = kt_owner_key(st, txn, c, dk, err)) != 0) {
+		if (kt_owner_key(st, txn, c, dk, err) != 0) {
 			if (mdb_get(txn, st->shred, &(MDB_val){ KT_ID_BYTES, c->owner.b }, &v) != 0)
-				goto done;
-			rc = 0; /* her key is destroyed: apply() drops the change */
+				void_reason = KT_VOID_KEY;
+			/* else her key is destroyed: kt_store_merge drops the change */
 			memset(r->vals, 0, sizeof(r->vals[0]));
 		} else {
 			ready_plain(r);
 			opened = 1;
-			rc = kt_change_open(c, dk, r->plain, r->vals, err);
+			if (kt_change_open(c, dk, r->plain, r->vals, err) != 0)
+				void_reason = KT_VOID_SEAL;
 			sodium_memzero(dk, sizeof(dk));
-			if (rc != 0)
-				goto done;
 		}
 	}
-	if ((rc = append_log(st, txn, c, r->hash, r->bytes, r->len, err)) == 0) {
+	/*
+	 * A change that does not open is void at every replica alike (each
+	 * holds the same chain key and keys): kept, chained, without effect,
+	 * so one bad branch or one damaged byte cannot stop the chain.
+	 */
+	if (void_reason != 0) {
+		if ((rc = append_log(st, txn, c, r->hash, r->bytes, r->len, err)) == 0)
+			rc = kt_store_void_note(st, txn, c, void_reason, err);
+	} else if ((rc = append_log(st, txn, c, r->hash, r->bytes, r->len, err)) == 0) {
 		st->w_hints = r->hints;
 		st->w_nhints = r->nhints;
 		rc = kt_store_merge(st, txn, c, r->vals, 1, err);

@@ -39,6 +39,15 @@ int kt_meta_save_u64(struct kt_store *st, const char *const *names, const uint64
 void kt_meta_key_name(char out[KT_META_KEY_NAME_BYTES], uint64_t origin);
 
 /*
+ * The branch name of an origin, as its hub names it in each pulled push
+ * (meta "branch:<16 hex>"; written only when it changes).  Get: "" when
+ * none is known; this node's own is its "branch".
+ */
+int kt_origin_branch_put(struct kt_store *st, MDB_txn *txn, uint64_t origin, const char *name,
+			 size_t n, struct kt_err *err);
+void kt_origin_branch(struct kt_store *st, MDB_txn *txn, uint64_t origin, char *out, size_t cap);
+
+/*
  * chain: (origin, seq) -> hash, log position (store_apply.c).  Get: 0, an
  * LMDB code (MDB_NOTFOUND), or MDB_CORRUPTED for an entry of the wrong size;
  * logpos may be NULL.

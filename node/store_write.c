@@ -276,6 +276,18 @@ static int write_one(struct kt_store *st, MDB_txn *txn, struct kt_draft *d,
 	c->origin = st->node_id;
 	c->seq = ++st->w_seq;
 	c->hlc = st->w_hlc = kt_hlc_now(st->w_hlc, kt_store_now(st));
+	/*
+	 * A write wins over the version it replaced, whatever the clocks say: a
+	 * PC whose clock ran a day ahead before its first sync stamped that
+	 * version in the future, and an edit made on top of it (its base) must
+	 * not lose to it until real time catches up.  Only this change is
+	 * stamped past the base; the node's own clock stays (hlc.h: a remote
+	 * clock beyond the drift bound never moves it).
+	 */
+	for (uint32_t i = 0; i < d->nops; i++)
+		if ((d->ops[i].kind == KT_OP_SET || d->ops[i].kind == KT_OP_ALIAS) &&
+		    d->ops[i].base.hlc >= c->hlc)
+			c->hlc = d->ops[i].base.hlc + 1;
 	c->type = d->type;
 	c->id = d->id;
 	c->owner = d->owner;

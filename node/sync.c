@@ -40,6 +40,7 @@ int kt_sync_init(struct kt_sync *s, struct kt_store *st, struct kt_err *err)
 		return rc;
 	kt_meta_u64(st, txn, "cursor", &s->cursor);
 	mdb_txn_abort(txn);
+	kt_chain_check(s->check, st->chain_key);
 	return 0;
 }
 
@@ -77,7 +78,7 @@ void kt_sync_connect(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out
 	s->pushed = 0;
 	s->pulling = 0;
 	s->sent_ms = now_ms;
-	kt_msg_hello(next(out), s->st->node_id, s->pk);
+	kt_msg_hello(next(out), s->st->node_id, s->pk, s->check);
 }
 
 static void send_pull(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out)
@@ -182,6 +183,9 @@ static int check_push(struct kt_sync *s, MDB_txn *txn, const struct kt_msg_push 
 		rc = kt_mdb_err(err, rc, "pin a node's key");
 		goto done;
 	}
+	if (p->branch != NULL && (rc = kt_origin_branch_put(s->st, txn, p->origin, p->branch,
+							    p->branch_len, err)) != 0)
+		goto done;
 	kt_hash(hash, last->p, last->n);
 	kt_msg_sig_input(in, p->origin, c->seq, hash);
 	rc = crypto_sign_verify_detached(p->sig, in, sizeof(in), p->key) == 0 ? 0 :
@@ -335,6 +339,13 @@ static int on_msg(struct kt_sync *s, const struct kt_msg *m, uint64_t now_ms,
 		break;
 	default:
 		return kt_err_set(err, KT_EINVAL, "unexpected message of type %d", m->type);
+	}
+	if (rc == 0 && s->st->void_run.first != 0) {
+		/* Told once, for the hub's log; every void change stays in `status`. */
+		const struct kt_void_run *v = &s->st->void_run;
+
+		kt_msg_void(next(out), v->origin, v->first, v->last, v->reason);
+		s->st->void_run.first = 0;
 	}
 	if (rc == 0 && (rc = push_more(s, now_ms, out, err)) == 0)
 		ask(s, now_ms, out);

@@ -29,6 +29,7 @@ struct kt_sync {
 	struct kt_store *st;
 	uint8_t pk[KT_PUBKEY_BYTES];
 	uint8_t sk[64];
+	uint8_t check[KT_CHAIN_CHECK_BYTES]; /* of its chain key, said in HELLO */
 	int ready;            /* the hub said welcome */
 	uint64_t acked;       /* own seq the hub holds */
 	uint64_t pushed;      /* last own seq of the pushes in flight, 0 when none */

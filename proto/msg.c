@@ -13,14 +13,16 @@ static void start(msgpack_sbuffer *out, msgpack_packer *pk, uint8_t type, uint32
 	msgpack_pack_uint8(pk, type);
 }
 
-void kt_msg_hello(msgpack_sbuffer *out, uint64_t origin, const uint8_t key[KT_PUBKEY_BYTES])
+void kt_msg_hello(msgpack_sbuffer *out, uint64_t origin, const uint8_t key[KT_PUBKEY_BYTES],
+		  const uint8_t check[KT_CHAIN_CHECK_BYTES])
 {
 	msgpack_packer pk;
 
-	start(out, &pk, KT_MSG_HELLO, 4);
+	start(out, &pk, KT_MSG_HELLO, 5);
 	msgpack_pack_uint8(&pk, KT_PROTO_VERSION);
 	msgpack_pack_uint64(&pk, origin);
 	msgpack_pack_bin_with_body(&pk, key, KT_PUBKEY_BYTES);
+	msgpack_pack_bin_with_body(&pk, check, KT_CHAIN_CHECK_BYTES);
 }
 
 static void three(msgpack_sbuffer *out, uint8_t type, uint64_t a, uint64_t b, uint64_t c,
@@ -61,6 +63,18 @@ void kt_msg_pull(msgpack_sbuffer *out, uint64_t after, uint64_t credit, uint64_t
 void kt_msg_notify(msgpack_sbuffer *out, uint64_t head)
 {
 	three(out, KT_MSG_NOTIFY, head, 0, 0, 1);
+}
+
+void kt_msg_void(msgpack_sbuffer *out, uint64_t origin, uint64_t first, uint64_t last,
+		 int reason)
+{
+	msgpack_packer pk;
+
+	start(out, &pk, KT_MSG_VOID, 5);
+	msgpack_pack_uint64(&pk, origin);
+	msgpack_pack_uint64(&pk, first);
+	msgpack_pack_uint64(&pk, last);
+	msgpack_pack_uint64(&pk, (uint64_t)reason);
 }
 
 void kt_msg_refuse(msgpack_sbuffer *out, int code, uint64_t expected, const char *reason)
@@ -107,11 +121,13 @@ void kt_msg_batch(msgpack_sbuffer *out, uint64_t first, uint64_t last, uint64_t 
 	for (uint32_t i = 0; i < n; i++) {
 		static const uint8_t none[KT_PUBKEY_BYTES];
 
-		msgpack_pack_array(&pk, 4);
+		msgpack_pack_array(&pk, 5);
 		msgpack_pack_uint64(&pk, pushes[i].origin);
 		msgpack_pack_bin_with_body(&pk, pushes[i].sig, KT_SIG_BYTES);
 		msgpack_pack_bin_with_body(&pk, pushes[i].key ? pushes[i].key : none, KT_PUBKEY_BYTES);
 		pack_changes(&pk, &pushes[i]);
+		msgpack_pack_str_with_body(&pk, pushes[i].branch ? pushes[i].branch : "",
+					   pushes[i].branch ? pushes[i].branch_len : 0);
 	}
 	msgpack_pack_uint64(&pk, more ? 1 : 0);
 }
@@ -177,11 +193,16 @@ static int decode_batch(struct kt_msg *m, const msgpack_object *a, struct kt_err
 		struct kt_msg_push *p = &m->pushes[i];
 		int rc;
 
-		if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 4 ||
+		if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 5 ||
 		    u64_at(&e->via.array.ptr[0], &p->origin) ||
 		    bin_at(&e->via.array.ptr[1], KT_SIG_BYTES, &p->sig, NULL) ||
-		    bin_at(&e->via.array.ptr[2], KT_PUBKEY_BYTES, &p->key, NULL))
+		    bin_at(&e->via.array.ptr[2], KT_PUBKEY_BYTES, &p->key, NULL) ||
+		    e->via.array.ptr[4].type != MSGPACK_OBJECT_STR ||
+		    e->via.array.ptr[4].via.str.size > KT_BRANCH_BYTES_MAX)
 			return kt_err_set(err, KT_ECORRUPT, "bad push in a batch");
+		p->branch = e->via.array.ptr[4].via.str.size > 0 ?
+			    e->via.array.ptr[4].via.str.ptr : NULL;
+		p->branch_len = e->via.array.ptr[4].via.str.size;
 		if ((rc = read_changes(m, p, &e->via.array.ptr[3], err)) != 0)
 			return rc;
 	}
@@ -191,9 +212,10 @@ static int decode_batch(struct kt_msg *m, const msgpack_object *a, struct kt_err
 }
 
 /* The expected array size of each type (0: not a type). */
-static const uint8_t sizes[9] = { 0, 4, 5, 5, 3, 4, 4, 6, 2 };
+static const uint8_t sizes[10] = { 0, 5, 5, 5, 3, 4, 4, 6, 2, 5 };
 
-static int decode_body(struct kt_msg *m, const msgpack_object *a, struct kt_err *err)
+static int decode_body(struct kt_msg *m, const msgpack_object *a, uint32_t size,
+		       struct kt_err *err)
 {
 	struct kt_msg_push *p = &m->pushes[0];
 	uint32_t n;
@@ -201,7 +223,9 @@ static int decode_body(struct kt_msg *m, const msgpack_object *a, struct kt_err 
 	switch (m->type) {
 	case KT_MSG_HELLO:
 		if (u64_at(&a[1], &m->a) || u64_at(&a[2], &m->b) ||
-		    bin_at(&a[3], KT_PUBKEY_BYTES, &m->key, NULL))
+		    bin_at(&a[3], KT_PUBKEY_BYTES, &m->key, NULL) ||
+		    (size == 5) != (m->a >= 3) ||
+		    (size == 5 && bin_at(&a[4], KT_CHAIN_CHECK_BYTES, &m->check, NULL)))
 			return kt_err_set(err, KT_ECORRUPT, "bad hello");
 		return 0;
 	case KT_MSG_PUSH:
@@ -227,6 +251,12 @@ static int decode_body(struct kt_msg *m, const msgpack_object *a, struct kt_err 
 		if (m->b == 0)
 			m->hash = NULL;
 		return 0;
+	case KT_MSG_VOID:
+		if (u64_at(&a[1], &m->a) || u64_at(&a[2], &m->b) || u64_at(&a[3], &m->last) ||
+		    u64_at(&a[4], &m->c) || m->b == 0 || m->last < m->b || m->c == 0 ||
+		    m->c > KT_VOID_REASON_MAX)
+			return kt_err_set(err, KT_ECORRUPT, "bad void report");
+		return 0;
 	default: /* ACK, PULL, NOTIFY: integers only */
 		for (uint32_t i = 1; i < sizes[m->type]; i++)
 			if (u64_at(&a[i], i == 1 ? &m->a : i == 2 ? &m->b : &m->c))
@@ -243,7 +273,7 @@ int kt_msg_decode(struct kt_msg *m, const uint8_t *p, size_t n, struct kt_err *e
 
 	m->npushes = 0;
 	m->nchanges = 0;
-	m->key = m->hash = NULL;
+	m->key = m->hash = m->check = NULL;
 	m->a = m->b = m->c = m->last = 0;
 	msgpack_zone_init(&m->zone, 2048);
 	if (n > KT_MSG_BYTES_MAX)
@@ -251,11 +281,12 @@ int kt_msg_decode(struct kt_msg *m, const uint8_t *p, size_t n, struct kt_err *e
 	if ((rc = kt_mp_unpack(p, n, &m->zone, &o, err)) != 0)
 		return rc;
 	if (o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size < 2 ||
-	    u64_at(&o.via.array.ptr[0], &type) || type == 0 || type > KT_MSG_NOTIFY ||
-	    o.via.array.size != sizes[type])
+	    u64_at(&o.via.array.ptr[0], &type) || type == 0 || type > KT_MSG_VOID ||
+	    (o.via.array.size != sizes[type] &&
+	     !(type == KT_MSG_HELLO && o.via.array.size == 4))) /* version 2: said so */
 		return kt_err_set(err, KT_ECORRUPT, "not a sync message");
 	m->type = (uint8_t)type;
-	return decode_body(m, o.via.array.ptr, err);
+	return decode_body(m, o.via.array.ptr, o.via.array.size, err);
 }
 
 void kt_msg_release(struct kt_msg *m)

@@ -4,7 +4,8 @@
  * One ZeroMQ message is one frame holding one msgpack array whose first
  * element is the type:
  *
- *   HELLO   node -> hub  [1, version, origin, node public key: bin32]
+ *   HELLO   node -> hub  [1, version, origin, node public key: bin32,
+ *                         chain key check value: bin16 (kt_chain_check; version 3)]
  *   WELCOME hub -> node  [2, hub time ms, acked seq of this origin, hub head,
  *                         hash of that acked change (bin 32; empty when acked is 0)]
  *   PUSH    node -> hub  [3, origin, first seq, [change: bin]..., sig: bin64]
@@ -12,9 +13,12 @@
  *   REFUSE  hub -> node  [5, code, expected seq, reason: str]
  *   PULL    node -> hub  [6, after hub seq, credit (changes it can take), own seq held]
  *   BATCH   hub -> node  [7, first hub seq, last hub seq, hub head,
- *                         [origin, sig: bin64, key: bin32, [change: bin]...]..., more: 0|1]
+ *                         [origin, sig: bin64, key: bin32, [change: bin]..., branch: str]...,
+ *                         more: 0|1]
  *                        (covers first..last; the puller's own pushes are left out)
  *   NOTIFY  hub -> node  [8, hub head]
+ *   VOID    node -> hub  [9, origin, first seq, last seq, reason (enum kt_void_reason)]:
+ *                        changes the node keeps without effect, for the hub's log
  *
  * A PUSH carries up to KT_PUSH_CHANGES_MAX consecutive changes of one origin
  * and the origin's Ed25519 signature over kt_msg_sig_input(origin, last seq,
@@ -34,7 +38,7 @@
 #include "crypto.h"
 #include "limits.h"
 
-#define KT_PROTO_VERSION 2
+#define KT_PROTO_VERSION 3
 #define KT_MSG_BYTES_MAX (16u << 20)   /* one ZeroMQ message (ZMQ_MAXMSGSIZE) */
 #define KT_PUSH_CHANGES_MAX 4000       /* changes in one push */
 #define KT_BATCH_PUSHES_MAX 64         /* pushes in one pulled batch */
@@ -52,6 +56,15 @@ enum kt_msg_type {
 	KT_MSG_PULL = 6,
 	KT_MSG_BATCH = 7,
 	KT_MSG_NOTIFY = 8,
+	KT_MSG_VOID = 9,
+};
+
+/* Why a replica keeps a change without effect (store.h, "void changes"). */
+enum kt_void_reason {
+	KT_VOID_SEAL = 1,       /* its seal does not open under the owner's data key */
+	KT_VOID_KEY = 2,        /* its owner's data key is not held or does not unwrap */
+	KT_VOID_RECORD = 3,     /* it names a record under another type or owner */
+	KT_VOID_REASON_MAX = 3,
 };
 
 enum kt_refuse_code {
@@ -60,6 +73,8 @@ enum kt_refuse_code {
 	KT_REFUSE_SIG = 3,      /* the signature does not verify */
 	KT_REFUSE_BAD = 4,      /* a malformed message or change */
 	KT_REFUSE_UNKNOWN = 5,  /* the origin is not enrolled, or revoked */
+	KT_REFUSE_CHAIN_KEY = 6, /* the node holds another chain key than the chain's */
+	KT_REFUSE_VERSION = 7,  /* the node speaks an older protocol version */
 };
 
 struct kt_bytes {
@@ -73,6 +88,8 @@ struct kt_msg_push {
 	uint64_t first_seq;       /* PUSH only; a BATCH's changes say their own */
 	const uint8_t *sig;       /* KT_SIG_BYTES */
 	const uint8_t *key;       /* BATCH only: the origin's public key (KT_PUBKEY_BYTES) */
+	const char *branch;       /* BATCH only: the origin's branch name (NULL: none) */
+	uint32_t branch_len;      /* <= KT_BRANCH_BYTES_MAX */
 	uint32_t nchanges;
 	struct kt_bytes *changes; /* points into kt_msg's storage */
 };
@@ -82,6 +99,7 @@ struct kt_msg {
 	uint64_t a, b, c;         /* the integers of the type, in order (BATCH: first, head, more) */
 	uint64_t last;            /* BATCH: the last hub seq it covers */
 	const uint8_t *key;       /* HELLO: the node's public key */
+	const uint8_t *check;     /* HELLO: its chain key check value (NULL: a version 2 hello) */
 	const uint8_t *hash;      /* WELCOME: the hub's hash of the origin's change b (NULL: b = 0) */
 	struct kt_bytes reason;   /* REFUSE */
 	uint32_t npushes;
@@ -96,7 +114,11 @@ int kt_msg_decode(struct kt_msg *m, const uint8_t *p, size_t n, struct kt_err *e
 void kt_msg_release(struct kt_msg *m);
 
 /* Encoders: each resets out and writes one message. */
-void kt_msg_hello(msgpack_sbuffer *out, uint64_t origin, const uint8_t key[KT_PUBKEY_BYTES]);
+void kt_msg_hello(msgpack_sbuffer *out, uint64_t origin, const uint8_t key[KT_PUBKEY_BYTES],
+		  const uint8_t check[KT_CHAIN_CHECK_BYTES]);
+/* Decoded: origin m->a, first seq m->b, last seq m->last, reason m->c. */
+void kt_msg_void(msgpack_sbuffer *out, uint64_t origin, uint64_t first, uint64_t last,
+		 int reason);
 void kt_msg_welcome(msgpack_sbuffer *out, uint64_t now_ms, uint64_t acked, uint64_t head,
 		    const uint8_t hash[KT_HASH_BYTES]);
 void kt_msg_ack(msgpack_sbuffer *out, uint64_t origin, uint64_t acked);

@@ -105,12 +105,14 @@ grep -q '"pending":1' st.json && grep -q "\"hub\":\"$EP\"" st.json && grep -q '"
 start_hub
 "$KT" -d X init --branch Rogue >/dev/null
 "$H" -d HUB enroll --branch Rogue --key "$("$KT" -d X key)" --out x.bundle >/dev/null
-"$KT" -d X join x.bundle
+"$KT" -d A invite --key "$("$KT" -d X key)" --out x.invite
+"$KT" -d X join x.bundle --invite x.invite >/dev/null
 "$H" -d HUB revoke --branch Rogue >/dev/null
 refuse "a revoked node is refused" "$KT" -d X sync --timeout 2
 "$KT" -d Y init --branch Stranger >/dev/null
 sed "s/$("$KT" -d X key)/$("$KT" -d Y key)/" x.bundle >y.bundle
-"$KT" -d Y join y.bundle
+"$KT" -d A invite --key "$("$KT" -d Y key)" --out y.invite
+"$KT" -d Y join y.bundle --invite y.invite >/dev/null
 refuse "an unknown key is refused" "$KT" -d Y sync --timeout 2
 check "after the hub is back, the offline card travels" "$KT" -d C sync --timeout 10
 check "and reaches Centre" "$KT" -d A sync --timeout 10
@@ -137,7 +139,8 @@ kill "$APID"; kill -INT "$BPID"; wait "$APID" "$BPID" 2>/dev/null
 grep -q "stopped" a.log && ok "the node daemon stops cleanly on SIGTERM" || bad "the node daemon stops cleanly on SIGTERM"
 grep -q "stopped" b.log && ok "the node daemon stops cleanly on SIGINT" || bad "the node daemon stops cleanly on SIGINT"
 stop_hub
-grep -q "refused a connection" hub.log && ok "the hub logs refused connections" || bad "the hub logs refused connections"
+grep -q "peer 127.0.0.1 branch Rogue key $("$KT" -d X key): refused a connection: this key is revoked" hub.log && ok "the hub logs a revoked key's connection by address, branch and key" || { bad "the hub logs a revoked key's connection by address, branch and key"; grep refused hub.log; }
+grep -q "^20[0-9-]*T[0-9:]*Z warn  peer 127.0.0.1: refused a connection: its key is not enrolled" hub.log && ok "and an unknown key's, with the time and level" || { bad "and an unknown key's, with the time and level"; grep refused hub.log; }
 grep -q "stopped" hub.log && ok "the hub stops cleanly on SIGTERM" || bad "the hub stops cleanly on SIGTERM"
 stops=$(grep -c "stopped" hub.log)
 start_hub

@@ -21,11 +21,48 @@ static void test_small_messages_round_trip(void)
 
 	memset(key, 9, sizeof(key));
 	msgpack_sbuffer_init(&b);
-	kt_msg_hello(&b, 0xdeadbeefull, key);
+	kt_msg_hello(&b, 0xdeadbeefull, key, key + 16);
 	T_EQ_INT(decode(&b), 0);
 	T_EQ_INT(m.type, KT_MSG_HELLO);
 	T_CHECK(m.a == KT_PROTO_VERSION && m.b == 0xdeadbeefull && memcmp(m.key, key, 32) == 0);
+	T_CHECK(m.check != NULL && memcmp(m.check, key + 16, KT_CHAIN_CHECK_BYTES) == 0);
 	kt_msg_release(&m);
+	kt_msg_void(&b, 0x1234, 5, 7, KT_VOID_SEAL);
+	T_EQ_INT(decode(&b), 0);
+	T_CHECK(m.type == KT_MSG_VOID && m.a == 0x1234 && m.b == 5 && m.last == 7 &&
+		m.c == KT_VOID_SEAL);
+	kt_msg_release(&m);
+	kt_msg_void(&b, 0x1234, 5, 4, KT_VOID_SEAL); /* last before first */
+	T_CHECK(decode(&b) != 0);
+	kt_msg_release(&m);
+	kt_msg_void(&b, 0x1234, 5, 5, 9); /* no such reason */
+	T_CHECK(decode(&b) != 0);
+	kt_msg_release(&m);
+	{
+		/* A version 2 hello (no check value) decodes, so the hub can say "update". */
+		msgpack_packer pk;
+
+		msgpack_sbuffer_clear(&b);
+		msgpack_packer_init(&pk, &b, msgpack_sbuffer_write);
+		msgpack_pack_array(&pk, 4);
+		msgpack_pack_uint8(&pk, KT_MSG_HELLO);
+		msgpack_pack_uint8(&pk, 2);
+		msgpack_pack_uint64(&pk, 7);
+		msgpack_pack_bin_with_body(&pk, key, 32);
+		T_EQ_INT(decode(&b), 0);
+		T_CHECK(m.a == 2 && m.check == NULL);
+		kt_msg_release(&m);
+		/* and a version 3 one without its check value does not */
+		msgpack_sbuffer_clear(&b);
+		msgpack_packer_init(&pk, &b, msgpack_sbuffer_write);
+		msgpack_pack_array(&pk, 4);
+		msgpack_pack_uint8(&pk, KT_MSG_HELLO);
+		msgpack_pack_uint8(&pk, 3);
+		msgpack_pack_uint64(&pk, 7);
+		msgpack_pack_bin_with_body(&pk, key, 32);
+		T_CHECK(decode(&b) != 0);
+		kt_msg_release(&m);
+	}
 	kt_msg_welcome(&b, 1700000000000ull, 42, 99, key);
 	T_EQ_INT(decode(&b), 0);
 	T_CHECK(m.type == KT_MSG_WELCOME && m.a == 1700000000000ull && m.b == 42 && m.c == 99 &&

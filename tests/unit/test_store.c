@@ -357,6 +357,18 @@ static void test_shuffled_orders_converge(void)
 		kt_store_close(&nodes[x]);
 }
 
+static uint64_t void_origin, void_seq;
+static int void_reason, voids_seen;
+
+static void void_seen(void *ctx, uint64_t origin, uint64_t seq, int reason)
+{
+	(void)ctx;
+	void_origin = origin;
+	void_seq = seq;
+	void_reason = reason;
+	voids_seen++;
+}
+
 static void test_chain_refuses_gap_forgery_and_ignores_duplicates(void)
 {
 	struct kt_store r;
@@ -375,11 +387,48 @@ static void test_chain_refuses_gap_forgery_and_ignores_duplicates(void)
 	forged = changes[order_of[o][1]];
 	forged.bytes = kt_malloc(forged.len);
 	memcpy(forged.bytes, changes[order_of[o][1]].bytes, forged.len);
-	forged.bytes[forged.len - 5] ^= 1;
-	T_CHECK(ingest(&r, &forged) != 0);
-	forged.bytes[forged.len - 5] ^= 1;
-	forged.bytes[40] ^= 0x10; /* in the header: the seal or the chain breaks */
-	T_CHECK(ingest(&r, &forged) != 0);
+	{
+		/* In its prev (the hash of change 1): the chain breaks, refused. */
+		uint8_t h1[KT_HASH_BYTES], *at;
+
+		kt_hash(h1, changes[order_of[o][0]].bytes, changes[order_of[o][0]].len);
+		at = memmem(forged.bytes, forged.len, h1, sizeof(h1));
+		T_CHECK(at != NULL);
+		if (at != NULL) {
+			at[7] ^= 0x10;
+			T_CHECK(ingest(&r, &forged) != 0);
+			at[7] ^= 0x10;
+		}
+	}
+	/*
+	 * In the payload only: the chain holds (the header names the right
+	 * prev), the seal does not open.  A void change: kept in the log and the
+	 * chain, named by origin and seq, without effect, so the origin's later
+	 * changes go on (PROTOCOL.md, "Void change").
+	 */
+	{
+		struct kt_store rv;
+		uint8_t a[KT_HASH_BYTES], b[KT_HASH_BYTES];
+
+		make_node(&rv, "voidcheck", "n0");
+		T_EQ_INT(ingest(&rv, &changes[order_of[o][0]]), 0);
+		forged.bytes[40] ^= 0x10; /* in the header's record id: the seal's data */
+		T_EQ_INT(ingest(&rv, &forged), 0);
+		forged.bytes[40] ^= 0x10;
+		forged.bytes[forged.len - 5] ^= 1; /* in the payload */
+		T_CHECK(ingest(&rv, &forged) != 0); /* another change 2: held already */
+		T_CHECK(rv.voided == 1);
+		voids_seen = 0;
+		T_EQ_INT(kt_store_voids(&rv, 0, void_seen, NULL), 1);
+		T_CHECK(voids_seen == 1 && void_origin == nodes[o].node_id &&
+			void_seq == 2 && void_reason == KT_VOID_SEAL);
+		T_EQ_INT(kt_store_digest(&rv, a, &err), 0);
+		T_EQ_INT(kt_store_digest(&r, b, &err), 0); /* r holds change 1 only */
+		T_CHECK(memcmp(a, b, KT_HASH_BYTES) == 0);
+		/* The real change 2 is then other bytes under a held seq: refused. */
+		T_CHECK(ingest(&rv, &changes[order_of[o][1]]) != 0);
+		kt_store_close(&rv);
+	}
 	free(forged.bytes);
 	T_EQ_INT(ingest(&r, &changes[order_of[o][1]]), 0);
 	/* Another change under a seq already held (an origin writing twice): refused. */

@@ -37,6 +37,7 @@ static uint8_t keys[NODES][KT_PUBKEY_BYTES];
 static struct queue to_hub[NODES], to_node[NODES];
 static uint64_t now_ms = 1700000000000ull, rs;
 static int connected[NODES];
+static char hub_note[KT_HUB_NOTE_BYTES];
 
 static uint32_t rnd(uint32_t n)
 {
@@ -82,6 +83,8 @@ static int deliver(int i, int to_the_hub)
 
 		kt_hub_out_init(&o);
 		kt_hub_handle(&hub, keys[i], m.p, m.n, now_ms, &o, &err);
+		if (o.note[0]) /* what the hub's log would say */
+			snprintf(hub_note, sizeof(hub_note), "%s", o.note);
 		if (rnd(4) == 0) /* the merge runs behind ingest, in slices of any size */
 			T_EQ_INT(kt_hub_merge(&hub, 1 + rnd(40), NULL, &err), 0);
 		for (uint32_t k = 0; k < o.n; k++)
@@ -353,6 +356,7 @@ static void test_hub_and_three_nodes_converge_in_any_order(void)
 static void pusher_open(const char *name, struct kt_store *s, uint8_t pk[32], uint8_t sk[64])
 {
 	char dir[512], cmd[1400], cpk[41], csk[41];
+	uint8_t check[KT_CHAIN_CHECK_BYTES];
 	struct kt_hub_out o;
 	struct kt_err err;
 	msgpack_sbuffer b;
@@ -365,7 +369,8 @@ static void pusher_open(const char *name, struct kt_store *s, uint8_t pk[32], ui
 	T_EQ_INT(kt_identity_read(dir, "node.key", pk, sk, cpk, csk, &err), 0);
 	T_EQ_INT(kt_hub_enroll(&hub, name, pk, &err), 0);
 	msgpack_sbuffer_init(&b);
-	kt_msg_hello(&b, s->node_id, pk);
+	kt_chain_check(check, s->chain_key);
+	kt_msg_hello(&b, s->node_id, pk, check);
 	kt_hub_out_init(&o);
 	T_EQ_INT(kt_hub_handle(&hub, pk, (uint8_t *)b.data, b.size, now_ms, &o, &err), 0);
 	kt_hub_out_release(&o);
@@ -718,7 +723,7 @@ static void test_the_hub_refuses_bad_pushes_and_ignores_resends(void)
 	static struct kt_draft d[5];
 	static struct kt_msg m;
 	char dir[512], cmd[1400], cpk[41], csk[41];
-	uint8_t pk[32], sk[64], lk[8], *copy[5];
+	uint8_t pk[32], sk[64], lk[8], *copy[5], check[KT_CHAIN_CHECK_BYTES];
 	struct kt_bytes c[5], two[2];
 	uint64_t head;
 	msgpack_sbuffer b;
@@ -753,7 +758,8 @@ static void test_the_hub_refuses_bad_pushes_and_ignores_resends(void)
 	}
 	mdb_txn_abort(txn);
 	msgpack_sbuffer_init(&b);
-	kt_msg_hello(&b, s.node_id, pk);
+	kt_chain_check(check, s.chain_key);
+	kt_msg_hello(&b, s.node_id, pk, check);
 	kt_hub_out_init(&o);
 	T_EQ_INT(kt_hub_handle(&hub, pk, (uint8_t *)b.data, b.size, now_ms, &o, &err), 0);
 	kt_hub_out_release(&o);
@@ -907,6 +913,132 @@ static void test_the_hub_merges_behind_and_voids_alike(void)
 	kt_store_close(&b);
 }
 
+static int void_hits;
+static void void_hit(void *ctx, uint64_t origin, uint64_t seq, int reason)
+{
+	if (origin == *(const uint64_t *)ctx && seq == 2 && reason == KT_VOID_SEAL)
+		void_hits++;
+}
+
+/*
+ * An enrolled node that seals a flipped payload (a tampered kt-node: its
+ * own log and chain hold the flipped bytes, and it signs them) sends a
+ * change nobody can open.  Every replica keeps it void, names it by origin
+ * and seq, tells the hub (whose log names both branches), and applies every
+ * other change, the origin's later ones included.
+ */
+static void test_a_change_that_does_not_open_is_void_everywhere(void)
+{
+	static struct kt_store r;
+	static struct kt_draft d;
+	uint8_t pr[32], sr[64], lk[8], hash[KT_HASH_BYTES];
+	uint64_t before[NODES];
+	struct kt_id x, y;
+	struct kt_err err;
+	MDB_txn *txn;
+	MDB_val k = { 8, lk }, v;
+	uint8_t *copy;
+
+	pusher_open("seal-r", &r, pr, sr);
+	kt_id_new(&x, now_ms);
+	kt_draft_start(&d, KT_T_CLIENT, &x, 1, NULL);
+	T_EQ_INT(kt_draft_field(&d, "name", "Sealed Client", KT_OP_SET, &err), 0);
+	T_EQ_INT(kt_store_write(&r, &d, 1, NULL, &err), 0);
+	kt_draft_start(&d, KT_T_CLIENT, &x, 0, NULL);
+	T_EQ_INT(kt_draft_field(&d, "notes", "flipped on the way", KT_OP_SET, &err), 0);
+	T_EQ_INT(kt_store_write(&r, &d, 1, NULL, &err), 0);
+	/* The tampering: change 2's payload flipped, and chained as written. */
+	T_EQ_INT(kt_store_wbegin(&r, &txn, &err), 0);
+	kt_be64_put(lk, 2);
+	T_EQ_INT(mdb_get(txn, r.log, &k, &v), 0);
+	copy = kt_malloc(v.mv_size);
+	memcpy(copy, v.mv_data, v.mv_size);
+	copy[v.mv_size - 5] ^= 1;
+	v.mv_data = copy;
+	kt_hash(hash, copy, v.mv_size);
+	T_EQ_INT(mdb_put(txn, r.log, &k, &v, 0), 0);
+	T_EQ_INT(kt_chain_put(&r, txn, r.node_id, 2, hash, 2, &err), 0);
+	T_EQ_INT(mdb_txn_commit(txn), 0);
+	free(copy);
+	kt_id_new(&y, now_ms);
+	kt_draft_start(&d, KT_T_CLIENT, &y, 1, NULL);
+	T_EQ_INT(kt_draft_field(&d, "name", "After The Flip", KT_OP_SET, &err), 0);
+	T_EQ_INT(kt_store_write(&r, &d, 1, NULL, &err), 0);
+	push_log(&r, pr, sr);
+	for (int i = 0; i < NODES; i++)
+		before[i] = st[i].voided;
+	hub_note[0] = '\0';
+	now_ms += KT_SYNC_HEARTBEAT_MS + 1;
+	for (int i = 0; i < NODES; i++)
+		tick(i);
+	T_CHECK(quiesce());
+	for (int i = 0; i < NODES; i++) {
+		struct kt_rec rec;
+		const struct kt_val *notes;
+
+		T_EQ_INT(st[i].voided, before[i] + 1);
+		void_hits = 0;
+		kt_store_voids(&st[i], 0, void_hit, &r.node_id);
+		T_EQ_INT(void_hits, 1);
+		kt_rec_init(&rec);
+		kt_store_rdtxn(&st[i], &txn, NULL);
+		T_EQ_INT(kt_store_load(&st[i], txn, &x, &rec, NULL), 0); /* her card stands */
+		notes = kt_rec_get(&rec, kt_schema_field_named(KT_T_CLIENT, "notes")->num);
+		T_CHECK(notes == NULL); /* the void edit changed nothing */
+		kt_rec_release(&rec);
+		kt_rec_init(&rec);
+		T_EQ_INT(kt_store_load(&st[i], txn, &y, &rec, NULL), 0); /* and the next change applied */
+		mdb_txn_abort(txn);
+		kt_rec_release(&rec);
+	}
+	T_CHECK(strstr(hub_note, "void changes") != NULL && strstr(hub_note, "2-2") != NULL &&
+		strstr(hub_note, "seal-r") != NULL && strstr(hub_note, "seal does not open") != NULL);
+	if (strstr(hub_note, "seal-r") == NULL)
+		fprintf(stderr, "hub note: %s\n", hub_note);
+	kt_store_close(&r);
+}
+
+/*
+ * A node that holds another chain key (joined without an invite, or with
+ * one made outside the chain) is refused at hello, before it can push a
+ * change nobody could open; a hello of an older protocol is told to update.
+ */
+static void test_the_hub_refuses_another_chain_key(void)
+{
+	static struct kt_store s;
+	uint8_t pk[32], sk[64], check[KT_CHAIN_CHECK_BYTES];
+	char dir[512], cpk[41], csk[41];
+	struct kt_hub_out o;
+	struct kt_err err;
+	msgpack_sbuffer b;
+	struct kt_msg m;
+
+	snprintf(dir, sizeof(dir), "%s/stranger", tmpdir);
+	T_EQ_INT(kt_store_init(dir, "Stranger", "RU", &err), 0); /* a chain key of its own */
+	T_EQ_INT(kt_store_open(&s, dir, &err), 0);
+	T_EQ_INT(kt_identity_read(dir, "node.key", pk, sk, cpk, csk, &err), 0);
+	T_EQ_INT(kt_hub_enroll(&hub, "Stranger", pk, &err), 0);
+	msgpack_sbuffer_init(&b);
+	kt_chain_check(check, s.chain_key);
+	kt_msg_hello(&b, s.node_id, pk, check);
+	kt_hub_out_init(&o);
+	T_CHECK(kt_hub_handle(&hub, pk, (uint8_t *)b.data, b.size, now_ms, &o, &err) != 0);
+	T_CHECK(strstr(err.msg, "another chain key") != NULL);
+	T_EQ_INT(o.n, 1);
+	T_EQ_INT(kt_msg_decode(&m, (uint8_t *)o.m[0].msg.data, o.m[0].msg.size, &err), 0);
+	T_CHECK(m.type == KT_MSG_REFUSE && m.a == KT_REFUSE_CHAIN_KEY);
+	kt_msg_release(&m);
+	kt_hub_out_release(&o);
+	{
+		/* The chain's own key is still admitted, after the stranger tried. */
+		T_EQ_INT(kt_hub_chain_check(&hub, check), 1);
+		kt_chain_check(pk, st[0].chain_key);
+		T_CHECK(memcmp(pk, check, KT_CHAIN_CHECK_BYTES) == 0);
+	}
+	msgpack_sbuffer_destroy(&b);
+	kt_store_close(&s);
+}
+
 static uint64_t clock_behind(void) { return now_ms - 2 * 3600 * 1000ull; }
 static uint64_t clock_ahead(void) { return now_ms + 3 * 3600 * 1000ull; }
 
@@ -975,6 +1107,8 @@ int main(void)
 	T_RUN(test_the_hub_refuses_bad_pushes_and_ignores_resends);
 	T_RUN(test_the_hub_merges_behind_and_voids_alike);
 	T_RUN(test_the_hub_clock_corrects_a_node);
+	T_RUN(test_a_change_that_does_not_open_is_void_everywhere);
+	T_RUN(test_the_hub_refuses_another_chain_key);
 	for (int i = 0; i < NODES; i++) {
 		drop_all(&to_hub[i]);
 		drop_all(&to_node[i]);
