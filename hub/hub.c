@@ -312,6 +312,12 @@ static int push_signed(const struct kt_msg_push *p, const uint8_t *key)
 	return crypto_sign_verify_detached(p->sig, in, sizeof(in), key) == 0;
 }
 
+/* meta "pulled:<node id>": the hub seq a node had applied at its last pull. */
+static void pulled_name(char out[32], uint64_t origin)
+{
+	snprintf(out, 32, "pulled:%016llx", (unsigned long long)origin);
+}
+
 /* Stores the not-yet-held changes of a verified push and its signature, durably. */
 static int store_push(struct kt_hub *h, const struct kt_msg_push *p, uint32_t skip,
 		      struct kt_err *err)
@@ -332,6 +338,18 @@ static int store_push(struct kt_hub *h, const struct kt_msg_push *p, uint32_t sk
 	if (rc != 0) {
 		mdb_txn_abort(txn);
 		return rc;
+	}
+	{
+		/* A node caught up before its push is caught up after it (status). */
+		char name[32];
+		uint64_t pulled = 0;
+
+		pulled_name(name, p->origin);
+		if (kt_meta_u64(&h->st, txn, name, &pulled) == 0 && pulled + 1 == first &&
+		    (rc = kt_meta_put_u64(&h->st, txn, name, h->st.w_logpos)) != 0) {
+			mdb_txn_abort(txn);
+			return kt_mdb_err(err, rc, "record a push");
+		}
 	}
 	kt_be64_put(k, h->st.w_logpos);
 	kt_be64_put(rec, p->origin);
@@ -384,6 +402,16 @@ static int same_as_held(struct kt_hub *h, const struct kt_msg_push *p, uint32_t 
  * `kt-hub status` and said in the log.  Every later edit still wins over
  * them, as a write's clock is above the version it replaced (store_write.c).
  */
+/* Whether c is stamped just above a version it overwrote (store_write.c), not by its clock. */
+static int above_its_base(const struct kt_change *c)
+{
+	for (uint32_t i = 0; i < c->nops; i++)
+		if ((c->ops[i].kind == KT_OP_SET || c->ops[i].kind == KT_OP_ALIAS) &&
+		    c->ops[i].base.hlc + 1 == c->hlc)
+			return 1;
+	return 0;
+}
+
 static void flag_ahead(struct kt_hub *h, const struct kt_msg_push *p, uint32_t skip,
 		       uint64_t now, struct kt_hub_out *out)
 {
@@ -395,7 +423,7 @@ static void flag_ahead(struct kt_hub *h, const struct kt_msg_push *p, uint32_t s
 
 	for (uint32_t i = skip; i < p->nchanges; i++)
 		if (kt_change_decode(c, p->changes[i].p, p->changes[i].n, NULL) == 0 &&
-		    kt_hlc_ms(c->hlc) > bound) {
+		    kt_hlc_ms(c->hlc) > bound && !above_its_base(c)) {
 			n++;
 			if (kt_hlc_ms(c->hlc) - now > most)
 				most = kt_hlc_ms(c->hlc) - now;
@@ -512,11 +540,6 @@ static int read_push(struct kt_hub *h, MDB_txn *txn, const MDB_val *k, const MDB
  * branches cost ~30 commits a second, not 500.  Best effort: a failed write
  * only leaves status behind.
  */
-/* meta "pulled:<node id>": the hub seq a node had applied at its last pull. */
-static void pulled_name(char out[32], uint64_t origin)
-{
-	snprintf(out, 32, "pulled:%016llx", (unsigned long long)origin);
-}
 
 static void note_contact(struct kt_hub *h, const uint8_t *key, uint64_t origin,
 			 uint64_t cursor, uint64_t now)
@@ -599,13 +622,12 @@ static int pull(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, ui
 	MDB_cursor *cur;
 	MDB_txn *txn;
 	uint32_t n = 0, used = 0;
-	int rc;
+	int rc, mine = 1;
+	uint64_t origin = bound_origin(h, key, out), applied = m->a;
 
-	uint64_t origin = bound_origin(h, key, out);
 
 	if (origin == 0)
 		return kt_err_set(err, KT_EREFUSED, "pull from a key that did not say hello");
-	note_contact(h, key, origin, m->a, now);
 	head = kt_hub_head(h);
 	if ((rc = kt_store_rdtxn(&h->st, &txn, err)) != 0)
 		return rc;
@@ -636,6 +658,7 @@ static int pull(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, ui
 			if (in_batch == 0 && from < first)
 				first = from; /* the cursor fell inside a push: resend it whole */
 			if (kt_be64_get(v.mv_data) != origin || !held_by(h, txn, last, m->c)) {
+				mine = 0; /* a change the node has to apply: the run of its own ends */
 				if (read_push(h, txn, &key_v, &v, &ps[n], ch + used,
 					      (uint32_t)(sizeof(ch) / sizeof(ch[0])) - used) != 0) {
 					rc = MDB_NOTFOUND;
@@ -648,6 +671,8 @@ static int pull(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, ui
 			in_batch += last - from + 1;
 			sent += last - from + 1;
 			covered = last;
+			if (mine)
+				applied = last; /* its own push, left out: it holds it */
 			rc = mdb_cursor_get(cur, &key_v, &v, MDB_NEXT);
 		}
 		kt_msg_batch(out_next(out, 0), first, covered, head, ps, n,
@@ -657,6 +682,12 @@ static int pull(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, ui
 	}
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
+	/*
+	 * What status shows as pulled: the node's cursor, and past it the run of
+	 * its own pushes this answer covers (it holds them, so it stands there
+	 * once the answer arrives; a node that only pushed never asks again).
+	 */
+	note_contact(h, key, origin, applied, now);
 	return 0;
 }
 

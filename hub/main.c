@@ -610,19 +610,23 @@ static int cmd_status(const char *dir, int argc, char **argv)
 	mdb_cursor_open(txn, h.st.members, &cur);
 	while (mdb_cursor_get(cur, &k, &v, json_array_size(arr) ? MDB_NEXT : MDB_FIRST) == 0 &&
 	       v.mv_size >= 17 && k.mv_size == 32) {
-		char hex[65], oid[17];
+		char hex[65], oid[17], name[32];
 		uint8_t hash[KT_HASH_BYTES];
-		uint64_t origin = kt_be64_get(v.mv_data), seq = 0, pos;
+		uint64_t origin = kt_be64_get(v.mv_data), seq = 0, pos, ahead;
 
 		kt_hex(hex, k.mv_data, 32);
 		snprintf(oid, sizeof(oid), "%016llx", (unsigned long long)origin);
 		kt_store_origin_head(&h.st, txn, origin, &seq, hash, &pos);
+		snprintf(name, sizeof(name), "ahead:%016llx", (unsigned long long)origin);
+		ahead = 0;
+		kt_meta_u64(&h.st, txn, name, &ahead);
 		o = json_pack("{s:s%, s:s, s:s, s:b, s:I, s:I, s:I}", "branch",
 			      (char *)v.mv_data + 17, v.mv_size - 17, "key", hex, "node",
 			      origin ? oid : "", "revoked", ((uint8_t *)v.mv_data)[8] != 0,
 			      "last_contact_ms", (json_int_t)kt_hub_contact(&h, txn, k.mv_data),
 			      "acked_seq", (json_int_t)seq, "pull_lag",
 			      (json_int_t)(head - kt_hub_pulled(&h, txn, origin)));
+		json_object_set_new(o, "clock_ahead_changes", json_integer((json_int_t)ahead));
 		json_array_append_new(arr, o);
 	}
 	mdb_cursor_close(cur);
@@ -650,6 +654,11 @@ static int cmd_status(const char *dir, int argc, char **argv)
 		       (long long)json_integer_value(json_object_get(b, "acked_seq")),
 		       (long long)json_integer_value(json_object_get(b, "pull_lag")), when,
 		       json_is_true(json_object_get(b, "revoked")) ? "  REVOKED" : "");
+		if (json_integer_value(json_object_get(b, "clock_ahead_changes")) > 0)
+			printf("%-16s   %lld changes stamped more than %llu min past the hub's clock "
+			       "(its PC's clock ran ahead; later edits still win over them)\n", "",
+			       (long long)json_integer_value(json_object_get(b, "clock_ahead_changes")),
+			       (unsigned long long)KT_HLC_DRIFT_MAX_MS / 60000);
 	}
 	json_decref(arr);
 	return 0;

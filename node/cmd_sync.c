@@ -408,6 +408,7 @@ static int converse(struct kt_cli *cli, void *d, void *mon, struct kt_sync *s,
 			    kt_sync_handle(s, zmq_msg_data(&m), zmq_msg_size(&m), kt_wall_ms(), &out,
 					   &cli->err) != 0) {
 				zmq_msg_close(&m);
+				send_out(d, &out); /* what the hub should still hear (a fork shown) */
 				rc = 2; /* what the hub sent cannot be taken: asking again will not help */
 				break;
 			}

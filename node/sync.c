@@ -94,13 +94,12 @@ static void ask(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out)
 		send_pull(s, now_ms, out);
 }
 
-/* Sends one signed push of own changes after those in flight; 1 when it sent one. */
-static int push_one(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out,
-		    struct kt_err *err)
+/* Puts one signed push of up to max own changes from seq `from` in out; returns how many. */
+static int push_from(struct kt_sync *s, uint64_t from, uint32_t max, struct kt_sync_out *out,
+		     struct kt_err *err)
 {
 	static struct kt_bytes ch[KT_PUSH_CHANGES_MAX];
 	uint8_t sig[KT_SIG_BYTES], in[KT_SIG_INPUT_BYTES], hash[KT_HASH_BYTES];
-	uint64_t from = (s->pushed > s->acked ? s->pushed : s->acked) + 1;
 	struct kt_msg_push p = { .origin = s->st->node_id, .first_seq = from, .sig = sig,
 				 .nchanges = 0, .changes = ch };
 	MDB_txn *txn;
@@ -108,7 +107,7 @@ static int push_one(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out,
 
 	if ((rc = kt_store_rdtxn(s->st, &txn, err)) != 0)
 		return rc;
-	for (uint64_t seq = from; p.nchanges < KT_PUSH_CHANGES_MAX; seq++) {
+	for (uint64_t seq = from; p.nchanges < max; seq++) {
 		uint64_t pos;
 		uint8_t lp[8];
 		MDB_val lk = { 8, lp }, lv;
@@ -124,12 +123,24 @@ static int push_one(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out,
 		kt_msg_sig_input(in, p.origin, p.first_seq + p.nchanges - 1, hash);
 		crypto_sign_detached(sig, NULL, in, sizeof(in), s->sk);
 		kt_msg_push(next(out), &p);
-		if (s->pushed <= s->acked)
-			s->sent_ms = now_ms; /* the oldest unanswered request */
-		s->pushed = p.first_seq + p.nchanges - 1;
 	}
 	mdb_txn_abort(txn);
-	return p.nchanges > 0;
+	return (int)p.nchanges;
+}
+
+/* Sends one signed push of own changes after those in flight; 1 when it sent one. */
+static int push_one(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out,
+		    struct kt_err *err)
+{
+	uint64_t from = (s->pushed > s->acked ? s->pushed : s->acked) + 1;
+	int n = push_from(s, from, KT_PUSH_CHANGES_MAX, out, err);
+
+	if (n <= 0)
+		return n;
+	if (s->pushed <= s->acked)
+		s->sent_ms = now_ms; /* the oldest unanswered request */
+	s->pushed = from + (uint64_t)n - 1;
+	return 1;
 }
 
 /*
@@ -297,12 +308,21 @@ static int on_msg(struct kt_sync *s, const struct kt_msg *m, uint64_t now_ms,
 
 	switch (m->type) {
 	case KT_MSG_WELCOME:
-		if ((rc = same_history(s, m, err)) != 0)
+		if ((rc = same_history(s, m, err)) != 0) {
+			/*
+			 * Shown to the hub too: its change at the acked seq, which the
+			 * hub refuses as other bytes under a seq it holds, and logs.
+			 */
+			struct kt_err ignored;
+
+			push_from(s, m->b, 1, out, &ignored);
 			return rc;
+		}
 		s->ready = 1;
 		s->acked = m->b;
 		s->head = m->c;
 		rc = learn_clock(s, (int64_t)(m->a - s->st->clock()), err);
+		s->tell_cursor = s->cursor >= s->head; /* caught up: it says so, for the hub's status */
 		break;
 	case KT_MSG_ACK:
 		if (m->a == s->st->node_id && m->b >= s->acked)
@@ -349,6 +369,9 @@ static int on_msg(struct kt_sync *s, const struct kt_msg *m, uint64_t now_ms,
 	}
 	if (rc == 0 && (rc = push_more(s, now_ms, out, err)) == 0)
 		ask(s, now_ms, out);
+	if (rc == 0 && s->tell_cursor && !s->pulling && out->n < KT_SYNC_OUT_MAX)
+		send_pull(s, now_ms, out);
+	s->tell_cursor = 0;
 	return rc;
 }
 

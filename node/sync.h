@@ -39,6 +39,7 @@ struct kt_sync {
 	uint64_t cursor;      /* hub seq applied */
 	uint64_t head;        /* hub head as last heard */
 	int pulling;
+	int tell_cursor;      /* a pull is due though caught up: the hub records where it stands */
 	uint64_t sent_ms;     /* when the oldest unanswered request went out */
 };
 
