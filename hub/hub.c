@@ -32,6 +32,12 @@ static msgpack_sbuffer *out_next(struct kt_hub_out *o, int to_all)
 	return &o->m[o->n++].msg;
 }
 
+/* meta "damaged:<origin>": the lowest seq of the origin the hub found damaged. */
+static void damaged_name(char out[32], uint64_t origin)
+{
+	snprintf(out, 32, "damaged:%016llx", (unsigned long long)origin);
+}
+
 int kt_hub_init(const char *dir, const char *listen, struct kt_err *err)
 {
 	return kt_store_init_hub(dir, listen, err);
@@ -278,6 +284,16 @@ static int hello(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, u
 		mdb_txn_abort(txn);
 		return kt_mdb_err(err, rc, "record a hello");
 	}
+	{
+		/* A damaged change of this node: it sends it again, from there. */
+		uint64_t bad = kt_hub_damaged(h, txn, m->b);
+
+		if (bad != 0 && bad <= acked) {
+			acked = bad - 1;
+			if (acked > 0 && kt_chain_get(&h->st, txn, m->b, acked, hash, NULL) != 0)
+				acked = 0;
+		}
+	}
 	if ((rc = mdb_txn_commit(txn)) != 0) /* a failed commit frees the transaction */
 		return kt_mdb_err(err, rc, "record a hello");
 	kt_msg_welcome(out_next(out, 0), now, acked, kt_hub_head(h), hash);
@@ -372,14 +388,18 @@ static int same_as_held(struct kt_hub *h, const struct kt_msg_push *p, uint32_t 
 			struct kt_hub_out *out, struct kt_err *err)
 {
 	uint8_t held[KT_HASH_BYTES], hash[KT_HASH_BYTES];
+	uint64_t bad;
 	MDB_txn *txn;
 	int rc = 0;
 
 	if (skip == 0 || kt_store_rdtxn(&h->st, &txn, err) != 0)
 		return skip == 0 ? 0 : KT_EIO;
+	bad = kt_hub_damaged(h, txn, p->origin);
 	for (uint32_t i = 0; i < skip && rc == 0; i++) {
 		uint64_t seq = p->first_seq + i;
 
+		if (bad != 0 && seq >= bad)
+			break; /* what the hub holds from there is damaged: repair() decides */
 		kt_hash(hash, p->changes[i].p, p->changes[i].n);
 		if (kt_chain_get(&h->st, txn, p->origin, seq, held, NULL) == 0 &&
 		    memcmp(held, hash, KT_HASH_BYTES) != 0) {
@@ -443,6 +463,97 @@ static void flag_ahead(struct kt_hub *h, const struct kt_msg_push *p, uint32_t s
 		 (unsigned long long)(most / 60000), (unsigned long long)KT_HLC_DRIFT_MAX_MS / 60000);
 }
 
+/* Whether hub seq pos lies inside a recorded push of origin. */
+static int pos_of_origin(struct kt_hub *h, MDB_txn *txn, uint64_t pos, uint64_t origin)
+{
+	uint8_t k[8];
+	MDB_val key = { 8, k }, v;
+	MDB_cursor *cur;
+	int ok = 0;
+
+	kt_be64_put(k, pos);
+	if (mdb_cursor_open(txn, h->st.pushes, &cur) != 0)
+		return 0;
+	if (mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE) == 0 && v.mv_size == 16 + KT_SIG_BYTES &&
+	    kt_be64_get(v.mv_data) == origin && kt_be64_get((uint8_t *)v.mv_data + 8) <= pos)
+		ok = 1;
+	mdb_cursor_close(cur);
+	return ok;
+}
+
+/*
+ * The origin of a damaged change sent it again (its hello was answered
+ * with the seq before the damage): a signed push, which the hub checked,
+ * whose first change from the damaged seq follows the hash the hub holds
+ * before it.  Its bytes and hashes go back in place of the damaged ones,
+ * at the log positions the hub's pushes give them, in one transaction;
+ * the stored signatures verify again, and the mark is cleared.
+ */
+static int repair(struct kt_hub *h, const struct kt_msg_push *p, uint64_t held,
+		  struct kt_hub_out *out, struct kt_err *err)
+{
+	static const uint8_t zero[KT_HASH_BYTES];
+	uint8_t prev[KT_HASH_BYTES], hash[KT_HASH_BYTES], seen[KT_HASH_BYTES];
+	uint64_t last = p->first_seq + p->nchanges - 1, to = last < held ? last : held, bad, n = 0;
+	struct kt_change *c = &h->st.w_change;
+	char name[32];
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = kt_txn_begin(h->st.env, 0, &txn)) != 0)
+		return kt_mdb_err(err, rc, "begin a write transaction");
+	bad = kt_hub_damaged(h, txn, p->origin);
+	if (bad == 0 || bad < p->first_seq || bad > to) {
+		mdb_txn_abort(txn);
+		return 0;
+	}
+	if (bad > 1 && kt_chain_get(&h->st, txn, p->origin, bad - 1, prev, NULL) != 0)
+		goto cannot;
+	memcpy(seen, bad > 1 ? prev : zero, KT_HASH_BYTES);
+	for (uint64_t seq = bad; seq <= to; seq++) {
+		const struct kt_bytes *b = &p->changes[seq - p->first_seq];
+		uint64_t pos;
+		uint8_t lk[8];
+
+		if (kt_change_decode(c, b->p, b->n, NULL) != 0 || c->seq != seq ||
+		    c->origin != p->origin || memcmp(c->prev, seen, KT_HASH_BYTES) != 0 ||
+		    kt_chain_get(&h->st, txn, p->origin, seq, hash, &pos) != 0 ||
+		    !pos_of_origin(h, txn, pos, p->origin))
+			goto cannot;
+		kt_hash(seen, b->p, b->n);
+		if (memcmp(seen, hash, KT_HASH_BYTES) == 0) {
+			MDB_val k = { 8, lk }, v;
+
+			kt_be64_put(lk, pos);
+			if (mdb_get(txn, h->st.log, &k, &v) == 0 && v.mv_size == b->n &&
+			    memcmp(v.mv_data, b->p, b->n) == 0)
+				continue; /* whole */
+		}
+		kt_be64_put(lk, pos);
+		if ((rc = mdb_put(txn, h->st.log, &(MDB_val){ 8, lk },
+				  &(MDB_val){ b->n, (void *)b->p }, 0)) != 0 ||
+		    (rc = kt_chain_put(&h->st, txn, p->origin, seq, seen, pos, err)) != 0) {
+			mdb_txn_abort(txn);
+			return rc < 0 ? rc : kt_mdb_err(err, rc, "repair a change");
+		}
+		n++;
+	}
+	damaged_name(name, p->origin);
+	mdb_del(txn, h->st.meta, &(MDB_val){ strlen(name), name }, NULL);
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return kt_mdb_err(err, rc, "repair a change");
+	snprintf(out->note, sizeof(out->note), "repaired: %llu damaged changes of origin %016llx "
+		 "(seq %llu-%llu) put back from its own copy", (unsigned long long)n,
+		 (unsigned long long)p->origin, (unsigned long long)bad, (unsigned long long)to);
+	return 0;
+cannot:
+	mdb_txn_abort(txn);
+	snprintf(out->note, sizeof(out->note), "damaged store: change %llu of origin %016llx "
+		 "cannot be put back from the push it sent (restore the hub from a backup, or "
+		 "see README)", (unsigned long long)bad, (unsigned long long)p->origin);
+	return 0;
+}
+
 static int push(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, uint64_t now,
 		struct kt_hub_out *out, struct kt_err *err)
 {
@@ -471,7 +582,8 @@ static int push(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, ui
 				  (unsigned long long)origin);
 	}
 	if ((rc = same_as_held(h, p, held >= p->first_seq + p->nchanges - 1 ? p->nchanges :
-			       (uint32_t)(held + 1 - p->first_seq), out, err)) != 0)
+			       (uint32_t)(held + 1 - p->first_seq), out, err)) != 0 ||
+	    (p->first_seq <= held && (rc = repair(h, p, held, out, err)) != 0))
 		return rc;
 	if (p->first_seq + p->nchanges - 1 > held &&
 	    (rc = store_push(h, p, (uint32_t)(held + 1 - p->first_seq), err)) != 0) {
@@ -530,6 +642,218 @@ static int read_push(struct kt_hub *h, MDB_txn *txn, const MDB_val *k, const MDB
 		ch[p->nchanges++] = (struct kt_bytes){ val.mv_data, (uint32_t)val.mv_size };
 	}
 	return 0;
+}
+
+/*
+ * Whether a recorded push, as read_push gave it, is what its origin sent:
+ * each change decodes, its hash is the one the hub's chain holds for its
+ * seq, it follows the change before it (the chain's, for the first), and
+ * the origin's signature covers the last.  A flipped byte in a change, the
+ * chain or the signature fails here instead of at every pulling node.
+ * Returns 0, or -1 with the damaged change's seq and what is wrong.
+ */
+static int push_intact(struct kt_hub *h, MDB_txn *txn, const struct kt_msg_push *p,
+		       uint64_t *bad_seq, const char **what)
+{
+	static const uint8_t zero[KT_HASH_BYTES];
+	struct kt_change *c = &h->st.w_change;
+	uint8_t hash[KT_HASH_BYTES], held[KT_HASH_BYTES], prev[KT_HASH_BYTES];
+	uint8_t in[KT_SIG_INPUT_BYTES];
+	uint64_t seq = 0;
+
+	*bad_seq = 0;
+	for (uint32_t i = 0; i < p->nchanges; i++) {
+		if (kt_change_decode(c, p->changes[i].p, p->changes[i].n, NULL) != 0 ||
+		    c->origin != p->origin || (i > 0 && c->seq != seq + 1)) {
+			*bad_seq = i > 0 ? seq + 1 : 0;
+			*what = "a change does not decode";
+			return -1;
+		}
+		seq = c->seq;
+		*bad_seq = seq;
+		if (i == 0 && seq > 1 && kt_chain_get(&h->st, txn, p->origin, seq - 1, prev, NULL) != 0) {
+			*what = "the chain lacks the change before it";
+			return -1;
+		}
+		if (memcmp(c->prev, i == 0 ? (seq == 1 ? zero : prev) : hash, KT_HASH_BYTES) != 0) {
+			*what = "it does not follow the change before it";
+			return -1;
+		}
+		kt_hash(hash, p->changes[i].p, p->changes[i].n);
+		if (kt_chain_get(&h->st, txn, p->origin, seq, held, NULL) != 0 ||
+		    memcmp(held, hash, KT_HASH_BYTES) != 0) {
+			*what = "its bytes are not the ones the hash chain holds";
+			return -1;
+		}
+	}
+	kt_msg_sig_input(in, p->origin, seq, hash);
+	if (p->key == NULL || crypto_sign_verify_detached(p->sig, in, sizeof(in), p->key) != 0) {
+		*what = "the push's signature does not verify";
+		return -1;
+	}
+	return 0;
+}
+
+
+uint64_t kt_hub_damaged(struct kt_hub *h, MDB_txn *txn, uint64_t origin)
+{
+	char name[32];
+	uint64_t v = 0;
+
+	damaged_name(name, origin);
+	kt_meta_u64(&h->st, txn, name, &v);
+	return v;
+}
+
+/* Marks seq of origin damaged (the lowest is kept), so its next hello resends from there. */
+static void mark_damaged(struct kt_hub *h, uint64_t origin, uint64_t seq)
+{
+	char name[32];
+	const char *const names[] = { name };
+	uint64_t had = 0;
+	MDB_txn *txn;
+
+	if (seq == 0)
+		seq = 1;
+	if (kt_store_rdtxn(&h->st, &txn, NULL) == 0) {
+		had = kt_hub_damaged(h, txn, origin);
+		mdb_txn_abort(txn);
+	}
+	if (had != 0 && had <= seq)
+		return;
+	damaged_name(name, origin);
+	kt_meta_save_u64(&h->st, names, &seq, 1, NULL); /* best effort: found again next time */
+}
+
+int kt_hub_verify(struct kt_hub *h, uint64_t *pushes, kt_hub_damage_fn fn, void *ctx,
+		  struct kt_err *err)
+{
+	static struct kt_bytes ch[KT_PUSH_CHANGES_MAX];
+	struct kt_msg_push p;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, v;
+	uint64_t expect = 1;
+	int rc, bad = 0;
+
+	*pushes = 0;
+	if ((rc = kt_store_rdtxn(&h->st, &txn, err)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, h->st.pushes, &cur)) != 0) {
+		mdb_txn_abort(txn);
+		return kt_mdb_err(err, rc, "read the pushes");
+	}
+	/* Bounded by the pushes the hub holds: each read once. */
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		uint64_t last = k.mv_size == 8 ? kt_be64_get(k.mv_data) : 0, seq = 0;
+		uint64_t first = v.mv_size == 16 + KT_SIG_BYTES ?
+				 kt_be64_get((uint8_t *)v.mv_data + 8) : 0;
+		const char *what = NULL;
+
+		(*pushes)++;
+		if (first != expect || last < first) {
+			what = "the pushes do not cover the log in order";
+		} else if (read_push(h, txn, &k, &v, &p, ch, KT_PUSH_CHANGES_MAX) != 0) {
+			what = "a change of the push is missing";
+		} else if (push_intact(h, txn, &p, &seq, &what) != 0) {
+			seq = seq ? seq : 1;
+		}
+		if (what != NULL) {
+			uint64_t origin = v.mv_size >= 8 ? kt_be64_get(v.mv_data) : 0;
+
+			bad++;
+			if (origin != 0)
+				mark_damaged(h, origin, seq);
+			if (fn != NULL)
+				fn(ctx, first, last, origin, seq, what);
+		}
+		expect = last + 1;
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	if (rc != MDB_NOTFOUND)
+		return kt_mdb_err(err, rc, "read the pushes");
+	if (bad == 0 && expect != kt_hub_head(h) + 1) {
+		if (fn != NULL)
+			fn(ctx, expect, kt_hub_head(h), 0, 0, "the log holds changes no push covers");
+		bad++;
+	}
+	return bad;
+}
+
+int kt_hub_verify_state(struct kt_hub *h, const char *scratch, int *same, struct kt_err *err)
+{
+	struct kt_hub t;
+	uint8_t a[KT_HASH_BYTES], b[KT_HASH_BYTES];
+	uint8_t k[8];
+	MDB_val key = { 8, k }, v;
+	MDB_cursor *cur;
+	MDB_txn *rtxn, *wtxn = NULL;
+	uint64_t n = 0;
+	int rc;
+
+	*same = 0;
+	if ((rc = kt_hub_digest(h, a, err)) != 0 || (rc = kt_hub_init(scratch, "tcp://x:1", err)) != 0 ||
+	    (rc = kt_hub_open(&t, scratch, err)) != 0)
+		return rc;
+	if ((rc = kt_store_rdtxn(&h->st, &rtxn, err)) != 0)
+		goto out;
+	if ((rc = mdb_cursor_open(rtxn, h->st.log, &cur)) != 0) {
+		mdb_txn_abort(rtxn);
+		rc = kt_mdb_err(err, rc, "read the log");
+		goto out;
+	}
+	/* The log again, in order, into an empty store: 5,000 changes a transaction. */
+	for (rc = mdb_cursor_get(cur, &key, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT)) {
+		if (wtxn == NULL && (rc = kt_store_wbegin(&t.st, &wtxn, err)) != 0)
+			break;
+		if ((rc = kt_store_ingest_log(&t.st, wtxn, v.mv_data, v.mv_size, err)) != 0)
+			break;
+		if (++n % 5000 == 0) {
+			rc = kt_store_wcommit(&t.st, wtxn, err);
+			wtxn = NULL;
+			if (rc != 0)
+				break;
+		}
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(rtxn);
+	if (rc == MDB_NOTFOUND)
+		rc = wtxn != NULL ? kt_store_wcommit(&t.st, wtxn, err) : 0;
+	else if (wtxn != NULL)
+		mdb_txn_abort(wtxn);
+	(void)kt_mdb_err;
+	if (rc == 0 && (rc = kt_hub_digest(&t, b, err)) == 0)
+		*same = memcmp(a, b, KT_HASH_BYTES) == 0;
+out:
+	kt_hub_close(&t);
+	return rc;
+}
+
+int kt_hub_rebuild(struct kt_hub *h, struct kt_err *err)
+{
+	MDB_dbi state[] = { h->st.rec, h->st.own, h->st.idx, h->st.shred, h->st.tokens,
+			    h->st.merged, h->st.conflicts };
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = kt_txn_begin(h->st.env, 0, &txn)) != 0)
+		return kt_mdb_err(err, rc, "begin a write transaction");
+	for (size_t i = 0; i < sizeof(state) / sizeof(state[0]) && rc == 0; i++)
+		rc = mdb_drop(txn, state[i], 0); /* emptied, kept open */
+	if (rc == 0)
+		rc = kt_meta_put_u64(&h->st, txn, KT_HUB_META_MERGED, 0);
+	if (rc == 0)
+		rc = kt_meta_put_u64(&h->st, txn, "voided", 0);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return kt_mdb_err(err, rc, "empty the merged state");
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return kt_mdb_err(err, rc, "empty the merged state");
+	return kt_hub_catch_up(h, err); /* the log is the truth: derived again from it */
 }
 
 /*
@@ -624,6 +948,8 @@ static int pull(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, ui
 	uint32_t n = 0, used = 0;
 	int rc, mine = 1;
 	uint64_t origin = bound_origin(h, key, out), applied = m->a;
+	uint64_t damaged = 0, bad_origin = 0, bad_seq = 0;
+	const char *bad_what = NULL;
 
 
 	if (origin == 0)
@@ -660,7 +986,13 @@ static int pull(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, ui
 			if (kt_be64_get(v.mv_data) != origin || !held_by(h, txn, last, m->c)) {
 				mine = 0; /* a change the node has to apply: the run of its own ends */
 				if (read_push(h, txn, &key_v, &v, &ps[n], ch + used,
-					      (uint32_t)(sizeof(ch) / sizeof(ch[0])) - used) != 0) {
+					      (uint32_t)(sizeof(ch) / sizeof(ch[0])) - used) != 0 ||
+				    push_intact(h, txn, &ps[n], &bad_seq, &bad_what) != 0) {
+					/* Served up to the damage, never past it: the rest waits. */
+					damaged = from;
+					bad_origin = kt_be64_get(v.mv_data);
+					if (bad_what == NULL)
+						bad_what = "a change of the push is missing";
 					rc = MDB_NOTFOUND;
 					break;
 				}
@@ -688,6 +1020,29 @@ static int pull(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, ui
 	 * once the answer arrives; a node that only pushed never asks again).
 	 */
 	note_contact(h, key, origin, applied, now);
+	if (damaged != 0) {
+		char br[KT_BRANCH_BYTES_MAX + 1] = "?", okey[KT_META_KEY_NAME_BYTES];
+		MDB_val kv;
+
+		mark_damaged(h, bad_origin, bad_seq);
+		kt_meta_key_name(okey, bad_origin);
+		if (kt_store_rdtxn(&h->st, &txn, NULL) == 0) {
+			uint8_t k2[KT_PUBKEY_BYTES];
+			int got = mdb_get(txn, h->st.meta, &(MDB_val){ strlen(okey), okey }, &kv) == 0 &&
+				  kv.mv_size == KT_PUBKEY_BYTES;
+
+			if (got)
+				memcpy(k2, kv.mv_data, sizeof(k2));
+			mdb_txn_abort(txn);
+			if (got)
+				kt_hub_branch_of(h, k2, br, sizeof(br), NULL);
+		}
+		snprintf(out->note, sizeof(out->note), "damaged store: hub seq %llu, change %llu of "
+			 "branch %s (origin %016llx): %s; not served, and that branch is asked to "
+			 "send it again at its next sync", (unsigned long long)damaged,
+			 (unsigned long long)bad_seq, br, (unsigned long long)bad_origin, bad_what);
+		kt_msg_refuse(out_next(out, 0), KT_REFUSE_DAMAGED, damaged, out->note);
+	}
 	return 0;
 }
 

@@ -29,7 +29,7 @@ struct kt_hub {
 };
 
 /* What one message made the hub say. */
-#define KT_HUB_OUT_MAX 8
+#define KT_HUB_OUT_MAX 10 /* up to KT_PULL_BATCHES_MAX batches and a REFUSE */
 #define KT_PULL_BATCHES_MAX 8       /* BATCH messages answering one PULL */
 #define KT_HUB_CONTACT_SAVE_MS 30000 /* a node's last contact is written at most this often */
 #define KT_PULL_BATCH_CHANGES 8000  /* changes in one of them (whole pushes: may pass it by one push) */
@@ -117,6 +117,35 @@ uint64_t kt_hub_merge_lag(struct kt_hub *h, MDB_txn *txn);
 uint64_t kt_hub_pulled(struct kt_hub *h, MDB_txn *txn, uint64_t origin);
 /* When the node of key was last heard from, to KT_HUB_CONTACT_SAVE_MS (0: never). */
 uint64_t kt_hub_contact(struct kt_hub *h, MDB_txn *txn, const uint8_t key[KT_PUBKEY_BYTES]);
+
+/*
+ * Checks the hub's whole store: the pushes cover the log in order, and each
+ * push is what its origin sent (every change's hash is the chain's, each
+ * follows the one before, the signature verifies).  Calls fn for each
+ * damaged push (hub seqs first..last, origin, the damaged change's seq,
+ * what is wrong) and marks its origin (meta "damaged:<origin>") so that
+ * origin resends from there at its next hello; pulls are served up to a
+ * damaged push, never past it (the node is told with REFUSE 8).  Returns
+ * how many pushes are damaged (0: the store is whole), or an error; the
+ * count of pushes read in *pushes.
+ */
+typedef void (*kt_hub_damage_fn)(void *ctx, uint64_t first, uint64_t last, uint64_t origin,
+				 uint64_t seq, const char *what);
+int kt_hub_verify(struct kt_hub *h, uint64_t *pushes, kt_hub_damage_fn fn, void *ctx,
+		  struct kt_err *err);
+/*
+ * Derives the merged state again from the log, in a new hub store made in
+ * the folder scratch (which must not hold one; the caller removes it), and
+ * says in *same whether its digest is the hub's: a flipped byte in the
+ * state (winning versions, elements, aliases) changes the digest without
+ * anything else noticing.  Returns 0 or an error (a log that does not
+ * chain, a full disk).
+ */
+int kt_hub_verify_state(struct kt_hub *h, const char *scratch, int *same, struct kt_err *err);
+/* Empties the merged state and derives it again from the log (kt-hub rebuild). */
+int kt_hub_rebuild(struct kt_hub *h, struct kt_err *err);
+/* The lowest damaged seq of origin the hub knows of (0: none). */
+uint64_t kt_hub_damaged(struct kt_hub *h, MDB_txn *txn, uint64_t origin);
 
 /* The hub head: the hub seq of the last change it holds. */
 uint64_t kt_hub_head(struct kt_hub *h);

@@ -75,6 +75,8 @@ enum kt_refuse_code {
 	KT_REFUSE_UNKNOWN = 5,  /* the origin is not enrolled, or revoked */
 	KT_REFUSE_CHAIN_KEY = 6, /* the node holds another chain key than the chain's */
 	KT_REFUSE_VERSION = 7,  /* the node speaks an older protocol version */
+	KT_REFUSE_DAMAGED = 8,  /* the hub's store is damaged at the hub seq given; the
+				 * batch before it was sent, the rest waits for a repair */
 };
 
 struct kt_bytes {

@@ -1,0 +1,92 @@
+#!/bin/sh
+# hub_damage.sh - issue 12: the hub checks what it holds.  A flipped byte in
+# a stored change, in the hash chain or in a push's signature is found by
+# `kt-hub verify` and at start, named by hub seq, branch and seq in the log,
+# and served to nobody (a pulling node is told in one line and keeps what came
+# before); the branch that wrote the change sends it again at its next sync,
+# and the hub puts it back.  A flipped byte in the merged state is found by
+# `kt-hub verify` (the state derived again from the log) and mended by
+# `kt-hub rebuild`.
+. "$(dirname "$0")/lib.sh"
+cd "$T" || exit 1
+
+# flip DBI KEYHEX [OFFSET]: flips one bit of the value under KEYHEX in the hub's
+# database DBI (OFFSET bytes from the value's end, default 5), as a failing
+# disk would, with the hub stopped.
+flip() {
+	mdb_dump -s "$1" HUB >dump.txt
+	python3 - "$2" "${3:-5}" <<'EOF' || return 1
+import sys
+key, off = sys.argv[1], int(sys.argv[2])
+lines = open("dump.txt").read().split("\n")
+end = lines.index("HEADER=END")
+out = lines[:end + 1]
+for i in range(end + 1, len(lines) - 1, 2):
+    if lines[i].strip() == key:
+        v = bytearray.fromhex(lines[i + 1].strip())
+        v[len(v) - off] ^= 0x10
+        out += [lines[i], " " + v.hex(), "DATA=END", ""]
+        open("dump.txt", "w").write("\n".join(out))
+        sys.exit(0)
+sys.exit(1)
+EOF
+	mdb_load -s "$1" -f dump.txt HUB 2>/dev/null
+}
+hubseq() { printf '%016x' "$1"; }
+
+chain_setup A B C
+start_hub
+for i in 1 2 3; do "$KT" -d A client add --name "Card $i of Centre" >/dev/null; done
+sync_all A B
+"$KT" -d B client add --name 'Card of North' >/dev/null
+sync_all B A
+stop_hub
+check "kt-hub verify passes on a whole store" "$H" -d HUB verify
+DG=$("$H" -d HUB digest)
+
+# ---- a flipped byte in a stored change (hub seq 2, A's second change) ----
+flip log "$(hubseq 2)" && ok "one byte of a stored change is flipped" || bad "one byte of a stored change is flipped"
+refuse "kt-hub verify finds it and exits 1" "$H" -d HUB verify
+"$H" -d HUB verify >v.txt 2>/dev/null
+contains "and names the hub seqs, the branch and the change" v.txt "damaged: hub seqs 1-3, change 2 of branch A"
+start_hub
+contains "the hub says so in its log at start" hub.log "damaged store: hub seqs 1-3, change 2 of origin"
+refuse "a new branch's sync ends in one line" "$KT" -d C sync --timeout 10
+contains "which says the store is damaged and who sends it again" "$T/err" "damaged store: hub seq 1, change 2 of branch A"
+check "Centre syncs: it sends the damaged change again" "$KT" -d A sync --timeout 10
+check "then the new branch syncs" "$KT" -d C sync --timeout 10
+"$KT" -d C client find 'card' --json >f.json
+[ "$(grep -o '"id"' f.json | wc -l)" -eq 4 ] && ok "and holds all 4 cards" || { bad "and holds all 4 cards"; cat f.json; }
+stop_hub
+contains "the hub logs the repair" hub.log "repaired: 1 damaged changes of origin"
+check "kt-hub verify passes again" "$H" -d HUB verify
+[ "$("$H" -d HUB digest)" = "$DG" ] && ok "the hub's digest is as before" || bad "the hub's digest is as before"
+start_hub
+sync_all A B C
+check "every replica agrees" same_digests A B C
+stop_hub
+
+# ---- a flipped byte in the hash chain (A's change 3) ----
+flip chain "$(printf '%s%016x' "$("$KT" -d A status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["node_id"])')" 3)" 12 && ok "one byte of the hash chain is flipped" || bad "one byte of the hash chain is flipped"
+refuse "kt-hub verify finds it" "$H" -d HUB verify
+start_hub
+check "Centre's next sync sends the change again" "$KT" -d A sync --timeout 10
+stop_hub
+check "and the chain is whole again" "$H" -d HUB verify
+
+# ---- a flipped byte in a push's signature ----
+flip pushes "$(hubseq 4)" 3 && ok "one byte of a stored signature is flipped" || bad "one byte of a stored signature is flipped"
+"$H" -d HUB verify >v.txt 2>/dev/null
+contains "kt-hub verify names the signature" v.txt "hub seqs 4-4, change 1 of branch B (origin [0-9a-f]*): the push's signature does not verify"
+
+# ---- a flipped byte in the merged state ----
+"$H" -d HUB rebuild >/dev/null
+mdb_dump -s rec HUB | sed -n '/HEADER=END/{n;p;}' | tr -d ' ' >k.txt
+flip rec "$(cat k.txt)" 3 && ok "one byte of the merged state is flipped" || bad "one byte of the merged state is flipped"
+flip pushes "$(hubseq 4)" 3 # the signature back as it was
+"$H" -d HUB verify >v.txt 2>"$T/err"
+contains "kt-hub verify finds the state does not match the log" "$T/err" "the merged state does not match the log"
+check "kt-hub rebuild derives it again" "$H" -d HUB rebuild
+check "and kt-hub verify passes" "$H" -d HUB verify
+[ "$("$H" -d HUB digest)" = "$("$KT" -d A digest)" ] && ok "the hub's digest is the nodes' again" || bad "the hub's digest is the nodes' again"
+finish
