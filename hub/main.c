@@ -879,6 +879,20 @@ static json_t *conflict_side(struct kt_hub *h, MDB_txn *txn, const uint8_t *ver)
 	return json_pack("{s:s, s:s}", "branch", branch, "time", when);
 }
 
+static void cycle_json(void *ctx, const struct kt_id *cards, size_t n)
+{
+	json_t *ids = json_array();
+	char idt[KT_ID_TEXT_BYTES];
+
+	for (size_t i = 0; i < n; i++) {
+		kt_id_format(&cards[i], idt);
+		json_array_append_new(ids, json_string(idt));
+	}
+	kt_id_format(&cards[0], idt);
+	json_array_append_new(ctx, json_pack("{s:s, s:s, s:o}", "kind", "merge_cycle", "stands", idt,
+					     "cards", ids));
+}
+
 static int cmd_conflicts(const char *dir, int argc, char **argv)
 {
 	int json = argc == 2 && strcmp(argv[1], "--json") == 0, rc;
@@ -915,19 +929,28 @@ static int cmd_conflicts(const char *dir, int argc, char **argv)
 		f = kt_schema_field(r.type, kt_be16_get(key + KT_ID_BYTES));
 		snprintf(fname, sizeof(fname), "f%u", kt_be16_get(key + KT_ID_BYTES));
 		kt_id_format(&id, idt);
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:[o, o]}", "record", idt,
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:[o, o]}", "kind", "field", "record", idt,
 			"type", kt_schema_type_name(r.type), "field", f ? f->name : fname, "versions",
 			conflict_side(&h, txn, key + KT_ID_BYTES + 2),
 			conflict_side(&h, txn, key + KT_ID_BYTES + 18)));
 		kt_rec_release(&r);
 	}
 	mdb_cursor_close(cur);
+	kt_store_merge_cycles(&h.st, txn, cycle_json, arr, NULL);
 	close_reading(&h, txn);
 	if (json) {
 		print_json(arr);
 	} else {
 		for (size_t i = 0; i < json_array_size(arr); i++) {
 			json_t *c = json_array_get(arr, i), *vs = json_object_get(c, "versions");
+
+			if (json_object_get(c, "stands") != NULL) {
+				printf("cards merged into each other at branches at once: %s stands, "
+				       "%zu cards in the cycle (review at a branch: kt-node conflicts)\n",
+				       json_string_value(json_object_get(c, "stands")),
+				       json_array_size(json_object_get(c, "cards")));
+				continue;
+			}
 
 			printf("%s %s.%s: %s (%s) won over %s (%s)\n",
 			       json_string_value(json_object_get(c, "record")),

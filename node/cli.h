@@ -107,4 +107,11 @@ size_t kt_cli_duplicate_count(struct kt_cli *cli, MDB_txn *txn);
 int kt_cli_merge(struct kt_cli *cli, int argc, char **argv);
 int kt_cli_unmerge(struct kt_cli *cli, int argc, char **argv);
 
+/*
+ * Adds each cycle of merges (kt_store_merge_cycles) to arr as {"kind":
+ * "merge_cycle", "stands", "cards"}, printing a line for each when print;
+ * returns how many, or an error.
+ */
+int kt_cli_merge_cycles(struct kt_cli *cli, MDB_txn *txn, json_t *arr, int print);
+
 #endif

@@ -387,7 +387,7 @@ static int client_find(struct kt_cli *cli, int argc, char **argv)
 	for (int i = 0; i < n; i++) { /* a merged card is found as the card it joined */
 		struct kt_id to;
 
-		if (kt_store_alias_of(&cli->st, txn, &ids[i], &to))
+		if (kt_store_alias_root(&cli->st, txn, &ids[i], &to) > 0)
 			ids[i] = to;
 		for (int k = 0; k < i; k++)
 			if (kt_id_cmp(&ids[k], &ids[i]) == 0) {

@@ -59,8 +59,44 @@ static json_t *one(struct kt_cli *cli, MDB_txn *txn, const MDB_val *k, const MDB
 		side(f, key + KT_ID_BYTES + 2, d + 4, ll),
 		side(f, key + KT_ID_BYTES + 2 + KT_VER_BYTES, d + 4 + ll, v->mv_size - 4 - ll)));
 	json_object_set_new(o, "winner", json_integer(1)); /* the higher version wins */
+	json_object_set_new(o, "kind", json_string("field"));
 	kt_rec_release(&r);
 	return o;
+}
+
+/* A cycle of merges made at branches at once: the standing card first. */
+static void cycle_one(void *ctx, const struct kt_id *cards, size_t n)
+{
+	json_t *arr = ctx, *ids = json_array();
+	char idt[KT_ID_TEXT_BYTES];
+
+	for (size_t i = 0; i < n; i++) {
+		kt_id_format(&cards[i], idt);
+		json_array_append_new(ids, json_string(idt));
+	}
+	kt_id_format(&cards[0], idt);
+	json_array_append_new(arr, json_pack("{s:s, s:s, s:o}", "kind", "merge_cycle", "stands",
+					     idt, "cards", ids));
+}
+
+int kt_cli_merge_cycles(struct kt_cli *cli, MDB_txn *txn, json_t *arr, int print)
+{
+	size_t from = json_array_size(arr);
+	int n = kt_store_merge_cycles(&cli->st, txn, cycle_one, arr, &cli->err);
+
+	for (size_t i = from; print && i < json_array_size(arr); i++) {
+		json_t *o = json_array_get(arr, i), *ids = json_object_get(o, "cards");
+		const char *keep = json_string_value(json_object_get(o, "stands"));
+
+		printf("cards %s", keep);
+		for (size_t k = 1; k < json_array_size(ids); k++)
+			printf("%s%s", k + 1 == json_array_size(ids) ? " and " : ", ",
+			       json_string_value(json_array_get(ids, k)));
+		printf(" were merged into each other at branches at once: %s stands, the others "
+		       "show merged into it; to keep that, run client unmerge %s; to keep them "
+		       "apart, unmerge each of them\n", keep, keep);
+	}
+	return n;
 }
 
 int cmd_conflicts(struct kt_cli *cli, int argc, char **argv)
@@ -71,7 +107,8 @@ int cmd_conflicts(struct kt_cli *cli, int argc, char **argv)
 		"Lists fields two branches wrote without seeing each other's write: the\n"
 		"record, the field, both values with their node and time (the later one\n"
 		"won).  An ordinary edit of the field resolves it (keep the winner, restore\n"
-		"the other value, or type a new one).\n"
+		"the other value, or type a new one).  Cards merged into each other at\n"
+		"branches at once are listed too, with the one that stands.\n"
 		"example: kt-node -d DIR client edit ID --set notes='agreed text'\n";
 	int json = argc == 2 && strcmp(argv[1], "--json") == 0;
 	MDB_txn *txn;
@@ -110,6 +147,7 @@ int cmd_conflicts(struct kt_cli *cli, int argc, char **argv)
 		json_array_append_new(arr, o);
 	}
 	mdb_cursor_close(cur);
+	kt_cli_merge_cycles(cli, txn, arr, !json);
 	mdb_txn_abort(txn);
 	if (json)
 		kt_cli_print_json(arr);

@@ -66,6 +66,7 @@ int kt_cli_merge(struct kt_cli *cli, int argc, char **argv)
 int kt_cli_unmerge(struct kt_cli *cli, int argc, char **argv)
 {
 	struct kt_id other, to, none;
+	struct kt_version ver;
 	MDB_txn *txn;
 	int merged;
 
@@ -75,7 +76,8 @@ int kt_cli_unmerge(struct kt_cli *cli, int argc, char **argv)
 		return 1;
 	if (kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
 		return kt_cli_fail(cli);
-	merged = kt_store_alias_of(&cli->st, txn, &other, &to);
+	/* Its own merge, also one a cycle of merges overrode (kt_store_alias_of). */
+	merged = kt_store_alias_reg(&cli->st, txn, &other, &to, &ver);
 	mdb_txn_abort(txn);
 	if (!merged)
 		return kt_cli_failf("client unmerge: '%s' is not merged into another card", argv[1]);

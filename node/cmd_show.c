@@ -376,7 +376,14 @@ static void print_card(const struct kt_rec *c, const struct kt_safety_card *g,
 	kt_card_text(c, "name", name, sizeof(name));
 	kt_id_format(&c->id, idt);
 	printf("%s  (%s)\n", name, idt);
-	if (!kt_id_is_zero(&c->alias)) {
+	if (!kt_id_is_zero(&c->alias) && g != NULL && kt_id_cmp(&g->root, &c->alias) != 0) {
+		char root[KT_ID_TEXT_BYTES];
+
+		kt_id_format(&c->alias, idt);
+		kt_id_format(&g->root, root);
+		printf("MERGED into %s, itself merged into %s: its visits and records show there\n",
+		       idt, root);
+	} else if (!kt_id_is_zero(&c->alias)) {
 		kt_id_format(&c->alias, idt);
 		printf("MERGED into %s: its visits and records show there\n", idt);
 	}

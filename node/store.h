@@ -235,8 +235,28 @@ size_t kt_store_duplicates(struct kt_store *st, MDB_txn *txn, struct kt_pair **o
 /* Whether id is a live client card: its record head says so (an erased one has none). */
 int kt_store_is_client(struct kt_store *st, MDB_txn *txn, const struct kt_id *id);
 
-/* Whether card id is merged into another (its alias register names *to). */
+/*
+ * Whether card id is merged into another (its alias register names *to).
+ * Merges made at two branches at once can close a cycle (Centre merges X
+ * into Y while North merges Y into X, or three branches around three
+ * cards): then the card of the cycle whose merge is the latest (the
+ * highest alias version) stands, and the others are merged into it, one
+ * rule at every replica over the same registers, so she stays visible
+ * everywhere and digests agree.  kt_store_merge_cycles lists each such
+ * cycle (fn gets the standing card first, then the others along the
+ * cycle) for review; it returns how many there are, or an error.
+ */
+#define KT_ALIAS_HOPS_MAX 64
 int kt_store_alias_of(struct kt_store *st, MDB_txn *txn, const struct kt_id *id, struct kt_id *to);
+typedef void (*kt_cycle_fn)(void *ctx, const struct kt_id *cards, size_t n);
+/* The card id shows under, over every merge on the way (id itself: 0 hops); the hops. */
+int kt_store_alias_root(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
+			struct kt_id *root);
+/* The alias register of id as written, cycles or not: 1 when it names a card. */
+int kt_store_alias_reg(struct kt_store *st, MDB_txn *txn, const struct kt_id *id, struct kt_id *to,
+		       struct kt_version *ver);
+int kt_store_merge_cycles(struct kt_store *st, MDB_txn *txn, kt_cycle_fn fn, void *ctx,
+			  struct kt_err *err);
 
 /*
  * The cards merged directly into card kept (the merged dbi), in id order:

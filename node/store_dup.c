@@ -8,15 +8,107 @@
 #include <string.h>
 #include "store_int.h"
 
-int kt_store_alias_of(struct kt_store *st, MDB_txn *txn, const struct kt_id *id, struct kt_id *to)
+static int alias_reg(struct kt_store *st, MDB_txn *txn, const struct kt_id *id, struct kt_id *to,
+		     struct kt_version *ver);
+
+int kt_store_alias_reg(struct kt_store *st, MDB_txn *txn, const struct kt_id *id, struct kt_id *to,
+		       struct kt_version *ver)
+{
+	return alias_reg(st, txn, id, to, ver);
+}
+
+static int alias_reg(struct kt_store *st, MDB_txn *txn, const struct kt_id *id, struct kt_id *to,
+		     struct kt_version *ver)
 {
 	uint8_t k[KT_RECKEY_BYTES];
 	MDB_val key = { kt_reckey(k, id, KT_F_ALIAS, NULL), k }, v;
 
 	memset(to, 0, sizeof(*to));
-	if (mdb_get(txn, st->rec, &key, &v) == 0 && v.mv_size == 2 * KT_VER_BYTES + KT_ID_BYTES)
+	if (mdb_get(txn, st->rec, &key, &v) == 0 && v.mv_size == 2 * KT_VER_BYTES + KT_ID_BYTES) {
 		memcpy(to->b, (uint8_t *)v.mv_data + 2 * KT_VER_BYTES, KT_ID_BYTES);
+		kt_version_get(ver, v.mv_data);
+	}
 	return !kt_id_is_zero(to);
+}
+
+int kt_store_alias_of(struct kt_store *st, MDB_txn *txn, const struct kt_id *id, struct kt_id *to)
+{
+	struct kt_version top, v;
+	struct kt_id top_id = *id, at, next;
+
+	if (!alias_reg(st, txn, id, to, &top))
+		return 0;
+	at = *to;
+	/* Bounded: a merge path longer than this is not a cycle through id. */
+	for (int hop = 0; hop < KT_ALIAS_HOPS_MAX; hop++) {
+		if (kt_id_cmp(&at, id) == 0) {
+			if (kt_id_cmp(&top_id, id) != 0)
+				return 1;
+			memset(to, 0, sizeof(*to)); /* id's merge closed the cycle: it stands */
+			return 0;
+		}
+		if (!alias_reg(st, txn, &at, &next, &v))
+			return 1; /* the path ends at a card that stands */
+		if (kt_version_cmp(&v, &top) > 0) {
+			top = v;
+			top_id = at;
+		}
+		at = next;
+	}
+	return 1;
+}
+
+int kt_store_alias_root(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
+			struct kt_id *root)
+{
+	struct kt_id to;
+	int hops = 0;
+
+	*root = *id;
+	/* Bounded: kt_store_alias_of never loops (a cycle has a card that stands). */
+	while (hops < KT_ALIAS_HOPS_MAX && kt_store_alias_of(st, txn, root, &to)) {
+		*root = to;
+		hops++;
+	}
+	return hops;
+}
+
+int kt_store_merge_cycles(struct kt_store *st, MDB_txn *txn, kt_cycle_fn fn, void *ctx,
+			  struct kt_err *err)
+{
+	MDB_val k, v;
+	MDB_cursor *cur;
+	int rc, n = 0;
+
+	if ((rc = mdb_cursor_open(txn, st->merged, &cur)) != 0)
+		return kt_mdb_err(err, rc, "open a cursor");
+	/* Each merged card once: the one of a cycle that stands names the cycle. */
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct kt_id m, to, members[KT_ALIAS_HOPS_MAX];
+		struct kt_version ver;
+		size_t nm = 0;
+
+		if (k.mv_size != 2 * KT_ID_BYTES)
+			continue;
+		memcpy(m.b, (uint8_t *)k.mv_data + KT_ID_BYTES, KT_ID_BYTES);
+		if (!alias_reg(st, txn, &m, &to, &ver) || kt_store_alias_of(st, txn, &m, &to))
+			continue; /* not merged, or merged for good */
+		members[nm++] = m;
+		alias_reg(st, txn, &m, &to, &ver);
+		while (nm < KT_ALIAS_HOPS_MAX && kt_id_cmp(&to, &m) != 0) {
+			members[nm++] = to;
+			if (!alias_reg(st, txn, &members[nm - 1], &to, &ver))
+				break;
+		}
+		n++;
+		if (fn != NULL)
+			fn(ctx, members, nm);
+	}
+	mdb_cursor_close(cur);
+	if (rc != MDB_NOTFOUND)
+		return kt_mdb_err(err, rc, "read the merged cards");
+	return n;
 }
 
 int kt_store_merged_into(struct kt_store *st, MDB_txn *txn, const struct kt_id *kept,

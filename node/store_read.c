@@ -111,6 +111,8 @@ int kt_store_load(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
 	mdb_cursor_close(cur);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc < 0 && rc > -100 ? rc : kt_mdb_err(err, rc, "read a record");
+	if (!kt_id_is_zero(&r->alias))
+		kt_store_alias_of(st, txn, id, &r->alias); /* the standing card of a cycle is not merged */
 	return 0;
 }
 

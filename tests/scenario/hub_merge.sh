@@ -66,5 +66,54 @@ wait "$SP" 2>/dev/null
 check "a first sync interrupted by SIGINT is finished by the next" "$KT" -d "$T/E" sync --timeout 60
 sync_all B C
 same_digests A B C D E && ok "all five digests agree" || bad "all five digests agree"
+
+# Opposite merges offline: Centre merges X into Y while North merges Y into X;
+# and a cycle across three branches.  One card stands everywhere.
+X=$(K A client add --name 'Ольга Встречная' --add allergies=латекс)
+Y=$(K A client add --name 'Ольга Встречная-Дубль')
+sync_all A B C
+stop_hub
+K A client merge "$Y" "$X" >/dev/null
+K B client merge "$X" "$Y" >/dev/null
+start_hub
+sync_all A B C
+for n in A B C; do
+	cnt=$(K $n client find 'встречная' --json | grep -o '"id"' | wc -l)
+	[ "$cnt" -eq 1 ] && ok "after opposite merges $n finds her once" || bad "after opposite merges $n finds her once ($cnt)"
+	K $n client list --json | grep -q 'Встречная' && ok "and lists her" || bad "and lists her"
+	K $n conflicts >"$T/cf.txt"
+	contains "and $n lists the pair for review" "$T/cf.txt" "were merged into each other"
+	K $n visit add "$(K $n client find 'встречная' --json | grep -o '"id":"[^"]*"' | head -1 | cut -d'"' -f4)" --set 'services=Латексная маска' >"$T/v.txt" 2>&1
+	contains "and $n still refuses the latex mask for the card that stands" "$T/v.txt" "латекс"
+done
+K A report --json >"$T/r1.json"
+K B report --json >"$T/r2.json"
+cmp -s "$T/r1.json" "$T/r2.json" && ok "the report is the same at both branches" || bad "the report is the same at both branches"
+same_digests A B C && ok "digests agree after opposite merges" || bad "digests agree after opposite merges"
+P=$(K A client add --name 'Пётр Кругов')
+Q=$(K A client add --name 'Пётр Кругов-2')
+R=$(K A client add --name 'Пётр Кругов-3')
+sync_all A B C
+stop_hub
+K A client merge "$Q" "$P" >/dev/null
+K B client merge "$R" "$Q" >/dev/null
+K C client merge "$P" "$R" >/dev/null
+start_hub
+sync_all A B C
+for n in A B C; do
+	cnt=$(K $n client find 'кругов' --json | grep -o '"id"' | wc -l)
+	[ "$cnt" -eq 1 ] && ok "after a cycle of merges $n finds one card" || bad "after a cycle of merges $n finds one card ($cnt)"
+done
+same_digests A B C && ok "digests agree after a cycle of merges" || bad "digests agree after a cycle of merges"
+"$H" -d "$T/HUB" conflicts --json >"$T/hc.json"
+contains "the hub lists the cycle too (ids only)" "$T/hc.json" '"kind":"merge_cycle"'
+K A conflicts --json >"$T/cf.json"
+S=$(python3 -c "import json,sys; print([c['stands'] for c in json.load(open('$T/cf.json')) if c.get('kind')=='merge_cycle' and len(c['cards'])==3][0])")
+check "kt-node client unmerge of the standing card keeps it so" "$KT" -d "$T/A" client unmerge "$S"
+sync_all A B C
+K B conflicts >"$T/cf.txt"
+lacks "and the cycle leaves every branch's review list" "$T/cf.txt" "$S"
+cnt=$(K B client find 'кругов' --json | grep -o '"id"' | wc -l)
+[ "$cnt" -eq 1 ] && ok "still one card" || bad "still one card ($cnt)"
 stop_hub
 finish
