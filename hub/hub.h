@@ -147,6 +147,34 @@ int kt_hub_rebuild(struct kt_hub *h, struct kt_err *err);
 /* The lowest damaged seq of origin the hub knows of (0: none). */
 uint64_t kt_hub_damaged(struct kt_hub *h, MDB_txn *txn, uint64_t origin);
 
+/*
+ * The peers to NOTIFY: the ZeroMQ routing ids of connections that spoke,
+ * each with when it was last heard.  A daemon pulls at least every
+ * KT_SYNC_HEARTBEAT_MS (2 s), so a peer not heard for KT_HUB_PEER_IDLE_MS
+ * has gone (a `kt-node sync` that ended, a closed PC) and leaves the list,
+ * as does one a send finds gone; when the list is full the one heard
+ * longest ago makes room.  No peer that still talks is ever left out.
+ */
+#define KT_HUB_PEERS_MAX 4096
+#define KT_HUB_PEER_ID_BYTES 256
+#define KT_HUB_PEER_IDLE_MS 10000
+struct kt_hub_peer {
+	uint8_t id[KT_HUB_PEER_ID_BYTES];
+	size_t n;
+	uint64_t heard_ms;
+};
+struct kt_hub_peers {
+	struct kt_hub_peer p[KT_HUB_PEERS_MAX];
+	size_t n, cap; /* cap: KT_HUB_PEERS_MAX, lower in tests */
+};
+void kt_hub_peers_init(struct kt_hub_peers *ps, size_t cap);
+/* Notes that id spoke at now_ms (ids over KT_HUB_PEER_ID_BYTES are not kept). */
+void kt_hub_peers_heard(struct kt_hub_peers *ps, const uint8_t *id, size_t n, uint64_t now_ms);
+void kt_hub_peers_forget(struct kt_hub_peers *ps, const uint8_t *id, size_t n);
+/* Drops every peer not heard since now_ms - KT_HUB_PEER_IDLE_MS; returns how many. */
+size_t kt_hub_peers_sweep(struct kt_hub_peers *ps, uint64_t now_ms);
+int kt_hub_peers_has(const struct kt_hub_peers *ps, const uint8_t *id, size_t n);
+
 /* The hub head: the hub seq of the last change it holds. */
 uint64_t kt_hub_head(struct kt_hub *h);
 

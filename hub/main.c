@@ -9,6 +9,8 @@
 #include "hlc.h"
 
 #include <errno.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -288,6 +290,97 @@ static void hub_log(const char *level, const struct who *w, const char *fmt, ...
 #define logf_(...) log_plain("info", NULL, __VA_ARGS__)
 
 /*
+ * Connections still in their handshake.  Until CURVE has authenticated a
+ * peer, libzmq buffers what it sends up to ZMQ_MAXMSGSIZE (16 MiB) a
+ * connection, so a peer with no key could make the hub hold that much per
+ * connection it opens.  The hub bounds it: a handshake must end within
+ * HANDSHAKE_MS (ZMQ_HANDSHAKE_IVL), at most PENDING_PER_ADDR connections of
+ * one address and PENDING_MAX in all may be in one (a socket monitor tells
+ * of each accepted one), and a connection past either is shut at once.  So
+ * unauthenticated peers can make the hub hold at most PENDING_MAX x 16 MiB
+ * (128 MiB) beyond its own, for at most 5 s per connection.  An enrolled
+ * node's connection leaves the count when the ZAP handler admits its key
+ * (milliseconds after it connects); one refused retries with backoff.
+ */
+#define HANDSHAKE_MS 5000
+#define PENDING_MAX 8
+#define PENDING_PER_ADDR 4
+static struct {
+	int fd;
+	char addr[64];
+	uint64_t since;
+} pending[PENDING_MAX];
+static size_t npending;
+
+static void pending_drop(size_t i)
+{
+	pending[i] = pending[--npending];
+}
+
+/* The ZAP handler admitted a key from addr: its oldest connection in a handshake is done. */
+static void pending_admitted(const char *addr)
+{
+	size_t oldest = npending;
+
+	for (size_t i = 0; i < npending; i++)
+		if (strcmp(pending[i].addr, addr) == 0 &&
+		    (oldest == npending || pending[i].since < pending[oldest].since))
+			oldest = i;
+	if (oldest < npending)
+		pending_drop(oldest);
+}
+
+/* One event of the router's monitor: a connection accepted, or one that ended. */
+static void on_monitor(void *mon)
+{
+	uint8_t ev[6];
+	char junk[256];
+	uint16_t event;
+	uint32_t fd;
+	int more = 0;
+	size_t sz = sizeof(more);
+
+	if (zmq_recv(mon, ev, sizeof(ev), ZMQ_DONTWAIT) != 6)
+		return;
+	zmq_getsockopt(mon, ZMQ_RCVMORE, &more, &sz);
+	if (more)
+		zmq_recv(mon, junk, sizeof(junk), 0); /* the endpoint */
+	memcpy(&event, ev, 2);
+	memcpy(&fd, ev + 2, 4);
+	for (size_t i = 0; i < npending;) /* a handshake this old has ended, one way or the other */
+		if (kt_wall_ms() - pending[i].since > HANDSHAKE_MS || (event != ZMQ_EVENT_ACCEPTED &&
+								     pending[i].fd == (int)fd))
+			pending_drop(i);
+		else
+			i++;
+	if (event == ZMQ_EVENT_ACCEPTED) {
+		struct sockaddr_storage sa;
+		socklen_t len = sizeof(sa);
+		char addr[64] = "?";
+		size_t same = 0;
+
+		if (getpeername((int)fd, (struct sockaddr *)&sa, &len) == 0)
+			getnameinfo((struct sockaddr *)&sa, len, addr, sizeof(addr), NULL, 0,
+				    NI_NUMERICHOST);
+		for (size_t i = 0; i < npending; i++)
+			same += strcmp(pending[i].addr, addr) == 0;
+		if (npending == PENDING_MAX || same >= PENDING_PER_ADDR) {
+			struct who w = { addr, NULL, NULL };
+
+			shutdown((int)fd, SHUT_RDWR); /* libzmq sees the end and closes it */
+			hub_log("warn", &w, "refused a connection: %s connections are in their "
+				"handshake (at most %d of one address, %d in all)",
+				npending == PENDING_MAX ? "too many" : "this address's",
+				PENDING_PER_ADDR, PENDING_MAX);
+			return;
+		}
+		pending[npending].fd = (int)fd;
+		snprintf(pending[npending].addr, sizeof(pending[npending].addr), "%s", addr);
+		pending[npending++].since = kt_wall_ms();
+	}
+}
+
+/*
  * Finds the enrolled member whose CURVE key is ck; writes its Ed25519 key
  * and branch.  Returns 1 for a member that may connect, 2 for a revoked
  * one, 0 for a key no member's is.
@@ -351,6 +444,7 @@ static void zap_reply(void *zap, struct kt_hub *h)
 		kt_hex(user, ed, 32);
 	if (found == 1) {
 		ok = 1;
+		pending_admitted(addr);
 	} else if (found == 2) {
 		struct who w = { addr, branch, user };
 
@@ -375,30 +469,14 @@ static void zap_reply(void *zap, struct kt_hub *h)
 	zmq_send(zap, "", 0, 0);
 }
 
-#define PEERS_MAX 4096
-struct peer {
-	uint8_t id[256];
-	size_t n;
-};
-static struct peer peers[PEERS_MAX];
-static size_t npeers;
+static struct kt_hub_peers peers;
 
-static void remember(const uint8_t *id, size_t n)
-{
-	for (size_t i = 0; i < npeers; i++)
-		if (peers[i].n == n && memcmp(peers[i].id, id, n) == 0)
-			return;
-	if (npeers < PEERS_MAX && n <= sizeof(peers[0].id)) {
-		memcpy(peers[npeers].id, id, n);
-		peers[npeers++].n = n;
-	}
-}
-
-static void send_to(void *router, const uint8_t *id, size_t n, const msgpack_sbuffer *b)
+/* Sends b to the peer id; -1 when the peer is gone (ROUTER_MANDATORY): it says hello again. */
+static int send_to(void *router, const uint8_t *id, size_t n, const msgpack_sbuffer *b)
 {
 	if (zmq_send(router, id, n, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
-		return; /* the peer is gone (ROUTER_MANDATORY): it will say hello again */
-	zmq_send(router, b->data, b->size, ZMQ_DONTWAIT);
+		return -1;
+	return zmq_send(router, b->data, b->size, ZMQ_DONTWAIT) < 0 ? -1 : 0;
 }
 
 /* One message from a node: identity frame, then the message with its User-Id. */
@@ -435,13 +513,17 @@ static void serve_one(void *router, struct kt_hub *h)
 		if (out.note[0])
 			hub_log("warn", &w, "%s", out.note);
 	}
-	remember(id, (size_t)idn);
+	kt_hub_peers_heard(&peers, id, (size_t)idn, kt_wall_ms());
 	for (uint32_t i = 0; i < out.n; i++) {
-		if (!out.m[i].to_all)
+		if (!out.m[i].to_all) {
 			send_to(router, id, (size_t)idn, &out.m[i].msg);
-		else
-			for (size_t p = 0; p < npeers; p++)
-				send_to(router, peers[p].id, peers[p].n, &out.m[i].msg);
+			continue;
+		}
+		for (size_t p = 0; p < peers.n;) /* a peer gone leaves the list */
+			if (send_to(router, peers.p[p].id, peers.p[p].n, &out.m[i].msg) != 0)
+				kt_hub_peers_forget(&peers, peers.p[p].id, peers.p[p].n);
+			else
+				p++;
 	}
 	kt_hub_out_release(&out);
 done:
@@ -452,7 +534,7 @@ static void *router_open(void *ctx, const char *dir, const char *listen)
 {
 	uint8_t pk[32], sk[64];
 	char cpk[41], csk[41];
-	int one = 1, linger = 1000;
+	int one = 1, linger = 1000, handshake = HANDSHAKE_MS;
 	int64_t maxmsg = KT_MSG_BYTES_MAX;
 	struct kt_err err;
 	void *r;
@@ -468,6 +550,7 @@ static void *router_open(void *ctx, const char *dir, const char *listen)
 	zmq_setsockopt(r, ZMQ_ROUTER_MANDATORY, &one, sizeof(one));
 	zmq_setsockopt(r, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
 	zmq_setsockopt(r, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_setsockopt(r, ZMQ_HANDSHAKE_IVL, &handshake, sizeof(handshake));
 	sodium_memzero(sk, sizeof(sk));
 	sodium_memzero(csk, sizeof(csk));
 	if (zmq_bind(r, listen) != 0) {
@@ -493,7 +576,7 @@ static int cmd_run(const char *dir, int argc, char **argv)
 	struct kt_hub h;
 	struct kt_err err;
 	char listen[256];
-	void *ctx, *zap, *router;
+	void *ctx, *zap, *router, *mon = NULL;
 	uint64_t left = 0;
 	int behind = 1;
 
@@ -516,6 +599,7 @@ static int cmd_run(const char *dir, int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	kt_hub_peers_init(&peers, KT_HUB_PEERS_MAX);
 	ctx = zmq_ctx_new();
 	zap = zmq_socket(ctx, ZMQ_REP);
 	zmq_bind(zap, "inproc://zeromq.zap.01");
@@ -525,6 +609,16 @@ static int cmd_run(const char *dir, int argc, char **argv)
 		kt_hub_close(&h);
 		return 1;
 	}
+	if (zmq_socket_monitor(router, "inproc://kt-hub-monitor", ZMQ_EVENT_ACCEPTED |
+			       ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CLOSED) == 0 &&
+	    (mon = zmq_socket(ctx, ZMQ_PAIR)) != NULL &&
+	    zmq_connect(mon, "inproc://kt-hub-monitor") != 0) {
+		zmq_close(mon);
+		mon = NULL;
+	}
+	if (mon == NULL)
+		log_plain("warn", NULL, "no socket monitor: connections in their handshake are not "
+			  "counted");
 	logf_("serving on %s", listen);
 	/*
 	 * The event loop: the one endless loop, until a signal.  Messages come
@@ -532,20 +626,24 @@ static int cmd_run(const char *dir, int argc, char **argv)
 	 * a slice at a time (so a pull right after a push never waits on it).
 	 */
 	while (!stopping) {
-		zmq_pollitem_t items[2] = { { zap, 0, ZMQ_POLLIN, 0 }, { router, 0, ZMQ_POLLIN, 0 } };
+		zmq_pollitem_t items[3] = { { zap, 0, ZMQ_POLLIN, 0 }, { router, 0, ZMQ_POLLIN, 0 },
+					    { mon, 0, ZMQ_POLLIN, 0 } };
 		uint64_t voided = h.st.voided;
 
 		static uint64_t checked;
 		int freed;
 
 		if (kt_wall_ms() - checked >= KT_READER_CHECK_MS) {
+			kt_hub_peers_sweep(&peers, kt_wall_ms());
 			if ((freed = kt_store_reader_check(&h.st)) > 0)
 				logf_("freed %d reader slot%s of stopped commands", freed,
 				      freed == 1 ? "" : "s");
 			checked = kt_wall_ms();
 		}
-		if (zmq_poll(items, 2, behind ? KT_HUB_MERGE_QUIET_MS : 500) < 0)
+		if (zmq_poll(items, mon != NULL ? 3 : 2, behind ? KT_HUB_MERGE_QUIET_MS : 500) < 0)
 			continue; /* EINTR: a signal, checked above */
+		if (mon != NULL && (items[2].revents & ZMQ_POLLIN))
+			on_monitor(mon);
 		if (items[0].revents & ZMQ_POLLIN)
 			zap_reply(zap, &h);
 		if (items[1].revents & ZMQ_POLLIN) {
@@ -564,6 +662,8 @@ static int cmd_run(const char *dir, int argc, char **argv)
 			logf_("merge: %llu changes naming a record under another type or owner "
 			      "were void", (unsigned long long)(h.st.voided - voided));
 	}
+	if (mon != NULL)
+		zmq_close(mon);
 	zmq_close(router);
 	zmq_close(zap);
 	zmq_ctx_term(ctx);
