@@ -23,6 +23,7 @@ enum {
 	KT_ETOOBIG = -7,   /* a value or count over its limit */
 	KT_EREFUSED = -8,  /* a safety rule refused the write */
 	KT_EFULL = -9,     /* the store is full and cannot grow */
+	KT_ENOSPC = -10,   /* the disk holding the store is full */
 };
 
 #define KT_ERR_MSG_BYTES 256

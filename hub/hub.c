@@ -243,7 +243,7 @@ static int hello(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, u
 	char okey[KT_META_KEY_NAME_BYTES];
 	uint64_t acked = 0, pos;
 	MDB_txn *txn;
-	int rc;
+	int rc, was_bound;
 
 	if (m->a < KT_PROTO_VERSION || m->check == NULL) {
 		kt_msg_refuse(out_next(out, 0), KT_REFUSE_VERSION, 0, "this node's kt-node is older "
@@ -276,6 +276,7 @@ static int hello(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, u
 		mdb_txn_abort(txn);
 		return kt_mdb_err(err, rc, "record a node's key");
 	}
+	was_bound = kt_be64_get(rec) == m->b;
 	kt_be64_put(rec, m->b);               /* bind the key to its node on first sight */
 	kt_be64_put(rec + 9, now);            /* last contact */
 	v.mv_data = rec;
@@ -294,8 +295,13 @@ static int hello(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, u
 				acked = 0;
 		}
 	}
-	if ((rc = mdb_txn_commit(txn)) != 0) /* a failed commit frees the transaction */
-		return kt_mdb_err(err, rc, "record a hello");
+	if ((rc = mdb_txn_commit(txn)) != 0 && /* a failed commit frees the transaction */
+	    (kt_mdb_err(err, rc, "record a hello") != KT_ENOSPC || !was_bound))
+		return err->code;
+	/*
+	 * On a full disk a node already bound to its key is still welcomed (its
+	 * contact time waits): it pulls, and its push is told the disk is full.
+	 */
 	kt_msg_welcome(out_next(out, 0), now, acked, kt_hub_head(h), hash);
 	return 0;
 }
@@ -587,7 +593,13 @@ static int push(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, ui
 		return rc;
 	if (p->first_seq + p->nchanges - 1 > held &&
 	    (rc = store_push(h, p, (uint32_t)(held + 1 - p->first_seq), err)) != 0) {
-		kt_msg_refuse(out_next(out, 0), KT_REFUSE_CHAIN, held + 1, "refused: not stored");
+		if (rc == KT_ENOSPC)
+			kt_msg_refuse(out_next(out, 0), KT_REFUSE_FULL, held + 1, "the hub's disk is "
+				      "full: this branch keeps its changes and sends them once the "
+				      "chain's IT person frees space at the hub");
+		else
+			kt_msg_refuse(out_next(out, 0), KT_REFUSE_CHAIN, held + 1, "refused: not "
+				      "stored");
 		return rc;
 	}
 	if (p->first_seq + p->nchanges - 1 > held) {
@@ -1047,6 +1059,49 @@ static int pull(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, ui
 }
 
 /*
+ * Merges the log after `merged` in txn, up to max changes: *pos is where it
+ * stopped.  Returns 0, or an error (a damaged change stops the merge).
+ */
+static int merge_log(struct kt_store *st, MDB_txn *txn, uint64_t merged, uint64_t max,
+		     uint64_t *pos, uint64_t *done, struct kt_err *err)
+{
+	uint8_t k[8];
+	MDB_val key = { 8, k }, v;
+	MDB_cursor *cur;
+	int rc;
+
+	*pos = merged;
+	*done = 0;
+	if ((rc = mdb_cursor_open(txn, st->log, &cur)) != 0)
+		return kt_mdb_err(err, rc, "read the log");
+	kt_be64_put(k, merged + 1);
+	rc = mdb_cursor_get(cur, &key, &v, MDB_SET_KEY);
+	while (rc == 0 && *done < max) {
+		if (key.mv_size != 8 || kt_be64_get(key.mv_data) != *pos + 1) {
+			rc = kt_err_set(err, KT_ECORRUPT, "the log skips from %llu",
+					(unsigned long long)*pos);
+			break;
+		}
+		(*pos)++;
+		(*done)++;
+		/* The change was checked when it was stored; a damaged one stops the merge. */
+		if ((rc = kt_change_decode(&st->w_change, v.mv_data, v.mv_size, err)) != 0 ||
+		    (rc = kt_store_merge(st, txn, &st->w_change, NULL, 1, err)) != 0)
+			break;
+		rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND && *pos > merged)
+		rc = 0; /* the end of the log */
+	else if (rc == MDB_NOTFOUND)
+		rc = kt_err_set(err, KT_ECORRUPT, "the log lacks change %llu",
+				(unsigned long long)merged + 1);
+	else if (rc > 0 || rc < -100)
+		rc = kt_mdb_err(err, rc, "read the log");
+	return rc;
+}
+
+/*
  * The merge behind ingest.  One try: the log after meta "merged", up to
  * max changes, decoded and merged on metadata, and the new position, in
  * one transaction.  A try that met a full map wrote nothing and runs again.
@@ -1063,9 +1118,6 @@ static int merge_some(void *ctx, struct kt_err *err)
 	struct merging *mg = ctx;
 	struct kt_store *st = &mg->h->st;
 	uint64_t merged = 0, pos = 0;
-	uint8_t k[8];
-	MDB_val key = { 8, k }, v;
-	MDB_cursor *cur;
 	MDB_txn *txn;
 	int rc;
 
@@ -1080,34 +1132,7 @@ static int merge_some(void *ctx, struct kt_err *err)
 		mdb_txn_abort(txn);
 		return 0;
 	}
-	if ((rc = mdb_cursor_open(txn, st->log, &cur)) != 0) {
-		mdb_txn_abort(txn);
-		return kt_mdb_err(err, rc, "read the log");
-	}
-	kt_be64_put(k, merged + 1);
-	rc = mdb_cursor_get(cur, &key, &v, MDB_SET_KEY);
-	for (pos = merged; rc == 0 && mg->done < mg->max;) {
-		if (key.mv_size != 8 || kt_be64_get(key.mv_data) != pos + 1) {
-			rc = kt_err_set(err, KT_ECORRUPT, "the log skips from %llu",
-					(unsigned long long)pos);
-			break;
-		}
-		pos++;
-		mg->done++;
-		/* The change was checked when it was stored; a damaged one stops the merge. */
-		if ((rc = kt_change_decode(&st->w_change, v.mv_data, v.mv_size, err)) != 0 ||
-		    (rc = kt_store_merge(st, txn, &st->w_change, NULL, 1, err)) != 0)
-			break;
-		rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);
-	}
-	mdb_cursor_close(cur);
-	if (rc == MDB_NOTFOUND && pos > merged)
-		rc = 0; /* the end of the log */
-	else if (rc == MDB_NOTFOUND)
-		rc = kt_err_set(err, KT_ECORRUPT, "the log lacks change %llu",
-				(unsigned long long)merged + 1);
-	else if (rc > 0 || rc < -100)
-		rc = kt_mdb_err(err, rc, "read the log");
+	rc = merge_log(st, txn, merged, mg->max, &pos, &mg->done, err);
 	if (rc == 0 && (rc = kt_meta_put_u64(st, txn, names[0], pos)) != 0)
 		rc = kt_mdb_err(err, rc, "save the merge position");
 	if (rc != 0) {
@@ -1156,9 +1181,28 @@ uint64_t kt_hub_merge_lag(struct kt_hub *h, MDB_txn *txn)
 
 int kt_hub_digest(struct kt_hub *h, uint8_t out[KT_HASH_BYTES], struct kt_err *err)
 {
+	uint64_t merged = 0, pos, done;
+	MDB_txn *txn;
 	int rc = kt_hub_catch_up(h, err);
 
-	return rc != 0 ? rc : kt_store_digest(&h->st, out, err);
+	if (rc != KT_ENOSPC)
+		return rc != 0 ? rc : kt_store_digest(&h->st, out, err);
+	/*
+	 * A full disk: the merge is made in a transaction that is never
+	 * committed, and the digest read inside it, so the digest is the same
+	 * and nothing is written.
+	 */
+	if ((rc = kt_store_wbegin(&h->st, &txn, err)) != 0)
+		return rc;
+	if ((rc = kt_meta_u64(&h->st, txn, KT_HUB_META_MERGED, &merged)) != 0)
+		rc = kt_mdb_err(err, rc, "read the merge position");
+	else if (merged < h->st.w_logpos)
+		rc = merge_log(&h->st, txn, merged, UINT64_MAX, &pos, &done, err);
+	if (rc == 0)
+		rc = kt_store_digest_in(&h->st, txn, out, err);
+	mdb_txn_abort(txn);
+	h->st.w_voided = 0;
+	return rc;
 }
 
 struct handling {

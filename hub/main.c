@@ -577,6 +577,7 @@ static int cmd_run(const char *dir, int argc, char **argv)
 	struct kt_err err;
 	char listen[256];
 	void *ctx, *zap, *router, *mon = NULL;
+	uint64_t merge_again = 0, merge_wait = 1000;
 	uint64_t left = 0;
 	int behind = 1;
 
@@ -650,13 +651,18 @@ static int cmd_run(const char *dir, int argc, char **argv)
 			serve_one(router, &h);
 			behind = 1; /* it may have been a push: merge once nothing waits */
 		}
-		if (!behind || ((items[0].revents | items[1].revents) & ZMQ_POLLIN))
+		if (!behind || ((items[0].revents | items[1].revents) & ZMQ_POLLIN) ||
+		    kt_wall_ms() < merge_again)
 			continue;
 		if (kt_hub_merge(&h, KT_HUB_MERGE_SLICE, &left, &err) != 0) {
-			logf_("merge: %s (retried in 1 s)", err.msg);
-			left = 0;
-			sleep(1);
+			/* Serving goes on; the merge tries again after 1 s, doubling to 60 s. */
+			log_plain("error", NULL, "merge: %s (tried again in %llu s)", err.msg,
+				  (unsigned long long)merge_wait / 1000);
+			merge_again = kt_wall_ms() + merge_wait;
+			merge_wait = merge_wait * 2 > 60000 ? 60000 : merge_wait * 2;
+			continue; /* still behind */
 		}
+		merge_wait = 1000;
 		behind = left > 0;
 		if (h.st.voided > voided)
 			logf_("merge: %llu changes naming a record under another type or owner "

@@ -22,12 +22,14 @@
 #include "safety.h"
 #include "hlc.h"
 #include "text.h"
+#include "store_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char export_usage[] =
@@ -43,7 +45,7 @@ static const char export_usage[] =
 	"example: kt-node -d /var/lib/kartoteka export --json > backup.json\n";
 
 static const char import_usage[] =
-	"usage: kt-node -d DIR import FILE [--skip-bad] [--as-recorded]\n"
+	"usage: kt-node -d DIR import FILE [--skip-bad] [--as-recorded] [--again]\n"
 	"                            [--override REASON [--by NAME]]\n"
 	"\n"
 	"Imports FILE, either:\n"
@@ -67,6 +69,11 @@ static const char import_usage[] =
 	"  --skip-bad      import the good rows, report and skip the bad ones\n"
 	"  --as-recorded   a restore of this chain's export: every visit comes back as\n"
 	"                  it was recorded (each was checked when written), warnings only\n"
+	"An import stopped half way (Ctrl-C, a kill, a full disk) has written whole\n"
+	"batches only, and notes how far it got with them: the same file imported again\n"
+	"goes on from there and never cards a row twice.  A file imported whole is\n"
+	"refused the second time, unless --again (import it again, as new cards).\n"
+	"  --again         import a file this node imported whole before, once more\n"
 	"example: kt-node -d /var/lib/kartoteka import clients.csv\n";
 
 /* ---- export ---- */
@@ -144,7 +151,27 @@ struct importer {
 	int tty, shown;
 	const char *override, *by;            /* import --override REASON [--by NAME] */
 	int as_recorded;                      /* import --as-recorded: a restore */
+	int again;                            /* import --again: a file imported whole before */
+	/*
+	 * How far this file got (meta "import:<hash of type and bytes>", written
+	 * with each batch): rows of pass < from_pass, or of from_pass before
+	 * from_row, were written by an earlier run that stopped.
+	 */
+	char note_name[48];
+	uint8_t from_pass;
+	uint64_t from_row, before;            /* before: records that run wrote */
 };
+
+/* The note's bytes: pass u8, next row u64, records written u64, finished ms u64. */
+#define IMPORT_NOTE_BYTES 25
+static void note_pack(uint8_t b[IMPORT_NOTE_BYTES], uint8_t pass, uint64_t row, uint64_t n,
+		      uint64_t finished)
+{
+	b[0] = pass;
+	kt_be64_put(b + 1, row);
+	kt_be64_put(b + 9, n);
+	kt_be64_put(b + 17, finished);
+}
 
 /* A record id of the file and the row holding it, to sort and search. */
 struct idrow {
@@ -518,14 +545,22 @@ static int build_draft(struct importer *x, const struct kt_import_row *r, size_t
 	return 0;
 }
 
-/* Writes drafts 0..n-1 as one durable transaction and shows progress. */
-static int flush(struct importer *x, size_t n)
+/*
+ * Writes drafts 0..n-1 as one durable transaction, with the note that the
+ * rows of pass before row `next` are written, and shows progress.
+ */
+static int flush(struct importer *x, size_t n, uint8_t pass, uint64_t next)
 {
-	if (kt_store_write(&x->cli->st, x->d, n, NULL, &x->cli->err) != 0) {
+	uint8_t note[IMPORT_NOTE_BYTES];
+
+	note_pack(note, pass, next, x->before + x->done + n, 0);
+	if (kt_store_write_noting(&x->cli->st, x->d, n, x->note_name, note, sizeof(note), NULL,
+				  &x->cli->err) != 0) {
 		if (x->shown)
 			fputc('\n', stderr);
-		return kt_cli_failf("import: %s; %zu of %zu records had been imported before it",
-				    x->cli->err.msg, x->done, x->total);
+		return kt_cli_failf("import: %s; %zu of %zu records were imported before it, and "
+				    "importing the file again goes on from there", x->cli->err.msg,
+				    x->done, x->total);
 	}
 	x->done += n;
 	if (x->tty) {
@@ -541,23 +576,84 @@ static int flush(struct importer *x, size_t n)
  */
 static int write_pass(struct importer *x, int clients)
 {
-	size_t n = 0;
+	uint8_t pass = clients ? 1 : 2;
+	size_t n = 0, i;
 
-	for (size_t i = 0; i < x->im.n; i++) {
+	for (i = 0; i < x->im.n; i++) {
 		const struct kt_import_row *r = &x->im.rows[i];
 
-		if (r->bad != NULL || kt_schema_self_owned(r->type) != clients)
-			continue;
+		if (r->bad != NULL || kt_schema_self_owned(r->type) != clients ||
+		    pass < x->from_pass || (pass == x->from_pass && i < x->from_row))
+			continue; /* bad, of the other pass, or written by a run that stopped */
 		if (build_draft(x, r, n, &x->cli->err) != 0)
 			return kt_cli_failf("import: %s %d: %s", x->im.json ? "record" : "line",
 					    r->line, x->cli->err.msg);
 		if (++n == KT_BATCH_MAX) {
-			if (flush(x, n) != 0)
+			if (flush(x, n, pass, i + 1) != 0)
 				return 1;
 			n = 0;
 		}
 	}
-	return n > 0 ? flush(x, n) : 0;
+	return n > 0 ? flush(x, n, pass, i) : 0;
+}
+
+/*
+ * Reads how far an earlier run of this file got.  Returns 0 to go on (from
+ * the start, or resuming), or 1 (said) for a file imported whole before
+ * without --again.
+ */
+static int import_resume(struct importer *x)
+{
+	MDB_val k = { strlen(x->note_name), x->note_name }, v;
+	uint64_t finished = 0;
+	MDB_txn *txn;
+
+	if (x->total == 0)
+		return 0; /* nothing to write: nothing to resume or refuse */
+	if (kt_store_rdtxn(&x->cli->st, &txn, &x->cli->err) != 0)
+		return kt_cli_fail(x->cli);
+	if (mdb_get(txn, x->cli->st.meta, &k, &v) == 0 && v.mv_size == IMPORT_NOTE_BYTES) {
+		const uint8_t *b = v.mv_data;
+
+		x->from_pass = b[0];
+		x->from_row = kt_be64_get(b + 1);
+		x->before = kt_be64_get(b + 9);
+		finished = kt_be64_get(b + 17);
+	}
+	mdb_txn_abort(txn);
+	if (finished != 0 && !x->again) {
+		char when[32];
+		time_t t = (time_t)(finished / 1000);
+
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", gmtime(&t));
+		return kt_cli_failf("import: '%s' was imported whole on %s (%llu records); to "
+				    "import it again as new records, add --again", x->path, when,
+				    (unsigned long long)x->before);
+	}
+	if (finished != 0 || x->from_pass == 0) {
+		x->from_pass = 0;
+		x->from_row = 0;
+		x->before = 0;
+	} else {
+		fprintf(stderr, "resuming '%s': %llu records were written by a run that stopped; "
+			"importing the rest\n", x->path, (unsigned long long)x->before);
+	}
+	return 0;
+}
+
+/* Notes the file imported whole (best effort: a failure only leaves it resumable). */
+static void import_finished(struct importer *x)
+{
+	uint8_t note[IMPORT_NOTE_BYTES];
+	MDB_txn *txn;
+
+	note_pack(note, 3, 0, x->before + x->done, kt_wall_ms());
+	if (kt_txn_begin(x->cli->st.env, 0, &txn) != 0)
+		return;
+	if (kt_meta_put(&x->cli->st, txn, x->note_name, note, sizeof(note)) != 0)
+		mdb_txn_abort(txn);
+	else
+		mdb_txn_commit(txn);
 }
 
 static int import_args(struct importer *x, int argc, char **argv, const char **path, int *skip)
@@ -567,6 +663,8 @@ static int import_args(struct importer *x, int argc, char **argv, const char **p
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--skip-bad") == 0) {
 			*skip = 1;
+		} else if (strcmp(argv[i], "--again") == 0) {
+			x->again = 1;
 		} else if (strcmp(argv[i], "--as-recorded") == 0) {
 			x->as_recorded = 1;
 		} else if (strcmp(argv[i], "--override") == 0 || strcmp(argv[i], "--by") == 0) {
@@ -633,13 +731,18 @@ static int import_rows(struct importer *x, int skip)
 	kt_cli_branch(x->cli, x->branch, sizeof(x->branch));
 	x->d = kt_malloc(sizeof(*x->d) * KT_BATCH_MAX);
 	x->alias = kt_calloc(KT_BATCH_MAX, sizeof(*x->alias));
-	if (write_pass(x, 1) != 0 || write_pass(x, 0) != 0)
+	if (import_resume(x) != 0 || write_pass(x, 1) != 0 || write_pass(x, 0) != 0)
 		return 1;
+	if (x->done + x->before > 0)
+		import_finished(x);
 	if (x->shown)
 		fputc('\n', stderr);
 	report_notes(&x->im);
 	fprintf(stderr, "imported %zu record%s from %s", x->done, x->done == 1 ? "" : "s",
 		x->path);
+	if (x->before > 0)
+		fprintf(stderr, " (and %llu before, by the run that stopped)",
+			(unsigned long long)x->before);
 	if (bad > 0)
 		fprintf(stderr, ", skipped %zu bad row%s", bad, bad == 1 ? "" : "s");
 	fputc('\n', stderr);
@@ -666,6 +769,18 @@ int kt_cli_import_as(struct kt_cli *cli, int argc, char **argv, uint8_t type)
 		return 1;
 	if (kt_cli_open(cli) || read_file(x.path, &data, &len) != 0)
 		return 1;
+	{
+		/* The note is named by what the rows are: the file's bytes and how they are read. */
+		uint8_t h[KT_HASH_BYTES], *in = kt_malloc(len + 1);
+		char hex[33];
+
+		in[0] = type;
+		memcpy(in + 1, data, len);
+		kt_hash(h, in, len + 1);
+		free(in);
+		kt_hex(hex, h, 16);
+		snprintf(x.note_name, sizeof(x.note_name), "import:%s", hex);
+	}
 	if (type == 0)
 		rc = kt_import_parse(&x.im, data, len, &cli->err);
 	else

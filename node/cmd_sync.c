@@ -20,14 +20,19 @@ static int meta_set_text(struct kt_cli *cli, const char *name, const char *value
 	MDB_txn *txn;
 	int rc;
 
-	if ((rc = kt_txn_begin(cli->st.env, 0, &txn)) != 0)
-		return kt_cli_failf("cannot write: %s", mdb_strerror(rc));
+	if ((rc = kt_txn_begin(cli->st.env, 0, &txn)) != 0) {
+		kt_mdb_err(&cli->err, rc, "write");
+		return kt_cli_fail(cli);
+	}
 	if ((rc = kt_meta_put(&cli->st, txn, name, value, strlen(value))) != 0) {
 		mdb_txn_abort(txn);
-		return kt_cli_failf("cannot write: %s", mdb_strerror(rc));
+		kt_mdb_err(&cli->err, rc, "write");
+		return kt_cli_fail(cli);
 	}
-	if ((rc = mdb_txn_commit(txn)) != 0) /* a failed commit frees the transaction */
-		return kt_cli_failf("cannot write: %s", mdb_strerror(rc));
+	if ((rc = mdb_txn_commit(txn)) != 0) { /* a failed commit frees the transaction */
+		kt_mdb_err(&cli->err, rc, "write");
+		return kt_cli_fail(cli);
+	}
 	return 0;
 }
 
@@ -507,23 +512,58 @@ static void run_signal(int sig)
 	run_stop = 1;
 }
 
+/*
+ * A full disk pauses the daemon instead of failing every message: one line,
+ * then nothing is taken from the hub for a pause that doubles from 5 s to
+ * 5 min while the disk stays full (what came meanwhile is dropped: the hub
+ * has it, and a new hello after the pause asks again).  Local reading and
+ * the hub's copy are unaffected.
+ */
+#define RUN_FULL_PAUSE_MS 5000
+#define RUN_FULL_PAUSE_MAX_MS 300000
+static uint64_t paused_until, pause_ms;
+
+static void run_error(struct kt_cli *cli)
+{
+	if (cli->err.code != KT_ENOSPC) {
+		fprintf(stderr, "kt-node: run: %s\n", cli->err.msg);
+		return;
+	}
+	pause_ms = pause_ms == 0 ? RUN_FULL_PAUSE_MS : pause_ms * 2 > RUN_FULL_PAUSE_MAX_MS ?
+		   RUN_FULL_PAUSE_MAX_MS : pause_ms * 2;
+	paused_until = kt_wall_ms() + pause_ms;
+	fprintf(stderr, "kt-node: run: %s; syncing again in %llu s\n", cli->err.msg,
+		(unsigned long long)pause_ms / 1000);
+}
+
 /* One wake-up of the daemon: a message from the hub, or a tick. */
 static void run_step(struct kt_cli *cli, void *d, struct kt_sync *s, struct kt_sync_out *out)
 {
 	zmq_pollitem_t it = { d, 0, ZMQ_POLLIN, 0 };
 	zmq_msg_t m;
+	int paused = paused_until != 0;
 
+	if (paused && kt_wall_ms() >= paused_until) {
+		paused_until = 0;
+		paused = 0;
+		kt_sync_connect(s, kt_wall_ms(), out); /* start over: the hub resends */
+	}
 	if (zmq_poll(&it, 1, 100) > 0 && (it.revents & ZMQ_POLLIN)) {
 		zmq_msg_init(&m);
-		if (zmq_msg_recv(&m, d, 0) >= 0 &&
-		    kt_sync_handle(s, zmq_msg_data(&m), zmq_msg_size(&m), kt_wall_ms(), out,
-				   &cli->err) != 0)
-			fprintf(stderr, "kt-node: run: %s\n", cli->err.msg);
+		if (zmq_msg_recv(&m, d, 0) >= 0 && !paused) {
+			if (kt_sync_handle(s, zmq_msg_data(&m), zmq_msg_size(&m), kt_wall_ms(), out,
+					   &cli->err) != 0)
+				run_error(cli);
+			else if (s->ready && paused_until == 0)
+				pause_ms = 0; /* the disk took it: the next full disk pauses 5 s again */
+		}
 		zmq_msg_close(&m);
 	}
 	send_out(d, out);
+	if (paused_until != 0)
+		return;
 	if (kt_sync_tick(s, kt_wall_ms(), out, &cli->err) != 0)
-		fprintf(stderr, "kt-node: run: %s\n", cli->err.msg);
+		run_error(cli);
 	send_out(d, out);
 }
 

@@ -7,6 +7,7 @@
  */
 #include "store.h"
 #include "store_int.h"
+#include <sys/statvfs.h>
 #include "text.h"
 #include "phone.h"
 #include "hlc.h"
@@ -22,10 +23,37 @@
 
 /* ---- small helpers shared by the store files ---- */
 
+/*
+ * The folder of the store this process opened last, for the one line a
+ * full disk gets (a process opens one store; the hub's verify a scratch
+ * one beside it, on the same disk).
+ */
+static char disk_dir[4096];
+
+/*
+ * Whether the disk under disk_dir is full.  LMDB reports a write the disk
+ * could not take whole as EIO (a short pwrite sets no errno), so EIO with
+ * less than KT_DISK_FULL_BYTES free is taken as a full disk; EIO with room
+ * left is a failing disk and is said as such.
+ */
+#define KT_DISK_FULL_BYTES (64ull << 20)
+static int disk_full(int rc)
+{
+	struct statvfs fs;
+
+	if (rc == ENOSPC || rc == EDQUOT)
+		return 1;
+	return rc == EIO && disk_dir[0] && statvfs(disk_dir, &fs) == 0 &&
+	       (uint64_t)fs.f_bavail * fs.f_frsize < KT_DISK_FULL_BYTES;
+}
+
 int kt_mdb_err(struct kt_err *err, int rc, const char *what)
 {
 	if (rc == MDB_MAP_FULL)
 		return kt_err_set(err, KT_EFULL, "store is full while %s", what);
+	if (disk_full(rc))
+		return kt_err_set(err, KT_ENOSPC, "disk full in %s: free space and run again "
+				  "(nothing was lost; reading works meanwhile)", disk_dir);
 	return kt_err_set(err, KT_EIO, "cannot %s: %s", what, mdb_strerror(rc));
 }
 
@@ -475,6 +503,8 @@ int kt_store_open(struct kt_store *st, const char *dir, struct kt_err *err)
 
 int kt_store_open_as(struct kt_store *st, const char *dir, int hub, struct kt_err *err)
 {
+	if (!disk_dir[0] && strlen(dir) < sizeof(disk_dir))
+		snprintf(disk_dir, sizeof(disk_dir), "%s", dir);
 	MDB_txn *txn;
 	char path[4200];
 	int rc;

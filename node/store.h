@@ -181,6 +181,13 @@ struct kt_draft {
  */
 int kt_store_write(struct kt_store *st, struct kt_draft *d, size_t n, uint64_t *seq_out,
 		   struct kt_err *err);
+/*
+ * The same, with meta name = val[0..len) written in that very transaction
+ * (an import notes how far it got with the rows it writes, so a run that
+ * stops is resumed without writing a row twice).
+ */
+int kt_store_write_noting(struct kt_store *st, struct kt_draft *d, size_t n, const char *name,
+			  const void *val, size_t len, uint64_t *seq_out, struct kt_err *err);
 
 /*
  * Runs once(ctx, err), one whole write transaction that aborts on any
@@ -430,6 +437,9 @@ struct kt_store_info {
 int kt_store_info(struct kt_store *st, struct kt_store_info *info, struct kt_err *err);
 
 /* The digest of the store's state (merge.h), for comparing replicas. */
+/* The same, of the state as txn (a reader, or a writer that will be aborted) sees it. */
+int kt_store_digest_in(struct kt_store *st, MDB_txn *txn, uint8_t out[KT_HASH_BYTES],
+		       struct kt_err *err);
 int kt_store_digest(struct kt_store *st, uint8_t out[KT_HASH_BYTES], struct kt_err *err);
 
 #endif

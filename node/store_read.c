@@ -245,14 +245,24 @@ static void digest_entry(struct kt_digest *d, const MDB_val *key, const MDB_val 
 
 int kt_store_digest(struct kt_store *st, uint8_t out[KT_HASH_BYTES], struct kt_err *err)
 {
-	struct kt_digest d;
 	MDB_txn *txn;
-	MDB_cursor *cur;
-	MDB_val key, v;
 	int rc;
 
 	if ((rc = kt_store_rdtxn(st, &txn, err)) != 0)
 		return rc;
+	rc = kt_store_digest_in(st, txn, out, err);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int kt_store_digest_in(struct kt_store *st, MDB_txn *txn, uint8_t out[KT_HASH_BYTES],
+		       struct kt_err *err)
+{
+	struct kt_digest d;
+	MDB_cursor *cur;
+	MDB_val key, v;
+	int rc;
+
 	kt_digest_init(&d);
 	if ((rc = mdb_cursor_open(txn, st->rec, &cur)) != 0)
 		goto fail;
@@ -274,11 +284,9 @@ int kt_store_digest(struct kt_store *st, uint8_t out[KT_HASH_BYTES], struct kt_e
 	mdb_cursor_close(cur);
 	if (rc != MDB_NOTFOUND)
 		goto fail;
-	mdb_txn_abort(txn);
 	kt_digest_final(&d, out);
 	return 0;
 fail:
-	mdb_txn_abort(txn);
 	return kt_mdb_err(err, rc, "compute the digest");
 }
 

@@ -306,8 +306,14 @@ static int write_one(struct kt_store *st, MDB_txn *txn, struct kt_draft *d,
 	return rc;
 }
 
+struct write_note {
+	const char *name; /* a meta value written in the same transaction, or NULL */
+	const void *val;
+	size_t len;
+};
+
 static int write_batch(struct kt_store *st, struct kt_draft *d, size_t n, uint64_t *seq_out,
-		       struct kt_err *err)
+		       const struct write_note *note, struct kt_err *err)
 {
 	struct kt_change *c = kt_malloc(sizeof(*c));
 	struct kt_val *vals = kt_malloc(sizeof(*vals) * KT_OPS_MAX);
@@ -328,6 +334,12 @@ static int write_batch(struct kt_store *st, struct kt_draft *d, size_t n, uint64
 	}
 	if (rc != 0) {
 		mdb_txn_abort(txn);
+		goto done;
+	}
+	if (note != NULL && note->name != NULL &&
+	    (rc = kt_meta_put(st, txn, note->name, note->val, note->len)) != 0) {
+		mdb_txn_abort(txn);
+		rc = kt_mdb_err(err, rc, "note the write");
 		goto done;
 	}
 	if (seq_out != NULL)
@@ -375,6 +387,7 @@ struct write_ctx {
 	struct kt_draft *d;
 	size_t n;
 	uint64_t *seq_out;
+	struct write_note note;
 	uint32_t nops[KT_BATCH_MAX];
 };
 
@@ -384,13 +397,19 @@ static int write_once(void *ctx, struct kt_err *err)
 
 	for (size_t i = 0; i < w->n; i++)
 		w->d[i].nops = w->nops[i]; /* drop the extra ops a failed try added */
-	return write_batch(w->st, w->d, w->n, w->seq_out, err);
+	return write_batch(w->st, w->d, w->n, w->seq_out, &w->note, err);
 }
 
 int kt_store_write(struct kt_store *st, struct kt_draft *d, size_t n, uint64_t *seq_out,
 		   struct kt_err *err)
 {
-	struct write_ctx w = { st, d, n, seq_out, { 0 } };
+	return kt_store_write_noting(st, d, n, NULL, NULL, 0, seq_out, err);
+}
+
+int kt_store_write_noting(struct kt_store *st, struct kt_draft *d, size_t n, const char *name,
+			  const void *val, size_t len, uint64_t *seq_out, struct kt_err *err)
+{
+	struct write_ctx w = { st, d, n, seq_out, { name, val, len }, { 0 } };
 
 	kt_assert(n <= KT_BATCH_MAX);
 	for (size_t i = 0; i < n; i++)

@@ -77,6 +77,7 @@ enum kt_refuse_code {
 	KT_REFUSE_VERSION = 7,  /* the node speaks an older protocol version */
 	KT_REFUSE_DAMAGED = 8,  /* the hub's store is damaged at the hub seq given; the
 				 * batch before it was sent, the rest waits for a repair */
+	KT_REFUSE_FULL = 9,     /* the hub's disk is full: the push was not stored */
 };
 
 struct kt_bytes {
