@@ -24,6 +24,7 @@ enum {
 	KT_EREFUSED = -8,  /* a safety rule refused the write */
 	KT_EFULL = -9,     /* the store is full and cannot grow */
 	KT_ENOSPC = -10,   /* the disk holding the store is full */
+	KT_EINTR = -11,    /* stopped by Ctrl-C or a kill (kt_interrupted) */
 };
 
 #define KT_ERR_MSG_BYTES 256

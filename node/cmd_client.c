@@ -474,7 +474,8 @@ static int client_list(struct kt_cli *cli, int argc, char **argv)
 	mdb_txn_abort(l.txn);
 	if (rc != 0) {
 		json_decref(l.arr);
-		return kt_cli_failf("client list: cannot read the store");
+		return kt_cli_failf("client list: %s", rc == KT_EINTR ? "interrupted" :
+				    "cannot read the store");
 	}
 	if (l.json)
 		kt_cli_print_json(l.arr);

@@ -403,7 +403,7 @@ static int converse(struct kt_cli *cli, void *d, void *mon, struct kt_sync *s,
 	kt_sync_connect(s, kt_wall_ms(), &out);
 	send_out(d, &out);
 	/* Bounded: every timeout_ms the exchange moves on, or it ends. */
-	while (kt_wall_ms() < deadline) {
+	while (kt_wall_ms() < deadline && !kt_interrupted) {
 		zmq_pollitem_t it = { d, 0, ZMQ_POLLIN, 0 };
 		zmq_msg_t m;
 
@@ -483,6 +483,9 @@ int cmd_sync(struct kt_cli *cli, int argc, char **argv)
 	kt_sync_release(&s);
 	if (rc == 2)
 		return kt_cli_failf("sync: %s", cli->err.msg);
+	if (rc != 0 && kt_interrupted)
+		return kt_cli_failf("sync: interrupted; what was applied is kept, and the next "
+				    "sync goes on from there");
 	if (rc != 0 && was_refused)
 		return kt_cli_failf("sync: the hub at %s refused this node's key (revoked, or not "
 				    "enrolled there): ask the chain's IT person to enroll this node "

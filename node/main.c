@@ -9,6 +9,7 @@
 #include "text.h"
 
 #include <locale.h>
+#include <signal.h>
 #include <time.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -405,10 +406,30 @@ static const struct {
 	{ "report", cmd_report }, { "catalog", cmd_catalog }, { "catalogue", cmd_catalog },
 };
 
+/*
+ * Ctrl-C, a kill or a closed terminal: the command stops at its next record
+ * or write (kt_interrupted), closes the store and exits 130; a second
+ * signal ends it at once (its reader slot is freed by the next command
+ * that opens the store, or by a daemon within 10 s).
+ */
+static void on_interrupt(int sig)
+{
+	if (kt_interrupted)
+		_exit(128 + sig);
+	kt_interrupted = 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct kt_cli cli;
 	int i = 1, rc;
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 
 	setlocale(LC_ALL, "C");
 	kt_crypto_init();
@@ -436,7 +457,7 @@ int main(int argc, char **argv)
 			rc = commands[c].fn(&cli, argc - i, argv + i);
 			if (cli.open)
 				kt_store_close(&cli.st);
-			return rc;
+			return kt_interrupted && strcmp(argv[i], "run") != 0 ? 130 : rc;
 		}
 	return kt_cli_failf("unknown command '%s' (see kt-node --help)", argv[i]);
 }

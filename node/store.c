@@ -30,6 +30,8 @@
  */
 static char disk_dir[4096];
 
+volatile sig_atomic_t kt_interrupted;
+
 /*
  * Whether the disk under disk_dir is full.  LMDB reports a write the disk
  * could not take whole as EIO (a short pwrite sets no errno), so EIO with

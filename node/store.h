@@ -105,6 +105,16 @@ struct kt_store {
 	int batch_test;
 };
 
+/*
+ * Set by kt-node's SIGINT/SIGTERM/SIGHUP handler: the store's loops over
+ * records (kt_store_each, kt_store_owned) and its writes stop at the next
+ * record with KT_EINTR, so a reading command ends its read transaction and
+ * closes the store (freeing its LMDB reader slot) instead of dying in it,
+ * and a write in progress is aborted whole.
+ */
+#include <signal.h>
+extern volatile sig_atomic_t kt_interrupted;
+
 /* Creates a new node in dir (made if missing); refuses a folder that holds one. */
 int kt_store_init(const char *dir, const char *branch, const char *country,
 		  struct kt_err *err);

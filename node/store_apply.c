@@ -98,7 +98,11 @@ static const struct kt_val nil_val;
 
 int kt_store_wbegin(struct kt_store *st, MDB_txn **txn, struct kt_err *err)
 {
-	int rc = kt_txn_begin(st->env, 0, txn);
+	int rc;
+
+	if (kt_interrupted)
+		return kt_err_set(err, KT_EINTR, "interrupted: nothing of this write was made");
+	rc = kt_txn_begin(st->env, 0, txn);
 
 	if (rc != 0)
 		return kt_mdb_err(err, rc, "begin a write transaction");

@@ -202,6 +202,10 @@ int kt_store_each(struct kt_store *st, MDB_txn *txn, uint8_t type, kt_id_fn fn, 
 	while (rc == 0) {
 		struct kt_id id;
 
+		if (kt_interrupted) {
+			rc = kt_err_set(err, KT_EINTR, "interrupted");
+			break;
+		}
 		memcpy(id.b, key.mv_data, KT_ID_BYTES);
 		if (key.mv_size == KT_ID_BYTES + 2 &&
 		    kt_be16_get((uint8_t *)key.mv_data + KT_ID_BYTES) == 0 &&
