@@ -32,7 +32,7 @@ UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 BENCH_BIN := $(BUILD)/tests/bench
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 
-.PHONY: all deps test check fuzz bench demo clean
+.PHONY: all deps test check fuzz faults bench demo clean
 all: deps bin/kt-node bin/kt-hub
 
 deps:
@@ -100,6 +100,7 @@ check: deps
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		build-san/bin/kt-node build-san/bin/kt-hub $(patsubst $(BUILD)/%,build-san/%,$(UNIT_BIN))
 	@KT_BUILD=build-san KT_NODE=build-san/bin/kt-node KT_HUB=build-san/bin/kt-hub KT_FUZZ_SECONDS=0 \
+		KT_SIM_SCHEDULES=$${KT_SIM_SCHEDULES:-1000} \
 		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 sh tests/run.sh
 
 fuzz: deps
@@ -109,6 +110,16 @@ fuzz: deps
 		$$f -max_total_time=$${KT_FUZZ_SECONDS:-60} -rss_limit_mb=2048 \
 			$(BUILD)/corpus/$$(basename $$f) tests/fuzz/seeds/$$(basename $$f) || exit 1; \
 	done
+
+# The long forms of the fault tests (README, "Reliability"): the simulation
+# over many more schedules, kill -9 loops of writers and of the daemons, and
+# every fuzz target for minutes.  About 20 minutes with the defaults.
+faults: deps
+	@$(MAKE) --no-print-directory bin/kt-node bin/kt-hub $(BUILD)/tests/test_sim $(FUZZ_BIN)
+	@KT_SIM_SCHEDULES=$${KT_SIM_SCHEDULES:-200000} $(BUILD)/tests/test_sim
+	@KT_KILLS=$${KT_KILLS:-600} sh tests/faults/kill_writers.sh
+	@KT_KILLS=$${KT_DAEMON_KILLS:-100} sh tests/faults/kill_daemons.sh
+	@$(MAKE) --no-print-directory fuzz KT_FUZZ_SECONDS=$${KT_FUZZ_SECONDS:-60}
 
 bench: deps
 	@$(MAKE) --no-print-directory bin/kt-node bin/kt-hub $(BENCH_BIN) $(BUILD)/tests/bench_sync

@@ -604,7 +604,7 @@ int cmd_run(struct kt_cli *cli, int argc, char **argv)
 	kt_sync_connect(&s, kt_wall_ms(), &out);
 	send_out(d, &out);
 	/* The event loop: the one endless loop, until a signal. */
-	while (!run_stop) {
+	while (!run_stop && !kt_interrupted) { /* a signal before run_signal was set: kt_interrupted */
 		static uint64_t checked;
 		uint64_t now = kt_wall_ms();
 
