@@ -83,6 +83,52 @@ b = {x["branch"]: x["pull_lag"] for x in json.load(open(sys.argv[1]))["branches"
 sys.exit(0 if all(b[n] == 0 for n in "ABCE") else (print(b) or 1))
 EOF
 
+# ---- an enrolled node seals a flipped payload (a tampered kt-node) ----
+"$KT" -d R init --branch Rogue >/dev/null
+"$H" -d HUB enroll --branch Rogue --key "$("$KT" -d R key)" --out r.bundle >/dev/null
+"$KT" -d A invite --key "$("$KT" -d R key)" --out r.invite
+"$KT" -d R join r.bundle --invite r.invite >/dev/null
+"$KT" -d R sync --timeout 10 >/dev/null 2>&1
+RID=$("$KT" -d R client add --name 'Подделанная Карта')
+"$KT" -d R client edit "$RID" --set notes='flipped on the way' >/dev/null
+ROID=$("$KT" -d R status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["node_id"])')
+RPOS=$("$KT" -d R status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["changes"])')
+RSEQ=$("$KT" -d R status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["seq"])')
+mdb_dump -s log R >log.txt
+mdb_dump -s chain R >chain.txt
+python3 - "$RPOS" "$ROID" "$RSEQ" <<'EOF'
+import hashlib, sys
+pos, origin, seq = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+def edit(name, key, fn):
+    lines = open(name).read().split("\n")
+    end = lines.index("HEADER=END")
+    for i in range(end + 1, len(lines) - 1, 2):
+        if lines[i].strip() == key:
+            v = fn(bytearray.fromhex(lines[i + 1].strip()))
+            open(name, "w").write("\n".join(lines[:end + 1] + [lines[i], " " + v.hex(), "DATA=END", ""]))
+            return v
+    sys.exit("no key " + key)
+flipped = {}
+def flip(v):
+    v[len(v) - 3] ^= 0x40
+    flipped["h"] = hashlib.blake2b(bytes(v), digest_size=32).digest()
+    return v
+edit("log.txt", "%016x" % pos, flip)
+edit("chain.txt", origin + "%016x" % seq, lambda v: bytearray(flipped["h"]) + v[32:])
+EOF
+mdb_load -s log -f log.txt R 2>/dev/null && mdb_load -s chain -f chain.txt R 2>/dev/null && ok "R's last change is sealed flipped, and chained as written" || bad "R's last change is sealed flipped, and chained as written"
+check "R pushes it (its own signature holds)" "$KT" -d R sync --timeout 10
+"$KT" -d C client add --name 'После Подделки' >/dev/null
+check "C syncs after it" "$KT" -d C sync --timeout 10
+check "A syncs: the flipped change does not stop it" "$KT" -d A sync --timeout 10
+"$KT" -d A client find 'после подделки' --json | grep -q '"id"' && ok "and A gets C's later card" || bad "and A gets C's later card"
+"$KT" -d A status >st.txt
+contains "A's status names the void change by branch, origin and seq" st.txt "branch Rogue (origin $ROID) seq $RSEQ: its seal does not open"
+"$KT" -d A client show "$RID" --json >rshow.json
+lacks "and the void edit changed nothing" rshow.json 'flipped on the way'
+"$KT" -d A status --json >st.json
+contains "status --json lists it" st.json '"void_changes":\[{"branch":"Rogue"'
+
 # ---- a cloned node pushes other bytes under a seq the hub holds ----
 cp -r B B2
 "$KT" -d B client add --name 'Original Write' >/dev/null
@@ -93,4 +139,5 @@ stop_hub
 contains "the hub logs the fork" hub.log "fork: origin"
 contains "and the refused chain key, with D's branch and key" hub.log "branch D key $("$KT" -d D key): refused: the node holds another chain key"
 contains "and the day-ahead changes" hub.log "clock ahead: 1 changes"
+contains "and the void change, told by the branch that met it" hub.log "void changes: branch A keeps changes $RSEQ-$RSEQ of branch Rogue (origin $ROID) without effect: their seal does not open"
 finish
