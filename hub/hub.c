@@ -706,15 +706,40 @@ static int push_intact(struct kt_hub *h, MDB_txn *txn, const struct kt_msg_push 
 	return 0;
 }
 
+uint64_t kt_hub_origin_u64(struct kt_hub *h, MDB_txn *txn, const char *what, uint64_t origin)
+{
+	char name[48];
+	uint64_t v = 0;
+
+	snprintf(name, sizeof(name), "%s:%016llx", what, (unsigned long long)origin);
+	kt_meta_u64(&h->st, txn, name, &v);
+	return v;
+}
 
 uint64_t kt_hub_damaged(struct kt_hub *h, MDB_txn *txn, uint64_t origin)
 {
-	char name[32];
-	uint64_t v = 0;
+	return kt_hub_origin_u64(h, txn, "damaged", origin);
+}
 
-	damaged_name(name, origin);
-	kt_meta_u64(&h->st, txn, name, &v);
-	return v;
+void kt_hub_origin_branch(struct kt_hub *h, uint64_t origin, char *out, size_t cap)
+{
+	char okey[KT_META_KEY_NAME_BYTES];
+	uint8_t key[KT_PUBKEY_BYTES];
+	MDB_txn *txn;
+	MDB_val v;
+	int got;
+
+	snprintf(out, cap, "?");
+	kt_meta_key_name(okey, origin);
+	if (kt_store_rdtxn(&h->st, &txn, NULL) != 0)
+		return;
+	got = mdb_get(txn, h->st.meta, &(MDB_val){ strlen(okey), okey }, &v) == 0 &&
+	      v.mv_size == KT_PUBKEY_BYTES;
+	if (got)
+		memcpy(key, v.mv_data, sizeof(key));
+	mdb_txn_abort(txn);
+	if (got)
+		kt_hub_branch_of(h, key, out, cap, NULL);
 }
 
 /* Marks seq of origin damaged (the lowest is kept), so its next hello resends from there. */
@@ -923,12 +948,7 @@ uint64_t kt_hub_contact(struct kt_hub *h, MDB_txn *txn, const uint8_t key[KT_PUB
 
 uint64_t kt_hub_pulled(struct kt_hub *h, MDB_txn *txn, uint64_t origin)
 {
-	char name[32];
-	uint64_t v = 0;
-
-	pulled_name(name, origin);
-	kt_meta_u64(&h->st, txn, name, &v);
-	return v;
+	return kt_hub_origin_u64(h, txn, "pulled", origin);
 }
 
 /*
@@ -1033,22 +1053,10 @@ static int pull(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, ui
 	 */
 	note_contact(h, key, origin, applied, now);
 	if (damaged != 0) {
-		char br[KT_BRANCH_BYTES_MAX + 1] = "?", okey[KT_META_KEY_NAME_BYTES];
-		MDB_val kv;
+		char br[KT_BRANCH_BYTES_MAX + 1];
 
 		mark_damaged(h, bad_origin, bad_seq);
-		kt_meta_key_name(okey, bad_origin);
-		if (kt_store_rdtxn(&h->st, &txn, NULL) == 0) {
-			uint8_t k2[KT_PUBKEY_BYTES];
-			int got = mdb_get(txn, h->st.meta, &(MDB_val){ strlen(okey), okey }, &kv) == 0 &&
-				  kv.mv_size == KT_PUBKEY_BYTES;
-
-			if (got)
-				memcpy(k2, kv.mv_data, sizeof(k2));
-			mdb_txn_abort(txn);
-			if (got)
-				kt_hub_branch_of(h, k2, br, sizeof(br), NULL);
-		}
+		kt_hub_origin_branch(h, bad_origin, br, sizeof(br));
 		snprintf(out->note, sizeof(out->note), "damaged store: hub seq %llu, change %llu of "
 			 "branch %s (origin %016llx): %s; not served, and that branch is asked to "
 			 "send it again at its next sync", (unsigned long long)damaged,
@@ -1229,28 +1237,13 @@ static int void_report(struct kt_hub *h, const uint8_t *key, const struct kt_msg
 	static const char *const why[] = { "", "their seal does not open",
 					   "their client's data key does not open",
 					   "they name a record under another client or type" };
-	char by[KT_BRANCH_BYTES_MAX + 1], of[KT_BRANCH_BYTES_MAX + 1] = "?";
+	char by[KT_BRANCH_BYTES_MAX + 1], of[KT_BRANCH_BYTES_MAX + 1];
 	uint64_t origin = bound_origin(h, key, out);
-	char okey[KT_META_KEY_NAME_BYTES];
-	MDB_txn *txn;
-	MDB_val v;
 
 	if (origin == 0)
 		return kt_err_set(err, KT_EREFUSED, "void report from a key that did not say hello");
 	kt_hub_branch_of(h, key, by, sizeof(by), NULL);
-	kt_meta_key_name(okey, m->a);
-	if (kt_store_rdtxn(&h->st, &txn, NULL) == 0) {
-		if (mdb_get(txn, h->st.meta, &(MDB_val){ strlen(okey), okey }, &v) == 0 &&
-		    v.mv_size == KT_PUBKEY_BYTES) {
-			uint8_t k[KT_PUBKEY_BYTES];
-
-			memcpy(k, v.mv_data, sizeof(k));
-			mdb_txn_abort(txn);
-			kt_hub_branch_of(h, k, of, sizeof(of), NULL);
-		} else {
-			mdb_txn_abort(txn);
-		}
-	}
+	kt_hub_origin_branch(h, m->a, of, sizeof(of));
 	snprintf(out->note, sizeof(out->note), "void changes: branch %s keeps changes %llu-%llu "
 		 "of branch %s (origin %016llx) without effect: %s", by,
 		 (unsigned long long)m->b, (unsigned long long)m->last, of,

@@ -144,6 +144,10 @@ int kt_hub_verify(struct kt_hub *h, uint64_t *pushes, kt_hub_damage_fn fn, void 
 int kt_hub_verify_state(struct kt_hub *h, const char *scratch, int *same, struct kt_err *err);
 /* Empties the merged state and derives it again from the log (kt-hub rebuild). */
 int kt_hub_rebuild(struct kt_hub *h, struct kt_err *err);
+/* meta "<what>:<origin 16 hex>" as a u64 (0 when absent): pulled, damaged, ahead. */
+uint64_t kt_hub_origin_u64(struct kt_hub *h, MDB_txn *txn, const char *what, uint64_t origin);
+/* The branch name origin's key was enrolled under, into out ("?" when unknown). */
+void kt_hub_origin_branch(struct kt_hub *h, uint64_t origin, char *out, size_t cap);
 /* The lowest damaged seq of origin the hub knows of (0: none). */
 uint64_t kt_hub_damaged(struct kt_hub *h, MDB_txn *txn, uint64_t origin);
 

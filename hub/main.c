@@ -739,16 +739,14 @@ static int cmd_status(const char *dir, int argc, char **argv)
 	mdb_cursor_open(txn, h.st.members, &cur);
 	while (mdb_cursor_get(cur, &k, &v, json_array_size(arr) ? MDB_NEXT : MDB_FIRST) == 0 &&
 	       v.mv_size >= 17 && k.mv_size == 32) {
-		char hex[65], oid[17], name[32];
+		char hex[65], oid[17];
 		uint8_t hash[KT_HASH_BYTES];
 		uint64_t origin = kt_be64_get(v.mv_data), seq = 0, pos, ahead;
 
 		kt_hex(hex, k.mv_data, 32);
 		snprintf(oid, sizeof(oid), "%016llx", (unsigned long long)origin);
 		kt_store_origin_head(&h.st, txn, origin, &seq, hash, &pos);
-		snprintf(name, sizeof(name), "ahead:%016llx", (unsigned long long)origin);
-		ahead = 0;
-		kt_meta_u64(&h.st, txn, name, &ahead);
+		ahead = kt_hub_origin_u64(&h, txn, "ahead", origin);
 		o = json_pack("{s:s%, s:s, s:s, s:b, s:I, s:I, s:I}", "branch",
 			      (char *)v.mv_data + 17, v.mv_size - 17, "key", hex, "node",
 			      origin ? oid : "", "revoked", ((uint8_t *)v.mv_data)[8] != 0,
@@ -797,22 +795,9 @@ static void damage_line(void *ctx, uint64_t first, uint64_t last, uint64_t origi
 			const char *what)
 {
 	struct kt_hub *h = ctx;
-	char br[KT_BRANCH_BYTES_MAX + 1] = "?", okey[KT_META_KEY_NAME_BYTES];
-	MDB_txn *txn;
-	MDB_val v;
+	char br[KT_BRANCH_BYTES_MAX + 1];
 
-	kt_meta_key_name(okey, origin);
-	if (origin != 0 && kt_store_rdtxn(&h->st, &txn, NULL) == 0) {
-		uint8_t key[KT_PUBKEY_BYTES];
-		int got = mdb_get(txn, h->st.meta, &(MDB_val){ strlen(okey), okey }, &v) == 0 &&
-			  v.mv_size == KT_PUBKEY_BYTES;
-
-		if (got)
-			memcpy(key, v.mv_data, sizeof(key));
-		mdb_txn_abort(txn);
-		if (got)
-			kt_hub_branch_of(h, key, br, sizeof(br), NULL);
-	}
+	kt_hub_origin_branch(h, origin, br, sizeof(br));
 	printf("damaged: hub seqs %llu-%llu, change %llu of branch %s (origin %016llx): %s\n",
 	       (unsigned long long)first, (unsigned long long)last, (unsigned long long)seq, br,
 	       (unsigned long long)origin, what);
