@@ -481,6 +481,11 @@ int cmd_sync(struct kt_cli *cli, int argc, char **argv)
 	zmq_close(d);
 	zmq_ctx_term(ctx);
 	kt_sync_release(&s);
+	if (s.ahead_ms > KT_HLC_DRIFT_MAX_MS)
+		fprintf(stderr, "kt-node: sync: warning: this PC's clock ran ahead: its last change is "
+			"stamped %llu min past the chain's time (the hub flags it; later edits "
+			"elsewhere still win over it); writes now use the hub's time\n",
+			(unsigned long long)(s.ahead_ms / 60000));
 	if (rc == 2)
 		return kt_cli_failf("sync: %s", cli->err.msg);
 	if (rc != 0 && kt_interrupted)

@@ -1,6 +1,7 @@
 /* sync.c - the node's replication state machine (see sync.h). */
 #include "sync.h"
 #include "store_int.h"
+#include "hlc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -301,6 +302,26 @@ static int same_history(struct kt_sync *s, const struct kt_msg *m, struct kt_err
 	return kt_store_fork_err(err, m->b);
 }
 
+/* How far the node's last own change is stamped past hub_ms (0: not past it). */
+static uint64_t own_ahead(struct kt_sync *s, uint64_t hub_ms)
+{
+	uint8_t hash[KT_HASH_BYTES], lk[8];
+	uint64_t seq, pos, ahead = 0;
+	MDB_val k = { 8, lk }, v;
+	MDB_txn *txn;
+
+	if (kt_store_rdtxn(s->st, &txn, NULL) != 0)
+		return 0;
+	kt_store_origin_head(s->st, txn, s->st->node_id, &seq, hash, &pos);
+	kt_be64_put(lk, pos);
+	if (seq > 0 && mdb_get(txn, s->st->log, &k, &v) == 0 &&
+	    kt_change_decode(&s->st->w_change, v.mv_data, v.mv_size, NULL) == 0 &&
+	    kt_hlc_ms(s->st->w_change.hlc) > hub_ms)
+		ahead = kt_hlc_ms(s->st->w_change.hlc) - hub_ms;
+	mdb_txn_abort(txn);
+	return ahead;
+}
+
 static int on_msg(struct kt_sync *s, const struct kt_msg *m, uint64_t now_ms,
 		  struct kt_sync_out *out, struct kt_err *err)
 {
@@ -323,6 +344,7 @@ static int on_msg(struct kt_sync *s, const struct kt_msg *m, uint64_t now_ms,
 		s->head = m->c;
 		rc = learn_clock(s, (int64_t)(m->a - s->st->clock()), err);
 		s->tell_cursor = s->cursor >= s->head; /* caught up: it says so, for the hub's status */
+		s->ahead_ms = own_ahead(s, m->a);
 		break;
 	case KT_MSG_ACK:
 		if (m->a == s->st->node_id && m->b >= s->acked)

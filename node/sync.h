@@ -40,6 +40,7 @@ struct kt_sync {
 	uint64_t head;        /* hub head as last heard */
 	int pulling;
 	int tell_cursor;      /* a pull is due though caught up: the hub records where it stands */
+	uint64_t ahead_ms;    /* how far this node's last own change is stamped past the hub's clock */
 	uint64_t sent_ms;     /* when the oldest unanswered request went out */
 };
 

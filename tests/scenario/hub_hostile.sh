@@ -55,7 +55,8 @@ check "the honest replicas agree" same_digests A B C
 "$KT" -d E join e.bundle --invite e.invite >/dev/null
 faketime -f +1d "$KT" -d E client add --name 'Future Client' --set notes=old >e.out
 ID=$(grep -o '[0-9A-HJKMNP-TV-Z]\{26\}' e.out | head -1)
-faketime -f +1d "$KT" -d E sync --timeout 10 >/dev/null 2>&1
+faketime -f +1d "$KT" -d E sync --timeout 10 >/dev/null 2>e.err
+contains "the branch is told its changes were stamped ahead" e.err "this PC's clock ran ahead: its last change is stamped 14[0-9][0-9] min past the chain's time"
 "$KT" -d A sync --timeout 10 >/dev/null
 check "Centre edits the card a day-ahead PC wrote" "$KT" -d A client edit "$ID" --set notes=new
 sync_all A E B
