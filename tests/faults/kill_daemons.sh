@@ -14,7 +14,7 @@ sync_all A B
 i=0
 while [ $i -lt "$KILLS" ]; do
 	for k in 1 2 3 4 5; do
-		"$KT" -d A client add --name "Карта $i.$k" >>ids.txt 2>>add.err
+		"$KT" -d A client add --name "Карта $i.$k" >>ids.txt 2>/dev/null
 	done
 	case $(( $(od -An -N1 -tu1 /dev/urandom) % 3 )) in
 	0) kill -9 "$HUBPID" 2>/dev/null; wait "$HUBPID" 2>/dev/null; start_hub ;;
@@ -25,7 +25,13 @@ while [ $i -lt "$KILLS" ]; do
 	esac
 	i=$((i + 1))
 done
-kill "$APID" "$BPID"; wait "$APID" "$BPID" 2>/dev/null
+sleep 0.5 # a daemon just started has its signal handlers in place
+kill "$APID" "$BPID"
+for p in "$APID" "$BPID"; do # bounded: 10 s, then SIGKILL
+	t=0; while kill -0 "$p" 2>/dev/null && [ $t -lt 100 ]; do sleep 0.1; t=$((t + 1)); done
+	kill -0 "$p" 2>/dev/null && { bad "daemon $p did not stop on SIGTERM within 10 s"; kill -9 "$p"; }
+done
+wait "$APID" "$BPID" 2>/dev/null
 sync_all A B
 cards=$(wc -l <ids.txt)
 lost=0
