@@ -189,13 +189,17 @@ static void row_value(struct parser *p, const struct kt_field *f, const char *te
 	struct kt_err err;
 	uint8_t add = f->merge == KT_M_SET;
 
+	uint32_t had = p->d->nops;
+
 	if (p->r->bad != NULL)
 		return;
 	if (kt_draft_field(p->d, f->name, text, add ? KT_OP_ADD : KT_OP_SET, &err) != 0) {
 		row_bad(p, "%s", err.msg);
 		return;
 	}
-	/* The draft refuses past KT_OPS_MAX - 4 values, so tmp cannot overflow. */
+	if (p->d->nops == had)
+		return; /* a list entry the row has already ("мёд; Мёд"), or one that says nothing */
+	/* Kept once per op the draft took, which refuses past KT_OPS_MAX - 4: tmp cannot overflow. */
 	kt_assert(p->ntmp < KT_OPS_MAX);
 	p->tmp[p->ntmp].name = f->name;
 	p->tmp[p->ntmp].value = store_strndup(p->im, text, strlen(text));
