@@ -223,10 +223,10 @@ int cmd_join(struct kt_cli *cli, int argc, char **argv)
 		return kt_cli_failf("join: '%s' was made for another node's key", bundle);
 	}
 	if (invite == NULL && json_is_true(json_object_get(o, "founded"))) {
-		json_decref(o);
-		return kt_cli_failf("join: the chain of %s has its chain key already: ask a branch of "
-				    "the chain for an invite (kt-node invite) and join with --invite "
-				    "FILE", hub);
+		kt_cli_failf("join: the chain of %s has its chain key already: ask a branch of the "
+			     "chain for an invite (kt-node invite) and join with --invite FILE", hub);
+		json_decref(o); /* it owns hub */
+		return 1;
 	}
 	if (invite != NULL) {
 		uint8_t key[KT_KEY_BYTES];
