@@ -428,16 +428,6 @@ static int same_as_held(struct kt_hub *h, const struct kt_msg_push *p, uint32_t 
  * `kt-hub status` and said in the log.  Every later edit still wins over
  * them, as a write's clock is above the version it replaced (store_write.c).
  */
-/* Whether c is stamped just above a version it overwrote (store_write.c), not by its clock. */
-static int above_its_base(const struct kt_change *c)
-{
-	for (uint32_t i = 0; i < c->nops; i++)
-		if ((c->ops[i].kind == KT_OP_SET || c->ops[i].kind == KT_OP_ALIAS) &&
-		    c->ops[i].base.hlc + 1 == c->hlc)
-			return 1;
-	return 0;
-}
-
 static void flag_ahead(struct kt_hub *h, const struct kt_msg_push *p, uint32_t skip,
 		       uint64_t now, struct kt_hub_out *out)
 {
@@ -449,7 +439,7 @@ static void flag_ahead(struct kt_hub *h, const struct kt_msg_push *p, uint32_t s
 
 	for (uint32_t i = skip; i < p->nchanges; i++)
 		if (kt_change_decode(c, p->changes[i].p, p->changes[i].n, NULL) == 0 &&
-		    kt_hlc_ms(c->hlc) > bound && !above_its_base(c)) {
+		    kt_hlc_ms(c->hlc) > bound && !kt_change_above_base(c)) {
 			n++;
 			if (kt_hlc_ms(c->hlc) - now > most)
 				most = kt_hlc_ms(c->hlc) - now;
@@ -598,8 +588,7 @@ static int push(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, ui
 				      "full: this branch keeps its changes and sends them once the "
 				      "chain's IT person frees space at the hub");
 		else
-			kt_msg_refuse(out_next(out, 0), KT_REFUSE_CHAIN, held + 1, "refused: not "
-				      "stored");
+			kt_msg_refuse(out_next(out, 0), KT_REFUSE_CHAIN, held + 1, err->msg);
 		return rc;
 	}
 	if (p->first_seq + p->nchanges - 1 > held) {
@@ -1251,9 +1240,31 @@ static int void_report(struct kt_hub *h, const uint8_t *key, const struct kt_msg
 	return 0;
 }
 
+/*
+ * A node the hub holds a damaged change of is asked to send it again as
+ * soon as it speaks (a daemon pulls every 2 s): a REFUSE gap naming that
+ * seq, which makes it push from there, and the push puts it back.
+ */
+static void ask_resend(struct kt_hub *h, const uint8_t *key, struct kt_hub_out *out)
+{
+	uint64_t origin = 0, bad = 0;
+	MDB_txn *txn;
+	int revoked = 1;
+
+	if (out->n >= KT_HUB_OUT_MAX || kt_store_rdtxn(&h->st, &txn, NULL) != 0)
+		return;
+	if (member(h, txn, key, &origin, &revoked) == 0 && !revoked)
+		bad = kt_hub_damaged(h, txn, origin);
+	mdb_txn_abort(txn);
+	if (bad != 0)
+		kt_msg_refuse(out_next(out, 0), KT_REFUSE_GAP, bad, "the hub's copy of this "
+			      "change is damaged: send it again");
+}
+
 static int dispatch(void *ctx, struct kt_err *err)
 {
 	struct handling *d = ctx;
+	int rc;
 
 	d->out->n = 0;
 	d->out->note[0] = '\0';
@@ -1263,7 +1274,9 @@ static int dispatch(void *ctx, struct kt_err *err)
 	case KT_MSG_PUSH:
 		return push(d->h, d->key, d->m, d->now_ms, d->out, err);
 	case KT_MSG_PULL:
-		return pull(d->h, d->key, d->m, d->now_ms, d->out, err);
+		if ((rc = pull(d->h, d->key, d->m, d->now_ms, d->out, err)) == 0)
+			ask_resend(d->h, d->key, d->out);
+		return rc;
 	case KT_MSG_VOID:
 		return void_report(d->h, d->key, d->m, d->out, err);
 	default:

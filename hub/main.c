@@ -209,6 +209,7 @@ static void on_signal(int sig)
 #define LOG_BURST 10
 #define LOG_WINDOW_MS 60000
 #define LOG_PEERS 64
+#define LOG_ANON 60
 
 struct who {
 	const char *addr;   /* the peer's IP address, or NULL */
@@ -280,6 +281,24 @@ static void hub_log(const char *level, const struct who *w, const char *fmt, ...
 			log_peers[slot].dropped++;
 			return;
 		}
+		if (w->key == NULL) { /* peers with no key: at most LOG_ANON a minute in all */
+			static uint64_t anon_start;
+			static uint32_t anon_lines, anon_dropped;
+
+			if (now - anon_start >= LOG_WINDOW_MS) {
+				if (anon_dropped > 0)
+					log_plain("warn", NULL, "%u more lines of peers with no key were "
+						  "not logged (at most %d a minute)", anon_dropped,
+						  LOG_ANON);
+				anon_start = now;
+				anon_lines = anon_dropped = 0;
+			}
+			if (anon_lines >= LOG_ANON) {
+				anon_dropped++;
+				return;
+			}
+			anon_lines++;
+		}
 		log_peers[slot].lines++;
 	}
 	va_start(ap, fmt);
@@ -309,7 +328,7 @@ static struct {
 	int fd;
 	char addr[64];
 	uint64_t since;
-} pending[PENDING_MAX];
+} pending[PENDING_MAX + 64]; /* room for enrolled branches' addresses past the cap */
 static size_t npending;
 
 static void pending_drop(size_t i)
@@ -317,11 +336,50 @@ static void pending_drop(size_t i)
 	pending[i] = pending[--npending];
 }
 
+/*
+ * Addresses whose key the ZAP handler admitted in the last KNOWN_MS: a flood
+ * from other addresses, filling the PENDING_MAX handshakes, does not shut
+ * an enrolled branch out (its address still has its own PENDING_PER_ADDR).
+ * The bound grows by PENDING_PER_ADDR x 16 MiB per such address, and only
+ * enrolled branches' addresses get there.
+ */
+#define KNOWN_MAX 1024
+#define KNOWN_MS (24ull * 3600 * 1000)
+static struct {
+	char addr[64];
+	uint64_t ok_ms;
+} known[KNOWN_MAX];
+
+static int known_addr(const char *addr)
+{
+	for (size_t i = 0; i < KNOWN_MAX && known[i].addr[0]; i++)
+		if (strcmp(known[i].addr, addr) == 0)
+			return kt_wall_ms() - known[i].ok_ms < KNOWN_MS;
+	return 0;
+}
+
+static void remember_addr(const char *addr)
+{
+	size_t i, oldest = 0;
+
+	for (i = 0; i < KNOWN_MAX && known[i].addr[0]; i++) {
+		if (strcmp(known[i].addr, addr) == 0)
+			break;
+		if (known[i].ok_ms < known[oldest].ok_ms)
+			oldest = i;
+	}
+	if (i == KNOWN_MAX)
+		i = oldest; /* full: the one admitted longest ago makes room */
+	snprintf(known[i].addr, sizeof(known[i].addr), "%s", addr);
+	known[i].ok_ms = kt_wall_ms();
+}
+
 /* The ZAP handler admitted a key from addr: its oldest connection in a handshake is done. */
 static void pending_admitted(const char *addr)
 {
 	size_t oldest = npending;
 
+	remember_addr(addr);
 	for (size_t i = 0; i < npending; i++)
 		if (strcmp(pending[i].addr, addr) == 0 &&
 		    (oldest == npending || pending[i].since < pending[oldest].since))
@@ -364,7 +422,8 @@ static void on_monitor(void *mon)
 				    NI_NUMERICHOST);
 		for (size_t i = 0; i < npending; i++)
 			same += strcmp(pending[i].addr, addr) == 0;
-		if (npending == PENDING_MAX || same >= PENDING_PER_ADDR) {
+		if ((npending >= PENDING_MAX && !known_addr(addr)) || same >= PENDING_PER_ADDR ||
+		    npending == sizeof(pending) / sizeof(pending[0])) {
 			struct who w = { addr, NULL, NULL };
 
 			shutdown((int)fd, SHUT_RDWR); /* libzmq sees the end and closes it */

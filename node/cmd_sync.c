@@ -467,6 +467,7 @@ int cmd_sync(struct kt_cli *cli, int argc, char **argv)
 		return kt_cli_failf("sync: this node has not joined a chain (kt-node join BUNDLE)");
 	if (kt_sync_init(&s, &cli->st, &cli->err) != 0)
 		return kt_cli_fail(cli);
+	s.one_shot = 1;
 	ctx = zmq_ctx_new();
 	if ((d = dealer_open(cli, ctx, hub, hub_key)) == NULL) {
 		zmq_ctx_term(ctx);

@@ -85,6 +85,7 @@ void kt_sync_connect(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out
 static void send_pull(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out)
 {
 	kt_msg_pull(next(out), s->cursor, KT_SYNC_CREDIT, kt_sync_local_seq(s));
+	s->pulled_from = s->cursor;
 	s->pulling = 1;
 	s->sent_ms = now_ms;
 }
@@ -316,7 +317,7 @@ static uint64_t own_ahead(struct kt_sync *s, uint64_t hub_ms)
 	kt_be64_put(lk, pos);
 	if (seq > 0 && mdb_get(txn, s->st->log, &k, &v) == 0 &&
 	    kt_change_decode(&s->st->w_change, v.mv_data, v.mv_size, NULL) == 0 &&
-	    kt_hlc_ms(s->st->w_change.hlc) > hub_ms)
+	    kt_hlc_ms(s->st->w_change.hlc) > hub_ms && !kt_change_above_base(&s->st->w_change))
 		ahead = kt_hlc_ms(s->st->w_change.hlc) - hub_ms;
 	mdb_txn_abort(txn);
 	return ahead;
@@ -374,6 +375,13 @@ static int on_msg(struct kt_sync *s, const struct kt_msg *m, uint64_t now_ms,
 		if (m->b > s->head)
 			s->head = m->b;
 		rc = apply_batch(s, m, now_ms, err);
+		/*
+		 * A one-shot sync ends once idle and never pulls again: it tells the
+		 * hub where the pull left it, so `kt-hub status` is not behind.
+		 */
+		if (rc == 0 && m->c == 0 && s->one_shot && s->cursor > s->pulled_from &&
+		    s->cursor >= s->head)
+			s->tell_cursor = 1;
 		break;
 	case KT_MSG_NOTIFY:
 		if (m->a > s->head)

@@ -41,6 +41,8 @@ struct kt_sync {
 	int pulling;
 	int tell_cursor;      /* a pull is due though caught up: the hub records where it stands */
 	uint64_t ahead_ms;    /* how far this node's last own change is stamped past the hub's clock */
+	int one_shot;         /* kt-node sync: it says where it stands once a pull is applied */
+	uint64_t pulled_from; /* the cursor the last PULL named */
 	uint64_t sent_ms;     /* when the oldest unanswered request went out */
 };
 

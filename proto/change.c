@@ -508,3 +508,12 @@ int kt_val_unpack(const uint8_t *p, size_t n, struct kt_val *v, struct kt_err *e
 	v->n = (uint32_t)len;
 	return 0;
 }
+
+int kt_change_above_base(const struct kt_change *c)
+{
+	for (uint32_t i = 0; i < c->nops; i++)
+		if ((c->ops[i].kind == KT_OP_SET || c->ops[i].kind == KT_OP_ALIAS) &&
+		    c->ops[i].base.hlc + 1 == c->hlc)
+			return 1;
+	return 0;
+}

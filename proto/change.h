@@ -84,6 +84,13 @@ struct kt_change {
 
 int kt_version_cmp(const struct kt_version *a, const struct kt_version *b);
 
+/*
+ * Whether c is stamped just above a version one of its SET or ALIAS ops
+ * replaced (base.hlc + 1): a write placed past a base that a clock far
+ * ahead stamped (node/store_write.c), not a clock of its own that is ahead.
+ */
+int kt_change_above_base(const struct kt_change *c);
+
 /* The tag of the set element added by op index i of change (origin, seq). */
 void kt_tag_make(uint8_t tag[KT_TAG_BYTES_SET], uint64_t origin, uint64_t seq, uint32_t i);
 

@@ -64,7 +64,25 @@ check "kt-hub verify passes again" "$H" -d HUB verify
 start_hub
 sync_all A B C
 check "every replica agrees" same_digests A B C
+
+# ---- a connected daemon sends the damaged change again on its own ----
+"$KT" -d A run 2>a.log & APID=$!; PIDS="$PIDS $APID"
+sleep 0.5
 stop_hub
+flip log "$(hubseq 3)" 4
+start_hub
+"$KT" -d D init --branch D >/dev/null # a new branch needs the damaged change
+"$H" -d HUB enroll --branch D --key "$("$KT" -d D key)" --out d.bundle >/dev/null
+"$KT" -d A invite --key "$("$KT" -d D key)" --out d.invite
+"$KT" -d D join d.bundle --invite d.invite >/dev/null
+i=0
+until "$KT" -d D sync --timeout 5 >/dev/null 2>&1; do
+	i=$((i + 1)); [ $i -ge 20 ] && break; sleep 0.5
+done
+[ $i -lt 20 ] && ok "with Centre's daemon connected, the damage is mended without a sync at Centre ($i tries of D)" || bad "with Centre's daemon connected, the damage is mended without a sync at Centre"
+kill "$APID"; wait "$APID" 2>/dev/null
+stop_hub
+"$H" -d HUB verify >v2.txt 2>&1 && ok "kt-hub verify passes after it" || { bad "kt-hub verify passes after it"; cat v2.txt; tail -5 hub.log; }
 
 # ---- a flipped byte in the hash chain (A's change 3) ----
 flip chain "$(printf '%s%016x' "$("$KT" -d A status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["node_id"])')" 3)" 12 && ok "one byte of the hash chain is flipped" || bad "one byte of the hash chain is flipped"

@@ -86,6 +86,14 @@ import json, sys
 b = {x["branch"]: x["pull_lag"] for x in json.load(open(sys.argv[1]))["branches"]}
 sys.exit(0 if all(b[n] == 0 for n in "ABCE") else (print(b) or 1))
 EOF
+for k in 1 2 3 4; do "$KT" -d A client add --name "Новая $k" >/dev/null; done
+for n in A B C E; do "$KT" -d $n sync --timeout 10 >/dev/null 2>&1; done # one round, not two
+"$H" -d HUB status --json >hs.json
+python3 - hs.json <<'EOF' && ok "and after one round of kt-node sync that brought changes" || bad "and after one round of kt-node sync that brought changes"
+import json, sys
+b = {x["branch"]: x["pull_lag"] for x in json.load(open(sys.argv[1]))["branches"]}
+sys.exit(0 if all(b[n] == 0 for n in "ABCE") else (print(b) or 1))
+EOF
 
 # ---- an enrolled node seals a flipped payload (a tampered kt-node) ----
 "$KT" -d R init --branch Rogue >/dev/null

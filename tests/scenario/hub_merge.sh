@@ -105,6 +105,7 @@ for n in A B C; do
 	[ "$cnt" -eq 1 ] && ok "after a cycle of merges $n finds one card" || bad "after a cycle of merges $n finds one card ($cnt)"
 done
 same_digests A B C && ok "digests agree after a cycle of merges" || bad "digests agree after a cycle of merges"
+K A report --json | python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["open_conflicts"] >= 1 else 1)' && ok "the report counts the cycle among open conflicts" || bad "the report counts the cycle among open conflicts"
 "$H" -d "$T/HUB" conflicts --json >"$T/hc.json"
 contains "the hub lists the cycle too (ids only)" "$T/hc.json" '"kind":"merge_cycle"'
 K A conflicts --json >"$T/cf.json"
