@@ -170,19 +170,103 @@ int kt_hub_admits(struct kt_hub *h, const uint8_t key[KT_PUBKEY_BYTES])
 	return ok;
 }
 
+/*
+ * The chain's check value is kept twice (meta "chain_check" and
+ * "chain_check.2"), each copy followed by 16 bytes of BLAKE2b of it, so one
+ * flipped byte in either is told and the other copy stands: a damaged
+ * value would otherwise refuse every branch of the chain at hello.
+ */
+#define CHECK_REC_BYTES (2 * KT_CHAIN_CHECK_BYTES)
+static const char *const check_names[2] = { KT_HUB_META_CHAIN_CHECK, KT_HUB_META_CHAIN_CHECK ".2" };
+
+static void check_rec(uint8_t rec[CHECK_REC_BYTES], const uint8_t check[KT_CHAIN_CHECK_BYTES])
+{
+	memcpy(rec, check, KT_CHAIN_CHECK_BYTES);
+	crypto_generichash(rec + KT_CHAIN_CHECK_BYTES, KT_CHAIN_CHECK_BYTES, check,
+			   KT_CHAIN_CHECK_BYTES, NULL, 0);
+}
+
+/* 1 with a whole copy in out, 0 when none is held, -1 when every copy held is damaged. */
+static int check_read(struct kt_hub *h, MDB_txn *txn, uint8_t out[KT_CHAIN_CHECK_BYTES])
+{
+	int held = 0;
+
+	for (int i = 0; i < 2; i++) {
+		MDB_val k = { strlen(check_names[i]), (void *)check_names[i] }, v;
+		uint8_t want[CHECK_REC_BYTES];
+
+		if (mdb_get(txn, h->st.meta, &k, &v) != 0)
+			continue;
+		held = 1;
+		if (v.mv_size == KT_CHAIN_CHECK_BYTES && i == 0) { /* kept before it had a sum */
+			memcpy(out, v.mv_data, KT_CHAIN_CHECK_BYTES);
+			return 1;
+		}
+		if (v.mv_size != CHECK_REC_BYTES)
+			continue;
+		check_rec(want, v.mv_data);
+		if (memcmp(want, v.mv_data, CHECK_REC_BYTES) == 0) {
+			memcpy(out, v.mv_data, KT_CHAIN_CHECK_BYTES);
+			return 1;
+		}
+	}
+	return held ? -1 : 0;
+}
+
+static int check_write(struct kt_hub *h, MDB_txn *txn, const uint8_t check[KT_CHAIN_CHECK_BYTES])
+{
+	uint8_t rec[CHECK_REC_BYTES];
+	int rc = 0;
+
+	check_rec(rec, check);
+	for (int i = 0; i < 2 && rc == 0; i++)
+		rc = kt_meta_put(&h->st, txn, check_names[i], rec, sizeof(rec));
+	return rc;
+}
+
 int kt_hub_chain_check(struct kt_hub *h, uint8_t out[KT_CHAIN_CHECK_BYTES])
 {
-	MDB_val k = { strlen(KT_HUB_META_CHAIN_CHECK), KT_HUB_META_CHAIN_CHECK }, v;
 	MDB_txn *txn;
 	int rc;
 
 	if (kt_store_rdtxn(&h->st, &txn, NULL) != 0)
 		return -1;
-	rc = mdb_get(txn, h->st.meta, &k, &v);
-	if (rc == 0 && v.mv_size == KT_CHAIN_CHECK_BYTES)
-		memcpy(out, v.mv_data, KT_CHAIN_CHECK_BYTES);
+	rc = check_read(h, txn, out);
 	mdb_txn_abort(txn);
-	return rc == 0 && v.mv_size == KT_CHAIN_CHECK_BYTES ? 1 : rc == MDB_NOTFOUND ? 0 : -1;
+	return rc;
+}
+
+int kt_hub_chain_check_mend(struct kt_hub *h, struct kt_err *err)
+{
+	uint8_t check[KT_CHAIN_CHECK_BYTES], rec[CHECK_REC_BYTES];
+	MDB_txn *txn;
+	int rc, mended = 0;
+
+	if ((rc = kt_txn_begin(h->st.env, 0, &txn)) != 0)
+		return kt_mdb_err(err, rc, "begin a write transaction");
+	if (check_read(h, txn, check) != 1) {
+		mdb_txn_abort(txn);
+		return 0; /* none (not founded), or no whole copy: verify says so */
+	}
+	check_rec(rec, check);
+	for (int i = 0; i < 2; i++) {
+		MDB_val k = { strlen(check_names[i]), (void *)check_names[i] }, v;
+
+		if (mdb_get(txn, h->st.meta, &k, &v) != 0 || v.mv_size != sizeof(rec) ||
+		    memcmp(v.mv_data, rec, sizeof(rec)) != 0)
+			mended++;
+	}
+	if (mended == 0) {
+		mdb_txn_abort(txn);
+		return 0;
+	}
+	if ((rc = check_write(h, txn, check)) != 0) {
+		mdb_txn_abort(txn);
+		return kt_mdb_err(err, rc, "mend the chain's check value");
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0) /* a failed commit frees the transaction */
+		return kt_mdb_err(err, rc, "mend the chain's check value");
+	return mended;
 }
 
 void kt_hub_branch_of(struct kt_hub *h, const uint8_t key[KT_PUBKEY_BYTES], char *out,
@@ -215,18 +299,21 @@ void kt_hub_branch_of(struct kt_hub *h, const uint8_t key[KT_PUBKEY_BYTES], char
 static int same_chain(struct kt_hub *h, MDB_txn *txn, const uint8_t *check,
 		      struct kt_hub_out *out, struct kt_err *err)
 {
-	MDB_val k = { strlen(KT_HUB_META_CHAIN_CHECK), KT_HUB_META_CHAIN_CHECK }, v;
-	int rc = mdb_get(txn, h->st.meta, &k, &v);
+	uint8_t held[KT_CHAIN_CHECK_BYTES];
+	int rc = check_read(h, txn, held);
 
-	if (rc == MDB_NOTFOUND) {
-		if ((rc = kt_meta_put(&h->st, txn, KT_HUB_META_CHAIN_CHECK, check,
-				      KT_CHAIN_CHECK_BYTES)) != 0)
+	if (rc == 0) {
+		if ((rc = check_write(h, txn, check)) != 0)
 			return kt_mdb_err(err, rc, "found the chain");
 		return 0;
 	}
-	if (rc != 0)
-		return kt_mdb_err(err, rc, "read the chain's check value");
-	if (v.mv_size == KT_CHAIN_CHECK_BYTES && memcmp(v.mv_data, check, KT_CHAIN_CHECK_BYTES) == 0)
+	if (rc < 0) {
+		kt_msg_refuse(out_next(out, 0), KT_REFUSE_DAMAGED, 0, "the hub's store is damaged "
+			      "(its chain check value): the chain's IT person runs kt-hub verify");
+		return kt_err_set(err, KT_ECORRUPT, "both copies of the chain's check value are "
+				  "damaged: restore the hub from a backup");
+	}
+	if (memcmp(held, check, KT_CHAIN_CHECK_BYTES) == 0)
 		return 0;
 	kt_msg_refuse(out_next(out, 0), KT_REFUSE_CHAIN_KEY, 0,
 		      "this node holds another chain key than the chain's: join again with an "

@@ -75,6 +75,13 @@ int kt_hub_enroll(struct kt_hub *h, const char *branch, const uint8_t key[KT_PUB
  */
 #define KT_HUB_META_CHAIN_CHECK "chain_check"
 int kt_hub_chain_check(struct kt_hub *h, uint8_t out[KT_CHAIN_CHECK_BYTES]);
+/*
+ * Writes both copies of the check value again from the one that is whole
+ * (kt-hub verify, and run's start): returns how many copies were mended
+ * (0: both whole, or none held), or an error.  kt_hub_chain_check returns
+ * -1 when no copy is whole.
+ */
+int kt_hub_chain_check_mend(struct kt_hub *h, struct kt_err *err);
 
 /*
  * The branch name key was enrolled under, into out ("" when unknown);

@@ -651,11 +651,16 @@ static int cmd_run(const char *dir, int argc, char **argv)
 		uint64_t pushes;
 		int bad = kt_hub_verify(&h, &pushes, damage_logged, &h, &err);
 
+		int mended = kt_hub_chain_check_mend(&h, &err);
+
 		if (bad < 0)
 			logf_("verify: %s", err.msg);
 		else
 			log_plain(bad ? "error" : "info", NULL, "verified %llu pushes at start: %d "
 				  "damaged", (unsigned long long)pushes, bad);
+		if (mended > 0)
+			log_plain("warn", NULL, "mended %d damaged cop%s of the chain's check value",
+				  mended, mended == 1 ? "y" : "ies");
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -883,6 +888,14 @@ static int cmd_verify(const char *dir, int argc, char **argv)
 	if ((bad = kt_hub_verify(&h, &pushes, damage_line, &h, &err)) < 0) {
 		kt_hub_close(&h);
 		return fail("verify: %s", err.msg);
+	}
+	if ((rc = kt_hub_chain_check_mend(&h, &err)) > 0)
+		printf("mended: %d damaged cop%s of the chain's check value, from the whole one\n", rc,
+		       rc == 1 ? "y" : "ies");
+	else if (rc < 0 || kt_hub_chain_check(&h, (uint8_t[KT_CHAIN_CHECK_BYTES]){ 0 }) < 0) {
+		printf("damaged: both copies of the chain's check value (restore the hub from a "
+		       "backup)\n");
+		bad++;
 	}
 	snprintf(scratch, sizeof(scratch), "%s.verify-XXXXXX", dir);
 	if (bad == 0 && mkdtemp(scratch) != NULL) {

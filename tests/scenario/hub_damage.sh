@@ -92,6 +92,25 @@ check "Centre's next sync sends the change again" "$KT" -d A sync --timeout 10
 stop_hub
 check "and the chain is whole again" "$H" -d HUB verify
 
+# ---- a flipped byte in the chain's check value (kept twice, each with its sum) ----
+flip meta "$(printf chain_check | od -An -tx1 | tr -d ' \n')" 3 && ok "one byte of the chain's check value is flipped" || bad "one byte of the chain's check value is flipped"
+start_hub
+check "every branch still syncs" "$KT" -d B sync --timeout 10
+stop_hub
+contains "and the hub mended the copy at start" hub.log "mended 1 damaged copy of the chain's check value"
+flip meta "$(printf chain_check.2 | od -An -tx1 | tr -d ' \n')" 20
+check "kt-hub verify mends the other copy too" "$H" -d HUB verify
+flip meta "$(printf chain_check | od -An -tx1 | tr -d ' \n')" 3
+flip meta "$(printf chain_check.2 | od -An -tx1 | tr -d ' \n')" 3
+"$H" -d HUB verify >v.txt 2>/dev/null
+contains "with both copies damaged, kt-hub verify says so" v.txt "damaged: both copies of the chain's check value"
+start_hub
+refuse "and a branch is told in one line" "$KT" -d B sync --timeout 10
+contains "that the hub's store is damaged" "$T/err" "the hub's store is damaged (its chain check value)"
+stop_hub
+flip meta "$(printf chain_check | od -An -tx1 | tr -d ' \n')" 3 # one copy whole again, as a backup would give
+check "one whole copy is enough again" "$H" -d HUB verify
+
 # ---- a flipped byte in a push's signature ----
 flip pushes "$(hubseq 4)" 3 && ok "one byte of a stored signature is flipped" || bad "one byte of a stored signature is flipped"
 "$H" -d HUB verify >v.txt 2>/dev/null
