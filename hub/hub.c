@@ -838,6 +838,68 @@ static void mark_damaged(struct kt_hub *h, uint64_t origin, uint64_t seq)
 	kt_meta_save_u64(&h->st, names, &seq, 1, NULL); /* best effort: found again next time */
 }
 
+int kt_hub_mend_pushes(struct kt_hub *h, struct kt_err *err)
+{
+	static struct kt_bytes ch[KT_PUSH_CHANGES_MAX];
+	struct kt_msg_push p;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, v;
+	uint64_t expect = 1;
+	int rc, mended = 0;
+
+	if ((rc = kt_txn_begin(h->st.env, 0, &txn)) != 0)
+		return kt_mdb_err(err, rc, "begin a write transaction");
+	if ((rc = mdb_cursor_open(txn, h->st.pushes, &cur)) != 0) {
+		mdb_txn_abort(txn);
+		return kt_mdb_err(err, rc, "read the pushes");
+	}
+	/*
+	 * Bounded by the pushes: a record's origin and first hub seq can be told
+	 * again from the log (the changes at expect.. name their origin, and a
+	 * push starts where the one before ended); the signature proves it.
+	 */
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		uint64_t last = k.mv_size == 8 ? kt_be64_get(k.mv_data) : 0, seq;
+		uint8_t rec[16 + KT_SIG_BYTES], lk[8];
+		MDB_val lv, fixed = { sizeof(rec), rec };
+		const char *what;
+
+		if (v.mv_size != sizeof(rec) || last < expect) {
+			expect = last + 1;
+			continue;
+		}
+		memcpy(rec, v.mv_data, sizeof(rec));
+		kt_be64_put(lk, expect);
+		if (mdb_get(txn, h->st.log, &(MDB_val){ 8, lk }, &lv) == 0 &&
+		    kt_change_decode(&h->st.w_change, lv.mv_data, lv.mv_size, NULL) == 0 &&
+		    (kt_be64_get(rec) != h->st.w_change.origin || kt_be64_get(rec + 8) != expect)) {
+			kt_be64_put(rec, h->st.w_change.origin);
+			kt_be64_put(rec + 8, expect);
+			if (read_push(h, txn, &k, &fixed, &p, ch, KT_PUSH_CHANGES_MAX) == 0 &&
+			    push_intact(h, txn, &p, &seq, &what) == 0) {
+				if ((rc = mdb_cursor_put(cur, &k, &fixed, MDB_CURRENT)) != 0)
+					break;
+				mended++;
+			}
+		}
+		expect = last + 1;
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		mdb_txn_abort(txn);
+		return kt_mdb_err(err, rc, "mend the pushes");
+	}
+	if (mended == 0) {
+		mdb_txn_abort(txn);
+		return 0;
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return kt_mdb_err(err, rc, "mend the pushes");
+	return mended;
+}
+
 int kt_hub_verify(struct kt_hub *h, uint64_t *pushes, kt_hub_damage_fn fn, void *ctx,
 		  struct kt_err *err)
 {

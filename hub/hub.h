@@ -155,6 +155,14 @@ int kt_hub_rebuild(struct kt_hub *h, struct kt_err *err);
 uint64_t kt_hub_origin_u64(struct kt_hub *h, MDB_txn *txn, const char *what, uint64_t origin);
 /* The branch name origin's key was enrolled under, into out ("?" when unknown). */
 void kt_hub_origin_branch(struct kt_hub *h, uint64_t origin, char *out, size_t cap);
+/*
+ * Mends the push records whose origin or first hub seq is damaged, from the
+ * log (the changes name their origin; a push starts where the one before
+ * ended), keeping each only when its signature then verifies; run before
+ * kt_hub_verify by `kt-hub verify` and at `run`'s start.  Returns how many
+ * were mended, or an error.
+ */
+int kt_hub_mend_pushes(struct kt_hub *h, struct kt_err *err);
 /* The lowest damaged seq of origin the hub knows of (0: none). */
 uint64_t kt_hub_damaged(struct kt_hub *h, MDB_txn *txn, uint64_t origin);
 

@@ -649,7 +649,12 @@ static int cmd_run(const char *dir, int argc, char **argv)
 	{
 		/* Its own store first: damage is logged, and served to nobody. */
 		uint64_t pushes;
+		int fixed = kt_hub_mend_pushes(&h, &err);
 		int bad = kt_hub_verify(&h, &pushes, damage_logged, &h, &err);
+
+		if (fixed > 0)
+			log_plain("warn", NULL, "mended %d push record%s whose origin or first seq "
+				  "was damaged", fixed, fixed == 1 ? "" : "s");
 
 		int mended = kt_hub_chain_check_mend(&h, &err);
 
@@ -885,6 +890,9 @@ static int cmd_verify(const char *dir, int argc, char **argv)
 		return fail("verify: unknown option '%s'", argv[1]);
 	if (kt_hub_open(&h, dir, &err) != 0)
 		return fail("%s", err.msg);
+	if ((rc = kt_hub_mend_pushes(&h, &err)) > 0)
+		printf("mended: %d push record%s whose origin or first seq was damaged, from the log\n",
+		       rc, rc == 1 ? "" : "s");
 	if ((bad = kt_hub_verify(&h, &pushes, damage_line, &h, &err)) < 0) {
 		kt_hub_close(&h);
 		return fail("verify: %s", err.msg);

@@ -116,6 +116,21 @@ flip pushes "$(hubseq 4)" 3 && ok "one byte of a stored signature is flipped" ||
 "$H" -d HUB verify >v.txt 2>/dev/null
 contains "kt-hub verify names the signature" v.txt "hub seqs 4-4, change 1 of branch B (origin [0-9a-f]*): the push's signature does not verify"
 
+# ---- a flipped byte in a push record's origin, or in its first hub seq ----
+flip pushes "$(hubseq 4)" 3 # the signature back as it was
+flip pushes "$(hubseq 4)" 73 && flip pushes "$(hubseq 3)" 65 && ok "a push record's origin and another's first seq are flipped" || bad "a push record's origin and another's first seq are flipped"
+"$H" -d HUB verify >v.txt 2>&1 && ok "kt-hub verify mends both from the log" || { bad "kt-hub verify mends both from the log"; cat v.txt; }
+contains "and says so" v.txt "mended: 2 push records whose origin or first seq was damaged"
+start_hub
+"$KT" -d E init --branch E >/dev/null
+"$H" -d HUB enroll --branch E --key "$("$KT" -d E key)" --out e.bundle >/dev/null
+"$KT" -d A invite --key "$("$KT" -d E key)" --out e.invite
+"$KT" -d E join e.bundle --invite e.invite >/dev/null
+check "a new branch then syncs everything" "$KT" -d E sync --timeout 10
+check "and agrees with the others" same_digests A E
+stop_hub
+flip pushes "$(hubseq 4)" 3 # the signature flipped again, for the state test below
+
 # ---- a flipped byte in the merged state ----
 "$H" -d HUB rebuild >/dev/null
 mdb_dump -s rec HUB | sed -n '/HEADER=END/{n;p;}' | tr -d ' ' >k.txt
