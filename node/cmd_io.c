@@ -72,7 +72,9 @@ static const char import_usage[] =
 	"An import stopped half way (Ctrl-C, a kill, a full disk) has written whole\n"
 	"batches only, and notes how far it got with them: the same file imported again\n"
 	"goes on from there and never cards a row twice.  A file imported whole is\n"
-	"refused the second time, unless --again (import it again, as new cards).\n"
+	"refused the second time, unless --again (import it again, as new cards); so is\n"
+	"a file changed since it was imported from the same path, whole or half way\n"
+	"(its rows already carded would be carded again).\n"
 	"  --again         import a file this node imported whole before, once more\n"
 	"example: kt-node -d /var/lib/kartoteka import clients.csv\n";
 
@@ -598,6 +600,64 @@ static int write_pass(struct importer *x, int clients)
 }
 
 /*
+ * The file at this path: meta "import-path:<hash of its real path>" names the
+ * note of the last import from it.  When that import stopped half way and the
+ * file has changed since, importing it now would card again the rows the
+ * stopped run wrote: refused unless --again.  Returns 0 to go on, 1 (said).
+ */
+static int changed_since_stopped(struct importer *x)
+{
+	char real[4096], name[48], other[48];
+	uint8_t h[KT_HASH_BYTES];
+	MDB_val k = { 0, name }, v;
+	MDB_txn *txn;
+	uint64_t written = 0;
+	int stopped = 0;
+
+	if (realpath(x->path, real) == NULL)
+		return 0;
+	kt_hash(h, real, strlen(real));
+	kt_hex(other, h, 16);
+	snprintf(name, sizeof(name), "import-path:%.32s", other);
+	k.mv_size = strlen(name);
+	if (kt_store_rdtxn(&x->cli->st, &txn, NULL) != 0)
+		return 0;
+	if (mdb_get(txn, x->cli->st.meta, &k, &v) == 0 && v.mv_size < sizeof(other)) {
+		memcpy(other, v.mv_data, v.mv_size);
+		other[v.mv_size] = '\0';
+		k.mv_data = other;
+		k.mv_size = strlen(other);
+		if (strcmp(other, x->note_name) != 0 && mdb_get(txn, x->cli->st.meta, &k, &v) == 0 &&
+		    v.mv_size == IMPORT_NOTE_BYTES) {
+			stopped = kt_be64_get((uint8_t *)v.mv_data + 17) == 0 ? 1 : 2;
+			written = kt_be64_get((uint8_t *)v.mv_data + 9);
+		}
+	}
+	mdb_txn_abort(txn);
+	if (stopped == 2)
+		return kt_cli_failf("import: '%s' was imported whole before (%llu records) and has "
+				    "changed since: importing it again would card its old rows twice; "
+				    "import a file of the new rows only, or add --again", x->path,
+				    (unsigned long long)written);
+	if (stopped)
+		return kt_cli_failf("import: an import of '%s' stopped half way (%llu records "
+				    "written) and the file has changed since: importing it now would "
+				    "card those rows again; import the file as it was to finish, or "
+				    "add --again to import this one whole as new records", x->path,
+				    (unsigned long long)written);
+	/* This import is the path's last: noted before its first batch (best effort). */
+	k.mv_data = name;
+	k.mv_size = strlen(name);
+	if (kt_txn_begin(x->cli->st.env, 0, &txn) == 0) {
+		if (kt_meta_put(&x->cli->st, txn, name, x->note_name, strlen(x->note_name)) != 0)
+			mdb_txn_abort(txn);
+		else
+			mdb_txn_commit(txn);
+	}
+	return 0;
+}
+
+/*
  * Reads how far an earlier run of this file got.  Returns 0 to go on (from
  * the start, or resuming), or 1 (said) for a file imported whole before
  * without --again.
@@ -630,6 +690,8 @@ static int import_resume(struct importer *x)
 				    "import it again as new records, add --again", x->path, when,
 				    (unsigned long long)x->before);
 	}
+	if (finished == 0 && x->from_pass == 0 && !x->again && changed_since_stopped(x) != 0)
+		return 1;
 	if (finished != 0 || x->from_pass == 0) {
 		x->from_pass = 0;
 		x->from_row = 0;

@@ -457,7 +457,12 @@ int main(int argc, char **argv)
 			rc = commands[c].fn(&cli, argc - i, argv + i);
 			if (cli.open)
 				kt_store_close(&cli.st);
-			return kt_interrupted && strcmp(argv[i], "run") != 0 ? 130 : rc;
+			if (kt_interrupted && strcmp(argv[i], "run") != 0) {
+				if (rc == 0) /* stopped while it printed: said here, once */
+					fprintf(stderr, "kt-node: %s: interrupted\n", argv[i]);
+				return 130;
+			}
+			return rc;
 		}
 	return kt_cli_failf("unknown command '%s' (see kt-node --help)", argv[i]);
 }

@@ -49,6 +49,21 @@ wait "$IPID"; rc=$?
 check "the next run finishes it" "$KT" -d B import bigger.csv
 n=$("$KT" -d B status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["records"])')
 [ "$n" -eq 80000 ] && ok "with every row carded once" || bad "with every row carded once ($n)"
+# the file edited after an import stopped: importing it would card the written rows again
+"$KT" -d F init --branch F >/dev/null
+cp bigger.csv edited.csv
+"$KT" -d F import edited.csv 2>/dev/null & IPID=$!
+sleep 0.3
+kill -9 "$IPID"; wait "$IPID" 2>/dev/null
+{ echo 'name,phone'; echo 'Новая Строка,+7 900 000 00 01'; tail -n +2 bigger.csv; } >edited.csv
+refuse "an edited file whose import stopped half way is refused" "$KT" -d F import edited.csv
+contains "saying the written rows would be carded again" "$T/err" "stopped half way (.* records written) and the file has changed since"
+check "--again imports it as new records, on purpose" "$KT" -d F import edited.csv --again
+cp big.csv big2.csv
+"$KT" -d F import big2.csv 2>/dev/null
+{ echo 'name,phone'; echo 'Ещё Одна,+7 900 000 00 02'; tail -n +2 big.csv; } >big2.csv
+refuse "a file imported whole and then edited is refused" "$KT" -d F import big2.csv
+contains "saying its old rows would be carded twice" "$T/err" "was imported whole before (20000 records) and has changed since"
 kill "$DPID"; wait "$DPID" 2>/dev/null
 stop_hub
 finish
