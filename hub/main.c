@@ -516,8 +516,8 @@ static void zap_reply(void *zap, struct kt_hub *h)
 
 		if (n == 7 && lens[6] == 32)
 			kt_hex(hex, (uint8_t *)frames[6], 32);
-		hub_log("warn", &w, "refused a connection: its key is not enrolled (CURVE key %s; "
-			"no enrolled node key derives it)", hex);
+		hub_log("warn", &w, "refused a connection: its key is not enrolled (CURVE key %s, "
+			"which `kt-node key --curve` prints at the node that holds it)", hex);
 	}
 	zmq_send(zap, "1.0", 3, ZMQ_SNDMORE);
 	zmq_send(zap, frames[1], n > 1 ? lens[1] : 0, ZMQ_SNDMORE);

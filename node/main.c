@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sodium.h>
 
 static const char usage[] =
 	"usage: kt-node -d DIR COMMAND [ARGS]\n"
@@ -91,11 +92,12 @@ int cmd_init(struct kt_cli *cli, int argc, char **argv)
 }
 
 static const char key_usage[] =
-	"usage: kt-node -d DIR key\n"
+	"usage: kt-node -d DIR key [--curve]\n"
 	"\n"
 	"Prints this node's public key (Ed25519, 64 hex digits): it identifies the node\n"
 	"to a hub,\n"
-	"which enrolls it and derives the node's CURVE key from it.\n"
+	"which enrolls it and derives the node's CURVE key from it.  --curve prints that\n"
+	"CURVE key (hex), the form the hub's log gives for a key it does not know.\n"
 	"example: kt-hub -d HUB enroll --branch North --key \"$(kt-node -d B key)\"\n";
 
 int cmd_key(struct kt_cli *cli, int argc, char **argv)
@@ -104,7 +106,9 @@ int cmd_key(struct kt_cli *cli, int argc, char **argv)
 
 	if (kt_cli_help(argc, argv, key_usage))
 		return 0;
-	if (argc > 1)
+	int curve = argc == 2 && strcmp(argv[1], "--curve") == 0;
+
+	if (argc > 1 && !curve)
 		return kt_cli_failf("key: unexpected argument '%s'", argv[1]);
 	if (cli->dir == NULL)
 		return kt_cli_failf("key: no data folder: use -d DIR");
@@ -114,6 +118,18 @@ int cmd_key(struct kt_cli *cli, int argc, char **argv)
 	p = strstr(text, "public ");
 	if (p == NULL || strspn(p + 7, "0123456789abcdef") != 64)
 		return kt_cli_failf("'%s' holds no public key", path);
+	if (curve) {
+		uint8_t ed[32], x[32];
+		char hex[65], ed_hex[65];
+
+		snprintf(ed_hex, sizeof(ed_hex), "%.64s", p + 7);
+		if (kt_unhex(ed, sizeof(ed), ed_hex) != 0 ||
+		    crypto_sign_ed25519_pk_to_curve25519(x, ed) != 0)
+			return kt_cli_failf("'%s' holds no usable public key", path);
+		kt_hex(hex, x, sizeof(x));
+		printf("%s\n", hex);
+		return 0;
+	}
 	printf("%.64s\n", p + 7);
 	return 0;
 }

@@ -140,7 +140,7 @@ grep -q "stopped" a.log && ok "the node daemon stops cleanly on SIGTERM" || bad 
 grep -q "stopped" b.log && ok "the node daemon stops cleanly on SIGINT" || bad "the node daemon stops cleanly on SIGINT"
 stop_hub
 grep -q "peer 127.0.0.1 branch Rogue key $("$KT" -d X key): refused a connection: this key is revoked" hub.log && ok "the hub logs a revoked key's connection by address, branch and key" || { bad "the hub logs a revoked key's connection by address, branch and key"; grep refused hub.log; }
-grep -q "^20[0-9-]*T[0-9:]*Z warn  peer 127.0.0.1: refused a connection: its key is not enrolled" hub.log && ok "and an unknown key's, with the time and level" || { bad "and an unknown key's, with the time and level"; grep refused hub.log; }
+grep -q "^20[0-9-]*T[0-9:]*Z warn  peer 127.0.0.1: refused a connection: its key is not enrolled (CURVE key $("$KT" -d Y key --curve)," hub.log && ok "and an unknown key's, with the time, the level and the key kt-node key --curve prints" || { bad "and an unknown key's, with the time, the level and the key kt-node key --curve prints"; grep refused hub.log; }
 grep -q "stopped" hub.log && ok "the hub stops cleanly on SIGTERM" || bad "the hub stops cleanly on SIGTERM"
 stops=$(grep -c "stopped" hub.log)
 start_hub
