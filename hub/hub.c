@@ -428,8 +428,22 @@ static void pulled_name(char out[32], uint64_t origin)
 }
 
 /* Stores the not-yet-held changes of a verified push and its signature, durably. */
+struct ahead {
+	uint64_t n, most; /* changes stamped past the bound, and the farthest, in ms */
+};
+
+/* Counts a change just ingested (h->st.w_change) when it is stamped far ahead. */
+static void count_ahead(const struct kt_change *c, uint64_t now, struct ahead *a)
+{
+	if (kt_hlc_ms(c->hlc) <= now + KT_HLC_DRIFT_MAX_MS || kt_change_above_base(c))
+		return;
+	a->n++;
+	if (kt_hlc_ms(c->hlc) - now > a->most)
+		a->most = kt_hlc_ms(c->hlc) - now;
+}
+
 static int store_push(struct kt_hub *h, const struct kt_msg_push *p, uint32_t skip,
-		      struct kt_err *err)
+		      uint64_t now, struct ahead *ahead, struct kt_err *err)
 {
 	uint8_t k[8], rec[16 + KT_SIG_BYTES];
 	MDB_val key = { 8, k }, v = { sizeof(rec), rec };
@@ -440,8 +454,11 @@ static int store_push(struct kt_hub *h, const struct kt_msg_push *p, uint32_t sk
 	if ((rc = kt_store_wbegin(&h->st, &txn, err)) != 0)
 		return rc;
 	first = h->st.w_logpos + 1;
+	/* Each change is decoded once, by its ingest; the clock flag reads that decode. */
 	for (uint32_t i = skip; i < p->nchanges && rc == 0; i++)
-		rc = kt_store_ingest_log(&h->st, txn, p->changes[i].p, p->changes[i].n, err);
+		if ((rc = kt_store_ingest_log(&h->st, txn, p->changes[i].p, p->changes[i].n,
+					      err)) == 0)
+			count_ahead(&h->st.w_change, now, ahead);
 	if (rc == 0 && h->st.w_logpos != first + (p->nchanges - skip) - 1)
 		rc = kt_err_set(err, KT_ECORRUPT, "push holds a change already held");
 	if (rc != 0) {
@@ -456,6 +473,16 @@ static int store_push(struct kt_hub *h, const struct kt_msg_push *p, uint32_t sk
 		pulled_name(name, p->origin);
 		if (kt_meta_u64(&h->st, txn, name, &pulled) == 0 && pulled + 1 == first &&
 		    (rc = kt_meta_put_u64(&h->st, txn, name, h->st.w_logpos)) != 0) {
+			mdb_txn_abort(txn);
+			return kt_mdb_err(err, rc, "record a push");
+		}
+	}
+	if (ahead->n > 0) { /* counted for `kt-hub status`, with the push */
+		uint64_t had = kt_hub_origin_u64(h, txn, "ahead", p->origin);
+		char name[32];
+
+		snprintf(name, sizeof(name), "ahead:%016llx", (unsigned long long)p->origin);
+		if ((rc = kt_meta_put_u64(&h->st, txn, name, had + ahead->n)) != 0) {
 			mdb_txn_abort(txn);
 			return kt_mdb_err(err, rc, "record a push");
 		}
@@ -515,35 +542,14 @@ static int same_as_held(struct kt_hub *h, const struct kt_msg_push *p, uint32_t 
  * `kt-hub status` and said in the log.  Every later edit still wins over
  * them, as a write's clock is above the version it replaced (store_write.c).
  */
-static void flag_ahead(struct kt_hub *h, const struct kt_msg_push *p, uint32_t skip,
-		       uint64_t now, struct kt_hub_out *out)
+static void note_ahead(const struct kt_msg_push *p, const struct ahead *a, struct kt_hub_out *out)
 {
-	uint64_t n = 0, most = 0, had = 0, bound = now + KT_HLC_DRIFT_MAX_MS;
-	struct kt_change *c = &h->st.w_change;
-	char name[32];
-	const char *const names[] = { name };
-	MDB_txn *txn;
-
-	for (uint32_t i = skip; i < p->nchanges; i++)
-		if (kt_change_decode(c, p->changes[i].p, p->changes[i].n, NULL) == 0 &&
-		    kt_hlc_ms(c->hlc) > bound && !kt_change_above_base(c)) {
-			n++;
-			if (kt_hlc_ms(c->hlc) - now > most)
-				most = kt_hlc_ms(c->hlc) - now;
-		}
-	if (n == 0)
+	if (a->n == 0)
 		return;
-	snprintf(name, sizeof(name), "ahead:%016llx", (unsigned long long)p->origin);
-	if (kt_store_rdtxn(&h->st, &txn, NULL) == 0) {
-		kt_meta_u64(&h->st, txn, name, &had);
-		mdb_txn_abort(txn);
-	}
-	had += n;
-	kt_meta_save_u64(&h->st, names, &had, 1, NULL); /* best effort: status only */
 	snprintf(out->note, sizeof(out->note), "clock ahead: %llu changes of origin %016llx are "
 		 "stamped up to %llu min past the hub's clock (bound %llu min); stored and flagged",
-		 (unsigned long long)n, (unsigned long long)p->origin,
-		 (unsigned long long)(most / 60000), (unsigned long long)KT_HLC_DRIFT_MAX_MS / 60000);
+		 (unsigned long long)a->n, (unsigned long long)p->origin,
+		 (unsigned long long)(a->most / 60000), (unsigned long long)KT_HLC_DRIFT_MAX_MS / 60000);
 }
 
 /* Whether hub seq pos lies inside a recorded push of origin. */
@@ -643,6 +649,7 @@ static int push(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, ui
 	const struct kt_msg_push *p = &m->pushes[0];
 	uint8_t hash[KT_HASH_BYTES];
 	uint64_t origin = bound_origin(h, key, out), held = 0, pos;
+	struct ahead ahead = { 0, 0 };
 	MDB_txn *txn;
 	int rc;
 
@@ -669,7 +676,7 @@ static int push(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, ui
 	    (p->first_seq <= held && (rc = repair(h, p, held, out, err)) != 0))
 		return rc;
 	if (p->first_seq + p->nchanges - 1 > held &&
-	    (rc = store_push(h, p, (uint32_t)(held + 1 - p->first_seq), err)) != 0) {
+	    (rc = store_push(h, p, (uint32_t)(held + 1 - p->first_seq), now, &ahead, err)) != 0) {
 		if (rc == KT_ENOSPC)
 			kt_msg_refuse(out_next(out, 0), KT_REFUSE_FULL, held + 1, "the hub's disk is "
 				      "full: this branch keeps its changes and sends them once the "
@@ -679,7 +686,7 @@ static int push(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, ui
 		return rc;
 	}
 	if (p->first_seq + p->nchanges - 1 > held) {
-		flag_ahead(h, p, (uint32_t)(held + 1 - p->first_seq), now, out);
+		note_ahead(p, &ahead, out);
 		held = p->first_seq + p->nchanges - 1;
 	}
 	kt_msg_ack(out_next(out, 0), origin, held);

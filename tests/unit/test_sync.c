@@ -1001,6 +1001,77 @@ static void test_a_change_that_does_not_open_is_void_everywhere(void)
 	kt_store_close(&r);
 }
 
+static int key_voids;
+static void key_void_hit(void *ctx, uint64_t origin, uint64_t seq, int reason)
+{
+	(void)seq;
+	if (origin == *(const uint64_t *)ctx && reason == KT_VOID_KEY)
+		key_voids++;
+}
+
+/*
+ * The other kind of change that does not open: a node carded a client under
+ * a chain key of its own, then took the chain's (a key file copied in by
+ * hand) and pushed.  Her key does not unwrap anywhere else: her card and her
+ * edit are void everywhere (reason: the data key), the node's next card,
+ * made under the chain's key, applies.
+ */
+static void test_a_card_under_another_chain_key_is_void_everywhere(void)
+{
+	static struct kt_store r;
+	static struct kt_draft d;
+	uint8_t pk[32], sk[64], check[KT_CHAIN_CHECK_BYTES];
+	char dir[512], cmd[1400], cpk[41], csk[41];
+	struct kt_id x, y;
+	struct kt_hub_out o;
+	struct kt_err err;
+	msgpack_sbuffer b;
+	MDB_txn *txn;
+
+	snprintf(dir, sizeof(dir), "%s/own-key", tmpdir);
+	T_EQ_INT(kt_store_init(dir, "OwnKey", "RU", &err), 0);
+	T_EQ_INT(kt_store_open(&r, dir, &err), 0);
+	kt_id_new(&x, now_ms);
+	kt_draft_start(&d, KT_T_CLIENT, &x, 1, NULL);
+	T_EQ_INT(kt_draft_field(&d, "name", "Under Its Own Key", KT_OP_SET, &err), 0);
+	T_EQ_INT(kt_store_write(&r, &d, 1, NULL, &err), 0);
+	kt_draft_start(&d, KT_T_CLIENT, &x, 0, NULL);
+	T_EQ_INT(kt_draft_field(&d, "notes", "edited", KT_OP_SET, &err), 0);
+	T_EQ_INT(kt_store_write(&r, &d, 1, NULL, &err), 0);
+	kt_store_close(&r);
+	snprintf(cmd, sizeof(cmd), "cp '%s/n0/chain.key' '%s/chain.key'", tmpdir, dir);
+	T_EQ_INT(system(cmd), 0);
+	T_EQ_INT(kt_store_open(&r, dir, &err), 0);
+	kt_id_new(&y, now_ms);
+	kt_draft_start(&d, KT_T_CLIENT, &y, 1, NULL);
+	T_EQ_INT(kt_draft_field(&d, "name", "Under The Chain Key", KT_OP_SET, &err), 0);
+	T_EQ_INT(kt_store_write(&r, &d, 1, NULL, &err), 0);
+	T_EQ_INT(kt_identity_read(dir, "node.key", pk, sk, cpk, csk, &err), 0);
+	T_EQ_INT(kt_hub_enroll(&hub, "OwnKey", pk, &err), 0);
+	msgpack_sbuffer_init(&b);
+	kt_chain_check(check, r.chain_key);
+	kt_msg_hello(&b, r.node_id, pk, check);
+	kt_hub_out_init(&o);
+	T_EQ_INT(kt_hub_handle(&hub, pk, (uint8_t *)b.data, b.size, now_ms, &o, &err), 0);
+	kt_hub_out_release(&o);
+	msgpack_sbuffer_destroy(&b);
+	push_log(&r, pk, sk);
+	now_ms += KT_SYNC_HEARTBEAT_MS + 1;
+	for (int i = 0; i < NODES; i++)
+		tick(i);
+	T_CHECK(quiesce());
+	for (int i = 0; i < NODES; i++) {
+		key_voids = 0;
+		kt_store_voids(&st[i], 0, key_void_hit, &r.node_id);
+		T_EQ_INT(key_voids, 2);
+		kt_store_rdtxn(&st[i], &txn, NULL);
+		T_CHECK(!kt_store_is_client(&st[i], txn, &x));
+		T_CHECK(kt_store_is_client(&st[i], txn, &y));
+		mdb_txn_abort(txn);
+	}
+	kt_store_close(&r);
+}
+
 /*
  * A node that holds another chain key (joined without an invite, or with
  * one made outside the chain) is refused at hello, before it can push a
@@ -1112,6 +1183,7 @@ int main(void)
 	T_RUN(test_the_hub_clock_corrects_a_node);
 	T_RUN(test_a_change_that_does_not_open_is_void_everywhere);
 	T_RUN(test_the_hub_refuses_another_chain_key);
+	T_RUN(test_a_card_under_another_chain_key_is_void_everywhere);
 	for (int i = 0; i < NODES; i++) {
 		drop_all(&to_hub[i]);
 		drop_all(&to_node[i]);
