@@ -6,6 +6,7 @@
  */
 #include "hub.h"
 #include "store_int.h"
+#include "card.h"
 #include "hlc.h"
 
 #include <errno.h>
@@ -1050,20 +1051,6 @@ static json_t *conflict_side(struct kt_hub *h, MDB_txn *txn, const uint8_t *ver)
 	return json_pack("{s:s, s:s}", "branch", branch, "time", when);
 }
 
-static void cycle_json(void *ctx, const struct kt_id *cards, size_t n)
-{
-	json_t *ids = json_array();
-	char idt[KT_ID_TEXT_BYTES];
-
-	for (size_t i = 0; i < n; i++) {
-		kt_id_format(&cards[i], idt);
-		json_array_append_new(ids, json_string(idt));
-	}
-	kt_id_format(&cards[0], idt);
-	json_array_append_new(ctx, json_pack("{s:s, s:s, s:o}", "kind", "merge_cycle", "stands", idt,
-					     "cards", ids));
-}
-
 static int cmd_conflicts(const char *dir, int argc, char **argv)
 {
 	int json = argc == 2 && strcmp(argv[1], "--json") == 0, rc;
@@ -1107,7 +1094,7 @@ static int cmd_conflicts(const char *dir, int argc, char **argv)
 		kt_rec_release(&r);
 	}
 	mdb_cursor_close(cur);
-	kt_store_merge_cycles(&h.st, txn, cycle_json, arr, NULL);
+	kt_store_merge_cycles(&h.st, txn, kt_card_cycle_json, arr, NULL);
 	close_reading(&h, txn);
 	if (json) {
 		print_json(arr);

@@ -64,25 +64,11 @@ static json_t *one(struct kt_cli *cli, MDB_txn *txn, const MDB_val *k, const MDB
 	return o;
 }
 
-/* A cycle of merges made at branches at once: the standing card first. */
-static void cycle_one(void *ctx, const struct kt_id *cards, size_t n)
-{
-	json_t *arr = ctx, *ids = json_array();
-	char idt[KT_ID_TEXT_BYTES];
-
-	for (size_t i = 0; i < n; i++) {
-		kt_id_format(&cards[i], idt);
-		json_array_append_new(ids, json_string(idt));
-	}
-	kt_id_format(&cards[0], idt);
-	json_array_append_new(arr, json_pack("{s:s, s:s, s:o}", "kind", "merge_cycle", "stands",
-					     idt, "cards", ids));
-}
-
+/* Each cycle of merges, for review (cli.h). */
 int kt_cli_merge_cycles(struct kt_cli *cli, MDB_txn *txn, json_t *arr, int print)
 {
 	size_t from = json_array_size(arr);
-	int n = kt_store_merge_cycles(&cli->st, txn, cycle_one, arr, &cli->err);
+	int n = kt_store_merge_cycles(&cli->st, txn, kt_card_cycle_json, arr, &cli->err);
 
 	for (size_t i = from; print && i < json_array_size(arr); i++) {
 		json_t *o = json_array_get(arr, i), *ids = json_object_get(o, "cards");
