@@ -38,6 +38,20 @@ static void damaged_name(char out[32], uint64_t origin)
 	snprintf(out, 32, "damaged:%016llx", (unsigned long long)origin);
 }
 
+/*
+ * meta "resign:<origin>:<seq>" (16 hex each; empty value): a push of origin
+ * ending at seq whose stored signature is damaged, its changes whole.
+ */
+#define RESIGN_NAME_BYTES 40
+static void resign_name(char out[48], uint64_t origin, uint64_t seq)
+{
+	snprintf(out, 48, "resign:%016llx:%016llx", (unsigned long long)origin,
+		 (unsigned long long)seq);
+}
+
+/* What push_intact says of a push whose changes are whole and whose signature is not. */
+static const char sig_damaged[] = "the push's signature does not verify";
+
 int kt_hub_init(const char *dir, const char *listen, struct kt_err *err)
 {
 	return kt_store_init_hub(dir, listen, err);
@@ -291,6 +305,44 @@ void kt_hub_branch_of(struct kt_hub *h, const uint8_t key[KT_PUBKEY_BYTES], char
 }
 
 /*
+ * REFUSE 10 to origin for each push of it whose signature the hub holds
+ * damaged, lowest first, as many as out has room for but one.
+ */
+static void ask_resign(struct kt_hub *h, uint64_t origin, struct kt_hub_out *out)
+{
+	char name[48];
+	MDB_val k, v;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	uint64_t seqs[KT_HUB_OUT_MAX];
+	uint32_t n = 0;
+	int rc;
+
+	if (out->n + 1 >= KT_HUB_OUT_MAX || kt_store_rdtxn(&h->st, &txn, NULL) != 0)
+		return;
+	resign_name(name, origin, 0);
+	k = (MDB_val){ RESIGN_NAME_BYTES - 16, name };
+	if (mdb_cursor_open(txn, h->st.meta, &cur) == 0) {
+		/* Bounded by the room in out. */
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		     rc == 0 && out->n + n + 1 < KT_HUB_OUT_MAX && k.mv_size == RESIGN_NAME_BYTES &&
+		     memcmp(k.mv_data, name, RESIGN_NAME_BYTES - 16) == 0;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			char q[17];
+
+			memcpy(q, (char *)k.mv_data + RESIGN_NAME_BYTES - 16, 16);
+			q[16] = '\0';
+			seqs[n++] = strtoull(q, NULL, 16);
+		}
+		mdb_cursor_close(cur);
+	}
+	mdb_txn_abort(txn);
+	for (uint32_t i = 0; i < n; i++)
+		kt_msg_refuse(out_next(out, 0), KT_REFUSE_RESIGN, seqs[i], "the hub's copy of the "
+			      "signature of this change is damaged: sign it again");
+}
+
+/*
  * The chain key a hello's node holds must be the chain's: the first hello
  * with a check value founds it (kept in meta), and a node that holds
  * another (joined without an invite, or with one made outside the chain)
@@ -390,6 +442,7 @@ static int hello(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, u
 	 * contact time waits): it pulls, and its push is told the disk is full.
 	 */
 	kt_msg_welcome(out_next(out, 0), now, acked, kt_hub_head(h), hash);
+	ask_resign(h, m->b, out); /* a damaged signature: signed again at once */
 	return 0;
 }
 
@@ -578,12 +631,54 @@ static int pos_of_origin(struct kt_hub *h, MDB_txn *txn, uint64_t pos, uint64_t 
  * at the log positions the hub's pushes give them, in one transaction;
  * the stored signatures verify again, and the mark is cleared.
  */
+static int empty_state(struct kt_hub *h, MDB_txn *txn);
+static int read_push(struct kt_hub *h, MDB_txn *txn, const MDB_val *k, const MDB_val *v,
+		     struct kt_msg_push *p, struct kt_bytes *ch, uint32_t cap);
+static int push_intact(struct kt_hub *h, MDB_txn *txn, const struct kt_msg_push *p,
+		       uint64_t *bad_seq, const char **what);
+
+/*
+ * After a repair of origin's changes at hub seqs lo..hi, in txn: each push
+ * record there whose changes are now whole but whose signature is damaged
+ * is marked to be signed again.  Bounded by the records in lo..hi.
+ */
+static void resign_check(struct kt_hub *h, MDB_txn *txn, uint64_t origin, uint64_t lo,
+			 uint64_t hi)
+{
+	static struct kt_bytes ch[KT_PUSH_CHANGES_MAX];
+	struct kt_msg_push p;
+	uint8_t lk[8];
+	MDB_val k = { 8, lk }, v;
+	MDB_cursor *cur;
+	int rc;
+
+	if (mdb_cursor_open(txn, h->st.pushes, &cur) != 0)
+		return;
+	kt_be64_put(lk, lo);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && k.mv_size == 8 &&
+	     v.mv_size == 16 + KT_SIG_BYTES && kt_be64_get((uint8_t *)v.mv_data + 8) <= hi;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const char *what = NULL;
+		uint64_t seq = 0;
+		char name[48];
+
+		if (kt_be64_get(v.mv_data) != origin ||
+		    read_push(h, txn, &k, &v, &p, ch, KT_PUSH_CHANGES_MAX) != 0 ||
+		    push_intact(h, txn, &p, &seq, &what) == 0 || what != sig_damaged)
+			continue;
+		resign_name(name, origin, seq);
+		kt_meta_put(&h->st, txn, name, "", 0); /* best effort: found again when served */
+	}
+	mdb_cursor_close(cur);
+}
+
 static int repair(struct kt_hub *h, const struct kt_msg_push *p, uint64_t held,
 		  struct kt_hub_out *out, struct kt_err *err)
 {
 	static const uint8_t zero[KT_HASH_BYTES];
 	uint8_t prev[KT_HASH_BYTES], hash[KT_HASH_BYTES], seen[KT_HASH_BYTES];
 	uint64_t last = p->first_seq + p->nchanges - 1, to = last < held ? last : held, bad, n = 0;
+	uint64_t lowest = UINT64_MAX, highest = 0, merged = 0;
 	struct kt_change *c = &h->st.w_change;
 	char name[32];
 	MDB_txn *txn;
@@ -625,10 +720,25 @@ static int repair(struct kt_hub *h, const struct kt_msg_push *p, uint64_t held,
 			mdb_txn_abort(txn);
 			return rc < 0 ? rc : kt_mdb_err(err, rc, "repair a change");
 		}
+		if (pos < lowest)
+			lowest = pos;
+		if (pos > highest)
+			highest = pos;
 		n++;
 	}
+	if (n > 0)
+		resign_check(h, txn, p->origin, lowest, highest);
 	damaged_name(name, p->origin);
 	mdb_del(txn, h->st.meta, &(MDB_val){ strlen(name), name }, NULL);
+	/*
+	 * The merge passed over (or read wrongly) what was damaged: the merged
+	 * state is derived again from the mended log, behind serving.
+	 */
+	if (n > 0 && kt_meta_u64(&h->st, txn, KT_HUB_META_MERGED, &merged) == 0 &&
+	    lowest <= merged && (rc = empty_state(h, txn)) != 0) {
+		mdb_txn_abort(txn);
+		return kt_mdb_err(err, rc, "empty the merged state");
+	}
 	if ((rc = mdb_txn_commit(txn)) != 0)
 		return kt_mdb_err(err, rc, "repair a change");
 	snprintf(out->note, sizeof(out->note), "repaired: %llu damaged changes of origin %016llx "
@@ -640,6 +750,51 @@ cannot:
 	snprintf(out->note, sizeof(out->note), "damaged store: change %llu of origin %016llx "
 		 "cannot be put back from the push it sent (restore the hub from a backup, or "
 		 "see README)", (unsigned long long)bad, (unsigned long long)p->origin);
+	return 0;
+}
+
+/*
+ * A push whose stored signature is damaged (its changes whole) takes the
+ * signature of its origin's resend of exactly its last change, asked for
+ * with REFUSE 10: p is signed (push_signed) and its change is the one held
+ * (same_as_held), so the new signature covers what the record covers.
+ * Returns 0 (also when p is not that resend), or an error.
+ */
+static int resign(struct kt_hub *h, const struct kt_msg_push *p, struct kt_hub_out *out,
+		  struct kt_err *err)
+{
+	uint64_t pos, want = p->first_seq + p->nchanges - 1;
+	uint8_t hash[KT_HASH_BYTES], lk[8], rec[16 + KT_SIG_BYTES];
+	char name[48];
+	MDB_txn *txn;
+	MDB_val v;
+	int rc;
+
+	resign_name(name, p->origin, want);
+	if ((rc = kt_txn_begin(h->st.env, 0, &txn)) != 0)
+		return kt_mdb_err(err, rc, "begin a write transaction");
+	if (mdb_get(txn, h->st.meta, &(MDB_val){ strlen(name), name }, &v) != 0 ||
+	    kt_chain_get(&h->st, txn, p->origin, want, hash, &pos) != 0) {
+		mdb_txn_abort(txn);
+		return 0;
+	}
+	kt_be64_put(lk, pos);
+	if (mdb_get(txn, h->st.pushes, &(MDB_val){ 8, lk }, &v) == 0 && v.mv_size == sizeof(rec) &&
+	    kt_be64_get(v.mv_data) == p->origin) {
+		memcpy(rec, v.mv_data, 16);
+		memcpy(rec + 16, p->sig, KT_SIG_BYTES);
+		if ((rc = mdb_put(txn, h->st.pushes, &(MDB_val){ 8, lk },
+				  &(MDB_val){ sizeof(rec), rec }, 0)) != 0) {
+			mdb_txn_abort(txn);
+			return kt_mdb_err(err, rc, "put a signature back");
+		}
+		snprintf(out->note, sizeof(out->note), "repaired: the damaged signature of the push "
+			 "ending at change %llu of origin %016llx, signed again by its branch",
+			 (unsigned long long)want, (unsigned long long)p->origin);
+	}
+	mdb_del(txn, h->st.meta, &(MDB_val){ strlen(name), name }, NULL);
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return kt_mdb_err(err, rc, "put a signature back");
 	return 0;
 }
 
@@ -673,7 +828,8 @@ static int push(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, ui
 	}
 	if ((rc = same_as_held(h, p, held >= p->first_seq + p->nchanges - 1 ? p->nchanges :
 			       (uint32_t)(held + 1 - p->first_seq), out, err)) != 0 ||
-	    (p->first_seq <= held && (rc = repair(h, p, held, out, err)) != 0))
+	    (p->first_seq <= held && (rc = repair(h, p, held, out, err)) != 0) ||
+	    (p->first_seq <= held && (rc = resign(h, p, out, err)) != 0))
 		return rc;
 	if (p->first_seq + p->nchanges - 1 > held &&
 	    (rc = store_push(h, p, (uint32_t)(held + 1 - p->first_seq), now, &ahead, err)) != 0) {
@@ -691,6 +847,7 @@ static int push(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, ui
 	}
 	kt_msg_ack(out_next(out, 0), origin, held);
 	kt_msg_notify(out_next(out, 1), kt_hub_head(h));
+	ask_resign(h, origin, out); /* a signature a repair found damaged too */
 	return 0;
 }
 
@@ -726,6 +883,7 @@ static int read_push(struct kt_hub *h, MDB_txn *txn, const MDB_val *k, const MDB
 	}
 	p->changes = ch;
 	p->nchanges = 0;
+	p->withheld_hash = NULL;
 	if (last < first || last - first + 1 > cap)
 		return -1;
 	for (uint64_t pos = first; pos <= last; pos++) {
@@ -783,9 +941,79 @@ static int push_intact(struct kt_hub *h, MDB_txn *txn, const struct kt_msg_push 
 	}
 	kt_msg_sig_input(in, p->origin, seq, hash);
 	if (p->key == NULL || crypto_sign_verify_detached(p->sig, in, sizeof(in), p->key) != 0) {
-		*what = "the push's signature does not verify";
+		*what = sig_damaged;
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * The seq of origin's change at hub seq pos, from the chain (whose log
+ * positions rise with seq): a binary search over 1..the origin's head, so
+ * O(log n) reads.  0: none there.
+ */
+static uint64_t origin_seq_at(struct kt_hub *h, MDB_txn *txn, uint64_t origin, uint64_t pos)
+{
+	uint8_t hash[KT_HASH_BYTES];
+	uint64_t lo = 1, hi = 0, at;
+
+	if (kt_store_origin_head(&h->st, txn, origin, &hi, hash, &at) != 0)
+		return 0;
+	while (lo <= hi) { /* at most 64 steps */
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (kt_chain_get(&h->st, txn, origin, mid, hash, &at) != 0)
+			return 0;
+		if (at == pos)
+			return mid;
+		if (at < pos)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return 0;
+}
+
+/*
+ * Makes p, a push read_push found damaged (or could not read whole: its
+ * origin, key and signature are set), withheld: the origin seqs of hub
+ * seqs from..last, and the hash of the last change -- the one the origin's
+ * signature covers, the chain's or else that of the bytes the log holds.
+ * A node keeps the hash as the end of that origin's chain and goes on
+ * (msg.h).  When no held hash verifies (the signature is damaged too), the
+ * chain's hash goes unsigned: the node takes it only once the origin's next
+ * change, which is signed, names it as the one before.  Returns 0, or -1
+ * when the push's seqs or any hash cannot be told.
+ */
+static int withhold(struct kt_hub *h, MDB_txn *txn, uint64_t from, uint64_t last,
+		    struct kt_msg_push *p, uint8_t hash[KT_HASH_BYTES])
+{
+	uint8_t in[KT_SIG_INPUT_BYTES], lk[8], cand[2][KT_HASH_BYTES];
+	uint64_t seq = origin_seq_at(h, txn, p->origin, last);
+	int have[2] = { 0, 0 }, ok = -1;
+	MDB_val v;
+
+	if (seq == 0 || seq < last - from + 1 || p->key == NULL)
+		return -1;
+	have[0] = kt_chain_get(&h->st, txn, p->origin, seq, cand[0], NULL) == 0;
+	kt_be64_put(lk, last);
+	if (mdb_get(txn, h->st.log, &(MDB_val){ 8, lk }, &v) == 0) {
+		kt_hash(cand[1], v.mv_data, v.mv_size);
+		have[1] = 1;
+	}
+	for (int way = 0; way < 2 && ok < 0; way++) {
+		kt_msg_sig_input(in, p->origin, seq, cand[way]);
+		if (have[way] && crypto_sign_verify_detached(p->sig, in, sizeof(in), p->key) == 0)
+			ok = way;
+	}
+	if (ok < 0 && (ok = have[0] ? 0 : have[1] ? 1 : -1) < 0)
+		return -1;
+	memcpy(hash, cand[ok], KT_HASH_BYTES);
+	p->withheld_hash = hash;
+	p->withheld_first = seq - (last - from);
+	p->withheld_last = seq;
+	p->withheld_at = from;
+	p->nchanges = 0;
 	return 0;
 }
 
@@ -843,6 +1071,31 @@ static void mark_damaged(struct kt_hub *h, uint64_t origin, uint64_t seq)
 		return;
 	damaged_name(name, origin);
 	kt_meta_save_u64(&h->st, names, &seq, 1, NULL); /* best effort: found again next time */
+}
+
+/* Marks the push of origin ending at seq last to be signed again (REFUSE 10). */
+static void mark_resign(struct kt_hub *h, uint64_t origin, uint64_t last)
+{
+	char name[48];
+	MDB_txn *txn;
+
+	resign_name(name, origin, last);
+	if (kt_txn_begin(h->st.env, 0, &txn) != 0)
+		return;
+	if (kt_meta_put(&h->st, txn, name, "", 0) != 0)
+		mdb_txn_abort(txn);
+	else
+		mdb_txn_commit(txn); /* best effort: found again next time */
+}
+
+/* A push found damaged: its origin is asked to send again, or to sign again. */
+static void mark_push(struct kt_hub *h, uint64_t origin, const char *what, uint64_t resend,
+		      uint64_t last)
+{
+	if (what == sig_damaged && last != 0)
+		mark_resign(h, origin, last);
+	else
+		mark_damaged(h, origin, resend);
 }
 
 int kt_hub_mend_pushes(struct kt_hub *h, struct kt_err *err)
@@ -925,10 +1178,10 @@ int kt_hub_verify(struct kt_hub *h, uint64_t *pushes, kt_hub_damage_fn fn, void 
 		mdb_txn_abort(txn);
 		return kt_mdb_err(err, rc, "read the pushes");
 	}
-	/* Bounded by the pushes the hub holds: each read once. */
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	/* Bounded by the pushes the hub holds: each read once (Ctrl-C ends it). */
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !kt_interrupted;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		uint64_t last = k.mv_size == 8 ? kt_be64_get(k.mv_data) : 0, seq = 0;
+		uint64_t last = k.mv_size == 8 ? kt_be64_get(k.mv_data) : 0, seq = 0, resend = 0;
 		uint64_t first = v.mv_size == 16 + KT_SIG_BYTES ?
 				 kt_be64_get((uint8_t *)v.mv_data + 8) : 0;
 		const char *what = NULL;
@@ -939,6 +1192,13 @@ int kt_hub_verify(struct kt_hub *h, uint64_t *pushes, kt_hub_damage_fn fn, void 
 		} else if (read_push(h, txn, &k, &v, &p, ch, KT_PUSH_CHANGES_MAX) != 0) {
 			what = "a change of the push is missing";
 		} else if (push_intact(h, txn, &p, &seq, &what) != 0) {
+			/*
+			 * Sent again from the push's first change, as the chain places
+			 * it; the change named is the damaged one when its seq fits.
+			 */
+			resend = origin_seq_at(h, txn, p.origin, first);
+			if (resend != 0 && (seq < resend || seq > resend + (last - first)))
+				seq = resend;
 			seq = seq ? seq : 1;
 		}
 		if (what != NULL) {
@@ -946,7 +1206,7 @@ int kt_hub_verify(struct kt_hub *h, uint64_t *pushes, kt_hub_damage_fn fn, void 
 
 			bad++;
 			if (origin != 0)
-				mark_damaged(h, origin, seq);
+				mark_push(h, origin, what, resend != 0 ? resend : seq, seq);
 			if (fn != NULL)
 				fn(ctx, first, last, origin, seq, what);
 		}
@@ -954,6 +1214,8 @@ int kt_hub_verify(struct kt_hub *h, uint64_t *pushes, kt_hub_damage_fn fn, void 
 	}
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
+	if (kt_interrupted)
+		return kt_err_set(err, KT_EINTR, "interrupted");
 	if (rc != MDB_NOTFOUND)
 		return kt_mdb_err(err, rc, "read the pushes");
 	if (bad == 0 && expect != kt_hub_head(h) + 1) {
@@ -1014,22 +1276,30 @@ out:
 	return rc;
 }
 
-int kt_hub_rebuild(struct kt_hub *h, struct kt_err *err)
+/* Empties the merged state in txn: the merge derives it again from the log. */
+static int empty_state(struct kt_hub *h, MDB_txn *txn)
 {
 	MDB_dbi state[] = { h->st.rec, h->st.own, h->st.idx, h->st.shred, h->st.tokens,
 			    h->st.merged, h->st.conflicts };
-	MDB_txn *txn;
-	int rc;
+	int rc = 0;
 
-	if ((rc = kt_txn_begin(h->st.env, 0, &txn)) != 0)
-		return kt_mdb_err(err, rc, "begin a write transaction");
 	for (size_t i = 0; i < sizeof(state) / sizeof(state[0]) && rc == 0; i++)
 		rc = mdb_drop(txn, state[i], 0); /* emptied, kept open */
 	if (rc == 0)
 		rc = kt_meta_put_u64(&h->st, txn, KT_HUB_META_MERGED, 0);
 	if (rc == 0)
 		rc = kt_meta_put_u64(&h->st, txn, "voided", 0);
-	if (rc != 0) {
+	return rc;
+}
+
+int kt_hub_rebuild(struct kt_hub *h, struct kt_err *err)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = kt_txn_begin(h->st.env, 0, &txn)) != 0)
+		return kt_mdb_err(err, rc, "begin a write transaction");
+	if ((rc = empty_state(h, txn)) != 0) {
 		mdb_txn_abort(txn);
 		return kt_mdb_err(err, rc, "empty the merged state");
 	}
@@ -1112,10 +1382,72 @@ static int held_by(struct kt_hub *h, MDB_txn *txn, uint64_t last, uint64_t own)
 	       h->st.w_change.seq <= own;
 }
 
+/* The first damaged push an answer met, for the hub's log. */
+struct damage {
+	uint64_t from, origin, seq; /* its first hub seq (0: none met), origin, change */
+	uint64_t resend;            /* the seq its origin is asked to send again from */
+	uint64_t last;              /* the last seq of its push (0: not known) */
+	const char *what;
+	int withheld;               /* 1: sent withheld; 0: the answer stopped before it */
+};
+
+/*
+ * Puts the push recorded at k/v (hub seqs from..its key) in p for a BATCH,
+ * its changes in ch (room for cap): whole when push_intact holds, else
+ * withheld (wh holds its hash), and d notes the first damage met.
+ * Returns 0 (whole or withheld), or -1 when it can be neither: the answer
+ * stops before it and the rest waits for the origin to send it again.
+ */
+static int serve_push(struct kt_hub *h, MDB_txn *txn, MDB_val *k, MDB_val *v, uint64_t from,
+		      int refetch, struct kt_msg_push *p, struct kt_bytes *ch, uint32_t cap,
+		      uint8_t wh[KT_HASH_BYTES], struct damage *d)
+{
+	uint64_t last = kt_be64_get(k->mv_data), seq = 0;
+	const char *what = NULL;
+	int held;
+
+	if (read_push(h, txn, k, v, p, ch, cap) != 0)
+		what = "a change of the push is missing";
+	else if (push_intact(h, txn, p, &seq, &what) == 0)
+		return 0;
+	if (what == sig_damaged && refetch)
+		held = 2; /* whole changes: a node that holds the hash the next change named takes them */
+	else
+		held = withhold(h, txn, from, last, p, wh) == 0;
+	if (d->from == 0) {
+		/* Resent from the push's first change: a damaged change may name a wrong seq. */
+		*d = (struct damage){ from, kt_be64_get(v->mv_data), seq, seq,
+				      what == sig_damaged ? seq : 0, what, held != 0 };
+		if (held == 1) {
+			d->resend = p->withheld_first;
+			if (seq < p->withheld_first || seq > p->withheld_last)
+				d->seq = p->withheld_first;
+		}
+	}
+	return held ? 0 : -1;
+}
+
+/* Logs the damage an answer met and marks its origin to send it again. */
+static void note_damage(struct kt_hub *h, const struct damage *d, struct kt_hub_out *out)
+{
+	char br[KT_BRANCH_BYTES_MAX + 1];
+
+	mark_push(h, d->origin, d->what, d->resend, d->last);
+	kt_hub_origin_branch(h, d->origin, br, sizeof(br));
+	snprintf(out->note, sizeof(out->note), "damaged store: hub seq %llu, change %llu of "
+		 "branch %s (origin %016llx): %s; %s, and that branch is asked to send it again "
+		 "at its next sync", (unsigned long long)d->from, (unsigned long long)d->seq, br,
+		 (unsigned long long)d->origin, d->what,
+		 d->withheld ? "sent withheld (the rest goes on)" : "not served");
+	if (!d->withheld)
+		kt_msg_refuse(out_next(out, 0), KT_REFUSE_DAMAGED, d->from, out->note);
+}
+
 static int pull(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, uint64_t now,
 		struct kt_hub_out *out, struct kt_err *err)
 {
 	static struct kt_bytes ch[KT_BATCH_CHANGES_MAX];
+	static uint8_t wh[KT_BATCH_PUSHES_MAX][KT_HASH_BYTES];
 	struct kt_msg_push ps[KT_BATCH_PUSHES_MAX];
 	uint64_t credit = m->b < 1 ? 1 : m->b, covered = m->a, sent = 0, bytes = 0, head;
 	uint8_t k[8];
@@ -1125,9 +1457,7 @@ static int pull(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, ui
 	uint32_t n = 0, used = 0;
 	int rc, mine = 1;
 	uint64_t origin = bound_origin(h, key, out), applied = m->a;
-	uint64_t damaged = 0, bad_origin = 0, bad_seq = 0;
-	const char *bad_what = NULL;
-
+	struct damage dmg = { 0, 0, 0, 0, 0, NULL, 0 };
 
 	if (origin == 0)
 		return kt_err_set(err, KT_EREFUSED, "pull from a key that did not say hello");
@@ -1162,15 +1492,10 @@ static int pull(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, ui
 				first = from; /* the cursor fell inside a push: resend it whole */
 			if (kt_be64_get(v.mv_data) != origin || !held_by(h, txn, last, m->c)) {
 				mine = 0; /* a change the node has to apply: the run of its own ends */
-				if (read_push(h, txn, &key_v, &v, &ps[n], ch + used,
-					      (uint32_t)(sizeof(ch) / sizeof(ch[0])) - used) != 0 ||
-				    push_intact(h, txn, &ps[n], &bad_seq, &bad_what) != 0) {
-					/* Served up to the damage, never past it: the rest waits. */
-					damaged = from;
-					bad_origin = kt_be64_get(v.mv_data);
-					if (bad_what == NULL)
-						bad_what = "a change of the push is missing";
-					rc = MDB_NOTFOUND;
+				if (serve_push(h, txn, &key_v, &v, from, 0, &ps[n], ch + used,
+					       (uint32_t)(sizeof(ch) / sizeof(ch[0])) - used, wh[n],
+					       &dmg) != 0) {
+					rc = MDB_NOTFOUND; /* served up to the damage, never past it */
 					break;
 				}
 				for (uint32_t i = 0; i < ps[n].nchanges; i++)
@@ -1197,23 +1522,71 @@ static int pull(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, ui
 	 * once the answer arrives; a node that only pushed never asks again).
 	 */
 	note_contact(h, key, origin, applied, now);
-	if (damaged != 0) {
-		char br[KT_BRANCH_BYTES_MAX + 1];
+	if (dmg.from != 0)
+		note_damage(h, &dmg, out);
+	return 0;
+}
 
-		mark_damaged(h, bad_origin, bad_seq);
-		kt_hub_origin_branch(h, bad_origin, br, sizeof(br));
-		snprintf(out->note, sizeof(out->note), "damaged store: hub seq %llu, change %llu of "
-			 "branch %s (origin %016llx): %s; not served, and that branch is asked to "
-			 "send it again at its next sync", (unsigned long long)damaged,
-			 (unsigned long long)bad_seq, br, (unsigned long long)bad_origin, bad_what);
-		kt_msg_refuse(out_next(out, 0), KT_REFUSE_DAMAGED, damaged, out->note);
+/*
+ * REFETCH: the pushes covering hub seqs m->a..m->b again, in one BATCH (up
+ * to the batch's limits), for a node that was sent one of them withheld;
+ * its own pushes are left out.  The node's cursor is not moved by it.
+ */
+static int refetch(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m,
+		   struct kt_hub_out *out, struct kt_err *err)
+{
+	static struct kt_bytes ch[KT_BATCH_CHANGES_MAX];
+	static uint8_t wh[KT_BATCH_PUSHES_MAX][KT_HASH_BYTES];
+	struct kt_msg_push ps[KT_BATCH_PUSHES_MAX];
+	uint64_t origin = bound_origin(h, key, out), first = m->a, covered = m->a - 1, bytes = 0;
+	struct damage dmg = { 0, 0, 0, 0, 0, NULL, 0 };
+	uint8_t k[8];
+	MDB_val key_v = { 8, k }, v;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	uint32_t n = 0, used = 0;
+	int rc;
+
+	if (origin == 0)
+		return kt_err_set(err, KT_EREFUSED, "refetch from a key that did not say hello");
+	if ((rc = kt_store_rdtxn(&h->st, &txn, err)) != 0)
+		return rc;
+	kt_be64_put(k, m->a);
+	mdb_cursor_open(txn, h->st.pushes, &cur);
+	rc = mdb_cursor_get(cur, &key_v, &v, MDB_SET_RANGE);
+	/* Bounded by the batch's limits: pushes, changes and bytes. */
+	while (rc == 0 && n < KT_BATCH_PUSHES_MAX && bytes < KT_MSG_BYTES_MAX / 2) {
+		uint64_t last = kt_be64_get(key_v.mv_data), from;
+
+		if (v.mv_size != 16 + KT_SIG_BYTES || (from = kt_be64_get(
+			(uint8_t *)v.mv_data + 8)) > last || from == 0 || from > m->b ||
+		    used + (last - from + 1) > KT_BATCH_CHANGES_MAX)
+			break;
+		if (from < first)
+			first = from;
+		if (kt_be64_get(v.mv_data) != origin) {
+			if (serve_push(h, txn, &key_v, &v, from, 1, &ps[n], ch + used,
+				       KT_BATCH_CHANGES_MAX - used, wh[n], &dmg) != 0)
+				break;
+			for (uint32_t i = 0; i < ps[n].nchanges; i++)
+				bytes += ps[n].changes[i].n;
+			used += ps[n++].nchanges;
+		}
+		covered = last;
+		rc = mdb_cursor_get(cur, &key_v, &v, MDB_NEXT);
 	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	kt_msg_batch(out_next(out, 0), first, covered < first ? first - 1 : covered,
+		     kt_hub_head(h), ps, n, 0);
+	if (dmg.from != 0)
+		note_damage(h, &dmg, out);
 	return 0;
 }
 
 /*
  * Merges the log after `merged` in txn, up to max changes: *pos is where it
- * stopped.  Returns 0, or an error (a damaged change stops the merge).
+ * stopped.  Returns 0, or an error (a gap in the log stops the merge).
  */
 static int merge_log(struct kt_store *st, MDB_txn *txn, uint64_t merged, uint64_t max,
 		     uint64_t *pos, uint64_t *done, struct kt_err *err)
@@ -1230,6 +1603,10 @@ static int merge_log(struct kt_store *st, MDB_txn *txn, uint64_t merged, uint64_
 	kt_be64_put(k, merged + 1);
 	rc = mdb_cursor_get(cur, &key, &v, MDB_SET_KEY);
 	while (rc == 0 && *done < max) {
+		if (kt_interrupted) {
+			rc = kt_err_set(err, KT_EINTR, "interrupted");
+			break;
+		}
 		if (key.mv_size != 8 || kt_be64_get(key.mv_data) != *pos + 1) {
 			rc = kt_err_set(err, KT_ECORRUPT, "the log skips from %llu",
 					(unsigned long long)*pos);
@@ -1237,8 +1614,12 @@ static int merge_log(struct kt_store *st, MDB_txn *txn, uint64_t merged, uint64_
 		}
 		(*pos)++;
 		(*done)++;
-		/* The change was checked when it was stored; a damaged one stops the merge. */
-		if ((rc = kt_change_decode(&st->w_change, v.mv_data, v.mv_size, err)) != 0 ||
+		/*
+		 * The change was checked when it was stored; one damaged since
+		 * (it does not decode) is passed over, as nodes are sent it
+		 * withheld, and merged when its origin sends it again (repair).
+		 */
+		if (kt_change_decode(&st->w_change, v.mv_data, v.mv_size, NULL) == 0 &&
 		    (rc = kt_store_merge(st, txn, &st->w_change, NULL, 1, err)) != 0)
 			break;
 		rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);
@@ -1412,7 +1793,11 @@ static void ask_resend(struct kt_hub *h, const uint8_t *key, struct kt_hub_out *
 	if (member(h, txn, key, &origin, &revoked) == 0 && !revoked)
 		bad = kt_hub_damaged(h, txn, origin);
 	mdb_txn_abort(txn);
-	if (bad != 0)
+	if (origin == 0 || revoked)
+		return;
+	/* A signature first: the node answers it at once, and a gap ends its turn. */
+	ask_resign(h, origin, out);
+	if (bad != 0 && out->n < KT_HUB_OUT_MAX)
 		kt_msg_refuse(out_next(out, 0), KT_REFUSE_GAP, bad, "the hub's copy of this "
 			      "change is damaged: send it again");
 }
@@ -1435,6 +1820,8 @@ static int dispatch(void *ctx, struct kt_err *err)
 		return rc;
 	case KT_MSG_VOID:
 		return void_report(d->h, d->key, d->m, d->out, err);
+	case KT_MSG_REFETCH:
+		return refetch(d->h, d->key, d->m, d->out, err);
 	default:
 		kt_msg_refuse(out_next(d->out, 0), KT_REFUSE_BAD, 0, "not a message for the hub");
 		return kt_err_set(err, KT_EINVAL, "message of type %d is not for the hub",

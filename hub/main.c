@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <jansson.h>
 #include <sodium.h>
@@ -36,6 +37,7 @@ static const char usage[] =
 	"  digest                                     the digest of the merged state\n"
 	"  verify                                     check the store: changes, chains, signatures, state\n"
 	"  rebuild                                    derive the merged state again from the log\n"
+	"  backup --out DIR2                          a whole copy of the hub, while it runs\n"
 	"  revoke (--branch NAME | --key KEY)         refuse a node from its next connection\n"
 	"  conflicts [--json]                         fields two branches wrote concurrently\n"
 	"  duplicates [--json]                        cards that share a phone or email (blind)\n"
@@ -626,9 +628,27 @@ static void damage_logged(void *ctx, uint64_t first, uint64_t last, uint64_t ori
 {
 	(void)ctx;
 	log_plain("error", NULL, "damaged store: hub seqs %llu-%llu, change %llu of origin %016llx: "
-		  "%s; served to nobody until that branch sends it again",
+		  "%s; sent withheld until that branch sends it again",
 		  (unsigned long long)first, (unsigned long long)last, (unsigned long long)seq,
 		  (unsigned long long)origin, what);
+}
+
+/*
+ * The store read whole in a child first (kt_store_walk): a store damaged in
+ * its structure is named in one line, and not opened here, where following
+ * a damaged page could crash the hub.  Returns 0 when it may be opened.
+ */
+static int structure_whole(const char *dir, const char *cmd)
+{
+	char msg[300];
+	int rc = kt_store_walk(dir, msg, sizeof(msg));
+
+	if (rc == 0)
+		return 0;
+	if (rc < 0)
+		return fail("%s: %s", cmd, msg);
+	return fail("%s: the hub's store in %s is damaged: %s; restore the hub from its backup "
+		    "(kt-hub backup; README, \"The hub's backup\")", cmd, dir, msg);
 }
 
 static int cmd_run(const char *dir, int argc, char **argv)
@@ -644,11 +664,13 @@ static int cmd_run(const char *dir, int argc, char **argv)
 	if (help(argc, argv, "usage: kt-hub -d DIR run\n\nServes nodes on the listen endpoint "
 		 "until SIGINT or SIGTERM, then stops cleanly.\nexample: kt-hub -d HUB run\n"))
 		return 0;
+	if (structure_whole(dir, "run") != 0)
+		return 1;
 	if (kt_hub_open(&h, dir, &err) != 0)
 		return fail("%s", err.msg);
 	meta_text(&h, "listen", listen, sizeof(listen));
 	{
-		/* Its own store first: damage is logged, and served to nobody. */
+		/* Its own store first: damage is logged, and the pushes sent withheld. */
 		uint64_t pushes;
 		int fixed = kt_hub_mend_pushes(&h, &err);
 		int bad = kt_hub_verify(&h, &pushes, damage_logged, &h, &err);
@@ -668,8 +690,13 @@ static int cmd_run(const char *dir, int argc, char **argv)
 			log_plain("warn", NULL, "mended %d damaged cop%s of the chain's check value",
 				  mended, mended == 1 ? "y" : "ies");
 	}
+	if (kt_interrupted) { /* stopped during the check at start */
+		kt_hub_close(&h);
+		return 130;
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
 	kt_hub_peers_init(&peers, KT_HUB_PEERS_MAX);
 	ctx = zmq_ctx_new();
 	zap = zmq_socket(ctx, ZMQ_REP);
@@ -873,6 +900,63 @@ static void damage_line(void *ctx, uint64_t first, uint64_t last, uint64_t origi
 	       (unsigned long long)origin, what);
 }
 
+static int cmd_backup(const char *dir, int argc, char **argv)
+{
+	struct kt_hub h;
+	struct kt_err err;
+	char key[4200], text[512], out_key[4200];
+	const char *out = NULL;
+	int rc;
+
+	if (help(argc, argv, "usage: kt-hub -d DIR backup --out DIR2\n\nWrites a whole copy "
+		 "of the hub into the new folder DIR2: its store, compacted,\nas one consistent "
+		 "snapshot (the hub may be running), and its key.  The store is\nread whole first; "
+		 "a damaged one is not copied.  To restore: stop the hub, move\nDIR aside, move "
+		 "DIR2 in its place, start the hub; each branch sends again what\nit wrote since.\n"
+		 "example: kt-hub -d HUB backup --out /backup/hub-2026-12-03\n"))
+		return 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
+			out = argv[++i];
+		else
+			return fail("backup: unknown option '%s'", argv[i]);
+	}
+	if (out == NULL)
+		return fail("backup: say where: --out DIR2 (a new folder)");
+	if (mkdir(out, 0700) != 0)
+		return fail("backup: cannot make the folder %s: %s (it must not exist yet)", out,
+			    strerror(errno));
+	if (structure_whole(dir, "backup") != 0) {
+		rmdir(out);
+		return 1;
+	}
+	snprintf(key, sizeof(key), "%s/hub.key", dir);
+	snprintf(out_key, sizeof(out_key), "%s/hub.key", out);
+	if (kt_hub_open(&h, dir, &err) != 0) {
+		rmdir(out);
+		return fail("%s", err.msg);
+	}
+	rc = mdb_env_copy2(h.st.env, out, MDB_CP_COMPACT);
+	kt_hub_close(&h);
+	if (rc != 0) {
+		kt_mdb_err(&err, rc, "write the copy");
+		return fail("backup: %s into %s", err.msg, out);
+	}
+	if (kt_secret_read(key, text, sizeof(text), &err) != 0 ||
+	    kt_secret_write(out_key, text, &err) != 0) {
+		sodium_memzero(text, sizeof(text));
+		return fail("backup: the hub's key: %s", err.msg);
+	}
+	sodium_memzero(text, sizeof(text));
+	snprintf(out_key, sizeof(out_key), "%s/data.mdb", out);
+	if (chmod(out_key, 0600) != 0)
+		return fail("backup: cannot make %s private: %s", out_key, strerror(errno));
+	if (structure_whole(out, "backup") != 0)
+		return 1;
+	printf("backed up the hub into %s\n", out);
+	return 0;
+}
+
 static int cmd_verify(const char *dir, int argc, char **argv)
 {
 	struct kt_hub h;
@@ -889,6 +973,8 @@ static int cmd_verify(const char *dir, int argc, char **argv)
 		return 0;
 	if (argc > 1)
 		return fail("verify: unknown option '%s'", argv[1]);
+	if (structure_whole(dir, "verify") != 0)
+		return 1;
 	if (kt_hub_open(&h, dir, &err) != 0)
 		return fail("%s", err.msg);
 	if ((rc = kt_hub_mend_pushes(&h, &err)) > 0)
@@ -924,8 +1010,8 @@ static int cmd_verify(const char *dir, int argc, char **argv)
 	}
 	kt_hub_close(&h);
 	if (bad > 0)
-		return fail("verify: %d of %llu pushes are damaged: each is served to nobody until "
-			    "its branch syncs and sends it again", bad, (unsigned long long)pushes);
+		return fail("verify: %d of %llu pushes are damaged: each is sent withheld (every "
+			    "later change goes on) until its branch syncs and sends it again", bad, (unsigned long long)pushes);
 	if (!same)
 		return fail("verify: the merged state does not match the log: stop the hub and run "
 			    "kt-hub -d DIR rebuild");
@@ -1183,11 +1269,30 @@ static int cmd_duplicates(const char *dir, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * Ctrl-C, a kill or a closed terminal stop a reading command (verify,
+ * digest, status...) at its next push or change: it ends its read, so its
+ * reader slot is free at once, and exits 130; a second signal ends it at
+ * once.  `run` sets its own handlers.
+ */
+static void on_interrupt(int sig)
+{
+	if (kt_interrupted)
+		_exit(128 + sig);
+	kt_interrupted = 1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *dir = getenv("KT_HUB_DIR");
-	int i = 1;
+	struct sigaction sa;
+	int i = 1, rc;
 
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	kt_crypto_init();
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "-d") == 0 && i + 1 < argc)
@@ -1211,12 +1316,18 @@ int main(int argc, char **argv)
 		return cmd_run(dir, argc - i, argv + i);
 	if (!strcmp(argv[i], "status"))
 		return cmd_status(dir, argc - i, argv + i);
-	if (!strcmp(argv[i], "digest"))
-		return cmd_digest(dir, argc - i, argv + i);
-	if (!strcmp(argv[i], "verify"))
-		return cmd_verify(dir, argc - i, argv + i);
+	if (!strcmp(argv[i], "digest")) {
+		rc = cmd_digest(dir, argc - i, argv + i);
+		return kt_interrupted ? 130 : rc;
+	}
+	if (!strcmp(argv[i], "verify")) {
+		rc = cmd_verify(dir, argc - i, argv + i);
+		return kt_interrupted ? 130 : rc;
+	}
 	if (!strcmp(argv[i], "rebuild"))
 		return cmd_rebuild(dir, argc - i, argv + i);
+	if (!strcmp(argv[i], "backup"))
+		return cmd_backup(dir, argc - i, argv + i);
 	if (!strcmp(argv[i], "revoke"))
 		return cmd_revoke(dir, argc - i, argv + i);
 	if (!strcmp(argv[i], "conflicts"))

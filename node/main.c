@@ -319,8 +319,41 @@ static void void_runs_show(struct kt_cli *cli, const struct void_runs *v, json_t
 		       v->more, VOID_RUNS_SHOWN);
 }
 
+/* Withheld changes (store.h "holes"), up to VOID_RUNS_SHOWN listed. */
+struct holes {
+	struct kt_cli *cli;
+	json_t *a;   /* NULL: printed */
+	uint32_t n;
+};
+
+static void hole_show(void *ctx, const struct kt_hole *h)
+{
+	struct holes *hs = ctx;
+	char br[KT_BRANCH_BYTES_MAX + 1], id[17];
+	MDB_txn *txn;
+
+	if (hs->n++ >= VOID_RUNS_SHOWN)
+		return;
+	br[0] = '\0';
+	if (kt_store_rdtxn(&hs->cli->st, &txn, NULL) == 0) {
+		kt_origin_branch(&hs->cli->st, txn, h->origin, br, sizeof(br));
+		mdb_txn_abort(txn);
+	}
+	snprintf(id, sizeof(id), "%016llx", (unsigned long long)h->origin);
+	if (hs->a != NULL)
+		json_array_append_new(hs->a, json_pack("{s:s, s:s?, s:I, s:I}", "origin", id,
+						       "branch", br[0] ? br : NULL, "first",
+						       (json_int_t)h->first, "last",
+						       (json_int_t)h->last));
+	else
+		printf("           branch %s (origin %s) seqs %llu-%llu\n", br[0] ? br : "?", id,
+		       (unsigned long long)h->first, (unsigned long long)h->last);
+}
+
 int cmd_status(struct kt_cli *cli, int argc, char **argv)
 {
+	struct holes hs = { cli, NULL, 0 };
+	long nholes;
 	struct void_runs vr = { .n = 0 };
 	struct kt_store_info in;
 	char nid[17], hub[256], when[32] = "never";
@@ -360,6 +393,12 @@ int cmd_status(struct kt_cli *cli, int argc, char **argv)
 			kt_store_voids(&cli->st, 0, void_run_add, &vr);
 			void_runs_show(cli, &vr, NULL);
 		}
+		if ((nholes = kt_store_holes(&cli->st, 0, NULL, NULL)) > 0) {
+			printf("withheld:  %ld pushes of other branches were damaged in the hub's "
+			       "store and are not here yet; later changes are applied, and these "
+			       "come at a sync once their branch has sent them again:\n", nholes);
+			kt_store_holes(&cli->st, 0, hole_show, &hs);
+		}
 		if (cli->st.clock_offset >= 2000 || cli->st.clock_offset <= -2000)
 			printf("clock:     this PC is %lld s %s the hub; writes use the hub's time\n",
 			       (long long)(cli->st.clock_offset > 0 ? cli->st.clock_offset
@@ -378,6 +417,9 @@ int cmd_status(struct kt_cli *cli, int argc, char **argv)
 	json_object_set_new(o, "voided", json_integer((json_int_t)voided));
 	kt_store_voids(&cli->st, 0, void_run_add, &vr);
 	void_runs_show(cli, &vr, o);
+	hs.a = json_array();
+	kt_store_holes(&cli->st, 0, hole_show, &hs);
+	json_object_set_new(o, "withheld", hs.a);
 	kt_cli_print_json(o);
 	return 0;
 }

@@ -90,6 +90,9 @@ struct kt_store {
 	uint64_t pf_done;          /* bytes of the file it has brought into the page cache */
 	uint64_t pf_base, pf_bytes; /* the file's end before its last batch, that batch's bytes */
 	uint64_t w_voided;         /* remote changes this transaction voided (kt_store_merge) */
+	int w_holes;               /* the store has withheld changes: each chain entry is read */
+	int w_filled;              /* this transaction filled a hole (kt_store_void_retry is due) */
+	uint64_t w_unvoided;       /* void changes this transaction applied after all */
 	uint64_t voided;           /* and committed since open */
 	/*
 	 * The first run of void changes this transaction met (one origin,
@@ -330,6 +333,60 @@ int kt_store_void_note(struct kt_store *st, MDB_txn *txn, const struct kt_change
 		       int reason, struct kt_err *err);
 long kt_store_voids(struct kt_store *st, uint32_t max,
 		    void (*fn)(void *ctx, uint64_t origin, uint64_t seq, int reason), void *ctx);
+/*
+ * Reads the whole LMDB store in dir in a child process (store_walk.c):
+ * every table in key order, each entry counted against the table's count,
+ * every byte touched.  LMDB keeps no page checksums, so a flipped bit in a
+ * page's structure is found here instead of crashing the process that
+ * follows it.  Returns 0 when the store is whole (or there is none), 1
+ * when it is damaged (msg: "its structure is damaged in table log: ..."),
+ * -1 when it could not be checked (msg says why).  Bounded by the store's
+ * size and WALK_SECONDS.  The store must not be open in this process.
+ */
+int kt_store_walk(const char *dir, char *msg, size_t cap);
+
+/*
+ * Withheld changes (a hole).  A push the hub found damaged in its own store
+ * arrives withheld (proto/msg.h): its origin seqs first..last and the hash
+ * of the last, which the origin signed.  The store keeps that hash as the
+ * chain entry of last with log position KT_CHAIN_HOLE, so the origin's
+ * later changes chain on, and meta "hole:<origin 16 hex>:<last 16 hex>" ->
+ * first seq, hub seq of the first (8 bytes big-endian each).  The true
+ * changes fill the hole when they come (their hash must be the signed one)
+ * and the entry goes.  kt_store_hole_put returns 0 (also when the store
+ * holds that change already), KT_ECORRUPT for a gap or another hash under a
+ * seq held, or an LMDB error.  kt_store_holes calls fn for each hole still
+ * open, in origin and seq order, up to max (0: all), and returns how many,
+ * or -1 when the store cannot be read.
+ */
+#define KT_CHAIN_HOLE UINT64_MAX
+/*
+ * A hole whose hash came unsigned (the hub holds the push's signature
+ * damaged too): it stands until the origin's next change, which is signed,
+ * names the same hash as the one before it (then it is KT_CHAIN_HOLE), and
+ * a change for its seq that comes signed takes its place whatever its hash.
+ */
+#define KT_CHAIN_HOLE_UNSIGNED (UINT64_MAX - 1)
+struct kt_hole {
+	uint64_t origin, first, last, hub_at;
+};
+int kt_store_hole_put(struct kt_store *st, MDB_txn *txn, const struct kt_hole *h,
+		      const uint8_t hash[KT_HASH_BYTES], int is_signed, struct kt_err *err);
+/* Whether the store holds hash as the signed hash of a hole at origin's seq. */
+int kt_store_hole_vouches(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t seq,
+			  const uint8_t hash[KT_HASH_BYTES]);
+long kt_store_holes(struct kt_store *st, uint32_t max,
+		    void (*fn)(void *ctx, const struct kt_hole *h), void *ctx);
+
+/*
+ * Applies, in txn, each change kept void because its client's data key was
+ * not held (KT_VOID_KEY) whose key now is: the change that carries a key
+ * may have been withheld while later changes of her card came, and the
+ * merge gives the same state in any order.  Run once a hole is filled
+ * (st->w_filled); bounded by the void changes kept.  Returns 0 or an error.
+ */
+int kt_store_void_retry(struct kt_store *st, MDB_txn *txn, struct kt_err *err);
+
 /* A short English phrase for a void reason: "its seal does not open". */
 const char *kt_void_reason_text(int reason);
 

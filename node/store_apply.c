@@ -70,7 +70,20 @@ int kt_store_state(struct kt_store *st, MDB_txn *txn, struct kt_err *err)
 	st->w_hlc_dirty = 0;
 	st->w_last_valid = 0;
 	st->w_voided = 0;
+	st->w_unvoided = 0;
+	st->w_filled = 0;
 	st->w_void.first = 0;
+	{
+		MDB_val hk = { 5, "hole:" }, hv;
+		MDB_cursor *hc;
+
+		st->w_holes = 0;
+		if (mdb_cursor_open(txn, st->meta, &hc) == 0) {
+			st->w_holes = mdb_cursor_get(hc, &hk, &hv, MDB_SET_RANGE) == 0 &&
+				      hk.mv_size >= 5 && memcmp(hk.mv_data, "hole:", 5) == 0;
+			mdb_cursor_close(hc);
+		}
+	}
 	if ((rc = mdb_cursor_open(txn, st->log, &cur)) != 0)
 		return kt_mdb_err(err, rc, "read the log");
 	if ((rc = mdb_cursor_get(cur, &key, &v, MDB_LAST)) == 0 && key.mv_size == 8)
@@ -130,11 +143,13 @@ int kt_store_wcommit(struct kt_store *st, MDB_txn *txn, struct kt_err *err)
 		mdb_txn_abort(txn);
 		return kt_mdb_err(err, rc, "save the clock");
 	}
-	if (st->w_voided > 0) { /* kept for `status`: "voided", every void change ever met */
+	if (st->w_voided > 0 || st->w_unvoided > 0) { /* kept for `status`: "voided" */
 		uint64_t n;
 
 		if ((rc = kt_meta_u64(st, txn, "voided", &n)) != 0 ||
-		    (rc = kt_meta_put_u64(st, txn, "voided", n + st->w_voided)) != 0) {
+		    (rc = kt_meta_put_u64(st, txn, "voided", n + st->w_voided -
+					  (st->w_unvoided < n + st->w_voided ? st->w_unvoided :
+					   n + st->w_voided))) != 0) {
 			mdb_txn_abort(txn);
 			return kt_mdb_err(err, rc, "count void changes");
 		}
@@ -142,6 +157,7 @@ int kt_store_wcommit(struct kt_store *st, MDB_txn *txn, struct kt_err *err)
 	if ((rc = mdb_txn_commit(txn)) != 0)
 		return kt_mdb_err(err, rc, "commit");
 	st->voided += st->w_voided; /* counted once the transaction holds */
+	st->voided -= st->w_unvoided < st->voided ? st->w_unvoided : st->voided;
 	if (st->w_void.first != 0 && st->void_run.first == 0)
 		st->void_run = st->w_void; /* the sync state machine tells the hub, once */
 	return 0;
@@ -178,38 +194,67 @@ const char *kt_void_reason_text(int reason)
 	}
 }
 
+/*
+ * Calls fn(ctx, a, b, value) for each meta entry "<prefix><16 hex>:<16 hex>"
+ * (prefix: 5 bytes, "void:" or "hole:") in key order, in txn, until fn
+ * returns non-zero.  Bounded by the entries of that kind.  Returns 0, or
+ * an LMDB error.
+ */
+static int meta_pairs(struct kt_store *st, MDB_txn *txn, const char *prefix,
+		      int (*fn)(void *ctx, uint64_t a, uint64_t b, const MDB_val *v), void *ctx)
+{
+	MDB_val k = { 5, (void *)prefix }, v;
+	MDB_cursor *cur;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, st->meta, &cur)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && k.mv_size == 38 && memcmp(k.mv_data, prefix, 5) == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		char a[17], b[17];
+
+		memcpy(a, (char *)k.mv_data + 5, 16);
+		memcpy(b, (char *)k.mv_data + 22, 16);
+		a[16] = b[16] = '\0';
+		if (fn(ctx, strtoull(a, NULL, 16), strtoull(b, NULL, 16), &v) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+struct listing {
+	struct kt_store *st;
+	MDB_txn *txn;
+	uint32_t max;
+	long n;
+	void (*void_fn)(void *ctx, uint64_t origin, uint64_t seq, int reason);
+	void (*hole_fn)(void *ctx, const struct kt_hole *h);
+	void *ctx;
+};
+
+static int void_one(void *ctx, uint64_t origin, uint64_t seq, const MDB_val *v)
+{
+	struct listing *l = ctx;
+
+	if (l->void_fn != NULL && (l->max == 0 || (uint64_t)l->n < l->max))
+		l->void_fn(l->ctx, origin, seq, v->mv_size == 1 ? ((uint8_t *)v->mv_data)[0] : 0);
+	l->n++;
+	return 0;
+}
+
 long kt_store_voids(struct kt_store *st, uint32_t max,
 		    void (*fn)(void *ctx, uint64_t origin, uint64_t seq, int reason), void *ctx)
 {
-	MDB_val k = { 5, "void:" }, v;
-	MDB_cursor *cur;
-	MDB_txn *txn;
-	long n = 0;
+	struct listing l = { st, NULL, max, 0, fn, NULL, ctx };
 	int rc;
 
-	if (kt_store_rdtxn(st, &txn, NULL) != 0)
+	if (kt_store_rdtxn(st, &l.txn, NULL) != 0)
 		return -1;
-	if (mdb_cursor_open(txn, st->meta, &cur) != 0) {
-		mdb_txn_abort(txn);
-		return -1;
-	}
-	/* Bounded by the void changes the store holds: one entry each. */
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	     rc == 0 && k.mv_size == 38 && memcmp(k.mv_data, "void:", 5) == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		char o[17], q[17];
-
-		memcpy(o, (char *)k.mv_data + 5, 16);
-		memcpy(q, (char *)k.mv_data + 22, 16);
-		o[16] = q[16] = '\0';
-		if (fn != NULL && (max == 0 || (uint64_t)n < max))
-			fn(ctx, strtoull(o, NULL, 16), strtoull(q, NULL, 16),
-			   v.mv_size == 1 ? ((uint8_t *)v.mv_data)[0] : 0);
-		n++;
-	}
-	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
-	return n;
+	rc = meta_pairs(st, l.txn, "void:", void_one, &l);
+	mdb_txn_abort(l.txn);
+	return rc == 0 ? l.n : -1;
 }
 
 /*
@@ -253,9 +298,16 @@ int kt_chain_get(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t se
 	return 0;
 }
 
+static void hole_name(char out[48], uint64_t origin, uint64_t last)
+{
+	snprintf(out, 48, "hole:%016llx:%016llx", (unsigned long long)origin,
+		 (unsigned long long)last);
+}
+
 /*
  * Returns 1 when the store holds this very change (same hash), 0 when it is
- * the next of its origin, or an error: a gap, a broken chain, or other bytes
+ * the next of its origin or fills a hole (the hash the origin signed for a
+ * withheld seq), or an error: a gap, a broken chain, or other bytes
  * under a seq it holds (an origin that wrote two changes with one seq, or a
  * forgery).
  */
@@ -264,31 +316,201 @@ static int check_chain(struct kt_store *st, MDB_txn *txn, const struct kt_change
 {
 	static const uint8_t zero[KT_HASH_BYTES];
 	uint8_t held[KT_HASH_BYTES];
-	int rc;
+	uint64_t pos = 0;
+	int rc, fills = 0;
 
-	if (st->w_last_valid && st->w_last_origin == c->origin && c->seq == st->w_last_seq + 1)
+	if (!st->w_holes && st->w_last_valid && st->w_last_origin == c->origin &&
+	    c->seq == st->w_last_seq + 1)
 		/* the next of the origin whose change came last */
 		return memcmp(st->w_last_hash, c->prev, KT_HASH_BYTES) == 0 ? 0 :
 			broken(st, c, "does not follow the hash chain", err);
-	rc = kt_chain_get(st, txn, c->origin, c->seq, held, NULL);
+	rc = kt_chain_get(st, txn, c->origin, c->seq, held, &pos);
+	if (rc == 0 && pos != KT_CHAIN_HOLE_UNSIGNED && memcmp(held, hash, KT_HASH_BYTES) != 0)
+		return broken(st, c, pos == KT_CHAIN_HOLE ? "is not the one its origin signed" :
+			      "differs from the one held", err);
+	if (rc == 0 && pos != KT_CHAIN_HOLE && pos != KT_CHAIN_HOLE_UNSIGNED)
+		return 1;
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return kt_mdb_err(err, rc, "read the hash chain");
+	fills = rc == 0; /* the true change of a withheld one: it fills the hole */
+	if (c->seq == 1) {
+		if (memcmp(c->prev, zero, KT_HASH_BYTES) != 0)
+			return kt_err_set(err, KT_ECORRUPT, "change 1 of origin %016llx names a "
+					  "previous change", (unsigned long long)c->origin);
+	} else {
+		rc = kt_chain_get(st, txn, c->origin, c->seq - 1, held, &pos);
+		if (rc == MDB_NOTFOUND)
+			return kt_err_set(err, KT_ECORRUPT, "gap: change %llu of origin %016llx "
+					  "arrived before %llu", (unsigned long long)c->seq,
+					  (unsigned long long)c->origin,
+					  (unsigned long long)c->seq - 1);
+		if (rc != 0)
+			return kt_mdb_err(err, rc, "read the hash chain");
+		if (memcmp(held, c->prev, KT_HASH_BYTES) != 0)
+			return broken(st, c, "does not follow the hash chain", err);
+		/* A signed change names the unsigned hash of the hole before it: now it is vouched for. */
+		if (pos == KT_CHAIN_HOLE_UNSIGNED &&
+		    (rc = kt_chain_put(st, txn, c->origin, c->seq - 1, held, KT_CHAIN_HOLE, err)) != 0)
+			return rc;
+	}
+	if (fills) {
+		char name[48];
+
+		hole_name(name, c->origin, c->seq);
+		rc = mdb_del(txn, st->meta, &(MDB_val){ strlen(name), name }, NULL);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return kt_mdb_err(err, rc, "fill a withheld change");
+		st->w_filled = 1;
+	}
+	return 0;
+}
+
+int kt_store_hole_vouches(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t seq,
+			  const uint8_t hash[KT_HASH_BYTES])
+{
+	uint8_t held[KT_HASH_BYTES];
+	uint64_t pos;
+
+	return kt_chain_get(st, txn, origin, seq, held, &pos) == 0 && pos == KT_CHAIN_HOLE &&
+	       memcmp(held, hash, KT_HASH_BYTES) == 0;
+}
+
+int kt_store_hole_put(struct kt_store *st, MDB_txn *txn, const struct kt_hole *h,
+		      const uint8_t hash[KT_HASH_BYTES], int is_signed, struct kt_err *err)
+{
+	uint8_t held[KT_HASH_BYTES], v[16];
+	uint64_t pos;
+	char name[48];
+	int rc;
+
+	rc = kt_chain_get(st, txn, h->origin, h->last, held, &pos);
+	if (rc == 0 && pos == KT_CHAIN_HOLE_UNSIGNED && is_signed)
+		rc = MDB_NOTFOUND; /* signed now: it takes the unsigned one's place */
+	else if (rc == 0 && !is_signed)
+		return 0; /* nothing unsigned replaces what is held */
 	if (rc == 0)
-		return memcmp(held, hash, KT_HASH_BYTES) == 0 ? 1 :
-			broken(st, c, "differs from the one held", err);
+		return memcmp(held, hash, KT_HASH_BYTES) == 0 ? 0 :
+			kt_err_set(err, KT_ECORRUPT, "change %llu of origin %016llx, withheld by "
+				   "the hub, differs from the one held",
+				   (unsigned long long)h->last, (unsigned long long)h->origin);
 	if (rc != MDB_NOTFOUND)
 		return kt_mdb_err(err, rc, "read the hash chain");
-	if (c->seq == 1)
-		return memcmp(c->prev, zero, KT_HASH_BYTES) == 0 ? 0 :
-			kt_err_set(err, KT_ECORRUPT, "change 1 of origin %016llx names a "
-				   "previous change", (unsigned long long)c->origin);
-	rc = kt_chain_get(st, txn, c->origin, c->seq - 1, held, NULL);
-	if (rc == MDB_NOTFOUND)
-		return kt_err_set(err, KT_ECORRUPT, "gap: change %llu of origin %016llx "
-				  "arrived before %llu", (unsigned long long)c->seq,
-				  (unsigned long long)c->origin, (unsigned long long)c->seq - 1);
-	if (rc != 0)
-		return kt_mdb_err(err, rc, "read the hash chain");
-	return memcmp(held, c->prev, KT_HASH_BYTES) == 0 ? 0 :
-		broken(st, c, "does not follow the hash chain", err);
+	if (h->first > 1 && (rc = kt_chain_get(st, txn, h->origin, h->first - 1, held, NULL)) != 0)
+		return rc == MDB_NOTFOUND ?
+			kt_err_set(err, KT_ECORRUPT, "gap: changes %llu-%llu of origin %016llx "
+				   "arrived before %llu", (unsigned long long)h->first,
+				   (unsigned long long)h->last, (unsigned long long)h->origin,
+				   (unsigned long long)h->first - 1) :
+			kt_mdb_err(err, rc, "read the hash chain");
+	if ((rc = kt_chain_put(st, txn, h->origin, h->last, hash,
+			       is_signed ? KT_CHAIN_HOLE : KT_CHAIN_HOLE_UNSIGNED, err)) != 0)
+		return rc;
+	kt_be64_put(v, h->first);
+	kt_be64_put(v + 8, h->hub_at);
+	hole_name(name, h->origin, h->last);
+	if ((rc = kt_meta_put(st, txn, name, v, sizeof(v))) != 0)
+		return kt_mdb_err(err, rc, "keep a withheld change");
+	st->w_holes = 1;
+	return 0;
+}
+
+struct key_voids {
+	struct { uint64_t origin, seq; } *list;
+	size_t n, cap;
+};
+
+static int key_void_one(void *ctx, uint64_t origin, uint64_t seq, const MDB_val *v)
+{
+	struct key_voids *kv = ctx;
+
+	if (v->mv_size != 1 || ((uint8_t *)v->mv_data)[0] != KT_VOID_KEY)
+		return 0;
+	if (kv->n == kv->cap) {
+		kv->cap = kv->cap ? 2 * kv->cap : 16;
+		kv->list = kt_realloc(kv->list, kv->cap * sizeof(*kv->list));
+	}
+	kv->list[kv->n].origin = origin;
+	kv->list[kv->n++].seq = seq;
+	return 0;
+}
+
+int kt_store_void_retry(struct kt_store *st, MDB_txn *txn, struct kt_err *err)
+{
+	struct key_voids kv = { NULL, 0, 0 };
+	int rc;
+
+	st->w_filled = 0;
+	/* Listed first (applying writes to meta); bounded by the void changes kept. */
+	if ((rc = meta_pairs(st, txn, "void:", key_void_one, &kv)) != 0) {
+		free(kv.list);
+		return kt_mdb_err(err, rc, "read the void changes");
+	}
+	if (st->w_ready == NULL)
+		st->w_ready = kt_calloc(1, sizeof(*st->w_ready));
+	rc = 0;
+	for (size_t i = 0; i < kv.n && rc == 0; i++) {
+		struct kt_ready *r = st->w_ready;
+		uint8_t hash[KT_HASH_BYTES], lk[8];
+		char name[64];
+		uint64_t pos;
+		MDB_val lv;
+
+		if (kt_chain_get(st, txn, kv.list[i].origin, kv.list[i].seq, hash, &pos) != 0 ||
+		    pos == KT_CHAIN_HOLE || pos == KT_CHAIN_HOLE_UNSIGNED)
+			continue;
+		kt_be64_put(lk, pos);
+		if (mdb_get(txn, st->log, &(MDB_val){ 8, lk }, &lv) != 0)
+			continue;
+		kt_ready_make(st, txn, 1, r, lv.mv_data, lv.mv_size);
+		if (r->state != KT_READY_OPENED)
+			continue; /* void still: its key is not here, or does not open it */
+		snprintf(name, sizeof(name), "void:%016llx:%016llx",
+			 (unsigned long long)kv.list[i].origin, (unsigned long long)kv.list[i].seq);
+		if ((rc = mdb_del(txn, st->meta, &(MDB_val){ strlen(name), name }, NULL)) != 0) {
+			rc = kt_mdb_err(err, rc, "apply a void change");
+		} else {
+			st->w_unvoided++;
+			st->w_hints = r->hints;
+			st->w_nhints = r->nhints;
+			rc = kt_store_merge(st, txn, &r->c, r->vals, 1, err);
+			st->w_nhints = 0;
+		}
+		kt_hints_clear(r->hints, &r->nhints);
+		sodium_memzero(r->plain, r->c.payload_len);
+	}
+	free(kv.list);
+	return rc;
+}
+
+static int hole_one(void *ctx, uint64_t origin, uint64_t last, const MDB_val *v)
+{
+	struct listing *l = ctx;
+	uint8_t held[KT_HASH_BYTES];
+	struct kt_hole h = { origin, 0, last, 0 };
+	uint64_t pos;
+
+	if (v->mv_size != 16 || kt_chain_get(l->st, l->txn, origin, last, held, &pos) != 0 ||
+	    (pos != KT_CHAIN_HOLE && pos != KT_CHAIN_HOLE_UNSIGNED))
+		return 0; /* filled (or not a hole): nothing to ask for */
+	h.first = kt_be64_get(v->mv_data);
+	h.hub_at = kt_be64_get((uint8_t *)v->mv_data + 8);
+	if (l->hole_fn != NULL && (l->max == 0 || (uint64_t)l->n < l->max))
+		l->hole_fn(l->ctx, &h);
+	l->n++;
+	return 0;
+}
+
+long kt_store_holes(struct kt_store *st, uint32_t max,
+		    void (*fn)(void *ctx, const struct kt_hole *h), void *ctx)
+{
+	struct listing l = { st, NULL, max, 0, NULL, fn, ctx };
+	int rc;
+
+	if (kt_store_rdtxn(st, &l.txn, NULL) != 0)
+		return -1;
+	rc = meta_pairs(st, l.txn, "hole:", hole_one, &l);
+	mdb_txn_abort(l.txn);
+	return rc == 0 ? l.n : -1;
 }
 
 static int append_log(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,

@@ -69,7 +69,7 @@ uint64_t kt_sync_local_seq(struct kt_sync *s)
 
 int kt_sync_idle(struct kt_sync *s)
 {
-	return s->ready && !s->pulling && s->pushed == 0 && s->cursor >= s->head &&
+	return s->ready && !s->pulling && !s->refetching && s->pushed == 0 && s->cursor >= s->head &&
 	       s->acked >= kt_sync_local_seq(s);
 }
 
@@ -78,6 +78,8 @@ void kt_sync_connect(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out
 	s->ready = 0;
 	s->pushed = 0;
 	s->pulling = 0;
+	s->refetching = 0;
+	s->refetch_ms = 0;
 	s->sent_ms = now_ms;
 	kt_msg_hello(next(out), s->st->node_id, s->pk, s->check);
 }
@@ -167,44 +169,126 @@ static int push_more(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out
 /*
  * Checks one pulled push: its origin's key is the one pinned on first sight
  * (meta "key:<origin>", pinned here), and the origin's signature covers the
- * hash of its last change, which vouches for the whole chain before it.
+ * hash of its last change, which vouches for the whole chain before it (of
+ * a withheld push: the hash it names).  *sig_ok says whether it does; a
+ * push whose signature does not verify is refused (KT_EREFUSED) unless
+ * sig_ok is given.  Returns 0, or an error.
  */
 static int check_push(struct kt_sync *s, MDB_txn *txn, const struct kt_msg_push *p,
-		      struct kt_err *err)
+		      int *sig_ok, struct kt_err *err)
 {
 	struct kt_change *c = &s->st->w_change; /* the store's scratch: ingest comes after */
 	uint8_t hash[KT_HASH_BYTES], in[KT_SIG_INPUT_BYTES];
-	const struct kt_bytes *last = &p->changes[p->nchanges - 1];
 	char name[KT_META_KEY_NAME_BYTES];
+	uint64_t seq;
 	MDB_val k, v;
 	int rc;
 
 	kt_meta_key_name(name, p->origin);
 	k.mv_size = strlen(name);
 	k.mv_data = name;
-	if ((rc = kt_change_decode(c, last->p, last->n, err)) != 0)
-		goto done;
+	if (p->withheld_hash != NULL) {
+		memcpy(hash, p->withheld_hash, KT_HASH_BYTES);
+		seq = p->withheld_last;
+	} else {
+		const struct kt_bytes *last = &p->changes[p->nchanges - 1];
+
+		if ((rc = kt_change_decode(c, last->p, last->n, err)) != 0)
+			return rc;
+		kt_hash(hash, last->p, last->n);
+		seq = c->seq;
+	}
 	rc = mdb_get(txn, s->st->meta, &k, &v);
 	if (rc == 0 && (v.mv_size != KT_PUBKEY_BYTES ||
-			memcmp(v.mv_data, p->key, KT_PUBKEY_BYTES) != 0)) {
-		rc = kt_err_set(err, KT_EREFUSED, "the key of node %016llx changed: batch refused",
-				(unsigned long long)p->origin);
-		goto done;
-	}
+			memcmp(v.mv_data, p->key, KT_PUBKEY_BYTES) != 0))
+		return kt_err_set(err, KT_EREFUSED, "the key of node %016llx changed: batch refused",
+				  (unsigned long long)p->origin);
 	if (rc == MDB_NOTFOUND && (rc = kt_meta_put(s->st, txn, name, p->key,
-						    KT_PUBKEY_BYTES)) != 0) {
-		rc = kt_mdb_err(err, rc, "pin a node's key");
-		goto done;
-	}
+						    KT_PUBKEY_BYTES)) != 0)
+		return kt_mdb_err(err, rc, "pin a node's key");
 	if (p->branch != NULL && (rc = kt_origin_branch_put(s->st, txn, p->origin, p->branch,
 							    p->branch_len, err)) != 0)
-		goto done;
-	kt_hash(hash, last->p, last->n);
-	kt_msg_sig_input(in, p->origin, c->seq, hash);
-	rc = crypto_sign_verify_detached(p->sig, in, sizeof(in), p->key) == 0 ? 0 :
-		kt_err_set(err, KT_EREFUSED, "a push of node %016llx is not signed by it: batch "
-			   "refused", (unsigned long long)p->origin);
-done:
+		return rc;
+	kt_msg_sig_input(in, p->origin, seq, hash);
+	if (crypto_sign_verify_detached(p->sig, in, sizeof(in), p->key) == 0) {
+		if (sig_ok != NULL)
+			*sig_ok = 1;
+		return 0;
+	}
+	if (sig_ok != NULL) {
+		*sig_ok = p->withheld_hash == NULL &&
+			  kt_store_hole_vouches(s->st, txn, p->origin, seq, hash);
+		return 0;
+	}
+	return kt_err_set(err, KT_EREFUSED, "a push of node %016llx is not signed by it: batch "
+			  "refused", (unsigned long long)p->origin);
+}
+
+/*
+ * Checks and ingests a batch's pushes in txn, in order.  Changes run in one
+ * threaded ingest up to each withheld push, which is kept as a hole
+ * (store.h).  In a refetch a push that does not check is passed over (its
+ * hole stays open, asked for again later) rather than refusing the rest.
+ */
+static int ingest_pushes(struct kt_sync *s, MDB_txn *txn, const struct kt_msg *m, int refetch,
+			 struct kt_err *err)
+{
+	uint32_t done = 0; /* m->changes before this are ingested, or passed over */
+	int rc = 0;
+
+	for (uint32_t i = 0; i < m->npushes; i++) {
+		const struct kt_msg_push *p = &m->pushes[i];
+		uint32_t at = (uint32_t)(p->changes - m->changes);
+		int sig_ok = 0, whole = p->withheld_hash == NULL;
+
+		/*
+		 * A withheld push whose hash is unsigned is a hole all the same:
+		 * the origin's next change vouches for it (store.h).  A whole
+		 * push is taken when it is signed, or (a refetch) when its last
+		 * change is the one a vouched-for hole holds the hash of.
+		 */
+		if ((rc = check_push(s, txn, p, refetch || !whole ? &sig_ok : NULL, err)) != 0)
+			return rc;
+		if (whole && (sig_ok || !refetch))
+			continue; /* signed (else check_push refused it) */
+		if (at > done && (rc = kt_store_ingest_batch(s->st, txn, m->changes + done,
+							       at - done, err)) != 0)
+			return rc;
+		done = at + p->nchanges;
+		if (!whole) {
+			struct kt_hole h = { p->origin, p->withheld_first, p->withheld_last,
+					     p->withheld_at };
+
+			if ((rc = kt_store_hole_put(s->st, txn, &h, p->withheld_hash, sig_ok,
+						    err)) != 0)
+				return rc;
+		}
+	}
+	if (m->nchanges > done)
+		rc = kt_store_ingest_batch(s->st, txn, m->changes + done, m->nchanges - done, err);
+	if (rc == 0 && s->st->w_filled)
+		rc = kt_store_void_retry(s->st, txn, err); /* changes that came before their key */
+	return rc;
+}
+
+/* The answer to a REFETCH: ingested, the cursor left where it is. */
+static int apply_refetch(struct kt_sync *s, const struct kt_msg *m, struct kt_err *err)
+{
+	long before = kt_store_holes(s->st, 0, NULL, NULL);
+	MDB_txn *txn;
+	int rc;
+
+	s->refetching = 0;
+	if (m->nchanges == 0)
+		return 0; /* still withheld, or nothing there */
+	if ((rc = kt_store_wbegin(s->st, &txn, err)) != 0)
+		return rc;
+	if ((rc = ingest_pushes(s, txn, m, 1, err)) != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	if ((rc = kt_store_wcommit_lazy(s->st, txn, err)) == 0)
+		s->holes_moved = kt_store_holes(s->st, 0, NULL, NULL) < before; /* the next, now */
 	return rc;
 }
 
@@ -217,7 +301,7 @@ static int apply_batch(struct kt_sync *s, const struct kt_msg *m, uint64_t now_m
 
 	if (m->last <= s->cursor || m->a > s->cursor + 1)
 		return 0; /* nothing new (a late answer to an earlier pull, a heartbeat), or past a gap */
-	if (m->nchanges == 0) {
+	if (m->npushes == 0) {
 		/*
 		 * Only our own pushes, left out: the cursor moves in memory and is
 		 * saved with the next batch that brings changes (a cursor saved
@@ -228,11 +312,7 @@ static int apply_batch(struct kt_sync *s, const struct kt_msg *m, uint64_t now_m
 	}
 	if ((rc = kt_store_wbegin(s->st, &txn, err)) != 0)
 		return rc;
-	for (uint32_t i = 0; i < m->npushes && rc == 0; i++)
-		rc = check_push(s, txn, &m->pushes[i], err);
-	/* Then every change, whose hash chain the store checks one by one. */
-	if (rc == 0)
-		rc = kt_store_ingest_batch(s->st, txn, m->changes, m->nchanges, err);
+	rc = ingest_pushes(s, txn, m, 0, err);
 	if (rc == 0 && ((rc = kt_meta_put_u64(s->st, txn, "cursor", m->last)) != 0 ||
 			(rc = kt_meta_put_u64(s->st, txn, "last_sync", now_ms)) != 0))
 		rc = kt_mdb_err(err, rc, "move the cursor");
@@ -243,6 +323,35 @@ static int apply_batch(struct kt_sync *s, const struct kt_msg *m, uint64_t now_m
 	if ((rc = kt_store_wcommit_lazy(s->st, txn, err)) == 0)
 		s->cursor = m->last; /* a power cut may undo it: the hub has it again */
 	return rc;
+}
+
+static void first_hole(void *ctx, const struct kt_hole *h)
+{
+	struct kt_hole *out = ctx;
+
+	if (out->origin == 0)
+		*out = *h;
+}
+
+/*
+ * Once caught up, a node holding withheld changes asks for the first of
+ * them again: at once in a session, then every KT_SYNC_REFETCH_MS.  The
+ * hub sends it whole once its branch has sent it again.
+ */
+static void ask_refetch(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out)
+{
+	struct kt_hole h = { 0, 0, 0, 0 };
+
+	if (!s->ready || s->pulling || s->refetching || s->cursor < s->head ||
+	    out->n >= KT_SYNC_OUT_MAX || (s->refetch_ms != 0 && !s->holes_moved &&
+					  now_ms - s->refetch_ms < KT_SYNC_REFETCH_MS))
+		return;
+	s->holes_moved = 0;
+	if (kt_store_holes(s->st, 1, first_hole, &h) <= 0)
+		return;
+	kt_msg_refetch(next(out), h.hub_at, h.hub_at + (h.last - h.first));
+	s->refetching = 1;
+	s->refetch_ms = now_ms;
 }
 
 /* Keeps what the hub holds and when, for `kt-node status`. */
@@ -361,6 +470,12 @@ static int on_msg(struct kt_sync *s, const struct kt_msg *m, uint64_t now_ms,
 			s->ack_dirty = 1; /* saved by a tick within the second, or on release */
 		break;
 	case KT_MSG_REFUSE:
+		if (m->a == KT_REFUSE_RESIGN) {
+			/* The hub's copy of a signature is damaged: that change again, signed. */
+			if (m->b > 0 && m->b <= kt_sync_local_seq(s) && out->n < KT_SYNC_OUT_MAX)
+				rc = push_from(s, m->b, 1, out, err) < 0 ? err->code : 0;
+			break;
+		}
 		s->pushed = 0;
 		if (m->a == KT_REFUSE_GAP && m->b > 0)
 			s->acked = m->b - 1;
@@ -368,6 +483,10 @@ static int on_msg(struct kt_sync *s, const struct kt_msg *m, uint64_t now_ms,
 				(const char *)m->reason.p);
 		break;
 	case KT_MSG_BATCH:
+		if (s->refetching && m->last <= s->cursor) {
+			rc = apply_refetch(s, m, err);
+			break;
+		}
 		if (m->c == 0)
 			s->pulling = 0; /* the last batch answering the pull */
 		else
@@ -397,8 +516,10 @@ static int on_msg(struct kt_sync *s, const struct kt_msg *m, uint64_t now_ms,
 		kt_msg_void(next(out), v->origin, v->first, v->last, v->reason);
 		s->st->void_run.first = 0;
 	}
-	if (rc == 0 && (rc = push_more(s, now_ms, out, err)) == 0)
+	if (rc == 0 && (rc = push_more(s, now_ms, out, err)) == 0) {
 		ask(s, now_ms, out);
+		ask_refetch(s, now_ms, out);
+	}
 	if (rc == 0 && s->tell_cursor && !s->pulling && out->n < KT_SYNC_OUT_MAX)
 		send_pull(s, now_ms, out);
 	s->tell_cursor = 0;
@@ -452,6 +573,9 @@ int kt_sync_tick(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out,
 	if (push_more(s, now_ms, out, err) != 0)
 		return err->code;
 	ask(s, now_ms, out);
+	if (s->refetching && now_ms - s->refetch_ms > KT_SYNC_RESEND_MS)
+		s->refetching = 0; /* unanswered: asked again later */
+	ask_refetch(s, now_ms, out);
 	if (out->n == 0 && !s->pulling && !s->pushed && now_ms - s->sent_ms > KT_SYNC_HEARTBEAT_MS) {
 		/*
 		 * A heartbeat: an idle node asks anyway, so a hub that restarted

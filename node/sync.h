@@ -23,6 +23,7 @@
 #define KT_SYNC_RESEND_MS 5000        /* a request unanswered this long is sent again */
 #define KT_SYNC_HEARTBEAT_MS 2000     /* an idle node asks the hub this often */
 #define KT_SYNC_PUSH_WINDOW 3         /* pushes in flight, so the hub always has one queued */
+#define KT_SYNC_REFETCH_MS 60000      /* withheld changes are asked for again this often */
 #define KT_SYNC_ACK_SAVE_MS 1000      /* "acked" is saved at most this often (a tick or release saves the rest) */
 
 struct kt_sync {
@@ -44,6 +45,9 @@ struct kt_sync {
 	int one_shot;         /* kt-node sync: it says where it stands once a pull is applied */
 	uint64_t pulled_from; /* the cursor the last PULL named */
 	uint64_t sent_ms;     /* when the oldest unanswered request went out */
+	int refetching;       /* a REFETCH is unanswered */
+	uint64_t refetch_ms;  /* when the last REFETCH went out (0: none this session) */
+	int holes_moved;      /* a hole was made or filled: ask again without waiting */
 };
 
 #define KT_SYNC_OUT_MAX 4

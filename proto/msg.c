@@ -65,6 +65,11 @@ void kt_msg_notify(msgpack_sbuffer *out, uint64_t head)
 	three(out, KT_MSG_NOTIFY, head, 0, 0, 1);
 }
 
+void kt_msg_refetch(msgpack_sbuffer *out, uint64_t first, uint64_t last)
+{
+	three(out, KT_MSG_REFETCH, first, last, 0, 2);
+}
+
 void kt_msg_void(msgpack_sbuffer *out, uint64_t origin, uint64_t first, uint64_t last,
 		 int reason)
 {
@@ -121,13 +126,25 @@ void kt_msg_batch(msgpack_sbuffer *out, uint64_t first, uint64_t last, uint64_t 
 	for (uint32_t i = 0; i < n; i++) {
 		static const uint8_t none[KT_PUBKEY_BYTES];
 
-		msgpack_pack_array(&pk, 5);
-		msgpack_pack_uint64(&pk, pushes[i].origin);
-		msgpack_pack_bin_with_body(&pk, pushes[i].sig, KT_SIG_BYTES);
-		msgpack_pack_bin_with_body(&pk, pushes[i].key ? pushes[i].key : none, KT_PUBKEY_BYTES);
-		pack_changes(&pk, &pushes[i]);
-		msgpack_pack_str_with_body(&pk, pushes[i].branch ? pushes[i].branch : "",
-					   pushes[i].branch ? pushes[i].branch_len : 0);
+		const struct kt_msg_push *p = &pushes[i];
+
+		msgpack_pack_array(&pk, p->withheld_hash != NULL ? 6 : 5);
+		msgpack_pack_uint64(&pk, p->origin);
+		msgpack_pack_bin_with_body(&pk, p->sig, KT_SIG_BYTES);
+		msgpack_pack_bin_with_body(&pk, p->key ? p->key : none, KT_PUBKEY_BYTES);
+		if (p->withheld_hash != NULL)
+			msgpack_pack_array(&pk, 0);
+		else
+			pack_changes(&pk, p);
+		msgpack_pack_str_with_body(&pk, p->branch ? p->branch : "",
+					   p->branch ? p->branch_len : 0);
+		if (p->withheld_hash != NULL) {
+			msgpack_pack_array(&pk, 4);
+			msgpack_pack_uint64(&pk, p->withheld_first);
+			msgpack_pack_uint64(&pk, p->withheld_last);
+			msgpack_pack_bin_with_body(&pk, p->withheld_hash, KT_HASH_BYTES);
+			msgpack_pack_uint64(&pk, p->withheld_at);
+		}
 	}
 	msgpack_pack_uint64(&pk, more ? 1 : 0);
 }
@@ -182,6 +199,7 @@ static int read_changes(struct kt_msg *m, struct kt_msg_push *p, const msgpack_o
 static int decode_batch(struct kt_msg *m, const msgpack_object *a, struct kt_err *err)
 {
 	const msgpack_object *l = &a[4];
+	uint64_t withheld = 0;
 
 	if (u64_at(&a[1], &m->a) || u64_at(&a[2], &m->last) || u64_at(&a[3], &m->b) ||
 	    m->a == 0 || m->last + 1 < m->a || l->type != MSGPACK_OBJECT_ARRAY ||
@@ -193,7 +211,8 @@ static int decode_batch(struct kt_msg *m, const msgpack_object *a, struct kt_err
 		struct kt_msg_push *p = &m->pushes[i];
 		int rc;
 
-		if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 5 ||
+		if (e->type != MSGPACK_OBJECT_ARRAY ||
+		    (e->via.array.size != 5 && e->via.array.size != 6) ||
 		    u64_at(&e->via.array.ptr[0], &p->origin) ||
 		    bin_at(&e->via.array.ptr[1], KT_SIG_BYTES, &p->sig, NULL) ||
 		    bin_at(&e->via.array.ptr[2], KT_PUBKEY_BYTES, &p->key, NULL) ||
@@ -203,16 +222,38 @@ static int decode_batch(struct kt_msg *m, const msgpack_object *a, struct kt_err
 		p->branch = e->via.array.ptr[4].via.str.size > 0 ?
 			    e->via.array.ptr[4].via.str.ptr : NULL;
 		p->branch_len = e->via.array.ptr[4].via.str.size;
+		p->withheld_hash = NULL;
+		p->withheld_first = p->withheld_last = p->withheld_at = 0;
+		if (e->via.array.size == 6) {
+			const msgpack_object *w = &e->via.array.ptr[5];
+
+			/* Withheld: no changes, the origin seqs and the signed hash. */
+			if (e->via.array.ptr[3].type != MSGPACK_OBJECT_ARRAY ||
+			    e->via.array.ptr[3].via.array.size != 0 ||
+			    w->type != MSGPACK_OBJECT_ARRAY || w->via.array.size != 4 ||
+			    u64_at(&w->via.array.ptr[0], &p->withheld_first) ||
+			    u64_at(&w->via.array.ptr[1], &p->withheld_last) ||
+			    bin_at(&w->via.array.ptr[2], KT_HASH_BYTES, &p->withheld_hash, NULL) ||
+			    u64_at(&w->via.array.ptr[3], &p->withheld_at) || p->withheld_at == 0 ||
+			    p->withheld_at > UINT64_MAX - KT_PUSH_CHANGES_MAX ||
+			    p->withheld_first == 0 || p->withheld_last < p->withheld_first ||
+			    p->withheld_last - p->withheld_first >= KT_PUSH_CHANGES_MAX)
+				return kt_err_set(err, KT_ECORRUPT, "bad withheld push in a batch");
+			p->changes = &m->changes[m->nchanges];
+			p->nchanges = 0;
+			withheld += p->withheld_last - p->withheld_first + 1;
+			continue;
+		}
 		if ((rc = read_changes(m, p, &e->via.array.ptr[3], err)) != 0)
 			return rc;
 	}
-	if (m->nchanges > m->last + 1 - m->a)
+	if (m->nchanges + withheld > m->last + 1 - m->a)
 		return kt_err_set(err, KT_ECORRUPT, "a batch holds more changes than the seqs it covers");
 	return 0;
 }
 
 /* The expected array size of each type (0: not a type). */
-static const uint8_t sizes[10] = { 0, 5, 5, 5, 3, 4, 4, 6, 2, 5 };
+static const uint8_t sizes[11] = { 0, 5, 5, 5, 3, 4, 4, 6, 2, 5, 3 };
 
 static int decode_body(struct kt_msg *m, const msgpack_object *a, uint32_t size,
 		       struct kt_err *err)
@@ -257,6 +298,10 @@ static int decode_body(struct kt_msg *m, const msgpack_object *a, uint32_t size,
 		    m->c > KT_VOID_REASON_MAX)
 			return kt_err_set(err, KT_ECORRUPT, "bad void report");
 		return 0;
+	case KT_MSG_REFETCH:
+		if (u64_at(&a[1], &m->a) || u64_at(&a[2], &m->b) || m->a == 0 || m->b < m->a)
+			return kt_err_set(err, KT_ECORRUPT, "bad refetch");
+		return 0;
 	default: /* ACK, PULL, NOTIFY: integers only */
 		for (uint32_t i = 1; i < sizes[m->type]; i++)
 			if (u64_at(&a[i], i == 1 ? &m->a : i == 2 ? &m->b : &m->c))
@@ -281,7 +326,7 @@ int kt_msg_decode(struct kt_msg *m, const uint8_t *p, size_t n, struct kt_err *e
 	if ((rc = kt_mp_unpack(p, n, &m->zone, &o, err)) != 0)
 		return rc;
 	if (o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size < 2 ||
-	    u64_at(&o.via.array.ptr[0], &type) || type == 0 || type > KT_MSG_VOID ||
+	    u64_at(&o.via.array.ptr[0], &type) || type == 0 || type > KT_MSG_REFETCH ||
 	    (o.via.array.size != sizes[type] &&
 	     !(type == KT_MSG_HELLO && o.via.array.size == 4))) /* version 2: said so */
 		return kt_err_set(err, KT_ECORRUPT, "not a sync message");

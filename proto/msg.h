@@ -5,7 +5,7 @@
  * element is the type:
  *
  *   HELLO   node -> hub  [1, version, origin, node public key: bin32,
- *                         chain key check value: bin16 (kt_chain_check; version 3)]
+ *                         chain key check value: bin16 (kt_chain_check; version 3 on)]
  *   WELCOME hub -> node  [2, hub time ms, acked seq of this origin, hub head,
  *                         hash of that acked change (bin 32; empty when acked is 0)]
  *   PUSH    node -> hub  [3, origin, first seq, [change: bin]..., sig: bin64]
@@ -13,18 +13,30 @@
  *   REFUSE  hub -> node  [5, code, expected seq, reason: str]
  *   PULL    node -> hub  [6, after hub seq, credit (changes it can take), own seq held]
  *   BATCH   hub -> node  [7, first hub seq, last hub seq, hub head,
- *                         [origin, sig: bin64, key: bin32, [change: bin]..., branch: str]...,
+ *                         [origin, sig: bin64, key: bin32, [change: bin]..., branch: str
+ *                          (, [first seq, last seq, hash of the last: bin32,
+ *                              hub seq of the first]: withheld)]...,
  *                         more: 0|1]
  *                        (covers first..last; the puller's own pushes are left out)
  *   NOTIFY  hub -> node  [8, hub head]
  *   VOID    node -> hub  [9, origin, first seq, last seq, reason (enum kt_void_reason)]:
  *                        changes the node keeps without effect, for the hub's log
+ *   REFETCH node -> hub  [10, first hub seq, last hub seq]: the pushes there again
+ *                        (answered by one BATCH), for a node that was sent one
+ *                        withheld (version 4)
  *
  * A PUSH carries up to KT_PUSH_CHANGES_MAX consecutive changes of one origin
  * and the origin's Ed25519 signature over kt_msg_sig_input(origin, last seq,
  * hash of the last change).  A BATCH is made of whole pushes, each with the
  * signature that came with it and the origin's enrolled key, so a node
  * checks one signature per push (and pins each origin's key on first sight).
+ *
+ * A push the hub finds damaged in its own store (a change's bytes no longer
+ * hash to its chain) is sent withheld: no changes, its origin seqs, and the
+ * hash of its last change, which the origin's signature still covers.  The
+ * node keeps that hash as the chain's end for the seqs it lacks, so the
+ * origin's later changes chain on, and asks for the push again (REFETCH)
+ * until the hub has the true bytes back from the origin.
  * Decoding borrows from the message bytes; every count and length is
  * checked against the bytes left and the limits below before use.
  */
@@ -38,7 +50,7 @@
 #include "crypto.h"
 #include "limits.h"
 
-#define KT_PROTO_VERSION 3
+#define KT_PROTO_VERSION 4 /* 4: withheld pushes and REFETCH */
 #define KT_MSG_BYTES_MAX (16u << 20)   /* one ZeroMQ message (ZMQ_MAXMSGSIZE) */
 #define KT_PUSH_CHANGES_MAX 4000       /* changes in one push */
 #define KT_BATCH_PUSHES_MAX 64         /* pushes in one pulled batch */
@@ -57,6 +69,7 @@ enum kt_msg_type {
 	KT_MSG_BATCH = 7,
 	KT_MSG_NOTIFY = 8,
 	KT_MSG_VOID = 9,
+	KT_MSG_REFETCH = 10,
 };
 
 /* Why a replica keeps a change without effect (store.h, "void changes"). */
@@ -78,6 +91,8 @@ enum kt_refuse_code {
 	KT_REFUSE_DAMAGED = 8,  /* the hub's store is damaged at the hub seq given; the
 				 * batch before it was sent, the rest waits for a repair */
 	KT_REFUSE_FULL = 9,     /* the hub's disk is full: the push was not stored */
+	KT_REFUSE_RESIGN = 10,  /* the hub's copy of the signature of the push ending at the
+				 * seq given is damaged: push that one change again, signed */
 };
 
 struct kt_bytes {
@@ -93,6 +108,14 @@ struct kt_msg_push {
 	const uint8_t *key;       /* BATCH only: the origin's public key (KT_PUBKEY_BYTES) */
 	const char *branch;       /* BATCH only: the origin's branch name (NULL: none) */
 	uint32_t branch_len;      /* <= KT_BRANCH_BYTES_MAX */
+	/*
+	 * BATCH only: a withheld push (nchanges 0) when withheld_hash is not
+	 * NULL: origin seqs withheld_first..withheld_last, the last's hash
+	 * (KT_HASH_BYTES), which sig covers; withheld_at: the hub seq of the
+	 * first (a REFETCH asks for withheld_at..withheld_at + last - first).
+	 */
+	const uint8_t *withheld_hash;
+	uint64_t withheld_first, withheld_last, withheld_at;
 	uint32_t nchanges;
 	struct kt_bytes *changes; /* points into kt_msg's storage */
 };
@@ -129,6 +152,8 @@ void kt_msg_refuse(msgpack_sbuffer *out, int code, uint64_t expected, const char
 /* own: the node's own last seq it holds; the hub leaves out its pushes up to there. */
 void kt_msg_pull(msgpack_sbuffer *out, uint64_t after, uint64_t credit, uint64_t own);
 void kt_msg_notify(msgpack_sbuffer *out, uint64_t head);
+/* Decoded: first hub seq m->a, last m->b (first >= 1, last >= first). */
+void kt_msg_refetch(msgpack_sbuffer *out, uint64_t first, uint64_t last);
 void kt_msg_push(msgpack_sbuffer *out, const struct kt_msg_push *p);
 /*
  * A BATCH of pushes (their first_seq is not sent) covering hub seqs

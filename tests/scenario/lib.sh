@@ -48,6 +48,14 @@ chain_setup() {
 		fi
 	done
 }
+# add_branch NODE: a new branch joins the chain founded by chain_setup's
+# first node (enrolled at the hub, invited by that node); the hub need not run.
+add_branch() {
+	"$KT" -d "$T/$1" init --branch "$1" >/dev/null
+	"$H" -d "$T/HUB" enroll --branch "$1" --key "$("$KT" -d "$T/$1" key)" --out "$T/$1.bundle" >/dev/null
+	"$KT" -d "$T/$first" invite --key "$("$KT" -d "$T/$1" key)" --out "$T/$1.invite"
+	"$KT" -d "$T/$1" join "$T/$1.bundle" --invite "$T/$1.invite" >/dev/null
+}
 start_hub() { "$H" -d "$T/HUB" run 2>>"$T/hub.log" & HUBPID=$!; PIDS="$PIDS $HUBPID"; sleep 0.3; }
 stop_hub() { kill "$HUBPID" 2>/dev/null; wait "$HUBPID" 2>/dev/null; }
 # sync_all NODE...: two rounds, so what one node pushed reaches the others

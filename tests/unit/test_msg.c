@@ -174,6 +174,55 @@ static void test_push_and_batch_round_trip_and_limits(void)
 	msgpack_sbuffer_destroy(&b);
 }
 
+/* A withheld push (msg.h): no changes, its seqs, the signed hash and its hub seq. */
+static void test_a_withheld_push_and_a_refetch_round_trip(void)
+{
+	static uint8_t body[8] = "change!", sig[KT_SIG_BYTES], hash[KT_HASH_BYTES] = { 7 };
+	struct kt_bytes ch[2] = { { body, 8 }, { body, 8 } };
+	struct kt_msg_push ps[2] = {
+		{ .origin = 11, .sig = sig, .nchanges = 2, .changes = ch },
+		{ .origin = 12, .sig = sig, .withheld_hash = hash, .withheld_first = 4,
+		  .withheld_last = 6, .withheld_at = 103 },
+	};
+	static const struct { uint64_t first, last, at; uint64_t cover; int ok; } cases[] = {
+		{ 4, 6, 103, 104, 1 },  /* 2 changes and 3 withheld in 100..104 */
+		{ 4, 6, 103, 103, 0 },  /* covers fewer seqs than it holds */
+		{ 0, 6, 103, 105, 0 },  /* no seq 0 */
+		{ 6, 4, 103, 105, 0 },  /* last before first */
+		{ 4, 6, 0, 105, 0 },    /* no hub seq 0 */
+		{ 1, KT_PUSH_CHANGES_MAX + 1, 103, 1u << 20, 0 }, /* more than a push holds */
+	};
+	msgpack_sbuffer b;
+
+	msgpack_sbuffer_init(&b);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ps[1].withheld_first = cases[i].first;
+		ps[1].withheld_last = cases[i].last;
+		ps[1].withheld_at = cases[i].at;
+		kt_msg_batch(&b, 100, cases[i].cover, 200, ps, 2, 0);
+		T_EQ_INT(decode(&b) == 0, cases[i].ok);
+		if (cases[i].ok) {
+			T_CHECK(m.npushes == 2 && m.nchanges == 2 && m.pushes[0].withheld_hash == NULL);
+			T_CHECK(m.pushes[1].nchanges == 0 && m.pushes[1].withheld_hash != NULL &&
+				memcmp(m.pushes[1].withheld_hash, hash, KT_HASH_BYTES) == 0);
+			T_CHECK(m.pushes[1].withheld_first == 4 && m.pushes[1].withheld_last == 6 &&
+				m.pushes[1].withheld_at == 103 && m.pushes[1].origin == 12);
+		}
+		kt_msg_release(&m);
+	}
+	kt_msg_refetch(&b, 5, 9);
+	T_EQ_INT(decode(&b), 0);
+	T_CHECK(m.type == KT_MSG_REFETCH && m.a == 5 && m.b == 9);
+	kt_msg_release(&m);
+	kt_msg_refetch(&b, 0, 9); /* no hub seq 0 */
+	T_CHECK(decode(&b) != 0);
+	kt_msg_release(&m);
+	kt_msg_refetch(&b, 9, 5); /* last before first */
+	T_CHECK(decode(&b) != 0);
+	kt_msg_release(&m);
+	msgpack_sbuffer_destroy(&b);
+}
+
 static void test_malformed_messages_are_refused(void)
 {
 	static const uint8_t huge_array[] = { 0xdd, 0xff, 0xff, 0xff, 0xff, 3 };
@@ -204,6 +253,7 @@ int main(void)
 {
 	T_RUN(test_small_messages_round_trip);
 	T_RUN(test_push_and_batch_round_trip_and_limits);
+	T_RUN(test_a_withheld_push_and_a_refetch_round_trip);
 	T_RUN(test_malformed_messages_are_refused);
 	T_DONE();
 }

@@ -8,16 +8,22 @@
  * deliveries in a random order, with dropped, duplicated and reordered
  * messages, partitions (a connection lost and made again), crashes (a
  * node's store, or the hub's, closed and opened again mid-schedule), clock
- * jumps of hours either way, and the tampered node sealing a flipped
- * payload now and then.  Then everyone reconnects and talks until idle,
- * and the invariants must hold:
+ * jumps of hours either way, the tampered node sealing a flipped
+ * payload now and then, and a bit flipping in a change or a push's
+ * signature the hub stores (the push is then sent withheld, and its origin
+ * asked to send it again or sign it again; KT_SIM_FLIPS sets how often, in
+ * 1000 steps).
+ * Then the hub's store is checked as `kt-hub verify` does, everyone
+ * reconnects and talks until idle, and the invariants must hold:
  *   - the exchange settles (every node idle: everything pushed and pulled);
  *   - every replica holds every origin's chain up to that origin's own seq,
  *     so no write that returned is lost;
  *   - the honest nodes' digests are equal, and the hub's too when nothing
  *     was tampered with (the hub, holding no key, cannot see a seal that does
  *     not open: PROTOCOL.md, "Void change");
- *   - every honest node keeps each tampered change void, and no other.
+ *   - every honest node keeps each tampered change void, and no other;
+ *   - no node lacks a withheld push, and the hub holds no damaged one: each
+ *     origin sent its damaged changes again.
  * KT_SIM_SCHEDULES schedules run (default 10,000: make test); make faults
  * runs many more.  A failing schedule prints its seed; KT_SIM_SEED=<seed>
  * KT_SIM_SCHEDULES=1 replays exactly that schedule.
@@ -58,7 +64,8 @@ static int connected[NODES];
 static uint64_t now_ms, rs, written[NODES];
 static int64_t skew[NODES];
 static struct kt_id cards[CARDS_MAX];
-static int ncards, tampered, lost_writes;
+static int ncards, tampered, lost_writes, hub_flips;
+static long flipped_schedules; /* schedules in which the hub's store was damaged */
 
 static uint32_t rnd(uint32_t n)
 {
@@ -126,6 +133,8 @@ static void deliver(int i, int to_the_hub, int faults)
 
 			kt_hub_out_init(&o);
 			kt_hub_handle(&hub, keys[i], m.p, m.n, now_ms, &o, &err);
+			if (o.note[0] && getenv("KT_SIM_VERBOSE") && atoi(getenv("KT_SIM_VERBOSE")) > 1)
+				fprintf(stderr, "hub, from node %d: %s\n", i, o.note);
 			for (uint32_t k = 0; k < o.n; k++)
 				for (int j = 0; j < NODES; j++)
 					if (o.m[k].to_all ? connected[j] : j == i)
@@ -135,7 +144,9 @@ static void deliver(int i, int to_the_hub, int faults)
 			struct kt_sync_out o;
 
 			kt_sync_out_init(&o);
-			kt_sync_handle(&sy[i], m.p, m.n, now_ms, &o, &err);
+			if (kt_sync_handle(&sy[i], m.p, m.n, now_ms, &o, &err) != 0 &&
+			    getenv("KT_SIM_VERBOSE") && atoi(getenv("KT_SIM_VERBOSE")) > 1)
+				fprintf(stderr, "node %d: %s\n", i, err.msg);
 			node_sends(i, &o);
 			kt_sync_out_release(&o);
 		}
@@ -198,6 +209,16 @@ static void crash_node(int i)
 	T_EQ_INT(open_node(i), 0);
 }
 
+/* What `kt-hub run` does at start, and `kt-hub verify`: damage found is marked to be sent again. */
+static void hub_check(void)
+{
+	struct kt_err err;
+	uint64_t pushes;
+
+	kt_hub_mend_pushes(&hub, &err);
+	kt_hub_verify(&hub, &pushes, NULL, NULL, &err);
+}
+
 static void crash_hub(void)
 {
 	struct kt_err err;
@@ -209,6 +230,7 @@ static void crash_hub(void)
 	snprintf(d, sizeof(d), "%s/hub", dir);
 	T_EQ_INT(kt_hub_open(&hub, d, &err), 0);
 	mdb_env_set_flags(hub.st.env, MDB_NOSYNC, 1);
+	hub_check();
 }
 
 static struct kt_err err;
@@ -244,7 +266,7 @@ static int setup(void)
 		written[i] = 0;
 		connected[i] = 0;
 	}
-	ncards = tampered = lost_writes = 0;
+	ncards = tampered = lost_writes = hub_flips = 0;
 	return 0;
 }
 
@@ -459,6 +481,51 @@ static void local_write(int i)
 	}
 }
 
+/*
+ * A failing disk at the hub: one bit of a stored change flips, unseen by the
+ * hub.  Its push is then sent withheld, every later change goes on, and the
+ * origin's next session puts the true bytes back.
+ */
+static void hub_flip(void)
+{
+	uint64_t head = kt_hub_head(&hub);
+	uint8_t lk[8], *copy;
+	MDB_val k = { 8, lk }, v;
+	MDB_txn *txn;
+
+	int sig = rnd(4) == 0; /* a push's signature, else a change */
+	MDB_dbi dbi = sig ? hub.st.pushes : hub.st.log;
+
+	if (head == 0 || mdb_txn_begin(hub.st.env, NULL, 0, &txn) != 0)
+		return;
+	kt_be64_put(lk, 1 + rnd((uint32_t)head));
+	if (sig) { /* the push record covering that hub seq */
+		MDB_cursor *cur;
+
+		if (mdb_cursor_open(txn, dbi, &cur) != 0 ||
+		    mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) != 0 || k.mv_size != 8)
+			v.mv_size = 0;
+		else
+			memcpy(lk, k.mv_data, 8);
+		k = (MDB_val){ 8, lk };
+		mdb_cursor_close(cur);
+	} else if (mdb_get(txn, dbi, &k, &v) != 0) {
+		v.mv_size = 0;
+	}
+	if (v.mv_size > (sig ? 16u : 0u)) {
+		copy = malloc(v.mv_size);
+		memcpy(copy, v.mv_data, v.mv_size);
+		copy[sig ? 16 + rnd((uint32_t)v.mv_size - 16) : rnd((uint32_t)v.mv_size)] ^=
+			(uint8_t)(1u << rnd(8));
+		if (mdb_put(txn, dbi, &k, &(MDB_val){ v.mv_size, copy }, 0) == 0)
+			hub_flips++;
+		free(copy);
+	}
+	mdb_txn_commit(txn);
+}
+
+static int flip_rate = 2; /* in 1000 steps; KT_SIM_FLIPS */
+
 static void step(void)
 {
 	int i = (int)rnd(NODES), a = (int)rnd(1000);
@@ -481,6 +548,8 @@ static void step(void)
 		local_write(i);
 	} else if (a < 357)
 		now_ms += KT_SYNC_RESEND_MS + rnd(3000); /* a pause: requests go unanswered */
+	else if (a < 357 + flip_rate)
+		hub_flip();
 	else if (connected[i])
 		deliver(i, (int)rnd(2), 1);
 }
@@ -493,13 +562,19 @@ static int queues_empty(void)
 	return 1;
 }
 
-/* Everyone reconnects and talks, without faults, until nothing is left (bounded). */
+/*
+ * Everyone reconnects and talks, without faults, until nothing is left
+ * (bounded); a node still holding withheld changes waits for its next
+ * REFETCH, at most a few times.
+ */
 static int quiesce(void)
 {
+	int waits = 0;
+
 	for (int i = 0; i < NODES; i++)
 		reconnect(i);
 	for (int round = 0; round < 100000; round++) {
-		int idle = 1;
+		int idle = 1, holes = 0;
 
 		if (!queues_empty()) {
 			deliver((int)rnd(NODES), (int)rnd(2), 0);
@@ -509,10 +584,21 @@ static int quiesce(void)
 		for (int i = 0; i < NODES; i++) {
 			tick(i);
 			idle &= kt_sync_idle(&sy[i]);
+			holes += kt_store_holes(&st[i], 0, NULL, NULL) > 0;
 		}
-		if (idle && queues_empty())
+		if (idle && queues_empty() && (holes == 0 || waits++ >= 4))
 			return 1;
+		if (idle && queues_empty())
+			now_ms += KT_SYNC_REFETCH_MS;
 	}
+	if (getenv("KT_SIM_VERBOSE"))
+		for (int i = 0; i < NODES; i++)
+			fprintf(stderr, "node %d: ready %d pulling %d refetching %d pushed %llu acked "
+				"%llu own %llu cursor %llu head %llu\n", i, sy[i].ready, sy[i].pulling,
+				sy[i].refetching, (unsigned long long)sy[i].pushed,
+				(unsigned long long)sy[i].acked,
+				(unsigned long long)kt_sync_local_seq(&sy[i]),
+				(unsigned long long)sy[i].cursor, (unsigned long long)sy[i].head);
 	return 0;
 }
 
@@ -527,6 +613,35 @@ static uint64_t head_of(int i, uint64_t origin)
 	kt_store_origin_head(&st[i], txn, origin, &seq, hash, &pos);
 	mdb_txn_abort(txn);
 	return seq;
+}
+
+static void hole_say(void *ctx, const struct kt_hole *h)
+{
+	(void)ctx;
+	fprintf(stderr, "  withheld: origin %016llx seqs %llu-%llu at hub seq %llu\n",
+		(unsigned long long)h->origin, (unsigned long long)h->first,
+		(unsigned long long)h->last, (unsigned long long)h->hub_at);
+}
+
+static void damage_say(void *ctx, uint64_t first, uint64_t last, uint64_t origin, uint64_t seq,
+		       const char *what)
+{
+	(void)ctx;
+	fprintf(stderr, "  damaged: hub seqs %llu-%llu, origin %016llx change %llu: %s\n",
+		(unsigned long long)first, (unsigned long long)last, (unsigned long long)origin,
+		(unsigned long long)seq, what);
+}
+
+static uint64_t hub_damaged_at(uint64_t origin)
+{
+	MDB_txn *txn;
+	uint64_t d = 0;
+
+	if (kt_store_rdtxn(&hub.st, &txn, NULL) == 0) {
+		d = kt_hub_damaged(&hub, txn, origin);
+		mdb_txn_abort(txn);
+	}
+	return d;
 }
 
 /* One schedule; returns 0 when every invariant holds, else says which did not. */
@@ -545,8 +660,17 @@ static int schedule(uint64_t seed, int steps)
 		step();
 	for (int i = 0; i < NODES; i++)
 		skew[i] = 0; /* the clocks right again, as NTP would */
-	if (!quiesce())
+	if (hub_flips > 0)
+		hub_check(); /* the IT person runs kt-hub verify: the origins are asked again */
+	if (!quiesce()) {
 		why = "the exchange did not settle";
+		if (getenv("KT_SIM_VERBOSE")) {
+			uint64_t pushes;
+
+			fprintf(stderr, "hub verify: %d\n",
+				kt_hub_verify(&hub, &pushes, damage_say, NULL, &err));
+		}
+	}
 	for (int j = 0; j < NODES; j++)
 		own[j] = head_of(j, st[j].node_id);
 	for (int i = 0; why == NULL && i < NODES; i++)
@@ -564,8 +688,18 @@ static int schedule(uint64_t seed, int steps)
 			    kt_hub_digest(&hub, dh, &err) != 0))
 		why = "no digest";
 	for (int i = 1; why == NULL && i < ROGUE; i++)
-		if (kt_store_digest(&st[i], dn, &err) != 0 || memcmp(d0, dn, sizeof(dn)) != 0)
+		if (kt_store_digest(&st[i], dn, &err) != 0 || memcmp(d0, dn, sizeof(dn)) != 0) {
 			why = "the honest nodes' digests differ";
+			if (getenv("KT_SIM_VERBOSE"))
+				for (int j = 0; j < NODES; j++)
+					fprintf(stderr, "node %d (%016llx): %ld void, %ld withheld, "
+						"hub damaged at %llu; hub flips %d\n", j,
+						(unsigned long long)st[j].node_id,
+						kt_store_voids(&st[j], 0, NULL, NULL),
+						kt_store_holes(&st[j], 0, hole_say, NULL),
+						(unsigned long long)hub_damaged_at(st[j].node_id),
+						hub_flips);
+		}
 	if (why == NULL && tampered == 0 && memcmp(d0, dh, sizeof(dh)) != 0)
 		why = "the hub's digest differs from the nodes'";
 	if (why == NULL && lost_writes > 0)
@@ -575,6 +709,20 @@ static int schedule(uint64_t seed, int steps)
 	for (int i = 0; why == NULL && i < ROGUE; i++)
 		if (kt_store_voids(&st[i], 0, NULL, NULL) != tampered)
 			why = "the void changes differ from the tampered ones";
+	flipped_schedules += hub_flips > 0;
+	for (int i = 0; why == NULL && i < NODES; i++)
+		if (kt_store_holes(&st[i], 0, NULL, NULL) != 0)
+			why = "a node still lacks a withheld push its origin sent again";
+	if (why == NULL && hub_flips > 0) {
+		uint64_t pushes;
+		int bad = kt_hub_verify(&hub, &pushes, NULL, NULL, &err);
+
+		if (bad != 0 && getenv("KT_SIM_VERBOSE"))
+			kt_hub_verify(&hub, &pushes, damage_say, NULL, &err);
+		if (bad != 0)
+			why = bad > 0 ? "the hub still holds a damaged push its origin sent again" :
+			      "the hub's store cannot be verified";
+	}
 	teardown();
 	if (why != NULL)
 		fprintf(stderr, "seed %llu: %s: replay with KT_SIM_SEED=%llu KT_SIM_SCHEDULES=1\n",
@@ -588,6 +736,9 @@ static void test_schedules(void)
 					       : kt_wall_ms() % 1000000000ull;
 	long n = getenv("KT_SIM_SCHEDULES") ? strtol(getenv("KT_SIM_SCHEDULES"), NULL, 10) : 10000;
 	int steps = getenv("KT_SIM_STEPS") ? atoi(getenv("KT_SIM_STEPS")) : 80;
+
+	if (getenv("KT_SIM_FLIPS"))
+		flip_rate = atoi(getenv("KT_SIM_FLIPS"));
 	long failed = 0, with_damage = 0;
 	uint64_t t0 = kt_mono_ns();
 
@@ -598,10 +749,12 @@ static void test_schedules(void)
 		with_damage += rc > 0;
 	}
 	fprintf(stderr, "# %ld schedules of %d steps from seed %llu in %.1f s: %ld failed, %ld "
-		"with tampered changes\n", n, steps, (unsigned long long)first,
-		(double)(kt_mono_ns() - t0) / 1e9, failed, with_damage);
+		"with tampered changes, %ld with a damaged hub store\n", n, steps,
+		(unsigned long long)first, (double)(kt_mono_ns() - t0) / 1e9, failed, with_damage,
+		flipped_schedules);
 	T_EQ_INT(failed, 0);
 	T_CHECK(n < 100 || with_damage > 0); /* the tampered node did tamper */
+	T_CHECK(n < 100 || flipped_schedules > 0); /* and the hub's disk failed */
 }
 
 int main(void)
