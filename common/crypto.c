@@ -134,6 +134,19 @@ int kt_unhex(uint8_t *b, size_t n, const char *s)
 	return 0;
 }
 
+/* A failed write of path: a full disk is said as such, with its folder. */
+static int write_failed(const char *what, const char *path, int saved, struct kt_err *err)
+{
+	if (saved == ENOSPC || saved == EDQUOT) {
+		const char *slash = strrchr(path, '/');
+		int n = slash != NULL ? (int)(slash - path) : 1;
+
+		return kt_err_set(err, KT_ENOSPC, "disk full in %.*s: free space and run again "
+				  "(nothing was changed)", n, slash != NULL ? path : ".");
+	}
+	return kt_err_set(err, KT_EIO, "cannot %s '%s': %s", what, path, strerror(saved));
+}
+
 int kt_secret_write(const char *path, const char *text, struct kt_err *err)
 {
 	char tmp[4096];
@@ -146,21 +159,19 @@ int kt_secret_write(const char *path, const char *text, struct kt_err *err)
 		return kt_err_set(err, KT_EEXIST, "'%s' already exists", path);
 	unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
-	if (fd < 0) {
-		saved = errno;
-		return kt_err_set(err, KT_EIO, "cannot create '%s': %s", tmp, strerror(saved));
-	}
+	if (fd < 0)
+		return write_failed("create", tmp, errno, err);
 	if (write(fd, text, len) != (ssize_t)len || fsync(fd) != 0) {
-		saved = errno;
+		saved = errno == 0 ? ENOSPC : errno; /* a short write: the disk filled */
 		close(fd);
 		unlink(tmp);
-		return kt_err_set(err, KT_EIO, "cannot write '%s': %s", tmp, strerror(saved));
+		return write_failed("write", tmp, saved, err);
 	}
 	close(fd);
 	if (rename(tmp, path) != 0) {
 		saved = errno;
 		unlink(tmp);
-		return kt_err_set(err, KT_EIO, "cannot rename to '%s': %s", path, strerror(saved));
+		return write_failed("rename to", path, saved, err);
 	}
 	return 0;
 }

@@ -1002,11 +1002,20 @@ static int cmd_verify(const char *dir, int argc, char **argv)
 			fprintf(stderr, "kt-hub: verify: could not remove %s\n", scratch);
 		if (rc != 0) {
 			kt_hub_close(&h);
+			if (err.code == KT_ENOSPC)
+				return fail("verify: every push is whole, but the merged state could not "
+					    "be checked: it needs room for a scratch copy beside %s: %s",
+					    dir, err.msg);
 			return fail("verify: %s", err.msg);
 		}
 	} else if (bad == 0) {
+		int saved = errno;
+
 		kt_hub_close(&h);
-		return fail("verify: cannot make a scratch folder beside %s", dir);
+		return fail("verify: every push is whole, but the merged state could not be "
+			    "checked: cannot make a scratch folder beside %s: %s", dir,
+			    saved == ENOSPC || saved == EDQUOT ? "disk full: free space and run again"
+							       : strerror(saved));
 	}
 	kt_hub_close(&h);
 	if (bad > 0)

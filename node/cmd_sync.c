@@ -304,11 +304,16 @@ static void *dealer_open(struct kt_cli *cli, void *ctx, const char *hub, const c
 }
 
 /*
- * A PAIR socket that hears the dealer's handshake failures (libzmq's socket
- * monitor), so sync can say the hub refused this node's key instead of
- * only "did not answer"; NULL when the monitor cannot be made (then only
- * the plain timeout line is given).
+ * A PAIR socket that hears the dealer's connections and handshakes (libzmq's
+ * socket monitor), so sync can say the hub refused this node's key, or that
+ * the hub answers but the secure handshake never completes (its key is not
+ * the one in this node's bundle), instead of only "did not answer"; NULL
+ * when the monitor cannot be made (then only the plain timeout line is
+ * given).
  */
+#define SEEN_REFUSED 1    /* the hub's ZAP handler refused this node's key */
+#define SEEN_CONNECTED 2  /* a TCP connection to the hub was made */
+#define SEEN_SECURED 4    /* a CURVE handshake completed */
 static void *refusal_monitor(void *ctx, void *d)
 {
 	static unsigned serial; /* one endpoint per dealer: the daemon makes new ones */
@@ -317,7 +322,8 @@ static void *refusal_monitor(void *ctx, void *d)
 
 	snprintf(ep, sizeof(ep), "inproc://kt-sync-monitor-%u", serial++);
 	if (zmq_socket_monitor(d, ep, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-				      ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0)
+				      ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_CONNECTED |
+				      ZMQ_EVENT_HANDSHAKE_SUCCEEDED) != 0)
 		return NULL;
 	if ((m = zmq_socket(ctx, ZMQ_PAIR)) == NULL)
 		return NULL;
@@ -328,8 +334,8 @@ static void *refusal_monitor(void *ctx, void *d)
 	return m;
 }
 
-/* Whether the monitor m reported a refused handshake (reads what is there). */
-static int refused(void *m)
+/* What the monitor m reported since it was last read: SEEN_* bits. */
+static int seen_events(void *m)
 {
 	int seen = 0;
 	zmq_msg_t ev;
@@ -344,8 +350,18 @@ static int refused(void *m)
 			uint16_t event;
 
 			memcpy(&event, zmq_msg_data(&ev), 2);
-			seen |= event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ||
-				event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL;
+			if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ||
+			    event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+				seen |= SEEN_REFUSED;
+			else if (event == ZMQ_EVENT_CONNECTED)
+				seen |= SEEN_CONNECTED;
+			else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+				seen |= SEEN_SECURED;
+		}
+		if (zmq_msg_more(&ev)) { /* the second frame: the endpoint */
+			zmq_msg_close(&ev);
+			zmq_msg_init(&ev);
+			zmq_msg_recv(&ev, m, ZMQ_DONTWAIT);
 		}
 		zmq_msg_close(&ev);
 	}
@@ -432,7 +448,7 @@ static int converse(struct kt_cli *cli, void *d, void *mon, struct kt_sync *s,
 			deadline = kt_wall_ms() + timeout_ms;
 		}
 		progress(s, start, &shown, 0);
-		if ((*was_refused |= refused(mon)) != 0)
+		if ((*was_refused |= seen_events(mon)) & SEEN_REFUSED)
 			break; /* asking again will be refused again */
 	}
 	progress(s, start, &shown, 1);
@@ -476,7 +492,7 @@ int cmd_sync(struct kt_cli *cli, int argc, char **argv)
 	}
 	mon = refusal_monitor(ctx, d);
 	rc = converse(cli, d, mon, &s, (uint64_t)(timeout * 1000), &was_refused);
-	was_refused |= refused(mon);
+	was_refused |= seen_events(mon);
 	if (mon != NULL)
 		zmq_close(mon);
 	zmq_close(d);
@@ -492,7 +508,14 @@ int cmd_sync(struct kt_cli *cli, int argc, char **argv)
 	if (rc != 0 && kt_interrupted)
 		return kt_cli_failf("sync: interrupted; what was applied is kept, and the next "
 				    "sync goes on from there");
-	if (rc != 0 && was_refused)
+	if (rc != 0 && (was_refused & (SEEN_CONNECTED | SEEN_SECURED | SEEN_REFUSED)) ==
+		       SEEN_CONNECTED)
+		return kt_cli_failf("sync: the hub at %s answers, but its key is not the one in this "
+				    "node's bundle (a hub made again, or restored without its "
+				    "hub.key): ask the chain's IT person for a new bundle (kt-hub "
+				    "enroll) and run kt-node join with it; local work is unaffected",
+				    hub);
+	if (rc != 0 && (was_refused & SEEN_REFUSED))
 		return kt_cli_failf("sync: the hub at %s refused this node's key (revoked, or not "
 				    "enrolled there): ask the chain's IT person to enroll this node "
 				    "again (kt-hub enroll, then kt-node join); local work is "
@@ -611,13 +634,30 @@ int cmd_run(struct kt_cli *cli, int argc, char **argv)
 	send_out(d, &out);
 	/* The event loop: the one endless loop, until a signal. */
 	while (!run_stop && !kt_interrupted) { /* a signal before run_signal was set: kt_interrupted */
-		static uint64_t checked;
+		static uint64_t checked, unsecured_ms;
+		static int told;
 		uint64_t now = kt_wall_ms();
+		int ev;
 
 		run_step(cli, d, &s, &out);
 		if (s.ready)
 			backoff = 1000;
-		if (refused(mon)) {
+		ev = seen_events(mon);
+		if (ev & SEEN_SECURED) {
+			unsecured_ms = 0;
+			told = 0;
+		} else if ((ev & SEEN_CONNECTED) && unsecured_ms == 0) {
+			unsecured_ms = now;
+		}
+		if (unsecured_ms != 0 && now - unsecured_ms >= KT_SYNC_RESEND_MS * 2 && !told) {
+			/* Told once: the hub answers, and no handshake has completed since. */
+			fprintf(stderr, "kt-node: the hub at %s answers, but its key is not the one in "
+				"this node's bundle (a hub made again, or restored without its "
+				"hub.key): ask the chain's IT person for a new bundle, run kt-node "
+				"join with it and start kt-node run again; still trying\n", hub);
+			told = 1;
+		}
+		if (ev & SEEN_REFUSED) {
 			/*
 			 * libzmq does not reconnect after a refused handshake: a new
 			 * dealer after a backoff (1 s doubling to 30 s), so a node

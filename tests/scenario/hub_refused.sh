@@ -50,4 +50,21 @@ K B client show "$c" >/dev/null 2>&1 && ok "the refused daemon recovered on its 
 contains "the daemon said why it was refused" "$T/brun.log" "refused this node's key"
 kill "$BP" 2>/dev/null; wait "$BP" 2>/dev/null
 stop_hub
+
+# a hub made again (a new hub.key) on the same address: the bundle's key is stale
+mv "$T/HUB" "$T/HUB.first"
+"$H" -d "$T/HUB" init --listen "$EP" >/dev/null
+"$H" -d "$T/HUB" enroll --branch Centre --key "$(K A key)" --out "$T/A2.bundle" >/dev/null
+start_hub
+refuse "a node whose hub was made again is told in one line" "$KT" -d "$T/A" sync --timeout 4
+contains "that the hub's key is not the one in its bundle" "$T/err" "answers, but its key is not the one in this node's bundle"
+"$KT" -d "$T/A" run 2>"$T/arun.log" & AP=$!; PIDS="$PIDS $AP"
+i=0
+while [ "$i" -lt 40 ] && ! grep -q "its key is not the one" "$T/arun.log"; do sleep 0.5; i=$((i + 1)); done
+kill "$AP" 2>/dev/null; wait "$AP" 2>/dev/null
+contains "the daemon says so too, once" "$T/arun.log" "answers, but its key is not the one in this node's bundle"
+[ "$(grep -c 'its key is not the one' "$T/arun.log")" -eq 1 ] && ok "only once" || bad "only once"
+check "with the new bundle it joins again" "$KT" -d "$T/A" join "$T/A2.bundle"
+check "and syncs" "$KT" -d "$T/A" sync --timeout 10
+stop_hub
 finish
