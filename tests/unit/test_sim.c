@@ -44,15 +44,7 @@
 #define ROGUE 3          /* the tampered node */
 #define QMAX 1024
 #define CARDS_MAX 32
-
-struct qmsg {
-	uint8_t *p;
-	size_t n;
-};
-struct queue {
-	struct qmsg m[QMAX];
-	size_t head, tail;
-};
+#include "queue.h"
 
 static char base[256], dir[300];
 static struct kt_hub hub;
@@ -67,13 +59,7 @@ static struct kt_id cards[CARDS_MAX];
 static int ncards, tampered, lost_writes, hub_flips;
 static long flipped_schedules; /* schedules in which the hub's store was damaged */
 
-static uint32_t rnd(uint32_t n)
-{
-	rs ^= rs << 13;
-	rs ^= rs >> 7;
-	rs ^= rs << 17;
-	return (uint32_t)(rs % n);
-}
+static uint32_t rnd(uint32_t n) { return q_rnd(&rs, n); }
 
 /* Each node's wall clock: the simulated time, off by its skew. */
 static uint64_t clock0(void) { return now_ms + (uint64_t)skew[0]; }
@@ -82,22 +68,8 @@ static uint64_t clock2(void) { return now_ms + (uint64_t)skew[2]; }
 static uint64_t clock3(void) { return now_ms + (uint64_t)skew[3]; }
 static uint64_t (*const clocks[NODES])(void) = { clock0, clock1, clock2, clock3 };
 
-static void put(struct queue *q, const void *p, size_t n)
-{
-	if (q->tail - q->head >= QMAX)
-		return; /* a full queue loses the message, as a dropped one */
-	q->m[q->tail % QMAX].p = kt_malloc(n);
-	memcpy(q->m[q->tail % QMAX].p, p, n);
-	q->m[q->tail % QMAX].n = n;
-	q->tail++;
-}
-
-static void clear(struct queue *q)
-{
-	for (; q->head < q->tail; q->head++)
-		free(q->m[q->head % QMAX].p);
-	q->head = q->tail = 0;
-}
+/* A full queue loses the message, as a dropped one. */
+static void put(struct queue *q, const void *p, size_t n) { (void)q_put(q, p, n); }
 
 static void node_sends(int i, struct kt_sync_out *o)
 {
@@ -169,8 +141,8 @@ static void reconnect(int i)
 {
 	struct kt_sync_out o;
 
-	clear(&to_hub[i]);
-	clear(&to_node[i]);
+	q_clear(&to_hub[i]);
+	q_clear(&to_node[i]);
 	connected[i] = 1;
 	kt_sync_out_init(&o);
 	kt_sync_connect(&sy[i], now_ms, &o);
@@ -180,8 +152,8 @@ static void reconnect(int i)
 
 static void partition(int i)
 {
-	clear(&to_hub[i]);
-	clear(&to_node[i]);
+	q_clear(&to_hub[i]);
+	q_clear(&to_node[i]);
 	connected[i] = 0;
 }
 
@@ -275,8 +247,8 @@ static void teardown(void)
 	char cmd[400];
 
 	for (int i = 0; i < NODES; i++) {
-		clear(&to_hub[i]);
-		clear(&to_node[i]);
+		q_clear(&to_hub[i]);
+		q_clear(&to_node[i]);
 		kt_sync_release(&sy[i]);
 		kt_store_close(&st[i]);
 	}

@@ -19,15 +19,7 @@
 
 #define NODES 3
 #define QMAX 4096
-
-struct qmsg {
-	uint8_t *p;
-	size_t n;
-};
-struct queue {
-	struct qmsg m[QMAX];
-	size_t head, tail; /* FIFO, as one ZeroMQ connection keeps order */
-};
+#include "queue.h"
 
 static char tmpdir[256];
 static struct kt_hub hub;
@@ -39,27 +31,11 @@ static uint64_t now_ms = 1700000000000ull, rs;
 static int connected[NODES];
 static char hub_note[KT_HUB_NOTE_BYTES];
 
-static uint32_t rnd(uint32_t n)
-{
-	rs ^= rs << 13;
-	rs ^= rs >> 7;
-	rs ^= rs << 17;
-	return (uint32_t)(rs % n);
-}
+static uint32_t rnd(uint32_t n) { return q_rnd(&rs, n); }
 
 static void put(struct queue *q, const msgpack_sbuffer *b)
 {
-	kt_assert(q->tail - q->head < QMAX);
-	q->m[q->tail % QMAX].p = kt_malloc(b->size);
-	memcpy(q->m[q->tail % QMAX].p, b->data, b->size);
-	q->m[q->tail % QMAX].n = b->size;
-	q->tail++;
-}
-
-static void drop_all(struct queue *q)
-{
-	for (; q->head < q->tail; q->head++)
-		free(q->m[q->head % QMAX].p);
+	kt_assert(q_put(q, b->data, b->size) == 0);
 }
 
 static void node_sends(int i, struct kt_sync_out *o)
@@ -75,9 +51,8 @@ static int deliver(int i, int to_the_hub)
 	struct qmsg m;
 	struct kt_err err;
 
-	if (q->head == q->tail)
+	if (!q_take(q, &m))
 		return 0;
-	m = q->m[q->head++ % QMAX];
 	if (to_the_hub) {
 		struct kt_hub_out o;
 
@@ -204,8 +179,8 @@ static void tick(int i)
 /* Node i loses its connection: what was in flight is gone; it says hello again later. */
 static void drop(int i)
 {
-	drop_all(&to_hub[i]);
-	drop_all(&to_node[i]);
+	q_clear(&to_hub[i]);
+	q_clear(&to_node[i]);
 	connected[i] = 0;
 }
 
@@ -1185,8 +1160,8 @@ int main(void)
 	T_RUN(test_the_hub_refuses_another_chain_key);
 	T_RUN(test_a_card_under_another_chain_key_is_void_everywhere);
 	for (int i = 0; i < NODES; i++) {
-		drop_all(&to_hub[i]);
-		drop_all(&to_node[i]);
+		q_clear(&to_hub[i]);
+		q_clear(&to_node[i]);
 		kt_sync_release(&sy[i]);
 		kt_store_close(&st[i]);
 	}
