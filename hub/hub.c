@@ -1528,9 +1528,11 @@ static int pull(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, ui
 }
 
 /*
- * REFETCH: the pushes covering hub seqs m->a..m->b again, in one BATCH (up
- * to the batch's limits), for a node that was sent one of them withheld;
- * its own pushes are left out.  The node's cursor is not moved by it.
+ * REFETCH: the pushes holding changes m->b..m->last of origin m->a again,
+ * found by the chain's log positions (so a hub restored or rebuilt, whose
+ * hub seqs differ, finds them too), in one BATCH up to the batch's limits,
+ * for a node that was sent them withheld; its own pushes are left out.
+ * The node's cursor is not moved by it.
  */
 static int refetch(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m,
 		   struct kt_hub_out *out, struct kt_err *err)
@@ -1538,9 +1540,9 @@ static int refetch(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m,
 	static struct kt_bytes ch[KT_BATCH_CHANGES_MAX];
 	static uint8_t wh[KT_BATCH_PUSHES_MAX][KT_HASH_BYTES];
 	struct kt_msg_push ps[KT_BATCH_PUSHES_MAX];
-	uint64_t origin = bound_origin(h, key, out), first = m->a, covered = m->a - 1, bytes = 0;
+	uint64_t origin = bound_origin(h, key, out), lo = 0, hi = 0, first, covered, bytes = 0;
 	struct damage dmg = { 0, 0, 0, 0, 0, NULL, 0 };
-	uint8_t k[8];
+	uint8_t k[8], hash[KT_HASH_BYTES];
 	MDB_val key_v = { 8, k }, v;
 	MDB_cursor *cur;
 	MDB_txn *txn;
@@ -1551,7 +1553,14 @@ static int refetch(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m,
 		return kt_err_set(err, KT_EREFUSED, "refetch from a key that did not say hello");
 	if ((rc = kt_store_rdtxn(&h->st, &txn, err)) != 0)
 		return rc;
-	kt_be64_put(k, m->a);
+	if (kt_chain_get(&h->st, txn, m->a, m->b, hash, &lo) != 0 ||
+	    kt_chain_get(&h->st, txn, m->a, m->last, hash, &hi) != 0 || hi < lo || lo == 0) {
+		lo = 1; /* the hub does not hold them (yet): an empty answer */
+		hi = 0;
+	}
+	first = lo;
+	covered = lo - 1;
+	kt_be64_put(k, lo);
 	mdb_cursor_open(txn, h->st.pushes, &cur);
 	rc = mdb_cursor_get(cur, &key_v, &v, MDB_SET_RANGE);
 	/* Bounded by the batch's limits: pushes, changes and bytes. */
@@ -1559,7 +1568,7 @@ static int refetch(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m,
 		uint64_t last = kt_be64_get(key_v.mv_data), from;
 
 		if (v.mv_size != 16 + KT_SIG_BYTES || (from = kt_be64_get(
-			(uint8_t *)v.mv_data + 8)) > last || from == 0 || from > m->b ||
+			(uint8_t *)v.mv_data + 8)) > last || from == 0 || from > hi ||
 		    used + (last - from + 1) > KT_BATCH_CHANGES_MAX)
 			break;
 		if (from < first)

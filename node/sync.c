@@ -349,7 +349,7 @@ static void ask_refetch(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *
 	s->holes_moved = 0;
 	if (kt_store_holes(s->st, 1, first_hole, &h) <= 0)
 		return;
-	kt_msg_refetch(next(out), h.hub_at, h.hub_at + (h.last - h.first));
+	kt_msg_refetch(next(out), h.origin, h.first, h.last);
 	s->refetching = 1;
 	s->refetch_ms = now_ms;
 }

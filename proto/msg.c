@@ -65,9 +65,9 @@ void kt_msg_notify(msgpack_sbuffer *out, uint64_t head)
 	three(out, KT_MSG_NOTIFY, head, 0, 0, 1);
 }
 
-void kt_msg_refetch(msgpack_sbuffer *out, uint64_t first, uint64_t last)
+void kt_msg_refetch(msgpack_sbuffer *out, uint64_t origin, uint64_t first, uint64_t last)
 {
-	three(out, KT_MSG_REFETCH, first, last, 0, 2);
+	three(out, KT_MSG_REFETCH, origin, first, last, 3);
 }
 
 void kt_msg_void(msgpack_sbuffer *out, uint64_t origin, uint64_t first, uint64_t last,
@@ -253,7 +253,7 @@ static int decode_batch(struct kt_msg *m, const msgpack_object *a, struct kt_err
 }
 
 /* The expected array size of each type (0: not a type). */
-static const uint8_t sizes[11] = { 0, 5, 5, 5, 3, 4, 4, 6, 2, 5, 3 };
+static const uint8_t sizes[11] = { 0, 5, 5, 5, 3, 4, 4, 6, 2, 5, 4 };
 
 static int decode_body(struct kt_msg *m, const msgpack_object *a, uint32_t size,
 		       struct kt_err *err)
@@ -299,7 +299,8 @@ static int decode_body(struct kt_msg *m, const msgpack_object *a, uint32_t size,
 			return kt_err_set(err, KT_ECORRUPT, "bad void report");
 		return 0;
 	case KT_MSG_REFETCH:
-		if (u64_at(&a[1], &m->a) || u64_at(&a[2], &m->b) || m->a == 0 || m->b < m->a)
+		if (u64_at(&a[1], &m->a) || u64_at(&a[2], &m->b) || u64_at(&a[3], &m->last) ||
+		    m->a == 0 || m->b == 0 || m->last < m->b || m->last - m->b >= KT_PUSH_CHANGES_MAX)
 			return kt_err_set(err, KT_ECORRUPT, "bad refetch");
 		return 0;
 	default: /* ACK, PULL, NOTIFY: integers only */

@@ -21,9 +21,9 @@
  *   NOTIFY  hub -> node  [8, hub head]
  *   VOID    node -> hub  [9, origin, first seq, last seq, reason (enum kt_void_reason)]:
  *                        changes the node keeps without effect, for the hub's log
- *   REFETCH node -> hub  [10, first hub seq, last hub seq]: the pushes there again
- *                        (answered by one BATCH), for a node that was sent one
- *                        withheld (version 4)
+ *   REFETCH node -> hub  [10, origin, first seq, last seq]: the pushes holding
+ *                        those changes again (answered by one BATCH), for a node
+ *                        that was sent them withheld (version 4)
  *
  * A PUSH carries up to KT_PUSH_CHANGES_MAX consecutive changes of one origin
  * and the origin's Ed25519 signature over kt_msg_sig_input(origin, last seq,
@@ -112,7 +112,7 @@ struct kt_msg_push {
 	 * BATCH only: a withheld push (nchanges 0) when withheld_hash is not
 	 * NULL: origin seqs withheld_first..withheld_last, the last's hash
 	 * (KT_HASH_BYTES), which sig covers; withheld_at: the hub seq of the
-	 * first (a REFETCH asks for withheld_at..withheld_at + last - first).
+	 * first (for the IT person: the hub's log names it).
 	 */
 	const uint8_t *withheld_hash;
 	uint64_t withheld_first, withheld_last, withheld_at;
@@ -152,8 +152,11 @@ void kt_msg_refuse(msgpack_sbuffer *out, int code, uint64_t expected, const char
 /* own: the node's own last seq it holds; the hub leaves out its pushes up to there. */
 void kt_msg_pull(msgpack_sbuffer *out, uint64_t after, uint64_t credit, uint64_t own);
 void kt_msg_notify(msgpack_sbuffer *out, uint64_t head);
-/* Decoded: first hub seq m->a, last m->b (first >= 1, last >= first). */
-void kt_msg_refetch(msgpack_sbuffer *out, uint64_t first, uint64_t last);
+/*
+ * Decoded: origin m->a, first seq m->b, last seq m->last (origin != 0,
+ * first >= 1, last >= first, at most KT_PUSH_CHANGES_MAX seqs).
+ */
+void kt_msg_refetch(msgpack_sbuffer *out, uint64_t origin, uint64_t first, uint64_t last);
 void kt_msg_push(msgpack_sbuffer *out, const struct kt_msg_push *p);
 /*
  * A BATCH of pushes (their first_seq is not sent) covering hub seqs

@@ -210,16 +210,24 @@ static void test_a_withheld_push_and_a_refetch_round_trip(void)
 		}
 		kt_msg_release(&m);
 	}
-	kt_msg_refetch(&b, 5, 9);
+	kt_msg_refetch(&b, 12, 5, 9);
 	T_EQ_INT(decode(&b), 0);
-	T_CHECK(m.type == KT_MSG_REFETCH && m.a == 5 && m.b == 9);
+	T_CHECK(m.type == KT_MSG_REFETCH && m.a == 12 && m.b == 5 && m.last == 9);
 	kt_msg_release(&m);
-	kt_msg_refetch(&b, 0, 9); /* no hub seq 0 */
-	T_CHECK(decode(&b) != 0);
-	kt_msg_release(&m);
-	kt_msg_refetch(&b, 9, 5); /* last before first */
-	T_CHECK(decode(&b) != 0);
-	kt_msg_release(&m);
+	{
+		static const uint64_t bad[][3] = {
+			{ 0, 5, 9 },                     /* no origin 0 */
+			{ 12, 0, 9 },                    /* no seq 0 */
+			{ 12, 9, 5 },                    /* last before first */
+			{ 12, 1, KT_PUSH_CHANGES_MAX + 1 }, /* more than a push holds */
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			kt_msg_refetch(&b, bad[i][0], bad[i][1], bad[i][2]);
+			T_CHECK(decode(&b) != 0);
+			kt_msg_release(&m);
+		}
+	}
 	msgpack_sbuffer_destroy(&b);
 }
 
