@@ -117,6 +117,8 @@ fuzz: deps
 faults: deps
 	@$(MAKE) --no-print-directory bin/kt-node bin/kt-hub $(BUILD)/tests/test_sim $(FUZZ_BIN)
 	@KT_SIM_SCHEDULES=$${KT_SIM_SCHEDULES:-200000} $(BUILD)/tests/test_sim
+	@KT_SIM_SCHEDULES=$${KT_SIM_FLIP_SCHEDULES:-20000} KT_SIM_FLIPS=30 KT_SIM_STEPS=200 \
+		$(BUILD)/tests/test_sim
 	@KT_KILLS=$${KT_KILLS:-600} sh tests/faults/kill_writers.sh
 	@KT_KILLS=$${KT_DAEMON_KILLS:-100} sh tests/faults/kill_daemons.sh
 	@$(MAKE) --no-print-directory fuzz KT_FUZZ_SECONDS=$${KT_FUZZ_SECONDS:-60}
