@@ -123,7 +123,7 @@ int kt_store_walk(const char *dir, char *msg, size_t cap)
 {
 	char buf[4096], table[160] = "(main)", *line;
 	size_t got = 0;
-	int fds[2], status = 0;
+	int fds[2], status = 0, verdict = 0;
 	pid_t pid;
 
 	snprintf(buf, sizeof(buf), "%s/data.mdb", dir);
@@ -167,19 +167,28 @@ int kt_store_walk(const char *dir, char *msg, size_t cap)
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	for (line = strtok(buf, "\n"); line != NULL; line = strtok(NULL, "\n")) {
-		if (strncmp(line, "table ", 6) == 0)
+		if (strncmp(line, "table ", 6) == 0) {
 			snprintf(table, sizeof(table), "%s", line + 6);
-		else if (strncmp(line, "bad ", 4) == 0)
+		} else if (strncmp(line, "bad ", 4) == 0) {
 			snprintf(msg, cap, "its structure is damaged in table %s: %s", table,
 				 line + 4);
-		else if (strncmp(line, "cannot ", 7) == 0)
+			verdict = 1;
+		} else if (strncmp(line, "cannot ", 7) == 0) {
 			snprintf(msg, cap, "it cannot be opened: %s", line + 7);
-		else if (strncmp(line, "ok", 2) == 0)
+			verdict = 1;
+		} else if (strncmp(line, "ok", 2) == 0) {
 			msg[0] = '\0';
+			verdict = 1;
+		}
 	}
-	if (WIFSIGNALED(status)) {
+	/*
+	 * No verdict: the child died on the way -- by a signal, or by a
+	 * sanitizer's exit after the crash it caught.
+	 */
+	if (WIFSIGNALED(status) || (!verdict && WIFEXITED(status) && WEXITSTATUS(status) != 3)) {
 		snprintf(msg, cap, "its structure is damaged in table %s: reading it %s", table,
-			 WTERMSIG(status) == SIGALRM ? "did not end" : "crashed");
+			 WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM ? "did not end" :
+			 "crashed");
 		return 1;
 	}
 	if (!WIFEXITED(status))
