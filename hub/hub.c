@@ -1032,6 +1032,28 @@ uint64_t kt_hub_damaged(struct kt_hub *h, MDB_txn *txn, uint64_t origin)
 	return kt_hub_origin_u64(h, txn, "damaged", origin);
 }
 
+uint64_t kt_hub_resign_count(struct kt_hub *h, MDB_txn *txn, uint64_t origin)
+{
+	char name[48];
+	MDB_val k, v;
+	MDB_cursor *cur;
+	uint64_t n = 0;
+	int rc;
+
+	resign_name(name, origin, 0);
+	k = (MDB_val){ RESIGN_NAME_BYTES - 16, name };
+	if (mdb_cursor_open(txn, h->st.meta, &cur) != 0)
+		return 0;
+	/* Bounded by the marks of that origin. */
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && k.mv_size == RESIGN_NAME_BYTES &&
+	     memcmp(k.mv_data, name, RESIGN_NAME_BYTES - 16) == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+		n++;
+	mdb_cursor_close(cur);
+	return n;
+}
+
 void kt_hub_origin_branch(struct kt_hub *h, uint64_t origin, char *out, size_t cap)
 {
 	char okey[KT_META_KEY_NAME_BYTES];

@@ -165,6 +165,8 @@ void kt_hub_origin_branch(struct kt_hub *h, uint64_t origin, char *out, size_t c
 int kt_hub_mend_pushes(struct kt_hub *h, struct kt_err *err);
 /* The lowest damaged seq of origin the hub knows of (0: none). */
 uint64_t kt_hub_damaged(struct kt_hub *h, MDB_txn *txn, uint64_t origin);
+/* How many pushes of origin the hub holds with a damaged signature (REFUSE 10 asks). */
+uint64_t kt_hub_resign_count(struct kt_hub *h, MDB_txn *txn, uint64_t origin);
 
 /*
  * The peers to NOTIFY: the ZeroMQ routing ids of connections that spoke,

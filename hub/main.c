@@ -851,6 +851,10 @@ static int cmd_status(const char *dir, int argc, char **argv)
 			      "acked_seq", (json_int_t)seq, "pull_lag",
 			      (json_int_t)(head - kt_hub_pulled(&h, txn, origin)));
 		json_object_set_new(o, "clock_ahead_changes", json_integer((json_int_t)ahead));
+		json_object_set_new(o, "damaged_from_seq",
+				    json_integer((json_int_t)kt_hub_damaged(&h, txn, origin)));
+		json_object_set_new(o, "damaged_signatures",
+				    json_integer((json_int_t)kt_hub_resign_count(&h, txn, origin)));
 		json_array_append_new(arr, o);
 	}
 	mdb_cursor_close(cur);
@@ -883,6 +887,15 @@ static int cmd_status(const char *dir, int argc, char **argv)
 			       "(its PC's clock ran ahead; later edits still win over them)\n", "",
 			       (long long)json_integer_value(json_object_get(b, "clock_ahead_changes")),
 			       (unsigned long long)KT_HLC_DRIFT_MAX_MS / 60000);
+		if (json_integer_value(json_object_get(b, "damaged_from_seq")) > 0)
+			printf("%-16s   the hub's copy of its changes from seq %lld is damaged: they "
+			       "go to the other branches withheld until this branch syncs and "
+			       "sends them again\n", "",
+			       (long long)json_integer_value(json_object_get(b, "damaged_from_seq")));
+		if (json_integer_value(json_object_get(b, "damaged_signatures")) > 0)
+			printf("%-16s   %lld of its pushes have a damaged signature at the hub: this "
+			       "branch signs them again at its next sync\n", "",
+			       (long long)json_integer_value(json_object_get(b, "damaged_signatures")));
 	}
 	json_decref(arr);
 	return 0;

@@ -52,6 +52,9 @@ refuse "kt-hub verify finds it and exits 1" "$H" -d HUB verify
 contains "and names the hub seqs, the branch and the change" v.txt "damaged: hub seqs 1-3, change 2 of branch A"
 start_hub
 contains "the hub says so in its log at start" hub.log "damaged store: hub seqs 1-3, change 2 of origin"
+"$H" -d HUB status >hs.txt
+contains "kt-hub status names the branch that must send it again" hs.txt "the hub's copy of its changes from seq 1 is damaged"
+"$H" -d HUB status --json | python3 -c 'import json,sys; b=[x for x in json.load(sys.stdin)["branches"] if x["branch"]=="A"][0]; sys.exit(0 if b["damaged_from_seq"]==1 else 1)' && ok "and status --json too" || bad "and status --json too"
 check "a new branch syncs while Centre is offline" "$KT" -d C sync --timeout 10
 contains "the hub logs the damaged push it sent withheld" hub.log "damaged store: hub seq 1, change 2 of branch A (origin [0-9a-f]*): its bytes are not the ones the hash chain holds; sent withheld (the rest goes on)"
 "$KT" -d C client find 'card' --json >f.json
@@ -146,6 +149,8 @@ lacks "so nothing is withheld" st.txt "withheld:"
 "$KT" -d B client add --name 'Card 3 of North' >/dev/null
 check "North, back, syncs: it signs its change again" "$KT" -d B sync --timeout 10
 contains "the hub logs the signature put back" hub.log "repaired: the damaged signature of the push ending at change 1 of origin"
+"$H" -d HUB status >hs.txt
+lacks "and kt-hub status no longer names a damaged signature" hs.txt "damaged signature"
 sync_all A F
 check "every replica agrees" same_digests A B F
 stop_hub
@@ -161,6 +166,8 @@ check "a new branch syncs while North is offline" "$KT" -d G sync --timeout 10
 [ "$(grep -o '"id"' f.json | wc -l)" -eq 7 ] && ok "and holds every card but North's last" || { bad "and holds every card but North's last"; cat f.json; }
 "$KT" -d G status >st.txt
 contains "its status names North's withheld change" st.txt "branch B (origin [0-9a-f]*) seqs 3-3"
+"$H" -d HUB status >hs.txt
+contains "kt-hub status says North has a push to sign again" hs.txt "1 of its pushes have a damaged signature at the hub"
 check "North, back, syncs: it signs its last change again" "$KT" -d B sync --timeout 10
 check "the new branch syncs again" "$KT" -d G sync --timeout 10
 "$KT" -d G client find 'card' --json >f.json
