@@ -1248,49 +1248,81 @@ int kt_hub_verify(struct kt_hub *h, uint64_t *pushes, kt_hub_damage_fn fn, void 
 	return bad;
 }
 
+/* One slice of kt_hub_verify_state: up to 5,000 changes of the log from *next, in one transaction. */
+struct replay {
+	struct kt_store *to;
+	MDB_cursor *cur;   /* on the hub's log, in a read transaction of its own */
+	uint64_t next;     /* the hub seq this slice starts at */
+	uint64_t end;      /* the hub seq after the slice (0: the log ended) */
+};
+
+static int replay_slice(void *ctx, struct kt_err *err)
+{
+	struct replay *r = ctx;
+	uint8_t k[8];
+	MDB_val key = { 8, k }, v;
+	MDB_txn *wtxn;
+	uint64_t n = 0;
+	int rc;
+
+	if ((rc = kt_store_wbegin(r->to, &wtxn, err)) != 0)
+		return rc;
+	kt_be64_put(k, r->next);
+	r->end = 0;
+	for (rc = mdb_cursor_get(r->cur, &key, &v, MDB_SET_RANGE); rc == 0 && n < 5000;
+	     rc = mdb_cursor_get(r->cur, &key, &v, MDB_NEXT), n++) {
+		if (kt_interrupted) {
+			mdb_txn_abort(wtxn);
+			return kt_err_set(err, KT_EINTR, "interrupted");
+		}
+		if ((rc = kt_store_ingest_log(r->to, wtxn, v.mv_data, v.mv_size, err)) != 0) {
+			mdb_txn_abort(wtxn); /* KT_EFULL: kt_store_retry grows the map and runs it again */
+			return rc;
+		}
+	}
+	if (rc == 0 && key.mv_size == 8)
+		r->end = kt_be64_get(key.mv_data); /* the first of the next slice */
+	else if (rc != MDB_NOTFOUND) {
+		mdb_txn_abort(wtxn);
+		return kt_mdb_err(err, rc, "read the log");
+	}
+	return kt_store_wcommit(r->to, wtxn, err);
+}
+
 int kt_hub_verify_state(struct kt_hub *h, const char *scratch, int *same, struct kt_err *err)
 {
 	struct kt_hub t;
+	struct replay r;
 	uint8_t a[KT_HASH_BYTES], b[KT_HASH_BYTES];
-	uint8_t k[8];
-	MDB_val key = { 8, k }, v;
-	MDB_cursor *cur;
-	MDB_txn *rtxn, *wtxn = NULL;
-	uint64_t n = 0;
+	MDB_txn *rtxn;
 	int rc;
 
 	*same = 0;
 	if ((rc = kt_hub_digest(h, a, err)) != 0 || (rc = kt_hub_init(scratch, "tcp://x:1", err)) != 0 ||
 	    (rc = kt_hub_open(&t, scratch, err)) != 0)
 		return rc;
+	if (h->scratch_map != 0)
+		mdb_env_set_mapsize(t.st.env, h->scratch_map);
 	if ((rc = kt_store_rdtxn(&h->st, &rtxn, err)) != 0)
 		goto out;
-	if ((rc = mdb_cursor_open(rtxn, h->st.log, &cur)) != 0) {
+	r = (struct replay){ &t.st, NULL, 1, 0 };
+	if ((rc = mdb_cursor_open(rtxn, h->st.log, &r.cur)) != 0) {
 		mdb_txn_abort(rtxn);
 		rc = kt_mdb_err(err, rc, "read the log");
 		goto out;
 	}
-	/* The log again, in order, into an empty store: 5,000 changes a transaction. */
-	for (rc = mdb_cursor_get(cur, &key, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT)) {
-		if (wtxn == NULL && (rc = kt_store_wbegin(&t.st, &wtxn, err)) != 0)
+	/*
+	 * The log again, in order, into an empty store, a slice a transaction;
+	 * a slice that fills the scratch store's map runs again in a larger one.
+	 * Bounded by the log: each slice moves on, or fails.
+	 */
+	do {
+		if ((rc = kt_store_retry(&t.st, replay_slice, &r, err)) != 0)
 			break;
-		if ((rc = kt_store_ingest_log(&t.st, wtxn, v.mv_data, v.mv_size, err)) != 0)
-			break;
-		if (++n % 5000 == 0) {
-			rc = kt_store_wcommit(&t.st, wtxn, err);
-			wtxn = NULL;
-			if (rc != 0)
-				break;
-		}
-	}
-	mdb_cursor_close(cur);
+		r.next = r.end;
+	} while (r.end != 0);
+	mdb_cursor_close(r.cur);
 	mdb_txn_abort(rtxn);
-	if (rc == MDB_NOTFOUND)
-		rc = wtxn != NULL ? kt_store_wcommit(&t.st, wtxn, err) : 0;
-	else if (wtxn != NULL)
-		mdb_txn_abort(wtxn);
-	(void)kt_mdb_err;
 	if (rc == 0 && (rc = kt_hub_digest(&t, b, err)) == 0)
 		*same = memcmp(a, b, KT_HASH_BYTES) == 0;
 out:

@@ -26,6 +26,7 @@
 
 struct kt_hub {
 	struct kt_store st;
+	size_t scratch_map; /* tests: the map kt_hub_verify_state's scratch store starts at (0: default) */
 };
 
 /* What one message made the hub say. */
