@@ -63,6 +63,7 @@ int kt_hub_open(struct kt_hub *h, const char *dir, struct kt_err *err)
 	uint64_t merged;
 	int rc;
 
+	h->scratch_map = 0;
 	if ((rc = kt_store_open_as(&h->st, dir, 1, err)) != 0)
 		return rc;
 	if ((rc = kt_store_rdtxn(&h->st, &txn, err)) != 0)
@@ -605,23 +606,6 @@ static void note_ahead(const struct kt_msg_push *p, const struct ahead *a, struc
 		 (unsigned long long)(a->most / 60000), (unsigned long long)KT_HLC_DRIFT_MAX_MS / 60000);
 }
 
-/* Whether hub seq pos lies inside a recorded push of origin. */
-static int pos_of_origin(struct kt_hub *h, MDB_txn *txn, uint64_t pos, uint64_t origin)
-{
-	uint8_t k[8];
-	MDB_val key = { 8, k }, v;
-	MDB_cursor *cur;
-	int ok = 0;
-
-	kt_be64_put(k, pos);
-	if (mdb_cursor_open(txn, h->st.pushes, &cur) != 0)
-		return 0;
-	if (mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE) == 0 && v.mv_size == 16 + KT_SIG_BYTES &&
-	    kt_be64_get(v.mv_data) == origin && kt_be64_get((uint8_t *)v.mv_data + 8) <= pos)
-		ok = 1;
-	mdb_cursor_close(cur);
-	return ok;
-}
 
 /*
  * The origin of a damaged change sent it again (its hello was answered
@@ -632,6 +616,70 @@ static int pos_of_origin(struct kt_hub *h, MDB_txn *txn, uint64_t pos, uint64_t 
  * the stored signatures verify again, and the mark is cleared.
  */
 static int empty_state(struct kt_hub *h, MDB_txn *txn);
+static int mend_one(struct kt_hub *h, uint64_t from);
+
+/* Whether the log's bytes at pos are b, or a copy of b damaged in a few bytes. */
+static int holds_copy(struct kt_hub *h, MDB_txn *txn, uint64_t pos, const struct kt_bytes *b)
+{
+	uint8_t lk[8];
+	MDB_val v;
+	uint32_t differ = 0;
+
+	kt_be64_put(lk, pos);
+	if (pos == 0 || mdb_get(txn, h->st.log, &(MDB_val){ 8, lk }, &v) != 0 || v.mv_size != b->n)
+		return 0;
+	for (uint32_t i = 0; i < b->n && differ <= 8; i++)
+		differ += ((const uint8_t *)v.mv_data)[i] != b->p[i];
+	return differ <= 8; /* another change differs in its ids, clock and nonce */
+}
+
+/*
+ * The log position of origin's change seq, whose true bytes b its origin
+ * sent again: the chain's, when the log holds b there (or a copy damaged in
+ * a few bytes); else the one after the change before (after), or before the
+ * change after, found the same way.  0: none.
+ */
+static uint64_t copy_at(struct kt_hub *h, MDB_txn *txn, uint64_t origin, uint64_t seq,
+			const struct kt_bytes *b, uint64_t after)
+{
+	uint8_t hash[KT_HASH_BYTES];
+	uint64_t pos = 0, next = 0;
+
+	if (kt_chain_get(&h->st, txn, origin, seq, hash, &pos) == 0 && holds_copy(h, txn, pos, b))
+		return pos;
+	pos = 0;
+	if (after != 0 && holds_copy(h, txn, after + 1, b))
+		return after + 1;
+	if (kt_chain_get(&h->st, txn, origin, seq + 1, hash, &next) == 0 && next > 1 &&
+	    holds_copy(h, txn, next - 1, b))
+		return next - 1;
+	{
+		/* The chain cannot place it: the pushes of origin are searched (a rare repair). */
+		MDB_cursor *cur;
+		MDB_val k, v;
+		int rc;
+
+		if (mdb_cursor_open(txn, h->st.pushes, &cur) != 0)
+			return 0;
+		/* Bounded by the pushes the hub holds, and each by KT_PUSH_CHANGES_MAX. */
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && pos == 0;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			uint64_t last = k.mv_size == 8 ? kt_be64_get(k.mv_data) : 0, first;
+
+			if (v.mv_size != 16 + KT_SIG_BYTES || kt_be64_get(v.mv_data) != origin)
+				continue;
+			first = kt_be64_get((uint8_t *)v.mv_data + 8);
+			if (first == 0 || first > last || last - first >= KT_PUSH_CHANGES_MAX)
+				first = last; /* its own first seq is damaged: its last at least */
+			for (uint64_t at = first; at <= last && pos == 0; at++)
+				if (holds_copy(h, txn, at, b))
+					pos = at;
+		}
+		mdb_cursor_close(cur);
+		return pos;
+	}
+}
+
 static int read_push(struct kt_hub *h, MDB_txn *txn, const MDB_val *k, const MDB_val *v,
 		     struct kt_msg_push *p, struct kt_bytes *ch, uint32_t cap);
 static int push_intact(struct kt_hub *h, MDB_txn *txn, const struct kt_msg_push *p,
@@ -678,7 +726,7 @@ static int repair(struct kt_hub *h, const struct kt_msg_push *p, uint64_t held,
 	static const uint8_t zero[KT_HASH_BYTES];
 	uint8_t prev[KT_HASH_BYTES], hash[KT_HASH_BYTES], seen[KT_HASH_BYTES];
 	uint64_t last = p->first_seq + p->nchanges - 1, to = last < held ? last : held, bad, n = 0;
-	uint64_t lowest = UINT64_MAX, highest = 0, merged = 0;
+	uint64_t lowest = UINT64_MAX, highest = 0, merged = 0, pos_before = 0;
 	struct kt_change *c = &h->st.w_change;
 	char name[32];
 	MDB_txn *txn;
@@ -691,9 +739,26 @@ static int repair(struct kt_hub *h, const struct kt_msg_push *p, uint64_t held,
 		mdb_txn_abort(txn);
 		return 0;
 	}
-	if (bad > 1 && kt_chain_get(&h->st, txn, p->origin, bad - 1, prev, NULL) != 0)
+	if (bad > 1 && kt_chain_get(&h->st, txn, p->origin, bad - 1, prev, &pos_before) != 0)
 		goto cannot;
 	memcpy(seen, bad > 1 ? prev : zero, KT_HASH_BYTES);
+	if (bad >= p->first_seq && bad <= to && bad > 1 &&
+	    kt_change_decode(c, p->changes[bad - p->first_seq].p,
+			     p->changes[bad - p->first_seq].n, NULL) == 0 &&
+	    memcmp(c->prev, prev, KT_HASH_BYTES) != 0) {
+		/* The chain's hash of the change before: damaged, when the log's bytes there are it. */
+		uint8_t lk[8], lh[KT_HASH_BYTES];
+		MDB_val lv;
+
+		kt_be64_put(lk, pos_before);
+		if (mdb_get(txn, h->st.log, &(MDB_val){ 8, lk }, &lv) != 0)
+			goto cannot;
+		kt_hash(lh, lv.mv_data, lv.mv_size);
+		if (memcmp(lh, c->prev, KT_HASH_BYTES) != 0 ||
+		    kt_chain_put(&h->st, txn, p->origin, bad - 1, lh, pos_before, NULL) != 0)
+			goto cannot;
+		memcpy(seen, lh, KT_HASH_BYTES);
+	}
 	for (uint64_t seq = bad; seq <= to; seq++) {
 		const struct kt_bytes *b = &p->changes[seq - p->first_seq];
 		uint64_t pos;
@@ -701,16 +766,19 @@ static int repair(struct kt_hub *h, const struct kt_msg_push *p, uint64_t held,
 
 		if (kt_change_decode(c, b->p, b->n, NULL) != 0 || c->seq != seq ||
 		    c->origin != p->origin || memcmp(c->prev, seen, KT_HASH_BYTES) != 0 ||
-		    kt_chain_get(&h->st, txn, p->origin, seq, hash, &pos) != 0 ||
-		    !pos_of_origin(h, txn, pos, p->origin))
+		    (pos = copy_at(h, txn, p->origin, seq, b, pos_before)) == 0)
 			goto cannot;
+		pos_before = pos;
+		kt_chain_get(&h->st, txn, p->origin, seq, hash, NULL);
 		kt_hash(seen, b->p, b->n);
 		if (memcmp(seen, hash, KT_HASH_BYTES) == 0) {
 			MDB_val k = { 8, lk }, v;
+			uint64_t at = 0;
 
 			kt_be64_put(lk, pos);
 			if (mdb_get(txn, h->st.log, &k, &v) == 0 && v.mv_size == b->n &&
-			    memcmp(v.mv_data, b->p, b->n) == 0)
+			    memcmp(v.mv_data, b->p, b->n) == 0 &&
+			    kt_chain_get(&h->st, txn, p->origin, seq, hash, &at) == 0 && at == pos)
 				continue; /* whole */
 		}
 		kt_be64_put(lk, pos);
@@ -741,6 +809,8 @@ static int repair(struct kt_hub *h, const struct kt_msg_push *p, uint64_t held,
 	}
 	if ((rc = mdb_txn_commit(txn)) != 0)
 		return kt_mdb_err(err, rc, "repair a change");
+	if (n > 0)
+		mend_one(h, lowest); /* the push record around them, when its origin or seq is damaged */
 	snprintf(out->note, sizeof(out->note), "repaired: %llu damaged changes of origin %016llx "
 		 "(seq %llu-%llu) put back from its own copy", (unsigned long long)n,
 		 (unsigned long long)p->origin, (unsigned long long)bad, (unsigned long long)to);
@@ -884,6 +954,7 @@ static int read_push(struct kt_hub *h, MDB_txn *txn, const MDB_val *k, const MDB
 	p->changes = ch;
 	p->nchanges = 0;
 	p->withheld_hash = NULL;
+	p->first_seq = first; /* here: the hub seq of its first change (a BATCH does not send it) */
 	if (last < first || last - first + 1 > cap)
 		return -1;
 	for (uint64_t pos = first; pos <= last; pos++) {
@@ -912,7 +983,7 @@ static int push_intact(struct kt_hub *h, MDB_txn *txn, const struct kt_msg_push 
 	struct kt_change *c = &h->st.w_change;
 	uint8_t hash[KT_HASH_BYTES], held[KT_HASH_BYTES], prev[KT_HASH_BYTES];
 	uint8_t in[KT_SIG_INPUT_BYTES];
-	uint64_t seq = 0;
+	uint64_t seq = 0, at = 0;
 
 	*bad_seq = 0;
 	for (uint32_t i = 0; i < p->nchanges; i++) {
@@ -933,9 +1004,13 @@ static int push_intact(struct kt_hub *h, MDB_txn *txn, const struct kt_msg_push 
 			return -1;
 		}
 		kt_hash(hash, p->changes[i].p, p->changes[i].n);
-		if (kt_chain_get(&h->st, txn, p->origin, seq, held, NULL) != 0 ||
+		if (kt_chain_get(&h->st, txn, p->origin, seq, held, &at) != 0 ||
 		    memcmp(held, hash, KT_HASH_BYTES) != 0) {
 			*what = "its bytes are not the ones the hash chain holds";
+			return -1;
+		}
+		if (at != p->first_seq + i) {
+			*what = "the hash chain's entry for it names another log position";
 			return -1;
 		}
 	}
@@ -989,10 +1064,39 @@ static int withhold(struct kt_hub *h, MDB_txn *txn, uint64_t from, uint64_t last
 		    struct kt_msg_push *p, uint8_t hash[KT_HASH_BYTES])
 {
 	uint8_t in[KT_SIG_INPUT_BYTES], lk[8], cand[2][KT_HASH_BYTES];
-	uint64_t seq = origin_seq_at(h, txn, p->origin, last);
+	uint64_t seq = 0;
 	int have[2] = { 0, 0 }, ok = -1;
 	MDB_val v;
 
+	/*
+	 * The push's last seq, from three witnesses any of which may be the
+	 * damaged one: the chain's positions, and its first and last changes'
+	 * own headers; two that agree win, else the chain.
+	 */
+	{
+		uint64_t by_chain = origin_seq_at(h, txn, p->origin, last), by_last = 0, by_first = 0;
+
+		for (int end = 0; end < 2; end++) {
+			uint64_t pos = end ? from : last;
+
+			kt_be64_put(lk, pos);
+			if (mdb_get(txn, h->st.log, &(MDB_val){ 8, lk }, &v) == 0 &&
+			    kt_change_decode(&h->st.w_change, v.mv_data, v.mv_size, NULL) == 0 &&
+			    h->st.w_change.origin == p->origin) {
+				if (end)
+					by_first = h->st.w_change.seq + (last - from);
+				else
+					by_last = h->st.w_change.seq;
+			}
+		}
+		if (by_chain != 0 && (by_chain == by_last || by_chain == by_first ||
+				      (by_last == 0 && by_first == 0)))
+			seq = by_chain;
+		else if (by_last != 0 && by_last == by_first)
+			seq = by_last;
+		else
+			seq = by_chain != 0 ? by_chain : by_last != 0 ? by_last : by_first;
+	}
 	if (seq == 0 || seq < last - from + 1 || p->key == NULL)
 		return -1;
 	have[0] = kt_chain_get(&h->st, txn, p->origin, seq, cand[0], NULL) == 0;
@@ -1120,10 +1224,184 @@ static void mark_push(struct kt_hub *h, uint64_t origin, const char *what, uint6
 		mark_damaged(h, origin, resend);
 }
 
-int kt_hub_mend_pushes(struct kt_hub *h, struct kt_err *err)
+/*
+ * The enrolled origin whose chain places a change at hub seq pos: each
+ * origin the hub holds a key for (meta "key:<origin>"), searched by
+ * origin_seq_at.  Bounded by the branches.  0: none.
+ */
+static uint64_t origin_at(struct kt_hub *h, MDB_txn *txn, uint64_t pos)
+{
+	MDB_val k = { 4, "key:" }, v;
+	MDB_cursor *cur;
+	uint64_t found = 0;
+	int rc;
+
+	if (mdb_cursor_open(txn, h->st.meta, &cur) != 0)
+		return 0;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && found == 0 && k.mv_size == 20 && memcmp(k.mv_data, "key:", 4) == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		char o[17];
+		uint64_t origin;
+
+		memcpy(o, (char *)k.mv_data + 4, 16);
+		o[16] = '\0';
+		origin = strtoull(o, NULL, 16);
+		if (origin_seq_at(h, txn, origin, pos) != 0)
+			found = origin;
+	}
+	mdb_cursor_close(cur);
+	return found;
+}
+
+/*
+ * Mends, in txn, what the log itself tells of the push recorded at k/v
+ * (hub seqs first..its key): the record's origin and first hub seq when
+ * its changes decode as consecutive changes of one origin, each naming the
+ * hash of the one before; and the chain's entries for them -- the log
+ * position of each whose hash is the one its bytes have, and the hash too
+ * when the origin's signature covers the last bytes, which proves them all.
+ * Returns how many records and entries it rewrote, or an LMDB error.
+ */
+static int mend_push(struct kt_hub *h, MDB_txn *txn, MDB_cursor *cur, MDB_val *k,
+		     const MDB_val *v, uint64_t first)
 {
 	static struct kt_bytes ch[KT_PUSH_CHANGES_MAX];
+	struct kt_change *c = &h->st.w_change;
+	uint64_t last = kt_be64_get(k->mv_data), origin = 0, seq0 = 0;
+	uint8_t rec[16 + KT_SIG_BYTES], hash[KT_HASH_BYTES], prev[KT_HASH_BYTES];
+	uint8_t in[KT_SIG_INPUT_BYTES];
 	struct kt_msg_push p;
+	MDB_val fixed = { sizeof(rec), rec };
+	int rc, n = 0, linked = 1, proven;
+
+	if (last < first || last - first >= KT_PUSH_CHANGES_MAX)
+		return 0;
+	memcpy(rec, v->mv_data, sizeof(rec));
+	/* The origin and first seq as the changes say, each linked to the one before. */
+	for (uint64_t pos = first; pos <= last && linked; pos++) {
+		uint8_t lk[8];
+		MDB_val lv;
+
+		kt_be64_put(lk, pos);
+		if (mdb_get(txn, h->st.log, &(MDB_val){ 8, lk }, &lv) != 0 ||
+		    kt_change_decode(c, lv.mv_data, lv.mv_size, NULL) != 0 ||
+		    (pos > first && (c->origin != origin || c->seq != seq0 + (pos - first) ||
+				     memcmp(c->prev, prev, KT_HASH_BYTES) != 0))) {
+			linked = 0;
+			break;
+		}
+		if (pos == first) {
+			origin = c->origin;
+			seq0 = c->seq;
+		}
+		kt_hash(prev, lv.mv_data, lv.mv_size);
+		ch[pos - first] = (struct kt_bytes){ lv.mv_data, (uint32_t)lv.mv_size };
+	}
+	if (!linked || origin == 0) {
+		/*
+		 * The log is damaged there too (its origin sends it again); a
+		 * record's origin that names no branch is told by the chain.
+		 */
+		char name[KT_META_KEY_NAME_BYTES];
+		MDB_val kv;
+		uint64_t by_chain;
+
+		kt_meta_key_name(name, kt_be64_get(rec));
+		if (mdb_get(txn, h->st.meta, &(MDB_val){ strlen(name), name }, &kv) == 0 ||
+		    (by_chain = origin_at(h, txn, last)) == 0)
+			return 0;
+		kt_be64_put(rec, by_chain);
+		kt_be64_put(rec + 8, first);
+		return (rc = mdb_cursor_put(cur, k, &fixed, MDB_CURRENT)) != 0 ? -rc : 1;
+	}
+	if (kt_be64_get(rec) != origin) {
+		/*
+		 * The changes name another origin than the record: believed only
+		 * for an enrolled origin, over a record's origin that is not one
+		 * (a flipped bit in a change's header names no branch).
+		 */
+		char name[KT_META_KEY_NAME_BYTES];
+		MDB_val kv;
+
+		kt_meta_key_name(name, origin);
+		if (mdb_get(txn, h->st.meta, &(MDB_val){ strlen(name), name }, &kv) != 0)
+			return 0;
+		kt_meta_key_name(name, kt_be64_get(rec));
+		if (mdb_get(txn, h->st.meta, &(MDB_val){ strlen(name), name }, &kv) == 0)
+			return 0;
+	}
+	if (kt_be64_get(rec) != origin || kt_be64_get(rec + 8) != first) {
+		kt_be64_put(rec, origin);
+		kt_be64_put(rec + 8, first);
+		if ((rc = mdb_cursor_put(cur, k, &fixed, MDB_CURRENT)) != 0)
+			return -rc;
+		n++;
+	}
+	if (read_push(h, txn, k, &fixed, &p, ch, KT_PUSH_CHANGES_MAX) != 0)
+		return n;
+	kt_msg_sig_input(in, origin, seq0 + (last - first), prev);
+	proven = p.key != NULL && crypto_sign_verify_detached(p.sig, in, sizeof(in), p.key) == 0;
+	for (uint64_t pos = first; pos <= last; pos++) {
+		uint8_t held[KT_HASH_BYTES];
+		uint64_t at = 0, seq = seq0 + (pos - first);
+		int have;
+
+		kt_hash(hash, ch[pos - first].p, ch[pos - first].n);
+		have = kt_chain_get(&h->st, txn, origin, seq, held, &at) == 0;
+		if (have && at == pos && memcmp(held, hash, KT_HASH_BYTES) == 0)
+			continue;
+		if (!proven && !(have && memcmp(held, hash, KT_HASH_BYTES) == 0))
+			continue; /* which of hash and bytes is damaged: the origin tells */
+		if ((rc = kt_chain_put(&h->st, txn, origin, seq, hash, pos, NULL)) != 0)
+			return rc < 0 ? -MDB_PANIC : -rc;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * mend_push for the one push record holding hub seq from, in a write
+ * transaction of its own: what serving found damaged is mended at once when
+ * the log can tell (a chain entry's position, a record's origin), so the
+ * next answer sends it whole.  Best effort; returns how many it rewrote.
+ */
+static int mend_one(struct kt_hub *h, uint64_t from)
+{
+	uint8_t lk[8];
+	MDB_val k = { 8, lk }, v, pk, pv;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	uint64_t first = 1;
+	int n = 0;
+
+	if (from == 0 || kt_txn_begin(h->st.env, 0, &txn) != 0)
+		return 0;
+	kt_be64_put(lk, from);
+	if (mdb_cursor_open(txn, h->st.pushes, &cur) == 0) {
+		/* Where it starts is where the record before ends, not what its own (maybe damaged) says. */
+		if (mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) == 0 && k.mv_size == 8 &&
+		    v.mv_size == 16 + KT_SIG_BYTES) {
+			uint8_t key[8];
+
+			memcpy(key, k.mv_data, 8);
+			if (mdb_cursor_get(cur, &pk, &pv, MDB_PREV) == 0 && pk.mv_size == 8)
+				first = kt_be64_get(pk.mv_data) + 1;
+			k = (MDB_val){ 8, key };
+			if (mdb_cursor_get(cur, &k, &v, MDB_SET_KEY) == 0)
+				n = mend_push(h, txn, cur, &k, &v, first);
+		}
+		mdb_cursor_close(cur);
+	}
+	if (n > 0 && mdb_txn_commit(txn) == 0)
+		return n;
+	if (n <= 0)
+		mdb_txn_abort(txn);
+	return 0;
+}
+
+int kt_hub_mend_pushes(struct kt_hub *h, struct kt_err *err)
+{
 	MDB_cursor *cur;
 	MDB_txn *txn;
 	MDB_val k, v;
@@ -1137,35 +1415,23 @@ int kt_hub_mend_pushes(struct kt_hub *h, struct kt_err *err)
 		return kt_mdb_err(err, rc, "read the pushes");
 	}
 	/*
-	 * Bounded by the pushes: a record's origin and first hub seq can be told
-	 * again from the log (the changes at expect.. name their origin, and a
-	 * push starts where the one before ended); the signature proves it.
+	 * Bounded by the pushes: a push starts where the one before ended, and
+	 * its changes say their origin and seqs (mend_push).
 	 */
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		uint64_t last = k.mv_size == 8 ? kt_be64_get(k.mv_data) : 0, seq;
-		uint8_t rec[16 + KT_SIG_BYTES], lk[8];
-		MDB_val lv, fixed = { sizeof(rec), rec };
-		const char *what;
+		uint64_t last = k.mv_size == 8 ? kt_be64_get(k.mv_data) : 0;
+		int n;
 
-		if (v.mv_size != sizeof(rec) || last < expect) {
+		if (v.mv_size != 16 + KT_SIG_BYTES || last < expect) {
 			expect = last + 1;
 			continue;
 		}
-		memcpy(rec, v.mv_data, sizeof(rec));
-		kt_be64_put(lk, expect);
-		if (mdb_get(txn, h->st.log, &(MDB_val){ 8, lk }, &lv) == 0 &&
-		    kt_change_decode(&h->st.w_change, lv.mv_data, lv.mv_size, NULL) == 0 &&
-		    (kt_be64_get(rec) != h->st.w_change.origin || kt_be64_get(rec + 8) != expect)) {
-			kt_be64_put(rec, h->st.w_change.origin);
-			kt_be64_put(rec + 8, expect);
-			if (read_push(h, txn, &k, &fixed, &p, ch, KT_PUSH_CHANGES_MAX) == 0 &&
-			    push_intact(h, txn, &p, &seq, &what) == 0) {
-				if ((rc = mdb_cursor_put(cur, &k, &fixed, MDB_CURRENT)) != 0)
-					break;
-				mended++;
-			}
+		if ((n = mend_push(h, txn, cur, &k, &v, expect)) < 0) {
+			rc = -n;
+			break;
 		}
+		mended += n;
 		expect = last + 1;
 	}
 	mdb_cursor_close(cur);
@@ -1441,6 +1707,7 @@ struct damage {
 	uint64_t from, origin, seq; /* its first hub seq (0: none met), origin, change */
 	uint64_t resend;            /* the seq its origin is asked to send again from */
 	uint64_t last;              /* the last seq of its push (0: not known) */
+	uint64_t at;                /* its record's key: the hub seq of its last change */
 	const char *what;
 	int withheld;               /* 1: sent withheld; 0: the answer stopped before it */
 };
@@ -1471,7 +1738,7 @@ static int serve_push(struct kt_hub *h, MDB_txn *txn, MDB_val *k, MDB_val *v, ui
 	if (d->from == 0) {
 		/* Resent from the push's first change: a damaged change may name a wrong seq. */
 		*d = (struct damage){ from, kt_be64_get(v->mv_data), seq, seq,
-				      what == sig_damaged ? seq : 0, what, held != 0 };
+				      what == sig_damaged ? seq : 0, last, what, held != 0 };
 		if (held == 1) {
 			d->resend = p->withheld_first;
 			if (seq < p->withheld_first || seq > p->withheld_last)
@@ -1486,8 +1753,16 @@ static void note_damage(struct kt_hub *h, const struct damage *d, struct kt_hub_
 {
 	char br[KT_BRANCH_BYTES_MAX + 1];
 
-	mark_push(h, d->origin, d->what, d->resend, d->last);
 	kt_hub_origin_branch(h, d->origin, br, sizeof(br));
+	if (mend_one(h, d->at) > 0) {
+		/* The log told what was damaged: the next answer (the node asks again) sends it whole. */
+		snprintf(out->note, sizeof(out->note), "damaged store: hub seq %llu, change %llu of "
+			 "branch %s (origin %016llx): %s; mended from the log",
+			 (unsigned long long)d->from, (unsigned long long)d->seq, br,
+			 (unsigned long long)d->origin, d->what);
+		return;
+	}
+	mark_push(h, d->origin, d->what, d->resend, d->last);
 	snprintf(out->note, sizeof(out->note), "damaged store: hub seq %llu, change %llu of "
 		 "branch %s (origin %016llx): %s; %s, and that branch is asked to send it again "
 		 "at its next sync", (unsigned long long)d->from, (unsigned long long)d->seq, br,
@@ -1511,7 +1786,7 @@ static int pull(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, ui
 	uint32_t n = 0, used = 0;
 	int rc, mine = 1;
 	uint64_t origin = bound_origin(h, key, out), applied = m->a;
-	struct damage dmg = { 0, 0, 0, 0, 0, NULL, 0 };
+	struct damage dmg = { 0, 0, 0, 0, 0, 0, NULL, 0 };
 
 	if (origin == 0)
 		return kt_err_set(err, KT_EREFUSED, "pull from a key that did not say hello");
@@ -1537,9 +1812,16 @@ static int pull(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, ui
 		       (in_batch == 0 || (in_batch < KT_PULL_BATCH_CHANGES && sent < credit))) {
 			uint64_t last = kt_be64_get(key_v.mv_data), from;
 
-			if (v.mv_size != 16 + KT_SIG_BYTES || (from = kt_be64_get(
-				(uint8_t *)v.mv_data + 8)) > last || from == 0) {
+			if (v.mv_size != 16 + KT_SIG_BYTES) {
 				rc = MDB_NOTFOUND; /* a damaged record ends the answer */
+				break;
+			}
+			from = kt_be64_get((uint8_t *)v.mv_data + 8);
+			if ((from > last || from == 0 || from <= covered) && covered < last &&
+			    (in_batch > 0 || covered > m->a))
+				from = covered + 1; /* its first seq is damaged: it starts where the last ended */
+			else if (from > last || from == 0) {
+				rc = MDB_NOTFOUND; /* where it starts cannot be told: the answer ends */
 				break;
 			}
 			if (in_batch == 0 && from < first)
@@ -1595,7 +1877,7 @@ static int refetch(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m,
 	static uint8_t wh[KT_BATCH_PUSHES_MAX][KT_HASH_BYTES];
 	struct kt_msg_push ps[KT_BATCH_PUSHES_MAX];
 	uint64_t origin = bound_origin(h, key, out), lo = 0, hi = 0, first, covered, bytes = 0;
-	struct damage dmg = { 0, 0, 0, 0, 0, NULL, 0 };
+	struct damage dmg = { 0, 0, 0, 0, 0, 0, NULL, 0 };
 	uint8_t k[8], hash[KT_HASH_BYTES];
 	MDB_val key_v = { 8, k }, v;
 	MDB_cursor *cur;

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 #include <time.h>
 #include <jansson.h>
 #include <sodium.h>
@@ -676,8 +678,8 @@ static int cmd_run(const char *dir, int argc, char **argv)
 		int bad = kt_hub_verify(&h, &pushes, damage_logged, &h, &err);
 
 		if (fixed > 0)
-			log_plain("warn", NULL, "mended %d push record%s whose origin or first seq "
-				  "was damaged", fixed, fixed == 1 ? "" : "s");
+			log_plain("warn", NULL, "mended %d damaged entr%s of the push records or the "
+				  "hash chain, from the log", fixed, fixed == 1 ? "y" : "ies");
 
 		int mended = kt_hub_chain_check_mend(&h, &err);
 
@@ -913,12 +915,41 @@ static void damage_line(void *ctx, uint64_t first, uint64_t last, uint64_t origi
 	       (unsigned long long)origin, what);
 }
 
+/* Removes a backup folder that was not finished: what it holds, then itself. */
+static void backup_undo(const char *out)
+{
+	static const char *const names[] = { "data.mdb", "lock.mdb", "hub.key", "hub.key.tmp" };
+	char path[4200];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", out, names[i]);
+		unlink(path);
+	}
+	rmdir(out);
+}
+
+/* Whether path (made already) lies inside the folder dir. */
+static int inside(const char *path, const char *dir)
+{
+	char rp[4096], rd[4096];
+	size_t n;
+
+	if (realpath(path, rp) == NULL || realpath(dir, rd) == NULL)
+		return 0;
+	n = strlen(rd);
+	return strncmp(rp, rd, n) == 0 && (rp[n] == '/' || rp[n] == '\0');
+}
+
 static int cmd_backup(const char *dir, int argc, char **argv)
 {
 	struct kt_hub h;
 	struct kt_err err;
+	struct statvfs fs;
+	MDB_envinfo info;
+	MDB_stat stat;
 	char key[4200], text[512], out_key[4200];
 	const char *out = NULL;
+	uint64_t need;
 	int rc;
 
 	if (help(argc, argv, "usage: kt-hub -d DIR backup --out DIR2\n\nWrites a whole copy "
@@ -929,43 +960,82 @@ static int cmd_backup(const char *dir, int argc, char **argv)
 		 "example: kt-hub -d HUB backup --out /backup/hub-2026-12-03\n"))
 		return 0;
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
+		if (strcmp(argv[i], "--out") == 0) {
+			if (i + 1 >= argc || argv[i + 1][0] == '\0')
+				return fail("backup: --out needs a folder to make (--out DIR2)");
+			if (out != NULL)
+				return fail("backup: --out is given twice");
 			out = argv[++i];
-		else
+		} else {
 			return fail("backup: unknown option '%s'", argv[i]);
+		}
 	}
 	if (out == NULL)
 		return fail("backup: say where: --out DIR2 (a new folder)");
-	if (mkdir(out, 0700) != 0)
-		return fail("backup: cannot make the folder %s: %s (it must not exist yet)", out,
-			    strerror(errno));
-	if (structure_whole(dir, "backup") != 0) {
-		rmdir(out);
+	if (structure_whole(dir, "backup") != 0)
 		return 1;
+	if (mkdir(out, 0700) != 0) {
+		int e = errno;
+
+		if (e == EEXIST)
+			return fail("backup: %s exists already: name a new folder", out);
+		if (e == ENOENT)
+			return fail("backup: cannot make %s: the folder it goes in does not exist", out);
+		if (e == ENOSPC || e == EDQUOT)
+			return fail("backup: disk full where %s goes: free space and run again", out);
+		return fail("backup: cannot make the folder %s: %s", out, strerror(e));
+	}
+	if (inside(out, dir)) {
+		rmdir(out);
+		return fail("backup: %s is inside the hub's folder %s: put the backup elsewhere "
+			    "(another disk, ideally)", out, dir);
 	}
 	snprintf(key, sizeof(key), "%s/hub.key", dir);
 	snprintf(out_key, sizeof(out_key), "%s/hub.key", out);
 	if (kt_hub_open(&h, dir, &err) != 0) {
-		rmdir(out);
+		backup_undo(out);
 		return fail("%s", err.msg);
+	}
+	/* Room first: the copy holds at most the pages in use, and a margin. */
+	need = mdb_env_info(h.st.env, &info) == 0 && mdb_env_stat(h.st.env, &stat) == 0 ?
+	       ((uint64_t)info.me_last_pgno + 1) * stat.ms_psize + (1u << 20) : 0;
+	if (statvfs(out, &fs) == 0 && (uint64_t)fs.f_bavail * fs.f_frsize < need) {
+		kt_hub_close(&h);
+		backup_undo(out);
+		return fail("backup: disk full in %s: the copy needs up to %.1f MiB, %.1f MiB are "
+			    "free: free space and run again", out, need / 1048576.0,
+			    (double)fs.f_bavail * fs.f_frsize / 1048576.0);
 	}
 	rc = mdb_env_copy2(h.st.env, out, MDB_CP_COMPACT);
 	kt_hub_close(&h);
 	if (rc != 0) {
-		kt_mdb_err(&err, rc, "write the copy");
-		return fail("backup: %s into %s", err.msg, out);
+		backup_undo(out);
+		if (rc == ENOSPC || rc == EDQUOT)
+			return fail("backup: disk full in %s: free space and run again", out);
+		return fail("backup: cannot write the copy into %s: %s (nothing was kept there)",
+			    out, mdb_strerror(rc));
 	}
 	if (kt_secret_read(key, text, sizeof(text), &err) != 0 ||
 	    kt_secret_write(out_key, text, &err) != 0) {
 		sodium_memzero(text, sizeof(text));
+		backup_undo(out);
 		return fail("backup: the hub's key: %s", err.msg);
 	}
 	sodium_memzero(text, sizeof(text));
 	snprintf(out_key, sizeof(out_key), "%s/data.mdb", out);
-	if (chmod(out_key, 0600) != 0)
+	if (chmod(out_key, 0600) != 0) {
+		backup_undo(out);
 		return fail("backup: cannot make %s private: %s", out_key, strerror(errno));
-	if (structure_whole(out, "backup") != 0)
-		return 1;
+	}
+	{
+		char msg[300];
+
+		if (kt_store_walk(out, msg, sizeof(msg)) != 0) {
+			backup_undo(out);
+			return fail("backup: the copy written into %s does not read back whole (%s): "
+				    "nothing was kept; check that disk", out, msg);
+		}
+	}
 	printf("backed up the hub into %s\n", out);
 	return 0;
 }
@@ -991,8 +1061,8 @@ static int cmd_verify(const char *dir, int argc, char **argv)
 	if (kt_hub_open(&h, dir, &err) != 0)
 		return fail("%s", err.msg);
 	if ((rc = kt_hub_mend_pushes(&h, &err)) > 0)
-		printf("mended: %d push record%s whose origin or first seq was damaged, from the log\n",
-		       rc, rc == 1 ? "" : "s");
+		printf("mended: %d damaged entr%s of the push records or the hash chain, from the "
+		       "log\n", rc, rc == 1 ? "y" : "ies");
 	if ((bad = kt_hub_verify(&h, &pushes, damage_line, &h, &err)) < 0) {
 		kt_hub_close(&h);
 		return fail("verify: %s", err.msg);
@@ -1340,11 +1410,11 @@ int main(int argc, char **argv)
 		return cmd_status(dir, argc - i, argv + i);
 	if (!strcmp(argv[i], "digest")) {
 		rc = cmd_digest(dir, argc - i, argv + i);
-		return kt_interrupted ? 130 : rc;
+		return kt_interrupted && rc != 0 ? 130 : rc; /* done before the signal: done */
 	}
 	if (!strcmp(argv[i], "verify")) {
 		rc = cmd_verify(dir, argc - i, argv + i);
-		return kt_interrupted ? 130 : rc;
+		return kt_interrupted && rc != 0 ? 130 : rc; /* done before the signal: done */
 	}
 	if (!strcmp(argv[i], "rebuild"))
 		return cmd_rebuild(dir, argc - i, argv + i);

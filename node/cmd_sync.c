@@ -275,7 +275,15 @@ static const char sync_usage[] =
 	"Local work is never affected.\n"
 	"example: kt-node -d DIR sync --timeout 30\n";
 
-static void *dealer_open(struct kt_cli *cli, void *ctx, const char *hub, const char *hub_key)
+static void *refusal_monitor(void *ctx, void *d);
+
+/*
+ * A DEALER connected to the hub with this node's CURVE keys, and in *mon
+ * (NULL when it cannot be made) the monitor of its handshakes, attached
+ * before it connects so no event of the first connection is missed.
+ */
+static void *dealer_open(struct kt_cli *cli, void *ctx, const char *hub, const char *hub_key,
+			 void **mon)
 {
 	uint8_t pk[32], sk[64];
 	char cpk[41], csk[41];
@@ -283,6 +291,7 @@ static void *dealer_open(struct kt_cli *cli, void *ctx, const char *hub, const c
 	int64_t maxmsg = KT_MSG_BYTES_MAX;
 	void *d;
 
+	*mon = NULL;
 	if (kt_identity_read(cli->dir, "node.key", pk, sk, cpk, csk, &cli->err) != 0) {
 		kt_cli_fail(cli);
 		return NULL;
@@ -295,8 +304,12 @@ static void *dealer_open(struct kt_cli *cli, void *ctx, const char *hub, const c
 	zmq_setsockopt(d, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
 	sodium_memzero(sk, sizeof(sk));
 	sodium_memzero(csk, sizeof(csk));
+	*mon = refusal_monitor(ctx, d);
 	if (zmq_connect(d, hub) != 0) {
 		kt_cli_failf("sync: cannot connect to %s: %s", hub, zmq_strerror(zmq_errno()));
+		if (*mon != NULL)
+			zmq_close(*mon);
+		*mon = NULL;
 		zmq_close(d);
 		return NULL;
 	}
@@ -485,12 +498,11 @@ int cmd_sync(struct kt_cli *cli, int argc, char **argv)
 		return kt_cli_fail(cli);
 	s.one_shot = 1;
 	ctx = zmq_ctx_new();
-	if ((d = dealer_open(cli, ctx, hub, hub_key)) == NULL) {
+	if ((d = dealer_open(cli, ctx, hub, hub_key, &mon)) == NULL) {
 		zmq_ctx_term(ctx);
 		kt_sync_release(&s);
 		return 1;
 	}
-	mon = refusal_monitor(ctx, d);
 	rc = converse(cli, d, mon, &s, (uint64_t)(timeout * 1000), &was_refused);
 	was_refused |= seen_events(mon);
 	if (mon != NULL)
@@ -621,13 +633,12 @@ int cmd_run(struct kt_cli *cli, int argc, char **argv)
 	signal(SIGINT, run_signal);
 	signal(SIGTERM, run_signal);
 	ctx = zmq_ctx_new();
-	if ((d = dealer_open(cli, ctx, hub, hub_key)) == NULL) {
+	if ((d = dealer_open(cli, ctx, hub, hub_key, &mon)) == NULL) {
 		zmq_ctx_term(ctx);
 		return 1;
 	}
 	zmq_setsockopt(d, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl));
 	zmq_setsockopt(d, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof(ivl_max));
-	mon = refusal_monitor(ctx, d);
 	fprintf(stderr, "kt-node: syncing with %s\n", hub);
 	kt_sync_out_init(&out);
 	kt_sync_connect(&s, kt_wall_ms(), &out);
@@ -673,12 +684,11 @@ int cmd_run(struct kt_cli *cli, int argc, char **argv)
 			for (int waited = 0; waited < backoff && !run_stop; waited += 100)
 				usleep(100 * 1000);
 			backoff = backoff < 15000 ? backoff * 2 : 30000;
-			if ((d = dealer_open(cli, ctx, hub, hub_key)) == NULL)
+			if ((d = dealer_open(cli, ctx, hub, hub_key, &mon)) == NULL)
 				break;
 			zmq_setsockopt(d, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl));
 			zmq_setsockopt(d, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof(ivl_max));
-			mon = refusal_monitor(ctx, d);
-			kt_sync_connect(&s, kt_wall_ms(), &out);
+					kt_sync_connect(&s, kt_wall_ms(), &out);
 			send_out(d, &out);
 			continue;
 		}

@@ -338,6 +338,25 @@ static void remove_node_files(const char *dir)
 	}
 }
 
+/*
+ * A new store needs room for its first pages and its lock file, which LMDB
+ * maps: on a disk with less free, touching them kills the process (SIGBUS)
+ * instead of failing a write.  So less than KT_STORE_ROOM_BYTES free in dir
+ * is refused first, as a full disk.
+ */
+#define KT_STORE_ROOM_BYTES (1u << 20)
+static int room_for_store(const char *dir, int made_dir, struct kt_err *err)
+{
+	struct statvfs fs;
+
+	if (statvfs(dir, &fs) != 0 || (uint64_t)fs.f_bavail * fs.f_frsize >= KT_STORE_ROOM_BYTES)
+		return 0;
+	if (made_dir)
+		rmdir(dir);
+	return kt_err_set(err, KT_ENOSPC, "disk full in %s: free space and run again (nothing "
+			  "was changed)", dir);
+}
+
 int kt_store_init(const char *dir, const char *branch, const char *country,
 		  struct kt_err *err)
 {
@@ -351,6 +370,8 @@ int kt_store_init(const char *dir, const char *branch, const char *country,
 		made_dir = 1;
 	else if (errno != EEXIST)
 		return kt_err_set(err, KT_EIO, "cannot create '%s': %s", dir, strerror(errno));
+	if (room_for_store(dir, made_dir, err) != 0)
+		return err->code;
 	if ((rc = write_keys(dir, err)) != 0)
 		goto fail;
 	memset(&st, 0, sizeof(st));
@@ -393,6 +414,8 @@ int kt_store_init_hub(const char *dir, const char *listen, struct kt_err *err)
 		made_dir = 1;
 	else if (errno != EEXIST)
 		return kt_err_set(err, KT_EIO, "cannot create '%s': %s", dir, strerror(errno));
+	if (room_for_store(dir, made_dir, err) != 0)
+		return err->code;
 	rc = identity_text(text, sizeof(text)) != 0
 		? kt_err_set(err, KT_ECRYPTO, "cannot make the hub's key pair")
 		: kt_secret_write(path, text, err);

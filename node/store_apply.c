@@ -346,11 +346,16 @@ static int check_chain(struct kt_store *st, MDB_txn *txn, const struct kt_change
 					  (unsigned long long)c->seq - 1);
 		if (rc != 0)
 			return kt_mdb_err(err, rc, "read the hash chain");
-		if (memcmp(held, c->prev, KT_HASH_BYTES) != 0)
+		if (memcmp(held, c->prev, KT_HASH_BYTES) != 0 && pos != KT_CHAIN_HOLE_UNSIGNED)
 			return broken(st, c, "does not follow the hash chain", err);
-		/* A signed change names the unsigned hash of the hole before it: now it is vouched for. */
+		/*
+		 * A signed change names the hash of the unsigned hole before it:
+		 * now that hash is vouched for, and it is the one the change names
+		 * (an unsigned hash is only the hub's word).
+		 */
 		if (pos == KT_CHAIN_HOLE_UNSIGNED &&
-		    (rc = kt_chain_put(st, txn, c->origin, c->seq - 1, held, KT_CHAIN_HOLE, err)) != 0)
+		    (rc = kt_chain_put(st, txn, c->origin, c->seq - 1, c->prev, KT_CHAIN_HOLE,
+				       err)) != 0)
 			return rc;
 	}
 	if (fills) {

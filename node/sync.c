@@ -477,8 +477,15 @@ static int on_msg(struct kt_sync *s, const struct kt_msg *m, uint64_t now_ms,
 			break;
 		}
 		s->pushed = 0;
-		if (m->a == KT_REFUSE_GAP && m->b > 0)
+		if (m->a == KT_REFUSE_GAP && m->b > 0) {
+			/*
+			 * Not a failure: the hub expects the changes from there (a push
+			 * lost on the way), or asks for them again (its copy is
+			 * damaged); push_more sends them.
+			 */
 			s->acked = m->b - 1;
+			break;
+		}
 		rc = kt_err_set(err, KT_EREFUSED, "the hub refused: %.*s", (int)m->reason.n,
 				(const char *)m->reason.p);
 		break;

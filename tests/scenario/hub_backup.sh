@@ -49,8 +49,15 @@ check "kt-hub backup copies the running hub" "$H" -d HUB backup --out BK
 [ -f BK/data.mdb ] && [ -f BK/hub.key ] && ok "with its store and its key" || bad "with its store and its key"
 [ "$(stat -c %a BK/data.mdb)" = 600 ] && [ "$(stat -c %a BK/hub.key)" = 600 ] && ok "both private to the hub's user" || bad "both private to the hub's user"
 refuse "a backup into a folder that exists is refused" "$H" -d HUB backup --out BK
-contains "and says why" "$T/err" "it must not exist yet"
+contains "and says why" "$T/err" "BK exists already: name a new folder"
 refuse "a backup without --out is refused" "$H" -d HUB backup
+refuse "so is --out without a folder" "$H" -d HUB backup --out
+refuse "and --out given twice" "$H" -d HUB backup --out X2 --out X3
+[ ! -e X2 ] && [ ! -e X3 ] && ok "which makes nothing" || bad "which makes nothing"
+refuse "a backup inside the hub's own folder is refused" "$H" -d HUB backup --out HUB/inside
+[ ! -e HUB/inside ] && ok "and leaves nothing there" || bad "and leaves nothing there"
+refuse "a backup into a folder whose parent does not exist is refused" "$H" -d HUB backup --out nowhere/BK2
+contains "saying so" "$T/err" "the folder it goes in does not exist"
 "$KT" -d A client add --name 'Card after the backup' >/dev/null
 "$KT" -d B client add --name 'North after the backup' >/dev/null
 sync_all A B

@@ -105,11 +105,22 @@ kill "$APID"; wait "$APID" 2>/dev/null
 stop_hub
 "$H" -d HUB verify >v2.txt 2>&1 && ok "kt-hub verify passes after it" || { bad "kt-hub verify passes after it"; cat v2.txt; tail -5 hub.log; }
 
-# ---- a flipped byte in the hash chain (A's change 3) ----
-flip chain "$(printf '%s%016x' "$("$KT" -d A status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["node_id"])')" 3)" 12 && ok "one byte of the hash chain is flipped" || bad "one byte of the hash chain is flipped"
-refuse "kt-hub verify finds it" "$H" -d HUB verify
+# ---- a flipped byte in the hash chain (A's change 3): its hash, then its log position ----
+AID=$("$KT" -d A status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["node_id"])')
+flip chain "$(printf '%s%016x' "$AID" 3)" 12 && ok "one byte of a chain entry's hash is flipped" || bad "one byte of a chain entry's hash is flipped"
+"$H" -d HUB verify >v.txt 2>&1 && ok "kt-hub verify mends it from the log: the signed push proves the bytes" || { bad "kt-hub verify mends it from the log: the signed push proves the bytes"; cat v.txt; }
+contains "and says so" v.txt "mended: 1 damaged entry of the push records or the hash chain"
+flip chain "$(printf '%s%016x' "$AID" 3)" 2 && ok "one byte of a chain entry's log position is flipped" || bad "one byte of a chain entry's log position is flipped"
+"$H" -d HUB verify >v.txt 2>&1 && ok "kt-hub verify mends that too" || { bad "kt-hub verify mends that too"; cat v.txt; }
+flip chain "$(printf '%s%016x' "$AID" 3)" 2
 start_hub
-check "Centre's next sync sends the change again" "$KT" -d A sync --timeout 10
+add_branch H2
+check "while the hub runs, a new branch syncs past a damaged position" "$KT" -d H2 sync --timeout 10
+check "and again: serving mended it from the log" "$KT" -d H2 sync --timeout 10
+"$KT" -d H2 status >st.txt
+lacks "so nothing is withheld" st.txt "withheld:"
+contains "the hub logs what it mended" hub.log "mended.* from the log"
+check "Centre's next sync goes on" "$KT" -d A sync --timeout 10
 stop_hub
 check "and the chain is whole again" "$H" -d HUB verify
 
@@ -181,7 +192,7 @@ check "kt-hub verify passes again" "$H" -d HUB verify
 # ---- a flipped byte in a push record's origin, or in its first hub seq ----
 flip pushes "$(hubseq 4)" 73 && flip pushes "$(hubseq 3)" 65 && ok "a push record's origin and another's first seq are flipped" || bad "a push record's origin and another's first seq are flipped"
 "$H" -d HUB verify >v.txt 2>&1 && ok "kt-hub verify mends both from the log" || { bad "kt-hub verify mends both from the log"; cat v.txt; }
-contains "and says so" v.txt "mended: 2 push records whose origin or first seq was damaged"
+contains "and says so" v.txt "mended: 2 damaged entries of the push records or the hash chain, from the log"
 start_hub
 add_branch E
 check "a new branch then syncs everything" "$KT" -d E sync --timeout 10

@@ -84,6 +84,9 @@ dd if=/dev/zero of="$T/hubdisk/fill" bs=1M 2>/dev/null
 refuse "a push to a hub with a full disk ends in one line" "$KT" -d A sync --timeout 10
 contains "which says the hub's disk is full" "$T/err" "the hub's disk is full"
 "$H" -d "$T/hubdisk/HUB" digest >dg.txt 2>"$T/err" && grep -q '^[0-9a-f]\{64\}$' dg.txt && ok "kt-hub digest works on a full disk" || { bad "kt-hub digest works on a full disk"; cat "$T/err"; }
+refuse "kt-hub backup onto a full disk ends in one line" "$H" -d "$T/hubdisk/HUB" backup --out "$T/hubdisk/BK"
+contains "naming the folder it could not fill" "$T/err" "disk full .*$T/hubdisk/BK"
+[ ! -e "$T/hubdisk/BK" ] && ok "and leaves no half-made backup" || bad "and leaves no half-made backup"
 refuse "kt-hub verify on a full disk ends in one line" "$H" -d "$T/hubdisk/HUB" verify
 contains "which says the disk is full" "$T/err" "disk full"
 refuse "so does kt-hub init of another hub there" "$H" -d "$T/hubdisk/HUB2" init

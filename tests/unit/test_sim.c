@@ -9,10 +9,11 @@
  * messages, partitions (a connection lost and made again), crashes (a
  * node's store, or the hub's, closed and opened again mid-schedule), clock
  * jumps of hours either way, the tampered node sealing a flipped
- * payload now and then, and a bit flipping in a change or a push's
- * signature the hub stores (the push is then sent withheld, and its origin
- * asked to send it again or sign it again; KT_SIM_FLIPS sets how often, in
- * 1000 steps).
+ * payload now and then, and a bit flipping in what the hub stores: a
+ * change, a push record (origin, first hub seq, signature) or an entry of
+ * the hash chain (the push is then sent withheld, mended from the log, or
+ * sent or signed again by its origin; KT_SIM_FLIPS sets how often, in 1000
+ * steps).
  * Then the hub's store is checked as `kt-hub verify` does, everyone
  * reconnects and talks until idle, and the invariants must hold:
  *   - the exchange settles (every node idle: everything pushed and pulled);
@@ -454,41 +455,42 @@ static void local_write(int i)
 }
 
 /*
- * A failing disk at the hub: one bit of a stored change flips, unseen by the
- * hub.  Its push is then sent withheld, every later change goes on, and the
- * origin's next session puts the true bytes back.
+ * A failing disk at the hub: one bit flips in what the hub stores, unseen by
+ * it -- a change (half the time), a push record (origin, first hub seq or
+ * signature) or an entry of the hash chain.  The push is then sent
+ * withheld, mended from the log, or sent or signed again by its origin.
  */
 static void hub_flip(void)
 {
 	uint64_t head = kt_hub_head(&hub);
-	uint8_t lk[8], *copy;
-	MDB_val k = { 8, lk }, v;
+	int what = (int)rnd(8); /* 0-3 a change, 4-5 a push record, 6-7 a chain entry */
+	MDB_dbi dbi = what >= 6 ? hub.st.chain : what >= 4 ? hub.st.pushes : hub.st.log;
+	uint8_t key[16], *copy;
+	MDB_val k, v;
+	MDB_cursor *cur;
 	MDB_txn *txn;
-
-	int sig = rnd(4) == 0; /* a push's signature, else a change */
-	MDB_dbi dbi = sig ? hub.st.pushes : hub.st.log;
 
 	if (head == 0 || mdb_txn_begin(hub.st.env, NULL, 0, &txn) != 0)
 		return;
-	kt_be64_put(lk, 1 + rnd((uint32_t)head));
-	if (sig) { /* the push record covering that hub seq */
-		MDB_cursor *cur;
-
-		if (mdb_cursor_open(txn, dbi, &cur) != 0 ||
-		    mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) != 0 || k.mv_size != 8)
-			v.mv_size = 0;
-		else
-			memcpy(lk, k.mv_data, 8);
-		k = (MDB_val){ 8, lk };
-		mdb_cursor_close(cur);
-	} else if (mdb_get(txn, dbi, &k, &v) != 0) {
+	/* A chain entry of any origin and seq, else what covers a random hub seq. */
+	if (what >= 6)
+		for (int b = 0; b < 16; b++)
+			key[b] = (uint8_t)rnd(256);
+	else
+		kt_be64_put(key, 1 + rnd((uint32_t)head));
+	k = (MDB_val){ what >= 6 ? 16 : 8, key };
+	if (mdb_cursor_open(txn, dbi, &cur) != 0 ||
+	    (mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) != 0 &&
+	     mdb_cursor_get(cur, &k, &v, MDB_FIRST) != 0) || k.mv_size > sizeof(key))
 		v.mv_size = 0;
-	}
-	if (v.mv_size > (sig ? 16u : 0u)) {
+	else
+		memcpy(key, k.mv_data, k.mv_size);
+	k.mv_data = key;
+	mdb_cursor_close(cur);
+	if (v.mv_size > 0) {
 		copy = malloc(v.mv_size);
 		memcpy(copy, v.mv_data, v.mv_size);
-		copy[sig ? 16 + rnd((uint32_t)v.mv_size - 16) : rnd((uint32_t)v.mv_size)] ^=
-			(uint8_t)(1u << rnd(8));
+		copy[rnd((uint32_t)v.mv_size)] ^= (uint8_t)(1u << rnd(8));
 		if (mdb_put(txn, dbi, &k, &(MDB_val){ v.mv_size, copy }, 0) == 0)
 			hub_flips++;
 		free(copy);
