@@ -117,7 +117,7 @@ fuzz: deps
 faults: deps
 	@$(MAKE) --no-print-directory bin/kt-node bin/kt-hub $(BUILD)/tests/test_sim $(FUZZ_BIN)
 	@KT_SIM_SCHEDULES=$${KT_SIM_SCHEDULES:-200000} $(BUILD)/tests/test_sim
-	@KT_SIM_SCHEDULES=$${KT_SIM_FLIP_SCHEDULES:-20000} KT_SIM_FLIPS=30 KT_SIM_STEPS=200 \
+	@KT_SIM_SCHEDULES=$${KT_SIM_FLIP_SCHEDULES:-20000} KT_SIM_FLIPS=10 KT_SIM_STEPS=150 \
 		$(BUILD)/tests/test_sim
 	@KT_KILLS=$${KT_KILLS:-600} sh tests/faults/kill_writers.sh
 	@KT_KILLS=$${KT_DAEMON_KILLS:-100} sh tests/faults/kill_daemons.sh
