@@ -1308,8 +1308,22 @@ static int mend_push(struct kt_hub *h, MDB_txn *txn, MDB_cursor *cur, MDB_val *k
 		uint64_t by_chain;
 
 		kt_meta_key_name(name, kt_be64_get(rec));
-		if (mdb_get(txn, h->st.meta, &(MDB_val){ strlen(name), name }, &kv) == 0 ||
-		    (by_chain = origin_at(h, txn, last)) == 0)
+		if (mdb_get(txn, h->st.meta, &(MDB_val){ strlen(name), name }, &kv) == 0)
+			return 0;
+		by_chain = 0;
+		/* One change whose header and chain entry agree names it; else the chain alone. */
+		for (uint64_t pos = first; pos <= last && by_chain == 0; pos++) {
+			uint8_t lk[8], held[KT_HASH_BYTES];
+			uint64_t at = 0;
+			MDB_val lv;
+
+			kt_be64_put(lk, pos);
+			if (mdb_get(txn, h->st.log, &(MDB_val){ 8, lk }, &lv) == 0 &&
+			    kt_change_decode(c, lv.mv_data, lv.mv_size, NULL) == 0 &&
+			    kt_chain_get(&h->st, txn, c->origin, c->seq, held, &at) == 0 && at == pos)
+				by_chain = c->origin;
+		}
+		if (by_chain == 0 && (by_chain = origin_at(h, txn, last)) == 0)
 			return 0;
 		kt_be64_put(rec, by_chain);
 		kt_be64_put(rec + 8, first);
