@@ -811,8 +811,9 @@ static int repair(struct kt_hub *h, const struct kt_msg_push *p, uint64_t held,
 		return kt_mdb_err(err, rc, "repair a change");
 	if (n > 0)
 		mend_one(h, lowest); /* the push record around them, when its origin or seq is damaged */
-	snprintf(out->note, sizeof(out->note), "repaired: %llu damaged changes of origin %016llx "
-		 "(seq %llu-%llu) put back from its own copy", (unsigned long long)n,
+	snprintf(out->note, sizeof(out->note), "repaired: %llu damaged change%s of origin %016llx "
+		 "put back from its own copy (it sent seqs %llu-%llu again)", (unsigned long long)n,
+		 n == 1 ? "" : "s",
 		 (unsigned long long)p->origin, (unsigned long long)bad, (unsigned long long)to);
 	return 0;
 cannot:
@@ -984,7 +985,9 @@ static int push_intact(struct kt_hub *h, MDB_txn *txn, const struct kt_msg_push 
 	uint8_t hash[KT_HASH_BYTES], held[KT_HASH_BYTES], prev[KT_HASH_BYTES];
 	uint8_t in[KT_SIG_INPUT_BYTES];
 	uint64_t seq = 0, at = 0;
+	int behind = 0;
 
+	memset(hash, 0, sizeof(hash));
 	*bad_seq = 0;
 	for (uint32_t i = 0; i < p->nchanges; i++) {
 		if (kt_change_decode(c, p->changes[i].p, p->changes[i].n, NULL) != 0 ||
@@ -1001,7 +1004,9 @@ static int push_intact(struct kt_hub *h, MDB_txn *txn, const struct kt_msg_push 
 		}
 		if (memcmp(c->prev, i == 0 ? (seq == 1 ? zero : prev) : hash, KT_HASH_BYTES) != 0) {
 			*what = "it does not follow the change before it";
-			return -1;
+			if (i > 0 || seq == 1)
+				return -1;
+			behind = 1; /* the chain's entry before may be the damaged one: the signature tells */
 		}
 		kt_hash(hash, p->changes[i].p, p->changes[i].n);
 		if (kt_chain_get(&h->st, txn, p->origin, seq, held, &at) != 0 ||
@@ -1016,9 +1021,15 @@ static int push_intact(struct kt_hub *h, MDB_txn *txn, const struct kt_msg_push 
 	}
 	kt_msg_sig_input(in, p->origin, seq, hash);
 	if (p->key == NULL || crypto_sign_verify_detached(p->sig, in, sizeof(in), p->key) != 0) {
-		*what = sig_damaged;
+		if (!behind)
+			*what = sig_damaged;
 		return -1;
 	}
+	/*
+	 * Signed whole: its first change's prev is the true hash of the change
+	 * before, so a chain entry that disagrees is the damaged one (mend_push
+	 * puts it right); this push goes out whole.
+	 */
 	return 0;
 }
 
@@ -1356,6 +1367,18 @@ static int mend_push(struct kt_hub *h, MDB_txn *txn, MDB_cursor *cur, MDB_val *k
 		return n;
 	kt_msg_sig_input(in, origin, seq0 + (last - first), prev);
 	proven = p.key != NULL && crypto_sign_verify_detached(p.sig, in, sizeof(in), p.key) == 0;
+	if (proven && seq0 > 1 && kt_change_decode(c, ch[0].p, ch[0].n, NULL) == 0) {
+		/* The change before, as this signed push names it: its chain hash mended. */
+		uint8_t held[KT_HASH_BYTES];
+		uint64_t at;
+
+		if (kt_chain_get(&h->st, txn, origin, seq0 - 1, held, &at) == 0 &&
+		    memcmp(held, c->prev, KT_HASH_BYTES) != 0) {
+			if ((rc = kt_chain_put(&h->st, txn, origin, seq0 - 1, c->prev, at, NULL)) != 0)
+				return rc < 0 ? -MDB_PANIC : -rc;
+			n++;
+		}
+	}
 	for (uint64_t pos = first; pos <= last; pos++) {
 		uint8_t held[KT_HASH_BYTES];
 		uint64_t at = 0, seq = seq0 + (pos - first);

@@ -961,7 +961,7 @@ static int cmd_backup(const char *dir, int argc, char **argv)
 		return 0;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--out") == 0) {
-			if (i + 1 >= argc || argv[i + 1][0] == '\0')
+			if (i + 1 >= argc || argv[i + 1][0] == '\0' || argv[i + 1][0] == '-')
 				return fail("backup: --out needs a folder to make (--out DIR2)");
 			if (out != NULL)
 				return fail("backup: --out is given twice");

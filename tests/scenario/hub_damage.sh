@@ -77,7 +77,7 @@ check "then the new branch syncs" "$KT" -d C sync --timeout 10
 "$KT" -d C status >st.txt
 lacks "and nothing is withheld any more" st.txt "withheld:"
 stop_hub
-contains "the hub logs the repair" hub.log "repaired: 1 damaged changes of origin"
+contains "the hub logs the repair" hub.log "repaired: 1 damaged change of origin"
 check "kt-hub verify passes again" "$H" -d HUB verify
 start_hub
 sync_all A B C
