@@ -543,6 +543,25 @@ int kt_import_parse_csv_as(struct kt_import *im, const char *data, size_t len, u
 	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
 		c.p += 3;
 	c.sep = csv_sep(c.p, c.end);
+	if (c.end - c.p >= 4 && strncasecmp(c.p, "sep=", 4) == 0) {
+		/*
+		 * Excel's first line "sep=;" names the separator; the header is
+		 * the next line.  One character, then the line's end.
+		 */
+		const char *q = c.p + 4;
+
+		if (q >= c.end || *q == '\r' || *q == '\n' ||
+		    !(q + 1 == c.end || q[1] == '\n' || (q[1] == '\r' && (q + 2 == c.end || q[2] == '\n'))))
+			return kt_err_set(err, KT_EINVAL, "line 1: 'sep=' must name one separator "
+					  "character (as Excel writes it: sep=;)");
+		c.sep = *q;
+		c.p = q + 1;
+		if (c.p < c.end && *c.p == '\r')
+			c.p++;
+		if (c.p < c.end && *c.p == '\n')
+			c.p++;
+		c.line = 2;
+	}
 	if ((rc = csv_header(&c, &cols, &ncols, err)) == 0) {
 		p = parser_new(im);
 		rc = csv_rows(p, &c, cols, ncols, err);

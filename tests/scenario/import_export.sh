@@ -141,4 +141,11 @@ contains "and ends with what it did" "$T/tty.out" "imported 2500 records"
 "$KT" -d "$T/pipe" init --branch Pipe >/dev/null
 "$KT" -d "$T/pipe" import "$T/long.csv" >"$T/pipe.out" 2>&1
 lacks "piped, it shows no progress" "$T/pipe.out" "imported 1000 of"
+# issue 13: a file Excel saved with its "sep=;" line
+printf 'sep=;\r\nname;phone\r\nАнна Сепова;+7 912 000 11 22\r\n' >"$T/sep.csv"
+check "a CSV whose first line is Excel's sep=; imports" "$KT" -d "$T/pipe" import "$T/sep.csv"
+"$KT" -d "$T/pipe" client find 'сепова' >"$T/sep.out"
+contains "with the separator it names" "$T/sep.out" "+7 912 000 11 22"
+printf 'sep=\nname\n' >"$T/sep2.csv"
+refuse "a sep= line naming no separator is refused in one line" "$KT" -d "$T/pipe" import "$T/sep2.csv"
 finish

@@ -127,6 +127,34 @@ static void test_csv_bad_date_is_reported_on_its_line(void)
 	kt_import_release(&im);
 }
 
+/* Excel's first line "sep=X" names the separator; the header is the next line. */
+static void test_csv_sep_line_names_the_separator(void)
+{
+	static const char *const ok[] = {
+		"sep=;\nname;phone\nАнна Иванова;+7 912 345 67 89\n",
+		"\xef\xbb\xbfsep=;\r\nName;Phone\r\nАнна Иванова;+7 912 345 67 89\r\n",
+		"SEP=|\nname|phone\nАнна Иванова|+7 912 345 67 89\n",
+		"sep=\t\nname\tphone\nАнна Иванова\t+7 912 345 67 89\n",
+		"sep=,\nname,phone\nАнна Иванова,+7 912 345 67 89\n",
+	};
+	static const char *const bad[] = { "sep=\nname\n", "sep=;;\nname\n", "sep=" };
+	struct kt_import im;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		T_EQ_INT(parse(&im, ok[i]), 0);
+		T_EQ_INT(im.n, 1);
+		T_EQ_INT(im.rows[0].line, 3);
+		T_EQ_STR(field(&im.rows[0], "name", 0), "Анна Иванова");
+		T_EQ_STR(field(&im.rows[0], "phone", 0), "+7 912 345 67 89");
+		kt_import_release(&im);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		T_CHECK(parse(&im, bad[i]) != 0);
+		T_CHECK(strstr(err.msg, "line 1: 'sep=' must name one separator") != NULL);
+		kt_import_release(&im);
+	}
+}
+
 static void test_csv_unknown_or_repeated_column_refuses_the_file(void)
 {
 	struct kt_import im;
@@ -486,6 +514,7 @@ int main(void)
 	T_RUN(test_csv_quotes_crlf_bom_quoted_newline_and_lists);
 	T_RUN(test_csv_semicolon_separator_and_type_column);
 	T_RUN(test_csv_bad_date_is_reported_on_its_line);
+	T_RUN(test_csv_sep_line_names_the_separator);
 	T_RUN(test_csv_unknown_or_repeated_column_refuses_the_file);
 	T_RUN(test_csv_too_many_cells_and_unnamed_columns);
 	T_RUN(test_csv_unclosed_quote_refuses_the_file);
