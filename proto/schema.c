@@ -53,7 +53,7 @@ static const struct kt_field fields[] = {
 	LWW(KT_T_VISIT, 2, "branch", KT_VT_TEXT),
 	LWW(KT_T_VISIT, 3, "specialist", KT_VT_TEXT),
 	LWWC(KT_T_VISIT, 4, "services", KT_CH_SERVICES),
-	LWW(KT_T_VISIT, 5, "amount", KT_VT_MONEY),
+	MONEY(KT_T_VISIT, 5, "amount", 0, 100000000000LL), /* paid, never negative */
 	LWW(KT_T_VISIT, 6, "currency", KT_VT_TEXT),
 	LWWC(KT_T_VISIT, 7, "products_used", KT_CH_PRODUCTS),
 	LWW(KT_T_VISIT, 8, "products_sold", KT_VT_TEXT),
@@ -445,6 +445,9 @@ int kt_schema_parse(const struct kt_field *f, const char *text, struct kt_val *v
 		return kt_err_set(err, KT_EINVAL, "value for '%s' holds %s", f->name,
 				  c == '\n' ? "a line break (it is one line)" :
 				  c == '\t' ? "a tab (it is one line of text)" : "a control character");
+	if (f->rtype == KT_T_CLIENT && f->num == 1 && !kt_text_says_something(text))
+		return kt_err_set(err, KT_EINVAL, "a client's name needs a letter or a digit%s",
+				  n == 0 ? "" : ", not only blanks or signs");
 	if (n == 0) {
 		if (f->merge == KT_M_SET)
 			return kt_err_set(err, KT_EINVAL, "empty value for '%s'", f->name);

@@ -13,6 +13,19 @@ bad_utf8=$(printf 'Ann\377a')
 refuse "unknown field" "$KT" -d "$N" client edit "$a" --set colour=red
 refuse "wrong type (rating is a number)" "$KT" -d "$N" visit add "$a" --service x --set rating=good
 refuse "rating out of range" "$KT" -d "$N" visit add "$a" --service x --set rating=6
+# issue 13: a name that says nothing, an amount below zero
+refuse "an empty name" "$KT" -d "$N" client add --name ''
+refuse "a name of spaces" "$KT" -d "$N" client add --name '   '
+refuse "a name of no-break and ideographic spaces" "$KT" -d "$N" client add --name "$(printf '\302\240\343\200\200')"
+refuse "clearing a card's name" "$KT" -d "$N" client edit "$a" --set name=
+contains "saying what a name needs" "$T/err" "a client's name needs a letter or a digit"
+refuse "a negative amount" "$KT" -d "$N" visit add "$a" --service x --amount -5
+contains "saying which amounts are taken" "$T/err" "'amount' wants an amount from 0.00 to"
+printf 'name,phone\n   ,+7 912 000 00 01\nВера Пробел,+7 912 000 00 02\n' >"$T/blank.csv"
+"$KT" -d "$T/n2" init --branch Two >/dev/null
+if "$KT" -d "$T/n2" import "$T/blank.csv" 2>"$T/err"; then bad "a CSV row whose name is blanks is a bad row"; else ok "a CSV row whose name is blanks is a bad row"; fi
+contains "named by its line" "$T/err" "line 2: a client needs a name"
+check "and --skip-bad keeps the rest" "$KT" -d "$T/n2" import "$T/blank.csv" --skip-bad
 refuse "bad date" "$KT" -d "$N" client edit "$a" --set birthday=2026-02-30
 refuse "bad date format" "$KT" -d "$N" client edit "$a" --set birthday=30.01.1990
 refuse "bad amount" "$KT" -d "$N" visit add "$a" --service x --amount 12.345

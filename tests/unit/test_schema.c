@@ -116,6 +116,17 @@ static void test_text_and_phone(void)
 	parses_as_itself(KT_T_CLIENT, "notes", "line one\nline two\ttab");
 	parses_as_itself(KT_T_CLIENT, "phone", "+7 (912) 345-67-89");
 	parses_as_itself(KT_T_CLIENT, "phone", "8 912 345 67 89");
+	{
+		/* A client's name says something: not empty, not only blanks or signs (issue 13). */
+		static const char *const blank[] = { "", " ", "   ", "\xc2\xa0", "\xe3\x80\x80",
+						     "\xe2\x80\x8b", "-", "...", "\xe2\x80\x94" };
+		struct kt_val v;
+
+		for (size_t i = 0; i < sizeof(blank) / sizeof(blank[0]); i++)
+			T_CHECK(parse(KT_T_CLIENT, "name", blank[i], &v) != 0);
+		parses_as_itself(KT_T_CLIENT, "name", "A");
+		parses_as_itself(KT_T_CLIENT, "name", "7");
+	}
 }
 
 static void test_dates(void)
@@ -235,9 +246,11 @@ static void test_money(void)
 	static const struct { const char *in; int64_t minor; } ok[] = {
 		{ "1500", 150000 }, { "1500.5", 150050 }, { "1500.50", 150050 },
 		{ "1500,50", 150050 }, { "0", 0 }, { "0.01", 1 }, { "0.1", 10 },
-		{ "-20", -2000 }, { "-5.05", -505 }, { "007", 700 },
+		{ "007", 700 }, { "1000000000", 100000000000LL },
 	};
-	static const char *bad[] = { "1.234", "1500.", ".5", "-", "", "abc", "1 500",
+	/* A visit's amount is what she paid: never negative (issue 13), at most 10^9. */
+	static const char *bad[] = { "-20", "-5.05", "-0.01", "1000000000.01",
+				     "1.234", "1500.", ".5", "-", "", "abc", "1 500",
 				     "1e3", "+5", "1500.5.0", "--5", "12,345.67",
 				     "99999999999999999999" };
 
@@ -268,14 +281,17 @@ static void test_money(void)
 	v.i = INT64_MIN;
 	kt_schema_format(amount, &v, out, sizeof(out));
 	T_EQ_STR(out, "-92233720368547758.08");
-	/* What is formatted parses back to the same amount. */
+	/*
+	 * What is formatted parses back to the same amount; a negative one (a
+	 * store from before amounts were bounded) is shown, and refused as input.
+	 */
 	for (int64_t x = -100000; x <= 100000; x += 37) {
 		struct kt_val back;
 
 		v.i = x;
 		kt_schema_format(amount, &v, out, sizeof(out));
-		T_EQ_INT(kt_schema_parse(amount, out, &back, scratch, &err), 0);
-		T_CHECK(back.i == x);
+		T_EQ_INT(kt_schema_parse(amount, out, &back, scratch, &err), x < 0 ? KT_EINVAL : 0);
+		T_CHECK(x < 0 || back.i == x);
 	}
 }
 
@@ -401,8 +417,8 @@ static void test_invalid_utf8_is_refused(void)
 
 static void test_empty_clears_an_lww_field_but_is_no_set_element(void)
 {
-	static const char *lww[] = { "name", "birthday", "gender", "consent_photos", "email",
-				     "phone" };
+	/* Not the name: a card's name cannot be cleared (test_text_and_phone). */
+	static const char *lww[] = { "birthday", "gender", "consent_photos", "email", "phone" };
 	struct kt_val v;
 
 	for (size_t i = 0; i < sizeof(lww) / sizeof(lww[0]); i++) {
