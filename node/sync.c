@@ -262,6 +262,7 @@ static int ingest_pushes(struct kt_sync *s, MDB_txn *txn, const struct kt_msg *m
 			if ((rc = kt_store_hole_put(s->st, txn, &h, p->withheld_hash, sig_ok,
 						    err)) != 0)
 				return rc;
+			s->holes_moved = 1; /* asked for once the pull is done, not a period later */
 		}
 	}
 	if (m->nchanges > done)
@@ -335,8 +336,9 @@ static void first_hole(void *ctx, const struct kt_hole *h)
 
 /*
  * Once caught up, a node holding withheld changes asks for the first of
- * them again: at once in a session, then every KT_SYNC_REFETCH_MS.  The
- * hub sends it whole once its branch has sent it again.
+ * them again: at once in a session and when a pull made or a refetch filled
+ * one, else every KT_SYNC_REFETCH_MS.  The hub sends it whole once its
+ * branch has sent it again.
  */
 static void ask_refetch(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out)
 {
@@ -346,12 +348,13 @@ static void ask_refetch(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *
 	    out->n >= KT_SYNC_OUT_MAX || (s->refetch_ms != 0 && !s->holes_moved &&
 					  now_ms - s->refetch_ms < KT_SYNC_REFETCH_MS))
 		return;
+	/* Looked at now, found or not: the store is read at most once a period, not per message. */
 	s->holes_moved = 0;
+	s->refetch_ms = now_ms;
 	if (kt_store_holes(s->st, 1, first_hole, &h) <= 0)
 		return;
 	kt_msg_refetch(next(out), h.origin, h.first, h.last);
 	s->refetching = 1;
-	s->refetch_ms = now_ms;
 }
 
 /* Keeps what the hub holds and when, for `kt-node status`. */

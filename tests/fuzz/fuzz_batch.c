@@ -20,20 +20,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <sodium.h>
+#include "scratch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-static char made[256]; /* the folder the stores live in, removed at exit */
-
-static void remove_made(void)
-{
-	char cmd[300];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", made);
-	if (made[0] && system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", made);
-}
 
 static struct kt_store origin, node;
 static struct kt_sync sy;
@@ -51,12 +42,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	kt_crypto_init();
-	snprintf(base, sizeof(base), "%s/kt-fuzz-batch-XXXXXX",
-		 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-	if (mkdtemp(base) == NULL)
-		abort();
-	snprintf(made, sizeof(made), "%s", base);
-	atexit(remove_made);
+	scratch_dir("batch", base, sizeof(base));
 	snprintf(d, sizeof(d), "%s/o", base);
 	if (kt_store_init(d, "Origin", "RU", &err) != 0 || kt_store_open(&origin, d, &err) != 0 ||
 	    kt_identity_read(d, "node.key", opk, osk, cpk, csk, &err) != 0)

@@ -14,20 +14,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <sodium.h>
+#include "scratch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-static char made[256]; /* the folder the stores live in, removed at exit */
-
-static void remove_made(void)
-{
-	char cmd[300];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", made);
-	if (made[0] && system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", made);
-}
 
 static struct kt_hub hub;
 static uint8_t key[2][KT_PUBKEY_BYTES];
@@ -43,12 +34,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	kt_crypto_init();
-	snprintf(dir, sizeof(dir), "%s/kt-fuzz-hub-XXXXXX",
-		 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-	if (mkdtemp(dir) == NULL)
-		abort();
-	snprintf(made, sizeof(made), "%s", dir);
-	atexit(remove_made);
+	scratch_dir("hub", dir, sizeof(dir));
 	strcat(dir, "/hub");
 	if (kt_hub_init(dir, "tcp://127.0.0.1:1", &err) != 0 || kt_hub_open(&hub, dir, &err) != 0)
 		abort();
