@@ -244,17 +244,25 @@ static int void_one(void *ctx, uint64_t origin, uint64_t seq, const MDB_val *v)
 	return 0;
 }
 
+/* meta_pairs over prefix in a read transaction of its own: how many l counted, or -1. */
+static long list_pairs(struct listing *l, const char *prefix,
+		       int (*one)(void *ctx, uint64_t a, uint64_t b, const MDB_val *v))
+{
+	int rc;
+
+	if (kt_store_rdtxn(l->st, &l->txn, NULL) != 0)
+		return -1;
+	rc = meta_pairs(l->st, l->txn, prefix, one, l);
+	mdb_txn_abort(l->txn);
+	return rc == 0 ? l->n : -1;
+}
+
 long kt_store_voids(struct kt_store *st, uint32_t max,
 		    void (*fn)(void *ctx, uint64_t origin, uint64_t seq, int reason), void *ctx)
 {
 	struct listing l = { st, NULL, max, 0, fn, NULL, ctx };
-	int rc;
 
-	if (kt_store_rdtxn(st, &l.txn, NULL) != 0)
-		return -1;
-	rc = meta_pairs(st, l.txn, "void:", void_one, &l);
-	mdb_txn_abort(l.txn);
-	return rc == 0 ? l.n : -1;
+	return list_pairs(&l, "void:", void_one);
 }
 
 /*
@@ -509,13 +517,8 @@ long kt_store_holes(struct kt_store *st, uint32_t max,
 		    void (*fn)(void *ctx, const struct kt_hole *h), void *ctx)
 {
 	struct listing l = { st, NULL, max, 0, NULL, fn, ctx };
-	int rc;
 
-	if (kt_store_rdtxn(st, &l.txn, NULL) != 0)
-		return -1;
-	rc = meta_pairs(st, l.txn, "hole:", hole_one, &l);
-	mdb_txn_abort(l.txn);
-	return rc == 0 ? l.n : -1;
+	return list_pairs(&l, "hole:", hole_one);
 }
 
 static int append_log(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
