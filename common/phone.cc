@@ -92,3 +92,30 @@ extern "C" int kt_phone_region_known(const char *region)
 		return 0;
 	}
 }
+
+extern "C" int kt_phone_national_prefix(const char *digits, const char *region, char *out,
+				       size_t outsz)
+{
+	if (outsz == 0)
+		return -1;
+	out[0] = '\0';
+	try {
+		const PhoneNumberUtil *u = PhoneNumberUtil::GetInstance();
+		std::string ndd, d = digits != nullptr ? digits : "";
+		int cc;
+
+		if (region == nullptr || d.empty() || (cc = u->GetCountryCodeForRegion(region)) == 0)
+			return -1;
+		u->GetNddPrefixForRegion(region, true, &ndd);
+		if (!ndd.empty() && d.compare(0, ndd.size(), ndd) == 0)
+			d.erase(0, ndd.size());
+		d = std::to_string(cc) + d;
+		if (d.size() + 1 > outsz)
+			return -1;
+		std::memcpy(out, d.c_str(), d.size() + 1);
+		return 0;
+	} catch (...) {
+		out[0] = '\0';
+		return -1;
+	}
+}

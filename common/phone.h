@@ -35,6 +35,16 @@ int kt_phone_e164(const char *text, const char *region, char out[KT_PHONE_BYTES]
  */
 size_t kt_phone_digits(const char *text, char *out, size_t outsz);
 
+/*
+ * The start of a number typed in national form, as the start of its E.164
+ * digits: the region's country code, then digits without the region's
+ * trunk prefix ("8912" under "RU" is "7912", "0721" under "RO" is "40721"),
+ * so a few digits typed as staff dial them find the numbers they begin.
+ * Writes out (NUL-terminated, outsz bytes); 0, or -1 for an unknown
+ * region or no room.
+ */
+int kt_phone_national_prefix(const char *digits, const char *region, char *out, size_t outsz);
+
 /* Returns 1 when region is a region libphonenumber knows ("RU"), else 0. */
 int kt_phone_region_known(const char *region);
 

@@ -81,6 +81,128 @@ static void fold_ascii(char *out, const char *s, size_t n)
 }
 
 /*
+ * Letters a reader takes for another that Unicode does not decompose to
+ * it, mapped before folding (search only): the Turkish and Azerbaijani
+ * dotless ı (İ decomposes to I and a dot, ı to nothing), ł ø đ ħ ŧ of
+ * Polish, Norwegian, Croatian, Maltese and Sami names, and the Ukrainian ґ
+ * that a Russian keyboard types as г.  Apostrophes of every kind (´ ` ʹ ʻ ʽ
+ * ′ ＇ ꞌ; LUMP takes ’ ‘ ʼ ˈ) become ', so a name's apostrophe is one
+ * character however it was typed (kt_text_name_words joins across it).
+ */
+static utf8proc_int32_t search_map(utf8proc_int32_t c, void *data)
+{
+	(void)data;
+	switch (c) {
+	case 0x0131: case 0x0130: return 'i'; /* ı; İ (which would keep its dot otherwise) */
+	case 0x0141: case 0x0142: return 'l'; /* Ł ł */
+	case 0x00d8: case 0x00f8: return 'o'; /* Ø ø */
+	case 0x0110: case 0x0111: case 0x00d0: return 'd'; /* Đ đ Ð */
+	case 0x0126: case 0x0127: return 'h'; /* Ħ ħ */
+	case 0x0166: case 0x0167: return 't'; /* Ŧ ŧ */
+	case 0x0490: case 0x0491: return 0x0433; /* Ґ ґ -> г */
+	case 0x00b4: case 0x0060: case 0x02b9: case 0x02bb: case 0x02bd: case 0x02ca:
+	case 0x2032: case 0xff07: case 0xa78b: case 0xa78c: case 0x055a:
+		return '\'';
+	default:
+		return c;
+	}
+}
+
+/*
+ * Lookalike letters of the Latin and Cyrillic alphabets (folded, lower
+ * case): a word typed on two keyboards ("Aнна" with a Latin A, "Ivаnova"
+ * with a Cyrillic а) reads as one word to a person.  kt_text_fold writes
+ * such a word in the script most of its letters are in.
+ */
+static const struct { utf8proc_int32_t lat, cyr; } lookalike[] = {
+	{ 'a', 0x0430 }, { 'b', 0x0432 }, { 'c', 0x0441 }, { 'e', 0x0435 },
+	{ 'h', 0x043d }, { 'i', 0x0456 }, { 'j', 0x0458 }, { 'k', 0x043a },
+	{ 'm', 0x043c }, { 'o', 0x043e }, { 'p', 0x0440 }, { 's', 0x0455 },
+	{ 't', 0x0442 }, { 'x', 0x0445 }, { 'y', 0x0443 },
+};
+
+static int is_cyrillic(utf8proc_int32_t c)
+{
+	return (c >= 0x0400 && c <= 0x052f) || (c >= 0x1c80 && c <= 0x1c8f) ||
+	       (c >= 0x2de0 && c <= 0x2dff) || (c >= 0xa640 && c <= 0xa69f);
+}
+
+static int is_latin(utf8proc_int32_t c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 0x00e0 && c <= 0x024f && c != 0x00f7) ||
+	       (c >= 0x1e00 && c <= 0x1eff);
+}
+
+/* c written in the other script (to_cyr: Latin to Cyrillic), or c. */
+static utf8proc_int32_t lookalike_of(utf8proc_int32_t c, int to_cyr)
+{
+	for (size_t i = 0; i < sizeof(lookalike) / sizeof(lookalike[0]); i++)
+		if (to_cyr ? lookalike[i].lat == c : lookalike[i].cyr == c)
+			return to_cyr ? lookalike[i].cyr : lookalike[i].lat;
+	return c;
+}
+
+static enum cp_class classify(utf8proc_int32_t c);
+
+/*
+ * Rewrites, in place, each word of folded f that mixes Latin and Cyrillic
+ * letters in the script most of them are in (Cyrillic on a tie), through
+ * the lookalike table.  A Latin lookalike takes one byte and a Cyrillic one
+ * two, so the copy has room for twice the text.  Returns f, or the copy
+ * (f freed) when a word changed.
+ */
+static char *unmix_scripts(char *f)
+{
+	size_t n = strlen(f), o = 0;
+	char *out = NULL;
+	const char *p = f;
+
+	while (*p) {
+		const char *w = p, *q;
+		utf8proc_int32_t c;
+		int lat = 0, cyr = 0, to_cyr;
+		size_t k = (size_t)utf8proc_iterate((const utf8proc_uint8_t *)p, -1, &c);
+
+		if (classify(c) != CP_WORD) {
+			if (out)
+				memcpy(out + o, p, k);
+			o += k;
+			p += k;
+			continue;
+		}
+		for (q = w; *q; q += k) {
+			k = (size_t)utf8proc_iterate((const utf8proc_uint8_t *)q, -1, &c);
+			if (classify(c) != CP_WORD)
+				break;
+			lat += is_latin(c);
+			cyr += is_cyrillic(c);
+		}
+		if (lat == 0 || cyr == 0) {
+			if (out)
+				memcpy(out + o, w, (size_t)(q - w));
+			o += (size_t)(q - w);
+			p = q;
+			continue;
+		}
+		if (out == NULL) {
+			out = kt_malloc(2 * n + 1); /* each code point at most doubles (1 -> 2 bytes) */
+			memcpy(out, f, o);
+		}
+		to_cyr = cyr >= lat;
+		for (p = w; p < q; p += k) {
+			k = (size_t)utf8proc_iterate((const utf8proc_uint8_t *)p, -1, &c);
+			o += (size_t)utf8proc_encode_char(lookalike_of(c, to_cyr),
+							  (utf8proc_uint8_t *)out + o);
+		}
+	}
+	if (out == NULL)
+		return f;
+	out[o] = '\0';
+	free(f);
+	return out;
+}
+
+/*
  * s[0..n) case folded and composed, with utf8proc options extra on top
  * (UTF8PROC_STRIPMARK for search, 0 for stemming, which needs ă ș ё).
  * Returns a malloc'd string, or NULL when s is not UTF-8.
@@ -103,9 +225,10 @@ static char *fold_with(const char *s, size_t n, utf8proc_option_t extra)
 	 * COMPOSE decomposes first and recomposes after; adding DECOMPOSE too
 	 * makes utf8proc refuse the options (UTF8PROC_ERROR_INVALIDOPTS).
 	 */
-	r = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &out,
-			 UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE |
-			 UTF8PROC_CASEFOLD | extra);
+	r = utf8proc_map_custom((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &out,
+				UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE |
+				UTF8PROC_CASEFOLD | extra,
+				(extra & UTF8PROC_STRIPMARK) ? search_map : NULL, NULL);
 	if (r == UTF8PROC_ERROR_NOMEM) {
 		/* Our policy for a failed allocation, as in kt_malloc(). */
 		fprintf(stderr, "fatal: out of memory folding %zu bytes\n", n);
@@ -118,7 +241,15 @@ static char *fold_with(const char *s, size_t n, utf8proc_option_t extra)
 
 char *kt_text_fold(const char *s, size_t n)
 {
-	return fold_with(s, n, UTF8PROC_STRIPMARK);
+	/*
+	 * IGNORE drops what shows as nothing (zero-width spaces and joiners,
+	 * soft hyphens, direction marks, BOM), which text pasted from
+	 * messengers and office documents carries inside words; LUMP makes
+	 * every space a space, every dash a hyphen and ’ ‘ ʼ an apostrophe.
+	 */
+	char *f = fold_with(s, n, UTF8PROC_STRIPMARK | UTF8PROC_IGNORE | UTF8PROC_LUMP);
+
+	return f == NULL || is_ascii(f, strlen(f)) ? f : unmix_scripts(f);
 }
 
 /*
@@ -243,6 +374,49 @@ int kt_text_words_folded(const char *f, kt_word_fn fn, void *ctx)
 
 	while (rc == 0 && next_word(&f, &w, &len))
 		rc = fn(ctx, w, len);
+	return rc;
+}
+
+int kt_text_name_words(const char *f, int parts, kt_word_fn fn, void *ctx)
+{
+	char joined[KT_WORD_BYTES_MAX + 1];
+	const char *w, *p = f;
+	size_t len;
+	int rc = 0;
+
+	while (rc == 0 && next_word(&p, &w, &len)) {
+		const char *pw[KT_NAME_PARTS_MAX];
+		size_t pl[KT_NAME_PARTS_MAX], jn = 0, np = 0;
+
+		for (;;) {
+			size_t room = KT_WORD_BYTES_MAX - jn, k = len <= room ? len : room;
+
+			while (k > 0 && k < len && ((unsigned char)w[k] & 0xc0) == 0x80)
+				k--; /* w[k] continues a code point: cut before it */
+			memcpy(joined + jn, w, k);
+			jn += k;
+			if (np < KT_NAME_PARTS_MAX) {
+				pw[np] = w;
+				pl[np++] = len;
+			}
+			/* A word goes on past an apostrophe that a letter or digit follows. */
+			if (p[0] != '\'' || p[1] == '\0')
+				break;
+			{
+				const char *after = p + 1, *nw;
+				size_t nl, k2;
+
+				if (class_at(after, &k2) != CP_WORD || !next_word(&after, &nw, &nl))
+					break;
+				w = nw;
+				len = nl;
+				p = after;
+			}
+		}
+		rc = fn(ctx, joined, jn);
+		for (size_t i = 0; parts && np > 1 && i < np && rc == 0; i++)
+			rc = fn(ctx, pw[i], pl[i]);
+	}
 	return rc;
 }
 
@@ -1081,4 +1255,81 @@ int kt_text_stem_phrase_in(const char *needle, const char *hay)
 	}
 	kt_text_stem_free(n);
 	return found;
+}
+
+/* The value of decimal digit c (category Nd): digits come in runs of ten, 0 to 9. */
+static int digit_value(utf8proc_int32_t c)
+{
+	int k = 0;
+
+	while (k < 64 && utf8proc_category(c - k - 1) == UTF8PROC_CATEGORY_ND)
+		k++;
+	return k % 10;
+}
+
+size_t kt_text_phone_ascii(const char *s, size_t n, char *out, size_t cap)
+{
+	utf8proc_uint8_t *f = NULL;
+	const utf8proc_uint8_t *p;
+	size_t o = 0;
+
+	kt_assert(cap > 0);
+	out[0] = '\0';
+	if (!kt_text_valid(s, n) ||
+	    utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &f,
+			 UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE | UTF8PROC_IGNORE |
+			 UTF8PROC_LUMP | UTF8PROC_STRIPMARK) < 0)
+		return 0;
+	for (p = f; *p && o + 1 < cap;) {
+		utf8proc_int32_t c;
+		utf8proc_ssize_t k = utf8proc_iterate(p, -1, &c);
+		char ch;
+
+		kt_assert(k > 0); /* utf8proc wrote it */
+		p += k;
+		if (c < 0x80)
+			ch = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+		else if (utf8proc_category(c) == UTF8PROC_CATEGORY_ND)
+			ch = (char)('0' + digit_value(c));
+		else if (utf8proc_category(c) == UTF8PROC_CATEGORY_PD)
+			ch = '-';
+		else
+			ch = ' '; /* a letter of another script: a note, as a space */
+		out[o++] = ch;
+	}
+	out[o] = '\0';
+	free(f);
+	return o;
+}
+
+int kt_text_phone_like(const char *s, int min_digits)
+{
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+	int digits = 0;
+
+	while (*p) {
+		utf8proc_int32_t c;
+		utf8proc_ssize_t k = utf8proc_iterate(p, -1, &c);
+
+		if (k <= 0)
+			return 0;
+		p += k;
+		if (c >= '0' && c <= '9') {
+			digits++;
+			continue;
+		}
+		if (c < 0x80 ? strchr(" +-().", (int)c) != NULL && c != 0 : 0)
+			continue;
+		switch (utf8proc_category(c)) {
+		case UTF8PROC_CATEGORY_ND:
+			digits++;
+			break;
+		case UTF8PROC_CATEGORY_ZS: case UTF8PROC_CATEGORY_PD: case UTF8PROC_CATEGORY_CF:
+			break;
+		default:
+			if (c != 0xff0b && c != 0xff08 && c != 0xff09) /* full-width + ( ) */
+				return 0;
+		}
+	}
+	return digits >= min_digits;
 }

@@ -40,6 +40,19 @@ int kt_text_words(const char *s, size_t n, kt_word_fn fn, void *ctx);
 int kt_text_words_folded(const char *f, kt_word_fn fn, void *ctx);
 
 /*
+ * The words of a name, for its search index and queries: as
+ * kt_text_words_folded() over f (which kt_text_fold() made), except that
+ * words joined by an apostrophe are one word without it ("O'Brien",
+ * "O’Brien" and "OBrien" are all "obrien"; "Пʼятаченко" is "пятаченко"), so
+ * a name is found however its apostrophe was typed, or left out.  With
+ * parts, a joined word's parts come after it ("obrien", "o", "brien"), so
+ * "brien" finds O'Brien too; a query asks without parts.  Returns fn's
+ * value when it stops the walk, else 0.
+ */
+#define KT_NAME_PARTS_MAX 8
+int kt_text_name_words(const char *f, int parts, kt_word_fn fn, void *ctx);
+
+/*
  * Returns 1 when the words of needle appear, in order and adjacent, among
  * the words of hay, both folded ("Latex" is in "latex-free gloves"? yes:
  * words latex, free, gloves; "nut oil" is in "Almond NUT Oil"), else 0.
@@ -131,6 +144,24 @@ void kt_text_one_line(char *s);
  * with free(), or NULL when s has no words or is not UTF-8.
  */
 char *kt_text_words_key(const char *s);
+
+/*
+ * A phone as libphonenumber and our digit keys read it: s[0..n) in ASCII,
+ * NUL-terminated in out (at most cap - 1 bytes).  Digits of any script
+ * (full-width １３８, Arabic-Indic ٣, Devanagari ३) become 0-9; every space
+ * (no-break, thin, ideographic) a space; every dash (non-breaking hyphen,
+ * en dash, minus) a hyphen; what shows as nothing (zero-width spaces,
+ * direction marks, soft hyphens) is dropped, and anything else outside
+ * ASCII is a space.  Returns the length, 0 for text that is not UTF-8.
+ */
+size_t kt_text_phone_ascii(const char *s, size_t n, char *out, size_t cap);
+
+/*
+ * Returns 1 when s (NUL-terminated UTF-8) reads as a phone: digits of any
+ * script, at least min_digits of them, and only spaces, dashes, "+().",
+ * their full-width forms and characters that show as nothing besides.
+ */
+int kt_text_phone_like(const char *s, int min_digits);
 
 /* Returns 1 when folded word w starts with folded prefix p (byte compare). */
 int kt_text_has_prefix(const char *w, size_t wn, const char *p, size_t pn);

@@ -74,6 +74,22 @@ int kt_cli_field_option(struct kt_cli *cli, struct kt_draft *d, int argc, char *
 		return 0;
 	if ((v = kt_cli_arg(argc, argv, i)) == NULL)
 		return -1;
+	{
+		const char *eq = strchr(v, '=');
+		char name[64];
+		const struct kt_field *f;
+
+		if (eq != NULL && (size_t)(eq - v) < sizeof(name)) {
+			memcpy(name, v, (size_t)(eq - v));
+			name[eq - v] = '\0';
+			f = kt_schema_field_named(d->type, name);
+			if (f != NULL && f->vtype == KT_VT_E164) {
+				kt_cli_failf("'%s' is written from the phone: use --set phone=NUMBER",
+					     name);
+				return -1;
+			}
+		}
+	}
 	if (kt_draft_assign(d, v, kind, &cli->err) != 0) {
 		kt_cli_fail(cli);
 		return -1;

@@ -16,7 +16,7 @@ static const char client_usage[] =
 	"       kt-node -d DIR client edit ID [--set FIELD=VALUE]... [--add FIELD=VALUE]...\n"
 	"                  [--remove FIELD=VALUE]...\n"
 	"       kt-node -d DIR client show ID [--json]\n"
-	"       kt-node -d DIR client find QUERY [--json]\n"
+	"       kt-node -d DIR client find QUERY [--limit N] [--json]\n"
 	"       kt-node -d DIR client list [--segment new|regular|lost|potential] [--json]\n"
 	"       kt-node -d DIR client merge KEEP_ID OTHER_ID\n"
 	"       kt-node -d DIR client unmerge OTHER_ID\n"
@@ -318,7 +318,7 @@ static json_t *summary(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *id,
 		       const char *extra)
 {
 	struct kt_rec r;
-	char idt[KT_ID_TEXT_BYTES], name[512], phone[128], email[256], lastt[11] = "";
+	char idt[KT_ID_TEXT_BYTES], name[512], phone[128], email[256], lastt[11] = "", born[16];
 	const char *seg;
 	int visits;
 	int32_t last;
@@ -333,12 +333,14 @@ static json_t *summary(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *id,
 	kt_card_text(&r, "name", name, sizeof(name));
 	kt_card_text(&r, "phone", phone, sizeof(phone));
 	kt_card_text(&r, "email", email, sizeof(email));
+	kt_card_text(&r, "birthday", born, sizeof(born));
 	seg = kt_cli_segment(cli, txn, id, &visits, &last);
 	if (visits > 0)
 		kt_date_format(last, lastt);
 	if (!json) {
 		printf("%s  ", idt);
 		kt_cli_pad(name, 28);
+		kt_cli_pad(born[0] ? born : "-", 10);
 		kt_cli_pad(phone, 18);
 		kt_cli_pad(email, 24);
 		printf("%-9s %d visit%s%s%s%s%s\n", seg, visits, visits == 1 ? "" : "s",
@@ -349,6 +351,7 @@ static json_t *summary(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *id,
 		json_object_set_new(o, "name", json_string(name));
 		json_object_set_new(o, "phone", json_string(phone));
 		json_object_set_new(o, "email", json_string(email));
+		json_object_set_new(o, "birthday", born[0] ? json_string(born) : json_null());
 		json_object_set_new(o, "segment", json_string(seg));
 		json_object_set_new(o, "visits", json_integer(visits));
 		json_object_set_new(o, "last_visit", visits ? json_string(lastt) : json_null());
@@ -357,56 +360,122 @@ static json_t *summary(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *id,
 	return o;
 }
 
+struct id_at {
+	struct kt_id id;
+	int at;
+};
+
+static int by_id_then_at(const void *a, const void *b)
+{
+	const struct id_at *x = a, *y = b;
+	int c = kt_id_cmp(&x->id, &y->id);
+
+	return c != 0 ? c : (x->at > y->at) - (x->at < y->at);
+}
+
+/*
+ * Each of ids[0..n) as the card it stands for (a merged card is found as
+ * the card it joined), each card once, in the order first met; returns the
+ * new count.  Sorting a copy keeps it O(n log n) at FIND_COUNT_CAP.
+ */
+static int find_roots(struct kt_cli *cli, MDB_txn *txn, struct kt_id *ids, int n)
+{
+	struct id_at *s = kt_malloc(sizeof(*s) * (size_t)(n > 0 ? n : 1));
+	char *dup = kt_malloc((size_t)(n > 0 ? n : 1));
+	int k = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct kt_id to;
+
+		if (kt_store_alias_root(&cli->st, txn, &ids[i], &to) > 0)
+			ids[i] = to;
+		s[i].id = ids[i];
+		s[i].at = i;
+		dup[i] = 0;
+	}
+	qsort(s, (size_t)n, sizeof(*s), by_id_then_at);
+	for (int i = 1; i < n; i++)
+		if (kt_id_cmp(&s[i].id, &s[i - 1].id) == 0)
+			dup[s[i].at] = 1;
+	for (int i = 0; i < n; i++)
+		if (!dup[i])
+			ids[k++] = ids[i];
+	free(s);
+	free(dup);
+	return k;
+}
+
+/* The most a search collects, to count what it does not show (store_index.c walks as many). */
+#define FIND_COUNT_CAP 20000
+
 static int client_find(struct kt_cli *cli, int argc, char **argv)
 {
-	struct kt_id ids[KT_FIND_RESULTS_MAX];
-	const char *query = NULL;
-	int json = 0, n;
+	struct kt_id *ids;
+	const char *query = NULL, *v;
+	int json = 0, n, cut = 0, limit = KT_FIND_RESULTS_MAX, shown;
 	MDB_txn *txn;
 	json_t *arr;
 
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
+		if (strcmp(argv[i], "--json") == 0) {
 			json = 1;
-		else if (argv[i][0] == '-' && argv[i][1] == '-')
+		} else if (strcmp(argv[i], "--limit") == 0) {
+			char *end;
+			long l;
+
+			if ((v = kt_cli_arg(argc, argv, &i)) == NULL)
+				return 1;
+			l = strtol(v, &end, 10);
+			if (*v == '\0' || *end != '\0' || l < 1 || l > FIND_COUNT_CAP)
+				return kt_cli_failf("client find: --limit wants 1 to %d, not '%s'",
+						    FIND_COUNT_CAP, v);
+			limit = (int)l;
+		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
 			return kt_cli_failf("client find: unknown option '%s'", argv[i]);
-		else if (query == NULL)
+		} else if (query == NULL) {
 			query = argv[i];
-		else
+		} else {
 			return kt_cli_failf("client find: one query please (quote it: 'Анна Иванова')");
+		}
 	}
 	if (query == NULL)
 		return kt_cli_failf("client find: what to find? (client find QUERY)");
 	if (kt_cli_open(cli) || kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
 		return cli->open ? kt_cli_fail(cli) : 1;
-	n = kt_store_find(&cli->st, txn, query, ids, KT_FIND_RESULTS_MAX, &cli->err);
+	ids = kt_malloc(sizeof(*ids) * FIND_COUNT_CAP);
+	n = kt_store_find(&cli->st, txn, query, ids, FIND_COUNT_CAP, &cut, &cli->err);
 	if (n < 0) {
 		mdb_txn_abort(txn);
+		free(ids);
 		return kt_cli_fail(cli);
 	}
-	for (int i = 0; i < n; i++) { /* a merged card is found as the card it joined */
-		struct kt_id to;
-
-		if (kt_store_alias_root(&cli->st, txn, &ids[i], &to) > 0)
-			ids[i] = to;
-		for (int k = 0; k < i; k++)
-			if (kt_id_cmp(&ids[k], &ids[i]) == 0) {
-				ids[i--] = ids[--n];
-				break;
-			}
-	}
+	n = find_roots(cli, txn, ids, n);
+	shown = n < limit ? n : limit;
 	arr = json_array();
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < shown; i++) {
 		json_t *o = summary(cli, txn, &ids[i], json, NULL);
 
 		if (o != NULL)
 			json_array_append_new(arr, o);
 	}
 	mdb_txn_abort(txn);
-	if (json)
-		kt_cli_print_json(arr);
-	else
+	free(ids);
+	if (json) {
+		json_t *top = json_object();
+
+		json_object_set_new(top, "clients", arr);
+		json_object_set_new(top, "shown", json_integer(shown));
+		json_object_set_new(top, "found", json_integer(n));
+		json_object_set_new(top, "more", json_integer(n - shown));
+		json_object_set_new(top, "found_at_least", json_boolean(cut));
+		kt_cli_print_json(top);
+	} else {
 		json_decref(arr);
+		if (n > shown || cut)
+			printf("... %s%d more of %s%d found (client find QUERY --limit N shows "
+			       "more; add a word, a phone or a birthday year to narrow it)\n",
+			       cut ? "at least " : "", n - shown, cut ? "at least " : "", n);
+	}
 	if (n == 0 && !json)
 		fprintf(stderr, "no client matches '%s'\n", query);
 	return 0;

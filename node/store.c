@@ -568,6 +568,8 @@ int kt_store_open_as(struct kt_store *st, const char *dir, int hub, struct kt_er
 		rc = kt_err_set(err, KT_ECORRUPT, "store in '%s' has no node id", dir);
 		goto fail;
 	}
+	if (!hub && (rc = kt_index_current(st, err)) != 0)
+		goto fail;
 	return 0;
 fail:
 	kt_store_close(st);

@@ -464,13 +464,18 @@ int kt_store_each(struct kt_store *st, MDB_txn *txn, uint8_t type, kt_id_fn fn, 
 		  struct kt_err *err);
 
 /*
- * Finds clients whose name words start with every word of query, whose
- * phone matches (any formatting) or whose email matches (case-insensitive),
- * from the indexes only.  Writes up to cap ids to out; returns the count
- * or a negative error.
+ * Finds clients whose name words start with every word of query (folded:
+ * case, accents, apostrophes, lookalike letters of two keyboards; a word
+ * joined by an apostrophe is found whole or by its parts), whose phone
+ * matches (any formatting; a query of 4 or more digits also finds phones
+ * ending in them) or whose email matches (case-insensitive), from the
+ * indexes only.  Writes up to cap distinct ids to out, in index order;
+ * returns the count or a negative error.  *cut (may be NULL) is 1 when the
+ * search stopped before it met every match (cap ids, or FIND_SCAN_MAX
+ * index entries walked): there may be more.
  */
 int kt_store_find(struct kt_store *st, MDB_txn *txn, const char *query,
-		  struct kt_id *out, int cap, struct kt_err *err);
+		  struct kt_id *out, int cap, int *cut, struct kt_err *err);
 
 /*
  * Calls fn for each entry of the chain's catalogue (services and products,

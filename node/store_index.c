@@ -12,6 +12,7 @@
 #include "text.h"
 #include "phone.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@
 
 /* Index entries one search walks at most before it stops (a one-letter prefix). */
 #define FIND_SCAN_MAX 20000
+/* A phone query of this many digits or more also finds phones ending in them. */
+#define FIND_SUFFIX_DIGITS_MIN 4
 /* Entries counted per word to pick a multi-word query's rarest word. */
 #define FIND_COUNT_MAX 2048
 
@@ -40,8 +43,9 @@ void kt_phone_key(struct kt_store *st, const char *s, size_t n, char *out, size_
 
 	out[0] = '\0';
 	if (n <= KT_PHONE_TEXT_MAX) {
-		memcpy(text, s, n);
-		text[n] = '\0';
+		/* ASCII as libphonenumber reads it: no-break spaces, full-width digits... */
+		size_t an = kt_text_phone_ascii(s, n, text, sizeof(text));
+
 		if (strcmp(text, last_phone.text) == 0 &&
 		    strcmp(st->country, last_phone.country) == 0 && last_phone.key[0]) {
 			snprintf(out, cap, "%s", last_phone.key);
@@ -49,7 +53,7 @@ void kt_phone_key(struct kt_store *st, const char *s, size_t n, char *out, size_
 		}
 		if (kt_phone_e164(text, st->country, e164) == 0) {
 			kt_phone_digits(e164, out, cap);
-			memcpy(last_phone.text, text, n + 1);
+			memcpy(last_phone.text, text, an + 1);
 			memcpy(last_phone.country, st->country, sizeof(last_phone.country));
 			snprintf(last_phone.key, sizeof(last_phone.key), "%s", out);
 			return;
@@ -57,8 +61,9 @@ void kt_phone_key(struct kt_store *st, const char *s, size_t n, char *out, size_
 	}
 	/* Not a number libphonenumber knows: keep the digits as typed. */
 	{
-		char *tmp = kt_strndup(s, n);
+		char *tmp = kt_malloc(n + 1);
 
+		kt_text_phone_ascii(s, n, tmp, n + 1);
 		kt_phone_digits(tmp, out, cap);
 		free(tmp);
 	}
@@ -94,6 +99,35 @@ static int idx_token(void *ctx, const char *tok, size_t n)
 	if (o->rc == MDB_NOTFOUND)
 		o->rc = 0;
 	return o->rc;
+}
+
+/*
+ * A phone's entries: 'p' its digits, and 'r' its digits backwards, so a
+ * query of its last digits ("4567") is a prefix walk too.
+ */
+static int phone_tokens(struct idx_op *o, const char *digits)
+{
+	char rev[KT_PHONE_BYTES + KT_VALUE_BYTES_MAX];
+	size_t n = strlen(digits);
+
+	if (n == 0 || n >= sizeof(rev))
+		return 0;
+	o->kind = 'p';
+	if (idx_token(o, digits, n) != 0)
+		return o->rc;
+	for (size_t i = 0; i < n; i++)
+		rev[i] = digits[n - 1 - i];
+	o->kind = 'r';
+	return idx_token(o, rev, n);
+}
+
+/* A name's words with the parts of words joined by an apostrophe. */
+static int name_tokens(struct idx_op *o, const char *folded)
+{
+	o->kind = 'n';
+	o->rc = 0;
+	kt_text_name_words(folded, 1, idx_token, o);
+	return o->rc; /* an LMDB error (a full map) stops the walk and comes back */
 }
 
 static int bday_key(uint8_t *k, const struct kt_val *v, const struct kt_id *id)
@@ -169,28 +203,38 @@ static int index_value(struct idx_op *o, uint16_t field, const struct kt_val *v)
 
 	if (v->t != KT_V_STR)
 		return 0;
-	h = field >= 1 && field <= 3 ? hint(o->st, field, v) : NULL;
+	h = field >= KT_CLIENT_NAME && field <= KT_CLIENT_EMAIL ? hint(o->st, field, v) : NULL;
+	o->rc = 0;
 	switch (field) {
-	case 1:
-		o->kind = 'n';
-		o->rc = 0;
+	case KT_CLIENT_NAME:
+	case KT_CLIENT_PHONE:
+	case KT_CLIENT_EMAIL:
 		if (h != NULL)
-			kt_text_words_folded(h, idx_token, o);
-		else
-			kt_text_words(v->s, v->n, idx_token, o); /* -1 for bad UTF-8: no words */
-		return o->rc; /* an LMDB error (a full map) stops the walk and comes back */
-	case 2:
-	case 3:
-		o->kind = field == 2 ? 'p' : 'e';
-		o->rc = 0;
-		if (h != NULL)
-			return idx_token(o, h, strlen(h));
-		if ((f = make_key(o->st, field, v)) == NULL)
-			return 0;
-		idx_token(o, f, strlen(f));
-		free(f);
+			f = (char *)h;
+		else if ((f = make_key(o->st, field, v)) == NULL)
+			return 0; /* bad UTF-8: no words */
+		if (field == KT_CLIENT_NAME)
+			name_tokens(o, f);
+		else if (field == KT_CLIENT_PHONE)
+			phone_tokens(o, f);
+		else {
+			o->kind = 'e';
+			idx_token(o, f, strlen(f));
+		}
+		if (f != h)
+			free(f);
 		return o->rc;
-	case 4:
+	case KT_CLIENT_PHONE_E164: {
+		char digits[KT_PHONE_BYTES];
+
+		if (v->n >= sizeof(digits))
+			return 0;
+		memcpy(digits, v->s, v->n);
+		digits[v->n] = '\0';
+		kt_phone_digits(digits, digits, sizeof(digits));
+		return phone_tokens(o, digits);
+	}
+	case KT_CLIENT_BIRTHDAY:
 		if (bday_key(bk, v, o->id) != 0)
 			return 0;
 		o->rc = o->del ? mdb_del(o->txn, o->st->bday, &key, NULL)
@@ -260,37 +304,67 @@ static int name_matches(struct kt_store *st, MDB_txn *txn, const struct kt_id *i
 			const struct qwords *q)
 {
 	uint8_t k[KT_RECKEY_BYTES];
-	MDB_val key = { kt_reckey(k, id, 1, NULL), k }, v;
+	MDB_val key = { kt_reckey(k, id, KT_CLIENT_NAME, NULL), k }, v;
 	struct kt_val name;
+	char *f;
+	int all = 1;
 
 	if (q->n <= 1)
 		return 1;
 	if (mdb_get(txn, st->rec, &key, &v) != 0 || v.mv_size <= 2 * KT_VER_BYTES ||
 	    kt_val_unpack((uint8_t *)v.mv_data + 2 * KT_VER_BYTES,
 			  v.mv_size - 2 * KT_VER_BYTES, &name, NULL) != 0 ||
-	    name.t != KT_V_STR)
+	    name.t != KT_V_STR || (f = kt_text_fold(name.s, name.n)) == NULL)
 		return 0;
-	for (int i = 0; i < q->n; i++) {
+	for (int i = 0; i < q->n && all; i++) {
 		struct prefix_hit h = { q->w[i], strlen(q->w[i]), 0 };
 
-		kt_text_words(name.s, name.n, word_has_prefix, &h);
-		if (!h.hit)
-			return 0;
+		kt_text_name_words(f, 1, word_has_prefix, &h);
+		all = h.hit;
 	}
-	return 1;
+	free(f);
+	return all;
 }
 
-static int seen(const struct kt_id *out, int n, const struct kt_id *id)
+/*
+ * The distinct cards a search found, in the order it met them: a set of
+ * ids (open addressing, twice the room) beside the list, so telling a card
+ * met again (by two words of her name, her phone's two keys) is O(1).
+ */
+struct found {
+	struct kt_id *out;
+	int n, cap;
+	uint32_t *slot; /* index + 1 into out; 0 is empty */
+	uint32_t mask;
+	int cut;        /* a walk stopped at FIND_SCAN_MAX: there may be more */
+};
+
+static uint32_t id_hash(const struct kt_id *id)
 {
-	for (int i = 0; i < n; i++)
-		if (kt_id_cmp(&out[i], id) == 0)
-			return 1;
-	return 0;
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (size_t i = 0; i < KT_ID_BYTES; i++)
+		h = (h ^ id->b[i]) * 16777619u;
+	return h;
+}
+
+/* Adds id unless it is in; returns 1 when the list is full. */
+static int found_add(struct found *fd, const struct kt_id *id)
+{
+	uint32_t i = id_hash(id) & fd->mask;
+
+	while (fd->slot[i] != 0) {
+		if (kt_id_cmp(&fd->out[fd->slot[i] - 1], id) == 0)
+			return 0;
+		i = (i + 1) & fd->mask;
+	}
+	fd->out[fd->n++] = *id;
+	fd->slot[i] = (uint32_t)fd->n;
+	return fd->n >= fd->cap;
 }
 
 static int scan_prefix(struct kt_store *st, MDB_txn *txn, char kind, const char *prefix,
-		       const struct qwords *q, struct kt_id *out, int n, int cap,
-		       struct kt_err *err)
+		       const struct qwords *q, struct found *fd, struct kt_err *err)
 {
 	uint8_t k[1 + KT_VALUE_BYTES_MAX];
 	size_t pn = strlen(prefix);
@@ -298,8 +372,8 @@ static int scan_prefix(struct kt_store *st, MDB_txn *txn, char kind, const char 
 	MDB_cursor *cur;
 	int rc, scanned = 0;
 
-	if (pn == 0 || pn > 400)
-		return n;
+	if (pn == 0 || pn > 400 || fd->n >= fd->cap)
+		return 0;
 	k[0] = (uint8_t)kind;
 	memcpy(k + 1, prefix, pn);
 	key.mv_size = 1 + pn;
@@ -307,18 +381,23 @@ static int scan_prefix(struct kt_store *st, MDB_txn *txn, char kind, const char 
 	if ((rc = mdb_cursor_open(txn, st->idx, &cur)) != 0)
 		return kt_mdb_err(err, rc, "open a cursor");
 	rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
-	while (rc == 0 && n < cap && scanned++ < FIND_SCAN_MAX &&
-	       key.mv_size >= 1 + pn + 1 + KT_ID_BYTES &&
+	while (rc == 0 && key.mv_size >= 1 + pn + 1 + KT_ID_BYTES &&
 	       memcmp(key.mv_data, k, 1 + pn) == 0) {
 		struct kt_id id;
 
+		if (scanned++ >= FIND_SCAN_MAX) {
+			fd->cut = 1;
+			break;
+		}
 		memcpy(id.b, (uint8_t *)key.mv_data + key.mv_size - KT_ID_BYTES, KT_ID_BYTES);
-		if (!seen(out, n, &id) && (q == NULL || name_matches(st, txn, &id, q)))
-			out[n++] = id;
+		if ((q == NULL || name_matches(st, txn, &id, q)) && found_add(fd, &id)) {
+			fd->cut = 1; /* the list is full: there may be more */
+			break;
+		}
 		rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);
 	}
 	mdb_cursor_close(cur);
-	return n;
+	return 0;
 }
 
 /*
@@ -353,42 +432,57 @@ static size_t count_prefix(struct kt_store *st, MDB_txn *txn, const char *prefix
 	return n;
 }
 
-static int looks_like_phone(const char *s)
-{
-	int digits = 0;
-
-	for (; *s; s++) {
-		if (*s >= '0' && *s <= '9')
-			digits++;
-		else if (!strchr(" +-().", *s))
-			return 0;
-	}
-	return digits >= 3;
-}
-
-int kt_store_find(struct kt_store *st, MDB_txn *txn, const char *query,
-		  struct kt_id *out, int cap, struct kt_err *err)
+/* The search itself, into fd (see kt_store_find). */
+static int find_into(struct kt_store *st, MDB_txn *txn, const char *query, struct found *fd,
+		     struct kt_err *err)
 {
 	struct qwords q = { 0 };
 	char key[KT_VALUE_BYTES_MAX + 1], *f;
-	int best = 0, n;
+	int best = 0, rc;
 
-	if (strlen(query) > KT_VALUE_BYTES_MAX || !kt_text_valid(query, strlen(query)))
-		return kt_err_set(err, KT_EINVAL, "search text is not valid UTF-8 or too long");
 	if (strchr(query, '@') != NULL) {
 		if ((f = kt_text_fold(query, strlen(query))) == NULL)
 			return kt_err_set(err, KT_EINVAL, "search text is not valid UTF-8");
-		n = scan_prefix(st, txn, 'e', f, NULL, out, 0, cap, err);
+		rc = scan_prefix(st, txn, 'e', f, NULL, fd, err);
 		free(f);
-		return n;
+		return rc;
 	}
-	if (looks_like_phone(query)) {
+	if (kt_text_phone_like(query, 3)) {
+		size_t n;
+
 		kt_phone_key(st, query, strlen(query), key, sizeof(key));
-		n = scan_prefix(st, txn, 'p', key, NULL, out, 0, cap, err);
-		kt_phone_digits(query, key, sizeof(key));
-		return n < 0 ? n : scan_prefix(st, txn, 'p', key, NULL, out, n, cap, err);
+		if ((rc = scan_prefix(st, txn, 'p', key, NULL, fd, err)) != 0)
+			return rc;
+		{
+			char ascii[KT_VALUE_BYTES_MAX + 1];
+
+			kt_text_phone_ascii(query, strlen(query), ascii, sizeof(ascii));
+			n = kt_phone_digits(ascii, key, sizeof(key));
+		}
+		if ((rc = scan_prefix(st, txn, 'p', key, NULL, fd, err)) != 0)
+			return rc;
+		if (query[strspn(query, " (")] != '+') {
+			char nat[KT_PHONE_BYTES];
+
+			if (n + 4 < sizeof(nat) &&
+			    kt_phone_national_prefix(key, st->country, nat, sizeof(nat)) == 0 &&
+			    (rc = scan_prefix(st, txn, 'p', nat, NULL, fd, err)) != 0)
+				return rc;
+		}
+		if (n < FIND_SUFFIX_DIGITS_MIN)
+			return 0;
+		for (size_t i = 0; i < n / 2; i++) { /* the last digits: 'r' keys are backwards */
+			char t = key[i];
+
+			key[i] = key[n - 1 - i];
+			key[n - 1 - i] = t;
+		}
+		return scan_prefix(st, txn, 'r', key, NULL, fd, err);
 	}
-	kt_text_words(query, strlen(query), collect_word, &q);
+	if ((f = kt_text_fold(query, strlen(query))) == NULL)
+		return kt_err_set(err, KT_EINVAL, "search text is not valid UTF-8");
+	kt_text_name_words(f, 0, collect_word, &q);
+	free(f);
 	if (q.n == 0)
 		return 0;
 	if (q.n > 1) {
@@ -403,7 +497,32 @@ int kt_store_find(struct kt_store *st, MDB_txn *txn, const char *query,
 			}
 		}
 	}
-	return scan_prefix(st, txn, 'n', q.w[best], &q, out, 0, cap, err);
+	return scan_prefix(st, txn, 'n', q.w[best], &q, fd, err);
+}
+
+int kt_store_find(struct kt_store *st, MDB_txn *txn, const char *query,
+		  struct kt_id *out, int cap, int *cut, struct kt_err *err)
+{
+	struct found fd = { out, 0, cap, NULL, 0, 0 };
+	uint32_t slots = 16;
+	int rc;
+
+	if (cut != NULL)
+		*cut = 0;
+	if (strlen(query) > KT_VALUE_BYTES_MAX || !kt_text_valid(query, strlen(query)))
+		return kt_err_set(err, KT_EINVAL, "search text is not valid UTF-8 or too long");
+	if (cap <= 0)
+		return 0;
+	while (slots < 2u * (uint32_t)cap)
+		slots *= 2;
+	fd.slot = kt_malloc(slots * sizeof(*fd.slot));
+	memset(fd.slot, 0, slots * sizeof(*fd.slot));
+	fd.mask = slots - 1;
+	rc = find_into(st, txn, query, &fd, err);
+	free(fd.slot);
+	if (cut != NULL)
+		*cut = fd.cut;
+	return rc < 0 ? rc : fd.n;
 }
 
 int kt_store_birthdays_on(struct kt_store *st, MDB_txn *txn, int month, int day,
@@ -428,4 +547,129 @@ int kt_store_birthdays_on(struct kt_store *st, MDB_txn *txn, int month, int day,
 	}
 	mdb_cursor_close(cur);
 	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* ---- the indexes' version ---- */
+
+/*
+ * What the name, phone and email entries were made with: this build's
+ * folding and phone rules (bump KT_INDEX_VERSION when they change what a
+ * value's entries are) and the country phones were read under.  A store
+ * whose meta "index_version" says otherwise has them made again at open.
+ * Version 2: apostrophes, dotless i, lookalike letters, zero-width
+ * characters, phones' 'r' entries and their normalised copy (field 23).
+ */
+#define KT_INDEX_VERSION 2
+
+static void index_version_text(const struct kt_store *st, char out[32])
+{
+	snprintf(out, 32, "%d %s", KT_INDEX_VERSION, st->country);
+}
+
+/* Deletes every entry of kind from idx. */
+static int drop_kind(struct kt_store *st, MDB_txn *txn, char kind)
+{
+	uint8_t k = (uint8_t)kind;
+	MDB_val key = { 1, &k }, v;
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(txn, st->idx, &cur);
+
+	if (rc != 0)
+		return rc;
+	rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
+	while (rc == 0 && key.mv_size >= 1 && ((uint8_t *)key.mv_data)[0] == k) {
+		if ((rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+		rc = mdb_cursor_get(cur, &key, &v, MDB_GET_CURRENT);
+		if (rc == MDB_NOTFOUND || rc == EINVAL)
+			rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Makes every client card's name, phone and email entries again, in txn. */
+static int reindex(struct kt_store *st, MDB_txn *txn, struct kt_err *err)
+{
+	static const char kinds[] = "nper";
+	struct kt_id id = { { 0 } };
+	MDB_val key, v;
+	MDB_cursor *cur;
+	int rc, client = 0;
+
+	for (const char *k = kinds; *k; k++)
+		if ((rc = drop_kind(st, txn, *k)) != 0)
+			return kt_mdb_err(err, rc, "clear the search index");
+	if ((rc = mdb_cursor_open(txn, st->rec, &cur)) != 0)
+		return kt_mdb_err(err, rc, "open a cursor");
+	rc = mdb_cursor_get(cur, &key, &v, MDB_FIRST);
+	while (rc == 0) {
+		const uint8_t *kb = key.mv_data;
+		uint16_t field;
+
+		if (key.mv_size == KT_ID_BYTES + 2) {
+			field = kt_be16_get(kb + KT_ID_BYTES);
+			if (field == 0) {
+				memcpy(id.b, kb, KT_ID_BYTES);
+				client = v.mv_size >= 1 && ((uint8_t *)v.mv_data)[0] == KT_T_CLIENT;
+			} else if (client && memcmp(id.b, kb, KT_ID_BYTES) == 0 &&
+				   field != KT_CLIENT_BIRTHDAY && kt_index_field(KT_T_CLIENT, field) &&
+				   v.mv_size > 2 * KT_VER_BYTES) {
+				struct idx_op o = { st, txn, &id, 0, 0, 0 };
+				struct kt_val val;
+
+				if (kt_val_unpack((uint8_t *)v.mv_data + 2 * KT_VER_BYTES,
+						  v.mv_size - 2 * KT_VER_BYTES, &val, NULL) == 0 &&
+				    (rc = index_value(&o, field, &val)) != 0)
+					break;
+			}
+		}
+		rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return kt_mdb_err(err, rc, "rebuild the search index");
+	return 0;
+}
+
+static int index_current_once(void *ctx, struct kt_err *err)
+{
+	struct kt_store *st = ctx;
+	char want[32];
+	MDB_val key = { 13, "index_version" }, v;
+	MDB_txn *txn;
+	int rc;
+
+	index_version_text(st, want);
+	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+		return kt_mdb_err(err, rc, "begin a write");
+	if (mdb_get(txn, st->meta, &key, &v) == 0 && v.mv_size == strlen(want) &&
+	    memcmp(v.mv_data, want, v.mv_size) == 0) {
+		mdb_txn_abort(txn); /* another process made them while we waited */
+		return 0;
+	}
+	if ((rc = reindex(st, txn, err)) != 0 ||
+	    (rc = kt_meta_put(st, txn, "index_version", want, strlen(want))) != 0) {
+		mdb_txn_abort(txn);
+		return rc < 0 ? rc : kt_mdb_err(err, rc, "note the index version");
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return kt_mdb_err(err, rc, "save the search index");
+	return 0;
+}
+
+int kt_index_current(struct kt_store *st, struct kt_err *err)
+{
+	char want[32];
+	MDB_val key = { 13, "index_version" }, v;
+	MDB_txn *txn;
+	int rc, same;
+
+	index_version_text(st, want);
+	if ((rc = kt_store_rdtxn(st, &txn, err)) != 0)
+		return rc;
+	same = mdb_get(txn, st->meta, &key, &v) == 0 && v.mv_size == strlen(want) &&
+	       memcmp(v.mv_data, want, v.mv_size) == 0;
+	mdb_txn_abort(txn);
+	return same ? 0 : kt_store_retry(st, index_current_once, st, err);
 }

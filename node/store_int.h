@@ -112,6 +112,17 @@ int kt_owner_key(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
  */
 int kt_blind_token_of(struct kt_store *st, uint16_t field, const struct kt_val *v,
 		      const uint8_t ck[KT_KEY_BYTES], uint8_t out[KT_TOKEN_BYTES]);
+/*
+ * The blind token op i of ops[0..nops) carries, value v (-1: none): a
+ * phone's comes from its normalised copy when the change has one (a phone
+ * that did not parse has none, so it never pairs two cards as duplicates),
+ * else from the phone (changes written before the copy existed).
+ */
+int kt_blind_token_op(struct kt_store *st, const struct kt_op *ops, uint32_t nops, uint32_t i,
+		      const struct kt_val *v, const uint8_t ck[KT_KEY_BYTES],
+		      uint8_t out[KT_TOKEN_BYTES]);
+/* Whether ops[0..n) hold a SET of field. */
+int kt_sets_field(const struct kt_op *ops, uint32_t n, uint16_t field);
 
 /* Records a conflict of two versions of one field (store_conflict.c). */
 int kt_conflict_note(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
@@ -130,8 +141,16 @@ int kt_index_update(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
 /* Whether a client field feeds an index (name, phone, email, birthday). */
 static inline int kt_index_field(uint8_t type, uint16_t field)
 {
-	return type == KT_T_CLIENT && field >= 1 && field <= 4;
+	return type == KT_T_CLIENT && ((field >= KT_CLIENT_NAME && field <= KT_CLIENT_BIRTHDAY) ||
+				       field == KT_CLIENT_PHONE_E164);
 }
+
+/*
+ * Makes the search indexes again when this build or the node's country
+ * makes them otherwise than they were made (meta "index_version"; once, at
+ * open, in one write).  0 or an error.
+ */
+int kt_index_current(struct kt_store *st, struct kt_err *err);
 
 /* Normalises a phone for its index key: E.164 digits, else the digits typed. */
 void kt_phone_key(struct kt_store *st, const char *s, size_t n, char *out, size_t cap);

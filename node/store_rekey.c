@@ -47,7 +47,8 @@ static int new_tokens(struct rekey *r, struct kt_err *err)
 		const struct kt_op *op = &c->ops[i];
 
 		if (op->kind == KT_OP_SET && nt < KT_OPS_MAX &&
-		    kt_blind_token_of(r->st, op->field, &r->vals[vi], r->nk, r->tokens[nt]) == 0)
+		    kt_blind_token_op(r->st, c->ops, c->nops, i, &r->vals[vi], r->nk,
+				      r->tokens[nt]) == 0)
 			nt++;
 		vi += op->kind == KT_OP_SET || op->kind == KT_OP_ADD;
 	}

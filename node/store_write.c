@@ -21,6 +21,7 @@ struct wctx {
 	int have_dk;
 	uint8_t wrapped[KT_WRAPPED_KEY_BYTES];
 	uint8_t tokens[2][KT_TOKEN_BYTES];
+	char e164[KT_PHONE_BYTES];   /* the phone's normalised copy (derive_phone) */
 	uint8_t *tags[KT_OPS_MAX];
 	msgpack_sbuffer out;
 };
@@ -195,14 +196,28 @@ static int extra_op(struct kt_draft *d, uint8_t kind, const uint8_t *arg, uint32
 	return 0;
 }
 
+int kt_sets_field(const struct kt_op *ops, uint32_t n, uint16_t field)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (ops[i].kind == KT_OP_SET && ops[i].field == field)
+			return 1;
+	return 0;
+}
+
 int kt_blind_token_of(struct kt_store *st, uint16_t field, const struct kt_val *v,
 		      const uint8_t ck[KT_KEY_BYTES], uint8_t out[KT_TOKEN_BYTES])
 {
 	char norm[KT_VALUE_BYTES_MAX + 1], *f;
 
-	if (v->t != KT_V_STR || (field != 2 && field != 3))
+	if (v->t != KT_V_STR ||
+	    (field != KT_CLIENT_PHONE && field != KT_CLIENT_EMAIL && field != KT_CLIENT_PHONE_E164))
 		return -1;
-	if (field == 2) {
+	if (field == KT_CLIENT_PHONE_E164) {
+		kt_phone_digits(v->s, norm, sizeof(norm)); /* the digits, as kt_phone_key gives */
+		if (norm[0] == '\0')
+			return -1;
+		field = KT_CLIENT_PHONE;
+	} else if (field == KT_CLIENT_PHONE) {
 		kt_phone_key(st, v->s, v->n, norm, sizeof(norm));
 	} else {
 		if ((f = kt_text_fold(v->s, v->n)) == NULL)
@@ -210,7 +225,68 @@ int kt_blind_token_of(struct kt_store *st, uint16_t field, const struct kt_val *
 		snprintf(norm, sizeof(norm), "%s", f);
 		free(f);
 	}
-	kt_blind_token(out, field == 2 ? "phone" : "email", norm, ck);
+	kt_blind_token(out, field == KT_CLIENT_PHONE ? "phone" : "email", norm, ck);
+	return 0;
+}
+
+int kt_blind_token_op(struct kt_store *st, const struct kt_op *ops, uint32_t nops, uint32_t i,
+		      const struct kt_val *v, const uint8_t ck[KT_KEY_BYTES],
+		      uint8_t out[KT_TOKEN_BYTES])
+{
+	if (ops[i].kind != KT_OP_SET)
+		return -1;
+	if (ops[i].field == KT_CLIENT_PHONE && kt_sets_field(ops, nops, KT_CLIENT_PHONE_E164))
+		return -1; /* the normalised copy carries the phone's token */
+	return kt_blind_token_of(st, ops[i].field, v, ck, out);
+}
+
+/*
+ * Adds to a client draft that sets the phone its normalised copy
+ * (KT_CLIENT_PHONE_E164, proto/schema.c): the phone in E.164 under this
+ * branch's country, or nothing (clearing a copy an earlier phone left) when
+ * it does not parse.  A draft that gives the copy itself (an import of an
+ * export, which kept the origin's) keeps it.  The copy is written here,
+ * once, so a branch in another country never reads the number again
+ * under its own.
+ */
+static int derive_phone(struct kt_store *st, struct kt_draft *d, struct wctx *w,
+			struct kt_err *err)
+{
+	char ascii[KT_PHONE_TEXT_MAX + 1];
+	struct kt_val *pv = NULL;
+	struct kt_op *op;
+
+	if (d->type != KT_T_CLIENT || kt_sets_field(d->ops, d->nops, KT_CLIENT_PHONE_E164))
+		return 0;
+	for (uint32_t i = 0; i < d->nops && pv == NULL; i++)
+		if (d->ops[i].kind == KT_OP_SET && d->ops[i].field == KT_CLIENT_PHONE)
+			pv = &d->vals[i];
+	if (pv == NULL)
+		return 0;
+	w->e164[0] = '\0';
+	if (pv->t == KT_V_STR && pv->n <= KT_PHONE_TEXT_MAX) {
+		kt_text_phone_ascii(pv->s, pv->n, ascii, sizeof(ascii));
+		if (kt_phone_e164(ascii, st->country, w->e164) != 0)
+			w->e164[0] = '\0';
+	}
+	if (w->e164[0] == '\0' && d->create)
+		return 0; /* a new card: no copy to clear */
+	if (d->nops >= KT_OPS_MAX)
+		return kt_err_set(err, KT_ETOOBIG, "too many changes in one write (limit %d)",
+				  KT_OPS_MAX);
+	op = &d->ops[d->nops];
+	memset(op, 0, sizeof(*op));
+	op->kind = KT_OP_SET;
+	op->field = KT_CLIENT_PHONE_E164;
+	memset(&d->vals[d->nops], 0, sizeof(d->vals[0]));
+	if (w->e164[0]) {
+		d->vals[d->nops].t = KT_V_STR;
+		d->vals[d->nops].s = w->e164;
+		d->vals[d->nops].n = (uint32_t)strlen(w->e164);
+	} else {
+		d->vals[d->nops].t = KT_V_NIL;
+	}
+	d->nops++;
 	return 0;
 }
 
@@ -222,10 +298,9 @@ static int add_extras(struct kt_store *st, struct kt_draft *d, struct wctx *w,
 	int rc = 0;
 
 	for (uint32_t i = 0; d->type == KT_T_CLIENT && i < n && rc == 0; i++) {
-		int slot = d->ops[i].field == 2 ? 0 : 1;
+		int slot = d->ops[i].field == KT_CLIENT_EMAIL ? 1 : 0;
 
-		if (d->ops[i].kind == KT_OP_SET &&
-		    kt_blind_token_of(st, d->ops[i].field, &d->vals[i], st->chain_key,
+		if (kt_blind_token_op(st, d->ops, n, i, &d->vals[i], st->chain_key,
 				      w->tokens[slot]) == 0)
 			rc = extra_op(d, KT_OP_TOKEN, w->tokens[slot], KT_TOKEN_BYTES, err);
 	}
@@ -268,6 +343,7 @@ static int write_one(struct kt_store *st, MDB_txn *txn, struct kt_draft *d,
 	int rc;
 
 	if ((rc = settle_record(st, txn, d, err)) != 0 ||
+	    (rc = derive_phone(st, d, w, err)) != 0 ||
 	    (rc = prepare_ops(st, txn, d, w, err)) != 0 ||
 	    (rc = add_extras(st, d, w, err)) != 0 ||
 	    (rc = client_key(st, txn, w, &d->owner, err)) != 0)

@@ -48,6 +48,12 @@ static const struct kt_field fields[] = {
 	SET(KT_T_CLIENT, 20, "goals"),
 	SET(KT_T_CLIENT, 21, "tags"),
 	SET(KT_T_CLIENT, 22, "important_dates"),
+	/*
+	 * The phone in E.164 as the branch that typed it read it under its own
+	 * country (KT_VT_E164): written by the store with each phone, so every
+	 * branch finds "0721 234 567" typed in Romania by "+40 721 234 567".
+	 */
+	LWW(KT_T_CLIENT, 23, "phone_e164", KT_VT_E164),
 
 	LWW(KT_T_VISIT, 1, "date", KT_VT_DATE),
 	LWW(KT_T_VISIT, 2, "branch", KT_VT_TEXT),
@@ -328,6 +334,63 @@ static int parse_enum(const struct kt_field *f, const char *s, struct kt_val *v,
 	return -1;
 }
 
+/*
+ * Whether text is a number a spreadsheet wrote in scientific notation
+ * ("7,91235E+10", "7.9E10"): its last digits are lost, so it is no phone.
+ */
+static int rounded_by_spreadsheet(const char *t)
+{
+	const char *p = t + strspn(t, " ");
+
+	if (!isdigit((unsigned char)*p))
+		return 0;
+	p += strspn(p, "0123456789");
+	if (*p == '.' || *p == ',')
+		p += 1 + strspn(p + 1, "0123456789");
+	if (*p != 'e' && *p != 'E')
+		return 0;
+	p++;
+	if (*p == '+')
+		p++;
+	if (!isdigit((unsigned char)*p))
+		return 0;
+	p += strspn(p, "0123456789");
+	return p[strspn(p, " ")] == '\0';
+}
+
+/*
+ * A phone as typed is kept as typed (and normalised where it is written:
+ * node/store_write.c), but it must have the digits of a phone: the fewest
+ * any number has is KT_PHONE_DIGITS_MIN (five-digit subscriber numbers of
+ * small towns and islands; the four-digit ones of Niue and Tokelau are
+ * written with their country code).  Digits of any script count
+ * (kt_text_phone_ascii).
+ */
+static int parse_phone(const struct kt_field *f, const char *text, struct kt_val *v,
+		       struct kt_err *err)
+{
+	char ascii[KT_VALUE_BYTES_MAX + 1];
+	size_t digits = 0;
+
+	kt_text_phone_ascii(text, strlen(text), ascii, sizeof(ascii));
+	if (rounded_by_spreadsheet(ascii))
+		return kt_err_set(err, KT_EINVAL, "phone '%s' is a number a spreadsheet rounded "
+				  "(its last digits are lost): type the number in full", text);
+	for (const char *p = ascii; *p; p++)
+		digits += isdigit((unsigned char)*p) != 0;
+	if (digits == 0)
+		return kt_err_set(err, KT_EINVAL, "phone '%s' has no digits", text);
+	if (digits < KT_PHONE_DIGITS_MIN)
+		return kt_err_set(err, KT_EINVAL, "phone '%s' has %zu digit%s, too few for a "
+				  "phone anywhere (at least %d)", text, digits,
+				  digits == 1 ? "" : "s", KT_PHONE_DIGITS_MIN);
+	(void)f;
+	v->t = KT_V_STR;
+	v->s = text;
+	v->n = (uint32_t)strlen(text);
+	return 0;
+}
+
 static int parse_typed(const struct kt_field *f, const char *text, struct kt_val *v,
 		       char *scratch, struct kt_err *err)
 {
@@ -376,6 +439,14 @@ static int parse_typed(const struct kt_field *f, const char *text, struct kt_val
 	case KT_VT_ID:
 		if (kt_id_parse(&id, text) != 0)
 			return kt_err_set(err, KT_EINVAL, "bad id '%s' for '%s'", text, f->name);
+		break;
+	case KT_VT_PHONE:
+		return parse_phone(f, text, v, err);
+	case KT_VT_E164:
+		if (text[0] != '+' || strlen(text) < 8 || strlen(text) > 16 ||
+		    strspn(text + 1, "0123456789") != strlen(text) - 1 || text[1] == '0')
+			return kt_err_set(err, KT_EINVAL, "'%s' wants a number in E.164 form "
+					  "(+ and 7 to 15 digits), not '%s'", f->name, text);
 		break;
 	case KT_VT_EMAIL:
 		if (strchr(text, '@') == NULL || strchr(text, '@') != strrchr(text, '@')

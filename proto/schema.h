@@ -65,6 +65,22 @@ enum kt_vtype {
 	KT_VT_ID,        /* a record id */
 	KT_VT_PHONE,     /* text; indexed as E.164 */
 	KT_VT_EMAIL,     /* text with one '@'; indexed folded */
+	KT_VT_E164,      /* "+" and 7-15 digits: a phone as its branch normalised it */
+};
+
+/* The fewest digits a phone has anywhere (schema.c, parse_phone). */
+#define KT_PHONE_DIGITS_MIN 5
+
+/*
+ * Client fields other code names: the search indexes (node/store_index.c)
+ * and the phone's normalised copy (node/store_write.c).
+ */
+enum {
+	KT_CLIENT_NAME = 1,
+	KT_CLIENT_PHONE = 2,
+	KT_CLIENT_EMAIL = 3,
+	KT_CLIENT_BIRTHDAY = 4,
+	KT_CLIENT_PHONE_E164 = 23,
 };
 
 /* Special field numbers, used by operations that are not plain fields. */

@@ -859,7 +859,7 @@ static uint64_t timed_find(struct build *b, const char *q, struct kt_id *out, in
 
 	if (kt_store_rdtxn(&b->st, &txn, &err) != 0)
 		die("kt_store_rdtxn: %s", err.msg);
-	*got = kt_store_find(&b->st, txn, q, out, KT_FIND_RESULTS_MAX, &err);
+	*got = kt_store_find(&b->st, txn, q, out, KT_FIND_RESULTS_MAX, NULL, &err);
 	mdb_txn_abort(txn);
 	t = kt_mono_ns() - t;
 	if (*got < 0)

@@ -28,7 +28,7 @@ check "find by phone in another format (8 912 ...)" find '8 912 345 67 89' "$ann
 check "find by phone +79123456789" find '+79123456789' "$anna"
 check "find email case-insensitively" find 'anna@example.ru' "$anna"
 "$KT" -d "$N" client find 'Петров' --json >"$T/find"
-[ "$(cat "$T/find")" = "[]" ] && ok "find with no match prints []" || bad "find with no match prints []"
+grep -q '"clients":\[\]' "$T/find" && grep -q '"found":0' "$T/find" && ok "find with no match prints no clients" || bad "find with no match prints no clients"
 
 "$KT" -d "$N" config set country RO >/dev/null
 ro=$("$KT" -d "$N" client add --name 'Ion Popescu' --phone '0721 234 567')
@@ -53,5 +53,5 @@ lacks "remove takes an allergy away (case-insensitive)" "$T/showj" 'Латекс
 "$KT" -d "$N" client edit "$anna" --set name='Анна Петрова'
 check "after a rename the new surname is found" find петрова "$anna"
 "$KT" -d "$N" client find иванова --json >"$T/find"
-[ "$(cat "$T/find")" = "[]" ] && ok "after a rename the old surname is not" || bad "after a rename the old surname is not"
+grep -q '"clients":\[\]' "$T/find" && ok "after a rename the old surname is not" || bad "after a rename the old surname is not"
 finish

@@ -58,7 +58,7 @@ static void test_csv_quotes_crlf_bom_quoted_newline_and_lists(void)
 			    "\"Smith, John\",,,\"two\r\nlines \"\"quoted\"\"\"\r\n"
 			    "\r\n"
 			    ",,,\r\n"
-			    "  \"Ștefania\" ,1,,\r\n"), 0);
+			    "  \"Ștefania\" ,0721234567,,\r\n"), 0);
 	T_EQ_INT(im.json, 0);
 	T_EQ_INT(im.n, 3);
 	T_EQ_INT(im.rows[0].line, 2);

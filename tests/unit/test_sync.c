@@ -149,8 +149,11 @@ static void local_write(int i)
 	if (k == 1) {
 		kt_draft_start(&d, KT_T_CLIENT, &id, 0, NULL);
 		snprintf(text, sizeof(text), "note %u from %d", rnd(1000), i);
-		T_CHECK(kt_draft_field(&d, rnd(2) ? "notes" : "phone", rnd(2) ? text : "+7 912 000 00 01",
-				       KT_OP_SET, &err) == 0);
+		if (rnd(2))
+			T_CHECK(kt_draft_field(&d, "notes", text, KT_OP_SET, &err) == 0);
+		else
+			T_CHECK(kt_draft_field(&d, "phone", rnd(2) ? "+7 912 000 00 01" : "8 912 000 00 02",
+					       KT_OP_SET, &err) == 0);
 	} else if (k == 2) {
 		kt_draft_start(&d, KT_T_CLIENT, &id, 0, NULL);
 		T_CHECK(kt_draft_field(&d, "allergies", rnd(2) ? "latex" : "nuts", KT_OP_ADD, &err) == 0);
