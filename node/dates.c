@@ -159,9 +159,12 @@ int kt_dates_read(enum kt_dates_form form, const char *name, const char *typed, 
 				  kt_dates_wanted(form));
 	snprintf(iso, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u,
 		 (unsigned)d % 100u);
+	if (y < 1900 || y > 2200)
+		return kt_err_set(err, KT_EINVAL, "bad date '%s' for '%s' (want a year from 1900 "
+				  "to 2200)", typed, name);
 	if (kt_date_parse(iso, &day) != 0)
-		return kt_err_set(err, KT_EINVAL, "bad date '%s' for '%s' (no such day, or not "
-				  "from 1900 to 2200)", typed, name);
+		return kt_err_set(err, KT_EINVAL, "bad date '%s' for '%s': the calendar has no "
+				  "such day", typed, name);
 	return 0;
 }
 
