@@ -8,6 +8,7 @@
 #include "store_int.h"
 #include "card.h"
 #include "hlc.h"
+#include "when.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -234,6 +235,7 @@ static void log_line(const char *level, const struct who *w, const char *fmt, va
 	time_t t = time(NULL);
 	size_t n = 0;
 
+	/* Log lines stay in UTC (ISO 8601, Z): sortable and the same at every hub. */
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
 	if (w != NULL && w->addr != NULL)
 		n += (size_t)snprintf(who + n, sizeof(who) - n, " peer %s", w->addr);
@@ -874,10 +876,10 @@ static int cmd_status(const char *dir, int argc, char **argv)
 		json_t *b = json_array_get(arr, i);
 
 		time_t t = (time_t)(json_integer_value(json_object_get(b, "last_contact_ms")) / 1000);
-		char when[32] = "never";
+		char when[64] = "never";
 
 		if (t > 0)
-			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
+			kt_when_text((int64_t)t, when, sizeof(when)); /* the hub machine's zone */
 		printf("%-16s node %-16s acked seq %-8lld pull lag %-8lld last contact %s%s\n",
 		       json_string_value(json_object_get(b, "branch")),
 		       json_string_value(json_object_get(b, "node")),
@@ -1219,13 +1221,11 @@ static void branch_of(struct kt_hub *h, MDB_txn *txn, uint64_t origin, char *out
 static json_t *conflict_side(struct kt_hub *h, MDB_txn *txn, const uint8_t *ver)
 {
 	struct kt_version v;
-	char branch[80], when[32];
-	time_t t;
+	char branch[80], when[64];
 
 	kt_version_get(&v, ver);
 	branch_of(h, txn, v.origin, branch, sizeof(branch));
-	t = (time_t)(kt_hlc_ms(v.hlc) / 1000);
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
+	kt_when_text((int64_t)(kt_hlc_ms(v.hlc) / 1000), when, sizeof(when));
 	return json_pack("{s:s, s:s}", "branch", branch, "time", when);
 }
 

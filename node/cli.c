@@ -3,6 +3,8 @@
 #include "hlc.h"
 #include "text.h"
 #include "safety.h"
+#include "dates.h"
+#include "when.h"
 
 #include <stdarg.h>
 #include <utf8proc.h>
@@ -36,6 +38,15 @@ int kt_cli_open(struct kt_cli *cli)
 	if (kt_store_open(&cli->st, cli->dir, &cli->err) != 0)
 		return kt_cli_fail(cli);
 	cli->open = 1;
+	{
+		char zone[KT_SETTING_BYTES_MAX];
+		struct kt_err err;
+
+		kt_cli_setting(cli, "timezone", "", zone, sizeof(zone));
+		if (kt_when_zone_use(zone, &err) != 0)
+			fprintf(stderr, "kt-node: warning: setting timezone: %s; using the "
+				"system's zone\n", err.msg);
+	}
 	return 0;
 }
 
@@ -62,7 +73,8 @@ const char *kt_cli_arg(int argc, char **argv, int *i)
 int kt_cli_field_option(struct kt_cli *cli, struct kt_draft *d, int argc, char **argv, int *i)
 {
 	uint8_t kind;
-	const char *v;
+	const char *v, *eq;
+	char name[64];
 
 	if (strcmp(argv[*i], "--set") == 0)
 		kind = KT_OP_SET;
@@ -74,27 +86,60 @@ int kt_cli_field_option(struct kt_cli *cli, struct kt_draft *d, int argc, char *
 		return 0;
 	if ((v = kt_cli_arg(argc, argv, i)) == NULL)
 		return -1;
-	{
-		const char *eq = strchr(v, '=');
-		char name[64];
-		const struct kt_field *f;
-
-		if (eq != NULL && (size_t)(eq - v) < sizeof(name)) {
-			memcpy(name, v, (size_t)(eq - v));
-			name[eq - v] = '\0';
-			f = kt_schema_field_named(d->type, name);
-			if (f != NULL && f->vtype == KT_VT_E164) {
-				kt_cli_failf("'%s' is written from the phone: use --set phone=NUMBER",
-					     name);
-				return -1;
-			}
-		}
-	}
-	if (kt_draft_assign(d, v, kind, &cli->err) != 0) {
+	eq = strchr(v, '=');
+	if (eq == NULL || eq == v || (size_t)(eq - v) >= sizeof(name)) {
+		kt_err_set(&cli->err, KT_EINVAL, "expected FIELD=VALUE, got '%s'", v);
 		kt_cli_fail(cli);
 		return -1;
 	}
-	return 1;
+	memcpy(name, v, (size_t)(eq - v));
+	name[eq - v] = '\0';
+	return kt_cli_draft_field(cli, d, name, eq + 1, kind) != 0 ? -1 : 1;
+}
+
+int kt_cli_draft_field(struct kt_cli *cli, struct kt_draft *d, const char *name,
+		       const char *text, uint8_t kind)
+{
+	const struct kt_field *f = kt_schema_field_named(d->type, name);
+
+	if (f != NULL && f->vtype == KT_VT_E164)
+		return kt_cli_failf("'%s' is written from the phone: use --set phone=NUMBER", name);
+	if (f != NULL && f->vtype == KT_VT_DATE && text[0] != '\0') {
+		char *iso;
+
+		if (kt_cli_open(cli))
+			return 1;
+		kt_assert(cli->ndates < KT_OPS_MAX); /* a draft holds fewer fields */
+		iso = cli->dates[cli->ndates];
+		if (kt_dates_read(kt_dates_form(cli->st.country), name, text, iso, &cli->err) != 0)
+			return kt_cli_fail(cli);
+		cli->ndates++;
+		text = iso;
+	}
+	if (kt_draft_field(d, name, text, kind, &cli->err) != 0)
+		return kt_cli_fail(cli);
+	return 0;
+}
+
+int kt_cli_check_dates(struct kt_cli *cli, const struct kt_draft *d, int future,
+		       const char *cmd)
+{
+	int32_t today = kt_cli_today(cli), day;
+
+	for (uint32_t i = 0; i < d->nops; i++) {
+		const struct kt_field *f = kt_schema_field(d->type, d->ops[i].field);
+		char iso[11];
+
+		if (f == NULL || f->vtype != KT_VT_DATE || d->vals[i].t != KT_V_STR ||
+		    d->vals[i].n != 10)
+			continue;
+		memcpy(iso, d->vals[i].s, 10);
+		iso[10] = '\0';
+		if (kt_date_parse(iso, &day) == 0 &&
+		    kt_dates_check(f, day, today, future, &cli->err) != 0)
+			return kt_cli_failf("%s: %s", cmd, cli->err.msg);
+	}
+	return 0;
 }
 
 void kt_cli_safety_rules(struct kt_cli *cli, struct kt_safety_rules *r, char *legacy)
@@ -103,24 +148,32 @@ void kt_cli_safety_rules(struct kt_cli *cli, struct kt_safety_rules *r, char *le
 
 	kt_cli_setting(cli, "patch_test_services", "", legacy, KT_SETTING_BYTES_MAX);
 	kt_cli_setting(cli, "patch_test_months", "6", months, sizeof(months));
-	r->today = kt_cli_today();
+	r->today = kt_cli_today(cli);
 	r->legacy_patch = legacy;
 	r->patch_months = atoi(months);
 }
 
-int32_t kt_cli_today(void)
+int32_t kt_cli_today(struct kt_cli *cli)
 {
-	const char *t = getenv("KT_TODAY");
+	const char *t = getenv("KT_TODAY"), *now = getenv("KT_NOW");
 	int32_t days;
+	char *end;
+	long long s;
 
+	kt_assert(cli->open); /* the branch's zone is set when the store opens */
 	if (t != NULL && kt_date_parse(t, &days) == 0)
 		return days;
-	return (int32_t)(kt_wall_ms() / 86400000ull);
+	if (now != NULL && now[0] != '\0') {
+		s = strtoll(now, &end, 10);
+		if (*end == '\0')
+			return kt_when_day(s);
+	}
+	return kt_when_day((int64_t)(kt_wall_ms() / 1000));
 }
 
-void kt_cli_today_text(char out[11])
+void kt_cli_today_text(struct kt_cli *cli, char out[11])
 {
-	kt_date_format(kt_cli_today(), out);
+	kt_date_format(kt_cli_today(cli), out);
 }
 
 void kt_cli_print_json(json_t *j)

@@ -19,9 +19,17 @@ struct kt_cli {
 	struct kt_store st;
 	int open;
 	struct kt_err err;
+	/* Dates typed in the branch's form, turned into ISO (kt_cli_draft_field). */
+	char dates[KT_OPS_MAX][11];
+	uint32_t ndates;
 };
 
-/* Opens the store of cli->dir; prints the error and returns 1 on failure. */
+/*
+ * Opens the store of cli->dir; prints the error and returns 1 on failure.
+ * A `timezone` setting becomes the process's zone then (common/when.h), so
+ * today and every time printed are the branch's; a zone this machine no
+ * longer has is said in a warning line and the system's zone is used.
+ */
 int kt_cli_open(struct kt_cli *cli);
 
 /* Prints "kt-node: <message>" on stderr; returns the exit code 1. */
@@ -45,9 +53,31 @@ const char *kt_cli_arg(int argc, char **argv, int *i);
  */
 int kt_cli_field_option(struct kt_cli *cli, struct kt_draft *d, int argc, char **argv, int *i);
 
-/* Today as days since 1970-01-01: $KT_TODAY (YYYY-MM-DD) when set, for tests. */
-int32_t kt_cli_today(void);
-void kt_cli_today_text(char out[11]);
+/*
+ * Today at this branch as days since 1970-01-01: the local date of now in
+ * the branch's zone (kt_cli_open() has set it; the store must be open).
+ * For tests: $KT_TODAY (YYYY-MM-DD) is today, else $KT_NOW (Unix seconds) is
+ * now.  kt_cli_today_text() writes it as YYYY-MM-DD.
+ */
+int32_t kt_cli_today(struct kt_cli *cli);
+void kt_cli_today_text(struct kt_cli *cli, char out[11]);
+
+/*
+ * kt_draft_field() for what a user typed: the value of a date field is read
+ * in the branch's form (node/dates.h, from the country setting; the store
+ * is opened for it) and goes into the draft as ISO, kept in cli->dates.
+ * Returns 0, or 1 with the error printed.
+ */
+int kt_cli_draft_field(struct kt_cli *cli, struct kt_draft *d, const char *name,
+		       const char *text, uint8_t kind);
+
+/*
+ * Whether every date d sets may be held by its field today (enum kt_when,
+ * kt_dates_check()): future is 1 when the user gave --future.  Returns 0,
+ * or 1 with the error printed ("CMD: why").
+ */
+int kt_cli_check_dates(struct kt_cli *cli, const struct kt_draft *d, int future,
+		       const char *cmd);
 
 /* Prints j (compact, sorted keys) and a newline on stdout; frees j. */
 void kt_cli_print_json(json_t *j);

@@ -6,13 +6,14 @@
 #include "hlc.h"
 #include "list.h"
 #include "text.h"
+#include "dates.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 static const char client_usage[] =
 	"usage: kt-node -d DIR client add --name NAME [--phone P] [--email E]\n"
-	"                  [--birthday YYYY-MM-DD] [--set FIELD=VALUE]... [--add FIELD=VALUE]...\n"
+	"                  [--birthday DATE] [--set FIELD=VALUE]... [--add FIELD=VALUE]...\n"
 	"       kt-node -d DIR client edit ID [--set FIELD=VALUE]... [--add FIELD=VALUE]...\n"
 	"                  [--remove FIELD=VALUE]...\n"
 	"       kt-node -d DIR client show ID [--json]\n"
@@ -26,6 +27,9 @@ static const char client_usage[] =
 	"lists (--add/--remove): allergies contraindications medications problem_zones\n"
 	"preferences goals tags important_dates.  --set on a list adds to it; an empty\n"
 	"value (--set notes=) clears a field.  `client add` prints the new id alone.\n"
+	"A date is YYYY-MM-DD, or as the branch's country writes it: DD.MM.YYYY (RU,\n"
+	"MD, RO, ...), YYYY/MM/DD or YYYY年MM月DD日 (CN, ...); a birthday after today\n"
+	"or more than 130 years ago is refused.\n"
 	"find matches any word of the name by its start, ignoring case and accents,\n"
 	"a phone however it is written, or an email.\n"
 	"example: kt-node -d DIR client add --name 'Анна Иванова' --phone '+7 912 345-67-89' "
@@ -54,12 +58,12 @@ static int client_add(struct kt_cli *cli, int argc, char **argv)
 			return kt_cli_failf("client add: unknown option '%s'", argv[i]);
 		if (kt_cli_arg(argc, argv, &i) == NULL)
 			return 1;
-		if (kt_draft_field(&d, named[k] + 2, argv[i], KT_OP_SET, &cli->err) != 0)
-			return kt_cli_fail(cli);
+		if (kt_cli_draft_field(cli, &d, named[k] + 2, argv[i], KT_OP_SET) != 0)
+			return 1;
 	}
 	if (!kt_draft_has(&d, "name"))
 		return kt_cli_failf("client add: --name NAME is required");
-	if (kt_cli_open(cli))
+	if (kt_cli_open(cli) || kt_cli_check_dates(cli, &d, 0, "client add"))
 		return 1;
 	kt_cli_branch(cli, branch, sizeof(branch));
 	if (!kt_draft_has(&d, "home_branch") && branch[0] &&
@@ -225,7 +229,7 @@ static int client_edit(struct kt_cli *cli, int argc, char **argv)
 	}
 	if (d.nops == 0)
 		return kt_cli_failf("client edit: nothing to change (use --set, --add or --remove)");
-	if (kt_cli_open(cli))
+	if (kt_cli_open(cli) || kt_cli_check_dates(cli, &d, 0, "client edit"))
 		return 1;
 	if (remove_parts(cli, &d, &o) != 0)
 		r = 1;
@@ -289,7 +293,7 @@ static int scan_visit(void *ctx, const struct kt_id *id, uint8_t type)
 const char *kt_cli_segment(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *client,
 			   int *visits, int32_t *last)
 {
-	struct visit_scan s = { cli, txn, kt_cli_today(), 0, 0, 0 };
+	struct visit_scan s = { cli, txn, kt_cli_today(cli), 0, 0, 0 };
 	char buf[16];
 	int reg, lost;
 
@@ -560,7 +564,8 @@ static const char birthdays_usage[] =
 	"\n"
 	"Lists clients whose birthday falls today or in the next N days (default:\n"
 	"the birthday_days setting, 7), soonest first, with the age they turn.\n"
-	"A 29 February birthday is shown on 28 February in other years.\n"
+	"A 29 February birthday is shown on 28 February in other years.  Today is the\n"
+	"branch's local date (the timezone setting, else the system's zone).\n"
 	"example: kt-node -d DIR birthdays --days 14\n";
 
 struct bday_ctx {
@@ -605,7 +610,7 @@ int cmd_birthdays(struct kt_cli *cli, int argc, char **argv)
 	struct bday_ctx b = { cli, NULL, 0, 0, "", NULL };
 	char buf[16];
 	long days = -1;
-	int32_t today = kt_cli_today();
+	int32_t today;
 
 	if (kt_cli_help(argc, argv, birthdays_usage))
 		return 0;
@@ -627,6 +632,7 @@ int cmd_birthdays(struct kt_cli *cli, int argc, char **argv)
 	}
 	if (kt_cli_open(cli))
 		return 1;
+	today = kt_cli_today(cli);
 	if (days < 0) {
 		kt_cli_setting(cli, "birthday_days", "7", buf, sizeof(buf));
 		days = atol(buf);
@@ -635,14 +641,13 @@ int cmd_birthdays(struct kt_cli *cli, int argc, char **argv)
 		return kt_cli_fail(cli);
 	b.arr = json_array();
 	for (long k = 0; k <= days; k++) {
-		int y, m, d, y2, m2, d2;
+		int y, m, d;
 
 		kt_date_ymd(today + (int32_t)k, &y, &m, &d);
 		kt_date_format(today + (int32_t)k, b.date);
 		b.year = y;
 		kt_store_birthdays_on(&cli->st, b.txn, m, d, bday_one, &b, NULL);
-		kt_date_ymd(today + (int32_t)k + 1, &y2, &m2, &d2);
-		if (m == 2 && d == 28 && m2 == 3) /* not a leap year: 29 Feb falls today */
+		if (!(m == 2 && d == 29) && kt_dates_birthday_on(2, 29, today + (int32_t)k))
 			kt_store_birthdays_on(&cli->st, b.txn, 2, 29, bday_one, &b, NULL);
 	}
 	mdb_txn_abort(b.txn);

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "store_int.h"
 #include "hlc.h"
+#include "when.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -24,7 +25,7 @@ static json_t *side(const struct kt_field *f, const uint8_t *ver, const uint8_t 
 	kt_version_get(&v, ver);
 	snprintf(origin, sizeof(origin), "%016llx", (unsigned long long)v.origin);
 	t = (time_t)(kt_hlc_ms(v.hlc) / 1000);
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
+	kt_when_text((int64_t)t, when, sizeof(when));
 	text[0] = '\0';
 	if (n > 0 && kt_val_unpack(val, n, &x, NULL) == 0)
 		kt_schema_format(f, &x, text, sizeof(text));

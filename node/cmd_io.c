@@ -20,7 +20,9 @@
 #include "cli.h"
 #include "import.h"
 #include "safety.h"
+#include "dates.h"
 #include "hlc.h"
+#include "when.h"
 #include "text.h"
 #include "store_int.h"
 
@@ -46,7 +48,7 @@ static const char export_usage[] =
 
 static const char import_usage[] =
 	"usage: kt-node -d DIR import FILE [--skip-bad] [--as-recorded] [--again]\n"
-	"                            [--override REASON [--by NAME]]\n"
+	"                            [--future] [--override REASON [--by NAME]]\n"
 	"\n"
 	"Imports FILE, either:\n"
 	"- a Kartoteka export (JSON, what `export` prints): every record keeps its id;\n"
@@ -66,6 +68,12 @@ static const char import_usage[] =
 	"$USER).  Visits dated before today are history: they come back as recorded,\n"
 	"with a warning line for each the check would refuse now.  A list field's\n"
 	"value may hold several entries separated by ',' or ';' (\"латекс, орехи\").\n"
+	"A date is YYYY-MM-DD or as the branch's country writes it (DD.MM.YYYY in RU,\n"
+	"MD, RO...; YYYY/MM/DD or YYYY年MM月DD日 in CN...); a two-digit year, a\n"
+	"day/month with slashes, a birthday after today or over 130 years ago, and a\n"
+	"visit, patch test or assessment dated after today are bad rows.\n"
+	"  --future        visits, patch tests, assessments dated ahead are meant\n"
+	"                  (at most 366 days after today)\n"
 	"  --skip-bad      import the good rows, report and skip the bad ones\n"
 	"  --as-recorded   a restore of this chain's export: every visit comes back as\n"
 	"                  it was recorded (each was checked when written), warnings only\n"
@@ -154,6 +162,7 @@ struct importer {
 	const char *override, *by;            /* import --override REASON [--by NAME] */
 	int as_recorded;                      /* import --as-recorded: a restore */
 	int again;                            /* import --again: a file imported whole before */
+	int future;                           /* import --future: visits dated ahead on purpose */
 	/*
 	 * How far this file got (meta "import:<hash of type and bytes>", written
 	 * with each batch): rows of pass < from_pass, or of from_pass before
@@ -447,6 +456,30 @@ static int check_catalogue_names(struct importer *x, MDB_txn *txn)
 	return rc != 0 ? kt_cli_failf("import: %s", x->cli->err.msg) : 0;
 }
 
+/*
+ * Each row's dates against the branch's today, as `visit add` and `client
+ * add` judge them (kt_dates_check(): a birthday after today, a visit after
+ * today without --future): such a row is bad.
+ */
+static void check_dates(struct importer *x)
+{
+	int32_t today = kt_cli_today(x->cli), day;
+	struct kt_err err;
+
+	for (size_t i = 0; i < x->im.n; i++) {
+		struct kt_import_row *r = &x->im.rows[i];
+
+		for (uint32_t k = 0; r->bad == NULL && k < r->n; k++) {
+			const struct kt_field *f = kt_schema_field_named(r->type, r->f[k].name);
+
+			if (f != NULL && f->vtype == KT_VT_DATE &&
+			    kt_date_parse(r->f[k].value, &day) == 0 &&
+			    kt_dates_check(f, day, today, x->future, &err) != 0)
+				kt_import_mark_bad(&x->im, r, "%s", err.msg);
+		}
+	}
+}
+
 /* The checks against the store and within the file; 1 (printed) on failure. */
 static int check_rows(struct importer *x)
 {
@@ -459,6 +492,7 @@ static int check_rows(struct importer *x)
 	if (kt_store_rdtxn(&x->cli->st, &txn, &x->cli->err) != 0)
 		return kt_cli_fail(x->cli);
 	kt_rec_init(&rec);
+	check_dates(x);
 	nids = index_ids(&x->im, &ids);
 	rc = check_new(x, txn, &rec);
 	if (rc == 0)
@@ -682,10 +716,9 @@ static int import_resume(struct importer *x)
 	}
 	mdb_txn_abort(txn);
 	if (finished != 0 && !x->again) {
-		char when[32];
-		time_t t = (time_t)(finished / 1000);
+		char when[64];
 
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", gmtime(&t));
+		kt_when_text((int64_t)(finished / 1000), when, sizeof(when));
 		return kt_cli_failf("import: '%s' was imported whole on %s (%llu records); to "
 				    "import it again as new records, add --again", x->path, when,
 				    (unsigned long long)x->before);
@@ -729,6 +762,8 @@ static int import_args(struct importer *x, int argc, char **argv, const char **p
 			x->again = 1;
 		} else if (strcmp(argv[i], "--as-recorded") == 0) {
 			x->as_recorded = 1;
+		} else if (strcmp(argv[i], "--future") == 0) {
+			x->future = 1;
 		} else if (strcmp(argv[i], "--override") == 0 || strcmp(argv[i], "--by") == 0) {
 			const char **o = argv[i][2] == 'o' ? &x->override : &x->by;
 
@@ -843,10 +878,8 @@ int kt_cli_import_as(struct kt_cli *cli, int argc, char **argv, uint8_t type)
 		kt_hex(hex, h, 16);
 		snprintf(x.note_name, sizeof(x.note_name), "import:%s", hex);
 	}
-	if (type == 0)
-		rc = kt_import_parse(&x.im, data, len, &cli->err);
-	else
-		rc = kt_import_parse_csv_as(&x.im, data, len, type, &cli->err);
+	rc = kt_import_parse_dates(&x.im, data, len, type, kt_dates_form(cli->st.country),
+				   &cli->err);
 	free(data); /* the rows hold copies */
 	if (rc != 0)
 		rc = kt_cli_failf("import: '%s': %s; nothing imported", x.path, cli->err.msg);

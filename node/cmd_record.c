@@ -19,7 +19,7 @@
 
 static const char visit_usage[] =
 	"usage: kt-node -d DIR visit add CLIENT_ID --service NAME [--service NAME]...\n"
-	"                  [--amount N] [--date YYYY-MM-DD] [--set FIELD=VALUE]...\n"
+	"                  [--amount N] [--date DATE] [--future] [--set FIELD=VALUE]...\n"
 	"                  [--override REASON] [--by NAME]\n"
 	"\n"
 	"Records a visit; prints its id.  Refused when a service or product used names\n"
@@ -31,14 +31,18 @@ static const char visit_usage[] =
 	"gave it (--by NAME, else $USER).  A list value typed with commas is several.\n"
 	"Fields: date branch specialist services amount currency products_used\n"
 	"products_sold result rating (1-5).  Defaults: today, this branch, the\n"
-	"currency setting.\n"
+	"currency setting.  A date is YYYY-MM-DD, or as the branch's country writes\n"
+	"it (DD.MM.YYYY in RU, MD, RO...; YYYY/MM/DD or YYYY年MM月DD日 in CN...); a\n"
+	"visit is recorded on its day or after: one dated after today is refused\n"
+	"unless --future (entered ahead on purpose, at most 366 days).  --override is\n"
+	"for the safety check only.\n"
 	"example: kt-node -d DIR visit add 01JD3Q5ZK8W6T9V2M4N7P0R1S3 --service 'Facial "
 	"cleansing' --amount 2500 --set specialist=Olga\n";
 
 static const char record_usage[] =
 	"usage: kt-node -d DIR record add TYPE CLIENT_ID [--set FIELD=VALUE]... [--add FIELD=VALUE]...\n"
 	"       kt-node -d DIR record edit ID [--set FIELD=VALUE]... [--add/--remove FIELD=VALUE]...\n"
-	"                  [--override REASON] [--by NAME]   (visits: see below)\n"
+	"                  [--future] [--override REASON] [--by NAME]   (visits: see below)\n"
 	"       kt-node -d DIR record show ID [--json]\n"
 	"\n"
 	"TYPE and its fields:\n"
@@ -50,6 +54,10 @@ static const char record_usage[] =
 	"  feedback    branch kind(praise|complaint|wish) text status(open|in_progress|\n"
 	"              resolved) resolution follow_up\n"
 	"  points      delta reason visit (written once: a correction is a new entry)\n"
+	"Dates are YYYY-MM-DD, or as the branch's country writes them (DD.MM.YYYY in\n"
+	"RU, MD, RO...; YYYY/MM/DD or YYYY年MM月DD日 in CN...).  The date of a visit,\n"
+	"patch test or assessment is not after today unless --future is given (at\n"
+	"most 366 days ahead); valid_until, start and follow_up may be any day.\n"
 	"Visits are recorded with `visit add`, which runs the safety check; an edit of\n"
 	"a visit's services or products_used runs it again (--override REASON goes on).\n"
 	"example: kt-node -d DIR record add patch_test 01JD3Q5ZK8W6T9V2M4N7P0R1S3 "
@@ -169,6 +177,7 @@ static int chair_check(struct kt_cli *cli, struct kt_draft *d, const struct kt_i
 struct visit_opts {
 	char services[KT_VALUE_BYTES_MAX + 1];
 	const char *amount, *date, *override, *by;
+	int future; /* --future: dated ahead of today on purpose */
 };
 
 static int visit_parse(struct kt_cli *cli, struct kt_draft *d, struct visit_opts *o,
@@ -184,6 +193,10 @@ static int visit_parse(struct kt_cli *cli, struct kt_draft *d, struct visit_opts
 			return 1;
 		if (r > 0)
 			continue;
+		if (strcmp(argv[i], "--future") == 0) {
+			o->future = 1;
+			continue;
+		}
 		if (strcmp(argv[i], "--service") && strcmp(argv[i], "--amount") &&
 		    strcmp(argv[i], "--date") && strcmp(argv[i], "--override") &&
 		    strcmp(argv[i], "--by"))
@@ -228,20 +241,22 @@ static int visit_add(struct kt_cli *cli, int argc, char **argv)
 	if (visit_parse(cli, &d, &o, argc, argv) != 0)
 		return 1;
 	if ((o.services[0] && kt_draft_field(&d, "services", o.services, KT_OP_SET, &cli->err)) ||
-	    (o.amount && kt_draft_field(&d, "amount", o.amount, KT_OP_SET, &cli->err)) ||
-	    (o.date && kt_draft_field(&d, "date", o.date, KT_OP_SET, &cli->err)))
+	    (o.amount && kt_draft_field(&d, "amount", o.amount, KT_OP_SET, &cli->err)))
 		return kt_cli_fail(cli);
+	if (o.date && kt_cli_draft_field(cli, &d, "date", o.date, KT_OP_SET) != 0)
+		return 1;
 	if (!kt_draft_has(&d, "services"))
 		return kt_cli_failf("visit add: --service NAME is required");
 	if (override_fields_set(&d, "visit add"))
 		return 1;
 	if (kt_cli_open(cli))
 		return 1;
-	kt_cli_today_text(today);
+	kt_cli_today_text(cli, today);
 	kt_cli_branch(cli, branch, sizeof(branch));
 	kt_cli_setting(cli, "currency", "RUB", cur, sizeof(cur));
 	if (default_field(cli, &d, "date", today) || default_field(cli, &d, "branch", branch) ||
-	    default_field(cli, &d, "currency", cur))
+	    default_field(cli, &d, "currency", cur) ||
+	    kt_cli_check_dates(cli, &d, o.future, "visit add"))
 		return 1;
 	snprintf(services, sizeof(services), "%s", draft_text(&d, "services"));
 	snprintf(products, sizeof(products), "%s", draft_text(&d, "products_used"));
@@ -270,7 +285,7 @@ static int record_defaults(struct kt_cli *cli, struct kt_draft *d)
 {
 	static char today[11], branch[KT_BRANCH_BYTES_MAX + 1], until[11], months[16];
 
-	kt_cli_today_text(today);
+	kt_cli_today_text(cli, today);
 	kt_cli_branch(cli, branch, sizeof(branch));
 	switch (d->type) {
 	case KT_T_PATCH:
@@ -303,7 +318,7 @@ static int record_add(struct kt_cli *cli, int argc, char **argv)
 	static struct kt_draft d;
 	char idt[KT_ID_TEXT_BYTES];
 	struct kt_id id, client;
-	int type, r;
+	int type, r, future = 0;
 
 	if (argc < 3)
 		return kt_cli_failf("record add: usage: record add TYPE CLIENT_ID --set FIELD=VALUE...");
@@ -320,12 +335,17 @@ static int record_add(struct kt_cli *cli, int argc, char **argv)
 	kt_id_new(&id, kt_wall_ms());
 	kt_draft_start(&d, (uint8_t)type, &id, 1, &client);
 	for (int i = 3; i < argc; i++) {
+		if (strcmp(argv[i], "--future") == 0) {
+			future = 1;
+			continue;
+		}
 		if ((r = kt_cli_field_option(cli, &d, argc, argv, &i)) < 0)
 			return 1;
 		if (r == 0)
 			return kt_cli_failf("record add: unknown option '%s'", argv[i]);
 	}
-	if (kt_cli_open(cli) || record_defaults(cli, &d))
+	if (kt_cli_open(cli) || record_defaults(cli, &d) ||
+	    kt_cli_check_dates(cli, &d, future, "record add"))
 		return 1;
 	if (kt_store_write(&cli->st, &d, 1, NULL, &cli->err) != 0)
 		return kt_cli_fail(cli);
@@ -375,7 +395,7 @@ static int visit_edit_check(struct kt_cli *cli, struct kt_draft *d, const struct
 
 	static char date[16], prev_reason[KT_VALUE_BYTES_MAX + 1], prev_by[KT_VALUE_BYTES_MAX + 1];
 
-	int32_t day, today = kt_cli_today();
+	int32_t day, today = kt_cli_today(cli);
 
 	if (kt_draft_has(d, "date"))
 		snprintf(date, sizeof(date), "%s", draft_text(d, "date"));
@@ -407,7 +427,7 @@ static int record_edit(struct kt_cli *cli, int argc, char **argv)
 	struct kt_rec r;
 	struct kt_id id;
 	MDB_txn *txn;
-	int rc;
+	int rc, future = 0;
 
 	if (argc < 2)
 		return kt_cli_failf("record edit: which record? (record edit ID --set FIELD=VALUE)");
@@ -416,7 +436,13 @@ static int record_edit(struct kt_cli *cli, int argc, char **argv)
 	kt_draft_start(&d, r.type, &id, 0, NULL);
 	rc = 0;
 	for (int i = 2; i < argc && rc == 0; i++) {
-		int k = kt_cli_field_option(cli, &d, argc, argv, &i);
+		int k;
+
+		if (strcmp(argv[i], "--future") == 0) {
+			future = 1;
+			continue;
+		}
+		k = kt_cli_field_option(cli, &d, argc, argv, &i);
 		const char **o = strcmp(argv[i], "--override") == 0 ? &override :
 				 strcmp(argv[i], "--by") == 0 ? &by : NULL;
 
@@ -430,6 +456,8 @@ static int record_edit(struct kt_cli *cli, int argc, char **argv)
 	if (rc == 0 && d.nops == 0)
 		rc = kt_cli_failf("record edit: nothing to change (use --set, --add or --remove)");
 	if (rc == 0 && r.type == KT_T_VISIT && override_fields_set(&d, "record edit"))
+		rc = 1;
+	if (rc == 0 && kt_cli_check_dates(cli, &d, future, "record edit"))
 		rc = 1;
 	if (rc == 0 && r.type == KT_T_PATCH && kt_draft_has(&d, "subject")) {
 		char *key = kt_text_words_key(draft_text(&d, "subject"));

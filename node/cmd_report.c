@@ -2,10 +2,14 @@
  * cmd_report.c - `kt-node report`: the head-office view, at any node of
  * the chain (every node holds every branch's cards): clients per home
  * branch, visits and revenue per branch per month, segments per branch,
- * birthdays this week, open conflicts and duplicate candidates.
+ * birthdays this week (today and the six days after, by the rule of
+ * kt_dates_birthday_on(), as `birthdays`), open conflicts and duplicate
+ * candidates.  Months are the visits' dates, which are the local dates of
+ * the branches that recorded them.
  */
 #include "cli.h"
 #include "store_int.h"
+#include "dates.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +47,7 @@ static int one_client(void *ctx, const struct kt_id *id, uint8_t type)
 	struct kt_id to;
 	char branch[128], born[16], name[256], idt[KT_ID_TEXT_BYTES];
 	int32_t last, d;
-	int visits;
+	int visits, by = 0, bm = 0, bd = 0;
 	const char *seg;
 
 	(void)type;
@@ -58,11 +62,13 @@ static int one_client(void *ctx, const struct kt_id *id, uint8_t type)
 		seg = kt_cli_segment(r->cli, r->txn, id, &visits, &last);
 		bump(child(r->segments, branch), seg, 1);
 		kt_card_text(&c, "birthday", born, sizeof(born));
-		for (int k = 0; born[0] && k < 7; k++) {
+		if (born[0] && kt_date_parse(born, &d) == 0)
+			kt_date_ymd(d, &by, &bm, &bd);
+		for (int k = 0; born[0] && bm > 0 && k < 7; k++) {
 			char day[11];
 
 			kt_date_format(r->today + k, day);
-			if (memcmp(day + 5, born + 5, 5) == 0 && kt_date_parse(born, &d) == 0) {
+			if (kt_dates_birthday_on(bm, bd, r->today + k)) {
 				kt_id_format(id, idt);
 				json_array_append_new(r->birthdays, json_pack("{s:s, s:s, s:s, s:s}",
 					"id", idt, "name", kt_card_text(&c, "name", name, sizeof(name)),
@@ -160,7 +166,7 @@ int cmd_report(struct kt_cli *cli, int argc, char **argv)
 		"birthdays this week, open conflicts and duplicate candidates.\n"
 		"example: kt-node -d DIR report --json\n";
 	int json = argc == 2 && strcmp(argv[1], "--json") == 0;
-	struct report r = { cli, NULL, kt_cli_today(), NULL, NULL, NULL, NULL };
+	struct report r = { cli, NULL, 0, NULL, NULL, NULL, NULL };
 	json_t *o, *months = json_array(), *m;
 	const char *k;
 	MDB_stat ms;
@@ -174,6 +180,7 @@ int cmd_report(struct kt_cli *cli, int argc, char **argv)
 		return argc > 1 && !json ? kt_cli_failf("report: unknown option '%s'", argv[1])
 					 : cli->open ? kt_cli_fail(cli) : 1;
 	}
+	r.today = kt_cli_today(cli);
 	r.clients = json_object();
 	r.segments = json_object();
 	r.months = json_object();

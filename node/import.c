@@ -16,6 +16,7 @@
 #include "proto/limits.h"
 #include "proto/schema.h"
 #include "text.h"
+#include "dates.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -190,9 +191,18 @@ static void row_value(struct parser *p, const struct kt_field *f, const char *te
 	uint8_t add = f->merge == KT_M_SET;
 
 	uint32_t had = p->d->nops;
+	char iso[11];
 
 	if (p->r->bad != NULL)
 		return;
+	if (f->vtype == KT_VT_DATE && text[0] != '\0') {
+		/* A date as the branch writes it (25.11.1990) is kept as ISO. */
+		if (kt_dates_read(p->im->date_form, f->name, text, iso, &err) != 0) {
+			row_bad(p, "%s", err.msg);
+			return;
+		}
+		text = store_strndup(p->im, iso, strlen(iso)); /* the scratch draft borrows it */
+	}
 	if (kt_draft_field(p->d, f->name, text, add ? KT_OP_ADD : KT_OP_SET, &err) != 0) {
 		row_bad(p, "%s", err.msg);
 		return;
@@ -517,13 +527,8 @@ static int csv_rows(struct parser *p, struct csv *c, const struct col *cols, siz
 	}
 }
 
-int kt_import_parse_csv(struct kt_import *im, const char *data, size_t len, struct kt_err *err)
-{
-	return kt_import_parse_csv_as(im, data, len, KT_T_CLIENT, err);
-}
-
-int kt_import_parse_csv_as(struct kt_import *im, const char *data, size_t len, uint8_t type,
-			   struct kt_err *err)
+static int parse_csv(struct kt_import *im, const char *data, size_t len, uint8_t type,
+		     int form, struct kt_err *err)
 {
 	struct csv c;
 	struct col *cols = NULL;
@@ -532,6 +537,7 @@ int kt_import_parse_csv_as(struct kt_import *im, const char *data, size_t len, u
 	int rc;
 
 	memset(im, 0, sizeof(*im));
+	im->date_form = form;
 	if (len > KT_IMPORT_FILE_BYTES_MAX)
 		return kt_err_set(err, KT_ETOOBIG, "the file is over the limit of %llu bytes",
 				  (unsigned long long)KT_IMPORT_FILE_BYTES_MAX);
@@ -571,6 +577,17 @@ int kt_import_parse_csv_as(struct kt_import *im, const char *data, size_t len, u
 	free(c.buf);
 	free(c.cell);
 	return rc;
+}
+
+int kt_import_parse_csv(struct kt_import *im, const char *data, size_t len, struct kt_err *err)
+{
+	return parse_csv(im, data, len, KT_T_CLIENT, KT_DATES_ISO, err);
+}
+
+int kt_import_parse_csv_as(struct kt_import *im, const char *data, size_t len, uint8_t type,
+			   struct kt_err *err)
+{
+	return parse_csv(im, data, len, type, KT_DATES_ISO, err);
 }
 
 /* ---- JSON ---- */
@@ -712,8 +729,8 @@ static json_t *json_envelope(json_t *root, struct kt_err *err)
 	return recs;
 }
 
-int kt_import_parse_json(struct kt_import *im, const char *data, size_t len,
-			 struct kt_err *err)
+static int parse_json(struct kt_import *im, const char *data, size_t len, int form,
+		      struct kt_err *err)
 {
 	json_error_t je;
 	json_t *root, *recs, *rec;
@@ -722,6 +739,7 @@ int kt_import_parse_json(struct kt_import *im, const char *data, size_t len,
 
 	memset(im, 0, sizeof(*im));
 	im->json = 1;
+	im->date_form = form;
 	if (len > KT_IMPORT_FILE_BYTES_MAX)
 		return kt_err_set(err, KT_ETOOBIG, "the file is over the limit of %llu bytes",
 				  (unsigned long long)KT_IMPORT_FILE_BYTES_MAX);
@@ -742,7 +760,19 @@ int kt_import_parse_json(struct kt_import *im, const char *data, size_t len,
 
 /* ---- detection ---- */
 
+int kt_import_parse_json(struct kt_import *im, const char *data, size_t len,
+			 struct kt_err *err)
+{
+	return parse_json(im, data, len, KT_DATES_ISO, err);
+}
+
 int kt_import_parse(struct kt_import *im, const char *data, size_t len, struct kt_err *err)
+{
+	return kt_import_parse_dates(im, data, len, 0, KT_DATES_ISO, err);
+}
+
+int kt_import_parse_dates(struct kt_import *im, const char *data, size_t len, uint8_t type,
+			  int form, struct kt_err *err)
 {
 	size_t bom = len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0 ? 3 : 0, i = bom;
 
@@ -753,7 +783,9 @@ int kt_import_parse(struct kt_import *im, const char *data, size_t len, struct k
 	while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
 		i++;
 	/* jansson skips the blanks itself, so its line numbers count them. */
+	if (type != 0)
+		return parse_csv(im, data, len, type, form, err);
 	if (i < len && data[i] == '{')
-		return kt_import_parse_json(im, data + bom, len - bom, err);
-	return kt_import_parse_csv(im, data, len, err);
+		return parse_json(im, data + bom, len - bom, form, err);
+	return parse_csv(im, data, len, KT_T_CLIENT, form, err);
 }

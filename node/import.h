@@ -28,7 +28,10 @@
  * line 1.
  *
  * Every value is checked by the schema (kt_draft_field() on a scratch
- * draft): type, calendar dates, ranges, size, UTF-8, unknown fields.  A
+ * draft): type, calendar dates, ranges, size, UTF-8, unknown fields.  A date
+ * cell or value may be written as the branch writes dates (node/dates.h:
+ * 25.11.1990 in Russia, with kt_import_parse_dates()); the row keeps it as
+ * ISO.  A
  * problem with one row goes on that row (row->bad) so the caller reports
  * every bad row; a problem with the whole file (an unknown column, a JSON
  * syntax error, a file over the limits, a quote never closed) is the return
@@ -76,6 +79,7 @@ struct kt_import {
 	size_t n, cap;
 	struct kt_import_row *rows;
 	int json;                       /* 1: rows came from JSON ("record N") */
+	int date_form;                  /* enum kt_dates_form the dates are read in */
 	struct kt_import_chunk *chunks; /* storage of the rows' strings */
 };
 
@@ -86,6 +90,15 @@ struct kt_import {
  * released with kt_import_release().  data need not be NUL-terminated.
  */
 int kt_import_parse(struct kt_import *im, const char *data, size_t len, struct kt_err *err);
+
+/*
+ * The same, reading dates in form (enum kt_dates_form of node/dates.h: the
+ * branch's own besides ISO; the other entry points read ISO only); type 0
+ * detects JSON or client CSV as kt_import_parse(), another type reads CSV
+ * rows of that type as kt_import_parse_csv_as().
+ */
+int kt_import_parse_dates(struct kt_import *im, const char *data, size_t len, uint8_t type,
+			  int form, struct kt_err *err);
 
 /* The same, for one format (fuzz targets and tests call these). */
 int kt_import_parse_csv(struct kt_import *im, const char *data, size_t len,

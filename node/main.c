@@ -7,6 +7,7 @@
 #include "hlc.h"
 #include "phone.h"
 #include "text.h"
+#include "when.h"
 
 #include <locale.h>
 #include <signal.h>
@@ -150,6 +151,7 @@ static const struct setting settings[] = {
 	{ "patch_test_services", "", "(moved to the catalogue) a value set before is "
 	  "still honoured", 0, 0 },
 	{ "birthday_days", "7", "days ahead `birthdays` looks by default", 0, 366 },
+	{ "timezone", "", "the branch's time zone (IANA name); empty: the system's", 0, 0 },
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -163,6 +165,10 @@ static const char config_usage[] =
 	"  segment_lost_months     lost: no visit for more than N months (2)\n"
 	"  patch_test_months       a patch test is valid for N months (6)\n"
 	"  birthday_days           days ahead `birthdays` looks (7)\n"
+	"  timezone                the branch's time zone, an IANA name such as\n"
+	"                          Asia/Vladivostok (empty: the system's zone, $TZ);\n"
+	"                          today, visits, birthdays, segments, report months\n"
+	"                          and the times printed follow it\n"
 	"Which services need a patch test is chain-wide now, in the catalogue:\n"
 	"  kt-node -d DIR catalog add --service 'Hair dye' --set patch_test=yes\n"
 	"(a patch_test_services value set here before is still honoured at this node).\n"
@@ -191,6 +197,9 @@ static int config_set(struct kt_cli *cli, const struct setting *s, const char *v
 		return kt_cli_failf("config: patch_test_services moved to the chain-wide "
 				    "catalogue: kt-node catalog add --service NAME --set "
 				    "patch_test=yes (config set patch_test_services '' clears it)");
+	if (strcmp(s->name, "timezone") == 0 && value[0] != '\0' &&
+	    kt_when_zone_check(value, &cli->err) != 0)
+		return kt_cli_failf("config: %s", cli->err.msg);
 	if (strcmp(s->name, "country") == 0 && !kt_phone_region_known(value))
 		return kt_cli_failf("config: unknown country '%s' (want an ISO code like RU)",
 				    value);
@@ -356,7 +365,7 @@ int cmd_status(struct kt_cli *cli, int argc, char **argv)
 	long nholes;
 	struct void_runs vr = { .n = 0 };
 	struct kt_store_info in;
-	char nid[17], hub[256], when[32] = "never";
+	char nid[17], hub[256], when[64] = "never";
 	uint64_t acked, last, voided;
 	int json = argc == 2 && strcmp(argv[1], "--json") == 0;
 	json_t *o;
@@ -371,11 +380,8 @@ int cmd_status(struct kt_cli *cli, int argc, char **argv)
 		return kt_cli_fail(cli);
 	sync_facts(cli, hub, sizeof(hub), &acked, &last, &voided);
 	snprintf(nid, sizeof(nid), "%016llx", (unsigned long long)in.node_id);
-	if (last) {
-		time_t t = (time_t)(last / 1000);
-
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
-	}
+	if (last)
+		kt_when_text((int64_t)(last / 1000), when, sizeof(when));
 	if (!json) {
 		printf("branch:    %s\nnode id:   %s\nchanges:   %llu (own seq %llu)\n"
 		       "records:   %llu\nstore:     %.1f MiB used of %.0f MiB mapped\n"

@@ -11,6 +11,14 @@
 
 /* One field value as typed by a user: a long note fits, a novel does not. */
 #define KT_VALUE_BYTES_MAX 4096
+/* A birthday further back than this many years is a typo (enum kt_when). */
+#define KT_AGE_YEARS_MAX 130
+/*
+ * How far ahead of today a visit, patch test or assessment may be dated with
+ * --future (enum kt_when): a year covers a prepaid course booked ahead;
+ * further is a typo of the year.
+ */
+#define KT_DATE_AHEAD_DAYS_MAX 366
 /* Field operations in one change (a card with every set filled). */
 #define KT_OPS_MAX 256
 /* Set elements removed by one operation (each a 16-byte tag). */

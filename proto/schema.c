@@ -14,22 +14,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LWW(t, n, name, vt) { t, n, name, KT_M_LWW, vt, 0, 0, NULL, 0 }
-#define SET(t, n, name) { t, n, name, KT_M_SET, KT_VT_TEXT, 0, 0, NULL, 0 }
-#define INT(t, n, name, lo, hi) { t, n, name, KT_M_LWW, KT_VT_INT, lo, hi, NULL, 0 }
-#define ENUM(t, n, name, ch) { t, n, name, KT_M_LWW, KT_VT_ENUM, 0, 0, ch, 0 }
-#define ONCE(t, n, name, vt) { t, n, name, KT_M_ONCE, vt, 0, 0, NULL, 0 }
+#define LWW(t, n, name, vt) { t, n, name, KT_M_LWW, vt, 0, 0, NULL, 0, 0 }
+#define SET(t, n, name) { t, n, name, KT_M_SET, KT_VT_TEXT, 0, 0, NULL, 0, 0 }
+#define INT(t, n, name, lo, hi) { t, n, name, KT_M_LWW, KT_VT_INT, lo, hi, NULL, 0, 0 }
+#define ENUM(t, n, name, ch) { t, n, name, KT_M_LWW, KT_VT_ENUM, 0, 0, ch, 0, 0 }
+#define ONCE(t, n, name, vt) { t, n, name, KT_M_ONCE, vt, 0, 0, NULL, 0, 0 }
 /* A field the safety check at the chair reads (enum kt_chair). */
-#define SETC(t, n, name, ch) { t, n, name, KT_M_SET, KT_VT_TEXT, 0, 0, NULL, ch }
+#define SETC(t, n, name, ch) { t, n, name, KT_M_SET, KT_VT_TEXT, 0, 0, NULL, ch, 0 }
 /* An amount in minor units (kopecks, bani, fen) within [lo, hi] */
-#define MONEY(t, n, name, lo, hi) { t, n, name, KT_M_LWW, KT_VT_MONEY, lo, hi, NULL, 0 }
-#define LWWC(t, n, name, ch) { t, n, name, KT_M_LWW, KT_VT_TEXT, 0, 0, NULL, ch }
+#define MONEY(t, n, name, lo, hi) { t, n, name, KT_M_LWW, KT_VT_MONEY, lo, hi, NULL, 0, 0 }
+#define LWWC(t, n, name, ch) { t, n, name, KT_M_LWW, KT_VT_TEXT, 0, 0, NULL, ch, 0 }
+/* A date, and which days it may hold (enum kt_when; node/dates.h applies it to input) */
+#define DATE(t, n, name, w) { t, n, name, KT_M_LWW, KT_VT_DATE, 0, 0, NULL, 0, w }
 
 static const struct kt_field fields[] = {
 	LWW(KT_T_CLIENT, 1, "name", KT_VT_TEXT),
 	LWW(KT_T_CLIENT, 2, "phone", KT_VT_PHONE),
 	LWW(KT_T_CLIENT, 3, "email", KT_VT_EMAIL),
-	LWW(KT_T_CLIENT, 4, "birthday", KT_VT_DATE),
+	DATE(KT_T_CLIENT, 4, "birthday", KT_WHEN_BORN),
 	ENUM(KT_T_CLIENT, 5, "gender", "female|male|other"),
 	ENUM(KT_T_CLIENT, 6, "skin_type", "normal|dry|oily|combination|sensitive"),
 	ENUM(KT_T_CLIENT, 7, "sensitivity", "low|medium|high"),
@@ -55,7 +57,7 @@ static const struct kt_field fields[] = {
 	 */
 	LWW(KT_T_CLIENT, 23, "phone_e164", KT_VT_E164),
 
-	LWW(KT_T_VISIT, 1, "date", KT_VT_DATE),
+	DATE(KT_T_VISIT, 1, "date", KT_WHEN_DONE),
 	LWW(KT_T_VISIT, 2, "branch", KT_VT_TEXT),
 	LWW(KT_T_VISIT, 3, "specialist", KT_VT_TEXT),
 	LWWC(KT_T_VISIT, 4, "services", KT_CH_SERVICES),
@@ -68,14 +70,14 @@ static const struct kt_field fields[] = {
 	LWW(KT_T_VISIT, 11, "override_reason", KT_VT_TEXT),
 	LWW(KT_T_VISIT, 12, "override_by", KT_VT_TEXT),
 
-	LWW(KT_T_PATCH, 1, "date", KT_VT_DATE),
+	DATE(KT_T_PATCH, 1, "date", KT_WHEN_DONE),
 	LWW(KT_T_PATCH, 2, "branch", KT_VT_TEXT),
 	LWW(KT_T_PATCH, 3, "subject", KT_VT_TEXT),
 	LWW(KT_T_PATCH, 4, "by", KT_VT_TEXT),
 	ENUM(KT_T_PATCH, 5, "status", "pending|passed|failed"),
-	LWW(KT_T_PATCH, 6, "valid_until", KT_VT_DATE),
+	DATE(KT_T_PATCH, 6, "valid_until", KT_WHEN_ANY),
 
-	LWW(KT_T_ASSESS, 1, "date", KT_VT_DATE),
+	DATE(KT_T_ASSESS, 1, "date", KT_WHEN_DONE),
 	LWW(KT_T_ASSESS, 2, "branch", KT_VT_TEXT),
 	INT(KT_T_ASSESS, 3, "hydration", 0, 10),
 	INT(KT_T_ASSESS, 4, "oiliness", 0, 10),
@@ -89,7 +91,7 @@ static const struct kt_field fields[] = {
 	LWW(KT_T_PLAN, 1, "goal", KT_VT_TEXT),
 	LWW(KT_T_PLAN, 2, "procedures", KT_VT_TEXT),
 	LWW(KT_T_PLAN, 3, "frequency", KT_VT_TEXT),
-	LWW(KT_T_PLAN, 4, "start", KT_VT_DATE),
+	DATE(KT_T_PLAN, 4, "start", KT_WHEN_ANY),
 	ENUM(KT_T_PLAN, 5, "status", "open|done|cancelled"),
 	LWW(KT_T_PLAN, 6, "notes", KT_VT_TEXT),
 
@@ -98,7 +100,7 @@ static const struct kt_field fields[] = {
 	LWW(KT_T_FEEDBACK, 3, "text", KT_VT_TEXT),
 	ENUM(KT_T_FEEDBACK, 4, "status", "open|in_progress|resolved"),
 	LWW(KT_T_FEEDBACK, 5, "resolution", KT_VT_TEXT),
-	LWW(KT_T_FEEDBACK, 6, "follow_up", KT_VT_DATE),
+	DATE(KT_T_FEEDBACK, 6, "follow_up", KT_WHEN_ANY),
 
 	ONCE(KT_T_POINTS, 1, "delta", KT_VT_INT),
 	ONCE(KT_T_POINTS, 2, "reason", KT_VT_TEXT),

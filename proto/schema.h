@@ -49,6 +49,20 @@ enum kt_chair {
 	KT_CH_PRODUCTS,
 };
 
+/*
+ * Which days a date field may hold, counted from the branch's today (a
+ * column of the table; node/dates.h applies it to what users type and
+ * import, never to changes from other branches, which were checked where
+ * they were written).
+ */
+enum kt_when {
+	KT_WHEN_ANY = 0, /* any day kt_date_parse() reads: a plan's start, a follow-up */
+	KT_WHEN_BORN,    /* a birthday: not after today, at most KT_AGE_YEARS_MAX years ago */
+	KT_WHEN_DONE,    /* what happened (a visit, a patch test, an assessment): not after
+			    today, unless the user says it is ahead (--future), and then at
+			    most KT_DATE_AHEAD_DAYS_MAX days ahead */
+};
+
 enum kt_merge {
 	KT_M_LWW = 1,  /* last writer wins by (hlc, origin) */
 	KT_M_SET = 2,  /* observed-remove set, add wins */
@@ -95,6 +109,7 @@ struct kt_field {
 	int64_t min, max;    /* KT_VT_INT and KT_VT_MONEY bounds (none when equal) */
 	const char *choices; /* KT_VT_ENUM: words separated by '|' */
 	uint8_t chair;       /* enum kt_chair: what the safety check reads it as */
+	uint8_t when;        /* KT_VT_DATE: enum kt_when, which days it may hold */
 };
 
 /*

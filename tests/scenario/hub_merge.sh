@@ -32,6 +32,8 @@ n=$(grep -o '"field":"notes"' "$T/cC.json" | wc -l)
 cmp -s "$T/cA.json" "$T/cB.json" && cmp -s "$T/cA.json" "$T/cC.json" && ok "every branch lists the same conflicts" || bad "every branch lists the same conflicts"
 "$H" -d "$T/HUB" conflicts --json >"$T/ch.json"
 grep -q '"field":"notes"' "$T/ch.json" && ! grep -q 'from Centre' "$T/ch.json" && ok "the hub lists the conflict by record and field, without values" || { bad "the hub lists the conflict by record and field, without values"; cat "$T/ch.json"; }
+TZ=Asia/Vladivostok K C conflicts --json | grep -q '"time":"[0-9-]* [0-9:]* UTC+10:00"' && ok "conflicts print their times in the branch's zone" || bad "conflicts print their times in the branch's zone"
+TZ=Asia/Vladivostok "$H" -d "$T/HUB" conflicts --json | grep -q '"time":"[0-9-]* [0-9:]* UTC+10:00"' && ok "and the hub's in its machine's zone" || bad "and the hub's in its machine's zone"
 K C client edit "$c" --set notes='agreed: both'
 sync_all A B C
 for n in A B C; do K "$n" conflicts --json; done | grep -q '"field":"notes"' && bad "an ordinary edit resolves the conflict everywhere" || ok "an ordinary edit resolves the conflict everywhere"

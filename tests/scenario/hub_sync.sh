@@ -101,6 +101,7 @@ done
 "$KT" -d C client add --name 'Offline Client' >/dev/null && ok "local work goes on with the hub down" || bad "local work goes on with the hub down"
 refuse "sync with the hub down fails with one line" "$KT" -d C sync --timeout 1
 "$KT" -d C status --json >st.json
+TZ=Europe/Moscow "$KT" -d C status | grep -q '^last sync: [0-9-]* [0-9:]* MSK (UTC+03:00)$' && ok "status prints the last sync in the branch's zone" || { bad "status prints the last sync in the branch's zone"; "$KT" -d C status | tail -2; }
 grep -q '"pending":1' st.json && grep -q "\"hub\":\"$EP\"" st.json && grep -q '"last_sync_ms":[0-9]' st.json && ok "status shows the hub, one pending change and the last sync" || { bad "status shows the hub, one pending change and the last sync"; cat st.json; }
 start_hub
 "$KT" -d X init --branch Rogue >/dev/null

@@ -79,7 +79,7 @@ check "the node is unchanged after the skipped import" same "$T/a.json" "$T/b2.j
 printf 'name,birthday,gender\nGood One,1990-01-01,female\nBad Date,2026-02-30,female\nGood Two,,\n' >"$T/bad.csv"
 check "a CSV with a bad row is refused" refuses "$KT" -d "$C" import "$T/bad.csv"
 contains "line 3 is reported with its problem" "$T/err" \
-	"^line 3: bad date '2026-02-30' for 'birthday' (want YYYY-MM-DD)"
+	"^line 3: bad date '2026-02-30' for 'birthday': the calendar has no such day"
 [ "$(grep -c '^line ' "$T/err")" = 1 ] && ok "no other line is reported" ||
 	bad "no other line is reported"
 contains "the refusal says nothing was imported" "$T/err" "nothing imported"

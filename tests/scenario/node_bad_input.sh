@@ -27,7 +27,7 @@ if "$KT" -d "$T/n2" import "$T/blank.csv" 2>"$T/err"; then bad "a CSV row whose 
 contains "named by its line" "$T/err" "line 2: a client needs a name"
 check "and --skip-bad keeps the rest" "$KT" -d "$T/n2" import "$T/blank.csv" --skip-bad
 refuse "bad date" "$KT" -d "$N" client edit "$a" --set birthday=2026-02-30
-refuse "bad date format" "$KT" -d "$N" client edit "$a" --set birthday=30.01.1990
+refuse "bad date format" "$KT" -d "$N" client edit "$a" --set birthday=30.01.90
 refuse "bad amount" "$KT" -d "$N" visit add "$a" --service x --amount 12.345
 refuse "unknown id" "$KT" -d "$N" client edit 01JD3Q5ZK8W6T9V2M4N7P0R1S3 --set notes=x
 refuse "malformed id" "$KT" -d "$N" client show not-an-id

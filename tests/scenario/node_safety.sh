@@ -286,27 +286,31 @@ lacks "and adds nothing back" "$T/o" '"fields":{"allergies"'
 	--add substances=хна >/dev/null
 pf=$("$KT" -d "$N" client add --name 'Фаина Будущая')
 "$KT" -d "$N" record add patch_test "$pf" --set subject=хна --set status=passed \
-	--set date=2027-03-01 >/dev/null
+	--set date=2027-03-01 --future >/dev/null
 refuse "a pass dated after the visit does not clear it" \
 	"$KT" -d "$N" visit add "$pf" --service 'Окрашивание бровей хной'
+contains "the check refuses it" "$T/err" "visit refused"
 pv=$("$KT" -d "$N" client add --name 'Вика Срок')
 "$KT" -d "$N" record add patch_test "$pv" --set subject=хна --set status=passed \
 	--set date=2026-11-25 --set valid_until=2026-12-10 >/dev/null
 check "a valid test clears a visit today" "$KT" -d "$N" visit add "$pv" --service 'Окрашивание бровей хной'
 refuse "but not a visit dated after it expires" \
-	"$KT" -d "$N" visit add "$pv" --service 'Окрашивание бровей хной' --date 2027-02-01
+	"$KT" -d "$N" visit add "$pv" --service 'Окрашивание бровей хной' --date 2027-02-01 --future
+contains "the check refuses it" "$T/err" "visit refused"
 vv=$("$KT" -d "$N" visit add "$pv" --service 'Окрашивание бровей хной' 2>/dev/null)
 refuse "record edit of a visit's date judges the patch tests again" \
-	"$KT" -d "$N" record edit "$vv" --set date=2027-02-01
+	"$KT" -d "$N" record edit "$vv" --set date=2027-02-01 --future
+contains "the check refuses it" "$T/err" "visit refused"
 pg=$("$KT" -d "$N" client add --name 'Гала Общая')
 "$KT" -d "$N" record add patch_test "$pg" --set subject=окрашивание --set status=passed >/dev/null
 refuse "a test of a mere part of the name ('окрашивание') clears nothing" \
 	"$KT" -d "$N" visit add "$pg" --service 'Окрашивание бровей хной'
 pp=$("$KT" -d "$N" client add --name 'Полина Поздняя')
 "$KT" -d "$N" record add patch_test "$pp" --set subject=хна --set status=passed --set date=2026-11-01 >/dev/null
-"$KT" -d "$N" record add patch_test "$pp" --set subject=хна --set status=failed --set date=2027-01-01 >/dev/null
+"$KT" -d "$N" record add patch_test "$pp" --set subject=хна --set status=failed --set date=2027-01-01 --future >/dev/null
 refuse "a failure dated later than the visit still counts" \
 	"$KT" -d "$N" visit add "$pp" --service 'Окрашивание бровей хной'
+contains "the check refuses it" "$T/err" "visit refused"
 pt=$("$KT" -d "$N" record add patch_test "$pp" --set subject=хна --set status=passed)
 refuse "record edit cannot clear a patch test's subject" "$KT" -d "$N" record edit "$pt" --set subject=
 

@@ -6,6 +6,7 @@
  */
 #include "t.h"
 #include "import.h"
+#include "dates.h"
 #include "card.h"
 #include "proto/schema.h"
 #include "proto/limits.h"
@@ -112,7 +113,7 @@ static void test_csv_bad_date_is_reported_on_its_line(void)
 			    "G,,robot\n"), 0);
 	T_EQ_INT(im.n, 7);
 	T_EQ_INT(im.rows[3].line, 7);
-	T_EQ_STR(im.rows[3].bad, "bad date '2026-02-30' for 'birthday' (want YYYY-MM-DD)");
+	T_EQ_STR(im.rows[3].bad, "bad date '2026-02-30' for 'birthday': the calendar has no such day");
 	T_EQ_INT(im.rows[3].n, 0); /* a bad row keeps no values */
 	T_CHECK(im.rows[4].bad == NULL); /* a leap day */
 	T_EQ_INT(im.rows[5].line, 9);
@@ -410,7 +411,7 @@ static void test_json_wrong_types_are_bad_records(void)
 	T_EQ_STR(REC("{%s,\"type\":\"client\",\"feilds\":{},\"fields\":{\"name\":\"A\"}}"),
 		 "unknown key 'feilds'");
 	T_EQ_STR(REC("{%s,\"type\":\"client\",\"fields\":{\"name\":\"A\",\"birthday\":\"1990-13-01\"}}"),
-		 "bad date '1990-13-01' for 'birthday' (want YYYY-MM-DD)");
+		 "bad date '1990-13-01' for 'birthday': the calendar has no such day");
 	T_EQ_STR(json_bad("{\"id\":\"nope\",\"type\":\"client\",\"fields\":{\"name\":\"A\"}}"),
 		 "bad \"id\" (want an id of 26 letters and digits)");
 	T_EQ_STR(json_bad("[1]"), "not a record (want {\"id\", \"type\", \"fields\"})");
@@ -509,6 +510,36 @@ static void test_mark_bad_keeps_the_first_problem(void)
 	kt_import_release(&im); /* released twice: harmless */
 }
 
+static void test_dates_read_in_the_branch_form_are_kept_as_iso(void)
+{
+	static const char csv[] = "name,birthday\nA,25.11.1990\nB,30.11.90\nC,1990-11-26\n";
+	static const char json[] = "{\"format\":\"kartoteka-export\",\"version\":1,\"records\":["
+		"{\"id\":\"01JD3Q5ZK8W6T9V2M4N7P0R1S3\",\"type\":\"client\",\"fields\":"
+		"{\"name\":\"A\",\"birthday\":\"1.2.1990\"}}]}";
+	struct kt_import im;
+
+	T_EQ_INT(kt_import_parse_dates(&im, csv, strlen(csv), 0, KT_DATES_DMY, &err), 0);
+	T_EQ_INT(im.n, 3);
+	T_CHECK(im.rows[0].bad == NULL);
+	T_EQ_STR(field(&im.rows[0], "birthday", 0), "1990-11-25");
+	T_EQ_STR(im.rows[1].bad, "date '30.11.90' for 'birthday': write the year in full: "
+		 "DD.MM.YYYY or YYYY-MM-DD");
+	T_EQ_STR(field(&im.rows[2], "birthday", 0), "1990-11-26");
+	kt_import_release(&im);
+	T_EQ_INT(kt_import_parse_dates(&im, json, strlen(json), 0, KT_DATES_DMY, &err), 0);
+	T_EQ_INT(im.n, 1);
+	T_EQ_STR(field(&im.rows[0], "birthday", 0), "1990-02-01");
+	kt_import_release(&im);
+	/* The plain entry points read ISO only. */
+	T_EQ_INT(parse(&im, csv), 0);
+	T_EQ_STR(im.rows[0].bad, "bad date '25.11.1990' for 'birthday' (want YYYY-MM-DD)");
+	kt_import_release(&im);
+	T_EQ_INT(kt_import_parse_dates(&im, csv, strlen(csv), KT_T_CLIENT, KT_DATES_YMD, &err), 0);
+	T_EQ_STR(im.rows[0].bad, "bad date '25.11.1990' for 'birthday' (want YYYY-MM-DD, "
+		 "YYYY/MM/DD or YYYY年MM月DD日)");
+	kt_import_release(&im);
+}
+
 int main(void)
 {
 	T_RUN(test_csv_quotes_crlf_bom_quoted_newline_and_lists);
@@ -529,5 +560,6 @@ int main(void)
 	T_RUN(test_json_envelope_and_duplicate_keys_refuse_the_file);
 	T_RUN(test_json_round_trip_of_card_json);
 	T_RUN(test_mark_bad_keeps_the_first_problem);
+	T_RUN(test_dates_read_in_the_branch_form_are_kept_as_iso);
 	T_DONE();
 }
