@@ -203,6 +203,22 @@ int kt_blind_token_of(struct kt_store *st, uint16_t field, const struct kt_val *
 	if (v->t != KT_V_STR || (field != 2 && field != 3))
 		return -1;
 	if (field == 2) {
+		char text[KT_PHONE_TEXT_MAX + 1], e164[KT_PHONE_BYTES];
+
+		/*
+		 * A number no one can read ("7,91235E+10", a spreadsheet's
+		 * rounding; "12345") names nobody: it gets no token, so two
+		 * cards typed with it are never paired as duplicates.
+		 * NEEDSWORK: this parses the number once more than
+		 * kt_phone_key does (~20 us a new card with a phone); a
+		 * kt_phone_key that said whether it parsed would spare it.
+		 */
+		if (v->n > KT_PHONE_TEXT_MAX)
+			return -1;
+		memcpy(text, v->s, v->n);
+		text[v->n] = '\0';
+		if (kt_phone_e164(text, st->country, e164) != 0)
+			return -1;
 		kt_phone_key(st, v->s, v->n, norm, sizeof(norm));
 	} else {
 		if ((f = kt_text_fold(v->s, v->n)) == NULL)
