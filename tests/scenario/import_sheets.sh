@@ -97,4 +97,36 @@ check "trailing empty columns, empty lines and a quoted newline import" "$KT" -d
 "$KT" -d "$A" client show "$(cat "$T/id")" --json >"$T/f"
 contains "the quoted newline is kept" "$T/f" 'две\\nстроки'
 
+# Years of history: a CSV of visits, its client named by phone, email or id.
+V="$T/v"
+check "init node V" "$KT" -d "$V" init --branch Centre --country RU
+printf 'ФИО;Телефон;E-mail;Аллергии\nАнна Визитова;+7 912 111 22 33;anna@v.ru;латекс\nОльга Двойная;+7 912 555 66 77;;\nОля Двойная;8 912 555 66 77;;\n' >"$T/vc.csv"
+check "the cards are imported first" "$KT" -d "$V" import "$T/vc.csv"
+anna=$("$KT" -d "$V" client find визитова --json | grep -o '"id":"[0-9A-Z]*"' | cut -d'"' -f4)
+printf 'Телефон;Дата;Услуга;Сумма;Мастер\n8 (912) 111-22-33;2024-03-01;Пилинг;1500,50;Оля\n+7 912 111 22 33;2025-06-10;Латексная маска;2000;Оля\n' >"$T/visits.csv"
+"$KT" -d "$V" import "$T/visits.csv" >"$T/out" 2>"$T/err"
+check "a CSV of visits named by phone is imported" test $? -eq 0
+contains "its visits are counted" "$T/err" "imported 2 records from"
+contains "a past visit the check refuses today comes as recorded, with a warning" "$T/err" \
+	"^warning: line 3: the visit of 2025-06-10 would be refused today"
+"$KT" -d "$V" client show "$anna" --json >"$T/vs"
+contains "the visit is on her card" "$T/vs" '"services":"Пилинг"'
+contains "with its amount (a decimal comma)" "$T/vs" '"amount":"1500.50"'
+contains "and this branch" "$T/vs" '"branch":"Centre"'
+snap "$V"
+printf 'Телефон;Дата;Услуга\n+7 912 999 99 99;2024-03-01;Пилинг\n+7 912 555 66 77;2024-03-01;Массаж\nnobody@v.ru;2024-03-01;x\n' >"$T/vbad.csv"
+check "visits of no card, or of a phone on two cards, are refused" refuses_ "$KT" -d "$V" import "$T/vbad.csv"
+contains "a phone no card has is named with its line" "$T/err" "^line 2: no card has phone '+7 912 999 99 99' (import the cards first)"
+contains "a phone on two cards is named with its line" "$T/err" "^line 3: phone '+7 912 555 66 77' is on 2 cards"
+contains "an unreadable phone names nobody" "$T/err" "^line 4: phone 'nobody@v.ru' is not a number"
+check "and nothing was written" unchanged "$V"
+printf 'E-mail;ФИО;Дата;Услуга\nANNA@v.ru;Ольга;2024-03-02;Массаж\n' >"$T/vname.csv"
+check "a name that does not fit the card found is refused" refuses_ "$KT" -d "$V" import "$T/vname.csv"
+contains "saying whose card it found" "$T/err" "^line 2: the card found is 'Анна Визитова', not 'Ольга'"
+printf 'client,date,services\n%s,2026-11-22,Латексная маска\n' "$anna" >"$T/vtoday.csv"
+check "a visit of today the check refuses is a bad row" refuses_ "$KT" -d "$V" import "$T/vtoday.csv"
+contains "saying why, at the chair" "$T/err" "^line 2: visit refused by the safety check: .*латекс"
+check "and nothing was written" unchanged "$V"
+check "import --override records it" "$KT" -d "$V" import "$T/vtoday.csv" --override 'patch test done' --by Olga
+
 finish
