@@ -36,15 +36,27 @@
 
 static const char export_usage[] =
 	"usage: kt-node -d DIR export [--json]\n"
+	"       kt-node -d DIR export --csv --out FOLDER\n"
 	"\n"
 	"Prints every record of this node (client cards, visits, patch tests,\n"
 	"assessments, care plans, feedback, loyalty points), sorted by id, as one\n"
 	"line of JSON: {\"format\":\"kartoteka-export\",\"version\":1,\"records\":[...]}.\n"
-	"JSON is the only export format; --json is accepted and changes nothing.\n"
 	"Two nodes holding the same changes print the same bytes.  `import` reads\n"
-	"the output back into another node, keeping the ids.\n"
-	"  --json   (the default) print JSON\n"
-	"example: kt-node -d /var/lib/kartoteka export --json > backup.json\n";
+	"the output back into another node, keeping the ids: the backup format.\n"
+	"--csv writes client cards and visits for a spreadsheet instead, as two files\n"
+	"in FOLDER (made when missing; one holding either file is refused):\n"
+	"clients.csv (id, every client field, merged_into) and visits.csv (id,\n"
+	"client: her card's id, name, every visit field).  UTF-8 with a BOM, CRLF,\n"
+	"cells quoted as RFC 4180 says; the separator is ';' when the node's country\n"
+	"writes decimals with a comma (RU, MD, RO, UA, BY, KZ, most of Europe; amounts\n"
+	"then have a decimal comma too), else ','; a list's entries are joined by\n"
+	"\"; \".  `import FOLDER/clients.csv`, then `import FOLDER/visits.csv`, read\n"
+	"them back with their ids.  Other records are in the JSON export only.\n"
+	"  --json        (the default) print JSON\n"
+	"  --csv         write clients.csv and visits.csv\n"
+	"  --out FOLDER  where --csv writes\n"
+	"example: kt-node -d /var/lib/kartoteka export --json > backup.json\n"
+	"         kt-node -d /var/lib/kartoteka export --csv --out ~/kartoteka-csv\n";
 
 static const char import_usage[] =
 	"usage: kt-node -d DIR import FILE [--skip-bad] [--as-recorded] [--again]\n"
@@ -150,12 +162,30 @@ int cmd_export(struct kt_cli *cli, int argc, char **argv)
 	struct export_ctx e = { cli, NULL, 0 };
 	int rc;
 
+	const char *out = NULL;
+	int csv = 0, json = 0;
+
 	if (kt_cli_help(argc, argv, export_usage))
 		return 0;
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--json") != 0)
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (strcmp(argv[i], "--csv") == 0)
+			csv = 1;
+		else if (strcmp(argv[i], "--out") == 0) {
+			if ((out = kt_cli_arg(argc, argv, &i)) == NULL)
+				return 1;
+		} else
 			return kt_cli_failf("export: unknown argument '%s' (see export --help)",
 					    argv[i]);
+	}
+	if (csv && json)
+		return kt_cli_failf("export: --csv or --json, not both");
+	if (csv != (out != NULL))
+		return kt_cli_failf(csv ? "export: --csv writes two files: --csv --out FOLDER"
+				    : "export: --out is for --csv (JSON goes to stdout)");
+	if (csv)
+		return kt_cli_export_csv(cli, out);
 	if (kt_cli_open(cli))
 		return 1;
 	if (kt_store_rdtxn(&cli->st, &e.txn, &cli->err) != 0)
@@ -620,14 +650,16 @@ static int resolve_visits(struct importer *x, MDB_txn *txn, struct kt_rec *rec)
 	for (size_t i = 0; i < x->im.n; i++) {
 		struct kt_import_row *r = &x->im.rows[i];
 		const char *by[2] = { r->by_phone, r->by_email };
-		struct kt_id id, found[2];
+		struct kt_id id, given, found[2];
 		char why[256] = "", idt[2][KT_ID_TEXT_BYTES], card_name[128];
-		int have = kt_id_parse(&id, r->client) == 0, n, rc;
+		int have = kt_id_parse(&given, r->client) == 0, n, rc;
 
-		if (r->bad != NULL || r->type != KT_T_VISIT)
-			continue;
+		if (r->bad != NULL || r->type != KT_T_VISIT ||
+		    (r->by_phone == NULL && r->by_email == NULL && r->by_name == NULL))
+			continue; /* a JSON visit, or one named by id alone: the owner check's */
+		/* Compared by the card each is merged into; a given id stays the owner. */
 		if (have)
-			kt_store_alias_root(&x->cli->st, txn, &id, &id);
+			kt_store_alias_root(&x->cli->st, txn, &given, &id);
 		for (int k = 0; k < 2 && r->bad == NULL; k++) {
 			const char *what = k == 0 ? "phone" : "email";
 
@@ -656,13 +688,15 @@ static int resolve_visits(struct importer *x, MDB_txn *txn, struct kt_rec *rec)
 		}
 		if (r->bad != NULL || !have)
 			continue;
-		if (r->by_name != NULL && !name_fits(x, txn, rec, &id, r->by_name, card_name,
+		if (r->by_name != NULL && !name_fits(x, txn, rec, kt_id_parse(&given, r->client) == 0
+						     ? &given : &id, r->by_name, card_name,
 						     sizeof(card_name))) {
 			kt_import_mark_bad(&x->im, r, "the card found is '%s', not '%.64s' (check the "
 					   "row's phone or email)", card_name, r->by_name);
 			continue;
 		}
-		kt_id_format(&id, r->client);
+		if (r->client[0] == '\0')
+			kt_id_format(&id, r->client);
 	}
 	return 0;
 }

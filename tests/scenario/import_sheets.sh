@@ -129,4 +129,39 @@ contains "saying why, at the chair" "$T/err" "^line 2: visit refused by the safe
 check "and nothing was written" unchanged "$V"
 check "import --override records it" "$KT" -d "$V" import "$T/vtoday.csv" --override 'patch test done' --by Olga
 
+# export --csv: clients and visits as a spreadsheet opens them, read back by import.
+E="$T/e"; F="$T/f2"; Z="$T/z"
+"$KT" -d "$E" init --branch Centre --country RU >/dev/null
+printf 'ФИО;Телефон;Аллергии;Заметки\nАнна Экспортова;+7 912 000 11 99;латекс (сыпь, отёк), орехи;"a; ""b""\r\nc"\n Ира Пробел ;;;\n' >"$T/ec.csv"
+"$KT" -d "$E" import "$T/ec.csv" 2>/dev/null
+ea=$("$KT" -d "$E" client find экспортова --json | grep -o '"id":"[0-9A-Z]*"' | cut -d'"' -f4)
+"$KT" -d "$E" visit add "$ea" --service 'Пилинг, лёгкий' --amount 1500.5 --date 2025-01-01 >/dev/null
+"$KT" -d "$E" visit add "$ea" --service 'Массаж' --amount 2000 --date 2025-02-01 --set specialist='Оля "Мастер"' >/dev/null
+"$KT" -d "$E" export --csv --out "$T/csv" 2>"$T/err"
+check "export --csv writes two files" test -s "$T/csv/clients.csv" -a -s "$T/csv/visits.csv"
+contains "and says what it wrote" "$T/err" "^wrote 2 cards to .*clients.csv and 2 visits to .*visits.csv (separator ';')"
+check "clients.csv begins with a UTF-8 BOM" sh -c "head -c 3 '$T/csv/clients.csv' | od -An -tx1 | grep -q 'ef bb bf'"
+contains "a node of RU separates by ';'" "$T/csv/clients.csv" '^.\{0,3\}id;name;phone;email;birthday'
+check "lines end in CRLF" sh -c "head -1 '$T/csv/clients.csv' | od -An -c | grep -q '[\\]r'"
+contains "a list's entries are joined by '; ', quoted" "$T/csv/clients.csv" '"латекс (сыпь, отёк); орехи"'
+contains "a quote is doubled inside quotes" "$T/csv/clients.csv" '"a; ""b""'
+contains "an amount has a decimal comma under ';'" "$T/csv/visits.csv" ';1500,50;RUB;'
+contains "a cell holding the separator is quoted" "$T/csv/visits.csv" ';Пилинг, лёгкий;'
+contains "a visit names her card and her name" "$T/csv/visits.csv" ";$ea;Анна Экспортова;2025-01-01;"
+refuse "export --csv into a folder holding them is refused" "$KT" -d "$E" export --csv --out "$T/csv"
+refuse "export --csv without --out is refused" "$KT" -d "$E" export --csv
+"$KT" -d "$F" init --branch North >/dev/null
+check "import reads clients.csv back" "$KT" -d "$F" import "$T/csv/clients.csv"
+check "and visits.csv" "$KT" -d "$F" import "$T/csv/visits.csv"
+"$KT" -d "$E" export >"$T/e.json"; "$KT" -d "$F" export >"$T/f.json"
+check "export --csv -> import -> export --json gives the same bytes" cmp -s "$T/e.json" "$T/f.json"
+"$KT" -d "$F" export --csv --out "$T/csv2" 2>/dev/null
+check "and the same CSV files again" sh -c "cmp -s '$T/csv/clients.csv' '$T/csv2/clients.csv' && cmp -s '$T/csv/visits.csv' '$T/csv2/visits.csv'"
+"$KT" -d "$Z" init --branch Beijing --country CN >/dev/null
+"$KT" -d "$Z" import "$T/csv/clients.csv" 2>/dev/null
+"$KT" -d "$Z" import "$T/csv/visits.csv" 2>/dev/null
+"$KT" -d "$Z" export --csv --out "$T/csvz" 2>/dev/null
+contains "a node of CN separates by ','" "$T/csvz/clients.csv" '^.\{0,3\}id,name,phone,email,birthday'
+contains "with a decimal point" "$T/csvz/visits.csv" ',1500.50,RUB,'
+
 finish
