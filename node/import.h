@@ -2,7 +2,10 @@
  * import.h - import files to rows: parsing and per-row checks, no store.
  *
  * Two formats, told apart by content: when the first byte that is not
- * blank (after an optional UTF-8 BOM) is '{' the file is JSON, else CSV.
+ * blank (after an optional UTF-8 BOM) is '{' or '[' the file is JSON, else
+ * CSV.  Before either, kt_import_text() looks at what the bytes are: a
+ * workbook, PDF, HTML, binary file or text not in UTF-8 is refused in one
+ * line saying so; UTF-16 with a BOM is decoded.
  *
  * JSON is exactly what `kt-node export` prints:
  *   {"format":"kartoteka-export","version":1,"records":[
@@ -16,16 +19,25 @@
  *
  * CSV (RFC 4180, leniently): cells separated by commas (by ';' or a tab
  * when the header row holds no comma, as spreadsheets in some locales save
- * it); a cell in double quotes may hold the separator, "" for a quote and
- * newlines; lines end in LF or CRLF; an optional UTF-8 BOM.  The header row
- * names client fields (case and surrounding blanks ignored, "Skin type"
- * is skin_type); an optional column "type" may only say "client".  Each
- * further row is one client card.  A list field (allergies, tags, ...)
- * holds several values separated by ',' or ';' (or the other separators
- * of common/list.h: "латекс, орехи" is two allergies).  Cells are trimmed of spaces and
- * tabs; empty cells are skipped; rows with no value at all are skipped.
- * Lines are counted in the file (a quoted newline counts), the header is
- * line 1.
+ * it; a first line "sep=X" names it); a cell in double quotes may hold the
+ * separator, "" for a quote and newlines; lines end in LF or CRLF; an
+ * optional UTF-8 BOM.  The header row names the columns by the schema's
+ * names or their aliases in four languages (kt_import_column: "ФИО",
+ * "Телефон", "Data nașterii", "过敏"); "id" keeps a record's id,
+ * "merged_into" a card's merge, a "№" column is passed over, "type" may
+ * only name the file's type.  A file of client cards has a name column.
+ * A file of visits is told by its header (a visit's column that is no
+ * card's: date, services, ...); each row names her by "client" (her card's
+ * id, into row->client) or by her phone or email (row->by_phone, by_email,
+ * and by_name to check; the caller finds the card), and needs a date.  A
+ * list field (allergies, tags, ...) holds several values separated by ','
+ * or ';' (common/list.h).  Cells are trimmed of spaces and tabs; empty
+ * cells are skipped, and so are empty ones past the header's columns; rows
+ * with no value at all are skipped.  A NUL byte makes its row bad.  A
+ * phone in scientific notation (7,91235E+10: a spreadsheet rounded it) is
+ * left out of a card's row with row->dropped saying so, and makes a visit's
+ * row bad.  Lines are counted in the file (a quoted newline counts), the
+ * header is line 1.
  *
  * Every value is checked by the schema (kt_draft_field() on a scratch
  * draft): type, calendar dates, ranges, size, UTF-8, unknown fields.  A
