@@ -27,7 +27,8 @@ enum {
 	KT_EINTR = -11,    /* stopped by Ctrl-C or a kill (kt_interrupted) */
 };
 
-#define KT_ERR_MSG_BYTES 256
+/* Room for the longest line we say: an import's unknown column names all a type's columns. */
+#define KT_ERR_MSG_BYTES 512
 
 struct kt_err {
 	int code;

@@ -428,7 +428,12 @@ char *kt_text_words_key(const char *s)
 
 	if (f == NULL)
 		return NULL;
-	out = kt_malloc(strlen(f) + 1);
+	/*
+	 * Words may be closer than one apart in f (each Chinese character is a
+	 * word: "出生日期" gives "出 生 日 期"), so room for a space after every
+	 * byte, not one per byte of f.
+	 */
+	out = kt_malloc(2 * strlen(f) + 1);
 	while (next_word(&p, &w, &len)) {
 		if (o > 0)
 			out[o++] = ' ';

@@ -133,6 +133,13 @@ int cmd_catalog(struct kt_cli *cli, int argc, char **argv);
  * (KT_T_CATALOGUE for `catalog import`).  Returns the exit code.
  */
 int kt_cli_import_as(struct kt_cli *cli, int argc, char **argv, uint8_t type);
+/*
+ * `export --csv --out DIR` (cmd_export_csv.c): writes DIR/clients.csv and
+ * DIR/visits.csv (DIR made when missing; refused when it holds either), as
+ * a spreadsheet opens them, and says what it wrote on stderr.  Returns the
+ * exit code; a failed export leaves neither file.
+ */
+int kt_cli_export_csv(struct kt_cli *cli, const char *dir);
 size_t kt_cli_duplicate_count(struct kt_cli *cli, MDB_txn *txn);
 int kt_cli_merge(struct kt_cli *cli, int argc, char **argv);
 int kt_cli_unmerge(struct kt_cli *cli, int argc, char **argv);

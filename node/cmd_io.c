@@ -18,7 +18,9 @@
  * rest.  A CSV has no ids, so its rows would be imported twice.
  */
 #include "cli.h"
+#include "card.h"
 #include "import.h"
+#include "phone.h"
 #include "safety.h"
 #include "dates.h"
 #include "hlc.h"
@@ -36,28 +38,54 @@
 
 static const char export_usage[] =
 	"usage: kt-node -d DIR export [--json]\n"
+	"       kt-node -d DIR export --csv --out FOLDER\n"
 	"\n"
 	"Prints every record of this node (client cards, visits, patch tests,\n"
 	"assessments, care plans, feedback, loyalty points), sorted by id, as one\n"
 	"line of JSON: {\"format\":\"kartoteka-export\",\"version\":1,\"records\":[...]}.\n"
-	"JSON is the only export format; --json is accepted and changes nothing.\n"
 	"Two nodes holding the same changes print the same bytes.  `import` reads\n"
-	"the output back into another node, keeping the ids.\n"
-	"  --json   (the default) print JSON\n"
-	"example: kt-node -d /var/lib/kartoteka export --json > backup.json\n";
+	"the output back into another node, keeping the ids: the backup format.\n"
+	"--csv writes client cards and visits for a spreadsheet instead, as two files\n"
+	"in FOLDER (made when missing; one holding either file is refused):\n"
+	"clients.csv (id, every client field, merged_into) and visits.csv (id,\n"
+	"client: her card's id, name, every visit field).  UTF-8 with a BOM, CRLF,\n"
+	"cells quoted as RFC 4180 says; the separator is ';' when the node's country\n"
+	"writes decimals with a comma (RU, MD, RO, UA, BY, KZ, most of Europe; amounts\n"
+	"then have a decimal comma too), else ','; a list's entries are joined by\n"
+	"\"; \".  `import FOLDER/clients.csv`, then `import FOLDER/visits.csv`, read\n"
+	"them back with their ids.  Other records are in the JSON export only.\n"
+	"  --json        (the default) print JSON\n"
+	"  --csv         write clients.csv and visits.csv\n"
+	"  --out FOLDER  where --csv writes\n"
+	"example: kt-node -d /var/lib/kartoteka export --json > backup.json\n"
+	"         kt-node -d /var/lib/kartoteka export --csv --out ~/kartoteka-csv\n";
 
 static const char import_usage[] =
 	"usage: kt-node -d DIR import FILE [--skip-bad] [--as-recorded] [--again]\n"
 	"                            [--future] [--override REASON [--by NAME]]\n"
+	"                            [--encoding NAME]\n"
 	"\n"
 	"Imports FILE, either:\n"
-	"- a Kartoteka export (JSON, what `export` prints): every record keeps its id;\n"
+	"- a Kartoteka export (JSON, what `export` prints), or its \"records\" array\n"
+	"  alone: every record keeps its id;\n"
 	"- a CSV of client cards (a spreadsheet saved as \"CSV UTF-8\"): the header row\n"
-	"  names client fields (name, phone, email, birthday, gender, allergies, tags,\n"
-	"  ...; name is required), one card per row; a list field holds several values\n"
-	"  separated by ';' or ','; empty cells are skipped, but every row has as many\n"
-	"  cells as the header.  Separators: comma, or ';' or tab when the header row\n"
-	"  has no comma.\n"
+	"  names the columns (name, phone, email, birthday, allergies, ...; name is\n"
+	"  required), in English, Russian, Romanian or Chinese (below; case, accents\n"
+	"  and blanks aside), one card per row;\n"
+	"- a CSV of visits: a header naming a visit's columns (date, services, amount,\n"
+	"  specialist, ...) and the client by client (her card's id), phone or email\n"
+	"  (a name column, when there, must fit the card found).  Each visit must find\n"
+	"  exactly one card of this node: import the cards first.  A date is needed.\n"
+	"A CSV's separator is ',' or, when the header row has none, ';' or a tab; a\n"
+	"first line \"sep=;\" names it.  A list field's cell holds several entries\n"
+	"separated by ';' or ',' (\"латекс, орехи\").  Empty cells are skipped; every\n"
+	"row has as many cells as the header (empty ones past it are padding); empty\n"
+	"lines, CRLF and quoted cells with new lines are read; a \"№\" or \"#\" column\n"
+	"is passed over.  Excel's \"Unicode text\" (UTF-16) is read; a file in a\n"
+	"Windows code page needs --encoding (cp1251 Russian, cp1250 Romanian, gbk\n"
+	"Chinese).  A workbook (.xlsx, .xls), a PDF or a web page is refused: save it\n"
+	"as CSV UTF-8.  A phone in scientific notation (7,91235E+10: the spreadsheet\n"
+	"rounded it) is a bad row; --skip-bad imports that row without the phone.\n"
 	"Every row is checked before anything is written.  Bad rows are printed as\n"
 	"'line N: problem' ('record N' in JSON) and nothing is imported, unless\n"
 	"--skip-bad.  Progress shows on a terminal; the last line says what was done.\n"
@@ -66,8 +94,7 @@ static const char import_usage[] =
 	"refused visit is a bad row unless it carries an override_reason, or --override\n"
 	"REASON is given (it is recorded on each such visit, with --by NAME, else\n"
 	"$USER).  Visits dated before today are history: they come back as recorded,\n"
-	"with a warning line for each the check would refuse now.  A list field's\n"
-	"value may hold several entries separated by ',' or ';' (\"латекс, орехи\").\n"
+	"with a warning line for each the check would refuse now.\n"
 	"A date is YYYY-MM-DD or as the branch's country writes it (DD.MM.YYYY in RU,\n"
 	"MD, RO...; YYYY/MM/DD or YYYY年MM月DD日 in CN...); a two-digit year, a\n"
 	"day/month with slashes, a birthday after today or over 130 years ago, and a\n"
@@ -77,6 +104,7 @@ static const char import_usage[] =
 	"  --skip-bad      import the good rows, report and skip the bad ones\n"
 	"  --as-recorded   a restore of this chain's export: every visit comes back as\n"
 	"                  it was recorded (each was checked when written), warnings only\n"
+	"  --encoding NAME the file's character set when it is not UTF-8 (cp1251, ...)\n"
 	"An import stopped half way (Ctrl-C, a kill, a full disk) has written whole\n"
 	"batches only, and notes how far it got with them: the same file imported again\n"
 	"goes on from there and never cards a row twice.  A file imported whole is\n"
@@ -84,7 +112,27 @@ static const char import_usage[] =
 	"a file changed since it was imported from the same path, whole or half way\n"
 	"(its rows already carded would be carded again).\n"
 	"  --again         import a file this node imported whole before, once more\n"
-	"example: kt-node -d /var/lib/kartoteka import clients.csv\n";
+	"example: kt-node -d /var/lib/kartoteka import clients.csv\n"
+	"         kt-node -d /var/lib/kartoteka import visits.csv\n";
+
+/* The header names import reads, printed after import --help. */
+static void import_columns_help(void)
+{
+	static const struct {
+		uint8_t type;
+		const char *what;
+	} kinds[] = {
+		{ KT_T_CLIENT, "Columns of a file of client cards (also id, merged_into):" },
+		{ KT_T_VISIT, "Columns of a file of visits (also id; the client by client, or a "
+		  "card's\nphone, email and name as above):" },
+	};
+	char text[8192];
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		kt_import_columns_text(kinds[i].type, text, sizeof(text));
+		printf("\n%s\n%s", kinds[i].what, text);
+	}
+}
 
 /* ---- export ---- */
 
@@ -123,12 +171,30 @@ int cmd_export(struct kt_cli *cli, int argc, char **argv)
 	struct export_ctx e = { cli, NULL, 0 };
 	int rc;
 
+	const char *out = NULL;
+	int csv = 0, json = 0;
+
 	if (kt_cli_help(argc, argv, export_usage))
 		return 0;
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--json") != 0)
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (strcmp(argv[i], "--csv") == 0)
+			csv = 1;
+		else if (strcmp(argv[i], "--out") == 0) {
+			if ((out = kt_cli_arg(argc, argv, &i)) == NULL)
+				return 1;
+		} else
 			return kt_cli_failf("export: unknown argument '%s' (see export --help)",
 					    argv[i]);
+	}
+	if (csv && json)
+		return kt_cli_failf("export: --csv or --json, not both");
+	if (csv != (out != NULL))
+		return kt_cli_failf(csv ? "export: --csv writes two files: --csv --out FOLDER"
+				    : "export: --out is for --csv (JSON goes to stdout)");
+	if (csv)
+		return kt_cli_export_csv(cli, out);
 	if (kt_cli_open(cli))
 		return 1;
 	if (kt_store_rdtxn(&cli->st, &e.txn, &cli->err) != 0)
@@ -154,7 +220,9 @@ struct importer {
 	struct kt_cli *cli;
 	struct kt_import im;
 	const char *path;
-	char branch[KT_BRANCH_BYTES_MAX + 1]; /* home_branch of new CSV cards */
+	char branch[KT_BRANCH_BYTES_MAX + 1]; /* home_branch of new CSV cards, branch of visits */
+	char currency[KT_SETTING_BYTES_MAX];  /* currency of CSV visits that name none */
+	const char *encoding;                 /* import --encoding NAME: the file's character set */
 	struct kt_draft *d;                   /* KT_BATCH_MAX drafts */
 	struct kt_id *alias;                  /* their merge targets (ALIAS args) */
 	size_t total, done;
@@ -480,6 +548,197 @@ static void check_dates(struct importer *x)
 	}
 }
 
+/* ---- import: the client a CSV visit names ---- */
+
+/* Candidates one phone or email is looked up among (kt_store_find's prefix hits). */
+#define REF_HITS_MAX 64
+
+/* Whether every word of `some` is a word of `all` (both kt_text_words_key forms). */
+static int words_within(const char *some, const char *all)
+{
+	size_t an = strlen(all);
+
+	while (*some) {
+		size_t k = strcspn(some, " ");
+		int found = 0;
+
+		for (const char *a = all; !found && a < all + an; a += strcspn(a, " ") + 1)
+			found = strcspn(a, " ") == k && memcmp(a, some, k) == 0;
+		if (!found)
+			return 0;
+		some += k + (some[k] == ' ');
+	}
+	return 1;
+}
+
+/*
+ * Whether card rec has exactly the phone (E.164 under the node's country,
+ * e164: the row's) or the email (folded, fold: the row's) the row gives.  A
+ * number either side cannot read never matches: it names nobody.
+ */
+static int card_has(struct importer *x, const struct kt_rec *rec, const char *e164,
+		    const char *fold)
+{
+	const struct kt_val *v = kt_card_get(rec, e164 ? "phone" : "email");
+	const struct kt_val *norm = kt_card_get(rec, "phone_e164");
+	char text[KT_PHONE_TEXT_MAX + 1], mine[KT_PHONE_BYTES], *f;
+	int same;
+
+	if (e164 != NULL && norm != NULL && norm->t == KT_V_STR)
+		return norm->n == strlen(e164) && memcmp(norm->s, e164, norm->n) == 0;
+	if (v == NULL || v->t != KT_V_STR)
+		return 0;
+	if (e164 != NULL) {
+		if (v->n > KT_PHONE_TEXT_MAX)
+			return 0;
+		memcpy(text, v->s, v->n);
+		text[v->n] = '\0';
+		return kt_phone_e164(text, x->cli->st.country, mine) == 0 && strcmp(mine, e164) == 0;
+	}
+	if ((f = kt_text_fold(v->s, v->n)) == NULL)
+		return 0;
+	same = strcmp(f, fold) == 0;
+	free(f);
+	return same;
+}
+
+/*
+ * The cards (each counted once, by the card it is merged into) whose phone
+ * (phone = 1) or email is v: their number into *n, the first two into
+ * out[2].  Returns 0, a reason the row is bad in why (a number that does
+ * not read), or -1 (printed) for a store error.
+ */
+static int cards_by(struct importer *x, MDB_txn *txn, struct kt_rec *rec, int phone,
+		    const char *v, struct kt_id out[2], int *n, char *why, size_t cap)
+{
+	struct kt_id hits[REF_HITS_MAX], roots[REF_HITS_MAX];
+	char e164[KT_PHONE_BYTES], *fold = NULL;
+	int nh, nr = 0;
+
+	*n = 0;
+	if (phone && (strlen(v) > KT_PHONE_TEXT_MAX || kt_phone_e164(v, x->cli->st.country, e164) != 0)) {
+		snprintf(why, cap, "phone '%.64s' is not a number this node reads (country %s), so "
+			 "it names nobody; name her by client id or email", v, x->cli->st.country);
+		return 1;
+	}
+	if (!phone && (fold = kt_text_fold(v, strlen(v))) == NULL)
+		return 0;
+	nh = kt_store_find(&x->cli->st, txn, phone ? e164 : v, hits, REF_HITS_MAX, NULL,
+			   &x->cli->err);
+	for (int i = 0; i < nh; i++) {
+		struct kt_id root;
+		int rc = kt_store_load(&x->cli->st, txn, &hits[i], rec, &x->cli->err), seen = 0;
+
+		if (rc != 0) {
+			free(fold);
+			kt_cli_failf("import: %s", x->cli->err.msg);
+			return -1;
+		}
+		if (rec->type != KT_T_CLIENT || !card_has(x, rec, phone ? e164 : NULL, fold))
+			continue;
+		kt_store_alias_root(&x->cli->st, txn, &hits[i], &root);
+		for (int k = 0; k < nr && !seen; k++)
+			seen = kt_id_cmp(&roots[k], &root) == 0;
+		if (!seen)
+			roots[nr++] = root;
+	}
+	free(fold);
+	if (nh < 0) {
+		kt_cli_failf("import: %s", x->cli->err.msg);
+		return -1;
+	}
+	*n = nr;
+	for (int k = 0; k < nr && k < 2; k++)
+		out[k] = roots[k];
+	return 0;
+}
+
+/* Whether the name a row gives is the name of card id (every word of it); 1 also when unread. */
+static int name_fits(struct importer *x, MDB_txn *txn, struct kt_rec *rec, const struct kt_id *id,
+		     const char *name, char *card_name, size_t cap)
+{
+	const struct kt_val *v;
+	char *mine, *theirs, *text;
+	int fits = 1;
+
+	card_name[0] = '\0';
+	if (kt_store_load(&x->cli->st, txn, id, rec, NULL) != 0 ||
+	    (v = kt_card_get(rec, "name")) == NULL || v->t != KT_V_STR)
+		return 1; /* no name to check against: the owner check says what is wrong */
+	snprintf(card_name, cap, "%.*s", (int)v->n, v->s);
+	text = kt_strndup(v->s, v->n);
+	mine = kt_text_words_key(name);
+	theirs = kt_text_words_key(text);
+	if (mine != NULL && theirs != NULL)
+		fits = words_within(mine, theirs);
+	free(text);
+	free(mine);
+	free(theirs);
+	return fits;
+}
+
+/*
+ * Finds the card each CSV visit names by phone or email (and checks a
+ * client id against them, and the name the row gives against the card):
+ * exactly one card must match, else the row is bad, naming what it found.
+ * Returns 0, or 1 (printed) when the store cannot be read.
+ */
+static int resolve_visits(struct importer *x, MDB_txn *txn, struct kt_rec *rec)
+{
+	for (size_t i = 0; i < x->im.n; i++) {
+		struct kt_import_row *r = &x->im.rows[i];
+		const char *by[2] = { r->by_phone, r->by_email };
+		struct kt_id id, given, found[2];
+		char why[256] = "", idt[2][KT_ID_TEXT_BYTES], card_name[128];
+		int have = kt_id_parse(&given, r->client) == 0, n, rc;
+
+		if (r->bad != NULL || r->type != KT_T_VISIT ||
+		    (r->by_phone == NULL && r->by_email == NULL && r->by_name == NULL))
+			continue; /* a JSON visit, or one named by id alone: the owner check's */
+		/* Compared by the card each is merged into; a given id stays the owner. */
+		if (have)
+			kt_store_alias_root(&x->cli->st, txn, &given, &id);
+		for (int k = 0; k < 2 && r->bad == NULL; k++) {
+			const char *what = k == 0 ? "phone" : "email";
+
+			if (by[k] == NULL)
+				continue;
+			if ((rc = cards_by(x, txn, rec, k == 0, by[k], found, &n, why, sizeof(why))) < 0)
+				return 1;
+			if (rc > 0 || why[0]) {
+				kt_import_mark_bad(&x->im, r, "%s", why);
+				break;
+			}
+			kt_id_format(&found[0], idt[0]);
+			kt_id_format(&found[1], idt[1]);
+			if (n == 0)
+				kt_import_mark_bad(&x->im, r, "no card has %s '%.64s' (import the cards "
+						   "first)", what, by[k]);
+			else if (n > 1)
+				kt_import_mark_bad(&x->im, r, "%s '%.64s' is on %d cards (%s, %s%s): "
+						   "name her by client id, or merge the cards first",
+						   what, by[k], n, idt[0], idt[1], n > 2 ? ", ..." : "");
+			else if (have && kt_id_cmp(&found[0], &id) != 0)
+				kt_import_mark_bad(&x->im, r, "%s '%.64s' is card %s, not client %s",
+						   what, by[k], idt[0], r->client);
+			id = found[0];
+			have = 1;
+		}
+		if (r->bad != NULL || !have)
+			continue;
+		if (r->by_name != NULL && !name_fits(x, txn, rec, kt_id_parse(&given, r->client) == 0
+						     ? &given : &id, r->by_name, card_name,
+						     sizeof(card_name))) {
+			kt_import_mark_bad(&x->im, r, "the card found is '%s', not '%.64s' (check the "
+					   "row's phone or email)", card_name, r->by_name);
+			continue;
+		}
+		if (r->client[0] == '\0')
+			kt_id_format(&id, r->client);
+	}
+	return 0;
+}
+
 /* The checks against the store and within the file; 1 (printed) on failure. */
 static int check_rows(struct importer *x)
 {
@@ -494,7 +753,9 @@ static int check_rows(struct importer *x)
 	kt_rec_init(&rec);
 	check_dates(x);
 	nids = index_ids(&x->im, &ids);
-	rc = check_new(x, txn, &rec);
+	rc = resolve_visits(x, txn, &rec);
+	if (rc == 0)
+		rc = check_new(x, txn, &rec);
 	if (rc == 0)
 		check_clients(x, txn, &rec, ids, nids);
 	if (rc == 0)
@@ -512,24 +773,36 @@ static int check_rows(struct importer *x)
 	return rc;
 }
 
-static size_t report_bad(const struct kt_import *im)
+/*
+ * Prints each bad row, and each good row that lost a value (row->dropped),
+ * on a line of its own (the first 100); returns how many rows are bad, with
+ * the rows that lost a value in *dropped.
+ */
+static size_t report_bad(const struct kt_import *im, size_t *dropped)
 {
-	size_t bad = 0;
+	size_t bad = 0, said = 0;
 
+	*dropped = 0;
 	for (size_t i = 0; i < im->n; i++) {
-		if (im->rows[i].bad == NULL)
+		const char *what = im->rows[i].bad ? im->rows[i].bad : im->rows[i].dropped;
+
+		if (what == NULL)
 			continue;
-		if (bad++ < 100) {
+		if (im->rows[i].bad != NULL)
+			bad++;
+		else
+			(*dropped)++;
+		if (said++ < 100) {
 			char why[1024];
 
-			snprintf(why, sizeof(why), "%s", im->rows[i].bad);
+			snprintf(why, sizeof(why), "%s", what);
 			kt_text_one_line(why); /* a value quoted in it stays on its line */
 			fprintf(stderr, "%s %d: %s\n", im->json ? "record" : "line",
 				im->rows[i].line, why);
 		}
 	}
-	if (bad > 100)
-		fprintf(stderr, "... and %zu more\n", bad - 100);
+	if (said > 100)
+		fprintf(stderr, "... and %zu more\n", said - 100);
 	return bad;
 }
 
@@ -559,6 +832,15 @@ static int build_draft(struct importer *x, const struct kt_import_row *r, size_t
 	if (!x->im.json && r->type == KT_T_CLIENT && x->branch[0] != '\0' &&
 	    !kt_draft_has(d, "home_branch") && d->nops < KT_OPS_MAX - 4 &&
 	    (rc = kt_draft_field(d, "home_branch", x->branch, KT_OP_SET, err)) != 0)
+		return rc;
+	/* A visit from a spreadsheet: as `visit add`, this branch and currency unless named. */
+	if (!x->im.json && r->type == KT_T_VISIT && x->branch[0] != '\0' &&
+	    !kt_draft_has(d, "branch") && d->nops < KT_OPS_MAX - 5 &&
+	    (rc = kt_draft_field(d, "branch", x->branch, KT_OP_SET, err)) != 0)
+		return rc;
+	if (!x->im.json && r->type == KT_T_VISIT && x->currency[0] != '\0' &&
+	    !kt_draft_has(d, "currency") && d->nops < KT_OPS_MAX - 5 &&
+	    (rc = kt_draft_field(d, "currency", x->currency, KT_OP_SET, err)) != 0)
 		return rc;
 	if (r->override != NULL &&
 	    ((rc = kt_draft_field(d, "override_reason", r->override, KT_OP_SET, err)) != 0 ||
@@ -764,6 +1046,9 @@ static int import_args(struct importer *x, int argc, char **argv, const char **p
 			x->as_recorded = 1;
 		} else if (strcmp(argv[i], "--future") == 0) {
 			x->future = 1;
+		} else if (strcmp(argv[i], "--encoding") == 0) {
+			if ((x->encoding = kt_cli_arg(argc, argv, &i)) == NULL)
+				return 1;
 		} else if (strcmp(argv[i], "--override") == 0 || strcmp(argv[i], "--by") == 0) {
 			const char **o = argv[i][2] == 'o' ? &x->override : &x->by;
 
@@ -814,18 +1099,19 @@ static void report_notes(const struct kt_import *im)
 /* Checks, reports and writes the parsed rows; returns the exit code. */
 static int import_rows(struct importer *x, int skip)
 {
-	size_t bad;
+	size_t bad, dropped;
 
 	if (check_rows(x) != 0)
 		return 1;
-	bad = report_bad(&x->im);
-	if (bad > 0 && !skip)
+	bad = report_bad(&x->im, &dropped);
+	if (bad + dropped > 0 && !skip)
 		return kt_cli_failf("import: %zu bad row%s in '%s'; nothing imported "
-				    "(--skip-bad imports the good ones)", bad, bad == 1 ? "" : "s",
-				    x->path);
+				    "(--skip-bad imports the good ones)", bad + dropped,
+				    bad + dropped == 1 ? "" : "s", x->path);
 	x->total = x->im.n - bad;
 	x->tty = isatty(2);
 	kt_cli_branch(x->cli, x->branch, sizeof(x->branch));
+	kt_cli_setting(x->cli, "currency", "RUB", x->currency, sizeof(x->currency));
 	x->d = kt_malloc(sizeof(*x->d) * KT_BATCH_MAX);
 	x->alias = kt_calloc(KT_BATCH_MAX, sizeof(*x->alias));
 	if (import_resume(x) != 0 || write_pass(x, 1) != 0 || write_pass(x, 0) != 0)
@@ -842,14 +1128,19 @@ static int import_rows(struct importer *x, int skip)
 			(unsigned long long)x->before);
 	if (bad > 0)
 		fprintf(stderr, ", skipped %zu bad row%s", bad, bad == 1 ? "" : "s");
+	if (dropped > 0)
+		fprintf(stderr, ", %zu row%s imported without the value named above", dropped,
+			dropped == 1 ? "" : "s");
 	fputc('\n', stderr);
 	return 0;
 }
 
 int cmd_import(struct kt_cli *cli, int argc, char **argv)
 {
-	if (kt_cli_help(argc, argv, import_usage))
+	if (kt_cli_help(argc, argv, import_usage)) {
+		import_columns_help();
 		return 0;
+	}
 	return kt_cli_import_as(cli, argc, argv, 0);
 }
 
@@ -877,6 +1168,20 @@ int kt_cli_import_as(struct kt_cli *cli, int argc, char **argv, uint8_t type)
 		free(in);
 		kt_hex(hex, h, 16);
 		snprintf(x.note_name, sizeof(x.note_name), "import:%s", hex);
+	}
+	if (x.encoding != NULL) {
+		/* --encoding cp1251: the file in UTF-8 is what is parsed (the note keeps its bytes). */
+		char *utf8 = NULL;
+		size_t n = 0;
+
+		rc = kt_import_decode(data, len, x.encoding, &utf8, &n, &cli->err);
+		free(data);
+		data = utf8;
+		len = n;
+		if (rc != 0) {
+			kt_import_release(&x.im);
+			return kt_cli_failf("import: '%s': %s; nothing imported", x.path, cli->err.msg);
+		}
 	}
 	rc = kt_import_parse_dates(&x.im, data, len, type, kt_dates_form(cli->st.country),
 				   &cli->err);

@@ -85,6 +85,19 @@ static const char *row_text_v(struct kt_import *im, const char *fmt, va_list ap)
 	return store_strndup(im, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
+static const char *row_text(struct kt_import *im, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static const char *row_text(struct kt_import *im, const char *fmt, ...)
+{
+	va_list ap;
+	const char *t;
+
+	va_start(ap, fmt);
+	t = row_text_v(im, fmt, ap);
+	va_end(ap);
+	return t;
+}
+
 void kt_import_mark_bad(struct kt_import *im, struct kt_import_row *r, const char *fmt, ...)
 {
 	va_list ap;
@@ -225,6 +238,9 @@ static void row_end(struct parser *p)
 
 	if (r->bad == NULL && r->type == KT_T_CLIENT && !p->named)
 		row_bad(p, "a client needs a name");
+	if (r->bad == NULL && r->type == KT_T_VISIT && r->client[0] == '\0' &&
+	    r->by_phone == NULL && r->by_email == NULL)
+		row_bad(p, "the visit names no client (her card's id, phone or email)");
 	if (r->bad != NULL || p->ntmp == 0)
 		return;
 	r->f = store_alloc(p->im, p->ntmp * sizeof(*r->f), _Alignof(struct kt_import_field));
@@ -245,11 +261,17 @@ struct csv {
 	size_t n, cap;
 	size_t *cell;   /* offset of each cell in buf */
 	size_t ncells, capcells;
-	uint8_t type;   /* what each row is: KT_T_CLIENT, or KT_T_CATALOGUE */
+	size_t nul;     /* 1 + the first cell of the record holding a NUL byte; 0: none */
+	uint8_t type;   /* what each row is: KT_T_CLIENT, KT_T_VISIT or KT_T_CATALOGUE */
 };
 
-/* Columns of the header: a field, the "type" column, or one with no name. */
-enum { COL_FIELD, COL_TYPE, COL_NONE };
+/*
+ * Columns of the header: a field, the "type" column, one with no name, the
+ * record's id, a card's merged_into, and a visit's client: by her card's
+ * id, her phone, her email, or her name (checked against the card found).
+ */
+enum { COL_FIELD, COL_TYPE, COL_NONE, COL_ID, COL_MERGED, COL_CLIENT, COL_BY_PHONE,
+       COL_BY_EMAIL, COL_BY_NAME, COL_SKIP /* the sheet's row numbers: "№", "#" */ };
 struct col {
 	int kind;
 	const struct kt_field *f;
@@ -295,6 +317,8 @@ static int csv_quoted(struct csv *c, char ch)
 	}
 	if (ch == '\r' && c->p < c->end && *c->p == '\n')
 		return 1; /* a CRLF inside a cell is kept as LF */
+	if (ch == '\0' && c->nul == 0)
+		c->nul = c->ncells;
 	c->line += ch == '\n';
 	buf_put(c, ch);
 	return 1;
@@ -338,6 +362,7 @@ static int csv_next(struct csv *c)
 
 	c->n = 0;
 	c->ncells = 0;
+	c->nul = 0;
 	if (c->p >= c->end)
 		return CSV_END;
 	cell_open(c);
@@ -361,6 +386,8 @@ static int csv_next(struct csv *c)
 			c->line++;
 			break;
 		} else if (ch != '\r' || (c->p < c->end && *c->p != '\n')) {
+			if (ch == '\0' && c->nul == 0)
+				c->nul = c->ncells; /* a NUL would cut the cell short: the row is bad */
 			buf_put(c, ch); /* a CR ending a line is dropped */
 		}
 	}
@@ -397,49 +424,85 @@ static char csv_sep(const char *p, const char *end)
 	return memchr(p, '\t', n) != NULL ? '\t' : ',';
 }
 
-/* A header cell to a field name: lower case, blanks and '-' to '_'. */
-static void col_name(const char *s, char *out, size_t cap)
+/*
+ * Whether the header row is one of visits: a client CSV (type KT_T_CLIENT)
+ * holds visits when a column names a visit's field that is not a card's
+ * (date, services, amount, specialist, ...; "client", her card's id, too).
+ */
+static int header_is_visits(struct csv *c)
 {
-	size_t n = 0;
+	for (size_t i = 0; c->type == KT_T_CLIENT && i < c->ncells; i++) {
+		const char *cell = csv_cell(c, i), *v = kt_import_column(KT_T_VISIT, cell);
 
-	for (; *s && n + 1 < cap; s++) {
-		char ch = *s;
-
-		if (ch >= 'A' && ch <= 'Z')
-			ch = (char)(ch - 'A' + 'a');
-		else if (ch == ' ' || ch == '-')
-			ch = '_';
-		out[n++] = ch;
+		if (v != NULL && strcmp(v, "id") != 0 && strcmp(v, "type") != 0 &&
+		    kt_import_column(KT_T_CLIENT, cell) == NULL)
+			return 1;
 	}
-	out[n] = '\0';
+	return 0;
+}
+
+/* A visit file's column that names her by a card's field: phone, email, name. */
+static int visit_by(const char *cell)
+{
+	const char *f = kt_import_column(KT_T_CLIENT, cell);
+
+	if (f == NULL)
+		return COL_NONE;
+	return strcmp(f, "phone") == 0 ? COL_BY_PHONE : strcmp(f, "email") == 0 ? COL_BY_EMAIL
+	       : strcmp(f, "name") == 0 ? COL_BY_NAME : COL_NONE;
+}
+
+static int unknown_col(const char *cell, uint8_t type, struct kt_err *err)
+{
+	char names[1024];
+
+	kt_import_column_names(type, names, sizeof(names));
+	return kt_err_set(err, KT_EINVAL, "line 1: unknown column '%.64s' (the columns of a "
+			  "file of %ss are %s%s, or their names in Russian, Romanian or Chinese: "
+			  "see import --help)", cell, kt_schema_type_name(type), names,
+			  type == KT_T_VISIT ? "; and the client by client (her card's id), "
+			  "phone, email, name" : "");
 }
 
 static int header_col(const char *cell, uint8_t type, struct col *col, const struct col *prev,
 		      size_t nprev, struct kt_err *err)
 {
-	char name[64];
+	const char *name = kt_import_column(type, cell);
+	int by = type == KT_T_VISIT && name == NULL ? visit_by(cell) : COL_NONE;
 
-	col_name(cell, name, sizeof(name));
 	col->f = NULL;
-	col->kind = name[0] == '\0' ? COL_NONE : strcmp(name, "type") == 0 ? COL_TYPE : COL_FIELD;
-	if (col->kind != COL_FIELD)
-		return 0;
-	if (strlen(cell) >= sizeof(name) || (col->f = kt_schema_field_named(type, name)) == NULL)
-		return kt_err_set(err, KT_EINVAL, "line 1: unknown column '%.64s' (columns are "
-				  "%s fields: %s)", cell, kt_schema_type_name(type),
-				  type == KT_T_CLIENT ? "name, phone, email, birthday, allergies, ..."
-				  : "name, kind, substances, contraindications, medications, ...");
+	if (*cell == '\0')
+		col->kind = COL_NONE;
+	else if (name != NULL && strcmp(name, "row_number") == 0)
+		col->kind = COL_SKIP;
+	else if (by != COL_NONE)
+		col->kind = by;
+	else if (name == NULL)
+		return unknown_col(cell, type, err);
+	else if (strcmp(name, "type") == 0)
+		col->kind = COL_TYPE;
+	else if (strcmp(name, "id") == 0)
+		col->kind = COL_ID;
+	else if (strcmp(name, "merged_into") == 0)
+		col->kind = COL_MERGED;
+	else if (strcmp(name, "client") == 0)
+		col->kind = COL_CLIENT;
+	else if ((col->f = kt_schema_field_named(type, name)) != NULL)
+		col->kind = COL_FIELD;
+	else
+		return unknown_col(cell, type, err);
 	for (size_t i = 0; i < nprev; i++)
-		if (prev[i].f == col->f && col->f->merge != KT_M_SET)
+		if (col->kind != COL_NONE && prev[i].kind == col->kind && prev[i].f == col->f &&
+		    (col->f == NULL || col->f->merge != KT_M_SET))
 			return kt_err_set(err, KT_EINVAL, "line 1: column '%s' appears twice",
-					  col->f->name);
+					  col->f ? col->f->name : cell);
 	return 0;
 }
 
-/* Reads the header row into *cols (the caller frees it). */
+/* Reads the header row into *cols (the caller frees it); a visits file sets c->type. */
 static int csv_header(struct csv *c, struct col **cols, size_t *ncols, struct kt_err *err)
 {
-	int rc = csv_next(c), named = 0;
+	int rc = csv_next(c), named = 0, by = 0;
 
 	if (rc == CSV_END)
 		return kt_err_set(err, KT_EINVAL, "the file is empty: no header row");
@@ -447,17 +510,122 @@ static int csv_header(struct csv *c, struct col **cols, size_t *ncols, struct kt
 		return kt_err_set(err, KT_EINVAL, "line 1: %s", rc == CSV_LONG
 				  ? "the header row is over the limit of 256 KiB"
 				  : "a quoted cell is never closed");
+	if (c->nul != 0)
+		return kt_err_set(err, KT_EINVAL, "line 1: column %zu of the header holds a NUL "
+				  "byte", c->nul);
+	if (header_is_visits(c))
+		c->type = KT_T_VISIT;
 	*cols = kt_calloc(c->ncells, sizeof(**cols));
 	*ncols = c->ncells;
 	for (size_t i = 0; i < c->ncells; i++) {
-		if ((rc = header_col(csv_cell(c, i), c->type, &(*cols)[i], *cols, i, err)) != 0)
+		struct col *col = &(*cols)[i];
+
+		if ((rc = header_col(csv_cell(c, i), c->type, col, *cols, i, err)) != 0)
 			return rc;
-		named |= (*cols)[i].f != NULL && strcmp((*cols)[i].f->name, "name") == 0;
+		named |= col->f != NULL && strcmp(col->f->name, "name") == 0;
+		by |= col->kind == COL_CLIENT || col->kind == COL_BY_PHONE ||
+		      col->kind == COL_BY_EMAIL;
 	}
-	if (!named)
+	if (c->type == KT_T_VISIT && !by)
+		return kt_err_set(err, KT_EINVAL, "line 1: a file of visits needs a column naming "
+				  "the client: client (her card's id), phone or email");
+	if (c->type != KT_T_VISIT && !named)
 		return kt_err_set(err, KT_EINVAL, "line 1: no 'name' column (the header row names "
 				  "%s fields: name, ...)", kt_schema_type_name(c->type));
 	return 0;
+}
+
+/*
+ * Whether a phone cell is a number a spreadsheet wrote in scientific
+ * notation ("7,91235E+10", "7.91E+10", "8E10"): Excel shows a long number
+ * so when the column is not text, and saves what it shows, so the digits
+ * past the sixth are lost.  Such a cell names nobody.
+ */
+static int rounded_number(const char *v)
+{
+	const char *p = v + (*v == '+' || *v == '-');
+	size_t digits = strspn(p, "0123456789");
+
+	if (digits == 0)
+		return 0;
+	p += digits;
+	if (*p == '.' || *p == ',')
+		p += 1 + strspn(p + 1, "0123456789");
+	if (*p != 'e' && *p != 'E')
+		return 0;
+	p++;
+	p += *p == '+' || *p == '-';
+	digits = strspn(p, "0123456789");
+	return digits > 0 && p[digits] == '\0';
+}
+
+/* A CSV visit's client by her card's id: kept canonical, as JSON's "client". */
+static void csv_client(struct parser *p, const char *v)
+{
+	struct kt_id id;
+
+	if (kt_id_parse(&id, v) != 0)
+		row_bad(p, "client '%.64s' is not an id (the client column holds her card's id: "
+			"name her by phone or email in a column of their own)", v);
+	else
+		kt_id_format(&id, p->r->client);
+}
+
+/* An id cell (the record's own, or the card it is merged into) into out. */
+static void csv_id(struct parser *p, const char *v, const char *what, char out[KT_ID_TEXT_BYTES])
+{
+	struct kt_id id;
+
+	if (kt_id_parse(&id, v) != 0)
+		row_bad(p, "%s '%.64s' is not an id (26 letters and digits)", what, v);
+	else
+		kt_id_format(&id, out);
+}
+
+/* A cell of a column that is not a field (id, type, a visit's client, ...). */
+static void csv_special(struct parser *p, const struct col *col, uint8_t type, size_t i, char *v)
+{
+	struct kt_import_row *r = p->r;
+
+	switch (col->kind) {
+	case COL_NONE:
+		row_bad(p, "a value in column %zu, which has no name in the header", i + 1);
+		break;
+	case COL_TYPE:
+		if (kt_schema_type_parse(v) != type)
+			row_bad(p, "the rows of this file are %s records, not '%.64s'",
+				kt_schema_type_name(type), v);
+		break;
+	case COL_ID:
+		csv_id(p, v, "id", r->id);
+		break;
+	case COL_MERGED: {
+		char to[KT_ID_TEXT_BYTES] = "";
+
+		csv_id(p, v, "merged_into", to);
+		if (to[0] != '\0')
+			r->merged_into = store_strndup(p->im, to, strlen(to));
+		break;
+	}
+	case COL_CLIENT:
+		csv_client(p, v);
+		break;
+	case COL_BY_PHONE:
+		if (rounded_number(v))
+			row_bad(p, "phone '%.64s' was rounded by the spreadsheet (scientific "
+				"notation): the number is lost, so it names nobody; format the "
+				"column as text and save again", v);
+		r->by_phone = store_strndup(p->im, v, strlen(v));
+		break;
+	case COL_BY_EMAIL:
+		r->by_email = store_strndup(p->im, v, strlen(v));
+		break;
+	case COL_BY_NAME:
+		r->by_name = store_strndup(p->im, v, strlen(v));
+		break;
+	default: /* COL_SKIP */
+		break;
+	}
 }
 
 /* One cell of a row: a list field's entries split as common/list.h says. */
@@ -470,12 +638,15 @@ static void csv_value(struct parser *p, const struct col *col, uint8_t type, siz
 		return;
 	if (!kt_text_valid(v, strlen(v))) {
 		row_bad(p, "column %zu is not valid UTF-8 (save the file as \"CSV UTF-8\")", i + 1);
-	} else if (col->kind == COL_NONE) {
-		row_bad(p, "a value in column %zu, which has no name in the header", i + 1);
-	} else if (col->kind == COL_TYPE) {
-		if (kt_schema_type_parse(v) != type)
-			row_bad(p, "the rows of this file are %s records, not '%.64s'",
-				kt_schema_type_name(type), v);
+	} else if (col->kind != COL_FIELD) {
+		csv_special(p, col, type, i, v);
+	} else if (col->f->vtype == KT_VT_PHONE && rounded_number(v)) {
+		/* The row is good without it, but the import must be told (--skip-bad). */
+		if (p->r->dropped == NULL)
+			p->r->dropped = row_text(p->im, "phone '%.64s' was rounded by the "
+						 "spreadsheet (scientific notation) and its digits "
+						 "are lost; format the column as text and save again "
+						 "(--skip-bad imports the row without the phone)", v);
 	} else if (col->f->merge != KT_M_SET) {
 		row_value(p, col->f, v);
 	} else {
@@ -510,24 +681,34 @@ static int csv_rows(struct parser *p, struct csv *c, const struct col *cols, siz
 		if (rc == CSV_OPEN)
 			return kt_err_set(err, KT_EINVAL, "line %d: a quoted cell starts here and "
 					  "is never closed", line);
-		if (rc == CSV_ROW && csv_blank(c))
+		if (rc == CSV_ROW && csv_blank(c) && c->nul == 0)
 			continue;
 		if (p->im->n >= KT_IMPORT_ROWS_MAX)
 			return kt_err_set(err, KT_ETOOBIG, "line %d: more than %d rows: split "
 					  "the file", line, KT_IMPORT_ROWS_MAX);
+		/* Empty cells past the header's columns are a spreadsheet's padding. */
+		while (rc == CSV_ROW && c->ncells > ncols && *csv_cell(c, c->ncells - 1) == '\0' &&
+		       c->nul != c->ncells)
+			c->ncells--;
 		row_begin(p, line, c->type);
 		if (rc == CSV_LONG)
 			row_bad(p, "row over the limit of %u bytes", KT_IMPORT_LINE_BYTES_MAX);
+		else if (c->nul != 0)
+			row_bad(p, "column %zu holds a NUL byte (the file is damaged, or not text)",
+				c->nul);
 		else if (c->ncells != ncols) /* a cell too few shifts nothing, but says a value is lost */
 			row_bad(p, "%zu cell%s but the header names %zu columns (an empty cell still "
 				"needs its separator)", c->ncells, c->ncells == 1 ? "" : "s", ncols);
 		for (size_t i = 0; rc == CSV_ROW && i < c->ncells && i < ncols; i++)
 			csv_value(p, &cols[i], c->type, i, csv_cell(c, i));
+		if (c->type == KT_T_VISIT && p->r->bad == NULL && !kt_draft_has(p->d, "date"))
+			row_bad(p, "a visit needs its date");
 		row_end(p);
 	}
 }
 
-static int parse_csv(struct kt_import *im, const char *data, size_t len, uint8_t type,
+/* CSV of UTF-8 text (kt_import_text has looked at it); dates read in form. */
+static int csv_parse(struct kt_import *im, const char *data, size_t len, uint8_t type,
 		     int form, struct kt_err *err)
 {
 	struct csv c;
@@ -577,17 +758,6 @@ static int parse_csv(struct kt_import *im, const char *data, size_t len, uint8_t
 	free(c.buf);
 	free(c.cell);
 	return rc;
-}
-
-int kt_import_parse_csv(struct kt_import *im, const char *data, size_t len, struct kt_err *err)
-{
-	return parse_csv(im, data, len, KT_T_CLIENT, KT_DATES_ISO, err);
-}
-
-int kt_import_parse_csv_as(struct kt_import *im, const char *data, size_t len, uint8_t type,
-			   struct kt_err *err)
-{
-	return parse_csv(im, data, len, type, KT_DATES_ISO, err);
 }
 
 /* ---- JSON ---- */
@@ -704,12 +874,40 @@ static void json_record(struct parser *p, json_t *rec, int line)
 	row_end(p);
 }
 
+/*
+ * A JSON array alone is read as the "records" of an export (what `jq
+ * .records` leaves of one); an array of plain objects ({"name": ...}, as
+ * other programs write a table) is refused whole rather than as a bad
+ * record per object.
+ */
+static json_t *json_array_records(json_t *root, struct kt_err *err)
+{
+	json_t *first = json_array_get(root, 0);
+
+	if (first != NULL && (!json_is_object(first) || !json_is_string(json_object_get(first, "type"))
+			      || !json_is_object(json_object_get(first, "fields")))) {
+		kt_err_set(err, KT_EINVAL, "line 1: this looks like a JSON array of %s, not of "
+			   "records as `kt-node export` writes them ({\"id\", \"type\", "
+			   "\"fields\"}); save the table as CSV, or import an export",
+			   json_is_object(first) ? "plain objects" : "values");
+		return NULL;
+	}
+	if (json_array_size(root) > KT_IMPORT_ROWS_MAX) {
+		kt_err_set(err, KT_ETOOBIG, "%zu records: more than the limit of %d, split the "
+			   "file", json_array_size(root), KT_IMPORT_ROWS_MAX);
+		return NULL;
+	}
+	return root;
+}
+
 /* Checks the envelope; returns the records array (borrowed from root) or NULL. */
 static json_t *json_envelope(json_t *root, struct kt_err *err)
 {
 	json_t *format = json_object_get(root, "format"), *version = json_object_get(root, "version");
 	json_t *recs = json_object_get(root, "records");
 
+	if (json_is_array(root))
+		return json_array_records(root, err);
 	if (!json_is_string(format) || strcmp(json_string_value(format), "kartoteka-export") != 0
 	    || !json_is_array(recs)) {
 		kt_err_set(err, KT_EINVAL, "not a Kartoteka export (want {\"format\": "
@@ -729,7 +927,7 @@ static json_t *json_envelope(json_t *root, struct kt_err *err)
 	return recs;
 }
 
-static int parse_json(struct kt_import *im, const char *data, size_t len, int form,
+static int json_parse(struct kt_import *im, const char *data, size_t len, int form,
 		      struct kt_err *err)
 {
 	json_error_t je;
@@ -760,32 +958,76 @@ static int parse_json(struct kt_import *im, const char *data, size_t len, int fo
 
 /* ---- detection ---- */
 
-int kt_import_parse_json(struct kt_import *im, const char *data, size_t len,
-			 struct kt_err *err)
+/*
+ * Runs parse over the text of data (kt_import_text: UTF-8 as it is, or
+ * UTF-16 decoded), refusing what is not text first; dates read in form.
+ */
+static int parse_text(struct kt_import *im, const char *data, size_t len, uint8_t type, int form,
+		      int (*parse)(struct kt_import *, const char *, size_t, uint8_t, int,
+				   struct kt_err *), struct kt_err *err)
 {
-	return parse_json(im, data, len, KT_DATES_ISO, err);
-}
-
-int kt_import_parse(struct kt_import *im, const char *data, size_t len, struct kt_err *err)
-{
-	return kt_import_parse_dates(im, data, len, 0, KT_DATES_ISO, err);
-}
-
-int kt_import_parse_dates(struct kt_import *im, const char *data, size_t len, uint8_t type,
-			  int form, struct kt_err *err)
-{
-	size_t bom = len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0 ? 3 : 0, i = bom;
+	const char *text;
+	char *owned;
+	size_t n;
+	int rc;
 
 	memset(im, 0, sizeof(*im));
 	if (len > KT_IMPORT_FILE_BYTES_MAX)
 		return kt_err_set(err, KT_ETOOBIG, "the file is over the limit of %llu bytes",
 				  (unsigned long long)KT_IMPORT_FILE_BYTES_MAX);
+	if ((rc = kt_import_text(data, len, &text, &n, &owned, err)) == 0)
+		rc = parse(im, text, n, type, form, err);
+	free(owned);
+	return rc;
+}
+
+static int json_parse_as(struct kt_import *im, const char *data, size_t len, uint8_t type,
+			 int form, struct kt_err *err)
+{
+	(void)type;
+	return json_parse(im, data, len, form, err);
+}
+
+/* JSON when the first byte that is not blank (after a BOM) opens an object or array. */
+static int any_parse(struct kt_import *im, const char *data, size_t len, uint8_t type,
+		     int form, struct kt_err *err)
+{
+	size_t bom = len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0 ? 3 : 0, i = bom;
+
 	while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
 		i++;
 	/* jansson skips the blanks itself, so its line numbers count them. */
 	if (type != 0)
-		return parse_csv(im, data, len, type, form, err);
-	if (i < len && data[i] == '{')
-		return parse_json(im, data + bom, len - bom, form, err);
-	return parse_csv(im, data, len, KT_T_CLIENT, form, err);
+		return csv_parse(im, data, len, type, form, err);
+	if (i < len && (data[i] == '{' || data[i] == '['))
+		return json_parse(im, data + bom, len - bom, form, err);
+	return csv_parse(im, data, len, KT_T_CLIENT, form, err);
+}
+
+int kt_import_parse(struct kt_import *im, const char *data, size_t len, struct kt_err *err)
+{
+	return parse_text(im, data, len, 0, KT_DATES_ISO, any_parse, err);
+}
+
+int kt_import_parse_dates(struct kt_import *im, const char *data, size_t len, uint8_t type,
+			  int form, struct kt_err *err)
+{
+	return parse_text(im, data, len, type, form, any_parse, err);
+}
+
+int kt_import_parse_csv(struct kt_import *im, const char *data, size_t len, struct kt_err *err)
+{
+	return parse_text(im, data, len, KT_T_CLIENT, KT_DATES_ISO, csv_parse, err);
+}
+
+int kt_import_parse_csv_as(struct kt_import *im, const char *data, size_t len, uint8_t type,
+			   struct kt_err *err)
+{
+	return parse_text(im, data, len, type, KT_DATES_ISO, csv_parse, err);
+}
+
+int kt_import_parse_json(struct kt_import *im, const char *data, size_t len,
+			 struct kt_err *err)
+{
+	return parse_text(im, data, len, 0, KT_DATES_ISO, json_parse_as, err);
 }

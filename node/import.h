@@ -2,7 +2,10 @@
  * import.h - import files to rows: parsing and per-row checks, no store.
  *
  * Two formats, told apart by content: when the first byte that is not
- * blank (after an optional UTF-8 BOM) is '{' the file is JSON, else CSV.
+ * blank (after an optional UTF-8 BOM) is '{' or '[' the file is JSON, else
+ * CSV.  Before either, kt_import_text() looks at what the bytes are: a
+ * workbook, PDF, HTML, binary file or text not in UTF-8 is refused in one
+ * line saying so; UTF-16 with a BOM is decoded.
  *
  * JSON is exactly what `kt-node export` prints:
  *   {"format":"kartoteka-export","version":1,"records":[
@@ -16,16 +19,25 @@
  *
  * CSV (RFC 4180, leniently): cells separated by commas (by ';' or a tab
  * when the header row holds no comma, as spreadsheets in some locales save
- * it); a cell in double quotes may hold the separator, "" for a quote and
- * newlines; lines end in LF or CRLF; an optional UTF-8 BOM.  The header row
- * names client fields (case and surrounding blanks ignored, "Skin type"
- * is skin_type); an optional column "type" may only say "client".  Each
- * further row is one client card.  A list field (allergies, tags, ...)
- * holds several values separated by ',' or ';' (or the other separators
- * of common/list.h: "латекс, орехи" is two allergies).  Cells are trimmed of spaces and
- * tabs; empty cells are skipped; rows with no value at all are skipped.
- * Lines are counted in the file (a quoted newline counts), the header is
- * line 1.
+ * it; a first line "sep=X" names it); a cell in double quotes may hold the
+ * separator, "" for a quote and newlines; lines end in LF or CRLF; an
+ * optional UTF-8 BOM.  The header row names the columns by the schema's
+ * names or their aliases in four languages (kt_import_column: "ФИО",
+ * "Телефон", "Data nașterii", "过敏"); "id" keeps a record's id,
+ * "merged_into" a card's merge, a "№" column is passed over, "type" may
+ * only name the file's type.  A file of client cards has a name column.
+ * A file of visits is told by its header (a visit's column that is no
+ * card's: date, services, ...); each row names her by "client" (her card's
+ * id, into row->client) or by her phone or email (row->by_phone, by_email,
+ * and by_name to check; the caller finds the card), and needs a date.  A
+ * list field (allergies, tags, ...) holds several values separated by ','
+ * or ';' (common/list.h).  Cells are trimmed of spaces and tabs; empty
+ * cells are skipped, and so are empty ones past the header's columns; rows
+ * with no value at all are skipped.  A NUL byte makes its row bad.  A
+ * phone in scientific notation (7,91235E+10: a spreadsheet rounded it) is
+ * left out of a card's row with row->dropped saying so, and makes a visit's
+ * row bad.  Lines are counted in the file (a quoted newline counts), the
+ * header is line 1.
  *
  * Every value is checked by the schema (kt_draft_field() on a scratch
  * draft): type, calendar dates, ranges, size, UTF-8, unknown fields.  A date
@@ -64,6 +76,17 @@ struct kt_import_row {
 					     with this override reason (import --override) */
 	const char *note;                 /* a past visit the check would refuse today,
 					     imported as recorded: what it would say */
+	const char *dropped;              /* a value left out of a good row (a phone a
+					     spreadsheet rounded): the import counts the
+					     row bad unless --skip-bad, which writes the row
+					     without it; the message says why */
+	/*
+	 * A CSV visit's client as the file names her, when not by her card's
+	 * id (client): her phone, her email, and her name to check the card
+	 * found against.  NULL when the file has no such cell or it is empty;
+	 * the caller finds the card (cmd_io.c) and fills client.
+	 */
+	const char *by_phone, *by_email, *by_name;
 	uint32_t n;                       /* fields, at most KT_OPS_MAX */
 	struct kt_import_field *f;
 };
@@ -127,5 +150,55 @@ void kt_import_note(struct kt_import *im, struct kt_import_row *r, const char *f
 
 /* Frees what im holds and zeroes it; im may be NULL, zeroed or already released. */
 void kt_import_release(struct kt_import *im);
+
+/*
+ * Header aliases (import_header.c): the field of rtype a header cell names,
+ * in any of the chain's four languages ("ФИО", "Nume", "姓名" and "Name" are
+ * name), compared ignoring case, accents, blanks, punctuation and a BOM.
+ * Returns the schema's spelling (static storage), one of the columns that
+ * are not fields ("id", "type", "row_number" for a sheet's "№" or "#",
+ * "merged_into" of a card, "client" of a visit: the id of her card), or
+ * NULL when the cell names nothing of rtype.
+ */
+const char *kt_import_column(uint8_t rtype, const char *cell);
+
+/*
+ * Writes rtype's columns with their other names, one field a line
+ * ("  phone: Телефон, Тел., ..."), into out (cap bytes, NUL-terminated,
+ * cut short when full): what `import --help` prints.  Returns the length.
+ */
+size_t kt_import_columns_text(uint8_t rtype, char *out, size_t cap);
+
+/* Writes rtype's field names, ", "-separated, into out as above; returns the length. */
+size_t kt_import_column_names(uint8_t rtype, char *out, size_t cap);
+
+/*
+ * For the table's own test: 0 when every name of the table leads back to
+ * its own column, else 1 with the first clash described in out.
+ */
+int kt_import_columns_clash(char *out, size_t cap);
+
+/*
+ * What the file looks like (import_sniff.c): sets *text, *text_len to the
+ * UTF-8 text to parse: data itself, or for UTF-16 with a BOM (Excel's
+ * "Unicode text") its decoding into *owned, which the caller frees (NULL
+ * when nothing was decoded).  Returns 0, or KT_EINVAL with one line in err
+ * saying what the file looks like and what is wanted: a workbook (.xlsx,
+ * .xls), a PDF, RTF, HTML or XML, UTF-32, UTF-16 without a BOM, a binary
+ * file, or text that is not UTF-8 (naming the line, and --encoding).
+ */
+int kt_import_text(const char *data, size_t len, const char **text, size_t *text_len,
+		   char **owned, struct kt_err *err);
+
+/*
+ * Converts data[0..len) from the character set `encoding` (an iconv name:
+ * "cp1251", "cp1250", "gbk", "utf-16") to UTF-8 in a new buffer *out of
+ * *outlen bytes (NUL-terminated; the caller frees it).  Returns 0, or
+ * KT_EINVAL with err naming the line of a byte the set does not have (or an
+ * unknown set, or a file that is UTF-8 already and would be garbled), or
+ * KT_ETOOBIG for a result over KT_IMPORT_FILE_BYTES_MAX.
+ */
+int kt_import_decode(const char *data, size_t len, const char *encoding, char **out,
+		     size_t *outlen, struct kt_err *err);
 
 #endif

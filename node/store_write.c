@@ -244,7 +244,8 @@ int kt_blind_token_op(struct kt_store *st, const struct kt_op *ops, uint32_t nop
  * Adds to a client draft that sets the phone its normalised copy
  * (KT_CLIENT_PHONE_E164, proto/schema.c): the phone in E.164 under this
  * branch's country, or nothing (clearing a copy an earlier phone left) when
- * it does not parse.  A draft that gives the copy itself (an import of an
+ * it does not parse (an empty copy also tells that the phone carries no
+ * blind token, kt_blind_token_op).  A draft that gives the copy itself (an import of an
  * export, which kept the origin's) keeps it.  The copy is written here,
  * once, so a branch in another country never reads the number again
  * under its own.
@@ -269,8 +270,6 @@ static int derive_phone(struct kt_store *st, struct kt_draft *d, struct wctx *w,
 		if (kt_phone_e164(ascii, st->country, w->e164) != 0)
 			w->e164[0] = '\0';
 	}
-	if (w->e164[0] == '\0' && d->create)
-		return 0; /* a new card: no copy to clear */
 	if (d->nops >= KT_OPS_MAX)
 		return kt_err_set(err, KT_ETOOBIG, "too many changes in one write (limit %d)",
 				  KT_OPS_MAX);

@@ -126,10 +126,11 @@ check "a record twice in one file is refused" refuses "$KT" -d "$B" import "$T/t
 contains "the second copy is reported" "$T/err" "^record 2: record 01JD3Q5ZK8W6T9V2M4N7P0R1S3 appears twice"
 
 "$KT" -d "$C" export --help >"$T/help"
-contains "export --help says JSON is the only format" "$T/help" "JSON is the only export format"
+contains "export --help names the backup format" "$T/help" "the backup format"
+contains "export --help tells of --csv" "$T/help" "export --csv --out FOLDER"
 "$KT" -d "$C" import --help >"$T/help"
 contains "import --help lists --skip-bad" "$T/help" "--skip-bad"
-refuse "export refuses an unknown option" "$KT" -d "$C" export --csv
+refuse "export refuses an unknown option" "$KT" -d "$C" export --xml
 
 # a long import shows progress on a terminal (script(1) gives it one), and
 # only there: piped, stderr holds the closing line alone

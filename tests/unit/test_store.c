@@ -505,6 +505,51 @@ static void test_refused_write_changes_nothing(void)
 	kt_store_close(&st);
 }
 
+/*
+ * Two cards whose phone is one no phone library reads (eighteen zeros, or
+ * "12345"; "7,91235E+10" as Excel rounds a number is refused before),
+ * typed identically, are two people
+ * as far as anyone knows: never paired as duplicates.  Two cards of one
+ * real number, however written, are.
+ */
+static void test_unparseable_phones_never_pair_cards(void)
+{
+	static const char *const phones[] = { "000 000 000 000 000 000", "000 000 000 000 000 000",
+					      "12345", "12345", "+7 912 345-67-89",
+					      "8 (912) 345 67 89" };
+	static struct kt_draft d;
+	struct kt_id ids[6];
+	struct kt_store st;
+	struct kt_err err;
+	struct kt_pair *pairs;
+	MDB_txn *txn;
+	size_t n;
+
+	make_node(&st, "dups", NULL);
+	for (int i = 0; i < 6; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "Client %d", i);
+		kt_id_new(&ids[i], kt_wall_ms());
+		kt_draft_start(&d, KT_T_CLIENT, &ids[i], 1, NULL);
+		T_CHECK(kt_draft_field(&d, "name", name, KT_OP_SET, &err) == 0);
+		T_CHECK(kt_draft_field(&d, "phone", phones[i], KT_OP_SET, &err) == 0);
+		T_EQ_INT(kt_store_write(&st, &d, 1, NULL, &err), 0);
+	}
+	T_EQ_INT(kt_store_rdtxn(&st, &txn, &err), 0);
+	n = kt_store_duplicates(&st, txn, &pairs);
+	mdb_txn_abort(txn);
+	T_EQ_INT(n, 1);
+	if (n == 1) {
+		int a = kt_id_cmp(&pairs[0].a, &ids[4]) == 0 || kt_id_cmp(&pairs[0].a, &ids[5]) == 0;
+		int b = kt_id_cmp(&pairs[0].b, &ids[4]) == 0 || kt_id_cmp(&pairs[0].b, &ids[5]) == 0;
+
+		T_CHECK(a && b); /* the one real number */
+	}
+	free(pairs);
+	kt_store_close(&st);
+}
+
 static void test_full_map_grows_and_keeps_everything(void)
 {
 	static struct kt_draft d[KT_BATCH_MAX];
@@ -829,6 +874,7 @@ int main(void)
 	T_RUN(test_batches_on_two_threads_match_one_by_one);
 	T_RUN(test_batch_index_keys_made_ahead);
 	T_RUN(test_chain_refuses_gap_forgery_and_ignores_duplicates);
+	T_RUN(test_unparseable_phones_never_pair_cards);
 	T_RUN(test_refused_write_changes_nothing);
 	T_RUN(test_full_map_grows_and_keeps_everything);
 	T_RUN(test_a_map_another_process_grew_is_adopted);
