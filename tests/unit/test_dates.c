@@ -10,7 +10,7 @@
 /* kt_dates_read() of typed in form: the ISO text, or "!" + the message. */
 static const char *read_as(enum kt_dates_form form, const char *typed)
 {
-	static char out[300];
+	static char out[KT_ERR_MSG_BYTES + 1];
 	struct kt_err err = { 0 };
 	char iso[11];
 
