@@ -550,6 +550,55 @@ static void test_unparseable_phones_never_pair_cards(void)
 	kt_store_close(&st);
 }
 
+/*
+ * A store whose search index was made by an older build (meta
+ * "index_version" another, entries missing or in another form) has it made
+ * again at open: names, phones (with their last-digits entries) and emails
+ * are found, catalogue entries are kept.
+ */
+static void test_an_old_index_is_made_again_at_open(void)
+{
+	static struct kt_draft d;
+	struct kt_store st;
+	struct kt_err err;
+	struct kt_id id, out[4];
+	char dir[sizeof(st.dir)];
+	MDB_txn *txn;
+	MDB_val key = { 13, "index_version" }, v = { 4, "1 RU" };
+	int cut;
+
+	make_node(&st, "reindex", NULL);
+	kt_id_new(&id, kt_wall_ms());
+	kt_draft_start(&d, KT_T_CLIENT, &id, 1, NULL);
+	T_CHECK(kt_draft_field(&d, "name", "Siobhan O'Brien", KT_OP_SET, &err) == 0);
+	T_CHECK(kt_draft_field(&d, "phone", "+7 912 345 67 89", KT_OP_SET, &err) == 0);
+	T_CHECK(kt_draft_field(&d, "email", "Siobhan@Example.IE", KT_OP_SET, &err) == 0);
+	T_EQ_INT(kt_store_write(&st, &d, 1, NULL, &err), 0);
+	/* What an older build left: no entries at all, and its version. */
+	T_EQ_INT(mdb_txn_begin(st.env, NULL, 0, &txn), 0);
+	T_EQ_INT(mdb_drop(txn, st.idx, 0), 0);
+	T_EQ_INT(mdb_put(txn, st.meta, &key, &v, 0), 0);
+	T_EQ_INT(mdb_txn_commit(txn), 0);
+	T_EQ_INT(kt_store_rdtxn(&st, &txn, &err), 0);
+	T_EQ_INT(kt_store_find(&st, txn, "obrien", out, 4, &cut, &err), 0);
+	mdb_txn_abort(txn);
+	snprintf(dir, sizeof(dir), "%s", st.dir);
+	kt_store_close(&st);
+	T_EQ_INT(kt_store_open(&st, dir, &err), 0);
+	T_EQ_INT(kt_store_rdtxn(&st, &txn, &err), 0);
+	T_EQ_INT(kt_store_find(&st, txn, "obrien", out, 4, &cut, &err), 1);
+	T_EQ_INT(kt_store_find(&st, txn, "brien", out, 4, &cut, &err), 1);
+	T_EQ_INT(kt_store_find(&st, txn, "8 912 345-67-89", out, 4, &cut, &err), 1);
+	T_EQ_INT(kt_store_find(&st, txn, "6789", out, 4, &cut, &err), 1);
+	T_EQ_INT(kt_store_find(&st, txn, "siobhan@example.ie", out, 4, &cut, &err), 1);
+	T_EQ_INT(kt_id_cmp(&out[0], &id), 0);
+	T_EQ_INT(cut, 0);
+	T_CHECK(mdb_get(txn, st.meta, &key, &v) == 0 && v.mv_size == 4 &&
+		memcmp(v.mv_data, "2 RU", 4) == 0);
+	mdb_txn_abort(txn);
+	kt_store_close(&st);
+}
+
 static void test_full_map_grows_and_keeps_everything(void)
 {
 	static struct kt_draft d[KT_BATCH_MAX];
@@ -876,6 +925,7 @@ int main(void)
 	T_RUN(test_chain_refuses_gap_forgery_and_ignores_duplicates);
 	T_RUN(test_unparseable_phones_never_pair_cards);
 	T_RUN(test_refused_write_changes_nothing);
+	T_RUN(test_an_old_index_is_made_again_at_open);
 	T_RUN(test_full_map_grows_and_keeps_everything);
 	T_RUN(test_a_map_another_process_grew_is_adopted);
 	for (int i = 0; i < nchanges; i++)

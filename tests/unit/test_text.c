@@ -447,6 +447,87 @@ static void test_graphic_and_words_key(void)
 	T_CHECK(kt_text_words_key("a\xff") == NULL);
 }
 
+/* The name words of s (kt_text_name_words with parts) joined by '|'. */
+static const char *name_words(const char *s, int parts)
+{
+	static char out[512];
+	struct collected c;
+	char *f = kt_text_fold(s, strlen(s));
+
+	memset(&c, 0, sizeof(c));
+	out[0] = '\0';
+	T_CHECK(f != NULL);
+	if (f == NULL)
+		return out;
+	kt_text_name_words(f, parts, collect, &c);
+	free(f);
+	for (int i = 0; i < c.n && i < WORDS_MAX; i++) {
+		if (i)
+			strcat(out, "|");
+		strcat(out, c.w[i]);
+	}
+	return out;
+}
+
+static void test_what_reads_the_same_folds_the_same(void)
+{
+	check_fold("Işıl Kırmızı", "isil kirmizi");       /* dotless ı */
+	check_fold("IŞIL", "isil");
+	check_fold("İnci", "inci");
+	check_fold("Łucja Bjørn Đorđe Ħal", "lucja bjorn dorde hal");
+	check_fold("Ґалина", "галина");                    /* Ukrainian ґ as Russian г */
+	check_fold("Aнна", "анна");                        /* a Latin A among Cyrillic */
+	check_fold("Ivаnova", "ivanova");                  /* a Cyrillic а among Latin */
+	check_fold("Aнна Ivanova", "анна ivanova");        /* each word by its own letters */
+	check_fold("Ди\u200bана", "диана");              /* zero-width space */
+	check_fold("Ку\u00adзина", "кузина");            /* soft hyphen */
+	check_fold("\u200eАнна\u200f", "анна");          /* direction marks */
+	check_fold("Анна\u00a0Иванова", "анна иванова");  /* no-break space */
+	check_fold("O\u2019Brien", "o'brien");            /* apostrophes become ' */
+	check_fold("П\u02bcятаченко", "п'ятаченко");
+	check_fold("O\u00b4Neill", "o'neill");
+	check_fold("Иванова\u2011Петрова", "иванова-петрова"); /* non-breaking hyphen */
+}
+
+static void test_name_words_join_across_apostrophes(void)
+{
+	T_EQ_STR(name_words("Siobhan O'Brien", 1), "siobhan|obrien|o|brien");
+	T_EQ_STR(name_words("Siobhan O'Brien", 0), "siobhan|obrien");
+	T_EQ_STR(name_words("Оксана П\u02bcятаченко", 1), "оксана|пятаченко|п|ятаченко");
+	T_EQ_STR(name_words("D\u2019Arcy", 0), "darcy");
+	T_EQ_STR(name_words("d'Artagnan-Smith", 1), "dartagnan|d|artagnan|smith");
+	T_EQ_STR(name_words("rock 'n' roll", 0), "rock|n|roll"); /* a quote, not inside a word */
+	T_EQ_STR(name_words("O'", 1), "o");
+	T_EQ_STR(name_words("'", 1), "");
+}
+
+static void test_phones_in_any_digits_and_blanks(void)
+{
+	char out[64];
+
+	kt_text_phone_ascii("+7\u00a0912\u2009345\u2011 67\u202f89", strlen("+7\u00a0912\u2009345\u2011 67\u202f89"), out, sizeof(out));
+	T_EQ_STR(out, "+7 912 345- 67 89");
+	kt_text_phone_ascii("\uff11\uff13\uff18", strlen("\uff11\uff13\uff18"), out, sizeof(out));
+	T_EQ_STR(out, "138");
+	kt_text_phone_ascii("\u0668\u0669\u0661", strlen("\u0668\u0669\u0661"), out, sizeof(out)); /* Arabic-Indic */
+	T_EQ_STR(out, "891");
+	kt_text_phone_ascii("\u096e\u096f", strlen("\u096e\u096f"), out, sizeof(out)); /* Devanagari */
+	T_EQ_STR(out, "89");
+	kt_text_phone_ascii("8\u200b912", strlen("8\u200b912"), out, sizeof(out)); /* zero-width: gone */
+	T_EQ_STR(out, "8912");
+	kt_text_phone_ascii("тел. 8912", strlen("тел. 8912"), out, sizeof(out));
+	T_EQ_STR(out, "   . 8912");
+	kt_text_phone_ascii("12345678", 8, out, 4);             /* cut to the room */
+	T_EQ_STR(out, "123");
+	T_EQ_INT(kt_text_phone_ascii("\xff", 1, out, sizeof(out)), 0); /* not UTF-8 */
+	T_EQ_INT(kt_text_phone_like("+7 (912) 345-67-89", 3), 1);
+	T_EQ_INT(kt_text_phone_like("\uff11\uff13\uff18", 3), 1);
+	T_EQ_INT(kt_text_phone_like("+7\u00a0912", 3), 1);
+	T_EQ_INT(kt_text_phone_like("Анна 8912", 3), 0);
+	T_EQ_INT(kt_text_phone_like("12", 3), 0);
+	T_EQ_INT(kt_text_phone_like("abc", 3), 0);
+}
+
 static void test_prefix(void)
 {
 	T_CHECK(kt_text_has_prefix("иванова", strlen("иванова"), "иван", strlen("иван")));
@@ -476,6 +557,9 @@ int main(void)
 	T_RUN(test_stem_compiled_once_matched_often);
 	T_RUN(test_stem_phrase_sound_changes_gaps_and_function_words);
 	T_RUN(test_graphic_and_words_key);
+	T_RUN(test_what_reads_the_same_folds_the_same);
+	T_RUN(test_name_words_join_across_apostrophes);
+	T_RUN(test_phones_in_any_digits_and_blanks);
 	T_RUN(test_prefix);
 	T_DONE();
 }

@@ -1,0 +1,161 @@
+#!/bin/sh
+# Search finds her however she was typed (issue 13, part 1): apostrophes of
+# every kind, dotless i, letters of two keyboards in one word, characters
+# that show as nothing, phones with no-break spaces or full-width digits, a
+# phone typed in Romania found in Russia, the last four digits, and a find
+# that says how many more it did not show.
+. tests/scenario/lib.sh
+export KT_TODAY=2026-11-22
+N="$T/n"
+"$KT" -d "$N" init --branch Centre --country MD >/dev/null
+add() { "$KT" -d "$N" client add "$@"; }
+# find QUERY ID: the query finds the card
+find() { "$KT" -d "$N" client find "$1" --json >"$T/find" 2>&1; grep -q "$2" "$T/find"; }
+
+# --- apostrophes: U+02BC, U+2019, ASCII, and none at all ---
+oks=$(add --name "$(printf 'Оксана П\312\274ятаченко')")
+sio=$(add --name "Siobhan O'Brien")
+dar=$(add --name "$(printf 'D\342\200\231Arcy Smith')")
+acu=$(add --name "$(printf 'Marie O\302\264Neill')")
+check "П'ятаченко (ASCII) finds Пʼятаченко (U+02BC)" find "П'ятаченко" "$oks"
+check "П’ятаченко (U+2019) finds Пʼятаченко" find "$(printf 'П\342\200\231ятаченко')" "$oks"
+check "пятаченко (no apostrophe) finds Пʼятаченко" find 'пятаченко' "$oks"
+check "ятаченко (the part after it) finds Пʼятаченко" find 'ятаченко' "$oks"
+check "obrien finds O'Brien" find obrien "$sio"
+check "brien finds O'Brien" find brien "$sio"
+check "O’Brien (U+2019) finds O'Brien" find "$(printf 'O\342\200\231Brien')" "$sio"
+check "'siobhan obrien' finds O'Brien" find 'siobhan obrien' "$sio"
+check "darcy finds D’Arcy" find darcy "$dar"
+check "D'Arcy finds D’Arcy" find "D'Arcy" "$dar"
+check "oneill finds O´Neill (an acute accent for an apostrophe)" find oneill "$acu"
+
+# --- dotless i and the Turkish, Polish, Norwegian letters ---
+isil=$(add --name 'Işıl Kırmızı')
+inci=$(add --name 'İnci Yılmaz')
+lech=$(add --name 'Łucja Wałęsa')
+bjor=$(add --name 'Bjørn Sørensen')
+check "IŞIL finds Işıl" find 'IŞIL' "$isil"
+check "ışıl finds Işıl" find 'ışıl' "$isil"
+check "isil finds Işıl" find isil "$isil"
+check "kirmizi finds Kırmızı" find kirmizi "$isil"
+check "inci finds İnci" find inci "$inci"
+check "İNCİ finds İnci" find 'İNCİ' "$inci"
+check "yilmaz finds Yılmaz" find yilmaz "$inci"
+check "lucja walesa finds Łucja Wałęsa" find 'lucja walesa' "$lech"
+check "bjorn finds Bjørn" find bjorn "$bjor"
+
+# --- two keyboards in one word, characters that show as nothing ---
+lat=$(add --name 'Aнна Сeменова')   # Latin A and e among Cyrillic letters
+cyr=$(add --name 'Ivаnova Maria')   # a Cyrillic а among Latin letters
+zw=$(add --name "$(printf 'Ди\342\200\213ана Ку\302\255зина')") # zero-width space, soft hyphen
+check "анна finds Aнна typed with a Latin A" find 'анна' "$lat"
+check "семенова finds Сeменова with a Latin e" find 'семенова' "$lat"
+check "ivanova finds Ivаnova with a Cyrillic а" find ivanova "$cyr"
+check "диана finds Ди<ZWSP>ана" find 'диана' "$zw"
+check "кузина finds Ку<soft hyphen>зина" find 'кузина' "$zw"
+check "a query with a zero-width space finds her" find "$(printf 'ди\342\200\213ана')" "$zw"
+
+# --- phones typed or pasted with other blanks and dashes ---
+"$KT" -d "$N" config set country RU >/dev/null
+nb=$(add --name 'Нина Пробелова' --phone "$(printf '+7\302\240912\302\240345\302\24067\302\24089')")
+th=$(add --name 'Тина Тонкая' --phone "$(printf '8\342\200\211916\342\200\211111\342\200\2112233')")
+hy=$(add --name 'Яна Дефисова' --phone "$(printf '+7 903 555\342\200\22111\342\200\22122')")
+check "a phone typed with no-break spaces is found plainly" find '+7 912 345 67 89' "$nb"
+check "and by 8 912 ..." find '8 912 345-67-89' "$nb"
+check "a query pasted with no-break spaces finds it" find "$(printf '+7\302\240912\302\240345\302\24067\302\24089')" "$nb"
+check "a phone typed with thin spaces is found" find '+7 916 111 22 33' "$th"
+check "a phone typed with non-breaking hyphens is found" find '89035551122' "$hy"
+check "a query with non-breaking hyphens finds it" find "$(printf '903\342\200\221555\342\200\2211122')" "$hy"
+"$KT" -d "$N" client show "$nb" --json >"$T/show"
+contains "the normalised copy is kept on the card" "$T/show" '"phone_e164":"+79123456789"'
+
+# --- the last four digits, and a phone's national start ---
+check "4 last digits find the phone (6789)" find 6789 "$nb"
+check "the last digits with a blank (67 89)" find '67 89' "$nb"
+check "the last five (22 33)" find '12233' "$th"
+check "a national start (8 912 34) finds it" find '8 912 34' "$nb"
+"$KT" -d "$N" client find 789 --json >"$T/find"
+lacks "3 digits are no suffix query" "$T/find" "$nb"
+
+# --- phones that are no phones ---
+refuse "--phone abc is refused" add --name X --phone abc
+refuse "--phone 123 is refused (too few digits)" add --name X --phone 123
+refuse "--phone 'call me maybe' is refused" add --name X --phone 'call me maybe'
+refuse "--phone 7,91235E+10 (Excel's rounding) is refused" add --name X --phone '7,91235E+10'
+refuse "--phone 7.9E10 is refused" add --name X --phone '7.9E10'
+refuse "--set phone=12 at an edit is refused" "$KT" -d "$N" client edit "$nb" --set phone=12
+refuse "phone_e164 cannot be set by hand" "$KT" -d "$N" client edit "$nb" --set phone_e164=+79990000000
+"$KT" -d "$N" client find 'X' --json >"$T/find"
+grep -q '"found":0' "$T/find" && ok "none of those wrote a card" || bad "none of those wrote a card"
+check "a five-digit town number is a phone" add --name 'Городская' --phone '22-33-4'
+
+# --- full-width digits at a Chinese branch ---
+C="$T/c"
+"$KT" -d "$C" init --branch Shanghai --country CN >/dev/null
+wx=$("$KT" -d "$C" client add --name '王小明' --phone '１３８１２３４５６７８')
+li=$("$KT" -d "$C" client add --name '李华' --phone '138 1234 5679')
+cfind() { "$KT" -d "$C" client find "$1" --json >"$T/find"; grep -q "$2" "$T/find"; }
+check "CN: full-width digits found by 13812345678" cfind 13812345678 "$wx"
+check "CN: and by +86 138 1234 5678" cfind '+86 138 1234 5678' "$wx"
+check "CN: a full-width query finds an ASCII phone" cfind '１３８ １２３４ ５６７９' "$li"
+check "CN: the national start 138 finds both" sh -c "\"$KT\" -d \"$C\" client find 138 --json | grep -q $wx && \"$KT\" -d \"$C\" client find 138 --json | grep -q $li"
+check "CN: the last four, full-width (５６７８)" cfind '５６７８' "$wx"
+
+# --- find says how many more, takes --limit, shows birthdays ---
+L="$T/l"
+"$KT" -d "$L" init --branch Many >/dev/null
+python3 - "$T/many.csv" <<'EOF'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("name,birthday\n")
+    for i in range(60):
+        f.write("Анна Иванова,19%02d-0%d-1%d\n" % (50 + i % 40, 1 + i % 9, i % 10))
+EOF
+"$KT" -d "$L" import "$T/many.csv" >/dev/null 2>&1
+"$KT" -d "$L" client find 'анна иванова' >"$T/out"
+n=$(grep -c 'Анна Иванова' "$T/out")
+[ "$n" -eq 50 ] && ok "find shows 50 by default" || bad "find shows 50 by default ($n)"
+contains "and says how many more" "$T/out" '10 more of 60'
+contains "each row shows her birthday" "$T/out" '19[0-9][0-9]-0[1-9]-1[0-9]'
+"$KT" -d "$L" client find 'анна иванова' --limit 5 >"$T/out"
+n=$(grep -c 'Анна Иванова' "$T/out")
+[ "$n" -eq 5 ] && ok "--limit 5 shows 5" || bad "--limit 5 shows 5 ($n)"
+contains "and 55 more" "$T/out" '55 more of 60'
+"$KT" -d "$L" client find 'анна иванова' --limit 100 >"$T/out"
+lacks "--limit 100 shows all, no 'more' line" "$T/out" 'more of'
+"$KT" -d "$L" client find 'анна иванова' --limit 7 --json >"$T/j"
+python3 -c '
+import json,sys
+j=json.load(open(sys.argv[1]))
+assert len(j["clients"])==7 and j["shown"]==7 and j["found"]==60 and j["more"]==53, j
+assert all(c["birthday"] for c in j["clients"])
+' "$T/j" && ok "--json says shown, found and more, with birthdays" || bad "--json says shown, found and more, with birthdays"
+refuse "--limit 0 is refused" "$KT" -d "$L" client find анна --limit 0
+refuse "--limit x is refused" "$KT" -d "$L" client find анна --limit x
+
+# --- a phone typed in Romania is found in Russia ---
+chain_setup RO RU
+"$KT" -d "$T/RO" config set country RO >/dev/null
+start_hub
+ion=$("$KT" -d "$T/RO" client add --name 'Ion Popescu' --phone '0721 234 567')
+sync_all RO RU
+rfind() { "$KT" -d "$T/RU" client find "$1" --json >"$T/find"; grep -q "$2" "$T/find"; }
+check "RU finds RO's 0721 234 567 by +40 721 234 567" rfind '+40 721 234 567' "$ion"
+check "RU finds it by 40721234567" rfind '40721234567' "$ion"
+check "RU finds it by its last digits" rfind '4567' "$ion"
+"$KT" -d "$T/RU" client show "$ion" --json >"$T/show"
+contains "the copy RO made travelled with the change" "$T/show" '"phone_e164":"+40721234567"'
+# The copy is carried, not made again: RU's own reading of the number differs.
+"$KT" -d "$T/RU" client edit "$ion" --set notes='seen in RU' >/dev/null
+sync_all RU RO
+check "after an edit at RU, RO still finds her by 0721 234 567" sh -c "\"$KT\" -d \"$T/RO\" client find '0721 234 567' --json | grep -q $ion"
+stop_hub
+
+# --- the index is made again when the country changes ---
+"$KT" -d "$N" config set country RO >/dev/null
+old=$("$KT" -d "$N" client find '+40 721 000 111' --json)
+ro=$(add --name 'Maria Legacy' --phone '0721 000 111')
+check "RO: the new card is found by +40" find '+40 721 000 111' "$ro"
+"$KT" -d "$N" config set country RU >/dev/null
+check "after the country changes back, the index still finds her by +40" find '+40 721 000 111' "$ro"
+finish
