@@ -28,11 +28,11 @@ LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(COMMON_SRC) $(PROTO_SRC) $(NODE_SRC) $(
 LIB     := $(BUILD)/libkt.a
 
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
-UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC)) $(BUILD)/tests/test_han_table
 BENCH_BIN := $(BUILD)/tests/bench
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 
-.PHONY: all deps test check fuzz faults bench demo clean
+.PHONY: all deps test check fuzz faults bench demo clean han-table
 all: deps bin/kt-node bin/kt-hub
 
 deps:
@@ -69,6 +69,15 @@ bin/kt-hub: $(BUILD)/bin/kt-hub
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) tests/unit/t.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB) $(LIBS)
+
+# The Traditional-Simplified table search folds Han characters through
+# (common/han_table.h, committed): the tool that makes it from ICU checks it.
+$(BUILD)/tests/test_han_table: tests/tools/gen_han.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS_ALL) -o $@ $< -licui18n -licuuc
+
+han-table: $(BUILD)/tests/test_han_table
+	$(BUILD)/tests/test_han_table --print >common/han_table.h
 
 $(BENCH_BIN): tests/bench/bench.c $(LIB)
 	@mkdir -p $(dir $@)

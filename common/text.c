@@ -25,6 +25,7 @@
 #include "text.h"
 #include "err.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,13 +86,38 @@ static void fold_ascii(char *out, const char *s, size_t n)
  * it, mapped before folding (search only): the Turkish and Azerbaijani
  * dotless ı (İ decomposes to I and a dot, ı to nothing), ł ø đ ħ ŧ of
  * Polish, Norwegian, Croatian, Maltese and Sami names, and the Ukrainian ґ
- * that a Russian keyboard types as г.  Apostrophes of every kind (´ ` ʹ ʻ ʽ
+ * that a Russian keyboard types as г; a Traditional Chinese character is
+ * its Simplified form (張偉 is 张伟: han_table.h, made from ICU's
+ * Traditional-Simplified rules).  Apostrophes of every kind (´ ` ʹ ʻ ʽ
  * ′ ＇ ꞌ; LUMP takes ’ ‘ ʼ ˈ) become ', so a name's apostrophe is one
  * character however it was typed (kt_text_name_words joins across it).
  */
+#include "han_table.h"
+
+/* The Simplified form of Traditional Han character c (han_table.h), or c. */
+static utf8proc_int32_t han_simplify(utf8proc_int32_t c)
+{
+	size_t lo = 0, hi = sizeof(han_simplified) / sizeof(han_simplified[0]);
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (han_simplified[mid][0] == (uint32_t)c)
+			return (utf8proc_int32_t)han_simplified[mid][1];
+		if (han_simplified[mid][0] < (uint32_t)c)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return c;
+}
+
 static utf8proc_int32_t search_map(utf8proc_int32_t c, void *data)
 {
 	(void)data;
+	if (c >= 0x3400)
+		return c <= 0x9fff || (c >= 0xf900 && c <= 0xfaff) || (c >= 0x20000 && c <= 0x3134f)
+			       ? han_simplify(c) : c;
 	switch (c) {
 	case 0x0131: case 0x0130: return 'i'; /* ı; İ (which would keep its dot otherwise) */
 	case 0x0141: case 0x0142: return 'l'; /* Ł ł */

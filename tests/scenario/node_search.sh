@@ -100,6 +100,12 @@ check "CN: and by +86 138 1234 5678" cfind '+86 138 1234 5678' "$wx"
 check "CN: a full-width query finds an ASCII phone" cfind '１３８ １２３４ ５６７９' "$li"
 check "CN: the national start 138 finds both" sh -c "\"$KT\" -d \"$C\" client find 138 --json | grep -q $wx && \"$KT\" -d \"$C\" client find 138 --json | grep -q $li"
 check "CN: the last four, full-width (５６７８)" cfind '５６７８' "$wx"
+zw=$("$KT" -d "$C" client add --name '張偉')
+cm=$("$KT" -d "$C" client add --name '陈美丽')
+check "CN: 张伟 (Simplified) finds 張偉 (Traditional)" cfind '张伟' "$zw"
+check "CN: 伟 finds 張偉" cfind '伟' "$zw"
+check "CN: 陳美麗 (Traditional) finds 陈美丽" cfind '陳美麗' "$cm"
+check "CN: 麗 finds 陈美丽" cfind '麗' "$cm"
 
 # --- find says how many more, takes --limit, shows birthdays ---
 L="$T/l"

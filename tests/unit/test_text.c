@@ -487,6 +487,9 @@ static void test_what_reads_the_same_folds_the_same(void)
 	check_fold("П\u02bcятаченко", "п'ятаченко");
 	check_fold("O\u00b4Neill", "o'neill");
 	check_fold("Иванова\u2011Петрова", "иванова-петрова"); /* non-breaking hyphen */
+	check_fold("張偉", "张伟");                          /* Traditional as Simplified */
+	check_fold("陳美麗", "陈美丽");
+	check_fold("王小明", "王小明");
 }
 
 static void test_name_words_join_across_apostrophes(void)
