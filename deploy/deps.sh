@@ -8,7 +8,7 @@ set -eu
 PKGS="build-essential pkg-config g++ libzmq3-dev liblmdb-dev lmdb-utils
 libmsgpack-dev libsodium-dev libjansson-dev libutf8proc-dev
 libphonenumber-dev libprotobuf-dev libicu-dev libboost-dev libstemmer-dev
-clang libclang-rt-14-dev faketime"
+clang libclang-rt-14-dev faketime tzdata"
 
 missing=""
 for p in $PKGS; do
