@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sodium.h>
 
 /* Index entries one search walks at most before it stops (a one-letter prefix). */
@@ -440,13 +441,23 @@ static int find_into(struct kt_store *st, MDB_txn *txn, const char *query, struc
 	char key[KT_VALUE_BYTES_MAX + 1], *f;
 	int best = 0, rc;
 
-	if (strchr(query, '@') != NULL) {
-		if ((f = kt_text_fold(query, strlen(query))) == NULL)
+	if (strchr(query, '@') != NULL || strstr(query, "\xef\xbc\xa0") != NULL) { /* @ or ＠ */
+		const char *q = query + strspn(query, " ");
+		size_t n;
+
+		if (strncasecmp(q, "mailto:", 7) == 0) /* pasted from a mail program */
+			q += 7;
+		if ((f = kt_text_fold(q, strlen(q))) == NULL)
 			return kt_err_set(err, KT_EINVAL, "search text is not valid UTF-8");
+		for (n = strlen(f); n > 0 && f[n - 1] == ' '; n--) /* blanks after it, as pasted */
+			f[n - 1] = '\0';
 		rc = scan_prefix(st, txn, 'e', f, NULL, fd, err);
 		free(f);
 		return rc;
 	}
+	if (strncasecmp(query + strspn(query, " "), "tel:", 4) == 0 &&
+	    kt_text_phone_like(query + strspn(query, " ") + 4, 3))
+		query += strspn(query, " ") + 4; /* a link pasted from a page or a messenger */
 	if (kt_text_phone_like(query, 3)) {
 		size_t n;
 

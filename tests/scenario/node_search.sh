@@ -74,6 +74,11 @@ check "4 last digits find the phone (6789)" find 6789 "$nb"
 check "the last digits with a blank (67 89)" find '67 89' "$nb"
 check "the last five (22 33)" find '12233' "$th"
 check "a national start (8 912 34) finds it" find '8 912 34' "$nb"
+check "a tel: link pasted from a messenger finds it" find 'tel:+79123456789' "$nb"
+em=$(add --name 'Почта Пастова' --email 'Anna.K@Example.ru')
+check "an email pasted as mailto: finds her" find 'mailto:anna.k@example.ru' "$em"
+check "an email with a full-width ＠ finds her" find 'anna.k＠example.ru' "$em"
+check "an email pasted with blanks around finds her" find '  ANNA.K@example.ru  ' "$em"
 "$KT" -d "$N" client find 789 --json >"$T/find"
 lacks "3 digits are no suffix query" "$T/find" "$nb"
 
