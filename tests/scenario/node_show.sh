@@ -36,4 +36,43 @@ contains "record show --json keeps money as a string" "$T/rvj" '"amount":"1500.5
 contains "record show --json keeps lists as arrays" "$T/rsj" '"photos":\["a.jpg","b.jpg"\]'
 contains "record show --json keeps its shape" "$T/rsj" '^{"client":"[0-9A-Z]*","fields":{.*},"id":"[0-9A-Z]*","type":"assessment"}$'
 
+# client show: the visit table lines up by display columns
+b=$("$KT" -d "$N" client add --name '王小明')
+"$KT" -d "$N" visit add "$b" --service 'Hydrating facial' --amount 1500.50 --set specialist=Olga --date 2026-11-01 >/dev/null
+"$KT" -d "$N" visit add "$b" --service 'Чистка лица' --amount 2000 --set branch='Север' --set specialist=Olga --date 2026-11-02 >/dev/null
+"$KT" -d "$N" visit add "$b" --service '面部护理' --amount 300 --set branch='北京店' --set specialist=Olga --date 2026-11-03 >/dev/null
+"$KT" -d "$N" visit add "$b" --service 'Чистка лица ультразвуковая с маской и массажем' --amount 10 --set specialist=Olga --date 2026-11-04 >/dev/null
+"$KT" -d "$N" client show "$b" >"$T/cs"
+cols=$(python3 - "$T/cs" <<'PY'
+import sys, unicodedata
+def width(s):
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in 'WF' else 1 for c in s)
+rows = [l.rstrip('\n') for l in open(sys.argv[1], encoding='utf-8') if l.startswith('  2026-11-0')]
+# the display column where the amount, the currency and the specialist start
+print(' '.join(str(width(l[:l.index(w)])) for l in rows for w in (' RUB', 'Olga')), len(rows))
+PY
+)
+set -- $cols
+[ "$9" = 4 ] && [ "$1" = "$3" ] && [ "$1" = "$5" ] && [ "$1" = "$7" ] && [ "$2" = "$4" ] && [ "$2" = "$6" ] && [ "$2" = "$8" ] && ok "the visit table keeps its columns with Cyrillic and Chinese branches and services" || { bad "the visit table keeps its columns with Cyrillic and Chinese branches and services ($cols)"; grep '2026-11-0' "$T/cs"; }
+grep -q 'Чистка лица ультразвуковая с …' "$T/cs" && ok "an over-long service is cut with an ellipsis" || { bad "an over-long service is cut with an ellipsis"; grep 'Чистка' "$T/cs"; }
+
+# client show: visits with products, result and rating; feedback resolved
+"$KT" -d "$N" visit add "$a" --service 'Peel' --amount 900 --set products_used='cream A' --set products_sold='serum B' --set result='calmer skin' --set rating=5 >/dev/null
+f=$("$KT" -d "$N" record add feedback "$a" --set kind=complaint --set text='too hot' --set status=resolved --set resolution='refund given' --set follow_up=2026-12-01)
+"$KT" -d "$N" client show "$a" >"$T/ca"
+contains "a visit shows the products used and sold" "$T/ca" 'used: cream A; sold: serum B'
+contains "a visit shows its result and rating" "$T/ca" 'result: calmer skin; rating 5/5'
+contains "feedback shows its resolution and follow-up day" "$T/ca" 'too hot; resolution: refund given; follow up on 2026-12-01'
+
+# control characters a value holds are shown, not obeyed
+c=$("$KT" -d "$N" client add --name 'Вера' --set "notes=first line
+second	line")
+"$KT" -d "$N" visit add "$c" --service Massage --amount 1 --set "result=good
+then red" >/dev/null
+"$KT" -d "$N" client show "$c" >"$T/cc"
+contains "a note's line break shows as a symbol on the card" "$T/cc" 'first line⏎second␉line'
+contains "a result's line break stays in its line" "$T/cc" 'result: good⏎then red'
+python3 -c "import sys; d=open(sys.argv[1],'rb').read(); sys.exit(any(b < 32 and b != 10 for b in d))" "$T/cc" && ok "client show prints no control characters but its own line ends" || bad "client show prints no control characters but its own line ends"
+refuse "an escape character cannot be stored (so none comes from this node)" "$KT" -d "$N" client edit "$c" --set "notes=$(printf 'a\033[2Jb')"
+
 finish
