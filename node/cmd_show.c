@@ -228,7 +228,86 @@ static json_t *safety_json(const struct kt_safety_card *g, const struct kt_safet
 	return o;
 }
 
-static void print_details(const struct kt_rec *c)
+/* Adds conflict c of the card ctx (a struct conflicts) as an object. */
+struct conflicts {
+	const struct kt_rec *card;
+	json_t *arr;
+};
+
+static int add_conflict(void *ctx, const struct kt_conflict *c)
+{
+	struct conflicts *x = ctx;
+	const struct kt_field *f = kt_schema_field(x->card->type, c->field);
+	char name[16], mine[KT_VALUE_BYTES_MAX + 1], other[KT_VALUE_BYTES_MAX + 1];
+
+	snprintf(name, sizeof(name), "f%u", c->field);
+	kt_schema_format(f, &c->hi_val, mine, sizeof(mine));
+	kt_schema_format(f, &c->lo_val, other, sizeof(other));
+	json_array_append_new(x->arr, json_pack("{s:s, s:s, s:s, s:s, s:s}", "field",
+						f ? f->name : name, "value", mine, "branch",
+						c->hi_branch, "other_value", other,
+						"other_branch", c->lo_branch));
+	return 0;
+}
+
+/*
+ * The open conflicts of the card's own fields (kt_store_conflicts_of): for
+ * each, the field, the value that won and shows, its branch, and the other
+ * value with its branch.  The caller owns the array; a store error leaves
+ * it short (show is for reading, and the card itself is read already).
+ */
+static json_t *card_conflicts(struct kt_cli *cli, MDB_txn *txn, const struct kt_rec *c)
+{
+	struct conflicts x = { c, json_array() };
+
+	kt_store_conflicts_of(&cli->st, txn, &c->id, add_conflict, &x, NULL);
+	return x.arr;
+}
+
+/* Prints " [conflict: also 'OTHER' from branch B]" for each conflict of field name. */
+static void print_conflict_marks(json_t *cf, const char *name)
+{
+	size_t i;
+	json_t *it;
+
+	json_array_foreach(cf, i, it) {
+		if (strcmp(json_string_value(json_object_get(it, "field")), name) != 0)
+			continue;
+		printf(" [conflict: also '");
+		kt_cli_text(json_string_value(json_object_get(it, "other_value")));
+		printf("' from branch ");
+		kt_cli_text(json_string_value(json_object_get(it, "other_branch")));
+		printf("]");
+	}
+}
+
+/*
+ * The conflicts of fields the details do not show (the name, the staff
+ * alert): a line each, so no conflict of the card goes unmarked.
+ */
+static void print_other_conflicts(json_t *cf)
+{
+	size_t i;
+	json_t *it;
+
+	json_array_foreach(cf, i, it) {
+		const char *nm = json_string_value(json_object_get(it, "field"));
+		const struct kt_field *f = kt_schema_field_named(KT_T_CLIENT, nm);
+
+		if (f != NULL && strcmp(nm, "name") != 0 && f->chair == KT_CH_NONE)
+			continue; /* marked in the details */
+		printf("%-18s ", nm);
+		kt_cli_text(json_string_value(json_object_get(it, "value")));
+		printf(" [conflict: also '");
+		kt_cli_text(json_string_value(json_object_get(it, "other_value")));
+		printf("' from branch ");
+		kt_cli_text(json_string_value(json_object_get(it, "other_branch")));
+		printf("]\n");
+	}
+}
+
+/* Her details, each field a line, an open conflict marked on its field's. */
+static void print_details(const struct kt_rec *c, json_t *cf)
 {
 	const struct kt_field *fs[64];
 	size_t n = kt_schema_fields(KT_T_CLIENT, fs, 64);
@@ -243,9 +322,11 @@ static void print_details(const struct kt_rec *c)
 		if (buf[0]) {
 			printf("%-18s ", nm);
 			kt_cli_text(buf);
+			print_conflict_marks(cf, nm);
 			printf("\n");
 		}
 	}
+	print_other_conflicts(cf);
 }
 
 /*
@@ -449,7 +530,7 @@ static int shown_ids(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *id,
 
 static void print_card(const struct kt_rec *c, const struct kt_safety_card *g,
 		       const struct kt_id *ids, size_t nids, struct recs *s,
-		       const struct kt_safety_rules *rules)
+		       const struct kt_safety_rules *rules, json_t *cf)
 {
 	char name[512], idt[KT_ID_TEXT_BYTES];
 
@@ -475,7 +556,7 @@ static void print_card(const struct kt_rec *c, const struct kt_safety_card *g,
 	printf("\n");
 	print_safety(g, &c->id, rules);
 	printf("\n");
-	print_details(c);
+	print_details(c, cf);
 	print_visits(&s[0]);
 	print_assessments(&s[2]);
 	print_plans_feedback_points(&s[3], &s[4], &s[5]);
@@ -483,7 +564,7 @@ static void print_card(const struct kt_rec *c, const struct kt_safety_card *g,
 
 static void print_card_json(const struct kt_rec *c, const struct kt_safety_card *g,
 			    const struct kt_id *ids, size_t nids, struct recs *s,
-			    const struct kt_safety_rules *rules)
+			    const struct kt_safety_rules *rules, json_t *cf)
 {
 	json_t *o = show_json(c, s, rules), *m = json_array();
 	char idt[KT_ID_TEXT_BYTES];
@@ -494,6 +575,7 @@ static void print_card_json(const struct kt_rec *c, const struct kt_safety_card 
 	}
 	json_object_set_new(o, "merged", m);
 	json_object_set_new(o, "safety", safety_json(g, rules));
+	json_object_set(o, "conflicts", cf);
 	kt_cli_print_json(o);
 }
 
@@ -511,6 +593,7 @@ int cmd_client_show(struct kt_cli *cli, int argc, char **argv)
 	int json = argc == 3 && strcmp(argv[2], "--json") == 0, rc = 0;
 	char legacy[KT_SETTING_BYTES_MAX];
 	struct kt_safety_rules rules;
+	json_t *cf;
 
 	if (argc < 2 || (argc > 2 && !json))
 		return kt_cli_failf("client show: usage: client show ID [--json]");
@@ -540,10 +623,12 @@ int cmd_client_show(struct kt_cli *cli, int argc, char **argv)
 		s[t].txn = txn;
 		recs_load(&s[t], ids, nids, types[t]);
 	}
+	cf = card_conflicts(cli, txn, &c);
 	if (json)
-		print_card_json(&c, &g, ids, nids, s, &rules);
+		print_card_json(&c, &g, ids, nids, s, &rules, cf);
 	else
-		print_card(&c, &g, ids, nids, s, &rules);
+		print_card(&c, &g, ids, nids, s, &rules, cf);
+	json_decref(cf);
 done:
 	for (int t = 0; t < 6; t++)
 		recs_release(&s[t]);
