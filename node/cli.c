@@ -216,8 +216,13 @@ void kt_cli_setting(struct kt_cli *cli, const char *name, const char *def, char 
 
 void kt_cli_pad(const char *s, int width)
 {
-	size_t cap = 3 * strlen(s) + (size_t)(width > 0 ? width : 0) + 4;
-	char *cell = kt_malloc(cap);
+	size_t cap;
+	char *cell;
+
+	if (s == NULL)
+		s = "";
+	cap = 3 * strlen(s) + (size_t)(width > 0 ? width : 0) + 4;
+	cell = kt_malloc(cap);
 
 	kt_text_cell(s, width, cell, cap);
 	fputs(cell, stdout);
@@ -227,8 +232,13 @@ void kt_cli_pad(const char *s, int width)
 
 void kt_cli_text(const char *s)
 {
-	size_t cap = 3 * strlen(s) + 4;
-	char *t = kt_malloc(cap);
+	size_t cap;
+	char *t;
+
+	if (s == NULL)
+		s = "";
+	cap = 3 * strlen(s) + 4;
+	t = kt_malloc(cap);
 
 	kt_text_cell(s, -1, t, cap);
 	fputs(t, stdout);

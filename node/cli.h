@@ -91,11 +91,11 @@ int kt_cli_id(const char *s, struct kt_id *id);
  * hold shown as symbols, not obeyed (a line break as "⏎", ESC as
  * "␛"), a Chinese character counted as two columns and a combining mark
  * as none, and text wider than the cell cut with "…", so the columns
- * after it stay in place.
+ * after it stay in place.  NULL prints as "".
  */
 void kt_cli_pad(const char *s, int width);
 
-/* Prints s as kt_cli_pad() shows it, neither cut nor padded (free text). */
+/* Prints s as kt_cli_pad() shows it, neither cut nor padded (free text); NULL as "". */
 void kt_cli_text(const char *s);
 
 /* The node's branch name. */

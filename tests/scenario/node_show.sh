@@ -75,4 +75,31 @@ contains "a result's line break stays in its line" "$T/cc" 'result: good⏎then 
 python3 -c "import sys; d=open(sys.argv[1],'rb').read(); sys.exit(any(b < 32 and b != 10 for b in d))" "$T/cc" && ok "client show prints no control characters but its own line ends" || bad "client show prints no control characters but its own line ends"
 refuse "an escape character cannot be stored (so none comes from this node)" "$KT" -d "$N" client edit "$c" --set "notes=$(printf 'a\033[2Jb')"
 
+# the other tables: client list, report and duplicates keep their columns
+"$KT" -d "$N" client add --name 'Александра Константиновна Преображенская-Щербатова' --phone '+7 912 111 22 33' --set home_branch='Север' >/dev/null
+"$KT" -d "$N" client add --name '欧阳娜娜' --phone '+7 912 111 22 34' --set home_branch='北京店' >/dev/null
+"$KT" -d "$N" client add --name 'Stefan Ionescu' --phone '+7 912 111 22 35' >/dev/null
+"$KT" -d "$N" client list >"$T/cl"
+"$KT" -d "$N" report >"$T/rep"
+cat >"$T/cols.py" <<'PY'
+import sys, unicodedata
+def width(s):
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in 'WF' else 1 for c in s)
+f, mark = sys.argv[1], sys.argv[2]
+rows = [l.rstrip('\n') for l in open(f, encoding='utf-8') if mark in l]
+cols = {width(l[:l.index(mark)]) for l in rows}
+print(len(rows), len(cols))
+PY
+[ "$(python3 "$T/cols.py" "$T/cl" '+7 912 111 22 3')" = "3 1" ] && ok "client list keeps the phone column with long Cyrillic and Chinese names" || { bad "client list keeps the phone column with long Cyrillic and Chinese names"; cat "$T/cl"; }
+contains "client list cuts an over-long name with an ellipsis" "$T/cl" 'Александра Константиновна П… '
+python3 - "$T/rep" <<'PY' && ok "report keeps its count column with Cyrillic and Chinese branches" || { bad "report keeps its count column with Cyrillic and Chinese branches"; cat "$T/rep"; }
+import sys, unicodedata
+def width(s):
+    return sum(2 if unicodedata.east_asian_width(c) in 'WF' else 1 for c in s)
+lines = open(sys.argv[1], encoding='utf-8').read().split('\n')
+block = lines[1:lines.index('')]
+starts = {width(l.rstrip('0123456789')) for l in block}
+sys.exit(0 if len(block) == 3 and len(starts) == 1 else 1)
+PY
+
 finish
