@@ -1364,3 +1364,82 @@ int kt_text_phone_like(const char *s, int min_digits)
 	}
 	return digits >= min_digits;
 }
+
+/*
+ * One character of a table cell at s (n bytes left, n > 0) as it is shown:
+ * its bytes, or what stands for a control (kt_text_cell), into piece (at
+ * least 5 bytes) with their length in *plen and display columns in *w.
+ * Returns the bytes of s it stands for.
+ */
+static size_t cell_piece(const uint8_t *s, size_t n, char *piece, size_t *plen, int *w)
+{
+	utf8proc_int32_t c;
+	utf8proc_ssize_t k = utf8proc_iterate(s, (utf8proc_ssize_t)n, &c);
+	const char *show = NULL;
+
+	*w = 1;
+	if (k <= 0) {
+		show = "\xef\xbf\xbd"; /* not UTF-8: U+FFFD, one byte at a time */
+		k = 1;
+	} else if (c == '\r' && n > 1 && s[1] == '\n') {
+		show = "\xe2\x8f\x8e"; /* CR LF is one line break */
+		k = 2;
+	} else if (c == '\n' || c == '\r' || c == 0x85 || c == 0x2028 || c == 0x2029) {
+		show = "\xe2\x8f\x8e"; /* U+23CE */
+	} else if (c < 0x20) {
+		piece[0] = (char)0xe2; /* U+2400 + c, the control pictures */
+		piece[1] = (char)0x90;
+		piece[2] = (char)(0x80 | c);
+		*plen = 3;
+		return (size_t)k;
+	} else if (c == 0x7f) {
+		show = "\xe2\x90\xa1"; /* U+2421 */
+	} else if (c < 0xa0 && c >= 0x80) {
+		show = "\xef\xbf\xbd";
+	}
+	if (show != NULL) {
+		*plen = strlen(show);
+		memcpy(piece, show, *plen);
+		return (size_t)k;
+	}
+	*w = utf8proc_charwidth(c);
+	if (*w < 0)
+		*w = 0;
+	memcpy(piece, s, (size_t)k);
+	*plen = (size_t)k;
+	return (size_t)k;
+}
+
+int kt_text_cell(const char *s, int width, char *out, size_t cap)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	size_t n = strlen(s), o = 0, plen;
+	int total = 0, used = 0, w, cut;
+	char piece[8];
+
+	kt_assert(cap > 0);
+	for (size_t i = 0; i < n; total += w) /* bounded: n bytes, one or more a step */
+		i += cell_piece(p + i, n - i, piece, &plen, &w);
+	cut = width >= 0 && total > width;
+	for (size_t i = 0; i < n;) {
+		size_t k = cell_piece(p + i, n - i, piece, &plen, &w);
+
+		if (cut && used + w > width - 1)
+			break;
+		if (o + plen >= cap)
+			break;
+		memcpy(out + o, piece, plen);
+		o += plen;
+		used += w;
+		i += k;
+	}
+	if (cut && width > 0 && o + 3 < cap) {
+		memcpy(out + o, "\xe2\x80\xa6", 3); /* U+2026 */
+		o += 3;
+		used++;
+	}
+	for (; used < width && o + 1 < cap; used++)
+		out[o++] = ' ';
+	out[o] = '\0';
+	return used;
+}

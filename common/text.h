@@ -138,6 +138,21 @@ int kt_text_says_something(const char *s);
 void kt_text_one_line(char *s);
 
 /*
+ * s (NUL-terminated) as one cell of a text table, into out (cap bytes,
+ * always NUL-terminated, never cut inside a character).  What a terminal
+ * would obey is shown instead: a line break (LF, CR, CR LF, NEL, U+2028,
+ * U+2029) as "⏎", every other C0 control as its control picture (ESC
+ * as "␛", a tab as "␉"), DEL as "␡", and a C1 control or a
+ * byte that is not UTF-8 as U+FFFD.  Width counts display columns
+ * (utf8proc_charwidth: an East Asian wide character takes two, a combining
+ * mark none): text wider than width is cut to width - 1 columns and "…"
+ * added, then spaces pad it to width.  A negative width escapes only (no cut,
+ * no padding).  Returns the display columns written.  cap of
+ * 3 * strlen(s) + width + 4 always holds the whole cell.
+ */
+int kt_text_cell(const char *s, int width, char *out, size_t cap);
+
+/*
  * The folded words of s joined by one space ("  Пилинг, лица " gives
  * "пилинг лица"): a name's key for telling two names apart whatever the
  * case, accents, blanks and punctuation.  Returns a string the caller frees

@@ -7,7 +7,6 @@
 #include "when.h"
 
 #include <stdarg.h>
-#include <utf8proc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -215,26 +214,33 @@ void kt_cli_setting(struct kt_cli *cli, const char *name, const char *def, char 
 }
 
 
-/* Display columns of UTF-8 text (a Chinese character takes two). */
-static int text_width(const char *s)
-{
-	utf8proc_int32_t cp;
-	utf8proc_ssize_t n;
-	int w = 0;
-
-	while (*s && (n = utf8proc_iterate((const utf8proc_uint8_t *)s, -1, &cp)) > 0) {
-		w += utf8proc_charwidth(cp);
-		s += n;
-	}
-	return w;
-}
-
 void kt_cli_pad(const char *s, int width)
 {
-	int w = text_width(s);
+	size_t cap;
+	char *cell;
 
-	fputs(s, stdout);
-	for (; w < width; w++)
-		fputc(' ', stdout);
+	if (s == NULL)
+		s = "";
+	cap = 3 * strlen(s) + (size_t)(width > 0 ? width : 0) + 4;
+	cell = kt_malloc(cap);
+
+	kt_text_cell(s, width, cell, cap);
+	fputs(cell, stdout);
 	fputc(' ', stdout);
+	free(cell);
+}
+
+void kt_cli_text(const char *s)
+{
+	size_t cap;
+	char *t;
+
+	if (s == NULL)
+		s = "";
+	cap = 3 * strlen(s) + 4;
+	t = kt_malloc(cap);
+
+	kt_text_cell(s, -1, t, cap);
+	fputs(t, stdout);
+	free(t);
 }

@@ -85,8 +85,18 @@ void kt_cli_print_json(json_t *j);
 /* Parses a record id argument; prints the error on failure. */
 int kt_cli_id(const char *s, struct kt_id *id);
 
-/* Prints s padded with spaces to width display columns, then one space. */
+/*
+ * Prints s as a table cell of width display columns, then one space
+ * (common/text.h, kt_text_cell): control characters a stored value may
+ * hold shown as symbols, not obeyed (a line break as "⏎", ESC as
+ * "␛"), a Chinese character counted as two columns and a combining mark
+ * as none, and text wider than the cell cut with "…", so the columns
+ * after it stay in place.  NULL prints as "".
+ */
 void kt_cli_pad(const char *s, int width);
+
+/* Prints s as kt_cli_pad() shows it, neither cut nor padded (free text); NULL as "". */
+void kt_cli_text(const char *s);
 
 /* The node's branch name. */
 void kt_cli_branch(struct kt_cli *cli, char *out, size_t cap);

@@ -247,8 +247,9 @@ static void print_entry_line(json_t *e)
 	const char *name = json_string_value(json_object_get(f, "name"));
 	size_t i;
 
-	printf("%s  %-7s %s", json_string_value(json_object_get(e, "id")), kind ? kind : "-",
-	       name ? name : "(no name)");
+	printf("%s  ", json_string_value(json_object_get(e, "id")));
+	kt_cli_pad(kind ? kind : "-", 7);
+	kt_cli_text(name ? name : "(no name)");
 	if (json_is_true(pt))
 		printf("  [patch test]");
 	if (json_is_true(json_object_get(f, "retired")))
@@ -259,8 +260,10 @@ static void print_entry_line(json_t *e)
 		if (json_array_size(a) == 0)
 			continue;
 		printf("  %s:", lists[k]);
-		json_array_foreach(a, i, v)
-			printf("%s %s", i ? "," : "", json_string_value(v));
+		json_array_foreach(a, i, v) {
+			printf("%s ", i ? "," : "");
+			kt_cli_text(json_string_value(v));
+		}
 	}
 	printf("\n");
 }

@@ -1,6 +1,7 @@
 /*
  * cmd_conflicts.c - `kt-node conflicts`: concurrent writes of one field,
- * with both values, both branches' node ids and both times.  An ordinary
+ * with both values, both branches (by name, as the hub names them, else by
+ * node id) and both times.  An ordinary
  * edit of the field (the winner kept, the loser restored, or a new value)
  * resolves one.
  */
@@ -15,21 +16,24 @@
 
 #define CKEY_BYTES (KT_ID_BYTES + 2 + 2 * KT_VER_BYTES)
 
-static json_t *side(const struct kt_field *f, const uint8_t *ver, const uint8_t *val, size_t n)
+static json_t *side(struct kt_cli *cli, MDB_txn *txn, const struct kt_field *f,
+		    const uint8_t *ver, const uint8_t *val, size_t n)
 {
 	struct kt_version v;
 	struct kt_val x;
-	char origin[17], when[32], text[KT_VALUE_BYTES_MAX + 1];
+	char origin[17], when[32], text[KT_VALUE_BYTES_MAX + 1], branch[KT_BRANCH_NAME_BYTES];
 	time_t t;
 
 	kt_version_get(&v, ver);
 	snprintf(origin, sizeof(origin), "%016llx", (unsigned long long)v.origin);
+	kt_store_branch_of(&cli->st, txn, v.origin, branch, sizeof(branch));
 	t = (time_t)(kt_hlc_ms(v.hlc) / 1000);
 	kt_when_text((int64_t)t, when, sizeof(when));
 	text[0] = '\0';
 	if (n > 0 && kt_val_unpack(val, n, &x, NULL) == 0)
 		kt_schema_format(f, &x, text, sizeof(text));
-	return json_pack("{s:s, s:s, s:s}", "node", origin, "time", when, "value", text);
+	return json_pack("{s:s, s:s, s:s, s:s}", "node", origin, "branch", branch, "time", when,
+			 "value", text);
 }
 
 static json_t *one(struct kt_cli *cli, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
@@ -57,8 +61,9 @@ static json_t *one(struct kt_cli *cli, MDB_txn *txn, const MDB_val *k, const MDB
 	o = json_pack("{s:s, s:s, s:s, s:s}", "record", idt, "type",
 		      kt_schema_type_name(r.type), "client", owner, "field", f ? f->name : name);
 	json_object_set_new(o, "versions", json_pack("[o, o]",
-		side(f, key + KT_ID_BYTES + 2, d + 4, ll),
-		side(f, key + KT_ID_BYTES + 2 + KT_VER_BYTES, d + 4 + ll, v->mv_size - 4 - ll)));
+		side(cli, txn, f, key + KT_ID_BYTES + 2, d + 4, ll),
+		side(cli, txn, f, key + KT_ID_BYTES + 2 + KT_VER_BYTES, d + 4 + ll,
+		     v->mv_size - 4 - ll)));
 	json_object_set_new(o, "winner", json_integer(1)); /* the higher version wins */
 	json_object_set_new(o, "kind", json_string("field"));
 	kt_rec_release(&r);
@@ -92,7 +97,7 @@ int cmd_conflicts(struct kt_cli *cli, int argc, char **argv)
 		"usage: kt-node -d DIR conflicts [--json]\n"
 		"\n"
 		"Lists fields two branches wrote without seeing each other's write: the\n"
-		"record, the field, both values with their node and time (the later one\n"
+		"record, the field, both values with their branch and time (the later one\n"
 		"won).  An ordinary edit of the field resolves it (keep the winner, restore\n"
 		"the other value, or type a new one).  Cards merged into each other at\n"
 		"branches at once are listed too, with the one that stands.\n"
@@ -120,17 +125,19 @@ int cmd_conflicts(struct kt_cli *cli, int argc, char **argv)
 			continue;
 		a = json_array_get(json_object_get(o, "versions"), 0);
 		b = json_array_get(json_object_get(o, "versions"), 1);
-		if (!json)
-			printf("%s %s.%s: '%s' (node %s, %s) won over '%s' (node %s, %s)\n",
-			       json_string_value(json_object_get(o, "record")),
+		if (!json) {
+			printf("%s %s.%s: '", json_string_value(json_object_get(o, "record")),
 			       json_string_value(json_object_get(o, "type")),
-			       json_string_value(json_object_get(o, "field")),
-			       json_string_value(json_object_get(b, "value")),
-			       json_string_value(json_object_get(b, "node")),
-			       json_string_value(json_object_get(b, "time")),
-			       json_string_value(json_object_get(a, "value")),
-			       json_string_value(json_object_get(a, "node")),
-			       json_string_value(json_object_get(a, "time")));
+			       json_string_value(json_object_get(o, "field")));
+			kt_cli_text(json_string_value(json_object_get(b, "value")));
+			printf("' (branch ");
+			kt_cli_text(json_string_value(json_object_get(b, "branch")));
+			printf(", %s) won over '", json_string_value(json_object_get(b, "time")));
+			kt_cli_text(json_string_value(json_object_get(a, "value")));
+			printf("' (branch ");
+			kt_cli_text(json_string_value(json_object_get(a, "branch")));
+			printf(", %s)\n", json_string_value(json_object_get(a, "time")));
+		}
 		json_array_append_new(arr, o);
 	}
 	mdb_cursor_close(cur);

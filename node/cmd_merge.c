@@ -142,14 +142,15 @@ int cmd_duplicates(struct kt_cli *cli, int argc, char **argv)
 
 		a = brief(cli, txn, &p[i].a);
 		b = brief(cli, txn, &p[i].b);
-		if (!json)
-			printf("%s  %-28s %-18s  <->  %s  %-28s %s\n",
-			       json_string_value(json_object_get(a, "id")),
-			       json_string_value(json_object_get(a, "name")),
-			       json_string_value(json_object_get(a, "phone")),
-			       json_string_value(json_object_get(b, "id")),
-			       json_string_value(json_object_get(b, "name")),
-			       json_string_value(json_object_get(b, "phone")));
+		if (!json) { /* cells by display columns (kt_cli_pad) */
+			printf("%s  ", json_string_value(json_object_get(a, "id")));
+			kt_cli_pad(json_string_value(json_object_get(a, "name")), 28);
+			kt_cli_pad(json_string_value(json_object_get(a, "phone")), 18);
+			printf(" <->  %s  ", json_string_value(json_object_get(b, "id")));
+			kt_cli_pad(json_string_value(json_object_get(b, "name")), 28);
+			kt_cli_text(json_string_value(json_object_get(b, "phone")));
+			printf("\n");
+		}
 		json_array_append_new(arr, json_pack("{s:o, s:o}", "a", a, "b", b));
 	}
 	free(p);

@@ -122,24 +122,32 @@ static void print_text(json_t *o)
 	size_t i;
 
 	printf("Clients per home branch:\n");
-	json_object_foreach(json_object_get(o, "clients_per_branch"), k, v)
-		printf("  %-20s %lld\n", k, (long long)json_integer_value(v));
+	json_object_foreach(json_object_get(o, "clients_per_branch"), k, v) {
+		printf("  ");
+		kt_cli_pad(k, 20); /* a branch named in Cyrillic or Chinese keeps the column */
+		printf("%lld\n", (long long)json_integer_value(v));
+	}
 	printf("\nSegments per branch:\n");
 	json_object_foreach(json_object_get(o, "segments_per_branch"), k, v) {
 		const char *s;
 		json_t *n;
+		int first = 1;
 
-		printf("  %-20s", k);
-		json_object_foreach(v, s, n)
-			printf(" %s %lld", s, (long long)json_integer_value(n));
+		printf("  ");
+		kt_cli_pad(k, 20);
+		json_object_foreach(v, s, n) {
+			printf("%s%s %lld", first ? "" : " ", s, (long long)json_integer_value(n));
+			first = 0;
+		}
 		printf("\n");
 	}
 	printf("\nVisits and revenue per branch per month:\n");
 	json_array_foreach(json_object_get(o, "visits_per_branch_month"), i, it) {
 		json_int_t rev = json_integer_value(json_object_get(it, "revenue_minor"));
 
-		printf("  %-20s %s  %5lld visits  %12lld.%02lld %s\n",
-		       json_string_value(json_object_get(it, "branch")),
+		printf("  ");
+		kt_cli_pad(json_string_value(json_object_get(it, "branch")), 20);
+		printf("%s  %5lld visits  %12lld.%02lld %s\n",
 		       json_string_value(json_object_get(it, "month")),
 		       (long long)json_integer_value(json_object_get(it, "visits")),
 		       (long long)(rev / 100), (long long)llabs(rev % 100),
@@ -147,10 +155,13 @@ static void print_text(json_t *o)
 	}
 	printf("\nBirthdays this week:%s\n",
 	       json_array_size(json_object_get(o, "birthdays_this_week")) ? "" : " none");
-	json_array_foreach(json_object_get(o, "birthdays_this_week"), i, it)
-		printf("  %s  %s (%s)\n", json_string_value(json_object_get(it, "on")),
-		       json_string_value(json_object_get(it, "name")),
-		       json_string_value(json_object_get(it, "branch")));
+	json_array_foreach(json_object_get(o, "birthdays_this_week"), i, it) {
+		printf("  %s  ", json_string_value(json_object_get(it, "on")));
+		kt_cli_text(json_string_value(json_object_get(it, "name")));
+		printf(" (");
+		kt_cli_text(json_string_value(json_object_get(it, "branch")));
+		printf(")\n");
+	}
 	printf("\nOpen conflicts: %lld\nDuplicate candidates: %lld\n",
 	       (long long)json_integer_value(json_object_get(o, "open_conflicts")),
 	       (long long)json_integer_value(json_object_get(o, "duplicate_candidates")));

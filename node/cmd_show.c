@@ -134,7 +134,8 @@ static void print_items(const char *label, const struct kt_safety_card *g, uint8
 
 		if (it->chair != chair)
 			continue;
-		printf("%s %s", k++ ? "," : "", it->text);
+		printf("%s ", k++ ? "," : "");
+		kt_cli_text(it->text);
 		if (kt_id_cmp(&it->card, shown) != 0) {
 			kt_id_format(&it->card, idt);
 			printf(" (card %s)", idt);
@@ -156,7 +157,8 @@ static void print_safety(const struct kt_safety_card *g, const struct kt_id *sho
 	for (size_t i = 0; i < g->nitems; i++) {
 		if (g->items[i].chair != KT_CH_ALERT)
 			continue;
-		printf("!! STAFF ALERT:    %s", g->items[i].text);
+		printf("!! STAFF ALERT:    ");
+		kt_cli_text(g->items[i].text);
 		if (kt_id_cmp(&g->items[i].card, shown) != 0) {
 			kt_id_format(&g->items[i].card, idt);
 			printf(" (card %s)", idt);
@@ -175,8 +177,10 @@ static void print_safety(const struct kt_safety_card *g, const struct kt_id *sho
 		const struct kt_safety_patch *p = &g->patches[i];
 		const char *state = kt_safety_patch_state(p, rules, until);
 
-		printf("%-18s %s: %s, tested %s, valid until %s", i ? "" : "Patch tests:",
-		       p->subject, state, p->date[0] ? p->date : "-", until[0] ? until : "-");
+		printf("%-18s ", i ? "" : "Patch tests:");
+		kt_cli_text(p->subject);
+		printf(": %s, tested %s, valid until %s", state, p->date[0] ? p->date : "-",
+		       until[0] ? until : "-");
 		if (kt_id_cmp(&p->card, shown) != 0) {
 			kt_id_format(&p->card, idt);
 			printf(" (card %s)", idt);
@@ -224,7 +228,86 @@ static json_t *safety_json(const struct kt_safety_card *g, const struct kt_safet
 	return o;
 }
 
-static void print_details(const struct kt_rec *c)
+/* Adds conflict c of the card ctx (a struct conflicts) as an object. */
+struct conflicts {
+	const struct kt_rec *card;
+	json_t *arr;
+};
+
+static int add_conflict(void *ctx, const struct kt_conflict *c)
+{
+	struct conflicts *x = ctx;
+	const struct kt_field *f = kt_schema_field(x->card->type, c->field);
+	char name[16], mine[KT_VALUE_BYTES_MAX + 1], other[KT_VALUE_BYTES_MAX + 1];
+
+	snprintf(name, sizeof(name), "f%u", c->field);
+	kt_schema_format(f, &c->hi_val, mine, sizeof(mine));
+	kt_schema_format(f, &c->lo_val, other, sizeof(other));
+	json_array_append_new(x->arr, json_pack("{s:s, s:s, s:s, s:s, s:s}", "field",
+						f ? f->name : name, "value", mine, "branch",
+						c->hi_branch, "other_value", other,
+						"other_branch", c->lo_branch));
+	return 0;
+}
+
+/*
+ * The open conflicts of the card's own fields (kt_store_conflicts_of): for
+ * each, the field, the value that won and shows, its branch, and the other
+ * value with its branch.  The caller owns the array; a store error leaves
+ * it short (show is for reading, and the card itself is read already).
+ */
+static json_t *card_conflicts(struct kt_cli *cli, MDB_txn *txn, const struct kt_rec *c)
+{
+	struct conflicts x = { c, json_array() };
+
+	kt_store_conflicts_of(&cli->st, txn, &c->id, add_conflict, &x, NULL);
+	return x.arr;
+}
+
+/* Prints " [conflict: also 'OTHER' from branch B]" for each conflict of field name. */
+static void print_conflict_marks(json_t *cf, const char *name)
+{
+	size_t i;
+	json_t *it;
+
+	json_array_foreach(cf, i, it) {
+		if (strcmp(json_string_value(json_object_get(it, "field")), name) != 0)
+			continue;
+		printf(" [conflict: also '");
+		kt_cli_text(json_string_value(json_object_get(it, "other_value")));
+		printf("' from branch ");
+		kt_cli_text(json_string_value(json_object_get(it, "other_branch")));
+		printf("]");
+	}
+}
+
+/*
+ * The conflicts of fields the details do not show (the name, the staff
+ * alert): a line each, so no conflict of the card goes unmarked.
+ */
+static void print_other_conflicts(json_t *cf)
+{
+	size_t i;
+	json_t *it;
+
+	json_array_foreach(cf, i, it) {
+		const char *nm = json_string_value(json_object_get(it, "field"));
+		const struct kt_field *f = kt_schema_field_named(KT_T_CLIENT, nm);
+
+		if (f != NULL && strcmp(nm, "name") != 0 && f->chair == KT_CH_NONE)
+			continue; /* marked in the details */
+		printf("%-18s ", nm);
+		kt_cli_text(json_string_value(json_object_get(it, "value")));
+		printf(" [conflict: also '");
+		kt_cli_text(json_string_value(json_object_get(it, "other_value")));
+		printf("' from branch ");
+		kt_cli_text(json_string_value(json_object_get(it, "other_branch")));
+		printf("]\n");
+	}
+}
+
+/* Her details, each field a line, an open conflict marked on its field's. */
+static void print_details(const struct kt_rec *c, json_t *cf)
 {
 	const struct kt_field *fs[64];
 	size_t n = kt_schema_fields(KT_T_CLIENT, fs, 64);
@@ -236,14 +319,55 @@ static void print_details(const struct kt_rec *c)
 		if (!strcmp(nm, "name") || fs[i]->chair != KT_CH_NONE)
 			continue; /* shown in the safety block */
 		kt_card_text(c, nm, buf, sizeof(buf));
-		if (buf[0])
-			printf("%-18s %s\n", nm, buf);
+		if (buf[0]) {
+			printf("%-18s ", nm);
+			kt_cli_text(buf);
+			print_conflict_marks(cf, nm);
+			printf("\n");
+		}
 	}
+	print_other_conflicts(cf);
 }
 
+/*
+ * What a visit's line adds after its columns, on a line of its own under
+ * them: products used and sold, the result and the rating, each when set.
+ */
+static void print_visit_more(const struct kt_rec *r)
+{
+	static const char *const parts[][2] = {
+		{ "products_used", "used: " }, { "products_sold", "sold: " },
+		{ "result", "result: " }, { "rating", "rating " },
+	};
+	char val[KT_VALUE_BYTES_MAX + 1];
+	size_t k = 0;
+
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		kt_card_text(r, parts[i][0], val, sizeof(val));
+		if (!val[0])
+			continue;
+		if (k++ == 0)
+			printf("%14s", ""); /* under the branch column */
+		else
+			printf("; ");
+		printf("%s", parts[i][1]);
+		kt_cli_text(val);
+		if (!strcmp(parts[i][0], "rating"))
+			printf("/5");
+	}
+	if (k)
+		printf("\n");
+}
+
+/*
+ * The visits as a table: date, branch, services, amount, currency and the
+ * specialist, the text cells padded and cut by display columns
+ * (kt_cli_pad), so a Chinese or Cyrillic service keeps the columns after
+ * it in place; then what the visit adds (print_visit_more).
+ */
 static void print_visits(const struct recs *v)
 {
-	char d[16], br[128], sv[1024], am[32], cur[16], sp[128], ov[512];
+	char d[16], br[128], sv[KT_VALUE_BYTES_MAX + 1], am[32], cur[16], sp[512], ov[512];
 
 	printf("\nVisits (%zu)%s\n", v->n, v->n ? ":" : ": none");
 	for (size_t i = 0; i < v->n; i++) {
@@ -254,13 +378,25 @@ static void print_visits(const struct recs *v)
 		kt_card_text(&v->r[i], "currency", cur, sizeof(cur));
 		kt_card_text(&v->r[i], "specialist", sp, sizeof(sp));
 		kt_card_text(&v->r[i], "override_reason", ov, sizeof(ov));
-		kt_text_one_line(sv); /* a value an older version stored with line breaks */
-		kt_text_one_line(sp);
-		kt_text_one_line(ov);
 		if (ov[0] && !kt_text_says_something(ov))
 			snprintf(ov, sizeof(ov), "no reason given"); /* a blank one, imported */
-		printf("  %s  %-12s %-30s %10s %-4s %s%s%s%s\n", d, br, sv, am, cur, sp,
-		       ov[0] ? "  [override: " : "", ov, ov[0] ? "]" : "");
+		printf("  %s  ", d);
+		kt_cli_pad(br, 12);
+		kt_cli_pad(sv, 30);
+		printf("%10s ", am);
+		if (sp[0] || ov[0]) {
+			kt_cli_pad(cur, 4);
+			kt_cli_text(sp);
+		} else {
+			kt_cli_text(cur); /* no blanks at the end of the line */
+		}
+		if (ov[0]) {
+			printf("  [override: ");
+			kt_cli_text(ov);
+			printf("]");
+		}
+		printf("\n");
+		print_visit_more(&v->r[i]);
 	}
 }
 
@@ -297,10 +433,34 @@ static void print_assessments(const struct recs *a)
 	json_decref(ch);
 }
 
+/*
+ * One feedback line: kind, status, her words, then how it was resolved and
+ * the day to follow up, when set.
+ */
+static void print_feedback(const struct kt_rec *r)
+{
+	char k[32], st[32], t[KT_VALUE_BYTES_MAX + 1], res[KT_VALUE_BYTES_MAX + 1], fu[16];
+
+	kt_card_text(r, "kind", k, sizeof(k));
+	kt_card_text(r, "status", st, sizeof(st));
+	kt_card_text(r, "text", t, sizeof(t));
+	kt_card_text(r, "resolution", res, sizeof(res));
+	kt_card_text(r, "follow_up", fu, sizeof(fu));
+	printf("  %-9s %-11s ", k, st);
+	kt_cli_text(t);
+	if (res[0]) {
+		printf("; resolution: ");
+		kt_cli_text(res);
+	}
+	if (fu[0])
+		printf("; follow up on %s", fu);
+	printf("\n");
+}
+
 static void print_plans_feedback_points(const struct recs *pl, const struct recs *fb,
 					const struct recs *pts)
 {
-	char st[32], g[512], pr[512], fr[128], k[32], t[1024];
+	char st[32], g[512], pr[512], fr[128];
 	size_t open = 0;
 
 	for (size_t i = 0; i < pl->n; i++) {
@@ -310,18 +470,19 @@ static void print_plans_feedback_points(const struct recs *pl, const struct recs
 		kt_card_text(&pl->r[i], "goal", g, sizeof(g));
 		kt_card_text(&pl->r[i], "procedures", pr, sizeof(pr));
 		kt_card_text(&pl->r[i], "frequency", fr, sizeof(fr));
-		printf("%s  goal: %s; procedures: %s; %s\n", open++ ? "" : "\nCare plan (open):\n",
-		       g, pr, fr);
+		printf("%s  goal: ", open++ ? "" : "\nCare plan (open):\n");
+		kt_cli_text(g);
+		printf("; procedures: ");
+		kt_cli_text(pr);
+		printf("; ");
+		kt_cli_text(fr);
+		printf("\n");
 	}
 	if (open == 0)
 		printf("\nCare plan: none open\n");
 	printf("\nFeedback (%zu)%s\n", fb->n, fb->n ? ":" : ": none");
-	for (size_t i = 0; i < fb->n; i++) {
-		kt_card_text(&fb->r[i], "kind", k, sizeof(k));
-		kt_card_text(&fb->r[i], "status", st, sizeof(st));
-		kt_card_text(&fb->r[i], "text", t, sizeof(t));
-		printf("  %-9s %-11s %s\n", k, st, t);
-	}
+	for (size_t i = 0; i < fb->n; i++)
+		print_feedback(&fb->r[i]);
 	printf("\nPoints balance: %lld (%zu entries)\n", points_balance(pts), pts->n);
 }
 
@@ -369,13 +530,14 @@ static int shown_ids(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *id,
 
 static void print_card(const struct kt_rec *c, const struct kt_safety_card *g,
 		       const struct kt_id *ids, size_t nids, struct recs *s,
-		       const struct kt_safety_rules *rules)
+		       const struct kt_safety_rules *rules, json_t *cf)
 {
 	char name[512], idt[KT_ID_TEXT_BYTES];
 
 	kt_card_text(c, "name", name, sizeof(name));
 	kt_id_format(&c->id, idt);
-	printf("%s  (%s)\n", name, idt);
+	kt_cli_text(name);
+	printf("  (%s)\n", idt);
 	if (!kt_id_is_zero(&c->alias) && g != NULL && kt_id_cmp(&g->root, &c->alias) != 0) {
 		char root[KT_ID_TEXT_BYTES];
 
@@ -394,7 +556,7 @@ static void print_card(const struct kt_rec *c, const struct kt_safety_card *g,
 	printf("\n");
 	print_safety(g, &c->id, rules);
 	printf("\n");
-	print_details(c);
+	print_details(c, cf);
 	print_visits(&s[0]);
 	print_assessments(&s[2]);
 	print_plans_feedback_points(&s[3], &s[4], &s[5]);
@@ -402,7 +564,7 @@ static void print_card(const struct kt_rec *c, const struct kt_safety_card *g,
 
 static void print_card_json(const struct kt_rec *c, const struct kt_safety_card *g,
 			    const struct kt_id *ids, size_t nids, struct recs *s,
-			    const struct kt_safety_rules *rules)
+			    const struct kt_safety_rules *rules, json_t *cf)
 {
 	json_t *o = show_json(c, s, rules), *m = json_array();
 	char idt[KT_ID_TEXT_BYTES];
@@ -413,6 +575,7 @@ static void print_card_json(const struct kt_rec *c, const struct kt_safety_card 
 	}
 	json_object_set_new(o, "merged", m);
 	json_object_set_new(o, "safety", safety_json(g, rules));
+	json_object_set(o, "conflicts", cf);
 	kt_cli_print_json(o);
 }
 
@@ -430,6 +593,7 @@ int cmd_client_show(struct kt_cli *cli, int argc, char **argv)
 	int json = argc == 3 && strcmp(argv[2], "--json") == 0, rc = 0;
 	char legacy[KT_SETTING_BYTES_MAX];
 	struct kt_safety_rules rules;
+	json_t *cf;
 
 	if (argc < 2 || (argc > 2 && !json))
 		return kt_cli_failf("client show: usage: client show ID [--json]");
@@ -459,10 +623,12 @@ int cmd_client_show(struct kt_cli *cli, int argc, char **argv)
 		s[t].txn = txn;
 		recs_load(&s[t], ids, nids, types[t]);
 	}
+	cf = card_conflicts(cli, txn, &c);
 	if (json)
-		print_card_json(&c, &g, ids, nids, s, &rules);
+		print_card_json(&c, &g, ids, nids, s, &rules, cf);
 	else
-		print_card(&c, &g, ids, nids, s, &rules);
+		print_card(&c, &g, ids, nids, s, &rules, cf);
+	json_decref(cf);
 done:
 	for (int t = 0; t < 6; t++)
 		recs_release(&s[t]);

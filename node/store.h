@@ -279,6 +279,33 @@ int kt_store_merge_cycles(struct kt_store *st, MDB_txn *txn, kt_cycle_fn fn, voi
 			  struct kt_err *err);
 
 /*
+ * The open conflicts of one record (store_conflict.c), decoded: the field,
+ * both versions (the higher one won and is the record's value), both
+ * values (KT_V_NIL when the replica cannot read one: the hub) and the
+ * branch name of each side's writer (kt_store_branch_of).  Values borrow
+ * from txn.  fn is called for each in field order; a non-zero return stops
+ * the walk and is returned.  Returns 0 or a store error; a damaged entry is
+ * skipped.
+ */
+#define KT_BRANCH_NAME_BYTES 80
+struct kt_conflict {
+	uint16_t field;
+	struct kt_version lo, hi;
+	struct kt_val lo_val, hi_val;
+	char lo_branch[KT_BRANCH_NAME_BYTES], hi_branch[KT_BRANCH_NAME_BYTES];
+};
+typedef int (*kt_conflict_fn)(void *ctx, const struct kt_conflict *c);
+int kt_store_conflicts_of(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
+			  kt_conflict_fn fn, void *ctx, struct kt_err *err);
+
+/*
+ * The branch name of the node origin, as its hub names it (this node's own
+ * for its own id), or the node id in 16 hex digits when none is known.
+ */
+void kt_store_branch_of(struct kt_store *st, MDB_txn *txn, uint64_t origin, char *out,
+			size_t cap);
+
+/*
  * The cards merged directly into card kept (the merged dbi), in id order:
  * at most cap of them into out, and how many there are in all into *n
  * (may exceed cap).  Returns 0 or a store error.

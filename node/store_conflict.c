@@ -15,6 +15,7 @@
 #include "store_int.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #define CKEY_BYTES (KT_ID_BYTES + 2 + 2 * KT_VER_BYTES)
@@ -89,4 +90,62 @@ int kt_conflict_resolve(struct kt_store *st, MDB_txn *txn, const struct kt_id *i
 	}
 	mdb_cursor_close(cur);
 	return rc == 0 || rc == MDB_NOTFOUND ? 0 : kt_mdb_err(err, rc, "resolve a conflict");
+}
+
+void kt_store_branch_of(struct kt_store *st, MDB_txn *txn, uint64_t origin, char *out,
+			size_t cap)
+{
+	kt_origin_branch(st, txn, origin, out, cap);
+	if (out[0] == '\0')
+		snprintf(out, cap, "%016llx", (unsigned long long)origin);
+}
+
+/* One conflicts entry (key k, value v) as c; -1 when it is damaged. */
+static int conflict_read(struct kt_store *st, MDB_txn *txn, const MDB_val *k, const MDB_val *v,
+			 struct kt_conflict *c)
+{
+	const uint8_t *key = k->mv_data, *d = v->mv_data;
+	uint32_t ll;
+
+	if (k->mv_size != CKEY_BYTES || v->mv_size < 4)
+		return -1;
+	ll = (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
+	if (ll > v->mv_size - 4)
+		return -1;
+	memset(c, 0, sizeof(*c));
+	c->field = kt_be16_get(key + KT_ID_BYTES);
+	kt_version_get(&c->lo, key + KT_ID_BYTES + 2);
+	kt_version_get(&c->hi, key + KT_ID_BYTES + 2 + KT_VER_BYTES);
+	if (ll > 0 && kt_val_unpack(d + 4, ll, &c->lo_val, NULL) != 0)
+		c->lo_val.t = KT_V_NIL;
+	if (v->mv_size - 4 - ll > 0 &&
+	    kt_val_unpack(d + 4 + ll, v->mv_size - 4 - ll, &c->hi_val, NULL) != 0)
+		c->hi_val.t = KT_V_NIL;
+	kt_store_branch_of(st, txn, c->lo.origin, c->lo_branch, sizeof(c->lo_branch));
+	kt_store_branch_of(st, txn, c->hi.origin, c->hi_branch, sizeof(c->hi_branch));
+	return 0;
+}
+
+int kt_store_conflicts_of(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
+			  kt_conflict_fn fn, void *ctx, struct kt_err *err)
+{
+	MDB_val key = { KT_ID_BYTES, (void *)id->b }, v;
+	MDB_cursor *cur;
+	struct kt_conflict c;
+	int rc, stop = 0;
+
+	if ((rc = mdb_cursor_open(txn, st->conflicts, &cur)) != 0)
+		return kt_mdb_err(err, rc, "open a cursor");
+	rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
+	/* Bounded: the conflicts of one record, a few per field at most. */
+	while (rc == 0 && stop == 0 && key.mv_size >= KT_ID_BYTES &&
+	       memcmp(key.mv_data, id->b, KT_ID_BYTES) == 0) {
+		if (conflict_read(st, txn, &key, &v, &c) == 0)
+			stop = fn(ctx, &c);
+		rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	if (stop != 0)
+		return stop;
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : kt_mdb_err(err, rc, "read the conflicts");
 }

@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				continue;
 			kt_assert(r->type >= 1 && r->type <= KT_T_MAX);
 			kt_assert(r->id[0] == '\0' || kt_id_parse(&id, r->id) == 0);
-			kt_assert(r->type == KT_T_CLIENT || kt_id_parse(&id, r->client) == 0);
+			kt_assert(kt_schema_self_owned(r->type) || kt_id_parse(&id, r->client) == 0);
 			for (uint32_t k = 0; k < r->n; k++)
 				kt_assert(strlen(r->f[k].value) <= KT_VALUE_BYTES_MAX);
 		}

@@ -540,6 +540,44 @@ static void test_prefix(void)
 	T_CHECK(!kt_text_has_prefix("ivan", 4, "iv an", 5));
 }
 
+/* A table cell: display columns, not bytes; cut with an ellipsis; controls shown. */
+static void test_cell_pads_by_display_width_and_shows_controls(void)
+{
+	char out[128];
+
+	T_EQ_INT(kt_text_cell("Anna", 6, out, sizeof(out)), 6);
+	T_EQ_STR(out, "Anna  ");
+	T_EQ_INT(kt_text_cell("Анна", 6, out, sizeof(out)), 6); /* 8 bytes, 4 columns */
+	T_EQ_STR(out, "Анна  ");
+	T_EQ_INT(kt_text_cell("王小明", 8, out, sizeof(out)), 8); /* wide: 2 columns each */
+	T_EQ_STR(out, "王小明  ");
+	T_EQ_INT(kt_text_cell("Ste\xcc\x81" "fan", 7, out, sizeof(out)), 7); /* a combining mark: 0 */
+	T_EQ_STR(out, "Ste\xcc\x81" "fan ");
+	/* Cut: width - 1 columns and an ellipsis; a wide one that does not fit leaves a blank. */
+	T_EQ_INT(kt_text_cell("Александра", 6, out, sizeof(out)), 6);
+	T_EQ_STR(out, "Алекс\xe2\x80\xa6");
+	T_EQ_INT(kt_text_cell("王小明王小明", 6, out, sizeof(out)), 6);
+	T_EQ_STR(out, "王小\xe2\x80\xa6 ");
+	T_EQ_INT(kt_text_cell("abcdef", 6, out, sizeof(out)), 6); /* exactly fits: no cut */
+	T_EQ_STR(out, "abcdef");
+	/* Controls: ESC and tab as control pictures, line breaks as one return symbol. */
+	T_EQ_INT(kt_text_cell("a\x1b[2Jb", -1, out, sizeof(out)), 6);
+	T_EQ_STR(out, "a\xe2\x90\x9b[2Jb");
+	T_EQ_INT(kt_text_cell("x\ty\r\nz\n", -1, out, sizeof(out)), 6);
+	T_EQ_STR(out, "x\xe2\x90\x89y\xe2\x8f\x8ez\xe2\x8f\x8e");
+	T_EQ_INT(kt_text_cell("\x7f\xc2\x9b\xe2\x80\xa8", -1, out, sizeof(out)), 3);
+	T_EQ_STR(out, "\xe2\x90\xa1\xef\xbf\xbd\xe2\x8f\x8e"); /* DEL, C1 CSI, U+2028 */
+	T_EQ_INT(kt_text_cell("a\xff", 3, out, sizeof(out)), 3); /* not UTF-8 */
+	T_EQ_STR(out, "a\xef\xbf\xbd ");
+	/* A small buffer is never cut inside a character and always ends. */
+	T_EQ_INT(kt_text_cell("Анна", -1, out, 4), 1);
+	T_EQ_STR(out, "А");
+	T_EQ_INT(kt_text_cell("", 3, out, sizeof(out)), 3);
+	T_EQ_STR(out, "   ");
+	T_EQ_INT(kt_text_cell("abc", 0, out, sizeof(out)), 0);
+	T_EQ_STR(out, "");
+}
+
 int main(void)
 {
 	T_RUN(test_fold_ignores_case_and_accents);
@@ -564,5 +602,6 @@ int main(void)
 	T_RUN(test_name_words_join_across_apostrophes);
 	T_RUN(test_phones_in_any_digits_and_blanks);
 	T_RUN(test_prefix);
+	T_RUN(test_cell_pads_by_display_width_and_shows_controls);
 	T_DONE();
 }
