@@ -1,0 +1,173 @@
+/* contacts.c - cards that share a phone or an email (see contacts.h). */
+#include "contacts.h"
+#include "card.h"
+#include "text.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Candidates one search yields at most: an office phone on more cards is cut there. */
+#define CONTACT_FIND_MAX 64
+
+static void phone_key(const char *s, size_t n, const char *country, char out[KT_PHONE_BYTES])
+{
+	char ascii[KT_PHONE_TEXT_MAX + 1];
+
+	out[0] = '\0';
+	if (s == NULL || n == 0 || n > KT_PHONE_TEXT_MAX)
+		return;
+	kt_text_phone_ascii(s, n, ascii, sizeof(ascii));
+	if (kt_phone_e164(ascii, country, out) != 0)
+		out[0] = '\0'; /* not a number: never a duplicate */
+}
+
+static void email_key(const char *s, size_t n, char out[KT_CONTACT_EMAIL_BYTES])
+{
+	char *f;
+
+	out[0] = '\0';
+	if (s == NULL || n == 0 || (f = kt_text_fold(s, n)) == NULL)
+		return;
+	if (strlen(f) < KT_CONTACT_EMAIL_BYTES && strchr(f, '@') != NULL)
+		strcpy(out, f);
+	free(f);
+}
+
+void kt_contact_of_text(const char *phone, const char *email, const char *country,
+			struct kt_contact *k)
+{
+	phone_key(phone, phone ? strlen(phone) : 0, country, k->phone);
+	email_key(email, email ? strlen(email) : 0, k->email);
+}
+
+void kt_contact_of_card(const struct kt_rec *r, const char *country, struct kt_contact *k)
+{
+	const struct kt_val *p = kt_rec_get(r, KT_CLIENT_PHONE);
+	const struct kt_val *e = kt_rec_get(r, KT_CLIENT_EMAIL);
+	const struct kt_val *norm = kt_rec_get(r, KT_CLIENT_PHONE_E164);
+
+	k->phone[0] = '\0';
+	if (norm != NULL && norm->t == KT_V_STR && norm->n > 0 && norm->n < KT_PHONE_BYTES) {
+		memcpy(k->phone, norm->s, norm->n);
+		k->phone[norm->n] = '\0';
+	} else if (p != NULL && p->t == KT_V_STR) {
+		phone_key(p->s, p->n, country, k->phone);
+	}
+	email_key(e != NULL && e->t == KT_V_STR ? e->s : NULL, e != NULL ? e->n : 0, k->email);
+}
+
+int kt_contact_same(const struct kt_contact *a, const struct kt_contact *b)
+{
+	int same = 0;
+
+	if (a->phone[0] && strcmp(a->phone, b->phone) == 0)
+		same |= KT_CONTACT_PHONE;
+	if (a->email[0] && strcmp(a->email, b->email) == 0)
+		same |= KT_CONTACT_EMAIL;
+	return same;
+}
+
+/* The name of card r into out, one line, cut at a character boundary. */
+static void card_name(const struct kt_rec *r, char *out, size_t cap)
+{
+	const struct kt_val *v = kt_rec_get(r, KT_CLIENT_NAME);
+	size_t n = v != NULL && v->t == KT_V_STR ? v->n : 0;
+
+	if (n >= cap) {
+		n = cap - 1;
+		while (n > 0 && ((unsigned char)v->s[n] & 0xC0) == 0x80)
+			n--; /* the byte at n starts a character: cut before it */
+	}
+	if (n > 0)
+		memcpy(out, v->s, n);
+	out[n] = '\0';
+	kt_text_one_line(out);
+}
+
+/* Adds hit (card, same) to out[0..*n) unless its card is there (then or'ed into it). */
+static int add_hit(struct kt_contact_hit *out, int *n, int cap, const struct kt_id *card,
+		   int same)
+{
+	for (int i = 0; i < *n; i++)
+		if (kt_id_cmp(&out[i].card, card) == 0) {
+			out[i].same |= same;
+			return 0;
+		}
+	if (*n >= cap)
+		return 0;
+	memset(&out[*n], 0, sizeof(out[*n]));
+	out[*n].card = *card;
+	out[*n].same = same;
+	return ++*n;
+}
+
+/* Checks the candidates of one query; the hits' names are read after. */
+static int check_query(struct kt_store *st, MDB_txn *txn, const char *query,
+		       const struct kt_contact *k, const struct kt_id *self_root,
+		       struct kt_contact_hit *out, int *n, int cap, struct kt_err *err)
+{
+	struct kt_id cand[CONTACT_FIND_MAX];
+	int nc = kt_store_find(st, txn, query, cand, CONTACT_FIND_MAX, NULL, err);
+
+	for (int i = 0; i < nc; i++) {
+		struct kt_contact theirs;
+		struct kt_id root;
+		struct kt_rec r;
+		int rc, same;
+
+		if (!kt_store_is_client(st, txn, &cand[i]))
+			continue; /* erased */
+		kt_rec_init(&r);
+		if ((rc = kt_store_load(st, txn, &cand[i], &r, err)) != 0) {
+			kt_rec_release(&r);
+			return rc;
+		}
+		kt_contact_of_card(&r, st->country, &theirs);
+		kt_rec_release(&r);
+		same = kt_contact_same(k, &theirs);
+		kt_store_alias_root(st, txn, &cand[i], &root);
+		if (same && (self_root == NULL || kt_id_cmp(&root, self_root) != 0))
+			add_hit(out, n, cap, &root, same);
+	}
+	return nc < 0 ? nc : 0;
+}
+
+int kt_contact_find(struct kt_store *st, MDB_txn *txn, const struct kt_contact *k,
+		    const struct kt_id *self, struct kt_contact_hit *out, int cap,
+		    struct kt_err *err)
+{
+	struct kt_id self_root;
+	int n = 0, rc = 0;
+
+	if (self != NULL)
+		kt_store_alias_root(st, txn, self, &self_root);
+	if (k->phone[0])
+		rc = check_query(st, txn, k->phone, k, self ? &self_root : NULL, out, &n, cap, err);
+	if (rc == 0 && k->email[0])
+		rc = check_query(st, txn, k->email, k, self ? &self_root : NULL, out, &n, cap, err);
+	for (int i = 0; rc == 0 && i < n; i++) {
+		struct kt_rec r;
+
+		kt_rec_init(&r);
+		if (kt_store_load(st, txn, &out[i].card, &r, NULL) == 0)
+			card_name(&r, out[i].name, sizeof(out[i].name));
+		kt_rec_release(&r);
+	}
+	return rc < 0 ? rc : n;
+}
+
+void kt_contact_note(const struct kt_contact_hit *h, const char *phone, const char *email,
+		     char *out, size_t cap)
+{
+	char idt[KT_ID_TEXT_BYTES], what[2 * KT_CONTACT_EMAIL_BYTES];
+	int p = (h->same & KT_CONTACT_PHONE) && phone != NULL;
+	int e = (h->same & KT_CONTACT_EMAIL) && email != NULL;
+
+	kt_id_format(&h->card, idt);
+	snprintf(what, sizeof(what), "%s%.64s%s%s%.300s", p ? "phone " : "", p ? phone : "",
+		 p && e ? " and " : "", e ? "email " : "", e ? email : "");
+	snprintf(out, cap, "%s %s also on %s %s (client merge can join them)", what,
+		 p && e ? "are" : "is", idt, h->name[0] ? h->name : "(no name)");
+	kt_text_one_line(out);
+}

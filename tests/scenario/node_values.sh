@@ -1,0 +1,55 @@
+#!/bin/sh
+# Values a receptionist types that the old code took silently (issue 13,
+# part 4): a phone or email already on another card is said (or refused
+# with --no-duplicates); a points entry that takes the balance below zero
+# is refused unless overridden.
+. tests/scenario/lib.sh
+export KT_TODAY=2026-11-22
+N="$T/n"
+"$KT" -d "$N" init --branch Centre --country RU >/dev/null
+anna=$("$KT" -d "$N" client add --name 'Анна Иванова' --phone '+7 912 345-67-89' --email Anna@Mail.RU)
+
+# ---- a phone or email on another card ----
+"$KT" -d "$N" client add --name 'Анна И.' --phone '8 (912) 345 67 89' >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc -eq 0 ] && ok "client add with another card's phone still cards her" || bad "client add with another card's phone still cards her (exit $rc)"
+dup=$(cat "$T/out")
+echo "$dup" | grep -Eq '^[0-9A-Z]{26}$' && ok "and prints only the new id" || bad "and prints only the new id ($dup)"
+[ "$(wc -l <"$T/err")" -eq 1 ] && ok "with one note line" || bad "with one note line"
+contains "the note names the other card's id and name" "$T/err" "kt-node: note: phone 8 (912) 345 67 89 is also on $anna Анна Иванова (client merge can join them)"
+"$KT" -d "$N" client add --name 'Вера' --email 'anna@mail.ru' >/dev/null 2>"$T/err"
+contains "an email folded alike is a duplicate" "$T/err" "email anna@mail.ru is also on $anna"
+before=$("$KT" -d "$N" digest)
+refuse "client add --no-duplicates refuses a phone on another card" "$KT" -d "$N" client add --name 'Анна' --phone '+79123456789' --no-duplicates
+contains "naming the card" "$T/err" "is also on $anna"
+refuse "client add --no-duplicates refuses an email on another card" "$KT" -d "$N" client add --name 'Анна' --email 'ANNA@mail.ru' --no-duplicates
+[ "$before" = "$("$KT" -d "$N" digest)" ] && ok "--no-duplicates wrote nothing" || bad "--no-duplicates wrote nothing"
+"$KT" -d "$N" client add --name 'Олег' --phone '+7 912 345-67-8' >/dev/null 2>"$T/err"
+lacks "a phone that is another's minus a digit is no duplicate" "$T/err" "also on"
+"$KT" -d "$N" client add --name 'Олег' --phone '345-67-89' >/dev/null 2>"$T/err"
+lacks "the same last digits are no duplicate" "$T/err" "also on"
+"$KT" -d "$N" client add --name 'Олег' --email 'nna@mail.ru' >/dev/null 2>"$T/err"
+lacks "an email that ends like another is no duplicate" "$T/err" "also on"
+"$KT" -d "$N" client add --name 'Нечитаемый' --phone '12345' >/dev/null
+"$KT" -d "$N" client add --name 'Нечитаемый 2' --phone '12345' >/dev/null 2>"$T/err"
+lacks "a phone that does not parse is never a duplicate" "$T/err" "also on"
+check "--no-duplicates cards a client whose phone is on no card" "$KT" -d "$N" client add --name 'Ирина' --phone '+7 912 000-00-01' --no-duplicates
+ira=$("$KT" -d "$N" client find 'Ирина' --json | grep -o '"id":"[^"]*"' | head -1 | cut -d'"' -f4)
+"$KT" -d "$N" client edit "$ira" --set phone='8 912 345 67 89' 2>"$T/err"
+rc=$?
+[ $rc -eq 0 ] && ok "client edit to another card's phone goes through" || bad "client edit to another card's phone goes through (exit $rc)"
+contains "with a note naming the card" "$T/err" "kt-node: note: phone 8 912 345 67 89 is also on $anna"
+before=$("$KT" -d "$N" digest)
+refuse "client edit --no-duplicates refuses another card's email" "$KT" -d "$N" client edit "$ira" --set email=anna@mail.ru --no-duplicates
+[ "$before" = "$("$KT" -d "$N" digest)" ] && ok "and writes nothing" || bad "and writes nothing"
+"$KT" -d "$N" client edit "$anna" --set phone='+7 912 345-67-89' --set notes=x 2>"$T/err" --no-duplicates
+rc=$?
+[ $rc -ne 0 ] && ok "client edit --no-duplicates: the phone is on Ирина now" || bad "client edit --no-duplicates: the phone is on Ирина now"
+"$KT" -d "$N" client edit "$ira" --set phone='8 912 000 00 01' --no-duplicates 2>"$T/err"
+rc=$?
+[ $rc -eq 0 ] && ok "a card's own phone is no duplicate of itself" || bad "a card's own phone is no duplicate of itself"
+"$KT" -d "$N" client merge "$anna" "$dup" >/dev/null 2>&1
+"$KT" -d "$N" client add --name 'Анна' --phone '+7 912 345 67 89' >/dev/null 2>"$T/err"
+contains "a card merged into another counts as that card" "$T/err" "is also on $anna"
+[ "$(wc -l <"$T/err")" -eq 1 ] && ok "once" || bad "once"
+finish
