@@ -52,4 +52,35 @@ rc=$?
 "$KT" -d "$N" client add --name 'Анна' --phone '+7 912 345 67 89' >/dev/null 2>"$T/err"
 contains "a card merged into another counts as that card" "$T/err" "is also on $anna"
 [ "$(wc -l <"$T/err")" -eq 1 ] && ok "once" || bad "once"
+# ---- points below zero ----
+P="$T/p"
+"$KT" -d "$P" init --branch Centre --country RU >/dev/null
+c=$("$KT" -d "$P" client add --name 'Мария')
+o=$("$KT" -d "$P" client add --name 'Мария (старая карта)')
+check "a points entry that keeps the balance at zero or above is taken" "$KT" -d "$P" record add points "$c" --set delta=300 --set reason=visit
+before=$("$KT" -d "$P" digest)
+refuse "a points entry that takes the balance below zero is refused" "$KT" -d "$P" record add points "$c" --set delta=-500
+contains "saying the balance and what the entry would make it" "$T/err" "the balance is 300 and this entry would make it -200"
+contains "and how to go on" "$T/err" "add --override REASON"
+refuse "an override needs a reason" "$KT" -d "$P" record add points "$c" --set delta=-500 --override ' '
+refuse "an override is not set by hand" "$KT" -d "$P" record add points "$c" --set delta=-500 --set override_reason=x
+[ "$before" = "$("$KT" -d "$P" digest)" ] && ok "a refused points entry writes nothing" || bad "a refused points entry writes nothing"
+e=$("$KT" -d "$P" record add points "$c" --set delta=-500 --override 'подарок к юбилею' --by Ольга 2>"$T/err")
+[ -n "$e" ] && ok "--override REASON records it" || bad "--override REASON records it"
+contains "with a warning line" "$T/err" "^warning: the balance is 300 and this entry would make it -200; recorded with override by Ольга"
+"$KT" -d "$P" record show "$e" >"$T/out"
+contains "the override's reason is on the entry" "$T/out" "override_reason  подарок к юбилею"
+contains "and who gave it" "$T/out" "override_by      Ольга"
+contains "the entry carries today's date" "$T/out" "date             2026-11-22"
+check "a positive entry on a negative balance is taken" "$KT" -d "$P" record add points "$c" --set delta=50
+d=$("$KT" -d "$P" record add points "$o" --set delta=400 --set date=20.11.2026)
+"$KT" -d "$P" record show "$d" >"$T/out"
+contains "an entry's date in the branch's form" "$T/out" "date             2026-11-20"
+refuse "an entry dated after today is refused" "$KT" -d "$P" record add points "$c" --set delta=1 --set date=2026-12-01
+"$KT" -d "$P" client merge "$c" "$o" >/dev/null 2>&1
+"$KT" -d "$P" client show "$c" >"$T/out"
+contains "show's balance counts the merge group" "$T/out" "Points balance: 250 (4 entries)"
+check "the check counts the merge group too" "$KT" -d "$P" record add points "$c" --set delta=-250
+refuse "and refuses past it, on either card of the group" "$KT" -d "$P" record add points "$o" --set delta=-1
+contains "with the group's balance" "$T/err" "the balance is 0 and this entry would make it -1"
 finish
