@@ -1,6 +1,7 @@
 /* contacts.c - cards that share a phone or an email (see contacts.h). */
 #include "contacts.h"
 #include "card.h"
+#include "import.h"
 #include "text.h"
 
 #include <stdio.h>
@@ -170,4 +171,130 @@ void kt_contact_note(const struct kt_contact_hit *h, const char *phone, const ch
 	snprintf(out, cap, "%s %s also on %s %s (client merge can join them)", what,
 		 p && e ? "are" : "is", idt, h->name[0] ? h->name : "(no name)");
 	kt_text_one_line(out);
+}
+
+/* ---- import ---- */
+
+/* One key of a card row: sorted by key, then by row, to find the rows that share it. */
+struct row_key {
+	const char *key;   /* into keys[] */
+	size_t row;
+	int what;          /* KT_CONTACT_PHONE or KT_CONTACT_EMAIL */
+};
+
+static int by_key_row(const void *a, const void *b)
+{
+	const struct row_key *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	if (c == 0)
+		c = x->what - y->what;
+	return c ? c : (x->row > y->row) - (x->row < y->row);
+}
+
+static const char *row_value(const struct kt_import_row *r, const char *name)
+{
+	for (uint32_t i = 0; i < r->n; i++)
+		if (strcmp(r->f[i].name, name) == 0)
+			return r->f[i].value;
+	return NULL;
+}
+
+/* The row's merge target (one hop), else its own id; 0 when it has neither. */
+static int row_card(const struct kt_import_row *r, struct kt_id *id)
+{
+	if (r->merged_into != NULL && kt_id_parse(id, r->merged_into) == 0)
+		return 1;
+	return kt_id_parse(id, r->id) == 0;
+}
+
+/* Whether rows a and b are one client: one is merged into the other, or both into one. */
+static int same_client(const struct kt_import_row *a, const struct kt_import_row *b)
+{
+	struct kt_id x, y;
+
+	return row_card(a, &x) && row_card(b, &y) && kt_id_cmp(&x, &y) == 0;
+}
+
+static void say(struct kt_import *im, struct kt_import_row *r, int refuse, const char *text)
+{
+	if (refuse)
+		kt_import_mark_bad(im, r, "%s (import --no-duplicates)", text);
+	else
+		kt_import_note(im, r, "%s", text);
+}
+
+/* Rows of the file that share a key with an earlier good card row. */
+static void file_pairs(struct kt_import *im, struct kt_contact *keys, int refuse)
+{
+	struct row_key *v = kt_malloc((2 * im->n + 1) * sizeof(*v));
+	size_t n = 0;
+	char line[1024];
+
+	for (size_t i = 0; i < im->n; i++) {
+		if (im->rows[i].type != KT_T_CLIENT || im->rows[i].bad != NULL)
+			continue;
+		if (keys[i].phone[0])
+			v[n++] = (struct row_key){ keys[i].phone, i, KT_CONTACT_PHONE };
+		if (keys[i].email[0])
+			v[n++] = (struct row_key){ keys[i].email, i, KT_CONTACT_EMAIL };
+	}
+	qsort(v, n, sizeof(*v), by_key_row);
+	for (size_t i = 1, run = 0; i < n; i++) {
+		struct kt_import_row *r = &im->rows[v[i].row], *f;
+		const char *name = v[i].what == KT_CONTACT_PHONE ? "phone" : "email";
+
+		if (strcmp(v[i].key, v[run].key) != 0 || v[i].what != v[run].what) {
+			run = i; /* the first row holding this key */
+			continue;
+		}
+		f = &im->rows[v[run].row];
+		if (same_client(r, f))
+			continue;
+		snprintf(line, sizeof(line), "%s %.300s is also on %s %d of this file", name,
+			 row_value(r, name) ? row_value(r, name) : "", im->json ? "record" : "line",
+			 f->line);
+		kt_text_one_line(line);
+		say(im, r, refuse, line);
+	}
+	free(v);
+}
+
+int kt_contact_import(struct kt_store *st, MDB_txn *txn, struct kt_import *im, int refuse,
+		      struct kt_err *err)
+{
+	struct kt_contact *keys = kt_calloc(im->n + 1, sizeof(*keys));
+	struct kt_contact_hit hits[KT_CONTACT_HITS_MAX];
+	char line[1024];
+	int rc = 0;
+
+	for (size_t i = 0; i < im->n; i++) {
+		struct kt_import_row *r = &im->rows[i];
+		struct kt_id self;
+		int n;
+
+		if (r->type != KT_T_CLIENT || r->bad != NULL)
+			continue;
+		kt_contact_of_text(row_value(r, "phone"), row_value(r, "email"), st->country,
+				   &keys[i]);
+		if (!keys[i].phone[0] && !keys[i].email[0])
+			continue;
+		n = kt_contact_find(st, txn, &keys[i], row_card(r, &self) ? &self : NULL, hits, 1,
+				    err);
+		if (n < 0) {
+			rc = n;
+			break;
+		}
+		if (n > 0) {
+			kt_contact_note(&hits[0], (hits[0].same & KT_CONTACT_PHONE) ?
+					row_value(r, "phone") : NULL, (hits[0].same &
+					KT_CONTACT_EMAIL) ? row_value(r, "email") : NULL, line,
+					sizeof(line));
+			say(im, r, refuse, line);
+		}
+	}
+	if (rc == 0)
+		file_pairs(im, keys, refuse);
+	free(keys);
+	return rc;
 }

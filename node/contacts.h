@@ -71,4 +71,19 @@ int kt_contact_find(struct kt_store *st, MDB_txn *txn, const struct kt_contact *
 void kt_contact_note(const struct kt_contact_hit *h, const char *phone, const char *email,
 		     char *out, size_t cap);
 
+/*
+ * Checks the client cards of an import before anything is written
+ * (cmd_io.c): each good card row whose phone or email is on a card of the
+ * store (other than the one it is merged into) or on another good card row
+ * of the file gets a note saying so (kt_import_note: "phone X is also on ID
+ * NAME ...", "... is also on line N of this file"), or, when refuse
+ * (import --no-duplicates), is marked bad with it.  Of two rows of the file
+ * that share one, the later is the one named.  Rows merged into one
+ * another (merged_into, one hop) are one client and never named.  Returns
+ * 0, or an error with err set when the store cannot be read.
+ */
+struct kt_import;
+int kt_contact_import(struct kt_store *st, MDB_txn *txn, struct kt_import *im, int refuse,
+		      struct kt_err *err);
+
 #endif

@@ -83,4 +83,41 @@ contains "show's balance counts the merge group" "$T/out" "Points balance: 250 (
 check "the check counts the merge group too" "$KT" -d "$P" record add points "$c" --set delta=-250
 refuse "and refuses past it, on either card of the group" "$KT" -d "$P" record add points "$o" --set delta=-1
 contains "with the group's balance" "$T/err" "the balance is 0 and this entry would make it -1"
+# ---- imports: duplicates and points ----
+printf 'name,phone,email\nАнна Копия,8 912 345 67 89,\nОля,+7 912 111 22 33,olga@x.ru\nОля 2,,OLGA@x.ru\nНечит,12345,\nНечит 2,12345,\n' >"$T/dups.csv"
+I="$T/i"
+"$KT" -d "$I" init --branch Centre --country RU >/dev/null
+ia=$("$KT" -d "$I" client add --name 'Анна Иванова' --phone '+7 912 345-67-89')
+"$KT" -d "$I" import "$T/dups.csv" 2>"$T/err"
+rc=$?
+[ $rc -eq 0 ] && ok "an import with duplicate phones still imports" || bad "an import with duplicate phones still imports"
+contains "a row whose phone is on a card of the store is noted" "$T/err" "^warning: line 2: phone 8 912 345 67 89 is also on $ia Анна Иванова"
+contains "a row whose email is on another row is noted" "$T/err" "^warning: line 4: email OLGA@x.ru is also on line 3 of this file"
+lacks "an unreadable phone on two rows is no duplicate" "$T/err" "line 6"
+"$KT" -d "$T/i2" init --branch Centre --country RU >/dev/null
+"$KT" -d "$T/i2" client add --name 'Анна Иванова' --phone '+7 912 345-67-89' >/dev/null
+if "$KT" -d "$T/i2" import "$T/dups.csv" --no-duplicates 2>"$T/err"; then bad "import --no-duplicates makes those bad rows"; else ok "import --no-duplicates makes those bad rows"; fi
+contains "naming the line" "$T/err" "^line 2: phone 8 912 345 67 89 is also on"
+contains "and the row of the file" "$T/err" "^line 4: email OLGA@x.ru is also on line 3 of this file"
+"$KT" -d "$P" export >"$T/p.json"
+python3 - "$T/p.json" "$c" >"$T/p2.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["records"].append({"id": "01M8Y976SP373P2FD1Q0Q4C745", "type": "points", "client": sys.argv[2],
+                     "fields": {"delta": -300, "date": "2026-11-22"}})
+d["records"].append({"id": "01M8Y976SZ6D7GYAJ1D7HPHYR3", "type": "points", "client": sys.argv[2],
+                     "fields": {"delta": -300, "date": "2026-10-01"}})
+json.dump(d, sys.stdout, ensure_ascii=False)
+PY
+"$KT" -d "$T/r" init --branch North --country RU >/dev/null
+if "$KT" -d "$T/r" import "$T/p2.json" 2>"$T/err"; then bad "an imported points entry of today below zero is a bad row"; else ok "an imported points entry of today below zero is a bad row"; fi
+contains "saying the balance" "$T/err" "points entry refused: the balance is 0 and this entry would make it -300"
+"$KT" -d "$T/r" import "$T/p2.json" --override 'restore' 2>"$T/err"
+rc=$?
+[ $rc -eq 0 ] && ok "import --override takes it" || bad "import --override takes it"
+"$KT" -d "$T/r" record show 01M8Y976SP373P2FD1Q0Q4C745 >"$T/out"
+contains "recording the override on the entry" "$T/out" "override_reason  restore"
+contains "an older entry below zero is history, with a warning" "$T/err" "warning: record [0-9]*: the points entry of 2026-10-01 would be refused today"
+"$KT" -d "$T/r2" init --branch North --country RU >/dev/null
+check "import --as-recorded brings every entry back" "$KT" -d "$T/r2" import "$T/p2.json" --as-recorded
 finish
