@@ -3,6 +3,7 @@
  * `client show` is in cmd_show.c.
  */
 #include "cli.h"
+#include "contacts.h"
 #include "hlc.h"
 #include "list.h"
 #include "text.h"
@@ -30,10 +31,64 @@ static const char client_usage[] =
 	"A date is YYYY-MM-DD, or as the branch's country writes it: DD.MM.YYYY (RU,\n"
 	"MD, RO, ...), YYYY/MM/DD or YYYY年MM月DD日 (CN, ...); a birthday after today\n"
 	"or more than 130 years ago is refused.\n"
+	"A phone or email that is already on another card (the same number however\n"
+	"written, the same email ignoring case) is said in a note line on stderr, and\n"
+	"the card is written; with --no-duplicates it is refused and nothing is\n"
+	"written.  `client merge` joins two cards of one client.\n"
 	"find matches any word of the name by its start, ignoring case and accents,\n"
 	"a phone however it is written, or an email.\n"
 	"example: kt-node -d DIR client add --name 'Анна Иванова' --phone '+7 912 345-67-89' "
 	"--add allergies=latex\n";
+
+/* The text draft d sets field num to, or NULL. */
+static const char *draft_value(const struct kt_draft *d, uint16_t num, char *buf, size_t cap)
+{
+	for (uint32_t i = 0; i < d->nops; i++)
+		if (d->ops[i].field == num && d->ops[i].kind == KT_OP_SET &&
+		    d->vals[i].t == KT_V_STR) {
+			snprintf(buf, cap, "%.*s", (int)d->vals[i].n, d->vals[i].s);
+			return buf;
+		}
+	return NULL;
+}
+
+/*
+ * The phone and email that draft d sets, against the other cards
+ * (contacts.h): a note line for each card that holds one, or, when refuse
+ * (--no-duplicates), one line refusing the write.  self is the card being
+ * edited (NULL for a new one).  Returns 0 to write, 1 (printed) not to.
+ */
+static int duplicates_said(struct kt_cli *cli, const struct kt_draft *d,
+			   const struct kt_id *self, int refuse, const char *cmd)
+{
+	static char phone[KT_VALUE_BYTES_MAX + 1], email[KT_VALUE_BYTES_MAX + 1];
+	struct kt_contact_hit hits[KT_CONTACT_HITS_MAX];
+	struct kt_contact k;
+	char line[1024];
+	const char *p = draft_value(d, KT_CLIENT_PHONE, phone, sizeof(phone));
+	const char *e = draft_value(d, KT_CLIENT_EMAIL, email, sizeof(email));
+	MDB_txn *txn;
+	int n;
+
+	kt_contact_of_text(p, e, cli->st.country, &k);
+	if (!k.phone[0] && !k.email[0])
+		return 0;
+	if (kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
+		return kt_cli_fail(cli);
+	n = kt_contact_find(&cli->st, txn, &k, self, hits, KT_CONTACT_HITS_MAX, &cli->err);
+	mdb_txn_abort(txn);
+	if (n < 0)
+		return kt_cli_failf("%s: cannot look for cards with this phone or email: %s", cmd,
+				    cli->err.msg);
+	for (int i = 0; i < n; i++) {
+		kt_contact_note(&hits[i], p, e, line, sizeof(line));
+		if (refuse)
+			return kt_cli_failf("%s: %s%s; nothing written (--no-duplicates)", cmd,
+					    line, n > 1 ? ", and on other cards" : "");
+		fprintf(stderr, "kt-node: note: %s\n", line);
+	}
+	return 0;
+}
 
 static int client_add(struct kt_cli *cli, int argc, char **argv)
 {
@@ -41,7 +96,7 @@ static int client_add(struct kt_cli *cli, int argc, char **argv)
 	static const char *named[] = { "--name", "--phone", "--email", "--birthday" };
 	char idt[KT_ID_TEXT_BYTES], branch[KT_BRANCH_BYTES_MAX + 1];
 	struct kt_id id;
-	int r;
+	int r, nodup = 0;
 
 	kt_id_new(&id, kt_wall_ms());
 	kt_draft_start(&d, KT_T_CLIENT, &id, 1, NULL);
@@ -52,6 +107,10 @@ static int client_add(struct kt_cli *cli, int argc, char **argv)
 			return 1;
 		if (r > 0)
 			continue;
+		if (strcmp(argv[i], "--no-duplicates") == 0) {
+			nodup = 1;
+			continue;
+		}
 		for (k = 0; k < 4 && strcmp(argv[i], named[k]) != 0; k++)
 			;
 		if (k == 4)
@@ -69,6 +128,8 @@ static int client_add(struct kt_cli *cli, int argc, char **argv)
 	if (!kt_draft_has(&d, "home_branch") && branch[0] &&
 	    kt_draft_field(&d, "home_branch", branch, KT_OP_SET, &cli->err) != 0)
 		return kt_cli_fail(cli);
+	if (duplicates_said(cli, &d, NULL, nodup, "client add") != 0)
+		return 1;
 	if (kt_store_write(&cli->st, &d, 1, NULL, &cli->err) != 0)
 		return kt_cli_fail(cli);
 	kt_id_format(&id, idt);
@@ -212,7 +273,7 @@ static int client_edit(struct kt_cli *cli, int argc, char **argv)
 	static struct kt_draft d;
 	static struct owned o;
 	struct kt_id id;
-	int r;
+	int r, nodup = 0;
 
 	o.n = 0;
 
@@ -222,6 +283,10 @@ static int client_edit(struct kt_cli *cli, int argc, char **argv)
 		return 1;
 	kt_draft_start(&d, KT_T_CLIENT, &id, 0, NULL);
 	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--no-duplicates") == 0) {
+			nodup = 1;
+			continue;
+		}
 		if ((r = kt_cli_field_option(cli, &d, argc, argv, &i)) < 0)
 			return 1;
 		if (r == 0)
@@ -231,7 +296,9 @@ static int client_edit(struct kt_cli *cli, int argc, char **argv)
 		return kt_cli_failf("client edit: nothing to change (use --set, --add or --remove)");
 	if (kt_cli_open(cli) || kt_cli_check_dates(cli, &d, 0, "client edit"))
 		return 1;
-	if (remove_parts(cli, &d, &o) != 0)
+	if (duplicates_said(cli, &d, &id, nodup, "client edit") != 0)
+		r = 1;
+	else if (remove_parts(cli, &d, &o) != 0)
 		r = 1;
 	else if (kt_store_write(&cli->st, &d, 1, NULL, &cli->err) != 0)
 		r = kt_cli_fail(cli);

@@ -19,8 +19,10 @@
  */
 #include "cli.h"
 #include "card.h"
+#include "contacts.h"
 #include "import.h"
 #include "phone.h"
+#include "points.h"
 #include "safety.h"
 #include "dates.h"
 #include "hlc.h"
@@ -63,7 +65,7 @@ static const char export_usage[] =
 static const char import_usage[] =
 	"usage: kt-node -d DIR import FILE [--skip-bad] [--as-recorded] [--again]\n"
 	"                            [--future] [--override REASON [--by NAME]]\n"
-	"                            [--encoding NAME]\n"
+	"                            [--encoding NAME] [--no-duplicates]\n"
 	"\n"
 	"Imports FILE, either:\n"
 	"- a Kartoteka export (JSON, what `export` prints), or its \"records\" array\n"
@@ -95,6 +97,12 @@ static const char import_usage[] =
 	"REASON is given (it is recorded on each such visit, with --by NAME, else\n"
 	"$USER).  Visits dated before today are history: they come back as recorded,\n"
 	"with a warning line for each the check would refuse now.\n"
+	"Points entries follow the rule of `record add points`: one dated today or later\n"
+	"that would take her balance (the store's and the file's entries before it)\n"
+	"below zero is a bad row unless it carries an override_reason or --override\n"
+	"is given; older ones, and undated ones, are history (a warning line).\n"
+	"A card whose phone or email is on a card of the store or on another card of\n"
+	"the file gets a warning line naming it, and is imported.\n"
 	"A date is YYYY-MM-DD or as the branch's country writes it (DD.MM.YYYY in RU,\n"
 	"MD, RO...; YYYY/MM/DD or YYYY年MM月DD日 in CN...); a two-digit year, a\n"
 	"day/month with slashes, a birthday after today or over 130 years ago, and a\n"
@@ -105,6 +113,7 @@ static const char import_usage[] =
 	"  --as-recorded   a restore of this chain's export: every visit comes back as\n"
 	"                  it was recorded (each was checked when written), warnings only\n"
 	"  --encoding NAME the file's character set when it is not UTF-8 (cp1251, ...)\n"
+	"  --no-duplicates a card whose phone or email is on another card is a bad row\n"
 	"An import stopped half way (Ctrl-C, a kill, a full disk) has written whole\n"
 	"batches only, and notes how far it got with them: the same file imported again\n"
 	"goes on from there and never cards a row twice.  A file imported whole is\n"
@@ -229,6 +238,7 @@ struct importer {
 	int tty, shown;
 	const char *override, *by;            /* import --override REASON [--by NAME] */
 	int as_recorded;                      /* import --as-recorded: a restore */
+	int no_duplicates;                    /* import --no-duplicates: shared phones are bad rows */
 	int again;                            /* import --again: a file imported whole before */
 	int future;                           /* import --future: visits dated ahead on purpose */
 	/*
@@ -760,6 +770,12 @@ static int check_rows(struct importer *x)
 		check_clients(x, txn, &rec, ids, nids);
 	if (rc == 0)
 		rc = check_catalogue_names(x, txn);
+	if (rc == 0 && kt_contact_import(&x->cli->st, txn, &x->im, x->no_duplicates,
+					 &x->cli->err) != 0)
+		rc = kt_cli_failf("import: %s", x->cli->err.msg);
+	if (rc == 0 && kt_points_import(&x->cli->st, txn, &x->im, kt_cli_today(x->cli),
+					x->override, x->as_recorded, &x->cli->err) != 0)
+		rc = kt_cli_failf("import: %s", x->cli->err.msg);
 	if (rc == 0) {
 		char legacy[KT_SETTING_BYTES_MAX];
 		struct kt_safety_rules rules;
@@ -1044,6 +1060,8 @@ static int import_args(struct importer *x, int argc, char **argv, const char **p
 			x->again = 1;
 		} else if (strcmp(argv[i], "--as-recorded") == 0) {
 			x->as_recorded = 1;
+		} else if (strcmp(argv[i], "--no-duplicates") == 0) {
+			x->no_duplicates = 1;
 		} else if (strcmp(argv[i], "--future") == 0) {
 			x->future = 1;
 		} else if (strcmp(argv[i], "--encoding") == 0) {

@@ -11,6 +11,7 @@
  */
 #include "cli.h"
 #include "hlc.h"
+#include "points.h"
 #include "safety.h"
 #include "text.h"
 
@@ -53,7 +54,11 @@ static const char record_usage[] =
 	"  plan        goal procedures frequency start status(open|done|cancelled) notes\n"
 	"  feedback    branch kind(praise|complaint|wish) text status(open|in_progress|\n"
 	"              resolved) resolution follow_up\n"
-	"  points      delta reason visit (written once: a correction is a new entry)\n"
+	"  points      delta reason visit date (written once: a correction is a new\n"
+	"              entry; default: today).  An entry that would take the balance of\n"
+	"              her whole merge group below zero is refused, unless --override\n"
+	"              REASON (recorded on the entry with who gave it: --by NAME, else\n"
+	"              $USER)\n"
 	"Dates are YYYY-MM-DD, or as the branch's country writes them (DD.MM.YYYY in\n"
 	"RU, MD, RO...; YYYY/MM/DD or YYYY年MM月DD日 in CN...).  The date of a visit,\n"
 	"patch test or assessment is not after today unless --future is given (at\n"
@@ -308,8 +313,59 @@ static int record_defaults(struct kt_cli *cli, struct kt_draft *d)
 	case KT_T_POINTS:
 		if (!kt_draft_has(d, "delta"))
 			return kt_cli_failf("record add: points need --set delta=N");
-		return 0;
+		return default_field(cli, d, "date", today);
 	}
+	return 0;
+}
+
+/* The delta draft d sets (record add points requires one). */
+static long long draft_delta(const struct kt_draft *d)
+{
+	const struct kt_field *f = kt_schema_field_named(d->type, "delta");
+
+	for (uint32_t i = 0; f != NULL && i < d->nops; i++)
+		if (d->ops[i].field == f->num && d->vals[i].t == KT_V_INT)
+			return d->vals[i].i;
+	return 0;
+}
+
+/*
+ * The ledger's rule (node/points.h) on a new points entry d of client: an
+ * entry that would take the balance of her merge group below zero goes on
+ * only with override, whose reason and giver (by, else $USER) are added to
+ * d.  Returns 0 to write, or 1 after printing why not.
+ */
+static int points_check(struct kt_cli *cli, struct kt_draft *d, const struct kt_id *client,
+			const char *override, const char *by)
+{
+	char why[160];
+	long long balance;
+	MDB_txn *txn;
+	int rc;
+
+	if (override != NULL && !reason_given(override))
+		return kt_cli_failf("an override needs a reason: --override 'REASON'");
+	if (by != NULL && !reason_given(by))
+		return kt_cli_failf("--by needs the name of who gives the override");
+	if (override_fields_set(d, "record add"))
+		return 1;
+	if ((rc = kt_store_rdtxn(&cli->st, &txn, &cli->err)) == 0) {
+		rc = kt_points_balance(&cli->st, txn, client, &balance, &cli->err);
+		mdb_txn_abort(txn);
+	}
+	if (rc != 0)
+		return kt_cli_failf("record add: cannot read her points balance: %s", cli->err.msg);
+	if (!kt_points_refused(balance, draft_delta(d), why, sizeof(why)))
+		return 0;
+	if (override == NULL)
+		return kt_cli_failf("points entry refused: %s (to go on, add --override REASON)",
+				    why);
+	if (by == NULL)
+		by = reason_given(getenv("USER")) ? getenv("USER") : "unknown";
+	if (kt_draft_field(d, "override_reason", override, KT_OP_SET, &cli->err) ||
+	    kt_draft_field(d, "override_by", by, KT_OP_SET, &cli->err))
+		return kt_cli_fail(cli);
+	fprintf(stderr, "warning: %s; recorded with override by %s: %s\n", why, by, override);
 	return 0;
 }
 
@@ -318,6 +374,7 @@ static int record_add(struct kt_cli *cli, int argc, char **argv)
 	static struct kt_draft d;
 	char idt[KT_ID_TEXT_BYTES];
 	struct kt_id id, client;
+	const char *override = NULL, *by = NULL;
 	int type, r, future = 0;
 
 	if (argc < 3)
@@ -339,6 +396,14 @@ static int record_add(struct kt_cli *cli, int argc, char **argv)
 			future = 1;
 			continue;
 		}
+		if (type == KT_T_POINTS && (strcmp(argv[i], "--override") == 0 ||
+					    strcmp(argv[i], "--by") == 0)) {
+			const char **o = argv[i][2] == 'o' ? &override : &by;
+
+			if ((*o = kt_cli_arg(argc, argv, &i)) == NULL)
+				return 1;
+			continue;
+		}
 		if ((r = kt_cli_field_option(cli, &d, argc, argv, &i)) < 0)
 			return 1;
 		if (r == 0)
@@ -346,6 +411,8 @@ static int record_add(struct kt_cli *cli, int argc, char **argv)
 	}
 	if (kt_cli_open(cli) || record_defaults(cli, &d) ||
 	    kt_cli_check_dates(cli, &d, future, "record add"))
+		return 1;
+	if (type == KT_T_POINTS && points_check(cli, &d, &client, override, by) != 0)
 		return 1;
 	if (kt_store_write(&cli->st, &d, 1, NULL, &cli->err) != 0)
 		return kt_cli_fail(cli);

@@ -5,6 +5,7 @@
  * feedback and her points balance.
  */
 #include "cli.h"
+#include "points.h"
 #include "safety.h"
 #include "text.h"
 
@@ -75,18 +76,10 @@ static json_t *recs_json(const struct recs *s)
 	return a;
 }
 
-/* Points balance: the sum of every ledger entry's delta. */
+/* Points balance: the sum of every ledger entry's delta (points.h, as record add checks it). */
 static long long points_balance(const struct recs *s)
 {
-	long long sum = 0;
-
-	for (size_t i = 0; i < s->n; i++) {
-		const struct kt_val *v = kt_card_get(&s->r[i], "delta");
-
-		if (v != NULL && v->t == KT_V_INT)
-			sum += v->i;
-	}
-	return sum;
+	return kt_points_sum(s->r, s->n);
 }
 
 static const char *scores[] = { "hydration", "oiliness", "pigmentation", "wrinkles",

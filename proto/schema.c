@@ -105,6 +105,14 @@ static const struct kt_field fields[] = {
 	ONCE(KT_T_POINTS, 1, "delta", KT_VT_INT),
 	ONCE(KT_T_POINTS, 2, "reason", KT_VT_TEXT),
 	ONCE(KT_T_POINTS, 3, "visit", KT_VT_ID),
+	/*
+	 * The day of the entry (today unless given), and, for one that took the
+	 * balance below zero, who allowed it and why (record add --override):
+	 * written once, as the entry is.
+	 */
+	{ KT_T_POINTS, 4, "date", KT_M_ONCE, KT_VT_DATE, 0, 0, NULL, 0, KT_WHEN_DONE },
+	ONCE(KT_T_POINTS, 5, "override_reason", KT_VT_TEXT),
+	ONCE(KT_T_POINTS, 6, "override_by", KT_VT_TEXT),
 
 	/*
 	 * The chain's catalogue of services and products (node/safety.h reads

@@ -48,6 +48,36 @@ chmod 644 "$N/chain.key"
 refuse "a key file readable by others is refused" "$KT" -d "$N" client list
 chmod 600 "$N/chain.key"
 
+# issue 13 part 4: one single-valued field given twice is refused by every
+# command that takes --set, and so is a named option and --set of its field
+p=$("$KT" -d "$N" record add plan "$a" --set goal=glow)
+c=$("$KT" -d "$N" catalog add --service 'Twice test')
+before=$("$KT" -d "$N" digest)
+refuse "client add: --set notes twice" "$KT" -d "$N" client add --name X --set notes=1 --set notes=2
+contains "saying which field is given twice" "$T/err" "'notes' is given twice"
+refuse "client add: --name and --set name" "$KT" -d "$N" client add --name X --set name=Y
+contains "saying name is given twice" "$T/err" "'name' is given twice"
+refuse "client add: --name twice" "$KT" -d "$N" client add --name X --name Y
+refuse "client add: --phone and --set phone" "$KT" -d "$N" client add --name X --phone '+7 912 000 00 09' --set phone=+79120000008
+refuse "client add: --email and --set email" "$KT" -d "$N" client add --name X --email a@b.ru --set email=c@d.ru
+refuse "client add: --birthday and --set birthday" "$KT" -d "$N" client add --name X --birthday 1990-01-01 --set birthday=1991-01-01
+refuse "client edit: --set name twice" "$KT" -d "$N" client edit "$a" --set name=P --set name=Q
+refuse "client edit: --set notes twice" "$KT" -d "$N" client edit "$a" --set notes=1 --set notes=2
+refuse "visit add: --set rating twice" "$KT" -d "$N" visit add "$a" --service x --set rating=1 --set rating=2
+refuse "visit add: --date and --set date" "$KT" -d "$N" visit add "$a" --service x --date 2020-01-01 --set date=2020-01-02
+refuse "visit add: --amount and --set amount" "$KT" -d "$N" visit add "$a" --service x --amount 1 --set amount=2
+refuse "visit add: --service and --set services" "$KT" -d "$N" visit add "$a" --service x --set services=y
+refuse "record add: --set delta twice" "$KT" -d "$N" record add points "$a" --set delta=1 --set delta=2
+refuse "record add: --set acne twice" "$KT" -d "$N" record add assessment "$a" --set acne=1 --set acne=2
+refuse "record add: --set subject twice" "$KT" -d "$N" record add patch_test "$a" --set subject=a --set subject=b
+refuse "record edit: --set goal twice" "$KT" -d "$N" record edit "$p" --set goal=1 --set goal=2
+refuse "catalog add: --set price twice" "$KT" -d "$N" catalog add --service Zz --set price=1 --set price=2
+refuse "catalog add: --service twice" "$KT" -d "$N" catalog add --service Zz --service Yy
+refuse "catalog edit: --set price twice" "$KT" -d "$N" catalog edit "$c" --set price=1 --set price=2
+refuse "catalog edit: --set name twice" "$KT" -d "$N" catalog edit "$c" --set name=A --set name=B
+after=$("$KT" -d "$N" digest)
+[ "$before" = "$after" ] && ok "nothing was written by a field given twice" || bad "nothing was written by a field given twice"
+
 # two receptionists' terminals writing at once
 i=0
 ( while [ $i -lt 40 ]; do "$KT" -d "$N" client add --name "Left $i" >/dev/null || echo fail; i=$((i + 1)); done ) >"$T/l" 2>&1 &
@@ -60,5 +90,5 @@ nl=$("$KT" -d "$N" client find left --json | grep -o '"id"' | wc -l)
 nr=$("$KT" -d "$N" client find right --json | grep -o '"id"' | wc -l)
 [ "$nl" -eq 40 ] && [ "$nr" -eq 40 ] && ! grep -q fail "$T/l" "$T/r" && ok "two writers at once: all 80 cards land" || bad "two writers at once: all 80 cards land ($nl + $nr)"
 "$KT" -d "$N" status --json >"$T/st"
-contains "status counts every change" "$T/st" '"changes":82'
+contains "status counts every change" "$T/st" '"changes":84'
 finish
