@@ -21,6 +21,7 @@ grep -Eq '^  date +2026-11-20$' "$T/rs" && ok "record show prints the date" || b
 v=$("$KT" -d "$N" visit add "$a" --service 'Hydrating facial' --amount 1500.50 --set rating=4)
 "$KT" -d "$N" record show "$v" >"$T/rv"
 grep -Eq '^  amount +1500\.50$' "$T/rv" && grep -Eq '^  rating +4$' "$T/rv" && ok "record show prints money as money and the rating as a number" || { bad "record show prints money as money and the rating as a number"; cat "$T/rv"; }
+"$KT" -d "$N" record add points "$a" --set delta=50 --set reason=earned >/dev/null
 p=$("$KT" -d "$N" record add points "$a" --set delta=-20 --set reason=redeemed)
 "$KT" -d "$N" record show "$p" >"$T/rp"
 grep -Eq '^  delta +-20$' "$T/rp" && ok "record show prints a points delta" || { bad "record show prints a points delta"; cat "$T/rp"; }
