@@ -50,6 +50,29 @@ int kt_cli_open(struct kt_cli *cli)
 	return 0;
 }
 
+struct kt_opts *kt_cli_opts(struct kt_cli *cli, const char *cmd, const char *usage,
+			    const struct kt_opt *tab, int argc, char **argv)
+{
+	kt_opts_start(&cli->opts, cmd, usage, tab, argc, argv);
+	return &cli->opts;
+}
+
+int kt_cli_field_value(struct kt_cli *cli, struct kt_draft *d, int key, const char *v)
+{
+	uint8_t kind = key == KT_CLI_SET ? KT_OP_SET : key == KT_CLI_ADD ? KT_OP_ADD : KT_OP_DEL;
+	const char *eq = strchr(v, '=');
+	char name[64];
+
+	kt_assert(key == KT_CLI_SET || key == KT_CLI_ADD || key == KT_CLI_REMOVE);
+	if (eq == NULL || eq == v || (size_t)(eq - v) >= sizeof(name)) {
+		kt_err_set(&cli->err, KT_EINVAL, "expected FIELD=VALUE, got '%s'", v);
+		return kt_cli_fail(cli);
+	}
+	memcpy(name, v, (size_t)(eq - v));
+	name[eq - v] = '\0';
+	return kt_cli_draft_field(cli, d, name, eq + 1, kind) != 0 ? 1 : 0;
+}
+
 int kt_cli_help(int argc, char **argv, const char *text)
 {
 	for (int i = 1; i < argc; i++)
