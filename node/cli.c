@@ -73,6 +73,24 @@ int kt_cli_field_value(struct kt_cli *cli, struct kt_draft *d, int key, const ch
 	return kt_cli_draft_field(cli, d, name, eq + 1, kind) != 0 ? 1 : 0;
 }
 
+int kt_cli_fields_keep(struct kt_cli_fields *f, int key, const char *v)
+{
+	/* A draft holds fewer ops than this (card.c keeps 4 for the key and tokens). */
+	if (f->n >= KT_OPS_MAX - 4)
+		return kt_cli_failf("too many fields in one write (limit %d)", KT_OPS_MAX - 4);
+	f->key[f->n] = key;
+	f->v[f->n++] = v;
+	return 0;
+}
+
+int kt_cli_fields_apply(struct kt_cli *cli, const struct kt_cli_fields *f, struct kt_draft *d)
+{
+	for (uint32_t i = 0; i < f->n; i++)
+		if (kt_cli_field_value(cli, d, f->key[i], f->v[i]))
+			return 1;
+	return 0;
+}
+
 int kt_cli_help(int argc, char **argv, const char *text)
 {
 	for (int i = 1; i < argc; i++)

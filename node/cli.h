@@ -61,6 +61,23 @@ enum { KT_CLI_SET = 'S', KT_CLI_ADD = 'A', KT_CLI_REMOVE = 'R' };
  */
 int kt_cli_field_value(struct kt_cli *cli, struct kt_draft *d, int key, const char *v);
 
+/*
+ * --set/--add/--remove options kept in the order typed until the draft they
+ * go to can start (record add and edit learn the record's type from their
+ * positional arguments, which may come after the options).
+ */
+struct kt_cli_fields {
+	uint32_t n;
+	int key[KT_OPS_MAX];
+	const char *v[KT_OPS_MAX]; /* borrowed from argv */
+};
+
+/* Keeps one; returns 0, or 1 with the error printed when there are too many. */
+int kt_cli_fields_keep(struct kt_cli_fields *f, int key, const char *v);
+
+/* kt_cli_field_value() for each kept option in order; returns 0 or 1 (printed). */
+int kt_cli_fields_apply(struct kt_cli *cli, const struct kt_cli_fields *f, struct kt_draft *d);
+
 /* The hand-written loops' helpers, while commands move to kt_cli_opts(). */
 int kt_cli_help(int argc, char **argv, const char *usage);
 const char *kt_cli_arg(int argc, char **argv, int *i);
