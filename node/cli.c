@@ -101,43 +101,6 @@ int kt_cli_help(int argc, char **argv, const char *text)
 	return 0;
 }
 
-const char *kt_cli_arg(int argc, char **argv, int *i)
-{
-	if (*i + 1 >= argc) {
-		kt_cli_failf("option '%s' needs a value", argv[*i]);
-		return NULL;
-	}
-	(*i)++;
-	return argv[*i];
-}
-
-int kt_cli_field_option(struct kt_cli *cli, struct kt_draft *d, int argc, char **argv, int *i)
-{
-	uint8_t kind;
-	const char *v, *eq;
-	char name[64];
-
-	if (strcmp(argv[*i], "--set") == 0)
-		kind = KT_OP_SET;
-	else if (strcmp(argv[*i], "--add") == 0)
-		kind = KT_OP_ADD;
-	else if (strcmp(argv[*i], "--remove") == 0)
-		kind = KT_OP_DEL;
-	else
-		return 0;
-	if ((v = kt_cli_arg(argc, argv, i)) == NULL)
-		return -1;
-	eq = strchr(v, '=');
-	if (eq == NULL || eq == v || (size_t)(eq - v) >= sizeof(name)) {
-		kt_err_set(&cli->err, KT_EINVAL, "expected FIELD=VALUE, got '%s'", v);
-		kt_cli_fail(cli);
-		return -1;
-	}
-	memcpy(name, v, (size_t)(eq - v));
-	name[eq - v] = '\0';
-	return kt_cli_draft_field(cli, d, name, eq + 1, kind) != 0 ? -1 : 1;
-}
-
 int kt_cli_draft_field(struct kt_cli *cli, struct kt_draft *d, const char *name,
 		       const char *text, uint8_t kind)
 {

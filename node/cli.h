@@ -78,10 +78,12 @@ int kt_cli_fields_keep(struct kt_cli_fields *f, int key, const char *v);
 /* kt_cli_field_value() for each kept option in order; returns 0 or 1 (printed). */
 int kt_cli_fields_apply(struct kt_cli *cli, const struct kt_cli_fields *f, struct kt_draft *d);
 
-/* The hand-written loops' helpers, while commands move to kt_cli_opts(). */
+/*
+ * Whether argv[1..argc) holds --help or -h; prints usage then.  For a group
+ * (client, visit, record, catalog) asked for help before a subcommand:
+ * kt_cli_help(2, argv, usage); each subcommand's own parse does the rest.
+ */
 int kt_cli_help(int argc, char **argv, const char *usage);
-const char *kt_cli_arg(int argc, char **argv, int *i);
-int kt_cli_field_option(struct kt_cli *cli, struct kt_draft *d, int argc, char **argv, int *i);
 
 /*
  * Today at this branch as days since 1970-01-01: the local date of now in
