@@ -1103,7 +1103,7 @@ static int import_args(struct importer *x, uint8_t type, int argc, char **argv,
 
 		x->by = user != NULL && kt_text_says_something(user) ? user : "unknown";
 	}
-	return 0;
+	return -1;
 }
 
 /* Prints the imported rows' notes (past visits the check would refuse today). */
