@@ -115,7 +115,11 @@ void kt_opts_start_program(struct kt_opts *o, const char *usage, const struct kt
  */
 int kt_opts_next(struct kt_opts *o);
 
-/* The exit code for a kt_opts_next() result that is not a key: 0 for help, else 1. */
+/*
+ * The exit code for a kt_opts_next() result that is not a key: 0 for help,
+ * else 1 (KT_OPTS_END too, so `if (c != KT_OPTS_END || kt_opts_args(...))
+ * return kt_opts_exit(c);` ends a parse whichever of the two refused).
+ */
 int kt_opts_exit(int c);
 
 /*
