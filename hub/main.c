@@ -9,6 +9,7 @@
 #include "card.h"
 #include "hlc.h"
 #include "when.h"
+#include "opts.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -37,13 +38,15 @@ static const char usage[] =
 	"  enroll --branch NAME --key KEY [--out F]   admit a branch's node; write its bundle\n"
 	"  run                                        serve until SIGINT/SIGTERM\n"
 	"  status [--json]                            enrolled branches, the head\n"
-	"  digest                                     the digest of the merged state\n"
+	"  digest [--json]                            the digest of the merged state\n"
 	"  verify                                     check the store: changes, chains, signatures, state\n"
 	"  rebuild                                    derive the merged state again from the log\n"
 	"  backup --out DIR2                          a whole copy of the hub, while it runs\n"
 	"  revoke (--branch NAME | --key KEY)         refuse a node from its next connection\n"
 	"  conflicts [--json]                         fields two branches wrote concurrently\n"
 	"  duplicates [--json]                        cards that share a phone or email (blind)\n"
+	"Options go before or after the command (-d DIR too), as --opt VALUE or\n"
+	"--opt=VALUE; every command has --help.\n"
 	"example: kt-hub -d /var/lib/kartoteka-hub init --listen tcp://0.0.0.0:7400\n";
 
 static int fail(const char *fmt, ...)
@@ -58,42 +61,62 @@ static int fail(const char *fmt, ...)
 	return 1;
 }
 
-static int help(int argc, char **argv, const char *text)
+/*
+ * The command line's parse (common/opts.h, the kit kt-node uses too): -d
+ * DIR, before the command or after it, writes hub_dir.
+ */
+static struct kt_opts opts;
+static const char *hub_dir;
+
+static struct kt_opts *parse(const char *cmd, const char *usage, const struct kt_opt *tab,
+			     int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			fputs(text, stdout);
-			return 1;
-		}
-	return 0;
+	kt_opts_start(&opts, cmd, usage, tab, argc, argv);
+	return &opts;
 }
 
-static const char *arg(int argc, char **argv, int *i)
+/*
+ * The end of a command's parse: c is kt_opts_next()'s last result.  Refuses
+ * positional arguments and a missing -d DIR; returns the data folder, or
+ * NULL with *rc the exit code (0 after --help).
+ */
+static const char *parsed(int c, int *rc)
 {
-	if (*i + 1 >= argc) {
-		fail("option '%s' needs a value", argv[*i]);
+	*rc = kt_opts_exit(c);
+	if (c != KT_OPTS_END || kt_opts_args(&opts, 0, 0, NULL))
+		return NULL;
+	if (hub_dir == NULL) {
+		fail("no data folder: use -d DIR");
 		return NULL;
 	}
-	return argv[++*i];
+	return hub_dir;
 }
 
-static int cmd_init(const char *dir, int argc, char **argv)
-{
-	const char *listen = "tcp://127.0.0.1:7400";
-	struct kt_err err;
+/* The table of a command that reads and takes --json only. */
+static const struct kt_opt json_only[] = {
+	{ "json", KT_OPT_FLAG, 'j', 0 },
+	{ NULL, 0, 0, 0 },
+};
 
-	if (help(argc, argv, "usage: kt-hub -d DIR init [--listen tcp://HOST:PORT]\n\n"
+static int cmd_init(int argc, char **argv)
+{
+	static const struct kt_opt tab[] = {
+		{ "listen", KT_OPT_VALUE, 'l', 0 },
+		{ NULL, 0, 0, 0 },
+	};
+	struct kt_opts *o = parse("init", "usage: kt-hub -d DIR init [--listen tcp://HOST:PORT]\n\n"
 		 "Makes a hub in DIR: its store and its key pair (hub.key, mode 0600).\n"
-		 "example: kt-hub -d HUB init --listen tcp://127.0.0.1:7400\n"))
-		return 0;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--listen") == 0) {
-			if ((listen = arg(argc, argv, &i)) == NULL)
-				return 1;
-		} else {
-			return fail("init: unknown option '%s'", argv[i]);
+		 "example: kt-hub -d HUB init --listen tcp://127.0.0.1:7400\n", tab, argc, argv);
+	const char *listen = "tcp://127.0.0.1:7400", *dir;
+	struct kt_err err;
+	int c, rc;
+
+	while ((c = kt_opts_next(o)) >= 0)
+		switch (c) {
+		case 'l': listen = o->arg; break;
 		}
-	}
+	if ((dir = parsed(c, &rc)) == NULL)
+		return rc;
 	if (strncmp(listen, "tcp://", 6) != 0 || strlen(listen) > 200)
 		return fail("init: --listen wants tcp://HOST:PORT, not '%s'", listen);
 	if (kt_hub_init(dir, listen, &err) != 0)
@@ -159,28 +182,33 @@ static int write_bundle(const char *path, const char *dir, struct kt_hub *h, con
 	return 0;
 }
 
-static int cmd_enroll(const char *dir, int argc, char **argv)
+static int cmd_enroll(int argc, char **argv)
 {
-	const char *branch = NULL, *key = NULL, *out = NULL;
+	static const struct kt_opt tab[] = {
+		{ "branch", KT_OPT_VALUE, 'b', 0 },
+		{ "key", KT_OPT_VALUE, 'k', 0 },
+		{ "out", KT_OPT_VALUE, 'o', 0 },
+		{ NULL, 0, 0, 0 },
+	};
+	struct kt_opts *o = parse("enroll", "usage: kt-hub -d DIR enroll --branch NAME --key NODE_KEY [--out FILE]\n\n"
+		 "Admits a branch's node (its key from `kt-node -d DIR key`) and writes the\n"
+		 "bundle the node joins with (to FILE, else stdout).\n"
+		 "example: kt-hub -d HUB enroll --branch North --key \"$(kt-node -d B key)\" --out b.bundle\n",
+		 tab, argc, argv);
+	const char *branch = NULL, *key = NULL, *out = NULL, *dir;
 	uint8_t raw[KT_PUBKEY_BYTES];
 	struct kt_hub h;
 	struct kt_err err;
-	int rc;
+	int rc, c;
 
-	if (help(argc, argv, "usage: kt-hub -d DIR enroll --branch NAME --key NODE_KEY [--out FILE]\n\n"
-		 "Admits a branch's node (its key from `kt-node -d DIR key`) and writes the\n"
-		 "bundle the node joins with (to FILE, else stdout).\n"
-		 "example: kt-hub -d HUB enroll --branch North --key \"$(kt-node -d B key)\" --out b.bundle\n"))
-		return 0;
-	for (int i = 1; i < argc; i++) {
-		const char **dst = !strcmp(argv[i], "--branch") ? &branch : !strcmp(argv[i], "--key")
-				   ? &key : !strcmp(argv[i], "--out") ? &out : NULL;
-
-		if (dst == NULL)
-			return fail("enroll: unknown option '%s'", argv[i]);
-		if ((*dst = arg(argc, argv, &i)) == NULL)
-			return 1;
-	}
+	while ((c = kt_opts_next(o)) >= 0)
+		switch (c) {
+		case 'b': branch = o->arg; break;
+		case 'k': key = o->arg; break;
+		case 'o': out = o->arg; break;
+		}
+	if ((dir = parsed(c, &rc)) == NULL)
+		return rc;
 	if (branch == NULL || key == NULL)
 		return fail("enroll: --branch NAME and --key NODE_KEY are required");
 	if (kt_unhex(raw, sizeof(raw), key) != 0)
@@ -655,8 +683,10 @@ static int structure_whole(const char *dir, const char *cmd)
 		    "(kt-hub backup; README, \"The hub's backup\")", cmd, dir, msg);
 }
 
-static int cmd_run(const char *dir, int argc, char **argv)
+static int cmd_run(int argc, char **argv)
 {
+	const char *dir;
+	int c, rc;
 	struct kt_hub h;
 	struct kt_err err;
 	char listen[256];
@@ -665,9 +695,13 @@ static int cmd_run(const char *dir, int argc, char **argv)
 	uint64_t left = 0;
 	int behind = 1;
 
-	if (help(argc, argv, "usage: kt-hub -d DIR run\n\nServes nodes on the listen endpoint "
-		 "until SIGINT or SIGTERM, then stops cleanly.\nexample: kt-hub -d HUB run\n"))
-		return 0;
+	parse("run", "usage: kt-hub -d DIR run\n\nServes nodes on the listen endpoint "
+	      "until SIGINT or SIGTERM, then stops cleanly.\nexample: kt-hub -d HUB run\n", NULL,
+	      argc, argv);
+	while ((c = kt_opts_next(&opts)) >= 0)
+		;
+	if ((dir = parsed(c, &rc)) == NULL)
+		return rc;
 	if (structure_whole(dir, "run") != 0)
 		return 1;
 	if (kt_hub_open(&h, dir, &err) != 0)
@@ -816,22 +850,26 @@ static void print_json(json_t *o)
 	fputc('\n', stdout);
 }
 
-static int cmd_status(const char *dir, int argc, char **argv)
+static int cmd_status(int argc, char **argv)
 {
 	struct kt_hub h;
 	MDB_txn *txn;
 	MDB_cursor *cur;
 	MDB_val k, v;
-	int json = argc == 2 && strcmp(argv[1], "--json") == 0;
+	int json = 0, c, rc;
 	json_t *arr, *o;
 	uint64_t head, lag;
+	const char *dir;
 
-	if (help(argc, argv, "usage: kt-hub -d DIR status [--json]\n\nEvery enrolled branch "
-		 "with its last contact and acknowledged seq, and the hub head.\n"
-		 "example: kt-hub -d HUB status --json\n"))
-		return 0;
-	if (argc > 1 && !json)
-		return fail("status: unknown option '%s'", argv[1]);
+	parse("status", "usage: kt-hub -d DIR status [--json]\n\nEvery enrolled branch "
+	      "with its last contact and acknowledged seq, and the hub head.\n"
+	      "example: kt-hub -d HUB status --json\n", json_only, argc, argv);
+	while ((c = kt_opts_next(&opts)) >= 0)
+		switch (c) {
+		case 'j': json = 1; break;
+		}
+	if ((dir = parsed(c, &rc)) == NULL)
+		return rc;
 	if (open_reading(dir, &h, &txn, 0) != 0)
 		return 1;
 	arr = json_array();
@@ -942,8 +980,14 @@ static int inside(const char *path, const char *dir)
 	return strncmp(rp, rd, n) == 0 && (rp[n] == '/' || rp[n] == '\0');
 }
 
-static int cmd_backup(const char *dir, int argc, char **argv)
+static int cmd_backup(int argc, char **argv)
 {
+	static const struct kt_opt tab[] = {
+		{ "out", KT_OPT_VALUE, 'o', 0 },
+		{ NULL, 0, 0, 0 },
+	};
+	const char *dir;
+	int c;
 	struct kt_hub h;
 	struct kt_err err;
 	struct statvfs fs;
@@ -954,24 +998,23 @@ static int cmd_backup(const char *dir, int argc, char **argv)
 	uint64_t need;
 	int rc;
 
-	if (help(argc, argv, "usage: kt-hub -d DIR backup --out DIR2\n\nWrites a whole copy "
+	parse("backup", "usage: kt-hub -d DIR backup --out DIR2\n\nWrites a whole copy "
 		 "of the hub into the new folder DIR2: its store, compacted,\nas one consistent "
 		 "snapshot (the hub may be running), and its key.  The store is\nread whole first; "
 		 "a damaged one is not copied.  To restore: stop the hub, move\nDIR aside, move "
 		 "DIR2 in its place, start the hub; each branch sends again what\nit wrote since.\n"
-		 "example: kt-hub -d HUB backup --out /backup/hub-2026-12-03\n"))
-		return 0;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--out") == 0) {
-			if (i + 1 >= argc || argv[i + 1][0] == '\0' || argv[i + 1][0] == '-')
+		 "example: kt-hub -d HUB backup --out /backup/hub-2026-12-03\n", tab, argc, argv);
+	while ((c = kt_opts_next(&opts)) >= 0)
+		switch (c) {
+		case 'o':
+			/* A value that looks like an option is a forgotten folder. */
+			if (opts.arg[0] == '\0' || opts.arg[0] == '-')
 				return fail("backup: --out needs a folder to make (--out DIR2)");
-			if (out != NULL)
-				return fail("backup: --out is given twice");
-			out = argv[++i];
-		} else {
-			return fail("backup: unknown option '%s'", argv[i]);
+			out = opts.arg;
+			break;
 		}
-	}
+	if ((dir = parsed(c, &rc)) == NULL)
+		return rc;
 	if (out == NULL)
 		return fail("backup: say where: --out DIR2 (a new folder)");
 	if (structure_whole(dir, "backup") != 0)
@@ -1042,22 +1085,26 @@ static int cmd_backup(const char *dir, int argc, char **argv)
 	return 0;
 }
 
-static int cmd_verify(const char *dir, int argc, char **argv)
+static int cmd_verify(int argc, char **argv)
 {
+	const char *dir;
+	int c;
 	struct kt_hub h;
 	struct kt_err err;
 	char scratch[4200];
 	uint64_t pushes;
 	int bad, same = 0, rc;
 
-	if (help(argc, argv, "usage: kt-hub -d DIR verify\n\nChecks the hub's store: every "
+	parse("verify", "usage: kt-hub -d DIR verify\n\nChecks the hub's store: every "
 		 "stored change against its hash chain and its branch's\nsignature, and the merged "
 		 "state against the log (derived again in a scratch\nstore beside DIR).  Prints each "
 		 "damaged push; a damaged change is sent\nagain by its branch at its next sync.  "
-		 "Exits 1 when anything is damaged.\nexample: kt-hub -d HUB verify\n"))
-		return 0;
-	if (argc > 1)
-		return fail("verify: unknown option '%s'", argv[1]);
+		 "Exits 1 when anything is damaged.\nexample: kt-hub -d HUB verify\n", NULL, argc,
+	      argv);
+	while ((c = kt_opts_next(&opts)) >= 0)
+		;
+	if ((dir = parsed(c, &rc)) == NULL)
+		return rc;
 	if (structure_whole(dir, "verify") != 0)
 		return 1;
 	if (kt_hub_open(&h, dir, &err) != 0)
@@ -1114,17 +1161,21 @@ static int cmd_verify(const char *dir, int argc, char **argv)
 	return 0;
 }
 
-static int cmd_rebuild(const char *dir, int argc, char **argv)
+static int cmd_rebuild(int argc, char **argv)
 {
 	struct kt_hub h;
 	struct kt_err err;
+	const char *dir;
+	int c, rc;
 
-	if (help(argc, argv, "usage: kt-hub -d DIR rebuild\n\nDerives the merged state (winning "
-		 "versions, conflicts, duplicate tokens)\nagain from the log, after `kt-hub verify` "
-		 "found it damaged.  Stop the hub first.\nexample: kt-hub -d HUB rebuild\n"))
-		return 0;
-	if (argc > 1)
-		return fail("rebuild: unknown option '%s'", argv[1]);
+	parse("rebuild", "usage: kt-hub -d DIR rebuild\n\nDerives the merged state (winning "
+	      "versions, conflicts, duplicate tokens)\nagain from the log, after `kt-hub verify` "
+	      "found it damaged.  Stop the hub first.\nexample: kt-hub -d HUB rebuild\n", NULL,
+	      argc, argv);
+	while ((c = kt_opts_next(&opts)) >= 0)
+		;
+	if ((dir = parsed(c, &rc)) == NULL)
+		return rc;
 	if (kt_hub_open(&h, dir, &err) != 0)
 		return fail("%s", err.msg);
 	if (kt_hub_rebuild(&h, &err) != 0) {
@@ -1136,38 +1187,70 @@ static int cmd_rebuild(const char *dir, int argc, char **argv)
 	return 0;
 }
 
-static int cmd_digest(const char *dir, int argc, char **argv)
+static int cmd_digest(int argc, char **argv)
 {
 	struct kt_hub h;
 	struct kt_err err;
 	uint8_t d[KT_HASH_BYTES];
 	char hex[2 * KT_HASH_BYTES + 1];
+	const char *dir;
+	int json = 0, c, rc;
 
-	if (help(argc, argv, "usage: kt-hub -d DIR digest\n\nThe digest of the merged state; "
-		 "every converged node prints the same.\nexample: kt-hub -d HUB digest\n"))
-		return 0;
+	parse("digest", "usage: kt-hub -d DIR digest [--json]\n\nThe digest of the merged state; "
+	      "every converged node prints the same.\n--json prints {\"digest\": \"<hex>\"}.\n"
+	      "example: kt-hub -d HUB digest\n", json_only, argc, argv);
+	while ((c = kt_opts_next(&opts)) >= 0)
+		switch (c) {
+		case 'j': json = 1; break;
+		}
+	if ((dir = parsed(c, &rc)) == NULL)
+		return rc;
 	if (kt_hub_open(&h, dir, &err) != 0 || kt_hub_digest(&h, d, &err) != 0)
 		return fail("%s", err.msg);
 	kt_hub_close(&h);
 	kt_hex(hex, d, KT_HASH_BYTES);
-	printf("%s\n", hex);
+	if (json) {
+		json_t *j = json_pack("{s:s}", "digest", hex);
+
+		json_dumpf(j, stdout, JSON_SORT_KEYS | JSON_COMPACT);
+		fputc('\n', stdout);
+		json_decref(j);
+	} else {
+		printf("%s\n", hex);
+	}
 	return 0;
 }
 
-static int cmd_revoke(const char *dir, int argc, char **argv)
+static int cmd_revoke(int argc, char **argv)
 {
+	static const struct kt_opt tab[] = {
+		{ "branch", KT_OPT_VALUE, 'b', 0 },
+		{ "key", KT_OPT_VALUE, 'k', 0 },
+		{ NULL, 0, 0, 0 },
+	};
 	struct kt_hub h;
 	struct kt_err err;
 	MDB_txn *txn;
 	MDB_cursor *cur;
 	MDB_val k, v;
-	int n = 0, rc;
+	int n = 0, rc, c, by_key = 0;
+	const char *dir, *who = NULL;
 
-	if (help(argc, argv, "usage: kt-hub -d DIR revoke (--branch NAME | --key KEY)\n\n"
-		 "Refuses the node from its next connection on.\n"
-		 "example: kt-hub -d HUB revoke --branch North\n"))
-		return 0;
-	if (argc != 3 || (strcmp(argv[1], "--branch") && strcmp(argv[1], "--key")))
+	parse("revoke", "usage: kt-hub -d DIR revoke (--branch NAME | --key KEY)\n\n"
+	      "Refuses the node from its next connection on.\n"
+	      "example: kt-hub -d HUB revoke --branch North\n", tab, argc, argv);
+	while ((c = kt_opts_next(&opts)) >= 0)
+		switch (c) {
+		case 'b': case 'k':
+			if (who != NULL)
+				return fail("revoke: usage: revoke (--branch NAME | --key KEY)");
+			by_key = c == 'k';
+			who = opts.arg;
+			break;
+		}
+	if ((dir = parsed(c, &rc)) == NULL)
+		return rc;
+	if (who == NULL)
 		return fail("revoke: usage: revoke (--branch NAME | --key KEY)");
 	if (kt_hub_open(&h, dir, &err) != 0 || kt_txn_begin(h.st.env, 0, &txn) != 0)
 		return fail("%s", err.msg);
@@ -1179,9 +1262,9 @@ static int cmd_revoke(const char *dir, int argc, char **argv)
 
 		kt_hex(hex, k.mv_data, 32);
 		if (v.mv_size < 17 || v.mv_size > sizeof(rec) ||
-		    (strcmp(argv[1], "--key") == 0 ? strcmp(hex, argv[2]) != 0
-		     : (strlen(argv[2]) != v.mv_size - 17 ||
-			memcmp(argv[2], (char *)v.mv_data + 17, v.mv_size - 17) != 0)))
+		    (by_key ? strcmp(hex, who) != 0
+		     : (strlen(who) != v.mv_size - 17 ||
+			memcmp(who, (char *)v.mv_data + 17, v.mv_size - 17) != 0)))
 			continue;
 		memcpy(rec, v.mv_data, v.mv_size);
 		rec[8] = 1;
@@ -1193,7 +1276,7 @@ static int cmd_revoke(const char *dir, int argc, char **argv)
 	rc = n > 0 ? mdb_txn_commit(txn) : (mdb_txn_abort(txn), 0);
 	kt_hub_close(&h);
 	if (n == 0)
-		return fail("revoke: no enrolled node matches '%s'", argv[2]);
+		return fail("revoke: no enrolled node matches '%s'", who);
 	if (rc != 0)
 		return fail("revoke: %s", mdb_strerror(rc));
 	printf("revoked %d node%s\n", n, n == 1 ? "" : "s");
@@ -1229,22 +1312,26 @@ static json_t *conflict_side(struct kt_hub *h, MDB_txn *txn, const uint8_t *ver)
 	return json_pack("{s:s, s:s}", "branch", branch, "time", when);
 }
 
-static int cmd_conflicts(const char *dir, int argc, char **argv)
+static int cmd_conflicts(int argc, char **argv)
 {
-	int json = argc == 2 && strcmp(argv[1], "--json") == 0, rc;
+	int json = 0, rc, c;
 	struct kt_hub h;
 	MDB_txn *txn;
 	MDB_cursor *cur;
 	MDB_val k, v;
 	json_t *arr;
+	const char *dir;
 
-	if (help(argc, argv, "usage: kt-hub -d DIR conflicts [--json]\n\nFields two branches "
-		 "wrote without seeing each other, by record and field, with\nboth branches and "
-		 "times (values stay encrypted: see them with kt-node conflicts).\n"
-		 "example: kt-hub -d HUB conflicts --json\n"))
-		return 0;
-	if (argc > 1 && !json)
-		return fail("conflicts: unknown option '%s'", argv[1]);
+	parse("conflicts", "usage: kt-hub -d DIR conflicts [--json]\n\nFields two branches "
+	      "wrote without seeing each other, by record and field, with\nboth branches and "
+	      "times (values stay encrypted: see them with kt-node conflicts).\n"
+	      "example: kt-hub -d HUB conflicts --json\n", json_only, argc, argv);
+	while ((c = kt_opts_next(&opts)) >= 0)
+		switch (c) {
+		case 'j': json = 1; break;
+		}
+	if ((dir = parsed(c, &rc)) == NULL)
+		return rc;
 	if (open_reading(dir, &h, &txn, 1) != 0)
 		return 1;
 	arr = json_array();
@@ -1318,23 +1405,27 @@ static json_t *dup_side(struct kt_hub *h, MDB_txn *txn, const struct kt_id *id)
 	return json_pack("{s:s, s:s}", "id", idt, "branch", branch);
 }
 
-static int cmd_duplicates(const char *dir, int argc, char **argv)
+static int cmd_duplicates(int argc, char **argv)
 {
-	int json = argc == 2 && strcmp(argv[1], "--json") == 0;
+	int json = 0, c, rc;
 	struct kt_pair *p;
 	struct kt_hub h;
 	MDB_txn *txn;
 	json_t *arr;
 	size_t n;
+	const char *dir;
 
-	if (help(argc, argv, "usage: kt-hub -d DIR duplicates [--json]\n\nPairs of client cards "
-		 "that carry the same phone or email, matched by blind\ntokens (the hub never sees "
-		 "either): their ids and the branch that wrote each\ncard's name.  A branch joins "
-		 "them with kt-node client merge.\n"
-		 "example: kt-hub -d HUB duplicates --json\n"))
-		return 0;
-	if (argc > 1 && !json)
-		return fail("duplicates: unknown option '%s'", argv[1]);
+	parse("duplicates", "usage: kt-hub -d DIR duplicates [--json]\n\nPairs of client cards "
+	      "that carry the same phone or email, matched by blind\ntokens (the hub never sees "
+	      "either): their ids and the branch that wrote each\ncard's name.  A branch joins "
+	      "them with kt-node client merge.\n"
+	      "example: kt-hub -d HUB duplicates --json\n", json_only, argc, argv);
+	while ((c = kt_opts_next(&opts)) >= 0)
+		switch (c) {
+		case 'j': json = 1; break;
+		}
+	if ((dir = parsed(c, &rc)) == NULL)
+		return rc;
 	if (open_reading(dir, &h, &txn, 1) != 0)
 		return 1;
 	arr = json_array();
@@ -1376,9 +1467,12 @@ static void on_interrupt(int sig)
 
 int main(int argc, char **argv)
 {
-	const char *dir = getenv("KT_HUB_DIR");
+	static const struct kt_opt tab[] = {
+		{ "version", KT_OPT_FLAG, 'v', 0 },
+		{ NULL, 0, 0, 0 },
+	};
 	struct sigaction sa;
-	int i = 1, rc;
+	int rc, c;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_interrupt;
@@ -1386,45 +1480,45 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	kt_crypto_init();
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "-d") == 0 && i + 1 < argc)
-			dir = argv[++i];
-		else if (strcmp(argv[i], "--version") == 0)
-			return printf("kt-hub 0.1.0\n"), 0;
-		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-			return fputs(usage, stdout), 0;
-		else
-			return fail("unknown option '%s' (see kt-hub --help)", argv[i]);
-	}
-	if (i >= argc)
+	hub_dir = getenv("KT_HUB_DIR");
+	kt_opts_init(&opts, "kt-hub", &hub_dir);
+	kt_opts_start_program(&opts, usage, tab, argc, argv);
+	while ((c = kt_opts_next(&opts)) >= 0)
+		switch (c) {
+		case 'v': return printf("kt-hub 0.1.0\n"), 0;
+		}
+	if (c != KT_OPTS_END)
+		return kt_opts_exit(c);
+	if (opts.nargs == 0)
 		return fputs(usage, stderr), 2;
-	if (dir == NULL && !help(argc - i, argv + i, ""))
-		return fail("no data folder: use -d DIR");
-	if (!strcmp(argv[i], "init"))
-		return cmd_init(dir, argc - i, argv + i);
-	if (!strcmp(argv[i], "enroll"))
-		return cmd_enroll(dir, argc - i, argv + i);
-	if (!strcmp(argv[i], "run"))
-		return cmd_run(dir, argc - i, argv + i);
-	if (!strcmp(argv[i], "status"))
-		return cmd_status(dir, argc - i, argv + i);
-	if (!strcmp(argv[i], "digest")) {
-		rc = cmd_digest(dir, argc - i, argv + i);
+	/* The command's words: argv[0] is its name; each command reads its own options. */
+	argc = opts.nargs;
+	argv = opts.args;
+	if (!strcmp(argv[0], "init"))
+		return cmd_init(argc, argv);
+	if (!strcmp(argv[0], "enroll"))
+		return cmd_enroll(argc, argv);
+	if (!strcmp(argv[0], "run"))
+		return cmd_run(argc, argv);
+	if (!strcmp(argv[0], "status"))
+		return cmd_status(argc, argv);
+	if (!strcmp(argv[0], "digest")) {
+		rc = cmd_digest(argc, argv);
 		return kt_interrupted && rc != 0 ? 130 : rc; /* done before the signal: done */
 	}
-	if (!strcmp(argv[i], "verify")) {
-		rc = cmd_verify(dir, argc - i, argv + i);
+	if (!strcmp(argv[0], "verify")) {
+		rc = cmd_verify(argc, argv);
 		return kt_interrupted && rc != 0 ? 130 : rc; /* done before the signal: done */
 	}
-	if (!strcmp(argv[i], "rebuild"))
-		return cmd_rebuild(dir, argc - i, argv + i);
-	if (!strcmp(argv[i], "backup"))
-		return cmd_backup(dir, argc - i, argv + i);
-	if (!strcmp(argv[i], "revoke"))
-		return cmd_revoke(dir, argc - i, argv + i);
-	if (!strcmp(argv[i], "conflicts"))
-		return cmd_conflicts(dir, argc - i, argv + i);
-	if (!strcmp(argv[i], "duplicates"))
-		return cmd_duplicates(dir, argc - i, argv + i);
-	return fail("unknown command '%s' (see kt-hub --help)", argv[i]);
+	if (!strcmp(argv[0], "rebuild"))
+		return cmd_rebuild(argc, argv);
+	if (!strcmp(argv[0], "backup"))
+		return cmd_backup(argc, argv);
+	if (!strcmp(argv[0], "revoke"))
+		return cmd_revoke(argc, argv);
+	if (!strcmp(argv[0], "conflicts"))
+		return cmd_conflicts(argc, argv);
+	if (!strcmp(argv[0], "duplicates"))
+		return cmd_duplicates(argc, argv);
+	return fail("unknown command '%s' (see kt-hub --help)", argv[0]);
 }

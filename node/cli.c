@@ -49,6 +49,47 @@ int kt_cli_open(struct kt_cli *cli)
 	return 0;
 }
 
+struct kt_opts *kt_cli_opts(struct kt_cli *cli, const char *cmd, const char *usage,
+			    const struct kt_opt *tab, int argc, char **argv)
+{
+	kt_opts_start(&cli->opts, cmd, usage, tab, argc, argv);
+	return &cli->opts;
+}
+
+int kt_cli_field_value(struct kt_cli *cli, struct kt_draft *d, int key, const char *v)
+{
+	uint8_t kind = key == KT_CLI_SET ? KT_OP_SET : key == KT_CLI_ADD ? KT_OP_ADD : KT_OP_DEL;
+	const char *eq = strchr(v, '=');
+	char name[64];
+
+	kt_assert(key == KT_CLI_SET || key == KT_CLI_ADD || key == KT_CLI_REMOVE);
+	if (eq == NULL || eq == v || (size_t)(eq - v) >= sizeof(name)) {
+		kt_err_set(&cli->err, KT_EINVAL, "expected FIELD=VALUE, got '%s'", v);
+		return kt_cli_fail(cli);
+	}
+	memcpy(name, v, (size_t)(eq - v));
+	name[eq - v] = '\0';
+	return kt_cli_draft_field(cli, d, name, eq + 1, kind) != 0 ? 1 : 0;
+}
+
+int kt_cli_fields_keep(struct kt_cli_fields *f, int key, const char *v)
+{
+	/* A draft holds fewer ops than this (card.c keeps 4 for the key and tokens). */
+	if (f->n >= KT_OPS_MAX - 4)
+		return kt_cli_failf("too many fields in one write (limit %d)", KT_OPS_MAX - 4);
+	f->key[f->n] = key;
+	f->v[f->n++] = v;
+	return 0;
+}
+
+int kt_cli_fields_apply(struct kt_cli *cli, const struct kt_cli_fields *f, struct kt_draft *d)
+{
+	for (uint32_t i = 0; i < f->n; i++)
+		if (kt_cli_field_value(cli, d, f->key[i], f->v[i]))
+			return 1;
+	return 0;
+}
+
 int kt_cli_help(int argc, char **argv, const char *text)
 {
 	for (int i = 1; i < argc; i++)
@@ -57,43 +98,6 @@ int kt_cli_help(int argc, char **argv, const char *text)
 			return 1;
 		}
 	return 0;
-}
-
-const char *kt_cli_arg(int argc, char **argv, int *i)
-{
-	if (*i + 1 >= argc) {
-		kt_cli_failf("option '%s' needs a value", argv[*i]);
-		return NULL;
-	}
-	(*i)++;
-	return argv[*i];
-}
-
-int kt_cli_field_option(struct kt_cli *cli, struct kt_draft *d, int argc, char **argv, int *i)
-{
-	uint8_t kind;
-	const char *v, *eq;
-	char name[64];
-
-	if (strcmp(argv[*i], "--set") == 0)
-		kind = KT_OP_SET;
-	else if (strcmp(argv[*i], "--add") == 0)
-		kind = KT_OP_ADD;
-	else if (strcmp(argv[*i], "--remove") == 0)
-		kind = KT_OP_DEL;
-	else
-		return 0;
-	if ((v = kt_cli_arg(argc, argv, i)) == NULL)
-		return -1;
-	eq = strchr(v, '=');
-	if (eq == NULL || eq == v || (size_t)(eq - v) >= sizeof(name)) {
-		kt_err_set(&cli->err, KT_EINVAL, "expected FIELD=VALUE, got '%s'", v);
-		kt_cli_fail(cli);
-		return -1;
-	}
-	memcpy(name, v, (size_t)(eq - v));
-	name[eq - v] = '\0';
-	return kt_cli_draft_field(cli, d, name, eq + 1, kind) != 0 ? -1 : 1;
 }
 
 int kt_cli_draft_field(struct kt_cli *cli, struct kt_draft *d, const char *name,

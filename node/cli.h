@@ -11,11 +11,13 @@
 #include <jansson.h>
 #include "store.h"
 #include "card.h"
+#include "opts.h"
 
 #define KT_VERSION "0.1.0"
 
 struct kt_cli {
 	const char *dir;        /* -d DIR */
+	struct kt_opts opts;    /* the command line's parse (common/opts.h) */
 	struct kt_store st;
 	int open;
 	struct kt_err err;
@@ -36,22 +38,52 @@ int kt_cli_open(struct kt_cli *cli);
 int kt_cli_fail(struct kt_cli *cli);
 int kt_cli_failf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Whether argv holds --help or -h; prints usage then. */
+/*
+ * Starts the parse of a command's options (common/opts.h) on cli->opts,
+ * where -d DIR writes cli->dir; returns &cli->opts for kt_opts_next().
+ */
+struct kt_opts *kt_cli_opts(struct kt_cli *cli, const char *cmd, const char *usage,
+			    const struct kt_opt *tab, int argc, char **argv);
+
+/*
+ * --set, --add and --remove F=V: the rows of a table that takes them, and
+ * their keys, each repeatable and kept in order.
+ */
+enum { KT_CLI_SET = 'S', KT_CLI_ADD = 'A', KT_CLI_REMOVE = 'R' };
+#define KT_CLI_SET_OPT { "set", KT_OPT_VALUE, KT_CLI_SET, 1 }
+#define KT_CLI_ADD_OPT { "add", KT_OPT_VALUE, KT_CLI_ADD, 1 }
+#define KT_CLI_REMOVE_OPT { "remove", KT_OPT_VALUE, KT_CLI_REMOVE, 1 }
+
+/*
+ * Adds option key (KT_CLI_SET, _ADD or _REMOVE) with value v, F=V, to d (a
+ * list value with commas is several entries: kt_draft_field).  Returns 0,
+ * or 1 with the error printed.
+ */
+int kt_cli_field_value(struct kt_cli *cli, struct kt_draft *d, int key, const char *v);
+
+/*
+ * --set/--add/--remove options kept in the order typed until the draft they
+ * go to can start (record add and edit learn the record's type from their
+ * positional arguments, which may come after the options).
+ */
+struct kt_cli_fields {
+	uint32_t n;
+	int key[KT_OPS_MAX];
+	const char *v[KT_OPS_MAX]; /* borrowed from argv */
+};
+
+/* Keeps one; returns 0, or 1 with the error printed when there are too many. */
+int kt_cli_fields_keep(struct kt_cli_fields *f, int key, const char *v);
+
+/* kt_cli_field_value() for each kept option in order; returns 0 or 1 (printed). */
+int kt_cli_fields_apply(struct kt_cli *cli, const struct kt_cli_fields *f, struct kt_draft *d);
+
+/*
+ * Whether argv[1..argc) holds --help or -h; prints usage then.  For a group
+ * (client, visit, record, catalog) asked for help before a subcommand:
+ * kt_cli_help(2, argv, usage); each subcommand's own parse does the rest.
+ */
 int kt_cli_help(int argc, char **argv, const char *usage);
-
-/*
- * The value of option argv[*i] (which names it): argv[*i + 1], advancing
- * *i; NULL (with a printed error) when missing.
- */
-const char *kt_cli_arg(int argc, char **argv, int *i);
-
-/*
- * Adds option argv[*i] to d when it is --set, --add or --remove F=V (a list
- * value with commas is several entries: kt_draft_field).  Returns 1 when it
- * was consumed (*i past its value), 0 when argv[*i] is another option, -1
- * with the error printed.
- */
-int kt_cli_field_option(struct kt_cli *cli, struct kt_draft *d, int argc, char **argv, int *i);
 
 /*
  * Today at this branch as days since 1970-01-01: the local date of now in

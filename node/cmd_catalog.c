@@ -128,27 +128,37 @@ static int lookup(struct kt_cli *cli, const char *arg, struct kt_id *id, int *fo
 
 static int catalog_add(struct kt_cli *cli, int argc, char **argv)
 {
+	static const struct kt_opt opts[] = {
+		{ "service", KT_OPT_VALUE, 's', 0 },
+		{ "product", KT_OPT_VALUE, 'p', 0 },
+		KT_CLI_SET_OPT,
+		KT_CLI_ADD_OPT,
+		{ NULL, 0, 0, 0 },
+	};
 	static struct kt_draft d;
+	struct kt_opts *o = kt_cli_opts(cli, "catalog add", catalog_usage, opts, argc, argv);
 	const char *name = NULL, *kind = NULL;
 	char idt[KT_ID_TEXT_BYTES];
 	struct kt_id id, other;
-	int r, found;
+	int c, found;
 
 	kt_id_new(&id, kt_wall_ms());
 	kt_draft_start(&d, KT_T_CATALOGUE, &id, 1, NULL);
-	for (int i = 1; i < argc; i++) {
-		if ((r = kt_cli_field_option(cli, &d, argc, argv, &i)) < 0)
-			return 1;
-		if (r > 0)
-			continue;
-		if (strcmp(argv[i], "--service") && strcmp(argv[i], "--product"))
-			return kt_cli_failf("catalog add: unknown option '%s'", argv[i]);
-		if (name != NULL)
-			return kt_cli_failf("catalog add: one --service or --product an entry");
-		kind = argv[i] + 2;
-		if ((name = kt_cli_arg(argc, argv, &i)) == NULL)
-			return 1;
-	}
+	while ((c = kt_opts_next(o)) >= 0)
+		switch (c) {
+		case KT_CLI_SET: case KT_CLI_ADD:
+			if (kt_cli_field_value(cli, &d, c, o->arg))
+				return 1;
+			break;
+		case 's': case 'p':
+			if (name != NULL)
+				return kt_cli_failf("catalog add: one --service or --product an entry");
+			kind = c == 's' ? "service" : "product";
+			name = o->arg;
+			break;
+		}
+	if (c != KT_OPTS_END || kt_opts_args(o, 0, 0, NULL))
+		return kt_opts_exit(c);
 	if (name == NULL)
 		return kt_cli_failf("catalog add: --service NAME or --product NAME is required");
 	if (kt_draft_has(&d, "name") || kt_draft_has(&d, "kind"))
@@ -172,41 +182,55 @@ static int catalog_add(struct kt_cli *cli, int argc, char **argv)
 
 static int catalog_edit(struct kt_cli *cli, int argc, char **argv)
 {
+	static const struct kt_opt opts[] = {
+		KT_CLI_SET_OPT,
+		KT_CLI_ADD_OPT,
+		KT_CLI_REMOVE_OPT,
+		{ NULL, 0, 0, 0 },
+	};
 	static struct kt_draft d;
+	static struct kt_cli_fields fields;
+	struct kt_opts *o = kt_cli_opts(cli, "catalog edit", catalog_usage, opts, argc, argv);
 	struct kt_id id;
-	int r, found;
+	int c, found;
 
-	if (argc < 2)
+	fields.n = 0;
+	while ((c = kt_opts_next(o)) >= 0)
+		switch (c) {
+		case KT_CLI_SET: case KT_CLI_ADD: case KT_CLI_REMOVE:
+			if (kt_cli_fields_keep(&fields, c, o->arg))
+				return 1;
+			break;
+		}
+	if (c != KT_OPTS_END || kt_opts_args(o, 0, 1, NULL))
+		return kt_opts_exit(c);
+	if (o->nargs < 1)
 		return kt_cli_failf("catalog edit: which entry? (catalog edit ID|NAME --set F=V)");
+	argv = o->args - 1; /* argv[1] is the ID or NAME, as below */
 	if (lookup(cli, argv[1], &id, &found) != 0)
 		return 1;
 	if (!found)
 		return kt_cli_failf("catalog edit: no catalogue entry '%s' (catalog list)", argv[1]);
 	kt_draft_start(&d, KT_T_CATALOGUE, &id, 0, NULL);
-	for (int i = 2; i < argc; i++) {
-		if ((r = kt_cli_field_option(cli, &d, argc, argv, &i)) < 0)
-			return 1;
-		if (r == 0)
-			return kt_cli_failf("catalog edit: unknown option '%s'", argv[i]);
-	}
+	if (kt_cli_fields_apply(cli, &fields, &d))
+		return 1;
 	if (d.nops == 0)
 		return kt_cli_failf("catalog edit: nothing to change (use --set, --add or --remove)");
-	for (int i = 2; i < argc; i++) { /* a new name must not be another entry's */
+	for (uint32_t i = 0; i < fields.n; i++) { /* a new name must not be another entry's */
+		const char *v = fields.v[i];
 		struct kt_id other;
 		char idt[KT_ID_TEXT_BYTES];
 
-		if (strcmp(argv[i], "--set") == 0 && i + 1 < argc &&
-		    strcmp(argv[i + 1], "kind=") == 0)
+		if (fields.key[i] == KT_CLI_SET && strcmp(v, "kind=") == 0)
 			return kt_cli_failf("catalog edit: an entry's kind is service or product");
-		if (strcmp(argv[i], "--set") != 0 || i + 1 >= argc ||
-		    strncmp(argv[i + 1], "name=", 5) != 0)
+		if (fields.key[i] != KT_CLI_SET || strncmp(v, "name=", 5) != 0)
 			continue;
-		if (lookup(cli, argv[i + 1] + 5, &other, &found) != 0)
+		if (lookup(cli, v + 5, &other, &found) != 0)
 			return 1;
 		if (found && kt_id_cmp(&other, &id) != 0) {
 			kt_id_format(&other, idt);
 			return kt_cli_failf("catalog edit: '%s' is another entry's name: %s",
-					    argv[i + 1] + 5, idt);
+					    v + 5, idt);
 		}
 	}
 	if (kt_store_write(&cli->st, &d, 1, NULL, &cli->err) != 0)
@@ -270,18 +294,24 @@ static void print_entry_line(json_t *e)
 
 static int catalog_list(struct kt_cli *cli, int argc, char **argv)
 {
+	static const struct kt_opt opts[] = {
+		{ "json", KT_OPT_FLAG, 'j', 0 },
+		{ "all", KT_OPT_FLAG, 'a', 0 },
+		{ NULL, 0, 0, 0 },
+	};
+	struct kt_opts *o = kt_cli_opts(cli, "catalog list", catalog_usage, opts, argc, argv);
 	struct listing l = { cli, NULL, 0, NULL };
-	int json = 0, rc;
+	int json = 0, rc, c;
 	size_t i;
 	json_t *e;
 
-	for (int k = 1; k < argc; k++)
-		if (strcmp(argv[k], "--json") == 0)
-			json = 1;
-		else if (strcmp(argv[k], "--all") == 0)
-			l.all = 1;
-		else
-			return kt_cli_failf("catalog list: unknown option '%s'", argv[k]);
+	while ((c = kt_opts_next(o)) >= 0)
+		switch (c) {
+		case 'j': json = 1; break;
+		case 'a': l.all = 1; break;
+		}
+	if (c != KT_OPTS_END || kt_opts_args(o, 0, 0, NULL))
+		return kt_opts_exit(c);
 	if (kt_cli_open(cli))
 		return 1;
 	if (kt_store_rdtxn(&cli->st, &l.txn, &cli->err) != 0)
@@ -307,14 +337,26 @@ static int catalog_list(struct kt_cli *cli, int argc, char **argv)
 
 static int catalog_show(struct kt_cli *cli, int argc, char **argv)
 {
-	int json = argc == 3 && strcmp(argv[2], "--json") == 0, found;
+	static const struct kt_opt opts[] = {
+		{ "json", KT_OPT_FLAG, 'j', 0 },
+		{ NULL, 0, 0, 0 },
+	};
+	struct kt_opts *op = kt_cli_opts(cli, "catalog show", catalog_usage, opts, argc, argv);
+	int json = 0, found, c;
 	struct kt_rec r;
 	struct kt_id id;
 	MDB_txn *txn;
 	json_t *o;
 
-	if (argc < 2 || (argc > 2 && !json))
+	while ((c = kt_opts_next(op)) >= 0)
+		switch (c) {
+		case 'j': json = 1; break;
+		}
+	if (c != KT_OPTS_END)
+		return kt_opts_exit(c);
+	if (op->nargs != 1)
 		return kt_cli_failf("catalog show: usage: catalog show ID|NAME [--json]");
+	argv = op->args - 1; /* argv[1] is the ID or NAME, as below */
 	if (lookup(cli, argv[1], &id, &found) != 0)
 		return 1;
 	if (!found)
@@ -340,7 +382,8 @@ static int catalog_show(struct kt_cli *cli, int argc, char **argv)
 
 int cmd_catalog(struct kt_cli *cli, int argc, char **argv)
 {
-	if (kt_cli_help(argc, argv, catalog_usage))
+	/* Each subcommand reads its own options, -d and --help among them. */
+	if (kt_cli_help(2, argv, catalog_usage))
 		return 0;
 	if (argc >= 2 && strcmp(argv[1], "add") == 0)
 		return catalog_add(cli, argc - 1, argv + 1);

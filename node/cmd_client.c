@@ -92,34 +92,42 @@ static int duplicates_said(struct kt_cli *cli, const struct kt_draft *d,
 
 static int client_add(struct kt_cli *cli, int argc, char **argv)
 {
+	/* --name, --phone, --email and --birthday set the field they name. */
+	static const struct kt_opt opts[] = {
+		{ "name", KT_OPT_VALUE, 'n', 0 },
+		{ "phone", KT_OPT_VALUE, 'p', 0 },
+		{ "email", KT_OPT_VALUE, 'e', 0 },
+		{ "birthday", KT_OPT_VALUE, 'b', 0 },
+		{ "no-duplicates", KT_OPT_FLAG, 'D', 0 },
+		KT_CLI_SET_OPT,
+		KT_CLI_ADD_OPT,
+		{ NULL, 0, 0, 0 },
+	};
 	static struct kt_draft d;
-	static const char *named[] = { "--name", "--phone", "--email", "--birthday" };
+	struct kt_opts *o = kt_cli_opts(cli, "client add", client_usage, opts, argc, argv);
 	char idt[KT_ID_TEXT_BYTES], branch[KT_BRANCH_BYTES_MAX + 1];
 	struct kt_id id;
-	int r, nodup = 0;
+	int c, nodup = 0;
 
 	kt_id_new(&id, kt_wall_ms());
 	kt_draft_start(&d, KT_T_CLIENT, &id, 1, NULL);
-	for (int i = 1; i < argc; i++) {
-		size_t k;
-
-		if ((r = kt_cli_field_option(cli, &d, argc, argv, &i)) < 0)
-			return 1;
-		if (r > 0)
-			continue;
-		if (strcmp(argv[i], "--no-duplicates") == 0) {
+	while ((c = kt_opts_next(o)) >= 0)
+		switch (c) {
+		case 'n': case 'p': case 'e': case 'b':
+			if (kt_cli_draft_field(cli, &d, c == 'n' ? "name" : c == 'p' ? "phone" :
+					       c == 'e' ? "email" : "birthday", o->arg, KT_OP_SET))
+				return 1;
+			break;
+		case KT_CLI_SET: case KT_CLI_ADD:
+			if (kt_cli_field_value(cli, &d, c, o->arg))
+				return 1;
+			break;
+		case 'D':
 			nodup = 1;
-			continue;
+			break;
 		}
-		for (k = 0; k < 4 && strcmp(argv[i], named[k]) != 0; k++)
-			;
-		if (k == 4)
-			return kt_cli_failf("client add: unknown option '%s'", argv[i]);
-		if (kt_cli_arg(argc, argv, &i) == NULL)
-			return 1;
-		if (kt_cli_draft_field(cli, &d, named[k] + 2, argv[i], KT_OP_SET) != 0)
-			return 1;
-	}
+	if (c != KT_OPTS_END || kt_opts_args(o, 0, 0, NULL))
+		return kt_opts_exit(c);
 	if (!kt_draft_has(&d, "name"))
 		return kt_cli_failf("client add: --name NAME is required");
 	if (kt_cli_open(cli) || kt_cli_check_dates(cli, &d, 0, "client add"))
@@ -270,28 +278,40 @@ static int remove_parts(struct kt_cli *cli, struct kt_draft *d, struct owned *o)
 
 static int client_edit(struct kt_cli *cli, int argc, char **argv)
 {
+	static const struct kt_opt opts[] = {
+		KT_CLI_SET_OPT,
+		KT_CLI_ADD_OPT,
+		KT_CLI_REMOVE_OPT,
+		{ "no-duplicates", KT_OPT_FLAG, 'D', 0 },
+		{ NULL, 0, 0, 0 },
+	};
 	static struct kt_draft d;
 	static struct owned o;
-	struct kt_id id;
-	int r, nodup = 0;
+	struct kt_opts *op = kt_cli_opts(cli, "client edit", client_usage, opts, argc, argv);
+	struct kt_id id = { 0 };
+	int r, c, nodup = 0;
 
 	o.n = 0;
 
-	if (argc < 2)
-		return kt_cli_failf("client edit: which client? (client edit ID --set FIELD=VALUE)");
-	if (kt_cli_id(argv[1], &id) != 0)
-		return 1;
+	/* The ID may come after the options: the draft takes it once they are read. */
 	kt_draft_start(&d, KT_T_CLIENT, &id, 0, NULL);
-	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--no-duplicates") == 0) {
+	while ((c = kt_opts_next(op)) >= 0)
+		switch (c) {
+		case KT_CLI_SET: case KT_CLI_ADD: case KT_CLI_REMOVE:
+			if (kt_cli_field_value(cli, &d, c, op->arg))
+				return 1;
+			break;
+		case 'D':
 			nodup = 1;
-			continue;
+			break;
 		}
-		if ((r = kt_cli_field_option(cli, &d, argc, argv, &i)) < 0)
-			return 1;
-		if (r == 0)
-			return kt_cli_failf("client edit: unknown option '%s'", argv[i]);
-	}
+	if (c != KT_OPTS_END || kt_opts_args(op, 0, 1, NULL))
+		return kt_opts_exit(c);
+	if (op->nargs < 1)
+		return kt_cli_failf("client edit: which client? (client edit ID --set FIELD=VALUE)");
+	if (kt_cli_id(op->args[0], &id) != 0)
+		return 1;
+	d.id = id;
 	if (d.nops == 0)
 		return kt_cli_failf("client edit: nothing to change (use --set, --add or --remove)");
 	if (kt_cli_open(cli) || kt_cli_check_dates(cli, &d, 0, "client edit"))
@@ -482,35 +502,42 @@ static int find_roots(struct kt_cli *cli, MDB_txn *txn, struct kt_id *ids, int n
 static int client_find(struct kt_cli *cli, int argc, char **argv)
 {
 	struct kt_id *ids;
+	static const struct kt_opt opts[] = {
+		{ "json", KT_OPT_FLAG, 'j', 0 },
+		{ "limit", KT_OPT_VALUE, 'l', 0 },
+		{ NULL, 0, 0, 0 },
+	};
+	struct kt_opts *o = kt_cli_opts(cli, "client find", client_usage, opts, argc, argv);
 	const char *query = NULL, *v;
-	int json = 0, n, cut = 0, limit = KT_FIND_RESULTS_MAX, shown;
+	int json = 0, n, cut = 0, limit = KT_FIND_RESULTS_MAX, shown, c;
 	MDB_txn *txn;
 	json_t *arr;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
+	while ((c = kt_opts_next(o)) >= 0)
+		switch (c) {
+		case 'j':
 			json = 1;
-		} else if (strcmp(argv[i], "--limit") == 0) {
+			break;
+		case 'l': {
 			char *end;
 			long l;
 
-			if ((v = kt_cli_arg(argc, argv, &i)) == NULL)
-				return 1;
+			v = o->arg;
 			l = strtol(v, &end, 10);
 			if (*v == '\0' || *end != '\0' || l < 1 || l > FIND_COUNT_CAP)
 				return kt_cli_failf("client find: --limit wants 1 to %d, not '%s'",
 						    FIND_COUNT_CAP, v);
 			limit = (int)l;
-		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
-			return kt_cli_failf("client find: unknown option '%s'", argv[i]);
-		} else if (query == NULL) {
-			query = argv[i];
-		} else {
-			return kt_cli_failf("client find: one query please (quote it: 'Анна Иванова')");
+			break;
 		}
-	}
-	if (query == NULL)
+		}
+	if (c != KT_OPTS_END)
+		return kt_opts_exit(c);
+	if (o->nargs > 1)
+		return kt_cli_failf("client find: one query please (quote it: 'Анна Иванова')");
+	if (o->nargs == 0)
 		return kt_cli_failf("client find: what to find? (client find QUERY)");
+	query = o->args[0];
 	if (kt_cli_open(cli) || kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
 		return cli->open ? kt_cli_fail(cli) : 1;
 	ids = kt_malloc(sizeof(*ids) * FIND_COUNT_CAP);
@@ -586,25 +613,34 @@ static int list_one(void *ctx, const struct kt_id *id, uint8_t type)
 static int client_list(struct kt_cli *cli, int argc, char **argv)
 {
 	static const char *segs[] = { "new", "regular", "lost", "potential", "active" };
+	static const struct kt_opt opts[] = {
+		{ "json", KT_OPT_FLAG, 'j', 0 },
+		{ "segment", KT_OPT_VALUE, 's', 0 },
+		{ NULL, 0, 0, 0 },
+	};
+	struct kt_opts *o = kt_cli_opts(cli, "client list", client_usage, opts, argc, argv);
 	struct list_ctx l = { cli, NULL, NULL, 0, NULL, 0 };
-	int rc;
+	int rc, c;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
+	while ((c = kt_opts_next(o)) >= 0)
+		switch (c) {
+		case 'j':
 			l.json = 1;
-		} else if (strcmp(argv[i], "--segment") == 0) {
-			if ((l.segment = kt_cli_arg(argc, argv, &i)) == NULL)
-				return 1;
+			break;
+		case 's': {
 			size_t k;
+
+			l.segment = o->arg;
 			for (k = 0; k < 5 && strcmp(segs[k], l.segment) != 0; k++)
 				;
 			if (k == 5)
 				return kt_cli_failf("client list: unknown segment '%s' (want new, "
 						    "regular, lost, potential or active)", l.segment);
-		} else {
-			return kt_cli_failf("client list: unknown option '%s'", argv[i]);
+			break;
 		}
-	}
+		}
+	if (c != KT_OPTS_END || kt_opts_args(o, 0, 0, NULL))
+		return kt_opts_exit(c);
 	if (kt_cli_open(cli))
 		return 1;
 	if (kt_store_rdtxn(&cli->st, &l.txn, &cli->err) != 0)
@@ -676,27 +712,33 @@ int cmd_birthdays(struct kt_cli *cli, int argc, char **argv)
 {
 	struct bday_ctx b = { cli, NULL, 0, 0, "", NULL };
 	char buf[16];
+	static const struct kt_opt opts[] = {
+		{ "json", KT_OPT_FLAG, 'j', 0 },
+		{ "days", KT_OPT_VALUE, 'n', 0 },
+		{ NULL, 0, 0, 0 },
+	};
+	struct kt_opts *o = kt_cli_opts(cli, "birthdays", birthdays_usage, opts, argc, argv);
 	long days = -1;
 	int32_t today;
+	int c;
 
-	if (kt_cli_help(argc, argv, birthdays_usage))
-		return 0;
-	for (int i = 1; i < argc; i++) {
-		char *end;
-		const char *v;
-
-		if (strcmp(argv[i], "--json") == 0) {
+	while ((c = kt_opts_next(o)) >= 0)
+		switch (c) {
+		case 'j':
 			b.json = 1;
-		} else if (strcmp(argv[i], "--days") == 0) {
-			if ((v = kt_cli_arg(argc, argv, &i)) == NULL)
-				return 1;
+			break;
+		case 'n': {
+			char *end;
+			const char *v = o->arg;
+
 			days = strtol(v, &end, 10);
 			if (*v == '\0' || *end != '\0' || days < 0 || days > 366)
 				return kt_cli_failf("birthdays: --days wants 0 to 366, not '%s'", v);
-		} else {
-			return kt_cli_failf("birthdays: unknown option '%s'", argv[i]);
+			break;
 		}
-	}
+		}
+	if (c != KT_OPTS_END || kt_opts_args(o, 0, 0, NULL))
+		return kt_opts_exit(c);
 	if (kt_cli_open(cli))
 		return 1;
 	today = kt_cli_today(cli);
@@ -729,13 +771,12 @@ int cmd_client_show(struct kt_cli *cli, int argc, char **argv);
 
 int cmd_client(struct kt_cli *cli, int argc, char **argv)
 {
+	/* Each subcommand reads its own options, -d and --help among them. */
 	if (argc < 2 || kt_cli_help(2, argv, client_usage)) {
 		if (argc < 2)
 			fputs(client_usage, stderr);
 		return argc < 2 ? 2 : 0;
 	}
-	if (kt_cli_help(argc - 1, argv + 1, client_usage))
-		return 0;
 	if (strcmp(argv[1], "add") == 0)
 		return client_add(cli, argc - 1, argv + 1);
 	if (strcmp(argv[1], "edit") == 0)

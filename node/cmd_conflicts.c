@@ -102,17 +102,24 @@ int cmd_conflicts(struct kt_cli *cli, int argc, char **argv)
 		"the other value, or type a new one).  Cards merged into each other at\n"
 		"branches at once are listed too, with the one that stands.\n"
 		"example: kt-node -d DIR client edit ID --set notes='agreed text'\n";
-	int json = argc == 2 && strcmp(argv[1], "--json") == 0;
+	static const struct kt_opt opts[] = {
+		{ "json", KT_OPT_FLAG, 'j', 0 },
+		{ NULL, 0, 0, 0 },
+	};
+	struct kt_opts *o = kt_cli_opts(cli, "conflicts", usage, opts, argc, argv);
+	int json = 0, c;
 	MDB_txn *txn;
 	MDB_cursor *cur;
 	MDB_val k, v;
 	json_t *arr;
 	int rc;
 
-	if (kt_cli_help(argc, argv, usage))
-		return 0;
-	if (argc > 1 && !json)
-		return kt_cli_failf("conflicts: unknown option '%s'", argv[1]);
+	while ((c = kt_opts_next(o)) >= 0)
+		switch (c) {
+		case 'j': json = 1; break;
+		}
+	if (c != KT_OPTS_END || kt_opts_args(o, 0, 0, NULL))
+		return kt_opts_exit(c);
 	if (kt_cli_open(cli) || kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
 		return cli->open ? kt_cli_fail(cli) : 1;
 	arr = json_array();

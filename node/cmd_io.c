@@ -180,23 +180,24 @@ int cmd_export(struct kt_cli *cli, int argc, char **argv)
 	struct export_ctx e = { cli, NULL, 0 };
 	int rc;
 
+	static const struct kt_opt opts[] = {
+		{ "json", KT_OPT_FLAG, 'j', 0 },
+		{ "csv", KT_OPT_FLAG, 'c', 0 },
+		{ "out", KT_OPT_VALUE, 'o', 0 },
+		{ NULL, 0, 0, 0 },
+	};
+	struct kt_opts *o = kt_cli_opts(cli, "export", export_usage, opts, argc, argv);
 	const char *out = NULL;
-	int csv = 0, json = 0;
+	int csv = 0, json = 0, c;
 
-	if (kt_cli_help(argc, argv, export_usage))
-		return 0;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			json = 1;
-		else if (strcmp(argv[i], "--csv") == 0)
-			csv = 1;
-		else if (strcmp(argv[i], "--out") == 0) {
-			if ((out = kt_cli_arg(argc, argv, &i)) == NULL)
-				return 1;
-		} else
-			return kt_cli_failf("export: unknown argument '%s' (see export --help)",
-					    argv[i]);
-	}
+	while ((c = kt_opts_next(o)) >= 0)
+		switch (c) {
+		case 'j': json = 1; break;
+		case 'c': csv = 1; break;
+		case 'o': out = o->arg; break;
+		}
+	if (c != KT_OPTS_END || kt_opts_args(o, 0, 0, NULL))
+		return kt_opts_exit(c);
 	if (csv && json)
 		return kt_cli_failf("export: --csv or --json, not both");
 	if (csv != (out != NULL))
@@ -1049,45 +1050,70 @@ static void import_finished(struct importer *x)
 		mdb_txn_commit(txn);
 }
 
-static int import_args(struct importer *x, int argc, char **argv, const char **path, int *skip)
+static const char catalog_import_usage[] =
+	"usage: kt-node -d DIR catalog import FILE.csv [--skip-bad]\n"
+	"\n"
+	"Adds catalogue entries from a CSV whose header names their fields (see\n"
+	"`catalog --help`); a name in the catalogue already or twice in the file is a\n"
+	"bad row, which --skip-bad passes over.\n"
+	"example: kt-node -d DIR catalog import services.csv --skip-bad\n";
+
+/*
+ * Reads import's options into x, the file into *path.  type as for
+ * kt_cli_import_as() (its usage is catalog import's for KT_T_CATALOGUE).
+ * Returns -1 to go on, else the exit code (0 after --help).
+ */
+static int import_args(struct importer *x, uint8_t type, int argc, char **argv,
+		       const char **path, int *skip)
 {
+	static const struct kt_opt opts[] = {
+		{ "skip-bad", KT_OPT_FLAG, 's', 0 },
+		{ "again", KT_OPT_FLAG, 'a', 0 },
+		{ "as-recorded", KT_OPT_FLAG, 'r', 0 },
+		{ "future", KT_OPT_FLAG, 'f', 0 },
+		{ "no-duplicates", KT_OPT_FLAG, 'D', 0 },
+		{ "encoding", KT_OPT_VALUE, 'e', 0 },
+		{ "override", KT_OPT_VALUE, 'o', 0 },
+		{ "by", KT_OPT_VALUE, 'b', 0 },
+		{ NULL, 0, 0, 0 },
+	};
+	int catalogue = type == KT_T_CATALOGUE, c;
+	struct kt_opts *o = kt_cli_opts(x->cli, catalogue ? "catalog import" : "import",
+					catalogue ? catalog_import_usage : import_usage, opts,
+					argc, argv);
+
 	*path = NULL;
 	*skip = 0;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--skip-bad") == 0) {
-			*skip = 1;
-		} else if (strcmp(argv[i], "--again") == 0) {
-			x->again = 1;
-		} else if (strcmp(argv[i], "--as-recorded") == 0) {
-			x->as_recorded = 1;
-		} else if (strcmp(argv[i], "--no-duplicates") == 0) {
-			x->no_duplicates = 1;
-		} else if (strcmp(argv[i], "--future") == 0) {
-			x->future = 1;
-		} else if (strcmp(argv[i], "--encoding") == 0) {
-			if ((x->encoding = kt_cli_arg(argc, argv, &i)) == NULL)
-				return 1;
-		} else if (strcmp(argv[i], "--override") == 0 || strcmp(argv[i], "--by") == 0) {
-			const char **o = argv[i][2] == 'o' ? &x->override : &x->by;
-
-			if ((*o = kt_cli_arg(argc, argv, &i)) == NULL)
-				return 1;
-			if (o == &x->override && !kt_text_says_something(*o))
+	while ((c = kt_opts_next(o)) >= 0)
+		switch (c) {
+		case 's': *skip = 1; break;
+		case 'a': x->again = 1; break;
+		case 'r': x->as_recorded = 1; break;
+		case 'f': x->future = 1; break;
+		case 'D': x->no_duplicates = 1; break;
+		case 'e': x->encoding = o->arg; break;
+		case 'o':
+			x->override = o->arg;
+			if (!kt_text_says_something(x->override))
 				return kt_cli_failf("import: an override needs a reason: "
 						    "--override 'REASON'");
-			if (o == &x->by && !kt_text_says_something(*o))
+			break;
+		case 'b':
+			x->by = o->arg;
+			if (!kt_text_says_something(x->by))
 				return kt_cli_failf("import: --by needs the name of who gives "
 						    "the override");
+			break;
 		}
-		else if (argv[i][0] == '-' && argv[i][1] != '\0')
-			return kt_cli_failf("import: unknown option '%s' (see import --help)",
-					    argv[i]);
-		else if (*path == NULL)
-			*path = argv[i];
-		else
-			return kt_cli_failf("import: one file at a time ('%s' and '%s')", *path,
-					    argv[i]);
-	}
+	if (c == KT_OPTS_HELP && !catalogue)
+		import_columns_help();
+	if (c != KT_OPTS_END)
+		return kt_opts_exit(c);
+	if (o->nargs > 1)
+		return kt_cli_failf("import: one file at a time ('%s' and '%s')", o->args[0],
+				    o->args[1]);
+	if (o->nargs == 1)
+		*path = o->args[0];
 	if (*path == NULL)
 		return kt_cli_failf("import: which file? (import FILE [--skip-bad])");
 	if (x->by == NULL) {
@@ -1095,7 +1121,7 @@ static int import_args(struct importer *x, int argc, char **argv, const char **p
 
 		x->by = user != NULL && kt_text_says_something(user) ? user : "unknown";
 	}
-	return 0;
+	return -1;
 }
 
 /* Prints the imported rows' notes (past visits the check would refuse today). */
@@ -1155,10 +1181,6 @@ static int import_rows(struct importer *x, int skip)
 
 int cmd_import(struct kt_cli *cli, int argc, char **argv)
 {
-	if (kt_cli_help(argc, argv, import_usage)) {
-		import_columns_help();
-		return 0;
-	}
 	return kt_cli_import_as(cli, argc, argv, 0);
 }
 
@@ -1171,8 +1193,8 @@ int kt_cli_import_as(struct kt_cli *cli, int argc, char **argv, uint8_t type)
 
 	memset(&x, 0, sizeof(x));
 	x.cli = cli;
-	if (import_args(&x, argc, argv, &x.path, &skip) != 0)
-		return 1;
+	if ((rc = import_args(&x, type, argc, argv, &x.path, &skip)) >= 0)
+		return rc;
 	if (kt_cli_open(cli) || read_file(x.path, &data, &len) != 0)
 		return 1;
 	{

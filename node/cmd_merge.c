@@ -36,12 +36,42 @@ static int write_alias(struct kt_cli *cli, const struct kt_id *other, const stru
 	return 0;
 }
 
+static const char merge_usage[] =
+	"usage: kt-node -d DIR client merge KEEP_ID OTHER_ID\n"
+	"       kt-node -d DIR client unmerge OTHER_ID\n"
+	"\n"
+	"merge shows OTHER's visits and records under KEEP at every node, and finds KEEP\n"
+	"where OTHER was found; nothing is moved.  unmerge gives each card back its own.\n"
+	"example: kt-node -d DIR client merge 01JD3Q5ZK8W6T9V2M4N7P0R1S4 01JD3Q5ZK8W6T9V2M4N7P0R1S5\n";
+
+/*
+ * The positional words of `client merge` or `unmerge` (no options of its
+ * own): *argc and *argv as they were, argv[1..] the ids.  Returns -1 to go
+ * on, else the exit code.
+ */
+static int ids_only(struct kt_cli *cli, const char *cmd, int *argc, char ***argv)
+{
+	struct kt_opts *o = kt_cli_opts(cli, cmd, merge_usage, NULL, *argc, *argv);
+	int c;
+
+	while ((c = kt_opts_next(o)) >= 0)
+		;
+	if (c != KT_OPTS_END)
+		return kt_opts_exit(c);
+	*argc = o->nargs + 1;
+	*argv = o->args - 1;
+	return -1;
+}
+
 int kt_cli_merge(struct kt_cli *cli, int argc, char **argv)
 {
 	struct kt_id keep, other, to;
 	MDB_txn *txn;
 	const char *why = NULL;
+	int rc;
 
+	if ((rc = ids_only(cli, "client merge", &argc, &argv)) >= 0)
+		return rc;
 	if (argc != 3)
 		return kt_cli_failf("client merge: usage: client merge KEEP_ID OTHER_ID");
 	if (kt_cli_id(argv[1], &keep) != 0 || kt_cli_id(argv[2], &other) != 0 || kt_cli_open(cli))
@@ -68,8 +98,10 @@ int kt_cli_unmerge(struct kt_cli *cli, int argc, char **argv)
 	struct kt_id other, to, none;
 	struct kt_version ver;
 	MDB_txn *txn;
-	int merged;
+	int merged, rc;
 
+	if ((rc = ids_only(cli, "client unmerge", &argc, &argv)) >= 0)
+		return rc;
 	if (argc != 2)
 		return kt_cli_failf("client unmerge: usage: client unmerge OTHER_ID");
 	if (kt_cli_id(argv[1], &other) != 0 || kt_cli_open(cli))
@@ -123,17 +155,26 @@ int cmd_duplicates(struct kt_cli *cli, int argc, char **argv)
 		"tokens, so the hub can list them too without seeing either).  Join a pair with\n"
 		"`client merge KEEP OTHER`; undo a wrong merge with `client unmerge OTHER`.\n"
 		"example: kt-node -d DIR duplicates --json\n";
-	int json = argc == 2 && strcmp(argv[1], "--json") == 0;
+	static const struct kt_opt opts[] = {
+		{ "json", KT_OPT_FLAG, 'j', 0 },
+		{ NULL, 0, 0, 0 },
+	};
+	struct kt_opts *o = kt_cli_opts(cli, "duplicates", usage, opts, argc, argv);
+	int json = 0, c;
 	struct kt_pair *p;
 	MDB_txn *txn;
-	json_t *arr = json_array();
+	json_t *arr;
 	size_t n;
 
-	if (kt_cli_help(argc, argv, usage))
-		return json_decref(arr), 0;
-	if ((argc > 1 && !json) || kt_cli_open(cli))
-		return json_decref(arr), argc > 1 && !json
-			? kt_cli_failf("duplicates: unknown option '%s'", argv[1]) : 1;
+	while ((c = kt_opts_next(o)) >= 0)
+		switch (c) {
+		case 'j': json = 1; break;
+		}
+	if (c != KT_OPTS_END || kt_opts_args(o, 0, 0, NULL))
+		return kt_opts_exit(c);
+	if (kt_cli_open(cli))
+		return 1;
+	arr = json_array();
 	if (kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
 		return json_decref(arr), kt_cli_fail(cli);
 	n = kt_store_duplicates(&cli->st, txn, &p);

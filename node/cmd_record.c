@@ -185,47 +185,59 @@ struct visit_opts {
 	int future; /* --future: dated ahead of today on purpose */
 };
 
+/*
+ * Reads visit add's options into o and d, the client's id into *client
+ * (d's owner is set from it).  Returns -1 to go on, else the exit code.
+ */
 static int visit_parse(struct kt_cli *cli, struct kt_draft *d, struct visit_opts *o,
-		       int argc, char **argv)
+		       struct kt_id *client, int argc, char **argv)
 {
+	static const struct kt_opt opts[] = {
+		{ "service", KT_OPT_VALUE, 's', 1 },
+		{ "amount", KT_OPT_VALUE, 'a', 0 },
+		{ "date", KT_OPT_VALUE, 't', 0 },
+		{ "future", KT_OPT_FLAG, 'f', 0 },
+		{ "override", KT_OPT_VALUE, 'o', 0 },
+		{ "by", KT_OPT_VALUE, 'b', 0 },
+		KT_CLI_SET_OPT,
+		KT_CLI_ADD_OPT,
+		{ NULL, 0, 0, 0 },
+	};
+	struct kt_opts *op = kt_cli_opts(cli, "visit add", visit_usage, opts, argc, argv);
 	size_t n = 0;
-	int r;
+	int c;
 
-	for (int i = 2; i < argc; i++) {
-		const char *v;
-
-		if ((r = kt_cli_field_option(cli, d, argc, argv, &i)) < 0)
-			return 1;
-		if (r > 0)
-			continue;
-		if (strcmp(argv[i], "--future") == 0) {
+	while ((c = kt_opts_next(op)) >= 0)
+		switch (c) {
+		case KT_CLI_SET: case KT_CLI_ADD:
+			if (kt_cli_field_value(cli, d, c, op->arg))
+				return 1;
+			break;
+		case 'f':
 			o->future = 1;
-			continue;
-		}
-		if (strcmp(argv[i], "--service") && strcmp(argv[i], "--amount") &&
-		    strcmp(argv[i], "--date") && strcmp(argv[i], "--override") &&
-		    strcmp(argv[i], "--by"))
-			return kt_cli_failf("visit add: unknown option '%s'", argv[i]);
-		if ((v = kt_cli_arg(argc, argv, &i)) == NULL)
-			return 1;
-		if (strcmp(argv[i - 1], "--service") == 0) {
+			break;
+		case 's': {
 			int k = snprintf(o->services + n, sizeof(o->services) - n, "%s%s",
-					 n ? ", " : "", v);
+					 n ? ", " : "", op->arg);
 			if (k < 0 || (size_t)k >= sizeof(o->services) - n)
 				return kt_cli_failf("visit add: services over %d bytes",
 						    KT_VALUE_BYTES_MAX);
 			n += (size_t)k;
-		} else if (strcmp(argv[i - 1], "--amount") == 0) {
-			o->amount = v;
-		} else if (strcmp(argv[i - 1], "--date") == 0) {
-			o->date = v;
-		} else if (strcmp(argv[i - 1], "--override") == 0) {
-			o->override = v;
-		} else {
-			o->by = v;
+			break;
 		}
-	}
-	return 0;
+		case 'a': o->amount = op->arg; break;
+		case 't': o->date = op->arg; break;
+		case 'o': o->override = op->arg; break;
+		case 'b': o->by = op->arg; break;
+		}
+	if (c != KT_OPTS_END || kt_opts_args(op, 0, 1, NULL))
+		return kt_opts_exit(c);
+	if (op->nargs < 1)
+		return kt_cli_failf("visit add: which client? (visit add CLIENT_ID --service NAME)");
+	if (kt_cli_id(op->args[0], client) != 0)
+		return 1;
+	d->owner = *client;
+	return -1;
 }
 
 static int visit_add(struct kt_cli *cli, int argc, char **argv)
@@ -235,16 +247,14 @@ static int visit_add(struct kt_cli *cli, int argc, char **argv)
 	static char today[11], branch[KT_BRANCH_BYTES_MAX + 1], cur[KT_SETTING_BYTES_MAX];
 	static char services[KT_VALUE_BYTES_MAX + 1], products[KT_VALUE_BYTES_MAX + 1];
 	char idt[KT_ID_TEXT_BYTES];
-	struct kt_id id, client;
+	struct kt_id id, client = { 0 };
+	int rc;
 
-	if (argc < 2 || argv[1][0] == '-')
-		return kt_cli_failf("visit add: which client? (visit add CLIENT_ID --service NAME)");
-	if (kt_cli_id(argv[1], &client) != 0)
-		return 1;
+	/* The client's id may come after the options: visit_parse() gives it to d. */
 	kt_id_new(&id, kt_wall_ms());
 	kt_draft_start(&d, KT_T_VISIT, &id, 1, &client);
-	if (visit_parse(cli, &d, &o, argc, argv) != 0)
-		return 1;
+	if ((rc = visit_parse(cli, &d, &o, &client, argc, argv)) >= 0)
+		return rc;
 	if ((o.services[0] && kt_draft_field(&d, "services", o.services, KT_OP_SET, &cli->err)) ||
 	    (o.amount && kt_draft_field(&d, "amount", o.amount, KT_OP_SET, &cli->err)))
 		return kt_cli_fail(cli);
@@ -277,7 +287,8 @@ static int visit_add(struct kt_cli *cli, int argc, char **argv)
 
 int cmd_visit(struct kt_cli *cli, int argc, char **argv)
 {
-	if (kt_cli_help(argc, argv, visit_usage))
+	/* visit add reads its own options, -d and --help among them. */
+	if (kt_cli_help(2, argv, visit_usage))
 		return 0;
 	if (argc < 2 || strcmp(argv[1], "add") != 0)
 		return kt_cli_failf("visit: expected 'visit add CLIENT_ID --service NAME'");
@@ -371,14 +382,44 @@ static int points_check(struct kt_cli *cli, struct kt_draft *d, const struct kt_
 
 static int record_add(struct kt_cli *cli, int argc, char **argv)
 {
+	static const struct kt_opt opts[] = {
+		{ "future", KT_OPT_FLAG, 'f', 0 },
+		{ "override", KT_OPT_VALUE, 'o', 0 },
+		{ "by", KT_OPT_VALUE, 'b', 0 },
+		KT_CLI_SET_OPT,
+		KT_CLI_ADD_OPT,
+		{ NULL, 0, 0, 0 },
+	};
 	static struct kt_draft d;
+	static struct kt_cli_fields fields;
+	struct kt_opts *o = kt_cli_opts(cli, "record add", record_usage, opts, argc, argv);
 	char idt[KT_ID_TEXT_BYTES];
 	struct kt_id id, client;
 	const char *override = NULL, *by = NULL;
-	int type, r, future = 0;
+	int type, c, future = 0;
 
-	if (argc < 3)
+	fields.n = 0;
+	while ((c = kt_opts_next(o)) >= 0)
+		switch (c) {
+		case 'f':
+			future = 1;
+			break;
+		case 'o':
+			override = o->arg;
+			break;
+		case 'b':
+			by = o->arg;
+			break;
+		case KT_CLI_SET: case KT_CLI_ADD:
+			if (kt_cli_fields_keep(&fields, c, o->arg))
+				return 1;
+			break;
+		}
+	if (c != KT_OPTS_END || kt_opts_args(o, 0, 2, NULL))
+		return kt_opts_exit(c);
+	if (o->nargs < 2)
 		return kt_cli_failf("record add: usage: record add TYPE CLIENT_ID --set FIELD=VALUE...");
+	argv = o->args - 1; /* argv[1] TYPE, argv[2] CLIENT_ID, as below */
 	type = kt_schema_type_parse(argv[1]);
 	if (type == KT_T_VISIT)
 		return kt_cli_failf("record add: record visits with 'visit add' (it checks allergies)");
@@ -391,24 +432,11 @@ static int record_add(struct kt_cli *cli, int argc, char **argv)
 		return 1;
 	kt_id_new(&id, kt_wall_ms());
 	kt_draft_start(&d, (uint8_t)type, &id, 1, &client);
-	for (int i = 3; i < argc; i++) {
-		if (strcmp(argv[i], "--future") == 0) {
-			future = 1;
-			continue;
-		}
-		if (type == KT_T_POINTS && (strcmp(argv[i], "--override") == 0 ||
-					    strcmp(argv[i], "--by") == 0)) {
-			const char **o = argv[i][2] == 'o' ? &override : &by;
-
-			if ((*o = kt_cli_arg(argc, argv, &i)) == NULL)
-				return 1;
-			continue;
-		}
-		if ((r = kt_cli_field_option(cli, &d, argc, argv, &i)) < 0)
-			return 1;
-		if (r == 0)
-			return kt_cli_failf("record add: unknown option '%s'", argv[i]);
-	}
+	if (kt_cli_fields_apply(cli, &fields, &d))
+		return 1;
+	if ((override != NULL || by != NULL) && type != KT_T_POINTS)
+		return kt_cli_failf("record add: --override and --by are for points entries (a "
+				    "visit's override goes on visit add)");
 	if (kt_cli_open(cli) || record_defaults(cli, &d) ||
 	    kt_cli_check_dates(cli, &d, future, "record add"))
 		return 1;
@@ -489,37 +517,46 @@ static int visit_edit_check(struct kt_cli *cli, struct kt_draft *d, const struct
 
 static int record_edit(struct kt_cli *cli, int argc, char **argv)
 {
+	static const struct kt_opt opts[] = {
+		{ "future", KT_OPT_FLAG, 'f', 0 },
+		{ "override", KT_OPT_VALUE, 'o', 0 },
+		{ "by", KT_OPT_VALUE, 'b', 0 },
+		KT_CLI_SET_OPT,
+		KT_CLI_ADD_OPT,
+		KT_CLI_REMOVE_OPT,
+		{ NULL, 0, 0, 0 },
+	};
 	static struct kt_draft d;
+	static struct kt_cli_fields fields;
+	struct kt_opts *o = kt_cli_opts(cli, "record edit", record_usage, opts, argc, argv);
 	const char *override = NULL, *by = NULL;
 	struct kt_rec r;
 	struct kt_id id;
 	MDB_txn *txn;
-	int rc, future = 0;
+	int rc, c, future = 0;
 
-	if (argc < 2)
+	fields.n = 0;
+	while ((c = kt_opts_next(o)) >= 0)
+		switch (c) {
+		case 'f': future = 1; break;
+		case 'o': override = o->arg; break;
+		case 'b': by = o->arg; break;
+		case KT_CLI_SET: case KT_CLI_ADD: case KT_CLI_REMOVE:
+			if (kt_cli_fields_keep(&fields, c, o->arg))
+				return 1;
+			break;
+		}
+	if (c != KT_OPTS_END || kt_opts_args(o, 0, 1, NULL))
+		return kt_opts_exit(c);
+	if (o->nargs < 1)
 		return kt_cli_failf("record edit: which record? (record edit ID --set FIELD=VALUE)");
-	if (kt_cli_id(argv[1], &id) != 0 || record_load(cli, &id, &r, &txn) != 0)
+	if (kt_cli_id(o->args[0], &id) != 0 || record_load(cli, &id, &r, &txn) != 0)
 		return 1;
 	kt_draft_start(&d, r.type, &id, 0, NULL);
-	rc = 0;
-	for (int i = 2; i < argc && rc == 0; i++) {
-		int k;
-
-		if (strcmp(argv[i], "--future") == 0) {
-			future = 1;
-			continue;
-		}
-		k = kt_cli_field_option(cli, &d, argc, argv, &i);
-		const char **o = strcmp(argv[i], "--override") == 0 ? &override :
-				 strcmp(argv[i], "--by") == 0 ? &by : NULL;
-
-		if (k < 0)
-			rc = 1;
-		else if (k == 0 && (o == NULL || r.type != KT_T_VISIT))
-			rc = kt_cli_failf("record edit: unknown option '%s'", argv[i]);
-		else if (k == 0 && (*o = kt_cli_arg(argc, argv, &i)) == NULL)
-			rc = 1;
-	}
+	rc = kt_cli_fields_apply(cli, &fields, &d);
+	if (rc == 0 && (override != NULL || by != NULL) && r.type != KT_T_VISIT)
+		rc = kt_opts_fail(o, "%s is for a visit only", override != NULL ? "--override" :
+				  "--by");
 	if (rc == 0 && d.nops == 0)
 		rc = kt_cli_failf("record edit: nothing to change (use --set, --add or --remove)");
 	if (rc == 0 && r.type == KT_T_VISIT && override_fields_set(&d, "record edit"))
@@ -585,10 +622,22 @@ static int record_show(struct kt_cli *cli, int argc, char **argv)
 	struct kt_id id;
 	MDB_txn *txn;
 	char idt[KT_ID_TEXT_BYTES];
-	int json = argc == 3 && strcmp(argv[2], "--json") == 0;
+	static const struct kt_opt opts[] = {
+		{ "json", KT_OPT_FLAG, 'j', 0 },
+		{ NULL, 0, 0, 0 },
+	};
+	struct kt_opts *op = kt_cli_opts(cli, "record show", record_usage, opts, argc, argv);
+	int json = 0, c;
 
-	if (argc < 2 || (argc > 2 && !json))
+	while ((c = kt_opts_next(op)) >= 0)
+		switch (c) {
+		case 'j': json = 1; break;
+		}
+	if (c != KT_OPTS_END)
+		return kt_opts_exit(c);
+	if (op->nargs != 1)
 		return kt_cli_failf("record show: usage: record show ID [--json]");
+	argv = op->args - 1; /* argv[1] is the ID, as below */
 	if (kt_cli_id(argv[1], &id) != 0 || kt_cli_open(cli))
 		return 1;
 	if (kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
@@ -617,7 +666,8 @@ static int record_show(struct kt_cli *cli, int argc, char **argv)
 
 int cmd_record(struct kt_cli *cli, int argc, char **argv)
 {
-	if (kt_cli_help(argc, argv, record_usage))
+	/* Each subcommand reads its own options, -d and --help among them. */
+	if (kt_cli_help(2, argv, record_usage))
 		return 0;
 	if (argc >= 2 && strcmp(argv[1], "add") == 0)
 		return record_add(cli, argc - 1, argv + 1);

@@ -176,21 +176,27 @@ int cmd_report(struct kt_cli *cli, int argc, char **argv)
 		"branch, segments per branch, visits and revenue per branch per month,\n"
 		"birthdays this week, open conflicts and duplicate candidates.\n"
 		"example: kt-node -d DIR report --json\n";
-	int json = argc == 2 && strcmp(argv[1], "--json") == 0;
+	static const struct kt_opt opts[] = {
+		{ "json", KT_OPT_FLAG, 'j', 0 },
+		{ NULL, 0, 0, 0 },
+	};
+	struct kt_opts *op = kt_cli_opts(cli, "report", usage, opts, argc, argv);
+	int json = 0, c;
 	struct report r = { cli, NULL, 0, NULL, NULL, NULL, NULL };
-	json_t *o, *months = json_array(), *m;
+	json_t *o, *months, *m;
 	const char *k;
 	MDB_stat ms;
 	int cycles;
 
-	if (kt_cli_help(argc, argv, usage))
-		return json_decref(months), 0;
-	if ((argc > 1 && !json) || kt_cli_open(cli) ||
-	    kt_store_rdtxn(&cli->st, &r.txn, &cli->err) != 0) {
-		json_decref(months);
-		return argc > 1 && !json ? kt_cli_failf("report: unknown option '%s'", argv[1])
-					 : cli->open ? kt_cli_fail(cli) : 1;
-	}
+	while ((c = kt_opts_next(op)) >= 0)
+		switch (c) {
+		case 'j': json = 1; break;
+		}
+	if (c != KT_OPTS_END || kt_opts_args(op, 0, 0, NULL))
+		return kt_opts_exit(c);
+	if (kt_cli_open(cli) || kt_store_rdtxn(&cli->st, &r.txn, &cli->err) != 0)
+		return cli->open ? kt_cli_fail(cli) : 1;
+	months = json_array();
 	r.today = kt_cli_today(cli);
 	r.clients = json_object();
 	r.segments = json_object();

@@ -572,8 +572,21 @@ static void print_card_json(const struct kt_rec *c, const struct kt_safety_card 
 	kt_cli_print_json(o);
 }
 
+static const char show_usage[] =
+	"usage: kt-node -d DIR client show ID [--json]\n"
+	"\n"
+	"Shows a card: its safety block first (over the card's whole merge group), then\n"
+	"details, visits, assessments, open care plans, feedback and points.  --json\n"
+	"prints it as one object: fields by name under \"fields\", visits, records.\n"
+	"example: kt-node -d DIR client show 01JD3Q5ZK8W6T9V2M4N7P0R1S4 --json\n";
+
 int cmd_client_show(struct kt_cli *cli, int argc, char **argv)
 {
+	static const struct kt_opt opts[] = {
+		{ "json", KT_OPT_FLAG, 'j', 0 },
+		{ NULL, 0, 0, 0 },
+	};
+	struct kt_opts *o = kt_cli_opts(cli, "client show", show_usage, opts, argc, argv);
 	static const uint8_t types[6] = { KT_T_VISIT, KT_T_PATCH, KT_T_ASSESS, KT_T_PLAN,
 					  KT_T_FEEDBACK, KT_T_POINTS };
 	static struct kt_safety_card g;
@@ -583,13 +596,20 @@ int cmd_client_show(struct kt_cli *cli, int argc, char **argv)
 	struct kt_id id;
 	size_t nids = 0;
 	MDB_txn *txn;
-	int json = argc == 3 && strcmp(argv[2], "--json") == 0, rc = 0;
+	int json = 0, rc = 0, k;
 	char legacy[KT_SETTING_BYTES_MAX];
 	struct kt_safety_rules rules;
 	json_t *cf;
 
-	if (argc < 2 || (argc > 2 && !json))
+	while ((k = kt_opts_next(o)) >= 0)
+		switch (k) {
+		case 'j': json = 1; break;
+		}
+	if (k != KT_OPTS_END)
+		return kt_opts_exit(k);
+	if (o->nargs != 1)
 		return kt_cli_failf("client show: usage: client show ID [--json]");
+	argv = o->args - 1; /* argv[1] is the ID, as below */
 	if (kt_cli_id(argv[1], &id) != 0 || kt_cli_open(cli))
 		return 1;
 	kt_cli_safety_rules(cli, &rules, legacy);

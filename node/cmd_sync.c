@@ -84,20 +84,22 @@ int cmd_invite(struct kt_cli *cli, int argc, char **argv)
 	const char *key = NULL, *out = NULL;
 	uint8_t ed[32], cpk[32], sealed[KT_KEY_BYTES + crypto_box_SEALBYTES];
 	char hex[2 * sizeof(sealed) + 1];
+	static const struct kt_opt opts[] = {
+		{ "key", KT_OPT_VALUE, 'k', 0 },
+		{ "out", KT_OPT_VALUE, 'o', 0 },
+		{ NULL, 0, 0, 0 },
+	};
+	struct kt_opts *op = kt_cli_opts(cli, "invite", invite_usage, opts, argc, argv);
 	json_t *o;
-	int rc;
+	int rc, c;
 
-	if (kt_cli_help(argc, argv, invite_usage))
-		return 0;
-	for (int i = 1; i < argc; i++) {
-		const char **dst = !strcmp(argv[i], "--key") ? &key : !strcmp(argv[i], "--out")
-				   ? &out : NULL;
-
-		if (dst == NULL)
-			return kt_cli_failf("invite: unknown option '%s'", argv[i]);
-		if ((*dst = kt_cli_arg(argc, argv, &i)) == NULL)
-			return 1;
-	}
+	while ((c = kt_opts_next(op)) >= 0)
+		switch (c) {
+		case 'k': key = op->arg; break;
+		case 'o': out = op->arg; break;
+		}
+	if (c != KT_OPTS_END || kt_opts_args(op, 0, 0, NULL))
+		return kt_opts_exit(c);
 	if (key == NULL || out == NULL)
 		return kt_cli_failf("invite: --key NODE_KEY and --out FILE are required");
 	if (kt_unhex(ed, 32, key) != 0 || crypto_sign_ed25519_pk_to_curve25519(cpk, ed) != 0)
@@ -190,21 +192,23 @@ int cmd_join(struct kt_cli *cli, int argc, char **argv)
 	const char *bundle = NULL, *invite = NULL, *hub, *hub_key, *for_key;
 	char own[65];
 	json_error_t je;
+	static const struct kt_opt opts[] = {
+		{ "invite", KT_OPT_VALUE, 'i', 0 },
+		{ NULL, 0, 0, 0 },
+	};
+	struct kt_opts *op = kt_cli_opts(cli, "join", join_usage, opts, argc, argv);
 	json_t *o;
 	struct kt_store_info info;
+	int c;
 
-	if (kt_cli_help(argc, argv, join_usage))
-		return 0;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--invite") == 0) {
-			if ((invite = kt_cli_arg(argc, argv, &i)) == NULL)
-				return 1;
-		} else if (bundle == NULL && argv[i][0] != '-') {
-			bundle = argv[i];
-		} else {
-			return kt_cli_failf("join: unknown option '%s'", argv[i]);
+	while ((c = kt_opts_next(op)) >= 0)
+		switch (c) {
+		case 'i': invite = op->arg; break;
 		}
-	}
+	if (c != KT_OPTS_END || kt_opts_args(op, 0, 1, NULL))
+		return kt_opts_exit(c);
+	if (op->nargs == 1)
+		bundle = op->args[0];
 	if (bundle == NULL)
 		return kt_cli_failf("join: which bundle? (join BUNDLE_FILE)");
 	if (kt_cli_open(cli) || own_key(cli, own, NULL, NULL))
@@ -475,20 +479,27 @@ int cmd_sync(struct kt_cli *cli, int argc, char **argv)
 	double timeout = 10;
 	struct kt_sync s;
 	void *ctx, *d, *mon;
-	int rc, was_refused = 0;
+	static const struct kt_opt opts[] = {
+		{ "timeout", KT_OPT_VALUE, 't', 0 },
+		{ NULL, 0, 0, 0 },
+	};
+	struct kt_opts *op = kt_cli_opts(cli, "sync", sync_usage, opts, argc, argv);
+	int rc, was_refused = 0, c;
 
-	if (kt_cli_help(argc, argv, sync_usage))
-		return 0;
-	for (int i = 1; i < argc; i++) {
-		const char *v;
-		char *end;
+	while ((c = kt_opts_next(op)) >= 0)
+		switch (c) {
+		case 't': {
+			const char *v = op->arg;
+			char *end;
 
-		if (strcmp(argv[i], "--timeout") != 0 || (v = kt_cli_arg(argc, argv, &i)) == NULL)
-			return kt_cli_failf("sync: unknown option '%s'", argv[i]);
-		timeout = strtod(v, &end);
-		if (*end != '\0' || timeout <= 0 || timeout > 86400)
-			return kt_cli_failf("sync: --timeout wants seconds, not '%s'", v);
-	}
+			timeout = strtod(v, &end);
+			if (*v == '\0' || *end != '\0' || timeout <= 0 || timeout > 86400)
+				return kt_cli_failf("sync: --timeout wants seconds, not '%s'", v);
+			break;
+		}
+		}
+	if (c != KT_OPTS_END || kt_opts_args(op, 0, 0, NULL))
+		return kt_opts_exit(c);
 	if (kt_cli_open(cli))
 		return 1;
 	if (meta_get_text(cli, "hub", hub, sizeof(hub)) != 0 ||
@@ -618,11 +629,13 @@ int cmd_run(struct kt_cli *cli, int argc, char **argv)
 	struct kt_sync_out out;
 	int ivl = 100, ivl_max = 30000, backoff = 1000;
 	void *ctx, *d, *mon;
+	struct kt_opts *op = kt_cli_opts(cli, "run", run_usage, NULL, argc, argv);
+	int c;
 
-	if (kt_cli_help(argc, argv, run_usage))
-		return 0;
-	if (argc > 1)
-		return kt_cli_failf("run: unexpected argument '%s'", argv[1]);
+	while ((c = kt_opts_next(op)) >= 0)
+		;
+	if (c != KT_OPTS_END || kt_opts_args(op, 0, 0, NULL))
+		return kt_opts_exit(c);
 	if (kt_cli_open(cli))
 		return 1;
 	if (meta_get_text(cli, "hub", hub, sizeof(hub)) != 0 ||

@@ -25,15 +25,15 @@ static const char usage[] =
 	"\n"
 	"commands:\n"
 	"  init --branch NAME [--country CC]   make a new node in DIR\n"
-	"  key                                 print this node's public key\n"
+	"  key [--json]                        print this node's public key\n"
 	"  client add|edit|show|find|list      client cards\n"
 	"  visit add CLIENT_ID --service NAME  record a visit (with safety checks)\n"
 	"  record add|edit|show                patch tests, assessments, care plans,\n"
 	"                                      feedback, loyalty points\n"
 	"  birthdays [--days N]                birthdays coming up\n"
 	"  export [--json] / import FILE       all records as JSON; JSON or CSV in\n"
-	"  status [--json] / digest            the node's state\n"
-	"  config [list|get NAME|set NAME VALUE]  settings of this node\n"
+	"  status [--json] / digest [--json]   the node's state\n"
+	"  config [list|get NAME|set NAME VALUE] [--json]  settings of this node\n"
 	"  join BUNDLE [--invite FILE]         join a hub's chain\n"
 	"  invite --key KEY --out FILE         seal the chain key to a new node\n"
 	"  sync [--timeout S]                  one full push and pull with the hub\n"
@@ -44,7 +44,9 @@ static const char usage[] =
 	"  catalog add|edit|show|list|import   the chain's services and products, with\n"
 	"                                      what the safety check needs of them\n"
 	"\n"
-	"Every command has --help.  Every command that reads has --json.\n"
+	"Every command has --help.  Every command that reads has --json.  Options go\n"
+	"before or after the command's words (-d DIR too), as --opt VALUE or\n"
+	"--opt=VALUE; -- ends them (client find -- -5).\n"
 	"example: kt-node -d /var/lib/kartoteka client find Анна\n";
 
 /* ---- init, key ---- */
@@ -62,21 +64,22 @@ static const char init_usage[] =
 
 int cmd_init(struct kt_cli *cli, int argc, char **argv)
 {
+	static const struct kt_opt opts[] = {
+		{ "branch", KT_OPT_VALUE, 'b', 0 },
+		{ "country", KT_OPT_VALUE, 'c', 0 },
+		{ NULL, 0, 0, 0 },
+	};
+	struct kt_opts *o = kt_cli_opts(cli, "init", init_usage, opts, argc, argv);
 	const char *branch = NULL, *country = "RU";
+	int c;
 
-	if (kt_cli_help(argc, argv, init_usage))
-		return 0;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--branch") == 0) {
-			if ((branch = kt_cli_arg(argc, argv, &i)) == NULL)
-				return 1;
-		} else if (strcmp(argv[i], "--country") == 0) {
-			if ((country = kt_cli_arg(argc, argv, &i)) == NULL)
-				return 1;
-		} else {
-			return kt_cli_failf("init: unknown option '%s'", argv[i]);
+	while ((c = kt_opts_next(o)) >= 0)
+		switch (c) {
+		case 'b': branch = o->arg; break;
+		case 'c': country = o->arg; break;
 		}
-	}
+	if (c != KT_OPTS_END || kt_opts_args(o, 0, 0, NULL))
+		return kt_opts_exit(c);
 	if (cli->dir == NULL)
 		return kt_cli_failf("init: no data folder: use -d DIR");
 	if (branch == NULL || branch[0] == '\0')
@@ -93,24 +96,33 @@ int cmd_init(struct kt_cli *cli, int argc, char **argv)
 }
 
 static const char key_usage[] =
-	"usage: kt-node -d DIR key [--curve]\n"
+	"usage: kt-node -d DIR key [--curve] [--json]\n"
 	"\n"
 	"Prints this node's public key (Ed25519, 64 hex digits): it identifies the node\n"
 	"to a hub,\n"
 	"which enrolls it and derives the node's CURVE key from it.  --curve prints that\n"
 	"CURVE key (hex), the form the hub's log gives for a key it does not know.\n"
+	"--json prints both: {\"key\": \"<Ed25519 hex>\", \"curve\": \"<CURVE hex>\"}.\n"
 	"example: kt-hub -d HUB enroll --branch North --key \"$(kt-node -d B key)\"\n";
 
 int cmd_key(struct kt_cli *cli, int argc, char **argv)
 {
+	static const struct kt_opt opts[] = {
+		{ "curve", KT_OPT_FLAG, 'c', 0 },
+		{ "json", KT_OPT_FLAG, 'j', 0 },
+		{ NULL, 0, 0, 0 },
+	};
+	struct kt_opts *o = kt_cli_opts(cli, "key", key_usage, opts, argc, argv);
 	char path[4200], text[512], *p;
+	int curve = 0, json = 0, c;
 
-	if (kt_cli_help(argc, argv, key_usage))
-		return 0;
-	int curve = argc == 2 && strcmp(argv[1], "--curve") == 0;
-
-	if (argc > 1 && !curve)
-		return kt_cli_failf("key: unexpected argument '%s'", argv[1]);
+	while ((c = kt_opts_next(o)) >= 0)
+		switch (c) {
+		case 'c': curve = 1; break;
+		case 'j': json = 1; break;
+		}
+	if (c != KT_OPTS_END || kt_opts_args(o, 0, 0, NULL))
+		return kt_opts_exit(c);
 	if (cli->dir == NULL)
 		return kt_cli_failf("key: no data folder: use -d DIR");
 	snprintf(path, sizeof(path), "%s/node.key", cli->dir);
@@ -119,7 +131,7 @@ int cmd_key(struct kt_cli *cli, int argc, char **argv)
 	p = strstr(text, "public ");
 	if (p == NULL || strspn(p + 7, "0123456789abcdef") != 64)
 		return kt_cli_failf("'%s' holds no public key", path);
-	if (curve) {
+	if (curve || json) {
 		uint8_t ed[32], x[32];
 		char hex[65], ed_hex[65];
 
@@ -128,7 +140,10 @@ int cmd_key(struct kt_cli *cli, int argc, char **argv)
 		    crypto_sign_ed25519_pk_to_curve25519(x, ed) != 0)
 			return kt_cli_failf("'%s' holds no usable public key", path);
 		kt_hex(hex, x, sizeof(x));
-		printf("%s\n", hex);
+		if (json)
+			kt_cli_print_json(json_pack("{s:s, s:s}", "key", ed_hex, "curve", hex));
+		else
+			printf("%s\n", hex);
 		return 0;
 	}
 	printf("%.64s\n", p + 7);
@@ -156,7 +171,7 @@ static const struct setting settings[] = {
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
 static const char config_usage[] =
-	"usage: kt-node -d DIR config [list | get NAME | set NAME VALUE]\n"
+	"usage: kt-node -d DIR config [list | get NAME | set NAME VALUE] [--json]\n"
 	"\n"
 	"Shows or changes this node's settings:\n"
 	"  country                 default country of phone numbers (RU)\n"
@@ -172,6 +187,8 @@ static const char config_usage[] =
 	"Which services need a patch test is chain-wide now, in the catalogue:\n"
 	"  kt-node -d DIR catalog add --service 'Hair dye' --set patch_test=yes\n"
 	"(a patch_test_services value set here before is still honoured at this node).\n"
+	"--json (list, get): {\"settings\": [{\"name\", \"value\", \"default\",\n"
+	"\"description\"}, ...]}; get prints the one setting's object.\n"
 	"example: kt-node -d DIR config set segment_lost_months 3\n";
 
 static const struct setting *find_setting(const char *name)
@@ -210,20 +227,46 @@ static int config_set(struct kt_cli *cli, const struct setting *s, const char *v
 	return 0;
 }
 
+/* A setting and its value as {"name", "value", "default", "description"}. */
+static json_t *setting_json(const struct setting *s, const char *val)
+{
+	return json_pack("{s:s, s:s, s:s, s:s}", "name", s->name, "value", val, "default",
+			 s->def, "description", s->what);
+}
+
 int cmd_config(struct kt_cli *cli, int argc, char **argv)
 {
+	static const struct kt_opt opts[] = {
+		{ "json", KT_OPT_FLAG, 'j', 0 },
+		{ NULL, 0, 0, 0 },
+	};
+	struct kt_opts *o = kt_cli_opts(cli, "config", config_usage, opts, argc, argv);
 	const struct setting *s;
 	char val[KT_SETTING_BYTES_MAX];
+	int json = 0, c;
 
-	if (kt_cli_help(argc, argv, config_usage))
-		return 0;
+	while ((c = kt_opts_next(o)) >= 0)
+		switch (c) {
+		case 'j': json = 1; break;
+		}
+	if (c != KT_OPTS_END)
+		return kt_opts_exit(c);
+	argc = o->nargs + 1; /* the subcommand and its words, as argv[1..] */
+	argv = o->args - 1;
 	if (kt_cli_open(cli))
 		return 1;
 	if (argc == 1 || (argc == 2 && strcmp(argv[1], "list") == 0)) {
+		json_t *a = json ? json_array() : NULL;
+
 		for (size_t i = 0; i < NSETTINGS; i++) {
 			kt_cli_setting(cli, settings[i].name, settings[i].def, val, sizeof(val));
-			printf("%s=%s\n", settings[i].name, val);
+			if (a != NULL)
+				json_array_append_new(a, setting_json(&settings[i], val));
+			else
+				printf("%s=%s\n", settings[i].name, val);
 		}
+		if (a != NULL)
+			kt_cli_print_json(json_pack("{s:o}", "settings", a));
 		return 0;
 	}
 	if (argc < 3 || (s = find_setting(argv[2])) == NULL)
@@ -231,11 +274,15 @@ int cmd_config(struct kt_cli *cli, int argc, char **argv)
 				    argc >= 3 ? argv[2] : "");
 	if (strcmp(argv[1], "get") == 0 && argc == 3) {
 		kt_cli_setting(cli, s->name, s->def, val, sizeof(val));
-		printf("%s\n", val);
+		if (json)
+			kt_cli_print_json(setting_json(s, val));
+		else
+			printf("%s\n", val);
 		return 0;
 	}
 	if (strcmp(argv[1], "set") == 0 && argc == 4)
-		return config_set(cli, s, argv[3]);
+		return json ? kt_opts_fail(o, "--json is for list and get") :
+			      config_set(cli, s, argv[3]);
 	return kt_cli_failf("config: expected list, get NAME or set NAME VALUE");
 }
 
@@ -367,13 +414,20 @@ int cmd_status(struct kt_cli *cli, int argc, char **argv)
 	struct kt_store_info in;
 	char nid[17], hub[256], when[64] = "never";
 	uint64_t acked, last, voided;
-	int json = argc == 2 && strcmp(argv[1], "--json") == 0;
+	static const struct kt_opt opts[] = {
+		{ "json", KT_OPT_FLAG, 'j', 0 },
+		{ NULL, 0, 0, 0 },
+	};
+	struct kt_opts *op = kt_cli_opts(cli, "status", status_usage, opts, argc, argv);
+	int json = 0, c;
 	json_t *o;
 
-	if (kt_cli_help(argc, argv, status_usage))
-		return 0;
-	if (argc > 1 && !json)
-		return kt_cli_failf("status: unknown option '%s'", argv[1]);
+	while ((c = kt_opts_next(op)) >= 0)
+		switch (c) {
+		case 'j': json = 1; break;
+		}
+	if (c != KT_OPTS_END || kt_opts_args(op, 0, 0, NULL))
+		return kt_opts_exit(c);
 	if (kt_cli_open(cli))
 		return 1;
 	if (kt_store_info(&cli->st, &in, &cli->err) != 0)
@@ -431,27 +485,39 @@ int cmd_status(struct kt_cli *cli, int argc, char **argv)
 }
 
 static const char digest_usage[] =
-	"usage: kt-node -d DIR digest\n"
+	"usage: kt-node -d DIR digest [--json]\n"
 	"\n"
 	"Prints the BLAKE2b digest of the node's state (winning versions, set tags,\n"
 	"aliases, erasures): two replicas with the same changes print the same.\n"
+	"--json prints {\"digest\": \"<hex>\"}.\n"
 	"example: kt-node -d DIR digest\n";
 
 int cmd_digest(struct kt_cli *cli, int argc, char **argv)
 {
 	uint8_t d[KT_HASH_BYTES];
+	static const struct kt_opt opts[] = {
+		{ "json", KT_OPT_FLAG, 'j', 0 },
+		{ NULL, 0, 0, 0 },
+	};
+	struct kt_opts *o = kt_cli_opts(cli, "digest", digest_usage, opts, argc, argv);
 	char hex[2 * KT_HASH_BYTES + 1];
+	int json = 0, c;
 
-	if (kt_cli_help(argc, argv, digest_usage))
-		return 0;
-	if (argc > 1)
-		return kt_cli_failf("digest: unexpected argument '%s'", argv[1]);
+	while ((c = kt_opts_next(o)) >= 0)
+		switch (c) {
+		case 'j': json = 1; break;
+		}
+	if (c != KT_OPTS_END || kt_opts_args(o, 0, 0, NULL))
+		return kt_opts_exit(c);
 	if (kt_cli_open(cli))
 		return 1;
 	if (kt_store_digest(&cli->st, d, &cli->err) != 0)
 		return kt_cli_fail(cli);
 	kt_hex(hex, d, KT_HASH_BYTES);
-	printf("%s\n", hex);
+	if (json)
+		kt_cli_print_json(json_pack("{s:s}", "digest", hex));
+	else
+		printf("%s\n", hex);
 	return 0;
 }
 
@@ -485,8 +551,12 @@ static void on_interrupt(int sig)
 
 int main(int argc, char **argv)
 {
+	static const struct kt_opt opts[] = {
+		{ "version", KT_OPT_FLAG, 'v', 0 },
+		{ NULL, 0, 0, 0 },
+	};
 	struct kt_cli cli;
-	int i = 1, rc;
+	int c, rc;
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
@@ -499,34 +569,32 @@ int main(int argc, char **argv)
 	kt_crypto_init();
 	memset(&cli, 0, sizeof(cli));
 	cli.dir = getenv("KT_DIR");
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "-d") == 0 && i + 1 < argc) {
-			cli.dir = argv[++i];
-		} else if (strcmp(argv[i], "--version") == 0) {
-			printf("kt-node %s\n", KT_VERSION);
-			return 0;
-		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			fputs(usage, stdout);
-			return 0;
-		} else {
-			return kt_cli_failf("unknown option '%s' (see kt-node --help)", argv[i]);
+	kt_opts_init(&cli.opts, "kt-node", &cli.dir);
+	kt_opts_start_program(&cli.opts, usage, opts, argc, argv);
+	while ((c = kt_opts_next(&cli.opts)) >= 0)
+		switch (c) {
+		case 'v': printf("kt-node %s\n", KT_VERSION); return 0;
 		}
-	}
-	if (i >= argc) {
+	if (c != KT_OPTS_END)
+		return kt_opts_exit(c);
+	if (cli.opts.nargs == 0) {
 		fputs(usage, stderr);
 		return 2;
 	}
-	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
-		if (strcmp(argv[i], commands[c].name) == 0) {
-			rc = commands[c].fn(&cli, argc - i, argv + i);
+	/* The command's words: argv[0] is its name, as each cmd_x() expects. */
+	argc = cli.opts.nargs;
+	argv = cli.opts.args;
+	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
+		if (strcmp(argv[0], commands[k].name) == 0) {
+			rc = commands[k].fn(&cli, argc, argv);
 			if (cli.open)
 				kt_store_close(&cli.st);
-			if (kt_interrupted && strcmp(argv[i], "run") != 0) {
+			if (kt_interrupted && strcmp(argv[0], "run") != 0) {
 				if (rc == 0) /* stopped while it printed: said here, once */
-					fprintf(stderr, "kt-node: %s: interrupted\n", argv[i]);
+					fprintf(stderr, "kt-node: %s: interrupted\n", argv[0]);
 				return 130;
 			}
 			return rc;
 		}
-	return kt_cli_failf("unknown command '%s' (see kt-node --help)", argv[i]);
+	return kt_cli_failf("unknown command '%s' (see kt-node --help)", argv[0]);
 }
