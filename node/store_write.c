@@ -213,7 +213,13 @@ int kt_blind_token_of(struct kt_store *st, uint16_t field, const struct kt_val *
 	    (field != KT_CLIENT_PHONE && field != KT_CLIENT_EMAIL && field != KT_CLIENT_PHONE_E164))
 		return -1;
 	if (field == KT_CLIENT_PHONE_E164) {
-		kt_phone_digits(v->s, norm, sizeof(norm)); /* the digits, as kt_phone_key gives */
+		char e164[KT_PHONE_BYTES];
+
+		if (v->n >= sizeof(e164))
+			return -1;
+		memcpy(e164, v->s, v->n); /* a value borrows its bytes: no NUL after them */
+		e164[v->n] = '\0';
+		kt_phone_digits(e164, norm, sizeof(norm)); /* the digits, as kt_phone_key gives */
 		if (norm[0] == '\0')
 			return -1;
 		field = KT_CLIENT_PHONE;

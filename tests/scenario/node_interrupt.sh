@@ -53,7 +53,12 @@ n=$("$KT" -d B status --json | python3 -c 'import json,sys; print(json.load(sys.
 "$KT" -d F init --branch F >/dev/null
 cp bigger.csv edited.csv
 "$KT" -d F import edited.csv 2>/dev/null & IPID=$!
-sleep 0.3
+# killed once its first rows are written (a build under ASan starts slower)
+for t in $(seq 1 200); do
+	n=$("$KT" -d F status --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["records"])' 2>/dev/null)
+	[ "${n:-0}" -gt 0 ] && break
+	sleep 0.05
+done
 kill -9 "$IPID"; wait "$IPID" 2>/dev/null
 { echo 'name,phone'; echo 'Новая Строка,+7 900 000 00 01'; tail -n +2 bigger.csv; } >edited.csv
 refuse "an edited file whose import stopped half way is refused" "$KT" -d F import edited.csv
