@@ -591,7 +591,7 @@ static int card_has(struct importer *x, const struct kt_rec *rec, const char *e1
 		    const char *fold)
 {
 	const struct kt_val *v = kt_card_get(rec, e164 ? "phone" : "email");
-	const struct kt_val *norm = kt_card_get(rec, "phone_e164");
+	const struct kt_val *norm = kt_rec_phone_e164(rec);
 	char text[KT_PHONE_TEXT_MAX + 1], mine[KT_PHONE_BYTES], *f;
 	int same;
 

@@ -46,7 +46,7 @@ void kt_contact_of_card(const struct kt_rec *r, const char *country, struct kt_c
 {
 	const struct kt_val *p = kt_rec_get(r, KT_CLIENT_PHONE);
 	const struct kt_val *e = kt_rec_get(r, KT_CLIENT_EMAIL);
-	const struct kt_val *norm = kt_rec_get(r, KT_CLIENT_PHONE_E164);
+	const struct kt_val *norm = kt_rec_phone_e164(r);
 
 	k->phone[0] = '\0';
 	if (norm != NULL && norm->t == KT_V_STR && norm->n > 0 && norm->n < KT_PHONE_BYTES) {

@@ -106,6 +106,8 @@ struct kt_store {
 	 * waits for its prefaulting, so both paths run whatever the timing.
 	 */
 	int batch_test;
+	/* Tests only: writes as a node before field 23 did, with no phone copy. */
+	int no_phone_copy;
 };
 
 /*
@@ -480,6 +482,14 @@ int kt_store_load(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
 
 /* The winning value of one field of r, or NULL. */
 const struct kt_val *kt_rec_get(const struct kt_rec *r, uint16_t field);
+
+/*
+ * The phone's E.164 copy (field 23) of card r when it is the copy of her
+ * phone as it stands: written by the change that wrote the phone (the two
+ * versions equal).  NULL otherwise: a phone changed since by a node that
+ * writes no copy, a copy with no phone, or none.  Borrows from r.
+ */
+const struct kt_val *kt_rec_phone_e164(const struct kt_rec *r);
 
 /* Calls fn for each record of owner of the given type (0: any), oldest first. */
 typedef int (*kt_id_fn)(void *ctx, const struct kt_id *id, uint8_t type);

@@ -651,7 +651,7 @@ static int apply_lww(struct kt_store *st, MDB_txn *txn, const struct kt_change *
 	struct kt_val old;
 	struct kt_fbuf fb;
 	msgpack_packer pk;
-	int rc, res, had;
+	int rc, res, had, phone;
 
 	/* Two ops of one change may name one field: only the first finds it absent. */
 	rc = fresh == 1 ? MDB_NOTFOUND : mdb_get(txn, st->rec, &key, &v);
@@ -668,9 +668,14 @@ static int apply_lww(struct kt_store *st, MDB_txn *txn, const struct kt_change *
 		return kt_mdb_err(err, rc, "read a field");
 	if (res != KT_LWW_WIN)
 		return 0;
+	phone = val != NULL && c->type == KT_T_CLIENT &&
+		(op->field == KT_CLIENT_PHONE || op->field == KT_CLIENT_PHONE_E164);
 	if (val == NULL)
 		val = &nil_val; /* metadata only (the hub): versions, no values */
-	else if (kt_index_field(c->type, op->field)) {
+	else if (phone) {
+		if ((rc = kt_index_phone(st, txn, &c->id, 1, 0, NULL, err)) != 0)
+			return rc; /* the entries of the phone and copy as they were */
+	} else if (kt_index_field(c->type, op->field)) {
 		memset(&old, 0, sizeof(old));
 		if (had && kt_val_unpack((uint8_t *)v.mv_data + 2 * KT_VER_BYTES,
 					 v.mv_size - 2 * KT_VER_BYTES, &old, err) != 0)
@@ -686,6 +691,8 @@ static int apply_lww(struct kt_store *st, MDB_txn *txn, const struct kt_change *
 	v.mv_data = buf;
 	if ((rc = mdb_put(txn, st->rec, &key, &v, 0)) != 0)
 		return kt_mdb_err(err, rc, "write a field");
+	if (phone)
+		return kt_index_phone(st, txn, &c->id, 0, op->field, val, err);
 	return 0;
 }
 

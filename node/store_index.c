@@ -245,6 +245,40 @@ static int index_value(struct idx_op *o, uint16_t field, const struct kt_val *v)
 	return 0;
 }
 
+/* Field of card id as stored: its version and value (values borrow from txn); 0 if there. */
+static int stored_field(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
+			uint16_t field, struct kt_version *ver, struct kt_val *v)
+{
+	uint8_t k[KT_RECKEY_BYTES];
+	MDB_val key = { kt_reckey(k, id, field, NULL), k }, d;
+
+	if (mdb_get(txn, st->rec, &key, &d) != 0 || d.mv_size <= 2 * KT_VER_BYTES)
+		return -1;
+	kt_version_get(ver, d.mv_data);
+	return kt_val_unpack((uint8_t *)d.mv_data + 2 * KT_VER_BYTES, d.mv_size - 2 * KT_VER_BYTES,
+			     v, NULL) == 0 ? 0 : -1;
+}
+
+int kt_index_phone(struct kt_store *st, MDB_txn *txn, const struct kt_id *id, int del,
+		   uint16_t field, const struct kt_val *v, struct kt_err *err)
+{
+	struct idx_op o = { st, txn, id, 0, del, 0 };
+	struct kt_version pver, cver;
+	struct kt_val phone, copy;
+	int have_p = stored_field(st, txn, id, KT_CLIENT_PHONE, &pver, &phone) == 0;
+	int have_c = stored_field(st, txn, id, KT_CLIENT_PHONE_E164, &cver, &copy) == 0;
+	int rc;
+
+	if (v != NULL && field == KT_CLIENT_PHONE && have_p)
+		phone = *v; /* the change's own value: its index key may be made ahead (hint) */
+	if (have_p && (rc = index_value(&o, KT_CLIENT_PHONE, &phone)) != 0)
+		return kt_mdb_err(err, rc, "update the search index");
+	if (have_p && have_c && kt_version_cmp(&pver, &cver) == 0 &&
+	    (rc = index_value(&o, KT_CLIENT_PHONE_E164, &copy)) != 0)
+		return kt_mdb_err(err, rc, "update the search index");
+	return 0;
+}
+
 int kt_index_update(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
 		    uint16_t field, const struct kt_val *old, const struct kt_val *nv,
 		    struct kt_err *err)
@@ -624,8 +658,15 @@ static int reindex(struct kt_store *st, MDB_txn *txn, struct kt_err *err)
 				memcpy(id.b, kb, KT_ID_BYTES);
 				client = v.mv_size >= 1 && ((uint8_t *)v.mv_data)[0] == KT_T_CLIENT;
 			} else if (client && memcmp(id.b, kb, KT_ID_BYTES) == 0 &&
-				   field != KT_CLIENT_BIRTHDAY && kt_index_field(KT_T_CLIENT, field) &&
-				   v.mv_size > 2 * KT_VER_BYTES) {
+				   field == KT_CLIENT_PHONE) {
+				/* the phone and its copy together (kt_index_phone), once */
+				if ((rc = kt_index_phone(st, txn, &id, 0, 0, NULL, err)) != 0) {
+					mdb_cursor_close(cur);
+					return rc;
+				}
+			} else if (client && memcmp(id.b, kb, KT_ID_BYTES) == 0 &&
+				   field != KT_CLIENT_BIRTHDAY && field != KT_CLIENT_PHONE_E164 &&
+				   kt_index_field(KT_T_CLIENT, field) && v.mv_size > 2 * KT_VER_BYTES) {
 				struct idx_op o = { st, txn, &id, 0, 0, 0 };
 				struct kt_val val;
 

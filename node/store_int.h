@@ -133,6 +133,18 @@ int kt_conflict_note(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
 int kt_conflict_resolve(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
 			uint16_t field, const struct kt_version *upto, struct kt_err *err);
 
+/*
+ * Adds (del 0) or deletes (del 1) card id's phone entries as the store
+ * holds them: the phone's, and its E.164 copy's only when the change that
+ * wrote the phone wrote the copy too (equal versions), so a phone changed
+ * by a node that writes no copy is never found by the number before.  v,
+ * when not NULL, is the value being written to field (2 or 23), which the
+ * store already holds: its index key may have been made ahead.  Called
+ * around every write of field 2 or 23 (store_apply.c).
+ */
+int kt_index_phone(struct kt_store *st, MDB_txn *txn, const struct kt_id *id, int del,
+		   uint16_t field, const struct kt_val *v, struct kt_err *err);
+
 /* Keeps the search indexes of a client card in step with one field. */
 int kt_index_update(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
 		    uint16_t field, const struct kt_val *old, const struct kt_val *nv,

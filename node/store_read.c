@@ -124,6 +124,22 @@ const struct kt_val *kt_rec_get(const struct kt_rec *r, uint16_t field)
 	return NULL;
 }
 
+const struct kt_val *kt_rec_phone_e164(const struct kt_rec *r)
+{
+	const struct kt_rfield *phone = NULL, *copy = NULL;
+
+	for (uint32_t i = 0; i < r->nfields; i++) {
+		if (r->fields[i].field == KT_CLIENT_PHONE)
+			phone = &r->fields[i];
+		else if (r->fields[i].field == KT_CLIENT_PHONE_E164)
+			copy = &r->fields[i];
+	}
+	if (phone == NULL || copy == NULL || copy->v.t != KT_V_STR ||
+	    kt_version_cmp(&phone->ver, &copy->ver) != 0)
+		return NULL;
+	return &copy->v;
+}
+
 int kt_store_owned(struct kt_store *st, MDB_txn *txn, const struct kt_id *owner,
 		   uint8_t type, kt_id_fn fn, void *ctx, struct kt_err *err)
 {

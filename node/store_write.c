@@ -263,7 +263,8 @@ static int derive_phone(struct kt_store *st, struct kt_draft *d, struct wctx *w,
 	struct kt_val *pv = NULL;
 	struct kt_op *op;
 
-	if (d->type != KT_T_CLIENT || kt_sets_field(d->ops, d->nops, KT_CLIENT_PHONE_E164))
+	if (d->type != KT_T_CLIENT || kt_sets_field(d->ops, d->nops, KT_CLIENT_PHONE_E164) ||
+	    st->no_phone_copy)
 		return 0;
 	for (uint32_t i = 0; i < d->nops && pv == NULL; i++)
 		if (d->ops[i].kind == KT_OP_SET && d->ops[i].field == KT_CLIENT_PHONE)

@@ -599,6 +599,93 @@ static void test_an_old_index_is_made_again_at_open(void)
 	kt_store_close(&st);
 }
 
+/* The last change st wrote, as logged (bytes the caller frees). */
+static struct logged last_change(struct kt_store *st)
+{
+	struct logged l = { 0 };
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+
+	T_CHECK(kt_store_rdtxn(st, &txn, NULL) == 0);
+	mdb_cursor_open(txn, st->log, &cur);
+	T_CHECK(mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0);
+	l.bytes = kt_malloc(v.mv_size);
+	memcpy(l.bytes, v.mv_data, v.mv_size);
+	l.len = v.mv_size;
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return l;
+}
+
+static int found_by(struct kt_store *st, const char *q, const struct kt_id *id)
+{
+	struct kt_id out[8];
+	struct kt_err err;
+	MDB_txn *txn;
+	int n, hit = 0;
+
+	T_CHECK(kt_store_rdtxn(st, &txn, &err) == 0);
+	n = kt_store_find(st, txn, q, out, 8, NULL, &err);
+	for (int i = 0; i < n; i++)
+		hit |= kt_id_cmp(&out[i], id) == 0;
+	mdb_txn_abort(txn);
+	return hit;
+}
+
+/*
+ * A phone's E.164 copy is made where the phone is typed and carried; a node
+ * that writes no copy (a build before field 23) and changes the phone
+ * leaves the old copy standing, which must then count for nothing: the card
+ * is not found by her old number, and her stored copy is not read as hers.
+ */
+static void test_a_phone_changed_without_its_copy_drops_the_copy(void)
+{
+	static struct kt_draft d;
+	struct kt_store ro, old;
+	struct kt_err err;
+	struct kt_id id;
+	struct kt_logged_pair { struct logged a, b; } x;
+	struct kt_rec r;
+	MDB_txn *txn;
+
+	make_node(&ro, "copy_ro", NULL);
+	make_node(&old, "copy_old", "copy_ro");
+	strcpy(ro.country, "RO");
+	old.no_phone_copy = 1;
+	kt_id_new(&id, kt_wall_ms());
+	kt_draft_start(&d, KT_T_CLIENT, &id, 1, NULL);
+	T_CHECK(kt_draft_field(&d, "name", "Vechi Test", KT_OP_SET, &err) == 0);
+	T_CHECK(kt_draft_field(&d, "phone", "0723 555 666", KT_OP_SET, &err) == 0);
+	T_EQ_INT(kt_store_write(&ro, &d, 1, NULL, &err), 0);
+	x.a = last_change(&ro);
+	T_EQ_INT(ingest(&old, &x.a), 0);
+	T_EQ_INT(found_by(&old, "+40 723 555 666", &id), 1); /* the copy RO made */
+	kt_draft_start(&d, KT_T_CLIENT, &id, 0, NULL);
+	T_CHECK(kt_draft_field(&d, "phone", "+7 912 777 88 99", KT_OP_SET, &err) == 0);
+	T_EQ_INT(kt_store_write(&old, &d, 1, NULL, &err), 0);
+	x.b = last_change(&old);
+	T_EQ_INT(ingest(&ro, &x.b), 0);
+	for (int k = 0; k < 2; k++) {
+		struct kt_store *st = k ? &ro : &old;
+
+		T_EQ_INT(found_by(st, "+7 912 777 88 99", &id), 1);
+		T_EQ_INT(found_by(st, "+40 723 555 666", &id), 0);
+		T_EQ_INT(found_by(st, "0723 555 666", &id), 0);
+		T_EQ_INT(kt_store_rdtxn(st, &txn, &err), 0);
+		kt_rec_init(&r);
+		T_EQ_INT(kt_store_load(st, txn, &id, &r, &err), 0);
+		T_CHECK(kt_rec_get(&r, KT_CLIENT_PHONE_E164) != NULL); /* kept, as data */
+		T_CHECK(kt_rec_phone_e164(&r) == NULL);               /* but not hers */
+		kt_rec_release(&r);
+		mdb_txn_abort(txn);
+	}
+	free(x.a.bytes);
+	free(x.b.bytes);
+	kt_store_close(&ro);
+	kt_store_close(&old);
+}
+
 static void test_full_map_grows_and_keeps_everything(void)
 {
 	static struct kt_draft d[KT_BATCH_MAX];
@@ -926,6 +1013,7 @@ int main(void)
 	T_RUN(test_unparseable_phones_never_pair_cards);
 	T_RUN(test_refused_write_changes_nothing);
 	T_RUN(test_an_old_index_is_made_again_at_open);
+	T_RUN(test_a_phone_changed_without_its_copy_drops_the_copy);
 	T_RUN(test_full_map_grows_and_keeps_everything);
 	T_RUN(test_a_map_another_process_grew_is_adopted);
 	for (int i = 0; i < nchanges; i++)
