@@ -119,3 +119,27 @@ extern "C" int kt_phone_national_prefix(const char *digits, const char *region, 
 		return -1;
 	}
 }
+
+extern "C" int kt_phone_is_reading(const char *text, const char *e164)
+{
+	try {
+		const PhoneNumberUtil *u = PhoneNumberUtil::GetInstance();
+		PhoneNumber n, m;
+		std::string region, again;
+
+		if (text == nullptr || e164 == nullptr ||
+		    strnlen(text, KT_PHONE_TEXT_MAX + 1) > KT_PHONE_TEXT_MAX ||
+		    u->Parse(e164, "ZZ", &n) != PhoneNumberUtil::NO_PARSING_ERROR)
+			return 0;
+		u->GetRegionCodeForNumber(n, &region);
+		if (region.empty() || region == "ZZ")
+			u->GetRegionCodeForCountryCode(n.country_code(), &region);
+		if (u->Parse(text, region, &m) != PhoneNumberUtil::NO_PARSING_ERROR ||
+		    !u->IsPossibleNumber(m))
+			return 0;
+		u->Format(m, PhoneNumberUtil::E164, &again);
+		return again == e164;
+	} catch (...) {
+		return 0;
+	}
+}

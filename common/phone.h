@@ -45,6 +45,14 @@ size_t kt_phone_digits(const char *text, char *out, size_t outsz);
  */
 int kt_phone_national_prefix(const char *digits, const char *region, char *out, size_t outsz);
 
+/*
+ * Whether e164 ("+40721234567") is what text ("0721 234 567", ASCII as
+ * kt_text_phone_ascii gives) reads as in the country e164 belongs to: 1 or
+ * 0.  The store keeps a phone's copy from elsewhere (an import) only when
+ * it is (node/store_write.c).
+ */
+int kt_phone_is_reading(const char *text, const char *e164);
+
 /* Returns 1 when region is a region libphonenumber knows ("RU"), else 0. */
 int kt_phone_region_known(const char *region);
 

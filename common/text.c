@@ -122,10 +122,26 @@ static utf8proc_int32_t search_map(utf8proc_int32_t c, void *data)
 	case 0x0131: case 0x0130: return 'i'; /* ı; İ (which would keep its dot otherwise) */
 	case 0x0141: case 0x0142: return 'l'; /* Ł ł */
 	case 0x00d8: case 0x00f8: return 'o'; /* Ø ø */
-	case 0x0110: case 0x0111: case 0x00d0: return 'd'; /* Đ đ Ð */
+	case 0x0110: case 0x0111: case 0x00d0: case 0x00f0: return 'd'; /* Đ đ Ð ð */
 	case 0x0126: case 0x0127: return 'h'; /* Ħ ħ */
 	case 0x0166: case 0x0167: return 't'; /* Ŧ ŧ */
 	case 0x0490: case 0x0491: return 0x0433; /* Ґ ґ -> г */
+	/*
+	 * Letters of Ukrainian, Belarusian, Kazakh and Tatar names as a
+	 * Russian keyboard types them: і ї -> и, є -> е, ў -> у, қ -> к,
+	 * ә -> а, ғ -> г, ң -> н, ө -> о, ұ ү -> у, һ -> х, җ -> ж.
+	 */
+	case 0x0406: case 0x0456: case 0x0407: case 0x0457: return 0x0438;
+	case 0x0404: case 0x0454: return 0x0435;
+	case 0x040e: case 0x045e: case 0x04ae: case 0x04af: case 0x04b0: case 0x04b1:
+		return 0x0443;
+	case 0x049a: case 0x049b: return 0x043a;
+	case 0x04d8: case 0x04d9: return 0x0430;
+	case 0x0492: case 0x0493: return 0x0433;
+	case 0x04a2: case 0x04a3: return 0x043d;
+	case 0x04e8: case 0x04e9: return 0x043e;
+	case 0x04ba: case 0x04bb: return 0x0445;
+	case 0x0496: case 0x0497: return 0x0436;
 	case 0x00b4: case 0x0060: case 0x02b9: case 0x02bb: case 0x02bd: case 0x02ca:
 	case 0x2032: case 0xff07: case 0xa78b: case 0xa78c: case 0x055a:
 		return '\'';
@@ -142,7 +158,7 @@ static utf8proc_int32_t search_map(utf8proc_int32_t c, void *data)
  */
 static const struct { utf8proc_int32_t lat, cyr; } lookalike[] = {
 	{ 'a', 0x0430 }, { 'b', 0x0432 }, { 'c', 0x0441 }, { 'e', 0x0435 },
-	{ 'h', 0x043d }, { 'i', 0x0456 }, { 'j', 0x0458 }, { 'k', 0x043a },
+	{ 'h', 0x043d }, { 'i', 0x0438 }, { 'j', 0x0458 }, { 'k', 0x043a },
 	{ 'm', 0x043c }, { 'o', 0x043e }, { 'p', 0x0440 }, { 's', 0x0455 },
 	{ 't', 0x0442 }, { 'x', 0x0445 }, { 'y', 0x0443 },
 };
@@ -229,6 +245,42 @@ static char *unmix_scripts(char *f)
 }
 
 /*
+ * The letters a reader spells with two (folded): æ as ae, œ as oe, þ as th,
+ * so Æsa is found by aesa and Þóra by thora.  Returns f, or a longer copy
+ * (f freed) when it held one.
+ */
+static char *spell_out(char *f)
+{
+	static const struct { const char *from, *to; } two[] = {
+		{ "\xc3\xa6", "ae" }, { "\xc5\x93", "oe" }, { "\xc3\xbe", "th" },
+	};
+	size_t n = strlen(f), o = 0;
+	char *out;
+
+	if (strstr(f, "\xc3\xa6") == NULL && strstr(f, "\xc5\x93") == NULL &&
+	    strstr(f, "\xc3\xbe") == NULL)
+		return f;
+	out = kt_malloc(n + 1); /* each two bytes become two: the same length */
+	for (size_t i = 0; i < n;) {
+		size_t k;
+
+		for (k = 0; k < sizeof(two) / sizeof(two[0]); k++)
+			if (strncmp(f + i, two[k].from, 2) == 0)
+				break;
+		if (k < sizeof(two) / sizeof(two[0])) {
+			memcpy(out + o, two[k].to, 2);
+			o += 2;
+			i += 2;
+		} else {
+			out[o++] = f[i++];
+		}
+	}
+	out[o] = '\0';
+	free(f);
+	return out;
+}
+
+/*
  * s[0..n) case folded and composed, with utf8proc options extra on top
  * (UTF8PROC_STRIPMARK for search, 0 for stemming, which needs ă ș ё).
  * Returns a malloc'd string, or NULL when s is not UTF-8.
@@ -275,7 +327,7 @@ char *kt_text_fold(const char *s, size_t n)
 	 */
 	char *f = fold_with(s, n, UTF8PROC_STRIPMARK | UTF8PROC_IGNORE | UTF8PROC_LUMP);
 
-	return f == NULL || is_ascii(f, strlen(f)) ? f : unmix_scripts(f);
+	return f == NULL || is_ascii(f, strlen(f)) ? f : unmix_scripts(spell_out(f));
 }
 
 /*
@@ -1309,13 +1361,28 @@ size_t kt_text_phone_ascii(const char *s, size_t n, char *out, size_t cap)
 	if (!kt_text_valid(s, n) ||
 	    utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &f,
 			 UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE | UTF8PROC_IGNORE |
-			 UTF8PROC_LUMP | UTF8PROC_STRIPMARK) < 0)
+			 UTF8PROC_LUMP | UTF8PROC_STRIPMARK | UTF8PROC_CASEFOLD) < 0)
 		return 0;
 	for (p = f; *p && o + 1 < cap;) {
 		utf8proc_int32_t c;
-		utf8proc_ssize_t k = utf8proc_iterate(p, -1, &c);
+		utf8proc_ssize_t k;
 		char ch;
 
+		/*
+		 * The Russian words for an extension ("доб. 12", "вн. 12",
+		 * "внутр. 12") as libphonenumber's "ext. 12": the word, to its
+		 * end, becomes "ext".
+		 */
+		if (strncmp((const char *)p, "доб", 6) == 0 || strncmp((const char *)p, "вн", 4) == 0) {
+			const char *ext = "ext";
+
+			while (*ext && o + 1 < cap)
+				out[o++] = *ext++;
+			while (*p && utf8proc_iterate(p, -1, &c) > 0 && c >= 0x0400 && c <= 0x04ff)
+				p += utf8proc_iterate(p, -1, &c);
+			continue;
+		}
+		k = utf8proc_iterate(p, -1, &c);
 		kt_assert(k > 0); /* utf8proc wrote it */
 		p += k;
 		if (c < 0x80)
@@ -1394,8 +1461,10 @@ static size_t cell_piece(const uint8_t *s, size_t n, char *piece, size_t *plen, 
 		return (size_t)k;
 	} else if (c == 0x7f) {
 		show = "\xe2\x90\xa1"; /* U+2421 */
-	} else if (c < 0xa0 && c >= 0x80) {
-		show = "\xef\xbf\xbd";
+	} else if ((c < 0xa0 && c >= 0x80) || (c >= 0x202a && c <= 0x202e) ||
+		   (c >= 0x2066 && c <= 0x2069)) {
+		show = "\xef\xbf\xbd"; /* a C1 control, or a direction override that would
+					 reorder the rest of the row */
 	}
 	if (show != NULL) {
 		*plen = strlen(show);
@@ -1442,4 +1511,21 @@ int kt_text_cell(const char *s, int width, char *out, size_t cap)
 		out[o++] = ' ';
 	out[o] = '\0';
 	return used;
+}
+
+size_t kt_text_phone_number(const char *ascii, char *out, size_t cap)
+{
+	static const char *const marks[] = { "ext", "x", "#", ";", ",", "доб", "вн" };
+	size_t end = strlen(ascii), n;
+
+	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
+		const char *m = strstr(ascii, marks[i]);
+
+		if (m != NULL && (size_t)(m - ascii) < end)
+			end = (size_t)(m - ascii);
+	}
+	n = end < cap ? end : cap - 1;
+	memcpy(out, ascii, n);
+	out[n] = '\0';
+	return n;
 }

@@ -172,6 +172,14 @@ char *kt_text_words_key(const char *s);
 size_t kt_text_phone_ascii(const char *s, size_t n, char *out, size_t cap);
 
 /*
+ * The number of a phone without its extension: ascii (as
+ * kt_text_phone_ascii made it, or a query as typed) up to "ext", "x", "#",
+ * ";", "," or доб/вн, into out (NUL-terminated, cap bytes); returns its
+ * length.  "+7 912 345 67 89 ext. 12" gives "+7 912 345 67 89 ".
+ */
+size_t kt_text_phone_number(const char *ascii, char *out, size_t cap);
+
+/*
  * Returns 1 when s (NUL-terminated UTF-8) reads as a phone: digits of any
  * script, at least min_digits of them, and only spaces, dashes, "+().",
  * their full-width forms and characters that show as nothing besides.

@@ -9,6 +9,7 @@
 #include "text.h"
 #include "dates.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -524,7 +525,7 @@ static int client_find(struct kt_cli *cli, int argc, char **argv)
 
 			v = o->arg;
 			l = strtol(v, &end, 10);
-			if (*v == '\0' || *end != '\0' || l < 1 || l > FIND_COUNT_CAP)
+			if (!isdigit((unsigned char)*v) || *end != '\0' || l < 1 || l > FIND_COUNT_CAP)
 				return kt_cli_failf("client find: --limit wants 1 to %d, not '%s'",
 						    FIND_COUNT_CAP, v);
 			limit = (int)l;
@@ -538,6 +539,10 @@ static int client_find(struct kt_cli *cli, int argc, char **argv)
 	if (o->nargs == 0)
 		return kt_cli_failf("client find: what to find? (client find QUERY)");
 	query = o->args[0];
+	if (kt_text_valid(query, strlen(query)) && !kt_text_says_something(query) &&
+	    strpbrk(query, "+@") == NULL)
+		return kt_cli_failf("client find: what to find? The query has no letter or digit "
+				    "(client find QUERY)");
 	if (kt_cli_open(cli) || kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
 		return cli->open ? kt_cli_fail(cli) : 1;
 	ids = kt_malloc(sizeof(*ids) * FIND_COUNT_CAP);
@@ -569,10 +574,12 @@ static int client_find(struct kt_cli *cli, int argc, char **argv)
 		kt_cli_print_json(top);
 	} else {
 		json_decref(arr);
-		if (n > shown || cut)
-			printf("... %s%d more of %s%d found (client find QUERY --limit N shows "
-			       "more; add a word, a phone or a birthday year to narrow it)\n",
-			       cut ? "at least " : "", n - shown, cut ? "at least " : "", n);
+		if (cut)
+			printf("... at least %d more found (--limit N shows more; another word of "
+			       "her name narrows it)\n", n - shown);
+		else if (n > shown)
+			printf("... %d more of %d found (--limit N shows more; another word of "
+			       "her name narrows it)\n", n - shown, n);
 	}
 	if (n == 0 && !json)
 		fprintf(stderr, "no client matches '%s'\n", query);

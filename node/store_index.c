@@ -472,7 +472,7 @@ static int find_into(struct kt_store *st, MDB_txn *txn, const char *query, struc
 		     struct kt_err *err)
 {
 	struct qwords q = { 0 };
-	char key[KT_VALUE_BYTES_MAX + 1], *f;
+	char key[KT_VALUE_BYTES_MAX + 1], number[KT_VALUE_BYTES_MAX + 1], *f;
 	int best = 0, rc;
 
 	if (strchr(query, '@') != NULL || strstr(query, "\xef\xbc\xa0") != NULL) { /* @ or ＠ */
@@ -481,10 +481,22 @@ static int find_into(struct kt_store *st, MDB_txn *txn, const char *query, struc
 
 		if (strncasecmp(q, "mailto:", 7) == 0) /* pasted from a mail program */
 			q += 7;
+		if (strchr(q, '<') != NULL && strchr(strchr(q, '<'), '@') != NULL) {
+			/* "Anna <anna@mail.ru>", as a mail program copies an address */
+			const char *lt = strchr(q, '<') + 1;
+			size_t k = strcspn(lt, ">");
+
+			if (k >= sizeof(number))
+				k = sizeof(number) - 1;
+			memcpy(number, lt, k);
+			number[k] = '\0';
+			q = number;
+		}
+		q += strspn(q, " ");
 		if ((f = kt_text_fold(q, strlen(q))) == NULL)
 			return kt_err_set(err, KT_EINVAL, "search text is not valid UTF-8");
-		for (n = strlen(f); n > 0 && f[n - 1] == ' '; n--) /* blanks after it, as pasted */
-			f[n - 1] = '\0';
+		for (n = strlen(f); n > 0 && (f[n - 1] == ' ' || f[n - 1] == '>'); n--)
+			f[n - 1] = '\0'; /* blanks or a '>' after it, as pasted */
 		rc = scan_prefix(st, txn, 'e', f, NULL, fd, err);
 		free(f);
 		return rc;
@@ -492,6 +504,15 @@ static int find_into(struct kt_store *st, MDB_txn *txn, const char *query, struc
 	if (strncasecmp(query + strspn(query, " "), "tel:", 4) == 0 &&
 	    kt_text_phone_like(query + strspn(query, " ") + 4, 3))
 		query += strspn(query, " ") + 4; /* a link pasted from a page or a messenger */
+	{
+		/* A phone with its extension ("... ext. 12", "... доб. 12") is found by its number. */
+		char ascii[KT_VALUE_BYTES_MAX + 1];
+		size_t an = kt_text_phone_ascii(query, strlen(query), ascii, sizeof(ascii));
+
+		if (kt_text_phone_number(ascii, number, sizeof(number)) < an &&
+		    kt_text_phone_like(number, 3))
+			query = number;
+	}
 	if (kt_text_phone_like(query, 3)) {
 		size_t n;
 
@@ -603,8 +624,11 @@ int kt_store_birthdays_on(struct kt_store *st, MDB_txn *txn, int month, int day,
  * whose meta "index_version" says otherwise has them made again at open.
  * Version 2: apostrophes, dotless i, lookalike letters, zero-width
  * characters, phones' 'r' entries and their normalised copy (field 23).
+ * Version 3: Traditional Han as Simplified, the letters of Ukrainian,
+ * Belarusian and Kazakh names, æ œ þ spelt out, a copy only while it is
+ * the phone's.
  */
-#define KT_INDEX_VERSION 2
+#define KT_INDEX_VERSION 3
 
 static void index_version_text(const struct kt_store *st, char out[32])
 {

@@ -251,48 +251,62 @@ int kt_blind_token_op(struct kt_store *st, const struct kt_op *ops, uint32_t nop
  * (KT_CLIENT_PHONE_E164, proto/schema.c): the phone in E.164 under this
  * branch's country, or nothing (clearing a copy an earlier phone left) when
  * it does not parse (an empty copy also tells that the phone carries no
- * blind token, kt_blind_token_op).  A draft that gives the copy itself (an import of an
- * export, which kept the origin's) keeps it.  The copy is written here,
- * once, so a branch in another country never reads the number again
- * under its own.
+ * blind token, kt_blind_token_op).  A draft that gives the copy itself (an
+ * import of an export, which kept the origin's) keeps it when it is a
+ * reading of the draft's phone in the copy's own country
+ * (kt_phone_is_reading); a copy with no phone, or of another number (a
+ * hand-made sheet), is made again here.  The copy is written once, where
+ * the phone is typed, so a branch in another country never reads the
+ * number again under its own.
  */
 static int derive_phone(struct kt_store *st, struct kt_draft *d, struct wctx *w,
 			struct kt_err *err)
 {
 	char ascii[KT_PHONE_TEXT_MAX + 1];
-	struct kt_val *pv = NULL;
+	struct kt_val *pv = NULL, *copy = NULL;
 	struct kt_op *op;
 
-	if (d->type != KT_T_CLIENT || kt_sets_field(d->ops, d->nops, KT_CLIENT_PHONE_E164) ||
-	    st->no_phone_copy)
+	if (d->type != KT_T_CLIENT || st->no_phone_copy)
 		return 0;
-	for (uint32_t i = 0; i < d->nops && pv == NULL; i++)
-		if (d->ops[i].kind == KT_OP_SET && d->ops[i].field == KT_CLIENT_PHONE)
+	for (uint32_t i = 0; i < d->nops; i++) {
+		if (d->ops[i].kind == KT_OP_SET && d->ops[i].field == KT_CLIENT_PHONE && pv == NULL)
 			pv = &d->vals[i];
-	if (pv == NULL)
+		if (d->ops[i].kind == KT_OP_SET && d->ops[i].field == KT_CLIENT_PHONE_E164 &&
+		    copy == NULL)
+			copy = &d->vals[i];
+	}
+	if (pv == NULL && copy == NULL)
 		return 0;
-	w->e164[0] = '\0';
-	if (pv->t == KT_V_STR && pv->n <= KT_PHONE_TEXT_MAX) {
+	ascii[0] = '\0';
+	if (pv != NULL && pv->t == KT_V_STR && pv->n <= KT_PHONE_TEXT_MAX)
 		kt_text_phone_ascii(pv->s, pv->n, ascii, sizeof(ascii));
-		if (kt_phone_e164(ascii, st->country, w->e164) != 0)
-			w->e164[0] = '\0';
+	if (copy != NULL && copy->t == KT_V_STR && copy->n < KT_PHONE_BYTES && ascii[0]) {
+		memcpy(w->e164, copy->s, copy->n);
+		w->e164[copy->n] = '\0';
+		if (kt_phone_is_reading(ascii, w->e164))
+			return 0; /* the origin's copy of this very phone: kept */
 	}
-	if (d->nops >= KT_OPS_MAX)
-		return kt_err_set(err, KT_ETOOBIG, "too many changes in one write (limit %d)",
-				  KT_OPS_MAX);
-	op = &d->ops[d->nops];
-	memset(op, 0, sizeof(*op));
-	op->kind = KT_OP_SET;
-	op->field = KT_CLIENT_PHONE_E164;
-	memset(&d->vals[d->nops], 0, sizeof(d->vals[0]));
+	/* This branch's reading: for a phone, or instead of a copy that is none of it. */
+	if (!ascii[0] || kt_phone_e164(ascii, st->country, w->e164) != 0)
+		w->e164[0] = '\0';
+	if (copy == NULL) {
+		if (d->nops >= KT_OPS_MAX)
+			return kt_err_set(err, KT_ETOOBIG, "too many changes in one write (limit %d)",
+					  KT_OPS_MAX);
+		op = &d->ops[d->nops];
+		memset(op, 0, sizeof(*op));
+		op->kind = KT_OP_SET;
+		op->field = KT_CLIENT_PHONE_E164;
+		copy = &d->vals[d->nops++];
+	}
+	memset(copy, 0, sizeof(*copy));
 	if (w->e164[0]) {
-		d->vals[d->nops].t = KT_V_STR;
-		d->vals[d->nops].s = w->e164;
-		d->vals[d->nops].n = (uint32_t)strlen(w->e164);
+		copy->t = KT_V_STR;
+		copy->s = w->e164;
+		copy->n = (uint32_t)strlen(w->e164);
 	} else {
-		d->vals[d->nops].t = KT_V_NIL;
+		copy->t = KT_V_NIL;
 	}
-	d->nops++;
 	return 0;
 }
 

@@ -386,8 +386,13 @@ static int parse_phone(const struct kt_field *f, const char *text, struct kt_val
 	if (rounded_by_spreadsheet(ascii))
 		return kt_err_set(err, KT_EINVAL, "phone '%s' is a number a spreadsheet rounded "
 				  "(its last digits are lost): type the number in full", text);
+	kt_text_phone_number(ascii, ascii, sizeof(ascii)); /* its extension aside */
 	for (const char *p = ascii; *p; p++)
 		digits += isdigit((unsigned char)*p) != 0;
+	if (digits > KT_PHONE_DIGITS_MAX)
+		return kt_err_set(err, KT_EINVAL, "phone '%s' has %zu digits, more than a phone "
+				  "has even dialled from abroad (at most %d; an extension goes "
+				  "after 'ext.')", text, digits, KT_PHONE_DIGITS_MAX);
 	if (digits == 0)
 		return kt_err_set(err, KT_EINVAL, "phone '%s' has no digits", text);
 	if (digits < KT_PHONE_DIGITS_MIN)
@@ -505,6 +510,15 @@ static int bad_control(const struct kt_field *f, const char *text)
 			return *p;
 		} else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
 			return 0x80; /* a C1 control, U+0080..U+009F */
+		} else if (*p == 0xe2 && ((p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae) ||
+					  (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9))) {
+			/*
+			 * U+202A..U+202E and U+2066..U+2069: direction embeddings,
+			 * overrides and isolates, which reorder what a terminal or a
+			 * page shows after them.  The marks LRM and RLM stay: a name
+			 * in Hebrew or Arabic may need them.
+			 */
+			return 0x202e;
 		}
 	}
 	return 0;
@@ -525,7 +539,9 @@ int kt_schema_parse(const struct kt_field *f, const char *text, struct kt_val *v
 	if ((c = bad_control(f, text)) != 0)
 		return kt_err_set(err, KT_EINVAL, "value for '%s' holds %s", f->name,
 				  c == '\n' ? "a line break (it is one line)" :
-				  c == '\t' ? "a tab (it is one line of text)" : "a control character");
+				  c == '\t' ? "a tab (it is one line of text)" :
+				  c == 0x202e ? "a text direction override (U+202A-U+202E, U+2066-U+2069), "
+				  "which would reorder what is shown after it" : "a control character");
 	if (f->rtype == KT_T_CLIENT && f->num == 1 && !kt_text_says_something(text))
 		return kt_err_set(err, KT_EINVAL, "a client's name needs a letter or a digit%s",
 				  n == 0 ? "" : ", not only blanks or signs");

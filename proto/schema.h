@@ -84,6 +84,11 @@ enum kt_vtype {
 
 /* The fewest digits a phone has anywhere (schema.c, parse_phone). */
 #define KT_PHONE_DIGITS_MIN 5
+/*
+ * The most: E.164's 15 and an international prefix of up to 3 digits (the
+ * "8 10" dialled from Russia, "00" elsewhere), its extension aside.
+ */
+#define KT_PHONE_DIGITS_MAX 18
 
 /*
  * Client fields other code names: the search indexes (node/store_index.c)

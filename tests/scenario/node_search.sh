@@ -127,6 +127,7 @@ EOF
 n=$(grep -c 'Анна Иванова' "$T/out")
 [ "$n" -eq 50 ] && ok "find shows 50 by default" || bad "find shows 50 by default ($n)"
 contains "and says how many more" "$T/out" '10 more of 60'
+lacks "and offers no narrowing that does not work" "$T/out" 'birthday year'
 contains "each row shows her birthday" "$T/out" '19[0-9][0-9]-0[1-9]-1[0-9]'
 "$KT" -d "$L" client find 'анна иванова' --limit 5 >"$T/out"
 n=$(grep -c 'Анна Иванова' "$T/out")
@@ -169,4 +170,50 @@ ro=$(add --name 'Maria Legacy' --phone '0721 000 111')
 check "RO: the new card is found by +40" find '+40 721 000 111' "$ro"
 "$KT" -d "$N" config set country RU >/dev/null
 check "after the country changes back, the index still finds her by +40" find '+40 721 000 111' "$ro"
+# --- from the review: phones with extensions, copies that are no copies ---
+"$KT" -d "$N" config set country RU >/dev/null
+e1=$(add --name 'Добавочная Один' --phone '+7 912 111 22 33 доб. 12')
+e2=$(add --name 'Extension Two' --phone '+7 912 444 55 66 ext. 7')
+"$KT" -d "$N" client show "$e1" --json >"$T/show"
+contains "a phone with доб. has its E.164 copy" "$T/show" '"phone_e164":"+79121112233"'
+check "found by the number with its extension as typed" find '+7 912 111 22 33 доб. 12' "$e1"
+check "found by the number alone" find '8 912 111 22 33' "$e1"
+check "found by the number with ext." find '+7 912 444 55 66 ext. 7' "$e2"
+check "found with 'x7' for the extension" find '8 912 444 55 66 x7' "$e2"
+refuse "a phone of 19 digits is refused" add --name Long --phone '+7 912 345 67 89 12 34 56 78'
+printf 'name;phone_e164\nFake H;+79120001122\n' >"$T/f1.csv"
+printf 'name;phone;phone_e164\nFake E;+7 912 000 99 99;+4915123456789\nReal R;0721 234 567;+40721234567\n' >"$T/f2.csv"
+"$KT" -d "$N" import "$T/f1.csv" >/dev/null 2>&1
+"$KT" -d "$N" import "$T/f2.csv" >/dev/null 2>&1
+"$KT" -d "$N" client find '+7 912 000 11 22' --json >"$T/find"
+lacks "a sheet's phone_e164 with no phone finds no one by it" "$T/find" 'Fake H'
+"$KT" -d "$N" client find '+49 151 23456789' --json >"$T/find"
+lacks "a sheet's phone_e164 of another number is not kept" "$T/find" 'Fake E'
+"$KT" -d "$N" client find '+7 912 000 99 99' --json >"$T/find"
+contains "that card is found by her own phone" "$T/find" 'Fake E'
+"$KT" -d "$N" client find '+40 721 234 567' --json >"$T/find"
+contains "a sheet's copy that is a reading of the phone (RO) is kept at RU" "$T/find" 'Real R'
+
+# --- from the review: letters of other alphabets, ligatures, direction overrides, pasted emails ---
+kz=$(add --name 'Қуаныш Әлиева')
+ua=$(add --name 'Їжакевич Євгенія Іванівна')
+by=$(add --name 'Ўладзімір Ґонта')
+li=$(add --name 'Æsa Œuvre Þóra')
+check "куаныш finds Қуаныш (Kazakh қ)" find 'куаныш' "$kz"
+check "алиева finds Әлиева (Kazakh ә)" find 'алиева' "$kz"
+check "ижакевич finds Їжакевич" find 'ижакевич' "$ua"
+check "евгения finds Євгенія" find 'евгения' "$ua"
+check "иванивна finds Іванівна" find 'иванивна' "$ua"
+check "уладзимир finds Ўладзімір" find 'уладзимир' "$by"
+check "aesa finds Æsa" find aesa "$li"
+check "oeuvre finds Œuvre" find oeuvre "$li"
+check "thora finds Þóra" find thora "$li"
+refuse "a name with a direction override (U+202E) is refused" add --name "$(printf 'Bidi\342\200\256evil')"
+refuse "and one with a direction isolate (U+2067)" add --name "$(printf 'Bidi\342\201\247evil')"
+am=$(add --name 'Anna Mailbox' --email 'anna.box@mail.ru')
+check "an address copied as 'Name <email>' finds her" find 'Anna Mailbox <anna.box@mail.ru>' "$am"
+check "and '<email>'" find '<anna.box@mail.ru>' "$am"
+refuse "an empty query is refused" "$KT" -d "$N" client find ''
+refuse "a query of blanks is refused" "$KT" -d "$N" client find '   '
+refuse "--limit ' 3' is refused" "$KT" -d "$N" client find анна --limit ' 3'
 finish

@@ -487,6 +487,11 @@ static void test_what_reads_the_same_folds_the_same(void)
 	check_fold("П\u02bcятаченко", "п'ятаченко");
 	check_fold("O\u00b4Neill", "o'neill");
 	check_fold("Иванова\u2011Петрова", "иванова-петрова"); /* non-breaking hyphen */
+	check_fold("Қуаныш Әлиева", "куаныш алиева");      /* Kazakh */
+	check_fold("Їжакевич Євгенія", "ижакевич евгения"); /* Ukrainian */
+	check_fold("Ўладзімір", "уладзимир");              /* Belarusian */
+	check_fold("Æsa Œuvre Þóra Ðuro", "aesa oeuvre thora duro");
+	check_fold("Вiра", "вира");                        /* a Latin i among Cyrillic */
 	check_fold("張偉", "张伟");                          /* Traditional as Simplified */
 	check_fold("陳美麗", "陈美丽");
 	check_fold("王小明", "王小明");
@@ -529,6 +534,13 @@ static void test_phones_in_any_digits_and_blanks(void)
 	T_EQ_INT(kt_text_phone_like("Анна 8912", 3), 0);
 	T_EQ_INT(kt_text_phone_like("12", 3), 0);
 	T_EQ_INT(kt_text_phone_like("abc", 3), 0);
+	kt_text_phone_ascii("+7 912 111 22 33 Доб. 12", strlen("+7 912 111 22 33 Доб. 12"), out, sizeof(out));
+	T_EQ_STR(out, "+7 912 111 22 33 ext. 12");
+	kt_text_phone_ascii("8 912 111 22 33 вн.5", strlen("8 912 111 22 33 вн.5"), out, sizeof(out));
+	T_EQ_STR(out, "8 912 111 22 33 ext.5");
+	T_EQ_INT(kt_text_phone_number("+7 912 345 67 89 ext. 12", out, sizeof(out)), 17);
+	T_EQ_STR(out, "+7 912 345 67 89 ");
+	T_EQ_INT(kt_text_phone_number("89123456789", out, sizeof(out)), 11);
 }
 
 static void test_prefix(void)
