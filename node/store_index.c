@@ -38,7 +38,7 @@ static _Thread_local struct {
 	char key[KT_PHONE_BYTES];
 } last_phone;
 
-void kt_phone_key(struct kt_store *st, const char *s, size_t n, char *out, size_t cap)
+int kt_phone_key(struct kt_store *st, const char *s, size_t n, char *out, size_t cap)
 {
 	char text[KT_PHONE_TEXT_MAX + 1], e164[KT_PHONE_BYTES];
 
@@ -50,14 +50,14 @@ void kt_phone_key(struct kt_store *st, const char *s, size_t n, char *out, size_
 		if (strcmp(text, last_phone.text) == 0 &&
 		    strcmp(st->country, last_phone.country) == 0 && last_phone.key[0]) {
 			snprintf(out, cap, "%s", last_phone.key);
-			return;
+			return 1;
 		}
 		if (kt_phone_e164(text, st->country, e164) == 0) {
 			kt_phone_digits(e164, out, cap);
 			memcpy(last_phone.text, text, an + 1);
 			memcpy(last_phone.country, st->country, sizeof(last_phone.country));
 			snprintf(last_phone.key, sizeof(last_phone.key), "%s", out);
-			return;
+			return 1;
 		}
 	}
 	/* Not a number libphonenumber knows: keep the digits as typed. */
@@ -68,6 +68,7 @@ void kt_phone_key(struct kt_store *st, const char *s, size_t n, char *out, size_
 		kt_phone_digits(tmp, out, cap);
 		free(tmp);
 	}
+	return 0;
 }
 
 struct idx_op {

@@ -164,7 +164,12 @@ static inline int kt_index_field(uint8_t type, uint16_t field)
  */
 int kt_index_current(struct kt_store *st, struct kt_err *err);
 
-/* Normalises a phone for its index key: E.164 digits, else the digits typed. */
-void kt_phone_key(struct kt_store *st, const char *s, size_t n, char *out, size_t cap);
+/*
+ * Normalises a phone for its index key: its E.164 digits under the node's
+ * country (returns 1), else the digits typed (returns 0).  The last answer
+ * is kept per thread, so the write that makes a phone's copy and then its
+ * index key parses it once.
+ */
+int kt_phone_key(struct kt_store *st, const char *s, size_t n, char *out, size_t cap);
 
 #endif

@@ -287,7 +287,10 @@ static int derive_phone(struct kt_store *st, struct kt_draft *d, struct wctx *w,
 			return 0; /* the origin's copy of this very phone: kept */
 	}
 	/* This branch's reading: for a phone, or instead of a copy that is none of it. */
-	if (!ascii[0] || kt_phone_e164(ascii, st->country, w->e164) != 0)
+	w->e164[0] = '\0';
+	if (ascii[0] && kt_phone_key(st, pv->s, pv->n, w->e164 + 1, sizeof(w->e164) - 1) == 1)
+		w->e164[0] = '+'; /* E.164 is + and its digits (the key, parsed once) */
+	else
 		w->e164[0] = '\0';
 	if (copy == NULL) {
 		if (d->nops >= KT_OPS_MAX)
