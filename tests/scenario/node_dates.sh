@@ -109,6 +109,11 @@ contains "as ambiguous, naming the forms" "$T/err" "ambiguous (day/month or mont
 refuse "and month/day too" "$KT" -d "$N" client edit "$a" --set birthday=11/30/1990
 refuse "year first with slashes is not Russian" "$KT" -d "$N" client edit "$a" --set birthday=1990/11/30
 refuse "a day the calendar lacks" "$KT" -d "$N" client edit "$a" --set birthday=29.02.1990
+fw=$("$KT" -d "$N" visit add "$a" --service Manicure --date '２０.１１.２０２６')
+[ "$(date_of "$fw")" = 2026-11-20 ] && ok "full-width ２０.１１.２０２６ is read as 2026-11-20" ||
+	bad "full-width ２０.１１.２０２６ is read as 2026-11-20"
+check "and with full-width dots and no-break spaces around it" "$KT" -d "$N" client edit "$a" \
+	--set "birthday=$(printf '\302\240２５．１１．１９９０\302\240')"
 check "an assessment's date is read as typed" "$KT" -d "$N" record add assessment "$a" --set date=20.11.2026 --set hydration=5
 
 # A Chinese branch reads year first; a branch elsewhere ISO only.
@@ -121,17 +126,24 @@ check "and 年月日" "$KT" -d "$Z" client edit "$z" --set birthday=1990年11月
 refuse "but not DD.MM.YYYY" "$KT" -d "$Z" client edit "$z" --set birthday=25.11.1990
 contains "naming the forms it reads" "$T/err" "want YYYY-MM-DD, YYYY/MM/DD or YYYY年MM月DD日"
 refuse "a two-digit year there either" "$KT" -d "$Z" client edit "$z" --set birthday=90年11月25日
+# Full-width digits and punctuation, as a Chinese keyboard's full-width mode types them.
+zv=$("$KT" -d "$Z" visit add "$z" --service 美甲 --date '２０２６年１１月２０日')
+[ "$("$KT" -d "$Z" record show "$zv" --json | sed 's/.*"date":"\([^"]*\)".*/\1/')" = 2026-11-20 ] &&
+	ok "full-width ２０２６年１１月２０日 is read as 2026-11-20" || bad "full-width ２０２６年１１月２０日 is read as 2026-11-20"
+check "and ２０２６／１１／２０ with an ideographic space around it" "$KT" -d "$Z" client edit "$z" \
+	--set 'birthday=　１９９０／１１／２５　'
 U="$T/u"
 "$KT" -d "$U" init --branch Boston --country US >/dev/null
 refuse "a US branch reads ISO only" "$KT" -d "$U" client add --name Jane --birthday 11/25/1990
 contains "naming ISO" "$T/err" "write YYYY-MM-DD"
 
 # Import: CSV cells and JSON values of dates.
-printf 'name,birthday\nCSV One,25.11.1990\nCSV Two,1990-11-26\n' >"$T/ok.csv"
+printf 'name,birthday\nCSV One,25.11.1990\nCSV Two,1990-11-26\nCSV Wide,２６.１１.１９９０\n' >"$T/ok.csv"
 check "a CSV birthday 25.11.1990 is imported" "$KT" -d "$N" import "$T/ok.csv"
 "$KT" -d "$N" client find CSV --json >"$T/found"
 "$KT" -d "$N" export >"$T/ex.json"
 contains "as ISO" "$T/ex.json" '"birthday":"1990-11-25","home_branch":"Centre","name":"CSV One"'
+contains "a full-width date cell as ISO too" "$T/ex.json" '"birthday":"1990-11-26","home_branch":"Centre","name":"CSV Wide"'
 before=$(records "$N")
 printf 'name,birthday\nA,30.11.90\nB,2090-11-25\nC,30/11/1990\nD,1990-11-25\n' >"$T/bad.csv"
 fails "bad dates in a CSV are bad rows" "$KT" -d "$N" import "$T/bad.csv"
