@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A client's records of one type, loaded, sorted by date (then id). */
+/* A client's records of one type, loaded, sorted by date (a plan's start), then id. */
 struct recs {
 	struct kt_cli *cli;
 	MDB_txn *txn;
@@ -43,8 +43,9 @@ static int by_date(const void *a, const void *b)
 	char dx[16], dy[16];
 	int c;
 
-	kt_card_text(x, "date", dx, sizeof(dx));
-	kt_card_text(y, "date", dy, sizeof(dy));
+	/* A plan has no date: its start is its day (else plans came in the order written). */
+	kt_card_text(x, x->type == KT_T_PLAN ? "start" : "date", dx, sizeof(dx));
+	kt_card_text(y, y->type == KT_T_PLAN ? "start" : "date", dy, sizeof(dy));
 	c = strcmp(dx, dy);
 	return c ? c : kt_id_cmp(&x->id, &y->id);
 }

@@ -193,4 +193,46 @@ contains "and so does the report's week" "$T/r" '"name":"New Year","on":"2027-01
 KT_TODAY=2026-12-26 "$KT" -d "$L" report --json >"$T/r"
 lacks "the week is today and six days after" "$T/r" '"name":"New Year"'
 
+# Every date list is soonest first (namesakes of a day by name, then id),
+# not in the order the cards were added.
+O="$T/order"
+"$KT" -d "$O" init --branch Order --country RU >/dev/null
+for b in 'Five:05.06.1990' 'Two:02.06.1991' 'Seven:07.06.1992' 'One:01.06.1993' 'Three:03.06.1994' \
+	'Zoya Three:03.06.1995' 'anna Three:03.06.1996'; do
+	"$KT" -d "$O" client add --name "${b%%:*}" --birthday "${b#*:}" >/dev/null
+done
+KT_TODAY=2026-06-01 "$KT" -d "$O" report >"$T/r"
+sed -n '/^Birthdays this week/,/^$/p' "$T/r" | sed -n 's/^  \(2026-[0-9-]*\)  \(.*\) (Order)$/\1 \2/p' | tr '\n' '|' >"$T/ro"
+[ "$(cat "$T/ro")" = "2026-06-01 One|2026-06-02 Two|2026-06-03 anna Three|2026-06-03 Three|2026-06-03 Zoya Three|2026-06-05 Five|2026-06-07 Seven|" ] &&
+	ok "the report's birthdays are soonest first, a day's by name" || bad "the report's birthdays are soonest first, a day's by name ($(cat "$T/ro"))"
+KT_TODAY=2026-06-01 "$KT" -d "$O" report --json | tr '{' '\n' | sed -n 's/.*"name":"\([^"]*\)","on":"\([^"]*\)".*/\2 \1/p' | tr '\n' '|' >"$T/ro"
+[ "$(cat "$T/ro")" = "2026-06-01 One|2026-06-02 Two|2026-06-03 anna Three|2026-06-03 Three|2026-06-03 Zoya Three|2026-06-05 Five|2026-06-07 Seven|" ] &&
+	ok "and so in --json" || bad "and so in --json ($(cat "$T/ro"))"
+KT_TODAY=2026-06-01 "$KT" -d "$O" birthdays --json | tr '{' '\n' | sed -n 's/.*"name":"\([^"]*\)".*"on":"\([^"]*\)".*/\2 \1/p' | tr '\n' '|' >"$T/ro"
+[ "$(cat "$T/ro")" = "2026-06-01 One|2026-06-02 Two|2026-06-03 anna Three|2026-06-03 Three|2026-06-03 Zoya Three|2026-06-05 Five|2026-06-07 Seven|" ] &&
+	ok "birthdays lists a day's namesakes by name too" || bad "birthdays lists a day's namesakes by name too ($(cat "$T/ro"))"
+E="$T/yearend"
+"$KT" -d "$E" init --branch End --country RU >/dev/null
+for b in 'Second:02.01.1990' 'Last:31.12.1991' 'Third:03.01.1992'; do
+	"$KT" -d "$E" client add --name "${b%%:*}" --birthday "${b#*:}" >/dev/null
+done
+KT_TODAY=2026-12-28 "$KT" -d "$E" report --json | tr '{' '\n' | sed -n 's/.*"on":"\([^"]*\)".*/\1/p' | tr '\n' ' ' >"$T/ro"
+[ "$(cat "$T/ro")" = "2026-12-31 2027-01-02 2027-01-03 " ] && ok "over the year's end the report's week is in calendar order" ||
+	bad "over the year's end the report's week is in calendar order ($(cat "$T/ro"))"
+# The report's months: by branch, then month, whatever the order of the visits.
+oc=$("$KT" -d "$O" client add --name 'Month Order')
+for d in 2026-05-10 2026-03-10 2026-04-10; do
+	KT_TODAY=2026-06-01 "$KT" -d "$O" visit add "$oc" --service Manicure --date $d --set branch=B >/dev/null
+done
+KT_TODAY=2026-06-01 "$KT" -d "$O" visit add "$oc" --service Manicure --date 2026-01-10 --set 'branch=B B' >/dev/null
+KT_TODAY=2026-06-01 "$KT" -d "$O" report --json | tr '{' '\n' | sed -n 's/.*"branch":"\([^"]*\)".*"month":"\([^"]*\)".*/\1:\2/p' | tr '\n' '|' >"$T/ro"
+[ "$(cat "$T/ro")" = "B:2026-03|B:2026-04|B:2026-05|B B:2026-01|" ] && ok "the report's months are by branch, then month" ||
+	bad "the report's months are by branch, then month ($(cat "$T/ro"))"
+# client show: care plans by their start, not as written.
+KT_TODAY=2026-06-01 "$KT" -d "$O" record add plan "$oc" --set goal=Later --set start=2026-09-01 >/dev/null
+KT_TODAY=2026-06-01 "$KT" -d "$O" record add plan "$oc" --set goal=Sooner --set start=2026-07-01 >/dev/null
+KT_TODAY=2026-06-01 "$KT" -d "$O" client show "$oc" | sed -n 's/^  goal: \([A-Za-z]*\);.*/\1/p' | tr '\n' ' ' >"$T/ro"
+[ "$(cat "$T/ro")" = "Sooner Later " ] && ok "client show lists care plans by their start" ||
+	bad "client show lists care plans by their start ($(cat "$T/ro"))"
+
 finish
