@@ -25,7 +25,9 @@
  * names or their aliases in four languages (kt_import_column: "ФИО",
  * "Телефон", "Data nașterii", "过敏"); "id" keeps a record's id,
  * "merged_into" a card's merge, a "№" column is passed over, "type" may
- * only name the file's type.  A file of client cards has a name column.
+ * only name the file's type.  A file of client cards has a name column,
+ * or the name in parts (surname, given_name, patronymic: joined in the
+ * order of the columns, one space between those not empty), not both.
  * A file of visits is told by its header (a visit's column that is no
  * card's: date, services, ...); each row names her by "client" (her card's
  * id, into row->client) or by her phone or email (row->by_phone, by_email,
