@@ -248,3 +248,18 @@ void kt_cli_text(const char *s)
 	fputs(t, stdout);
 	free(t);
 }
+
+int kt_cli_name_cmp(const char *a, const char *b)
+{
+	char *fa, *fb;
+	int c;
+
+	a = a ? a : "";
+	b = b ? b : "";
+	fa = kt_text_fold(a, strlen(a));
+	fb = kt_text_fold(b, strlen(b));
+	c = fa && fb ? strcmp(fa, fb) : 0;
+	free(fa);
+	free(fb);
+	return c ? c : strcmp(a, b);
+}

@@ -130,6 +130,14 @@ void kt_cli_pad(const char *s, int width);
 /* Prints s as kt_cli_pad() shows it, neither cut nor padded (free text); NULL as "". */
 void kt_cli_text(const char *s);
 
+/*
+ * The order of two clients' names in a list (namesakes of a day in
+ * `birthdays` and the report): folded as search folds them (case and
+ * accents aside), then byte by byte; NULL as "".  <0, 0 or >0 as strcmp;
+ * the caller breaks a tie by id.
+ */
+int kt_cli_name_cmp(const char *a, const char *b);
+
 /* The node's branch name. */
 void kt_cli_branch(struct kt_cli *cli, char *out, size_t cap);
 

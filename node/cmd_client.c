@@ -673,10 +673,17 @@ static const char birthdays_usage[] =
 	"usage: kt-node -d DIR birthdays [--days N] [--json]\n"
 	"\n"
 	"Lists clients whose birthday falls today or in the next N days (default:\n"
-	"the birthday_days setting, 7), soonest first, with the age they turn.\n"
+	"the birthday_days setting, 7), soonest first (namesakes of a day by name,\n"
+	"then id), with the age they turn.\n"
 	"A 29 February birthday is shown on 28 February in other years.  Today is the\n"
 	"branch's local date (the timezone setting, else the system's zone).\n"
 	"example: kt-node -d DIR birthdays --days 14\n";
+
+/* A card whose birthday is on the day listed, with her name to order namesakes by. */
+struct bday_card {
+	struct kt_id id;
+	char name[512];
+};
 
 struct bday_ctx {
 	struct kt_cli *cli;
@@ -685,16 +692,44 @@ struct bday_ctx {
 	int year;
 	char date[11];
 	json_t *arr;
+	struct bday_card *day; /* the day's cards, gathered, then listed by name and id */
+	size_t n, cap;
 };
 
-static int bday_one(void *ctx, const struct kt_id *id, uint8_t type)
+static int bday_gather(void *ctx, const struct kt_id *id, uint8_t type)
 {
 	struct bday_ctx *b = ctx;
+	struct kt_rec r;
+
+	(void)type;
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 16;
+		b->day = kt_realloc(b->day, b->cap * sizeof(*b->day));
+	}
+	b->day[b->n].id = *id;
+	kt_rec_init(&r);
+	b->day[b->n].name[0] = '\0';
+	if (kt_store_load(&b->cli->st, b->txn, id, &r, NULL) == 0)
+		kt_card_text(&r, "name", b->day[b->n].name, sizeof(b->day[b->n].name));
+	kt_rec_release(&r);
+	b->n++;
+	return 0;
+}
+
+static int bday_by_name_id(const void *a, const void *b)
+{
+	const struct bday_card *x = a, *y = b;
+	int c = kt_cli_name_cmp(x->name, y->name);
+
+	return c ? c : kt_id_cmp(&x->id, &y->id);
+}
+
+static int bday_one(struct bday_ctx *b, const struct kt_id *id)
+{
 	struct kt_rec r;
 	char born[16] = "", extra[64];
 	json_t *o;
 
-	(void)type;
 	kt_rec_init(&r);
 	if (kt_store_load(&b->cli->st, b->txn, id, &r, NULL) == 0)
 		kt_card_text(&r, "birthday", born, sizeof(born));
@@ -717,7 +752,7 @@ static int bday_one(void *ctx, const struct kt_id *id, uint8_t type)
 
 int cmd_birthdays(struct kt_cli *cli, int argc, char **argv)
 {
-	struct bday_ctx b = { cli, NULL, 0, 0, "", NULL };
+	struct bday_ctx b = { cli, NULL, 0, 0, "", NULL, NULL, 0, 0 };
 	char buf[16];
 	static const struct kt_opt opts[] = {
 		{ "json", KT_OPT_FLAG, 'j', 0 },
@@ -762,10 +797,16 @@ int cmd_birthdays(struct kt_cli *cli, int argc, char **argv)
 		kt_date_ymd(today + (int32_t)k, &y, &m, &d);
 		kt_date_format(today + (int32_t)k, b.date);
 		b.year = y;
-		kt_store_birthdays_on(&cli->st, b.txn, m, d, bday_one, &b, NULL);
+		b.n = 0;
+		kt_store_birthdays_on(&cli->st, b.txn, m, d, bday_gather, &b, NULL);
 		if (!(m == 2 && d == 29) && kt_dates_birthday_on(2, 29, today + (int32_t)k))
-			kt_store_birthdays_on(&cli->st, b.txn, 2, 29, bday_one, &b, NULL);
+			kt_store_birthdays_on(&cli->st, b.txn, 2, 29, bday_gather, &b, NULL);
+		if (b.n > 1)
+			qsort(b.day, b.n, sizeof(*b.day), bday_by_name_id);
+		for (size_t i = 0; i < b.n; i++)
+			bday_one(&b, &b.day[i].id);
 	}
+	free(b.day);
 	mdb_txn_abort(b.txn);
 	if (b.json)
 		kt_cli_print_json(b.arr);

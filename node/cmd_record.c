@@ -54,11 +54,11 @@ static const char record_usage[] =
 	"  plan        goal procedures frequency start status(open|done|cancelled) notes\n"
 	"  feedback    branch kind(praise|complaint|wish) text status(open|in_progress|\n"
 	"              resolved) resolution follow_up\n"
-	"  points      delta reason visit date (written once: a correction is a new\n"
-	"              entry; default: today).  An entry that would take the balance of\n"
-	"              her whole merge group below zero is refused, unless --override\n"
-	"              REASON (recorded on the entry with who gave it: --by NAME, else\n"
-	"              $USER)\n"
+	"  points      delta (-1000000000 to 1000000000, not 0) reason visit date\n"
+	"              (written once: a correction is a new entry; default: today).\n"
+	"              An entry that would take the balance of her whole merge group\n"
+	"              below zero is refused, unless --override REASON (recorded on\n"
+	"              the entry with who gave it: --by NAME, else $USER)\n"
 	"Dates are YYYY-MM-DD, or as the branch's country writes them (DD.MM.YYYY in\n"
 	"RU, MD, RO...; YYYY/MM/DD or YYYY年MM月DD日 in CN...).  The date of a visit,\n"
 	"patch test or assessment is not after today unless --future is given (at\n"
@@ -350,7 +350,7 @@ static int points_check(struct kt_cli *cli, struct kt_draft *d, const struct kt_
 			const char *override, const char *by)
 {
 	char why[160];
-	long long balance;
+	kt_points_total balance;
 	MDB_txn *txn;
 	int rc;
 

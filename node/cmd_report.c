@@ -3,7 +3,8 @@
  * the chain (every node holds every branch's cards): clients per home
  * branch, visits and revenue per branch per month, segments per branch,
  * birthdays this week (today and the six days after, by the rule of
- * kt_dates_birthday_on(), as `birthdays`), open conflicts and duplicate
+ * kt_dates_birthday_on(), as `birthdays`: soonest first, namesakes of a day
+ * by name, then id), open conflicts and duplicate
  * candidates.  Months are the visits' dates, which are the local dates of
  * the branches that recorded them.
  */
@@ -110,9 +111,53 @@ static int one_visit(void *ctx, const struct kt_id *id, uint8_t type)
 	return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
+static const char *str_of(const json_t *o, const char *key)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "";
+}
+
+/* Birthdays of the week: soonest first, namesakes of a day by name, then id. */
+static int by_day_name_id(const void *a, const void *b)
+{
+	const json_t *x = *(const json_t *const *)a, *y = *(const json_t *const *)b;
+	int c = strcmp(str_of(x, "on"), str_of(y, "on"));
+
+	if (c == 0)
+		c = kt_cli_name_cmp(str_of(x, "name"), str_of(y, "name"));
+	return c ? c : strcmp(str_of(x, "id"), str_of(y, "id"));
+}
+
+/* A month's line: by branch, then month (oldest first), then currency. */
+static int by_branch_month(const void *a, const void *b)
+{
+	const json_t *x = *(const json_t *const *)a, *y = *(const json_t *const *)b;
+	int c = strcmp(str_of(x, "branch"), str_of(y, "branch"));
+
+	if (c == 0)
+		c = strcmp(str_of(x, "month"), str_of(y, "month"));
+	return c ? c : strcmp(str_of(x, "currency"), str_of(y, "currency"));
+}
+
+/* A new array of the entries of a (an array or an object's values) sorted by cmp. */
+static json_t *sorted(json_t *a, int (*cmp)(const void *, const void *))
+{
+	size_t n = json_is_array(a) ? json_array_size(a) : json_object_size(a), i = 0;
+	json_t **v = kt_malloc(sizeof(*v) * (n + 1)), *out = json_array(), *it;
+	const char *k;
+
+	if (json_is_array(a))
+		json_array_foreach(a, i, it)
+			v[i] = it;
+	else
+		json_object_foreach(a, k, it)
+			v[i++] = it;
+	qsort(v, n, sizeof(*v), cmp);
+	for (i = 0; i < n; i++)
+		json_array_append(out, v[i]);
+	free(v);
+	return out;
 }
 
 static void print_text(json_t *o)
@@ -183,8 +228,7 @@ int cmd_report(struct kt_cli *cli, int argc, char **argv)
 	struct kt_opts *op = kt_cli_opts(cli, "report", usage, opts, argc, argv);
 	int json = 0, c;
 	struct report r = { cli, NULL, 0, NULL, NULL, NULL, NULL };
-	json_t *o, *months, *m;
-	const char *k;
+	json_t *o, *months, *birthdays;
 	MDB_stat ms;
 	int cycles;
 
@@ -196,7 +240,6 @@ int cmd_report(struct kt_cli *cli, int argc, char **argv)
 		return kt_opts_exit(c);
 	if (kt_cli_open(cli) || kt_store_rdtxn(&cli->st, &r.txn, &cli->err) != 0)
 		return cli->open ? kt_cli_fail(cli) : 1;
-	months = json_array();
 	r.today = kt_cli_today(cli);
 	r.clients = json_object();
 	r.segments = json_object();
@@ -204,23 +247,15 @@ int cmd_report(struct kt_cli *cli, int argc, char **argv)
 	r.birthdays = json_array();
 	kt_store_each(&cli->st, r.txn, KT_T_CLIENT, one_client, &r, NULL);
 	kt_store_each(&cli->st, r.txn, KT_T_VISIT, one_visit, &r, NULL);
-	{
-		size_t n = json_object_size(r.months), i = 0;
-		const char **keys = kt_malloc(sizeof(char *) * (n + 1));
-
-		json_object_foreach(r.months, k, m)
-			keys[i++] = k;
-		qsort(keys, n, sizeof(char *), cmp_str); /* branch|month|currency order */
-		for (i = 0; i < n; i++)
-			json_array_append(months, json_object_get(r.months, keys[i]));
-		free(keys);
-	}
+	months = sorted(r.months, by_branch_month);
 	json_decref(r.months);
+	birthdays = sorted(r.birthdays, by_day_name_id); /* they came in the order of the ids */
+	json_decref(r.birthdays);
 	mdb_stat(r.txn, cli->st.conflicts, &ms);
 	cycles = kt_store_merge_cycles(&cli->st, r.txn, NULL, NULL, NULL); /* listed by conflicts too */
 	o = json_pack("{s:o, s:o, s:o, s:o, s:I, s:I}", "clients_per_branch", r.clients,
 		      "segments_per_branch", r.segments, "visits_per_branch_month", months,
-		      "birthdays_this_week", r.birthdays, "open_conflicts",
+		      "birthdays_this_week", birthdays, "open_conflicts",
 		      (json_int_t)ms.ms_entries + (cycles > 0 ? cycles : 0), "duplicate_candidates",
 		      (json_int_t)kt_cli_duplicate_count(cli, r.txn));
 	mdb_txn_abort(r.txn);

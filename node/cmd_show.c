@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A client's records of one type, loaded, sorted by date (then id). */
+/* A client's records of one type, loaded, sorted by date (a plan's start), then id. */
 struct recs {
 	struct kt_cli *cli;
 	MDB_txn *txn;
@@ -43,8 +43,9 @@ static int by_date(const void *a, const void *b)
 	char dx[16], dy[16];
 	int c;
 
-	kt_card_text(x, "date", dx, sizeof(dx));
-	kt_card_text(y, "date", dy, sizeof(dy));
+	/* A plan has no date: its start is its day (else plans came in the order written). */
+	kt_card_text(x, x->type == KT_T_PLAN ? "start" : "date", dx, sizeof(dx));
+	kt_card_text(y, y->type == KT_T_PLAN ? "start" : "date", dy, sizeof(dy));
 	c = strcmp(dx, dy);
 	return c ? c : kt_id_cmp(&x->id, &y->id);
 }
@@ -77,7 +78,7 @@ static json_t *recs_json(const struct recs *s)
 }
 
 /* Points balance: the sum of every ledger entry's delta (points.h, as record add checks it). */
-static long long points_balance(const struct recs *s)
+static kt_points_total points_balance(const struct recs *s)
 {
 	return kt_points_sum(s->r, s->n);
 }
@@ -453,7 +454,7 @@ static void print_feedback(const struct kt_rec *r)
 static void print_plans_feedback_points(const struct recs *pl, const struct recs *fb,
 					const struct recs *pts)
 {
-	char st[32], g[512], pr[512], fr[128];
+	char st[32], g[512], pr[512], fr[128], bal[48];
 	size_t open = 0;
 
 	for (size_t i = 0; i < pl->n; i++) {
@@ -476,7 +477,8 @@ static void print_plans_feedback_points(const struct recs *pl, const struct recs
 	printf("\nFeedback (%zu)%s\n", fb->n, fb->n ? ":" : ": none");
 	for (size_t i = 0; i < fb->n; i++)
 		print_feedback(&fb->r[i]);
-	printf("\nPoints balance: %lld (%zu entries)\n", points_balance(pts), pts->n);
+	printf("\nPoints balance: %s (%zu entries)\n",
+	       kt_points_text(points_balance(pts), bal, sizeof(bal)), pts->n);
 }
 
 static json_t *show_json(const struct kt_rec *c, struct recs *s,
@@ -495,7 +497,7 @@ static json_t *show_json(const struct kt_rec *c, struct recs *s,
 	json_object_set_new(o, "plans", recs_json(&s[3]));
 	json_object_set_new(o, "feedback", recs_json(&s[4]));
 	json_object_set_new(o, "points", recs_json(&s[5]));
-	json_object_set_new(o, "points_balance", json_integer(points_balance(&s[5])));
+	json_object_set_new(o, "points_balance", kt_points_json(points_balance(&s[5])));
 	return o;
 }
 

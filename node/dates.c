@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <utf8proc.h>
 
 /*
  * Countries whose staff write day.month.year with dots (and never
@@ -135,19 +136,79 @@ static int classify(enum kt_dates_form form, const struct parts *p, int *y, int 
 	return -1;
 }
 
+/* The value of decimal digit c (category Nd): digits come in runs of ten, 0 to 9. */
+static int digit_value(utf8proc_int32_t c)
+{
+	int k = 0;
+
+	while (k < 64 && utf8proc_category(c - k - 1) == UTF8PROC_CATEGORY_ND)
+		k++;
+	return k % 10;
+}
+
+/* Whether c is a blank of any kind: a space (no-break, ideographic...), a control, a zero-width one. */
+static int blank(utf8proc_int32_t c)
+{
+	utf8proc_category_t k = utf8proc_category(c);
+
+	return k == UTF8PROC_CATEGORY_ZS || k == UTF8PROC_CATEGORY_CC || c == 0x200b ||
+	       c == 0x2060 || c == 0xfeff;
+}
+
+/*
+ * typed as the forms are read: digits of any script (full-width ２０２６,
+ * Arabic-Indic, Devanagari) as 0-9, the full-width ．／－ as . / -, blanks
+ * of any kind at either end dropped; the rest (年月日) as it is.  Into
+ * out[0..cap); returns the length, or cap when it does not fit or typed is
+ * not UTF-8 (no date is that long).
+ */
+static size_t plain(const char *typed, char *out, size_t cap)
+{
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)typed;
+	size_t o = 0, kept = 0; /* kept: the length up to the last character that is no blank */
+
+	while (*p) {
+		utf8proc_int32_t c;
+		utf8proc_ssize_t k = utf8proc_iterate(p, -1, &c);
+
+		if (k <= 0)
+			return cap;
+		if (blank(c) && kept == 0 && o == 0) {
+			p += k; /* a blank before the date */
+			continue;
+		}
+		if (c >= 0x80 && utf8proc_category(c) == UTF8PROC_CATEGORY_ND)
+			c = '0' + digit_value(c);
+		else if (c == 0xff0e || c == 0xff0f || c == 0xff0d)
+			c = c - 0xff0e + '.'; /* U+FF0D..FF0F are the full-width - . / */
+		if (c < 0x80) {
+			if (o + 1 >= cap)
+				return cap;
+			out[o++] = (char)c;
+		} else {
+			if (o + (size_t)k >= cap)
+				return cap;
+			memcpy(out + o, p, (size_t)k);
+			o += (size_t)k;
+		}
+		if (!blank(c))
+			kept = o;
+		p += k;
+	}
+	out[kept] = '\0';
+	return kept;
+}
+
 int kt_dates_read(enum kt_dates_form form, const char *name, const char *typed, char iso[11],
 		  struct kt_err *err)
 {
-	const char *s = typed, *e = typed + strlen(typed);
+	char buf[64];
+	size_t len = plain(typed, buf, sizeof(buf));
 	struct parts p;
 	int32_t day;
 	int y = 0, m = 0, d = 0, k;
 
-	while (s < e && (*s == ' ' || *s == '\t'))
-		s++;
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-		e--;
-	k = split(s, (size_t)(e - s), &p) == 0 ? classify(form, &p, &y, &m, &d) : -1;
+	k = len < sizeof(buf) && split(buf, len, &p) == 0 ? classify(form, &p, &y, &m, &d) : -1;
 	if (k == 1)
 		return kt_err_set(err, KT_EINVAL, "date '%s' for '%s': write the year in full: %s",
 				  typed, name, kt_dates_wanted(form));

@@ -38,8 +38,9 @@ enum kt_dates_form kt_dates_form(const char *cc);
 const char *kt_dates_wanted(enum kt_dates_form form);
 
 /*
- * Turns typed (a date as typed for field name: blanks around it ignored)
- * into ISO in iso.  0, or KT_EINVAL with err naming the value, the field
+ * Turns typed (a date as typed for field name: blanks of any kind around
+ * it ignored, digits of any script read as 0-9 and the full-width ．／－ as
+ * . / -, so ２０２６年１１月３０日 is 2026年11月30日) into ISO in iso.  0, or KT_EINVAL with err naming the value, the field
  * and the forms wanted.  The result is a real calendar day in the range
  * kt_date_parse() reads.
  */

@@ -145,6 +145,8 @@ struct parser {
 	struct kt_import_row *r;
 	uint32_t ntmp;
 	int named; /* the row has a non-empty name */
+	char *parts;              /* the row's name parts so far, joined by a space */
+	size_t nparts, capparts;
 	struct kt_import_field tmp[KT_OPS_MAX];
 };
 
@@ -159,8 +161,10 @@ static struct parser *parser_new(struct kt_import *im)
 
 static void parser_free(struct parser *p)
 {
-	if (p != NULL)
+	if (p != NULL) {
 		free(p->d);
+		free(p->parts);
+	}
 	free(p);
 }
 
@@ -179,6 +183,7 @@ static void row_begin(struct parser *p, int line, uint8_t type)
 	p->r->type = type;
 	p->ntmp = 0;
 	p->named = 0;
+	p->nparts = 0;
 	memset(&zero, 0, sizeof(zero));
 	kt_draft_start(p->d, type, &zero, 1, &zero);
 }
@@ -271,10 +276,12 @@ struct csv {
  * id, her phone, her email, or her name (checked against the card found).
  */
 enum { COL_FIELD, COL_TYPE, COL_NONE, COL_ID, COL_MERGED, COL_CLIENT, COL_BY_PHONE,
-       COL_BY_EMAIL, COL_BY_NAME, COL_SKIP /* the sheet's row numbers: "№", "#" */ };
+       COL_BY_EMAIL, COL_BY_NAME, COL_SKIP /* the sheet's row numbers: "№", "#" */,
+       COL_NAME_PART /* a part of her name (surname, ...): a card's name, a visit's by_name */ };
 struct col {
 	int kind;
 	const struct kt_field *f;
+	const char *part; /* COL_NAME_PART: which (kt_import_name_part), else NULL */
 };
 
 static void buf_put(struct csv *c, char ch)
@@ -441,7 +448,7 @@ static int header_is_visits(struct csv *c)
 	return 0;
 }
 
-/* A visit file's column that names her by a card's field: phone, email, name. */
+/* A visit file's column that names her by a card's field: phone, email, name or a part of it. */
 static int visit_by(const char *cell)
 {
 	const char *f = kt_import_column(KT_T_CLIENT, cell);
@@ -449,7 +456,8 @@ static int visit_by(const char *cell)
 	if (f == NULL)
 		return COL_NONE;
 	return strcmp(f, "phone") == 0 ? COL_BY_PHONE : strcmp(f, "email") == 0 ? COL_BY_EMAIL
-	       : strcmp(f, "name") == 0 ? COL_BY_NAME : COL_NONE;
+	       : strcmp(f, "name") == 0 ? COL_BY_NAME
+	       : kt_import_name_part(f) != NULL ? COL_NAME_PART : COL_NONE;
 }
 
 static int unknown_col(const char *cell, uint8_t type, struct kt_err *err)
@@ -461,7 +469,9 @@ static int unknown_col(const char *cell, uint8_t type, struct kt_err *err)
 			  "file of %ss are %s%s, or their names in Russian, Romanian or Chinese: "
 			  "see import --help)", cell, kt_schema_type_name(type), names,
 			  type == KT_T_VISIT ? "; and the client by client (her card's id), "
-			  "phone, email, name" : "");
+			  "phone, email, name (or surname, given_name, patronymic)"
+			  : type == KT_T_CLIENT ? "; or name in parts: surname, given_name, "
+			  "patronymic" : "");
 }
 
 static int header_col(const char *cell, uint8_t type, struct col *col, const struct col *prev,
@@ -471,12 +481,17 @@ static int header_col(const char *cell, uint8_t type, struct col *col, const str
 	int by = type == KT_T_VISIT && name == NULL ? visit_by(cell) : COL_NONE;
 
 	col->f = NULL;
+	col->part = NULL;
 	if (*cell == '\0')
 		col->kind = COL_NONE;
 	else if (name != NULL && strcmp(name, "row_number") == 0)
 		col->kind = COL_SKIP;
-	else if (by != COL_NONE)
-		col->kind = by;
+	else if (by != COL_NONE || (type == KT_T_CLIENT && kt_import_name_part(name) != NULL)) {
+		col->kind = by != COL_NONE ? by : COL_NAME_PART;
+		if (col->kind == COL_NAME_PART)
+			col->part = kt_import_name_part(name ? name : kt_import_column(KT_T_CLIENT,
+											 cell));
+	}
 	else if (name == NULL)
 		return unknown_col(cell, type, err);
 	else if (strcmp(name, "type") == 0)
@@ -493,7 +508,7 @@ static int header_col(const char *cell, uint8_t type, struct col *col, const str
 		return unknown_col(cell, type, err);
 	for (size_t i = 0; i < nprev; i++)
 		if (col->kind != COL_NONE && prev[i].kind == col->kind && prev[i].f == col->f &&
-		    (col->f == NULL || col->f->merge != KT_M_SET))
+		    prev[i].part == col->part && (col->f == NULL || col->f->merge != KT_M_SET))
 			return kt_err_set(err, KT_EINVAL, "line 1: column '%s' appears twice",
 					  col->f ? col->f->name : cell);
 	return 0;
@@ -503,6 +518,7 @@ static int header_col(const char *cell, uint8_t type, struct col *col, const str
 static int csv_header(struct csv *c, struct col **cols, size_t *ncols, struct kt_err *err)
 {
 	int rc = csv_next(c), named = 0, by = 0;
+	const char *whole = NULL, *part = NULL; /* the first name column, the first part's */
 
 	if (rc == CSV_END)
 		return kt_err_set(err, KT_EINVAL, "the file is empty: no header row");
@@ -525,13 +541,25 @@ static int csv_header(struct csv *c, struct col **cols, size_t *ncols, struct kt
 		named |= col->f != NULL && strcmp(col->f->name, "name") == 0;
 		by |= col->kind == COL_CLIENT || col->kind == COL_BY_PHONE ||
 		      col->kind == COL_BY_EMAIL;
+		if (whole == NULL && ((col->f != NULL && strcmp(col->f->name, "name") == 0) ||
+				      col->kind == COL_BY_NAME))
+			whole = csv_cell(c, i);
+		if (part == NULL && col->kind == COL_NAME_PART)
+			part = csv_cell(c, i);
 	}
+	if (whole != NULL && part != NULL)
+		return kt_err_set(err, KT_EINVAL, "line 1: column '%.64s' is the whole name and "
+				  "column '%.64s' a part of it: a file gives the name in one column "
+				  "or in parts (surname, given_name, patronymic), not both",
+				  whole, part);
 	if (c->type == KT_T_VISIT && !by)
 		return kt_err_set(err, KT_EINVAL, "line 1: a file of visits needs a column naming "
 				  "the client: client (her card's id), phone or email");
-	if (c->type != KT_T_VISIT && !named)
+	if (c->type != KT_T_VISIT && !named && part == NULL)
 		return kt_err_set(err, KT_EINVAL, "line 1: no 'name' column (the header row names "
-				  "%s fields: name, ...)", kt_schema_type_name(c->type));
+				  "%s fields: name, ...%s)", kt_schema_type_name(c->type),
+				  c->type == KT_T_CLIENT ? "; or the name in parts: surname, "
+				  "given_name, patronymic" : "");
 	return 0;
 }
 
@@ -623,6 +651,19 @@ static void csv_special(struct parser *p, const struct col *col, uint8_t type, s
 	case COL_BY_NAME:
 		r->by_name = store_strndup(p->im, v, strlen(v));
 		break;
+	case COL_NAME_PART: { /* joined at the row's end (name_from_parts) */
+		size_t n = strlen(v);
+
+		if (p->nparts + n + 2 > p->capparts) {
+			p->capparts = (p->nparts + n + 2) * 2;
+			p->parts = kt_realloc(p->parts, p->capparts);
+		}
+		if (p->nparts > 0)
+			p->parts[p->nparts++] = ' ';
+		memcpy(p->parts + p->nparts, v, n + 1);
+		p->nparts += n;
+		break;
+	}
 	default: /* COL_SKIP */
 		break;
 	}
@@ -659,6 +700,21 @@ static void csv_value(struct parser *p, const struct col *col, uint8_t type, siz
 			row_value(p, col->f, part.s);
 		}
 	}
+}
+
+/*
+ * The name a row's parts make, in the order of the file's columns (empty
+ * ones left out): a card's name, checked as a name cell is; a visit's
+ * by_name.  None at all: a card has no name (row_end says so).
+ */
+static void name_from_parts(struct parser *p, uint8_t type)
+{
+	if (p->nparts == 0 || p->r->bad != NULL)
+		return;
+	if (type == KT_T_VISIT)
+		p->r->by_name = store_strndup(p->im, p->parts, p->nparts);
+	else
+		row_value(p, kt_schema_field_named(KT_T_CLIENT, "name"), p->parts);
 }
 
 /* Whether every cell of the current record is blank (a row to skip). */
@@ -701,6 +757,7 @@ static int csv_rows(struct parser *p, struct csv *c, const struct col *cols, siz
 				"needs its separator)", c->ncells, c->ncells == 1 ? "" : "s", ncols);
 		for (size_t i = 0; rc == CSV_ROW && i < c->ncells && i < ncols; i++)
 			csv_value(p, &cols[i], c->type, i, csv_cell(c, i));
+		name_from_parts(p, c->type);
 		if (c->type == KT_T_VISIT && p->r->bad == NULL && !kt_draft_has(p->d, "date"))
 			row_bad(p, "a visit needs its date");
 		row_end(p);

@@ -25,7 +25,9 @@
  * names or their aliases in four languages (kt_import_column: "ФИО",
  * "Телефон", "Data nașterii", "过敏"); "id" keeps a record's id,
  * "merged_into" a card's merge, a "№" column is passed over, "type" may
- * only name the file's type.  A file of client cards has a name column.
+ * only name the file's type.  A file of client cards has a name column,
+ * or the name in parts (surname, given_name, patronymic: joined in the
+ * order of the columns, one space between those not empty), not both.
  * A file of visits is told by its header (a visit's column that is no
  * card's: date, services, ...); each row names her by "client" (her card's
  * id, into row->client) or by her phone or email (row->by_phone, by_email,
@@ -153,14 +155,24 @@ void kt_import_release(struct kt_import *im);
 
 /*
  * Header aliases (import_header.c): the field of rtype a header cell names,
- * in any of the chain's four languages ("ФИО", "Nume", "姓名" and "Name" are
- * name), compared ignoring case, accents, blanks, punctuation and a BOM.
+ * in any of the chain's four languages ("ФИО", "Nume complet", "姓名" and
+ * "Name" are name; "Фамилия", "Prenume", "名" and "Last name" are parts of
+ * it), compared ignoring case, accents, blanks, punctuation and a BOM.
  * Returns the schema's spelling (static storage), one of the columns that
  * are not fields ("id", "type", "row_number" for a sheet's "№" or "#",
  * "merged_into" of a card, "client" of a visit: the id of her card), or
  * NULL when the cell names nothing of rtype.
  */
 const char *kt_import_column(uint8_t rtype, const char *cell);
+
+/*
+ * Whether column (what kt_import_column() returned) is a part of a card's
+ * name: "surname", "given_name" or "patronymic" (static storage), else NULL.
+ * A file of cards or visits may give the name in parts instead of one name
+ * column (not both); a row's parts are joined in the order of the file's
+ * columns, one space between those not empty.
+ */
+const char *kt_import_name_part(const char *column);
 
 /*
  * Writes rtype's columns with their other names, one field a line

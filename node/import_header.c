@@ -11,7 +11,8 @@
  * always counts, so a table entry lists only the others.
  *
  * A few names are not fields: "id" (the record's own id), "type",
- * "row_number" (a sheet's "№" or "#" column, passed over),
+ * "row_number" (a sheet's "№" or "#" column, passed over), the name's
+ * parts "surname", "given_name" and "patronymic" (joined into name),
  * "merged_into" (a card merged into another, as export writes it) and a
  * visit's "client" (the id of her card); import.c gives them their
  * meaning.  No key may name two columns of one type: test_import checks
@@ -37,9 +38,18 @@ static const struct alias aliases[] = {
 	/* A sheet's own row numbers: not a field, and its cells are passed over. */
 	{ 0, "row_number", "№|№ п/п|No.|Nr.|Nr. crt.|序号" },
 
-	{ KT_T_CLIENT, "name", "ФИО|Имя|Клиент|Клиентка|Имя клиента|Фамилия Имя|Name|Full name|"
-	  "Client name|Customer|Nume|Nume complet|Nume și prenume|Numele clientului|姓名|客户|"
-	  "顾客|客户姓名|顾客姓名|名字" },
+	{ KT_T_CLIENT, "name", "ФИО|Клиент|Клиентка|Имя клиента|Фамилия Имя|Фамилия Имя Отчество|"
+	  "Name|Full name|Client name|Customer|Nume complet|Nume și prenume|Numele clientului|"
+	  "姓名|客户|顾客|客户姓名|顾客姓名|名字" },
+	/*
+	 * The name in parts, as old systems export it: joined into name in the
+	 * order of the file's columns (import.c).  A lone "Имя" or "Nume"
+	 * column is a part too, and so the whole name.
+	 */
+	{ KT_T_CLIENT, "surname", "Фамилия|Nume|Nume de familie|Numele de familie|姓|姓氏|"
+	  "Surname|Last name|Family name" },
+	{ KT_T_CLIENT, "given_name", "Имя|Prenume|Prenumele|名|Given name|First name|Forename" },
+	{ KT_T_CLIENT, "patronymic", "Отчество|Patronimic|Patronymic|Middle name" },
 	{ KT_T_CLIENT, "phone", "Телефон|Тел|Тел.|Мобильный|Мобильный телефон|Сотовый|"
 	  "Номер телефона|Phone|Phone number|Mobile|Mobile phone|Cell|Telephone|Tel|Telefon|"
 	  "Telefon mobil|Mobil|Nr. telefon|Număr de telefon|电话|手机|手机号|电话号码|联系电话" },
@@ -194,6 +204,49 @@ static size_t width(const char *s)
 	return w;
 }
 
+/* The parts a card's name may come in, in the order help lists them. */
+static const char *const name_parts[] = { "surname", "given_name", "patronymic" };
+
+const char *kt_import_name_part(const char *column)
+{
+	for (size_t i = 0; column != NULL && i < sizeof(name_parts) / sizeof(name_parts[0]); i++)
+		if (strcmp(column, name_parts[i]) == 0)
+			return name_parts[i];
+	return NULL;
+}
+
+/* Appends "  field: alias, alias, ..." and a new line, wrapped under the field at 78 columns. */
+static void put_aliases(uint8_t type, const char *field, char *out, size_t cap, size_t *n)
+{
+	size_t col = 2 + strlen(field);
+
+	put(out, cap, n, "  %s", field);
+	for (size_t k = 0; k < NALIASES; k++) {
+		const char *s = aliases[k].names, *sep = ": ";
+
+		if (aliases[k].type != type || strcmp(aliases[k].field, field) != 0)
+			continue;
+		while (*s) {
+			size_t len = strcspn(s, "|");
+			char one[128];
+
+			snprintf(one, sizeof(one), "%.*s", (int)len, s);
+			if (col + 2 + width(one) > 78) { /* wrap, indented under the field */
+				put(out, cap, n, "%s", sep[0] == ',' ? ",\n    " : ":\n    ");
+				col = 4;
+			} else {
+				put(out, cap, n, "%s", sep);
+				col += 2;
+			}
+			put(out, cap, n, "%s", one);
+			col += width(one);
+			sep = ", ";
+			s += len + (s[len] == '|');
+		}
+	}
+	put(out, cap, n, "%s", "\n");
+}
+
 size_t kt_import_columns_text(uint8_t type, char *out, size_t cap)
 {
 	const struct kt_field *f[64];
@@ -203,33 +256,14 @@ size_t kt_import_columns_text(uint8_t type, char *out, size_t cap)
 		return 0;
 	out[0] = '\0';
 	for (size_t i = 0; i < nf; i++) {
-		size_t col = 2 + strlen(f[i]->name);
-
-		put(out, cap, &n, "  %s", f[i]->name);
-		for (size_t k = 0; k < NALIASES; k++) {
-			const char *s = aliases[k].names, *sep = ": ";
-
-			if (aliases[k].type != type || strcmp(aliases[k].field, f[i]->name) != 0)
-				continue;
-			while (*s) {
-				size_t len = strcspn(s, "|");
-				char one[128];
-
-				snprintf(one, sizeof(one), "%.*s", (int)len, s);
-				if (col + 2 + width(one) > 78) { /* wrap, indented under the field */
-					put(out, cap, &n, "%s", sep[0] == ',' ? ",\n    " : ":\n    ");
-					col = 4;
-				} else {
-					put(out, cap, &n, "%s", sep);
-					col += 2;
-				}
-				put(out, cap, &n, "%s", one);
-				col += width(one);
-				sep = ", ";
-				s += len + (s[len] == '|');
-			}
-		}
-		put(out, cap, &n, "%s", "\n");
+		put_aliases(type, f[i]->name, out, cap, &n);
+		if (type != KT_T_CLIENT || strcmp(f[i]->name, "name") != 0)
+			continue;
+		put(out, cap, &n, "%s", "  or the name in parts, joined in the order of the file's "
+		    "columns, one space\n  between those not empty (a file has a name column "
+		    "or parts, not both):\n");
+		for (size_t k = 0; k < sizeof(name_parts) / sizeof(name_parts[0]); k++)
+			put_aliases(type, name_parts[k], out, cap, &n);
 	}
 	return n;
 }

@@ -11,33 +11,52 @@
 #include <stdlib.h>
 #include <string.h>
 
-long long kt_points_add(long long a, long long b)
+kt_points_total kt_points_sum(const struct kt_rec *r, size_t n)
 {
-	long long s;
-
-	if (__builtin_add_overflow(a, b, &s))
-		return b > 0 ? LLONG_MAX : LLONG_MIN;
-	return s;
-}
-
-long long kt_points_sum(const struct kt_rec *r, size_t n)
-{
-	long long sum = 0;
+	kt_points_total sum = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct kt_val *v = r[i].type == KT_T_POINTS ? kt_card_get(&r[i], "delta")
 								   : NULL;
 
 		if (v != NULL && v->t == KT_V_INT)
-			sum = kt_points_add(sum, v->i);
+			sum += v->i;
 	}
 	return sum;
+}
+
+char *kt_points_text(kt_points_total t, char *out, size_t cap)
+{
+	char digits[48];
+	size_t n = 0;
+	unsigned __int128 u = t < 0 ? -(unsigned __int128)t : (unsigned __int128)t;
+
+	do {
+		digits[n++] = (char)('0' + (int)(u % 10));
+		u /= 10;
+	} while (u != 0);
+	if (t < 0)
+		digits[n++] = '-';
+	for (size_t i = 0; i < n && i + 1 < cap; i++)
+		out[i] = digits[n - 1 - i];
+	if (cap > 0)
+		out[n < cap ? n : cap - 1] = '\0';
+	return out;
+}
+
+json_t *kt_points_json(kt_points_total t)
+{
+	char buf[48];
+
+	if (t >= INT64_MIN && t <= INT64_MAX)
+		return json_integer((json_int_t)t);
+	return json_string(kt_points_text(t, buf, sizeof(buf)));
 }
 
 struct sum_ctx {
 	struct kt_store *st;
 	MDB_txn *txn;
-	long long sum;
+	kt_points_total sum;
 	int rc;
 	struct kt_err *err;
 };
@@ -51,13 +70,13 @@ static int add_entry(void *ctx, const struct kt_id *id, uint8_t type)
 	kt_rec_init(&r);
 	s->rc = kt_store_load(s->st, s->txn, id, &r, s->err);
 	if (s->rc == 0)
-		s->sum = kt_points_add(s->sum, kt_points_sum(&r, 1));
+		s->sum += kt_points_sum(&r, 1);
 	kt_rec_release(&r);
 	return s->rc;
 }
 
 int kt_points_balance(struct kt_store *st, MDB_txn *txn, const struct kt_id *client,
-		      long long *balance, struct kt_err *err)
+		      kt_points_total *balance, struct kt_err *err)
 {
 	static struct kt_safety_card g; /* the group as the check and show read it */
 	struct sum_ctx s = { st, txn, 0, 0, err };
@@ -76,14 +95,15 @@ int kt_points_balance(struct kt_store *st, MDB_txn *txn, const struct kt_id *cli
 	return rc;
 }
 
-int kt_points_refused(long long balance, long long delta, char *why, size_t cap)
+int kt_points_refused(kt_points_total balance, long long delta, char *why, size_t cap)
 {
-	long long after = kt_points_add(balance, delta);
+	kt_points_total after = balance + delta;
+	char b[48], a[48];
 
 	if (delta >= 0 || after >= 0)
 		return 0;
-	snprintf(why, cap, "the balance is %lld and this entry would make it %lld", balance,
-		 after);
+	snprintf(why, cap, "the balance is %s and this entry would make it %s",
+		 kt_points_text(balance, b, sizeof(b)), kt_points_text(after, a, sizeof(a)));
 	return 1;
 }
 
@@ -92,7 +112,7 @@ int kt_points_refused(long long balance, long long delta, char *why, size_t cap)
 /* A group's balance so far in an import: the store's, then the file's good rows. */
 struct running {
 	struct kt_id root;
-	long long balance;
+	kt_points_total balance;
 };
 
 static const char *row_text(const struct kt_import_row *r, const char *name)
@@ -126,7 +146,7 @@ static struct running *running_of(struct kt_store *st, MDB_txn *txn, struct runn
 				  size_t *n, size_t *cap, const struct kt_id *root,
 				  struct kt_err *err)
 {
-	long long b = 0;
+	kt_points_total b = 0;
 
 	for (size_t i = 0; i < *n; i++)
 		if (kt_id_cmp(&(*v)[i].root, root) == 0)
@@ -143,7 +163,7 @@ static struct running *running_of(struct kt_store *st, MDB_txn *txn, struct runn
 }
 
 /* The rule on one good points row whose group has balance; 1 when it counts in the balance. */
-static int check_entry(struct kt_import *im, struct kt_import_row *r, long long balance,
+static int check_entry(struct kt_import *im, struct kt_import_row *r, kt_points_total balance,
 		       long long delta, int32_t today, const char *override, int as_recorded)
 {
 	const char *date = row_text(r, "date");
@@ -198,7 +218,7 @@ int kt_points_import(struct kt_store *st, MDB_txn *txn, struct kt_import *im, in
 			break;
 		}
 		if (check_entry(im, r, g->balance, delta, today, override, as_recorded))
-			g->balance = kt_points_add(g->balance, delta);
+			g->balance += delta;
 	}
 	free(v);
 	return rc;

@@ -6,22 +6,34 @@
  *
  * A balance is the sum of the deltas of every points entry of the card's
  * whole merge group (node/safety.h's group: the root and every card merged
- * into it), which is what `client show` prints for the group's root.  Sums
- * saturate at the int64 range instead of overflowing (a delta may be any
- * int64).
+ * into it), which is what `client show` prints for the group's root.  A
+ * delta typed now is within KT_POINTS_DELTA_MAX either way and never 0
+ * (proto/schema.c); an entry stored before the bound may hold any int64,
+ * so sums are kept in 128 bits, exact for any number of such entries.
  */
 #ifndef KT_POINTS_H
 #define KT_POINTS_H
 
 #include "store.h"
 
+#include <jansson.h>
+
 struct kt_import;
 
-/* The sum of the deltas of the points records among r[0..n) (other types count 0). */
-long long kt_points_sum(const struct kt_rec *r, size_t n);
+/* A balance: a sum of int64 deltas, exact (no count of entries can overflow it). */
+__extension__ typedef __int128 kt_points_total;
 
-/* a + b, held at LLONG_MIN or LLONG_MAX rather than overflowing. */
-long long kt_points_add(long long a, long long b);
+/* The sum of the deltas of the points records among r[0..n) (other types count 0). */
+kt_points_total kt_points_sum(const struct kt_rec *r, size_t n);
+
+/* t in decimal ("-150") into out (cap bytes, at least 41 to hold any); returns out. */
+char *kt_points_text(kt_points_total t, char *out, size_t cap);
+
+/*
+ * t as JSON: an integer when it fits in int64 (always, but for entries
+ * stored before deltas were bounded), else a string of its decimal digits.
+ */
+json_t *kt_points_json(kt_points_total t);
 
 /*
  * The balance of client's whole merge group (client: any card of it) into
@@ -29,14 +41,14 @@ long long kt_points_add(long long a, long long b);
  * card, KT_ETOOBIG for a group too big), store errors; err says which.
  */
 int kt_points_balance(struct kt_store *st, MDB_txn *txn, const struct kt_id *client,
-		      long long *balance, struct kt_err *err);
+		      kt_points_total *balance, struct kt_err *err);
 
 /*
  * The rule for one entry of delta on a balance: 1 when it is refused (delta
  * is below zero and balance + delta would be), with the line saying why in
  * why ("the balance is 300 and this entry would make it -200"), else 0.
  */
-int kt_points_refused(long long balance, long long delta, char *why, size_t cap);
+int kt_points_refused(kt_points_total balance, long long delta, char *why, size_t cap);
 
 /*
  * Checks the points rows of an import before anything is written

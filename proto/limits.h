@@ -19,6 +19,13 @@
  * further is a typo of the year.
  */
 #define KT_DATE_AHEAD_DAYS_MAX 366
+/*
+ * The points one ledger entry adds or takes (its delta, either way): a
+ * generous course's worth many times over, and far from any sum's overflow.
+ * Entries written before the bound may be larger: sums are exact whatever
+ * they hold (node/points.h).
+ */
+#define KT_POINTS_DELTA_MAX 1000000000LL
 /* Field operations in one change (a card with every set filled). */
 #define KT_OPS_MAX 256
 /* Set elements removed by one operation (each a 16-byte tag). */

@@ -102,7 +102,9 @@ static const struct kt_field fields[] = {
 	LWW(KT_T_FEEDBACK, 5, "resolution", KT_VT_TEXT),
 	DATE(KT_T_FEEDBACK, 6, "follow_up", KT_WHEN_ANY),
 
-	ONCE(KT_T_POINTS, 1, "delta", KT_VT_INT),
+	/* Bounded as typed (never 0: such an entry changes nothing); stored ones may be larger. */
+	{ KT_T_POINTS, 1, "delta", KT_M_ONCE, KT_VT_INT, -KT_POINTS_DELTA_MAX, KT_POINTS_DELTA_MAX,
+	  NULL, 0, 0 },
 	ONCE(KT_T_POINTS, 2, "reason", KT_VT_TEXT),
 	ONCE(KT_T_POINTS, 3, "visit", KT_VT_ID),
 	/*
@@ -428,6 +430,10 @@ static int parse_typed(const struct kt_field *f, const char *text, struct kt_val
 					     (long long)f->min, (long long)f->max, text)
 				: kt_err_set(err, KT_EINVAL, "'%s' wants a whole number, "
 					     "not '%s'", f->name, text);
+		if (f->rtype == KT_T_POINTS && f->num == 1 && v->i == 0)
+			return kt_err_set(err, KT_EINVAL, "a points entry of 0 changes nothing "
+					  "('delta' wants a whole number from %lld to %lld other "
+					  "than 0)", (long long)f->min, (long long)f->max);
 		return 0;
 	case KT_VT_MONEY:
 		v->t = KT_V_INT;

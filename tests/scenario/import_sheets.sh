@@ -36,6 +36,43 @@ contains "手机 is phone" "$T/f" '+86 138 1234 5678'
 "$KT" -d "$A" import --help >"$T/help"
 contains "import --help shows the aliases" "$T/help" "phone: Телефон, Тел, Тел."
 contains "import --help shows the Chinese ones" "$T/help" "姓名"
+
+# The name in separate columns, as old systems export it: joined in the file's order.
+P="$T/parts"
+check "init node P" "$KT" -d "$P" init --branch Centre --country RU
+printf 'Фамилия;Имя;Отчество;Телефон\r\nИванова;Анна;Сергеевна;+7 912 345-67-01\r\nПетрова;Ольга;;+7 912 345-67-02\r\n' >"$T/p-ru.csv"
+printf 'Nume,Prenume,Telefon\nPopescu,Maria,+40 721 234 501\n' >"$T/p-ro.csv"
+printf '姓,名,手机\n王,芳,+86 138 1234 5601\n' >"$T/p-zh.csv"
+printf 'First name,Middle name,Last name,Mobile\nJane,Ann,Doe,+44 7700 900101\n' >"$T/p-en.csv"
+for l in ru ro zh en; do
+	check "a $l file with the name in parts is read (p-$l.csv)" "$KT" -d "$P" import "$T/p-$l.csv"
+done
+"$KT" -d "$P" client list >"$T/pl"
+contains "Фамилия Имя Отчество are joined in that order" "$T/pl" "Иванова Анна Сергеевна"
+"$KT" -d "$P" client list --json >"$T/plj"
+contains "an empty patronymic adds no blank" "$T/plj" '"name":"Петрова Ольга"'
+contains "one space between the parts" "$T/plj" '"name":"Иванова Анна Сергеевна"'
+contains "Nume, Prenume" "$T/pl" "Popescu Maria"
+contains "姓, 名" "$T/pl" "王 芳"
+contains "First, Middle, Last name" "$T/pl" "Jane Ann Doe"
+printf 'Фамилия;Имя;Телефон\n;;+7 912 345-67-09\n' >"$T/p-none.csv"
+refuses_ "$KT" -d "$P" import "$T/p-none.csv" && ok "a row whose parts are all empty is a bad row" ||
+	bad "a row whose parts are all empty is a bad row"
+contains "saying she needs a name" "$T/err" "line 2: a client needs a name"
+printf 'ФИО;Фамилия;Телефон\nАнна Иванова;Иванова;+7 912 345-67-09\n' >"$T/p-both.csv"
+refuse "a whole name column and part columns refuse the file" "$KT" -d "$P" import "$T/p-both.csv"
+contains "naming both" "$T/err" "column 'ФИО' is the whole name and column 'Фамилия' a part of it"
+printf 'Фамилия;Имя;Телефон;Дата;Услуга\nИванова;Анна;+7 912 345-67-01;2026-11-20;Маникюр\n' >"$T/p-visits.csv"
+check "a visits file names her by the parts as by a name" "$KT" -d "$P" import "$T/p-visits.csv"
+"$KT" -d "$P" import --help >"$T/phelp"
+contains "import --help shows the surname" "$T/phelp" "  surname: Фамилия, Nume, "
+contains "the given name" "$T/phelp" "  given_name: Имя, Prenume, "
+contains "and the patronymic" "$T/phelp" "  patronymic: Отчество, "
+check "export --csv of the node" "$KT" -d "$P" export --csv --out "$T/pcsv"
+head -1 "$T/pcsv/clients.csv" | grep -q ';name;' && ! head -1 "$T/pcsv/clients.csv" | grep -q 'surname' &&
+	ok "export --csv keeps one name column" || bad "export --csv keeps one name column"
+contains "holding the joined name" "$T/pcsv/clients.csv" "Иванова Анна Сергеевна"
+
 snap "$A"
 printf 'ФИО;Любимый цвет\nОльга;red\n' >"$T/col.csv"
 refuse "an unmatched column refuses the file in one line" "$KT" -d "$A" import "$T/col.csv"

@@ -109,6 +109,11 @@ contains "as ambiguous, naming the forms" "$T/err" "ambiguous (day/month or mont
 refuse "and month/day too" "$KT" -d "$N" client edit "$a" --set birthday=11/30/1990
 refuse "year first with slashes is not Russian" "$KT" -d "$N" client edit "$a" --set birthday=1990/11/30
 refuse "a day the calendar lacks" "$KT" -d "$N" client edit "$a" --set birthday=29.02.1990
+fw=$("$KT" -d "$N" visit add "$a" --service Manicure --date '２０.１１.２０２６')
+[ "$(date_of "$fw")" = 2026-11-20 ] && ok "full-width ２０.１１.２０２６ is read as 2026-11-20" ||
+	bad "full-width ２０.１１.２０２６ is read as 2026-11-20"
+check "and with full-width dots and no-break spaces around it" "$KT" -d "$N" client edit "$a" \
+	--set "birthday=$(printf '\302\240２５．１１．１９９０\302\240')"
 check "an assessment's date is read as typed" "$KT" -d "$N" record add assessment "$a" --set date=20.11.2026 --set hydration=5
 
 # A Chinese branch reads year first; a branch elsewhere ISO only.
@@ -121,17 +126,24 @@ check "and 年月日" "$KT" -d "$Z" client edit "$z" --set birthday=1990年11月
 refuse "but not DD.MM.YYYY" "$KT" -d "$Z" client edit "$z" --set birthday=25.11.1990
 contains "naming the forms it reads" "$T/err" "want YYYY-MM-DD, YYYY/MM/DD or YYYY年MM月DD日"
 refuse "a two-digit year there either" "$KT" -d "$Z" client edit "$z" --set birthday=90年11月25日
+# Full-width digits and punctuation, as a Chinese keyboard's full-width mode types them.
+zv=$("$KT" -d "$Z" visit add "$z" --service 美甲 --date '２０２６年１１月２０日')
+[ "$("$KT" -d "$Z" record show "$zv" --json | sed 's/.*"date":"\([^"]*\)".*/\1/')" = 2026-11-20 ] &&
+	ok "full-width ２０２６年１１月２０日 is read as 2026-11-20" || bad "full-width ２０２６年１１月２０日 is read as 2026-11-20"
+check "and ２０２６／１１／２０ with an ideographic space around it" "$KT" -d "$Z" client edit "$z" \
+	--set 'birthday=　１９９０／１１／２５　'
 U="$T/u"
 "$KT" -d "$U" init --branch Boston --country US >/dev/null
 refuse "a US branch reads ISO only" "$KT" -d "$U" client add --name Jane --birthday 11/25/1990
 contains "naming ISO" "$T/err" "write YYYY-MM-DD"
 
 # Import: CSV cells and JSON values of dates.
-printf 'name,birthday\nCSV One,25.11.1990\nCSV Two,1990-11-26\n' >"$T/ok.csv"
+printf 'name,birthday\nCSV One,25.11.1990\nCSV Two,1990-11-26\nCSV Wide,２６.１１.１９９０\n' >"$T/ok.csv"
 check "a CSV birthday 25.11.1990 is imported" "$KT" -d "$N" import "$T/ok.csv"
 "$KT" -d "$N" client find CSV --json >"$T/found"
 "$KT" -d "$N" export >"$T/ex.json"
 contains "as ISO" "$T/ex.json" '"birthday":"1990-11-25","home_branch":"Centre","name":"CSV One"'
+contains "a full-width date cell as ISO too" "$T/ex.json" '"birthday":"1990-11-26","home_branch":"Centre","name":"CSV Wide"'
 before=$(records "$N")
 printf 'name,birthday\nA,30.11.90\nB,2090-11-25\nC,30/11/1990\nD,1990-11-25\n' >"$T/bad.csv"
 fails "bad dates in a CSV are bad rows" "$KT" -d "$N" import "$T/bad.csv"
@@ -180,5 +192,47 @@ KT_TODAY=2026-12-28 "$KT" -d "$L" report --json >"$T/r"
 contains "and so does the report's week" "$T/r" '"name":"New Year","on":"2027-01-02"'
 KT_TODAY=2026-12-26 "$KT" -d "$L" report --json >"$T/r"
 lacks "the week is today and six days after" "$T/r" '"name":"New Year"'
+
+# Every date list is soonest first (namesakes of a day by name, then id),
+# not in the order the cards were added.
+O="$T/order"
+"$KT" -d "$O" init --branch Order --country RU >/dev/null
+for b in 'Five:05.06.1990' 'Two:02.06.1991' 'Seven:07.06.1992' 'One:01.06.1993' 'Three:03.06.1994' \
+	'Zoya Three:03.06.1995' 'anna Three:03.06.1996'; do
+	"$KT" -d "$O" client add --name "${b%%:*}" --birthday "${b#*:}" >/dev/null
+done
+KT_TODAY=2026-06-01 "$KT" -d "$O" report >"$T/r"
+sed -n '/^Birthdays this week/,/^$/p' "$T/r" | sed -n 's/^  \(2026-[0-9-]*\)  \(.*\) (Order)$/\1 \2/p' | tr '\n' '|' >"$T/ro"
+[ "$(cat "$T/ro")" = "2026-06-01 One|2026-06-02 Two|2026-06-03 anna Three|2026-06-03 Three|2026-06-03 Zoya Three|2026-06-05 Five|2026-06-07 Seven|" ] &&
+	ok "the report's birthdays are soonest first, a day's by name" || bad "the report's birthdays are soonest first, a day's by name ($(cat "$T/ro"))"
+KT_TODAY=2026-06-01 "$KT" -d "$O" report --json | tr '{' '\n' | sed -n 's/.*"name":"\([^"]*\)","on":"\([^"]*\)".*/\2 \1/p' | tr '\n' '|' >"$T/ro"
+[ "$(cat "$T/ro")" = "2026-06-01 One|2026-06-02 Two|2026-06-03 anna Three|2026-06-03 Three|2026-06-03 Zoya Three|2026-06-05 Five|2026-06-07 Seven|" ] &&
+	ok "and so in --json" || bad "and so in --json ($(cat "$T/ro"))"
+KT_TODAY=2026-06-01 "$KT" -d "$O" birthdays --json | tr '{' '\n' | sed -n 's/.*"name":"\([^"]*\)".*"on":"\([^"]*\)".*/\2 \1/p' | tr '\n' '|' >"$T/ro"
+[ "$(cat "$T/ro")" = "2026-06-01 One|2026-06-02 Two|2026-06-03 anna Three|2026-06-03 Three|2026-06-03 Zoya Three|2026-06-05 Five|2026-06-07 Seven|" ] &&
+	ok "birthdays lists a day's namesakes by name too" || bad "birthdays lists a day's namesakes by name too ($(cat "$T/ro"))"
+E="$T/yearend"
+"$KT" -d "$E" init --branch End --country RU >/dev/null
+for b in 'Second:02.01.1990' 'Last:31.12.1991' 'Third:03.01.1992'; do
+	"$KT" -d "$E" client add --name "${b%%:*}" --birthday "${b#*:}" >/dev/null
+done
+KT_TODAY=2026-12-28 "$KT" -d "$E" report --json | tr '{' '\n' | sed -n 's/.*"on":"\([^"]*\)".*/\1/p' | tr '\n' ' ' >"$T/ro"
+[ "$(cat "$T/ro")" = "2026-12-31 2027-01-02 2027-01-03 " ] && ok "over the year's end the report's week is in calendar order" ||
+	bad "over the year's end the report's week is in calendar order ($(cat "$T/ro"))"
+# The report's months: by branch, then month, whatever the order of the visits.
+oc=$("$KT" -d "$O" client add --name 'Month Order')
+for d in 2026-05-10 2026-03-10 2026-04-10; do
+	KT_TODAY=2026-06-01 "$KT" -d "$O" visit add "$oc" --service Manicure --date $d --set branch=B >/dev/null
+done
+KT_TODAY=2026-06-01 "$KT" -d "$O" visit add "$oc" --service Manicure --date 2026-01-10 --set 'branch=B B' >/dev/null
+KT_TODAY=2026-06-01 "$KT" -d "$O" report --json | tr '{' '\n' | sed -n 's/.*"branch":"\([^"]*\)".*"month":"\([^"]*\)".*/\1:\2/p' | tr '\n' '|' >"$T/ro"
+[ "$(cat "$T/ro")" = "B:2026-03|B:2026-04|B:2026-05|B B:2026-01|" ] && ok "the report's months are by branch, then month" ||
+	bad "the report's months are by branch, then month ($(cat "$T/ro"))"
+# client show: care plans by their start, not as written.
+KT_TODAY=2026-06-01 "$KT" -d "$O" record add plan "$oc" --set goal=Later --set start=2026-09-01 >/dev/null
+KT_TODAY=2026-06-01 "$KT" -d "$O" record add plan "$oc" --set goal=Sooner --set start=2026-07-01 >/dev/null
+KT_TODAY=2026-06-01 "$KT" -d "$O" client show "$oc" | sed -n 's/^  goal: \([A-Za-z]*\);.*/\1/p' | tr '\n' ' ' >"$T/ro"
+[ "$(cat "$T/ro")" = "Sooner Later " ] && ok "client show lists care plans by their start" ||
+	bad "client show lists care plans by their start ($(cat "$T/ro"))"
 
 finish

@@ -25,6 +25,24 @@ grep -Eq '^  amount +1500\.50$' "$T/rv" && grep -Eq '^  rating +4$' "$T/rv" && o
 p=$("$KT" -d "$N" record add points "$a" --set delta=-20 --set reason=redeemed)
 "$KT" -d "$N" record show "$p" >"$T/rp"
 grep -Eq '^  delta +-20$' "$T/rp" && ok "record show prints a points delta" || { bad "record show prints a points delta"; cat "$T/rp"; }
+# A delta is bounded as typed, as an amount is, and never 0.
+q=$("$KT" -d "$N" client add --name 'Points Bounds')
+refuse "a delta of 9223372036854775807 is refused" "$KT" -d "$N" record add points "$q" --set delta=9223372036854775807
+contains "naming the bounds" "$T/err" "'delta' wants a whole number from -1000000000 to 1000000000, not '9223372036854775807'"
+refuse "so is -9223372036854775808, --override or not" "$KT" -d "$N" record add points "$q" \
+	--set delta=-9223372036854775808 --override x
+refuse "and 1000000001" "$KT" -d "$N" record add points "$q" --set delta=1000000001
+refuse "a delta of 0 is refused" "$KT" -d "$N" record add points "$q" --set delta=0
+contains "as changing nothing" "$T/err" "a points entry of 0 changes nothing"
+check "1000000000 is written" "$KT" -d "$N" record add points "$q" --set delta=1000000000
+check "and again" "$KT" -d "$N" record add points "$q" --set delta=1000000000
+"$KT" -d "$N" client show "$q" >"$T/qs"
+"$KT" -d "$N" client show "$q" --json >"$T/qj"
+contains "the balance is their sum" "$T/qs" "Points balance: 2000000000 (2 entries)"
+contains "in JSON too" "$T/qj" '"points_balance":2000000000'
+"$KT" -d "$N" record add points "$q" --set delta=-1000000000 --override 'test' >/dev/null 2>"$T/qw"
+"$KT" -d "$N" client show "$q" >"$T/qs"
+contains "an entry that takes less than the balance goes through" "$T/qs" "Points balance: 1000000000 (3 entries)"
 "$KT" -d "$N" record show "$a" >"$T/rc"
 "$KT" -d "$N" record show "$a" --json >"$T/rcj"
 grep -Eq '^  consent_photos +yes$' "$T/rc" && ok "record show prints a boolean as yes" || { bad "record show prints a boolean as yes"; cat "$T/rc"; }

@@ -102,6 +102,32 @@ static void test_year_first_in_zh(void)
 		 "ambiguous (day/month or month/day?): write YYYY-MM-DD");
 }
 
+/* Digits of any script and full-width punctuation, as a Chinese or Japanese keyboard types them. */
+static void test_full_width_and_other_digits(void)
+{
+	T_EQ_STR(read_as(KT_DATES_YMD, "２０２６年１１月３０日"), "2026-11-30");
+	T_EQ_STR(read_as(KT_DATES_YMD, "２０２６／１１／３０"), "2026-11-30");
+	T_EQ_STR(read_as(KT_DATES_YMD, "２０２６－１１－３０"), "2026-11-30");
+	T_EQ_STR(read_as(KT_DATES_DMY, "３０.１１.２０２６"), "2026-11-30");
+	T_EQ_STR(read_as(KT_DATES_DMY, "３０．１１．２０２６"), "2026-11-30");
+	T_EQ_STR(read_as(KT_DATES_ISO, "\u0662\u0660\u0662\u0666-\u0661\u0661-\u0663\u0660"),
+		 "2026-11-30"); /* Arabic-Indic */
+	T_EQ_STR(read_as(KT_DATES_DMY, "\u0969\u0966.11.2026"), "2026-11-30"); /* Devanagari */
+	/* Blanks of any kind around it: ideographic, no-break, a BOM, a zero-width space. */
+	T_EQ_STR(read_as(KT_DATES_YMD, "\u3000２０２６年１１月３０日\u3000"), "2026-11-30");
+	T_EQ_STR(read_as(KT_DATES_DMY, "\u00a030.11.2026\u202f\t"), "2026-11-30");
+	T_EQ_STR(read_as(KT_DATES_DMY, "\ufeff\u200b30.11.2026"), "2026-11-30");
+	/* What they were is still what is refused, and the message quotes it as typed. */
+	T_EQ_STR(read_as(KT_DATES_DMY, "３０.１１.２６"),
+		 "!date '３０.１１.２６' for 'date': write the year in full: DD.MM.YYYY or "
+		 "YYYY-MM-DD");
+	T_EQ_STR(read_as(KT_DATES_DMY, "３０／１１／２０２６")[0] == '!' ? "!" : "", "!");
+	T_EQ_STR(read_as(KT_DATES_DMY, "30.\u300011.2026")[0] == '!' ? "!" : "", "!");
+	T_EQ_STR(read_as(KT_DATES_ISO, "２０２６年１１月３０日")[0] == '!' ? "!" : "", "!");
+	T_EQ_STR(read_as(KT_DATES_DMY, "\u3000")[0] == '!' ? "!" : "", "!");
+	T_EQ_STR(read_as(KT_DATES_DMY, "\xff" "30.11.2026")[0] == '!' ? "!" : "", "!");
+}
+
 static void test_which_days_a_field_holds(void)
 {
 	const struct kt_field *born = kt_schema_field_named(KT_T_CLIENT, "birthday");
@@ -183,6 +209,7 @@ int main(void)
 	T_RUN(test_iso_is_read_everywhere);
 	T_RUN(test_dots_in_ru_and_ro);
 	T_RUN(test_year_first_in_zh);
+	T_RUN(test_full_width_and_other_digits);
 	T_RUN(test_which_days_a_field_holds);
 	T_RUN(test_birthday_of_29_february);
 	T_RUN(test_local_day_and_time);

@@ -392,6 +392,76 @@ static void test_csv_headers_in_four_languages(void)
 	T_CHECK(kt_import_column(KT_T_CLIENT, "Услуга") == NULL);
 }
 
+/* The name in parts, as old systems export it: joined in the file's order. */
+static void test_csv_name_in_parts(void)
+{
+	static const struct { const char *header, *row, *name; } files[] = {
+		{ "Фамилия;Имя;Отчество;Телефон\n", "Иванова;Анна;Сергеевна;+79123456789\n",
+		  "Иванова Анна Сергеевна" },
+		{ "Имя;Отчество;Фамилия;Телефон\n", "Анна;Сергеевна;Иванова;+79123456789\n",
+		  "Анна Сергеевна Иванова" },
+		{ "Nume,Prenume,Telefon\n", "Popescu,Maria,+79123456789\n", "Popescu Maria" },
+		{ "Prenume,Nume,Telefon\n", "Maria,Popescu,+79123456789\n", "Maria Popescu" },
+		{ "姓,名,电话\n", "王,芳,+79123456789\n", "王 芳" },
+		{ "First name,Middle name,Last name,Phone\n", "Jane,Ann,Doe,+79123456789\n", "Jane Ann Doe" },
+		{ "Given name,Family name,Phone\n", "Jane,Doe,+79123456789\n", "Jane Doe" },
+		{ "Surname,Given_name,Patronymic,Phone\n", "Doe,Jane,,+79123456789\n", "Doe Jane" },
+		{ "Фамилия;Имя;Отчество;Телефон\n", "  ;Анна ; ;+79123456789\n", "Анна" },
+		{ "Имя;Телефон\n", "Анна Иванова;+79123456789\n", "Анна Иванова" }, /* alone: the name */
+		{ "Nume;Telefon\n", "Maria Popescu;+79123456789\n", "Maria Popescu" },
+		{ "№;Фамилия;Телефон;Имя\n", "1;Иванова;+79123456789;Анна\n", "Иванова Анна" },
+	};
+	struct kt_import im;
+	char buf[512];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s%s", files[i].header, files[i].row);
+		T_EQ_INT(parse(&im, buf), 0);
+		T_EQ_INT(im.n, 1);
+		T_CHECK(im.rows[0].bad == NULL);
+		T_EQ_STR(field(&im.rows[0], "name", 0), files[i].name);
+		T_CHECK(field(&im.rows[0], "name", 1) == NULL);
+		kt_import_release(&im);
+	}
+	/* A row whose parts are all empty has no name: a bad row, as today. */
+	T_EQ_INT(parse(&im, "Фамилия;Имя;Отчество;Телефон\n;;;+79123456789\nА;;;+79123456789\n"), 0);
+	T_EQ_INT(im.n, 2);
+	T_EQ_STR(im.rows[0].bad, "a client needs a name");
+	T_CHECK(im.rows[1].bad == NULL);
+	kt_import_release(&im);
+	/* A whole name and parts: refused, naming both. */
+	T_EQ_INT(parse(&im, "ФИО;Фамилия;Телефон\nАнна;Иванова;+79123456789\n"), KT_EINVAL);
+	T_EQ_STR(err.msg, "line 1: column 'ФИО' is the whole name and column 'Фамилия' a part "
+		 "of it: a file gives the name in one column or in parts (surname, given_name, "
+		 "patronymic), not both");
+	kt_import_release(&im);
+	T_EQ_INT(parse(&im, "Prenume,Name\nMaria,Maria Popescu\n"), KT_EINVAL);
+	T_CHECK(strstr(err.msg, "column 'Name' is the whole name and column 'Prenume'") != NULL);
+	kt_import_release(&im);
+	T_EQ_INT(parse(&im, "Фамилия;Имя;Фамилия\nа;б;в\n"), KT_EINVAL);
+	T_EQ_STR(err.msg, "line 1: column 'Фамилия' appears twice");
+	kt_import_release(&im);
+	T_EQ_INT(parse(&im, "Фамилия;Last name\nа;б\n"), KT_EINVAL); /* one part, two names */
+	T_CHECK(strstr(err.msg, "appears twice") != NULL);
+	kt_import_release(&im);
+	/* A visit names her by her parts as by a name column. */
+	T_EQ_INT(parse(&im, "Фамилия;Имя;Телефон;Дата;Услуга\n"
+			    "Иванова;Анна;+7 912 345 67 89;2024-03-01;Пилинг\n"
+			    ";;+7 912 345 67 89;2024-03-01;Пилинг\n"), 0);
+	T_EQ_INT(im.rows[0].type, KT_T_VISIT);
+	T_EQ_STR(im.rows[0].by_name, "Иванова Анна");
+	T_CHECK(im.rows[1].bad == NULL && im.rows[1].by_name == NULL);
+	kt_import_release(&im);
+	T_EQ_INT(parse(&im, "ФИО;Имя;Телефон;Дата\nа;б;1;2024-03-01\n"), KT_EINVAL);
+	T_CHECK(strstr(err.msg, "not both") != NULL);
+	kt_import_release(&im);
+	T_EQ_STR(kt_import_column(KT_T_CLIENT, "Отчество"), "patronymic");
+	T_EQ_STR(kt_import_column(KT_T_CLIENT, "姓"), "surname");
+	T_EQ_STR(kt_import_column(KT_T_CLIENT, "姓名"), "name");
+	T_EQ_STR(kt_import_column(KT_T_CATALOGUE, "Nume"), "name"); /* a catalogue entry's is whole */
+	T_CHECK(kt_import_column(KT_T_CATALOGUE, "Фамилия") == NULL);
+}
+
 static void test_alias_table_names_each_column_once(void)
 {
 	char why[256] = "";
@@ -403,6 +473,9 @@ static void test_alias_table_names_each_column_once(void)
 	kt_import_columns_text(KT_T_CLIENT, help, sizeof(help));
 	T_CHECK(strstr(help, "  phone: Телефон, Тел, Тел., ") != NULL);
 	T_CHECK(strstr(help, "  name: ФИО, ") != NULL && strstr(help, "姓名") != NULL);
+	T_CHECK(strstr(help, "  surname: Фамилия, Nume, ") != NULL);
+	T_CHECK(strstr(help, "  given_name: Имя, Prenume, ") != NULL);
+	T_CHECK(strstr(help, "  patronymic: Отчество, ") != NULL);
 }
 
 static void test_unknown_column_names_the_known_ones(void)
@@ -864,6 +937,7 @@ int main(void)
 	T_RUN(test_csv_nul_byte_is_a_bad_row);
 	T_RUN(test_csv_trailing_empty_cells_and_blank_lines);
 	T_RUN(test_csv_headers_in_four_languages);
+	T_RUN(test_csv_name_in_parts);
 	T_RUN(test_alias_table_names_each_column_once);
 	T_RUN(test_unknown_column_names_the_known_ones);
 	T_RUN(test_csv_phone_in_scientific_notation_is_dropped);

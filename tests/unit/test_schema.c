@@ -226,13 +226,23 @@ static void test_ints_in_range(void)
 	T_EQ_INT(v.i, 10);
 	refused(KT_T_ASSESS, "hydration", "11", KT_EINVAL);
 	refused(KT_T_ASSESS, "hydration", "-1", KT_EINVAL);
-	/* An unbounded int (the ledger's delta) takes the whole int64 range. */
+	/* The ledger's delta: within KT_POINTS_DELTA_MAX either way, and never 0. */
 	T_EQ_INT(parse(KT_T_POINTS, "delta", "-150", &v), 0);
 	T_EQ_INT(v.i, -150);
-	T_EQ_INT(parse(KT_T_POINTS, "delta", "9223372036854775807", &v), 0);
-	T_CHECK(v.i == INT64_MAX);
-	T_EQ_INT(parse(KT_T_POINTS, "delta", "-9223372036854775808", &v), 0);
-	T_CHECK(v.i == INT64_MIN);
+	T_EQ_INT(parse(KT_T_POINTS, "delta", "1000000000", &v), 0); /* max */
+	T_CHECK(v.i == KT_POINTS_DELTA_MAX);
+	T_EQ_INT(parse(KT_T_POINTS, "delta", "-1000000000", &v), 0); /* min */
+	T_CHECK(v.i == -KT_POINTS_DELTA_MAX);
+	refused(KT_T_POINTS, "delta", "1000000001", KT_EINVAL);
+	T_EQ_STR(err.msg, "'delta' wants a whole number from -1000000000 to 1000000000, not "
+		 "'1000000001'");
+	refused(KT_T_POINTS, "delta", "-1000000001", KT_EINVAL);
+	refused(KT_T_POINTS, "delta", "9223372036854775807", KT_EINVAL);
+	refused(KT_T_POINTS, "delta", "-9223372036854775808", KT_EINVAL);
+	refused(KT_T_POINTS, "delta", "0", KT_EINVAL);
+	T_EQ_STR(err.msg, "a points entry of 0 changes nothing ('delta' wants a whole number "
+		 "from -1000000000 to 1000000000 other than 0)");
+	refused(KT_T_POINTS, "delta", "-0", KT_EINVAL);
 	refused(KT_T_POINTS, "delta", "9223372036854775808", KT_EINVAL);
 	refused(KT_T_POINTS, "delta", "-9223372036854775809", KT_EINVAL);
 	refused(KT_T_POINTS, "delta", "12abc", KT_EINVAL);
