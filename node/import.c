@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 #include <strings.h>
 
 /* ---- storage ---- */
@@ -611,6 +612,28 @@ static void csv_id(struct parser *p, const char *v, const char *what, char out[K
 }
 
 /* A cell of a column that is not a field (id, type, a visit's client, ...). */
+/* Whether the code point at s is a Han, kana or Hangul letter (names written without spaces). */
+static int cjk_at(const char *s)
+{
+	utf8proc_int32_t c;
+
+	if (utf8proc_iterate((const utf8proc_uint8_t *)s, -1, &c) <= 0)
+		return 0;
+	return (c >= 0x3040 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x4dbf) ||
+	       (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7a3) ||
+	       (c >= 0xf900 && c <= 0xfaff) || (c >= 0x20000 && c <= 0x3ffff);
+}
+
+/* Where the last code point of s[0..n) starts (n > 0). */
+static size_t last_cp(const char *s, size_t n)
+{
+	size_t i = n - 1;
+
+	while (i > 0 && ((unsigned char)s[i] & 0xc0) == 0x80)
+		i--;
+	return i;
+}
+
 static void csv_special(struct parser *p, const struct col *col, uint8_t type, size_t i, char *v)
 {
 	struct kt_import_row *r = p->r;
@@ -658,8 +681,8 @@ static void csv_special(struct parser *p, const struct col *col, uint8_t type, s
 			p->capparts = (p->nparts + n + 2) * 2;
 			p->parts = kt_realloc(p->parts, p->capparts);
 		}
-		if (p->nparts > 0)
-			p->parts[p->nparts++] = ' ';
+		if (p->nparts > 0 && !(cjk_at(p->parts + last_cp(p->parts, p->nparts)) && cjk_at(v)))
+			p->parts[p->nparts++] = ' '; /* 王 and 芳 are 王芳: CJK names have no space */
 		memcpy(p->parts + p->nparts, v, n + 1);
 		p->nparts += n;
 		break;

@@ -53,7 +53,7 @@ contains "Фамилия Имя Отчество are joined in that order" "$T/p
 contains "an empty patronymic adds no blank" "$T/plj" '"name":"Петрова Ольга"'
 contains "one space between the parts" "$T/plj" '"name":"Иванова Анна Сергеевна"'
 contains "Nume, Prenume" "$T/pl" "Popescu Maria"
-contains "姓, 名" "$T/pl" "王 芳"
+contains "姓, 名 (no space between Chinese parts)" "$T/pl" "王芳"
 contains "First, Middle, Last name" "$T/pl" "Jane Ann Doe"
 printf 'Фамилия;Имя;Телефон\n;;+7 912 345-67-09\n' >"$T/p-none.csv"
 refuses_ "$KT" -d "$P" import "$T/p-none.csv" && ok "a row whose parts are all empty is a bad row" ||

@@ -402,7 +402,7 @@ static void test_csv_name_in_parts(void)
 		  "Анна Сергеевна Иванова" },
 		{ "Nume,Prenume,Telefon\n", "Popescu,Maria,+79123456789\n", "Popescu Maria" },
 		{ "Prenume,Nume,Telefon\n", "Maria,Popescu,+79123456789\n", "Maria Popescu" },
-		{ "姓,名,电话\n", "王,芳,+79123456789\n", "王 芳" },
+		{ "姓,名,电话\n", "王,芳,+79123456789\n", "王芳" },
 		{ "First name,Middle name,Last name,Phone\n", "Jane,Ann,Doe,+79123456789\n", "Jane Ann Doe" },
 		{ "Given name,Family name,Phone\n", "Jane,Doe,+79123456789\n", "Jane Doe" },
 		{ "Surname,Given_name,Patronymic,Phone\n", "Doe,Jane,,+79123456789\n", "Doe Jane" },
