@@ -700,8 +700,20 @@ static int bday_gather(void *ctx, const struct kt_id *id, uint8_t type)
 {
 	struct bday_ctx *b = ctx;
 	struct kt_rec r;
+	struct kt_id root;
 
 	(void)type;
+	if (kt_store_alias_root(&b->cli->st, b->txn, id, &root) > 0) {
+		/* A merged card is listed as the card it joined, when that card has a birthday. */
+		int has;
+
+		kt_rec_init(&r);
+		has = kt_store_load(&b->cli->st, b->txn, &root, &r, NULL) == 0 &&
+		      kt_rec_get(&r, KT_CLIENT_BIRTHDAY) != NULL;
+		kt_rec_release(&r);
+		if (has)
+			return 0;
+	}
 	if (b->n == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 16;
 		b->day = kt_realloc(b->day, b->cap * sizeof(*b->day));

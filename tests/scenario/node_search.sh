@@ -216,4 +216,14 @@ check "and '<email>'" find '<anna.box@mail.ru>' "$am"
 refuse "an empty query is refused" "$KT" -d "$N" client find ''
 refuse "a query of blanks is refused" "$KT" -d "$N" client find '   '
 refuse "--limit ' 3' is refused" "$KT" -d "$N" client find анна --limit ' 3'
+# --- a merged card's birthday is listed once, as the card it joined ---
+M="$T/m"
+"$KT" -d "$M" init --branch M >/dev/null
+ka=$("$KT" -d "$M" client add --name 'Анна Одна' --birthday 1990-12-05)
+kb=$("$KT" -d "$M" client add --name 'Анна Дубль' --birthday 1990-12-05)
+"$KT" -d "$M" client merge "$ka" "$kb" >/dev/null
+KT_TODAY=2026-12-03 "$KT" -d "$M" birthdays --days 7 >"$T/b"
+n=$(grep -c 'turns 36' "$T/b")
+[ "$n" -eq 1 ] && ok "birthdays lists a merged pair once" || bad "birthdays lists a merged pair once ($n)"
+contains "as the card kept" "$T/b" "$ka"
 finish
