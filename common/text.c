@@ -198,6 +198,15 @@ static char *unmix_scripts(char *f)
 	size_t n = strlen(f), o = 0;
 	char *out = NULL;
 	const char *p = f;
+	int lat = 0, cyr = 0;
+
+	/* Most text is in one script: a byte scan tells, before any decoding. */
+	for (const unsigned char *b = (const unsigned char *)f; *b && !(lat && cyr); b++) {
+		lat |= (*b >= 'a' && *b <= 'z') || (*b >= 0xc3 && *b <= 0xc9) || *b == 0xe1;
+		cyr |= *b >= 0xd0 && *b <= 0xd4;
+	}
+	if (!lat || !cyr)
+		return f;
 
 	while (*p) {
 		const char *w = p, *q;
@@ -257,8 +266,9 @@ static char *spell_out(char *f)
 	size_t n = strlen(f), o = 0;
 	char *out;
 
-	if (strstr(f, "\xc3\xa6") == NULL && strstr(f, "\xc5\x93") == NULL &&
-	    strstr(f, "\xc3\xbe") == NULL)
+	if ((strchr(f, '\xc3') == NULL && strchr(f, '\xc5') == NULL) ||
+	    (strstr(f, "\xc3\xa6") == NULL && strstr(f, "\xc5\x93") == NULL &&
+	     strstr(f, "\xc3\xbe") == NULL))
 		return f;
 	out = kt_malloc(n + 1); /* each two bytes become two: the same length */
 	for (size_t i = 0; i < n;) {

@@ -673,8 +673,13 @@ static int apply_lww(struct kt_store *st, MDB_txn *txn, const struct kt_change *
 	if (val == NULL)
 		val = &nil_val; /* metadata only (the hub): versions, no values */
 	else if (phone) {
-		if ((rc = kt_index_phone(st, txn, &c->id, 1, 0, NULL, err)) != 0)
-			return rc; /* the entries of the phone and copy as they were */
+		/*
+		 * The entries of the phone and copy as they were; a field written
+		 * for the first time changes none (a copy counts only beside its
+		 * phone), so a new card's write skips this read.
+		 */
+		if (had && (rc = kt_index_phone(st, txn, &c->id, 1, 0, NULL, err)) != 0)
+			return rc;
 	} else if (kt_index_field(c->type, op->field)) {
 		memset(&old, 0, sizeof(old));
 		if (had && kt_val_unpack((uint8_t *)v.mv_data + 2 * KT_VER_BYTES,
