@@ -751,6 +751,19 @@ static int resolve_visits(struct importer *x, MDB_txn *txn, struct kt_rec *rec)
 	return 0;
 }
 
+/*
+ * Whether a run of this file stopped half way (its note says how far it
+ * got, and not that it finished): the rows it wrote are cards now.
+ */
+static int stopped_run(struct importer *x, MDB_txn *txn)
+{
+	MDB_val k = { strlen(x->note_name), x->note_name }, v;
+
+	return !x->again && mdb_get(txn, x->cli->st.meta, &k, &v) == 0 &&
+	       v.mv_size == IMPORT_NOTE_BYTES && ((const uint8_t *)v.mv_data)[0] != 0 &&
+	       kt_be64_get((const uint8_t *)v.mv_data + 17) == 0;
+}
+
 /* The checks against the store and within the file; 1 (printed) on failure. */
 static int check_rows(struct importer *x)
 {
@@ -773,7 +786,7 @@ static int check_rows(struct importer *x)
 	if (rc == 0)
 		rc = check_catalogue_names(x, txn);
 	if (rc == 0 && kt_contact_import(&x->cli->st, txn, &x->im, x->no_duplicates,
-					 &x->cli->err) != 0)
+					 !stopped_run(x, txn), &x->cli->err) != 0)
 		rc = kt_cli_failf("import: %s", x->cli->err.msg);
 	if (rc == 0 && kt_points_import(&x->cli->st, txn, &x->im, kt_cli_today(x->cli),
 					x->override, x->as_recorded, &x->cli->err) != 0)

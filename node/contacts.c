@@ -318,7 +318,7 @@ static int first_card(void *ctx, const struct kt_id *id, uint8_t type)
 }
 
 int kt_contact_import(struct kt_store *st, MDB_txn *txn, struct kt_import *im, int refuse,
-		      struct kt_err *err)
+		      int against_store, struct kt_err *err)
 {
 	struct kt_contact *keys = kt_calloc(im->n + 1, sizeof(*keys));
 	struct kt_contact_hit hits[KT_CONTACT_HITS_MAX];
@@ -331,7 +331,8 @@ int kt_contact_import(struct kt_store *st, MDB_txn *txn, struct kt_import *im, i
 	 * store: the search per row is skipped then, so the checks before the
 	 * first batch stay short (an interrupted import resumes by batches).
 	 */
-	kt_store_each(st, txn, KT_T_CLIENT, first_card, &any, NULL);
+	if (against_store)
+		kt_store_each(st, txn, KT_T_CLIENT, first_card, &any, NULL);
 	shared = phones_to_read(im, any);
 	for (size_t i = 0; i < im->n; i++) {
 		struct kt_import_row *r = &im->rows[i];

@@ -79,11 +79,14 @@ void kt_contact_note(const struct kt_contact_hit *h, const char *phone, const ch
  * NAME ...", "... is also on line N of this file"), or, when refuse
  * (import --no-duplicates), is marked bad with it.  Of two rows of the file
  * that share one, the later is the one named.  Rows merged into one
- * another (merged_into, one hop) are one client and never named.  Returns
- * 0, or an error with err set when the store cannot be read.
+ * another (merged_into, one hop) are one client and never named.  With
+ * against_store 0 (the file's import stopped half way and is run again:
+ * the cards it wrote would be named as duplicates of their own rows) only
+ * the file's rows are compared.  Returns 0, or an error with err set when
+ * the store cannot be read.
  */
 struct kt_import;
 int kt_contact_import(struct kt_store *st, MDB_txn *txn, struct kt_import *im, int refuse,
-		      struct kt_err *err);
+		      int against_store, struct kt_err *err);
 
 #endif

@@ -62,6 +62,18 @@ done
 kill -9 "$IPID"; wait "$IPID" 2>/dev/null
 { echo 'name,phone'; echo 'Новая Строка,+7 900 000 00 01'; tail -n +2 bigger.csv; } >edited.csv
 refuse "an edited file whose import stopped half way is refused" "$KT" -d F import edited.csv
+# a run stopped half way, run again with --no-duplicates: its own cards are no duplicates
+"$KT" -d G init --branch G >/dev/null
+"$KT" -d G import bigger.csv 2>/dev/null & IPID=$!
+for t in $(seq 1 200); do
+	n=$("$KT" -d G status --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["records"])' 2>/dev/null)
+	[ "${n:-0}" -gt 0 ] && break
+	sleep 0.05
+done
+kill -9 "$IPID"; wait "$IPID" 2>/dev/null
+check "a stopped import resumes with --no-duplicates" "$KT" -d G import bigger.csv --no-duplicates
+n=$("$KT" -d G status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["records"])')
+[ "$n" -eq 80000 ] && ok "with every row carded once" || bad "with every row carded once ($n)"
 contains "saying the written rows would be carded again" "$T/err" "stopped half way (.* records written) and the file has changed since"
 check "--again imports it as new records, on purpose" "$KT" -d F import edited.csv --again
 cp big.csv big2.csv
