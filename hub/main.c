@@ -4,6 +4,7 @@
  * enrolled, unrevoked node keys), status, digest, revoke, conflicts,
  * duplicates.
  */
+#include "text.h"
 #include "hub.h"
 #include "store_int.h"
 #include "card.h"
@@ -918,8 +919,12 @@ static int cmd_status(int argc, char **argv)
 
 		if (t > 0)
 			kt_when_text((int64_t)t, when, sizeof(when)); /* the hub machine's zone */
-		printf("%-16s node %-16s acked seq %-8lld pull lag %-8lld last contact %s%s\n",
-		       json_string_value(json_object_get(b, "branch")),
+		char cell[4 * 16 + 16];
+
+		const char *bn = json_string_value(json_object_get(b, "branch"));
+
+		kt_text_cell(bn != NULL ? bn : "", 16, cell, sizeof(cell)); /* by display columns */
+		printf("%s node %-16s acked seq %-8lld pull lag %-8lld last contact %s%s\n", cell,
 		       json_string_value(json_object_get(b, "node")),
 		       (long long)json_integer_value(json_object_get(b, "acked_seq")),
 		       (long long)json_integer_value(json_object_get(b, "pull_lag")), when,

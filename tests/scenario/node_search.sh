@@ -162,6 +162,19 @@ contains "the copy RO made travelled with the change" "$T/show" '"phone_e164":"+
 sync_all RU RO
 check "after an edit at RU, RO still finds her by 0721 234 567" sh -c "\"$KT\" -d \"$T/RO\" client find '0721 234 567' --json | grep -q $ion"
 stop_hub
+add_branch 'Центр'
+add_branch '北京'
+"$H" -d "$T/HUB" status >"$T/hs" 2>&1
+python3 - "$T/hs" <<'EOF2'
+import sys, unicodedata
+def col(line, word):
+    i = line.index(word)
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line[:i])
+rows = [l for l in open(sys.argv[1], encoding="utf-8") if " node " in l]
+cols = {col(l, " node ") for l in rows}
+assert len(rows) >= 4 and len(cols) == 1, (rows, cols)
+EOF2
+[ $? -eq 0 ] && ok "kt-hub status keeps its columns with Cyrillic and Chinese branch names" || { bad "kt-hub status keeps its columns with Cyrillic and Chinese branch names"; cat "$T/hs"; }
 
 # --- the index is made again when the country changes ---
 "$KT" -d "$N" config set country RO >/dev/null
