@@ -1064,6 +1064,7 @@ struct stem_word {
 	char initial[5];
 	char fold[KEY_BYTES]; /* the word folded, cut to KT_WORD_BYTES_MAX */
 	int stop;             /* a function word: matched by its fold alone */
+	int part;             /* a part of a word joined across an apostrophe */
 	int keyed;
 	struct word_keys keys;
 };
@@ -1150,6 +1151,81 @@ static utf8proc_int32_t latin_twin(utf8proc_int32_t c)
  * "Lаtex" with a Cyrillic а).  Returns a
  * malloc'd string, or NULL when s is not UTF-8.
  */
+/* Whether c is an apostrophe as people type one (' ’ ‘ ʼ ʹ ʻ ʽ ˈ ´ ` ′ ＇ ꞌ ‛ ՚). */
+static int is_apostrophe(utf8proc_int32_t c)
+{
+	switch (c) {
+	case '\'': case '`': case 0x00b4: case 0x02b9: case 0x02bb: case 0x02bc: case 0x02bd:
+	case 0x02c8: case 0x2018: case 0x2019: case 0x201b: case 0x2032: case 0xff07:
+	case 0xa78b: case 0xa78c: case 0x055a:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Private-use code points around the parts of a word split_apostrophes
+ * joined: separators to next_word, and marks that the words between them
+ * are parts (struct stem_word.part).
+ */
+#define PARTS_OPEN 0xe000
+#define PARTS_CLOSE 0xe001
+
+/*
+ * A word with an apostrophe inside ("М'ятный", "мʼята", "d'argan") as the
+ * word without it, then its parts between PARTS_OPEN and PARTS_CLOSE:
+ * "мятный<м ятный>", "dargan<d argan>".  Text to match in (a service)
+ * has both, so "мята" meets "М'ятный" and "argan" is still in "huile
+ * d'argan" (the match allows two words between a phrase's words); a phrase
+ * looked for (an allergy) is its joined words only, so "м'ята" is in
+ * "Мятный скраб".  cp[0..*m) is replaced by the result (freed); *m set.
+ */
+static utf8proc_int32_t *split_apostrophes(utf8proc_int32_t *cp, size_t *m)
+{
+	size_t n = *m, o = 0;
+	utf8proc_int32_t *out = NULL;
+
+	for (size_t i = 0; i < n; i++)
+		if (is_apostrophe(cp[i]) && i > 0 && i + 1 < n && is_letter(cp[i - 1]) &&
+		    !is_apostrophe(cp[i - 1]) && is_letter(cp[i + 1]) && !is_apostrophe(cp[i + 1]))
+			break;
+		else if (i + 1 == n)
+			return cp; /* none: the common case, no copy */
+	if (n == 0)
+		return cp;
+	/* A run of L code points with apostrophes gives at most 2L + 2: 4n is room for all. */
+	out = kt_malloc((4 * n + 1) * sizeof(*out));
+	for (size_t i = 0; i < n;) {
+		size_t j = i, apos = 0;
+
+		/* the run: letters, and apostrophes with a letter on each side */
+		while (j < n && ((is_letter(cp[j]) && !is_apostrophe(cp[j])) ||
+				 (is_apostrophe(cp[j]) && j > i && j + 1 < n && is_letter(cp[j + 1]) &&
+				  !is_apostrophe(cp[j + 1])))) {
+			apos += is_apostrophe(cp[j]);
+			j++;
+		}
+		if (j == i) {
+			out[o++] = cp[i++];
+			continue;
+		}
+		for (size_t k = i; k < j; k++)
+			if (!apos || !is_apostrophe(cp[k]))
+				out[o++] = cp[k];
+		if (apos) {
+			out[o++] = PARTS_OPEN;
+			for (size_t k = i; k < j; k++)
+				out[o++] = is_apostrophe(cp[k]) ? ' ' : cp[k];
+			out[o++] = PARTS_CLOSE;
+		}
+		i = j;
+	}
+	free(cp);
+	*m = o;
+	return out;
+}
+
 static char *clean_for_match(const char *s)
 {
 	size_t n = strlen(s), m = 0, o = 0;
@@ -1181,6 +1257,7 @@ static char *clean_for_match(const char *s)
 			cp[m++] = ' ';
 		cp[m++] = c;
 	}
+	cp = split_apostrophes(cp, &m);
 	for (size_t i = 0; i < m;) { /* each run of letters */
 		size_t j = i;
 		size_t cyr = 0, lat = 0;
@@ -1214,6 +1291,7 @@ struct kt_stem_phrase *kt_text_stem_compile(const char *s)
 	const char *q, *w;
 	size_t len, cap = 0, k;
 	char *clean;
+	int in_parts = 0;
 
 	kt_assert(s != NULL);
 	clean = clean_for_match(s);
@@ -1222,8 +1300,11 @@ struct kt_stem_phrase *kt_text_stem_compile(const char *s)
 	if (p->low == NULL)
 		return p; /* not UTF-8: no words */
 	q = p->low;
-	while (next_word(&q, &w, &len)) {
+	for (const char *from = q; next_word(&q, &w, &len); from = q) {
 		struct stem_word *sw;
+		/* between PARTS_OPEN and PARTS_CLOSE (U+E000, U+E001: EE 80 80, EE 80 81) */
+		const char *open = memmem(from, (size_t)(w - from), "\xee\x80\x80", 3);
+		const char *close = memmem(from, (size_t)(w - from), "\xee\x80\x81", 3);
 
 		if (p->n == cap) {
 			cap = cap ? cap * 2 : 8;
@@ -1234,6 +1315,11 @@ struct kt_stem_phrase *kt_text_stem_compile(const char *s)
 		sw->len = len;
 		sw->cl = class_at(w, &k);
 		sw->keyed = 0;
+		if (open != NULL && (close == NULL || close < open))
+			in_parts = 1;
+		else if (close != NULL)
+			in_parts = 0;
+		sw->part = in_parts;
 		word_fold(sw);
 	}
 	return p;
@@ -1304,17 +1390,76 @@ static int rest_in(struct kt_stem_phrase *needle, size_t j, struct kt_stem_phras
 	return 0;
 }
 
-int kt_text_stem_match(struct kt_stem_phrase *needle, struct kt_stem_phrase *hay)
+/*
+ * The phrase looked for, without the parts of its joined words (see
+ * split_apostrophes): needle itself when it has none, else *view, whose
+ * words the caller frees.  The words are copies: their keys, made while
+ * matching, are not kept for the next match.
+ */
+static struct kt_stem_phrase *needle_words(struct kt_stem_phrase *needle,
+					   struct kt_stem_phrase *view, int by_parts)
 {
-	if (needle->n == 0)
-		return 0;
-	for (size_t i = 0; i < hay->n; i++) /* joined words let a needle be longer */
+	size_t parts = 0;
+
+	for (size_t j = 0; j < needle->n; j++)
+		parts += needle->words[j].part;
+	if (parts == 0)
+		return by_parts ? NULL : needle;
+	*view = *needle;
+	view->words = kt_malloc(needle->n * sizeof(*view->words));
+	view->n = 0;
+	for (size_t j = 0; j < needle->n; j++) {
+		const struct stem_word *w = &needle->words[j];
+		int joined = !w->part && j + 1 < needle->n && needle->words[j + 1].part;
+
+		if (!by_parts ? !w->part
+			      : (w->part ? w->len > 2 || w->cl == CP_CJK : !joined))
+			view->words[view->n++] = *w;
+	}
+	return view;
+}
+
+/*
+ * Runs match over the needle's joined words, then, when it has words joined
+ * across an apostrophe and did not match, over their parts but one-letter
+ * ones (the elided d' l' of "d'argan", "l'huile"): "d'argan" is in "Argan oil".
+ */
+static int match_needle(struct kt_stem_phrase *needle, struct kt_stem_phrase *hay,
+			int (*match)(struct kt_stem_phrase *, struct kt_stem_phrase *))
+{
+	struct kt_stem_phrase view, *n = needle_words(needle, &view, 0);
+	int found = match(n, hay);
+
+	if (n != needle)
+		free(view.words);
+	if (!found && (n = needle_words(needle, &view, 1)) != NULL) {
+		found = match(n, hay);
+		free(view.words);
+	}
+	return found;
+}
+
+static int match_phrase(struct kt_stem_phrase *needle, struct kt_stem_phrase *hay)
+{
+	for (size_t i = 0; needle->n > 0 && i < hay->n; i++) /* joined words let a needle be longer */
 		if (rest_in(needle, 0, hay, i, 0))
 			return 1;
 	return 0;
 }
 
+int kt_text_stem_match(struct kt_stem_phrase *needle, struct kt_stem_phrase *hay)
+{
+	return match_needle(needle, hay, match_phrase);
+}
+
+static int match_words(struct kt_stem_phrase *needle, struct kt_stem_phrase *hay);
+
 int kt_text_stem_match_words(struct kt_stem_phrase *needle, struct kt_stem_phrase *hay)
+{
+	return match_needle(needle, hay, match_words);
+}
+
+static int match_words(struct kt_stem_phrase *needle, struct kt_stem_phrase *hay)
 {
 	if (needle->n == 0)
 		return 0;

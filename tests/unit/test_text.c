@@ -543,6 +543,25 @@ static void test_phones_in_any_digits_and_blanks(void)
 	T_EQ_INT(kt_text_phone_number("89123456789", out, sizeof(out)), 11);
 }
 
+/* The safety check's matcher and apostrophes of every kind (issue 13's review). */
+static void test_stem_phrase_across_apostrophes(void)
+{
+	T_EQ_INT(kt_text_stem_phrase_in("м\u02bcята", "М'ята маска"), 1);   /* U+02BC and ' */
+	T_EQ_INT(kt_text_stem_phrase_in("м'ята", "М\u02bcята маска"), 1);
+	T_EQ_INT(kt_text_stem_phrase_in("м\u02b9ята", "М\u2019ята маска"), 1); /* ʹ and ’ */
+	T_EQ_INT(kt_text_stem_phrase_in("м\u02bbята", "М`ята маска"), 1);      /* ʻ and ` */
+	T_EQ_INT(kt_text_stem_phrase_in("мята", "М'ятный скраб"), 1);          /* stems across it */
+	T_EQ_INT(kt_text_stem_phrase_in("мята", "М\u2019ятный скраб"), 1);
+	T_EQ_INT(kt_text_stem_phrase_in("м'ята", "Мятный скраб"), 1);
+	T_EQ_INT(kt_text_stem_phrase_in("o'live", "Olives scrub"), 1);
+	T_EQ_INT(kt_text_stem_phrase_in("olives", "O'live scrub"), 1);
+	T_EQ_INT(kt_text_stem_phrase_in("argan", "Huile d'argan"), 1);         /* the part still counts */
+	T_EQ_INT(kt_text_stem_phrase_in("d'argan", "Argan oil"), 1);           /* the elided d' aside */
+	T_EQ_INT(kt_text_stem_phrase_in("масло арганы", "Маска с маслом д'арганы"), 1);
+	T_EQ_INT(kt_text_stem_phrase_in("huile d'argan", "Argan oil"), 0);     /* every word still needed */
+	T_EQ_INT(kt_text_stem_phrase_in("rock", "Rock'n'roll style"), 1);
+}
+
 static void test_prefix(void)
 {
 	T_CHECK(kt_text_has_prefix("иванова", strlen("иванова"), "иван", strlen("иван")));
@@ -613,6 +632,7 @@ int main(void)
 	T_RUN(test_what_reads_the_same_folds_the_same);
 	T_RUN(test_name_words_join_across_apostrophes);
 	T_RUN(test_phones_in_any_digits_and_blanks);
+	T_RUN(test_stem_phrase_across_apostrophes);
 	T_RUN(test_prefix);
 	T_RUN(test_cell_pads_by_display_width_and_shows_controls);
 	T_DONE();
