@@ -488,7 +488,8 @@ int kt_text_name_words(const char *f, int parts, kt_word_fn fn, void *ctx)
 				pl[np++] = len;
 			}
 			/* A word goes on past an apostrophe that a letter or digit follows. */
-			if (p[0] != '\'' || p[1] == '\0')
+			/* and, in a name's index entries, past a hyphen (Петрова-Водкина) */
+			if ((p[0] != '\'' && !(parts && p[0] == '-')) || p[1] == '\0')
 				break;
 			{
 				const char *after = p + 1, *nw;

@@ -46,7 +46,10 @@ int kt_text_words_folded(const char *f, kt_word_fn fn, void *ctx);
  * "O’Brien" and "OBrien" are all "obrien"; "Пʼятаченко" is "пятаченко"), so
  * a name is found however its apostrophe was typed, or left out.  With
  * parts, a joined word's parts come after it ("obrien", "o", "brien"), so
- * "brien" finds O'Brien too; a query asks without parts.  Returns fn's
+ * "brien" finds O'Brien too, and words joined by a hyphen are joined too
+ * ("Петрова-Водкина" is also "петроваводкина", for a query typed without
+ * it); a query asks without parts, and its hyphen separates words, so
+ * "анна-мария" still finds "Анна Мария".  Returns fn's
  * value when it stops the walk, else 0.
  */
 #define KT_NAME_PARTS_MAX 8

@@ -240,6 +240,40 @@ static int visit_parse(struct kt_cli *cli, struct kt_draft *d, struct visit_opts
 	return -1;
 }
 
+/*
+ * Whether the draft sets field name to nothing (--set date=, --date ''):
+ * a new record would then go without it.
+ */
+static int sets_empty(const struct kt_draft *d, const char *name)
+{
+	const struct kt_field *f = kt_schema_field_named(d->type, name);
+
+	for (uint32_t i = 0; f != NULL && i < d->nops; i++)
+		if (d->ops[i].field == f->num && d->ops[i].kind == KT_OP_SET &&
+		    d->vals[i].t == KT_V_NIL)
+			return 1;
+	return 0;
+}
+
+/*
+ * What a new record cannot go without, given empty: a visit's, patch
+ * test's, assessment's or points entry's date (left out, it is today) and
+ * a points entry's delta.  1 (said) when refused.
+ */
+static int refuse_empty(const struct kt_draft *d, const char *cmd)
+{
+	const char *type = d->type == KT_T_VISIT ? "a visit" : d->type == KT_T_PATCH ? "a patch test"
+			   : d->type == KT_T_ASSESS ? "an assessment" : "a points entry";
+
+	if ((d->type == KT_T_VISIT || d->type == KT_T_PATCH || d->type == KT_T_ASSESS ||
+	     d->type == KT_T_POINTS) && sets_empty(d, "date"))
+		return kt_cli_failf("%s: %s needs its date (leave the date out for today)", cmd,
+				    type);
+	if (d->type == KT_T_POINTS && sets_empty(d, "delta"))
+		return kt_cli_failf("%s: a points entry needs its delta (--set delta=N)", cmd);
+	return 0;
+}
+
 static int visit_add(struct kt_cli *cli, int argc, char **argv)
 {
 	static struct kt_draft d;
@@ -262,7 +296,7 @@ static int visit_add(struct kt_cli *cli, int argc, char **argv)
 		return 1;
 	if (!kt_draft_has(&d, "services"))
 		return kt_cli_failf("visit add: --service NAME is required");
-	if (override_fields_set(&d, "visit add"))
+	if (override_fields_set(&d, "visit add") || refuse_empty(&d, "visit add"))
 		return 1;
 	if (kt_cli_open(cli))
 		return 1;
@@ -301,6 +335,8 @@ static int record_defaults(struct kt_cli *cli, struct kt_draft *d)
 {
 	static char today[11], branch[KT_BRANCH_BYTES_MAX + 1], until[11], months[16];
 
+	if (refuse_empty(d, "record add"))
+		return 1;
 	kt_cli_today_text(cli, today);
 	kt_cli_branch(cli, branch, sizeof(branch));
 	switch (d->type) {

@@ -474,6 +474,7 @@ static int find_into(struct kt_store *st, MDB_txn *txn, const char *query, struc
 {
 	struct qwords q = { 0 };
 	char key[KT_VALUE_BYTES_MAX + 1], number[KT_VALUE_BYTES_MAX + 1], *f;
+	char link[KT_VALUE_BYTES_MAX + 1];
 	int best = 0, rc;
 
 	if (strchr(query, '@') != NULL || strstr(query, "\xef\xbc\xa0") != NULL) { /* @ or ＠ */
@@ -502,9 +503,27 @@ static int find_into(struct kt_store *st, MDB_txn *txn, const char *query, struc
 		free(f);
 		return rc;
 	}
-	if (strncasecmp(query + strspn(query, " "), "tel:", 4) == 0 &&
-	    kt_text_phone_like(query + strspn(query, " ") + 4, 3))
-		query += strspn(query, " ") + 4; /* a link pasted from a page or a messenger */
+	if (strncasecmp(query + strspn(query, " "), "tel:", 4) == 0) {
+		/*
+		 * A link pasted from a page or a messenger (RFC 3966): its number
+		 * up to the parameters (";ext=12", ";phone-context=..."), with
+		 * "%2B" for the "+".
+		 */
+		const char *t = query + strspn(query, " ") + 4;
+		size_t o = 0;
+
+		for (; *t && *t != ';' && o + 1 < sizeof(link); t++) {
+			if (t[0] == '%' && t[1] == '2' && (t[2] == 'B' || t[2] == 'b')) {
+				link[o++] = '+';
+				t += 2;
+			} else {
+				link[o++] = *t;
+			}
+		}
+		link[o] = '\0';
+		if (kt_text_phone_like(link, 3))
+			query = link;
+	}
 	{
 		/* A phone with its extension ("... ext. 12", "... доб. 12") is found by its number. */
 		char ascii[KT_VALUE_BYTES_MAX + 1];
@@ -627,9 +646,9 @@ int kt_store_birthdays_on(struct kt_store *st, MDB_txn *txn, int month, int day,
  * characters, phones' 'r' entries and their normalised copy (field 23).
  * Version 3: Traditional Han as Simplified, the letters of Ukrainian,
  * Belarusian and Kazakh names, æ œ þ spelt out, a copy only while it is
- * the phone's.
+ * the phone's.  Version 4: names joined across a hyphen too.
  */
-#define KT_INDEX_VERSION 3
+#define KT_INDEX_VERSION 4
 
 static void index_version_text(const struct kt_store *st, char out[32])
 {

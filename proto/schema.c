@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define LWW(t, n, name, vt) { t, n, name, KT_M_LWW, vt, 0, 0, NULL, 0, 0 }
 #define SET(t, n, name) { t, n, name, KT_M_SET, KT_VT_TEXT, 0, 0, NULL, 0, 0 }
@@ -469,11 +470,19 @@ static int parse_typed(const struct kt_field *f, const char *text, struct kt_val
 			return kt_err_set(err, KT_EINVAL, "'%s' wants a number in E.164 form "
 					  "(+ and 7 to 15 digits), not '%s'", f->name, text);
 		break;
-	case KT_VT_EMAIL:
-		if (strchr(text, '@') == NULL || strchr(text, '@') != strrchr(text, '@')
-		    || strpbrk(text, " \t\r\n") != NULL)
-			return kt_err_set(err, KT_EINVAL, "bad email '%s'", text);
+	case KT_VT_EMAIL: {
+		const char *at = strchr(text, '@');
+
+		if (strncasecmp(text, "mailto:", 7) == 0)
+			return kt_err_set(err, KT_EINVAL, "email '%s' is a link: write the address "
+					  "alone (%s)", text, text + 7);
+		if (at == NULL || at != strrchr(text, '@') || at == text ||
+		    strpbrk(text, " \t\r\n<>") != NULL || at[1] == '.' || at[1] == '\0' ||
+		    text[strlen(text) - 1] == '.' || strstr(at, "..") != NULL)
+			return kt_err_set(err, KT_EINVAL, "bad email '%s' (want name@domain, as "
+					  "anna@example.ru)", text);
 		break;
+	}
 	default:
 		break;
 	}

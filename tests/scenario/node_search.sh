@@ -239,4 +239,26 @@ KT_TODAY=2026-12-03 "$KT" -d "$M" birthdays --days 7 >"$T/b"
 n=$(grep -c 'turns 36' "$T/b")
 [ "$n" -eq 1 ] && ok "birthdays lists a merged pair once" || bad "birthdays lists a merged pair once ($n)"
 contains "as the card kept" "$T/b" "$ka"
+# --- from the second review ---
+hy=$(add --name 'Ольга Петрова-Водкина')
+am=$(add --name 'Анна Мария Кузнецова')
+check "петроваводкина (typed without the hyphen) finds Петрова-Водкина" find 'петроваводкина' "$hy"
+check "петрова-водкина finds it" find 'петрова-водкина' "$hy"
+check "водкина finds it" find 'водкина' "$hy"
+check "анна-мария still finds Анна Мария" find 'анна-мария' "$am"
+tp=$(add --name 'Телефон Ссылкин' --phone '+7 (912) 345-67-11 доб.12')
+check "a tel: link with ;ext= finds her" find 'tel:+79123456711;ext=12' "$tp"
+check "a tel: link with ;phone-context finds her" find 'tel:+7-912-345-67-11;phone-context=x' "$tp"
+check "a tel: link with %2B finds her" find 'tel:%2B79123456711' "$tp"
+refuse "an email pasted as mailto: is refused, naming the address" add --name E --email 'mailto:anna@example.com'
+refuse "an email with a trailing dot is refused" add --name E --email 'ANNA@EXAMPLE.COM.'
+refuse "an email with no name before @ is refused" add --name E --email '@example.com'
+refuse "an email with .. is refused" add --name E --email 'a@b..ru'
+refuse "visit add --date '' is refused" "$KT" -d "$N" visit add "$tp" --service Cut --date ''
+refuse "visit add --date= is refused" "$KT" -d "$N" visit add "$tp" --service Cut --date=
+refuse "visit add --set date= is refused" "$KT" -d "$N" visit add "$tp" --service Cut --set date=
+refuse "record add assessment --set date= is refused" "$KT" -d "$N" record add assessment "$tp" --set date= --set hydration=3
+refuse "record add points --set delta= is refused" "$KT" -d "$N" record add points "$tp" --set delta=
+"$KT" -d "$N" client show "$tp" --json >"$T/show"
+lacks "none of those wrote a visit" "$T/show" '"services"'
 finish

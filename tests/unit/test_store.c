@@ -594,7 +594,7 @@ static void test_an_old_index_is_made_again_at_open(void)
 	T_EQ_INT(kt_id_cmp(&out[0], &id), 0);
 	T_EQ_INT(cut, 0);
 	T_CHECK(mdb_get(txn, st.meta, &key, &v) == 0 && v.mv_size == 4 &&
-		memcmp(v.mv_data, "3 RU", 4) == 0);
+		memcmp(v.mv_data, "4 RU", 4) == 0);
 	mdb_txn_abort(txn);
 	kt_store_close(&st);
 }

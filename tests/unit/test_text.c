@@ -503,7 +503,9 @@ static void test_name_words_join_across_apostrophes(void)
 	T_EQ_STR(name_words("Siobhan O'Brien", 0), "siobhan|obrien");
 	T_EQ_STR(name_words("Оксана П\u02bcятаченко", 1), "оксана|пятаченко|п|ятаченко");
 	T_EQ_STR(name_words("D\u2019Arcy", 0), "darcy");
-	T_EQ_STR(name_words("d'Artagnan-Smith", 1), "dartagnan|d|artagnan|smith");
+	T_EQ_STR(name_words("d'Artagnan-Smith", 1), "dartagnansmith|d|artagnan|smith");
+	T_EQ_STR(name_words("d'Artagnan-Smith", 0), "dartagnan|smith"); /* a query splits at '-' */
+	T_EQ_STR(name_words("Петрова-Водкина", 1), "петроваводкина|петрова|водкина");
 	T_EQ_STR(name_words("rock 'n' roll", 0), "rock|n|roll"); /* a quote, not inside a word */
 	T_EQ_STR(name_words("O'", 1), "o");
 	T_EQ_STR(name_words("'", 1), "");
