@@ -212,7 +212,9 @@ static void random_edit(int x)
 
 		kt_id_new(&id, kt_wall_ms());
 		kt_draft_start(&d, KT_T_POINTS, &id, 1, c);
-		snprintf(text, sizeof(text), "%d", (int)rnd(200) - 50);
+		int delta = (int)rnd(200) - 50;
+
+		snprintf(text, sizeof(text), "%d", delta != 0 ? delta : 1); /* 0 is no entry */
 		T_CHECK(kt_draft_field(&d, "delta", text, KT_OP_SET, &err) == 0);
 	}
 	write1(x, &d);
