@@ -153,12 +153,12 @@ static const char *hint(const struct kt_store *st, uint16_t field, const struct 
 	return NULL;
 }
 
-/* The key index_value() makes of field (1 name: its fold, 2, 3) of v; NULL: none. */
+/* The key index_value() makes of a client field searched as words, phone or email; NULL: none. */
 static char *make_key(struct kt_store *st, uint16_t field, const struct kt_val *v)
 {
 	char buf[KT_VALUE_BYTES_MAX + 1];
 
-	if (field == 2) {
+	if (kt_schema_search(KT_T_CLIENT, field) == KT_S_PHONE) {
 		kt_phone_key(st, v->s, v->n, buf, sizeof(buf));
 		return kt_strdup(buf);
 	}
@@ -174,6 +174,14 @@ void kt_hints_clear(struct kt_hint *h, uint32_t *n)
 	*n = 0;
 }
 
+/* Whether a client field's index key is made from its value (make_key): words, phone, email. */
+static int keyed(uint16_t field)
+{
+	int s = kt_schema_search(KT_T_CLIENT, field);
+
+	return s == KT_S_WORDS || s == KT_S_PHONE || s == KT_S_EMAIL;
+}
+
 void kt_index_hints(struct kt_store *st, const struct kt_change *c, const struct kt_val *vals,
 		    struct kt_hint *out, uint32_t *n)
 {
@@ -187,8 +195,8 @@ void kt_index_hints(struct kt_store *st, const struct kt_change *c, const struct
 		if (op->kind != KT_OP_SET && op->kind != KT_OP_ADD)
 			continue;
 		v = &vals[vi++];
-		if (op->kind != KT_OP_SET || op->field < 1 || op->field > 3 ||
-		    !kt_index_field(c->type, op->field) || v->t != KT_V_STR)
+		if (op->kind != KT_OP_SET || c->type != KT_T_CLIENT || !keyed(op->field) ||
+		    v->t != KT_V_STR)
 			continue;
 		out[*n] = (struct kt_hint){ v->s, v->n, op->field, make_key(st, op->field, v) };
 		if (out[*n].key != NULL)
@@ -202,22 +210,24 @@ static int index_value(struct idx_op *o, uint16_t field, const struct kt_val *v)
 	MDB_val key = { sizeof(bk), bk }, nil = { 0, NULL };
 	const char *h;
 	char *f;
+	int search;
 
 	if (v->t != KT_V_STR)
 		return 0;
-	h = field >= KT_CLIENT_NAME && field <= KT_CLIENT_EMAIL ? hint(o->st, field, v) : NULL;
+	search = kt_schema_search(KT_T_CLIENT, field);
+	h = keyed(field) ? hint(o->st, field, v) : NULL;
 	o->rc = 0;
-	switch (field) {
-	case KT_CLIENT_NAME:
-	case KT_CLIENT_PHONE:
-	case KT_CLIENT_EMAIL:
+	switch (search) {
+	case KT_S_WORDS:
+	case KT_S_PHONE:
+	case KT_S_EMAIL:
 		if (h != NULL)
 			f = (char *)h;
 		else if ((f = make_key(o->st, field, v)) == NULL)
 			return 0; /* bad UTF-8: no words */
-		if (field == KT_CLIENT_NAME)
+		if (search == KT_S_WORDS)
 			name_tokens(o, f);
-		else if (field == KT_CLIENT_PHONE)
+		else if (search == KT_S_PHONE)
 			phone_tokens(o, f);
 		else {
 			o->kind = 'e';
@@ -226,7 +236,7 @@ static int index_value(struct idx_op *o, uint16_t field, const struct kt_val *v)
 		if (f != h)
 			free(f);
 		return o->rc;
-	case KT_CLIENT_PHONE_E164: {
+	case KT_S_PHONE_COPY: {
 		char digits[KT_PHONE_BYTES];
 
 		if (v->n >= sizeof(digits))
@@ -236,7 +246,7 @@ static int index_value(struct idx_op *o, uint16_t field, const struct kt_val *v)
 		kt_phone_digits(digits, digits, sizeof(digits));
 		return phone_tokens(o, digits);
 	}
-	case KT_CLIENT_BIRTHDAY:
+	case KT_S_DAY:
 		if (bday_key(bk, v, o->id) != 0)
 			return 0;
 		o->rc = o->del ? mdb_del(o->txn, o->st->bday, &key, NULL)

@@ -153,8 +153,7 @@ int kt_index_update(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
 /* Whether a client field feeds an index (name, phone, email, birthday). */
 static inline int kt_index_field(uint8_t type, uint16_t field)
 {
-	return type == KT_T_CLIENT && ((field >= KT_CLIENT_NAME && field <= KT_CLIENT_BIRTHDAY) ||
-				       field == KT_CLIENT_PHONE_E164);
+	return type == KT_T_CLIENT && kt_schema_search(type, field) != KT_S_NONE;
 }
 
 /*

@@ -208,11 +208,12 @@ int kt_blind_token_of(struct kt_store *st, uint16_t field, const struct kt_val *
 		      const uint8_t ck[KT_KEY_BYTES], uint8_t out[KT_TOKEN_BYTES])
 {
 	char norm[KT_VALUE_BYTES_MAX + 1], *f;
+	int search = kt_schema_search(KT_T_CLIENT, field); /* the schema says which carry one */
 
 	if (v->t != KT_V_STR ||
-	    (field != KT_CLIENT_PHONE && field != KT_CLIENT_EMAIL && field != KT_CLIENT_PHONE_E164))
+	    (search != KT_S_PHONE && search != KT_S_EMAIL && search != KT_S_PHONE_COPY))
 		return -1;
-	if (field == KT_CLIENT_PHONE_E164) {
+	if (search == KT_S_PHONE_COPY) {
 		char e164[KT_PHONE_BYTES];
 
 		if (v->n >= sizeof(e164))
@@ -222,8 +223,8 @@ int kt_blind_token_of(struct kt_store *st, uint16_t field, const struct kt_val *
 		kt_phone_digits(e164, norm, sizeof(norm)); /* the digits, as kt_phone_key gives */
 		if (norm[0] == '\0')
 			return -1;
-		field = KT_CLIENT_PHONE;
-	} else if (field == KT_CLIENT_PHONE) {
+		search = KT_S_PHONE; /* the phone's token, as one made from the phone itself */
+	} else if (search == KT_S_PHONE) {
 		kt_phone_key(st, v->s, v->n, norm, sizeof(norm));
 	} else {
 		if ((f = kt_text_fold(v->s, v->n)) == NULL)
@@ -231,7 +232,7 @@ int kt_blind_token_of(struct kt_store *st, uint16_t field, const struct kt_val *
 		snprintf(norm, sizeof(norm), "%s", f);
 		free(f);
 	}
-	kt_blind_token(out, field == KT_CLIENT_PHONE ? "phone" : "email", norm, ck);
+	kt_blind_token(out, search == KT_S_PHONE ? "phone" : "email", norm, ck);
 	return 0;
 }
 
@@ -241,7 +242,8 @@ int kt_blind_token_op(struct kt_store *st, const struct kt_op *ops, uint32_t nop
 {
 	if (ops[i].kind != KT_OP_SET)
 		return -1;
-	if (ops[i].field == KT_CLIENT_PHONE && kt_sets_field(ops, nops, KT_CLIENT_PHONE_E164))
+	if (kt_schema_search(KT_T_CLIENT, ops[i].field) == KT_S_PHONE &&
+	    kt_sets_field(ops, nops, kt_schema_searched(KT_T_CLIENT, KT_S_PHONE_COPY)->num))
 		return -1; /* the normalised copy carries the phone's token */
 	return kt_blind_token_of(st, ops[i].field, v, ck, out);
 }

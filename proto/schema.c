@@ -15,24 +15,28 @@
 #include <string.h>
 #include <strings.h>
 
-#define LWW(t, n, name, vt) { t, n, name, KT_M_LWW, vt, 0, 0, NULL, 0, 0 }
-#define SET(t, n, name) { t, n, name, KT_M_SET, KT_VT_TEXT, 0, 0, NULL, 0, 0 }
-#define INT(t, n, name, lo, hi) { t, n, name, KT_M_LWW, KT_VT_INT, lo, hi, NULL, 0, 0 }
-#define ENUM(t, n, name, ch) { t, n, name, KT_M_LWW, KT_VT_ENUM, 0, 0, ch, 0, 0 }
-#define ONCE(t, n, name, vt) { t, n, name, KT_M_ONCE, vt, 0, 0, NULL, 0, 0 }
+#define LWW(t, n, name, vt) { t, n, name, KT_M_LWW, vt, 0, 0, NULL, 0, 0, 0 }
+#define SET(t, n, name) { t, n, name, KT_M_SET, KT_VT_TEXT, 0, 0, NULL, 0, 0, 0 }
+#define INT(t, n, name, lo, hi) { t, n, name, KT_M_LWW, KT_VT_INT, lo, hi, NULL, 0, 0, 0 }
+#define ENUM(t, n, name, ch) { t, n, name, KT_M_LWW, KT_VT_ENUM, 0, 0, ch, 0, 0, 0 }
+#define ONCE(t, n, name, vt) { t, n, name, KT_M_ONCE, vt, 0, 0, NULL, 0, 0, 0 }
 /* A field the safety check at the chair reads (enum kt_chair). */
-#define SETC(t, n, name, ch) { t, n, name, KT_M_SET, KT_VT_TEXT, 0, 0, NULL, ch, 0 }
+#define SETC(t, n, name, ch) { t, n, name, KT_M_SET, KT_VT_TEXT, 0, 0, NULL, ch, 0, 0 }
 /* An amount in minor units (kopecks, bani, fen) within [lo, hi] */
-#define MONEY(t, n, name, lo, hi) { t, n, name, KT_M_LWW, KT_VT_MONEY, lo, hi, NULL, 0, 0 }
-#define LWWC(t, n, name, ch) { t, n, name, KT_M_LWW, KT_VT_TEXT, 0, 0, NULL, ch, 0 }
+#define MONEY(t, n, name, lo, hi) { t, n, name, KT_M_LWW, KT_VT_MONEY, lo, hi, NULL, 0, 0, 0 }
+#define LWWC(t, n, name, ch) { t, n, name, KT_M_LWW, KT_VT_TEXT, 0, 0, NULL, ch, 0, 0 }
 /* A date, and which days it may hold (enum kt_when; node/dates.h applies it to input) */
-#define DATE(t, n, name, w) { t, n, name, KT_M_LWW, KT_VT_DATE, 0, 0, NULL, 0, w }
+#define DATE(t, n, name, w) { t, n, name, KT_M_LWW, KT_VT_DATE, 0, 0, NULL, 0, w, 0 }
+
+/* A field the search indexes read (enum kt_search). */
+#define LWWS(t, n, name, vt, s) { t, n, name, KT_M_LWW, vt, 0, 0, NULL, 0, 0, s }
+#define DATES(t, n, name, w, s) { t, n, name, KT_M_LWW, KT_VT_DATE, 0, 0, NULL, 0, w, s }
 
 static const struct kt_field fields[] = {
-	LWW(KT_T_CLIENT, 1, "name", KT_VT_TEXT),
-	LWW(KT_T_CLIENT, 2, "phone", KT_VT_PHONE),
-	LWW(KT_T_CLIENT, 3, "email", KT_VT_EMAIL),
-	DATE(KT_T_CLIENT, 4, "birthday", KT_WHEN_BORN),
+	LWWS(KT_T_CLIENT, 1, "name", KT_VT_TEXT, KT_S_WORDS),
+	LWWS(KT_T_CLIENT, 2, "phone", KT_VT_PHONE, KT_S_PHONE),
+	LWWS(KT_T_CLIENT, 3, "email", KT_VT_EMAIL, KT_S_EMAIL),
+	DATES(KT_T_CLIENT, 4, "birthday", KT_WHEN_BORN, KT_S_DAY),
 	ENUM(KT_T_CLIENT, 5, "gender", "female|male|other"),
 	ENUM(KT_T_CLIENT, 6, "skin_type", "normal|dry|oily|combination|sensitive"),
 	ENUM(KT_T_CLIENT, 7, "sensitivity", "low|medium|high"),
@@ -56,7 +60,7 @@ static const struct kt_field fields[] = {
 	 * country (KT_VT_E164): written by the store with each phone, so every
 	 * branch finds "0721 234 567" typed in Romania by "+40 721 234 567".
 	 */
-	LWW(KT_T_CLIENT, 23, "phone_e164", KT_VT_E164),
+	LWWS(KT_T_CLIENT, 23, "phone_e164", KT_VT_E164, KT_S_PHONE_COPY),
 
 	DATE(KT_T_VISIT, 1, "date", KT_WHEN_DONE),
 	LWW(KT_T_VISIT, 2, "branch", KT_VT_TEXT),
@@ -105,7 +109,7 @@ static const struct kt_field fields[] = {
 
 	/* Bounded as typed (never 0: such an entry changes nothing); stored ones may be larger. */
 	{ KT_T_POINTS, 1, "delta", KT_M_ONCE, KT_VT_INT, -KT_POINTS_DELTA_MAX, KT_POINTS_DELTA_MAX,
-	  NULL, 0, 0 },
+	  NULL, 0, 0, 0 },
 	ONCE(KT_T_POINTS, 2, "reason", KT_VT_TEXT),
 	ONCE(KT_T_POINTS, 3, "visit", KT_VT_ID),
 	/*
@@ -113,7 +117,7 @@ static const struct kt_field fields[] = {
 	 * balance below zero, who allowed it and why (record add --override):
 	 * written once, as the entry is.
 	 */
-	{ KT_T_POINTS, 4, "date", KT_M_ONCE, KT_VT_DATE, 0, 0, NULL, 0, KT_WHEN_DONE },
+	{ KT_T_POINTS, 4, "date", KT_M_ONCE, KT_VT_DATE, 0, 0, NULL, 0, KT_WHEN_DONE, 0 },
 	ONCE(KT_T_POINTS, 5, "override_reason", KT_VT_TEXT),
 	ONCE(KT_T_POINTS, 6, "override_by", KT_VT_TEXT),
 
@@ -181,6 +185,33 @@ const struct kt_field *kt_schema_field_named(int rtype, const char *name)
 {
 	for (size_t i = 0; i < NFIELDS; i++)
 		if (fields[i].rtype == rtype && strcmp(fields[i].name, name) == 0)
+			return &fields[i];
+	return NULL;
+}
+
+int kt_schema_search(int rtype, uint16_t num)
+{
+	size_t lo = 0, hi = NFIELDS;
+
+	/* Every op of every change asks: the table is sorted by (type, number). */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct kt_field *f = &fields[mid];
+
+		if (f->rtype == rtype && f->num == num)
+			return f->search;
+		if (f->rtype < rtype || (f->rtype == rtype && f->num < num))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return KT_S_NONE;
+}
+
+const struct kt_field *kt_schema_searched(int rtype, int kind)
+{
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (fields[i].rtype == rtype && fields[i].search == kind)
 			return &fields[i];
 	return NULL;
 }

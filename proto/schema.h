@@ -115,7 +115,27 @@ struct kt_field {
 	const char *choices; /* KT_VT_ENUM: words separated by '|' */
 	uint8_t chair;       /* enum kt_chair: what the safety check reads it as */
 	uint8_t when;        /* KT_VT_DATE: enum kt_when, which days it may hold */
+	uint8_t search;      /* enum kt_search: what the search indexes make of it */
 };
+
+/*
+ * What a client card's search indexes make of a field (node/store_index.c)
+ * and which fields carry a blind token for the hub's duplicates
+ * (kt_schema_token): a column of the table, so the store asks the schema.
+ */
+enum kt_search {
+	KT_S_NONE = 0,
+	KT_S_WORDS,      /* each folded word ('n'): the name */
+	KT_S_PHONE,      /* its digits, forwards and backwards ('p', 'r'); a token */
+	KT_S_EMAIL,      /* folded ('e'); a token */
+	KT_S_DAY,        /* month and day ("MM-DD", the bday table) */
+	KT_S_PHONE_COPY, /* the phone's E.164 copy: its digits, while it is the phone's */
+};
+
+/* The search column of field num of rtype (KT_S_NONE for an unknown field). */
+int kt_schema_search(int rtype, uint16_t num);
+/* The field of rtype searched as kind, or NULL. */
+const struct kt_field *kt_schema_searched(int rtype, int kind);
 
 /*
  * Whether records of rtype own themselves, as a client card does: the

@@ -90,6 +90,31 @@ static void test_lookup_by_number_and_name(void)
 	T_EQ_INT(kt_schema_fields(KT_T_CLIENT, all, 64), 23);
 }
 
+/* The search column, and the order kt_schema_search's binary search needs. */
+static void test_search_column(void)
+{
+	const struct kt_field *all[64];
+
+	for (int t = 1; t <= KT_T_MAX; t++) {
+		size_t n = kt_schema_fields(t, all, 64);
+
+		for (size_t i = 1; i < n; i++)
+			T_CHECK(all[i - 1]->num < all[i]->num);
+		for (size_t i = 0; i < n; i++)
+			T_EQ_INT(kt_schema_search(t, all[i]->num), all[i]->search);
+	}
+	T_EQ_INT(kt_schema_search(KT_T_CLIENT, KT_CLIENT_NAME), KT_S_WORDS);
+	T_EQ_INT(kt_schema_search(KT_T_CLIENT, KT_CLIENT_PHONE), KT_S_PHONE);
+	T_EQ_INT(kt_schema_search(KT_T_CLIENT, KT_CLIENT_EMAIL), KT_S_EMAIL);
+	T_EQ_INT(kt_schema_search(KT_T_CLIENT, KT_CLIENT_BIRTHDAY), KT_S_DAY);
+	T_EQ_INT(kt_schema_search(KT_T_CLIENT, KT_CLIENT_PHONE_E164), KT_S_PHONE_COPY);
+	T_EQ_INT(kt_schema_search(KT_T_CLIENT, 15), KT_S_NONE);    /* allergies */
+	T_EQ_INT(kt_schema_search(KT_T_VISIT, 1), KT_S_NONE);      /* a visit's date */
+	T_EQ_INT(kt_schema_search(KT_T_CLIENT, 999), KT_S_NONE);   /* a field of a later build */
+	T_EQ_INT(kt_schema_searched(KT_T_CLIENT, KT_S_PHONE)->num, KT_CLIENT_PHONE);
+	T_CHECK(kt_schema_searched(KT_T_VISIT, KT_S_PHONE) == NULL);
+}
+
 static void test_type_names(void)
 {
 	static const char *names[] = { NULL, "client", "visit", "patch_test", "assessment",
@@ -480,6 +505,7 @@ static void test_format(void)
 int main(void)
 {
 	T_RUN(test_lookup_by_number_and_name);
+	T_RUN(test_search_column);
 	T_RUN(test_type_names);
 	T_RUN(test_text_and_phone);
 	T_RUN(test_dates);
