@@ -1,6 +1,5 @@
 /* mp.c - a non-allocating msgpack structure check (see mp.h). */
 #include "mp.h"
-#include "../proto/limits.h"
 
 /*
  * The walk keeps, per open container, the elements still to read, in a

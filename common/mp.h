@@ -19,6 +19,11 @@
 #include <msgpack.h>
 #include "err.h"
 
+/* Nesting of msgpack containers in anything we decode. */
+#define KT_MP_DEPTH_MAX 8
+/* Elements in one msgpack array or map we decode. */
+#define KT_MP_COUNT_MAX 4096
+
 /* Returns 0 when p[0..n) is exactly one acceptable object, else KT_ECORRUPT. */
 int kt_mp_check(const uint8_t *p, size_t n, unsigned depth_max, uint32_t count_max,
 		struct kt_err *err);

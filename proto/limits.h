@@ -34,10 +34,7 @@
 #define KT_CHANGE_BYTES_MAX (1u << 20)
 /* The cleartext header of a change. */
 #define KT_HEADER_BYTES_MAX (64u * 1024)
-/* Nesting of msgpack containers in anything we decode. */
-#define KT_MP_DEPTH_MAX 8
-/* Elements in one msgpack array or map we decode. */
-#define KT_MP_COUNT_MAX 4096
+/* The msgpack checker's bounds, KT_MP_DEPTH_MAX and KT_MP_COUNT_MAX, are common/mp.h's. */
 /* A branch name. */
 #define KT_BRANCH_BYTES_MAX 64
 /* One import file: rows, and bytes in one row / line. */
