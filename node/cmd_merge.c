@@ -13,7 +13,6 @@
  * alias back to nothing and each card has its own values and visits again.
  */
 #include "cli.h"
-#include "store_int.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -9,7 +9,6 @@
  * the branches that recorded them.
  */
 #include "cli.h"
-#include "store_int.h"
 #include "dates.h"
 
 #include <stdlib.h>
