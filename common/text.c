@@ -94,6 +94,19 @@ static void fold_ascii(char *out, const char *s, size_t n)
  */
 #include "han_table.h"
 
+/* Whether c is an apostrophe as people type one (' ’ ‘ ʼ ʹ ʻ ʽ ˈ ´ ` ′ ＇ ꞌ ‛ ՚). */
+static int is_apostrophe(utf8proc_int32_t c)
+{
+	switch (c) {
+	case '\'': case '`': case 0x00b4: case 0x02b9: case 0x02bb: case 0x02bc: case 0x02bd:
+	case 0x02c8: case 0x2018: case 0x2019: case 0x201b: case 0x2032: case 0xff07:
+	case 0xa78b: case 0xa78c: case 0x055a:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* The Simplified form of Traditional Han character c (han_table.h), or c. */
 static utf8proc_int32_t han_simplify(utf8proc_int32_t c)
 {
@@ -142,11 +155,10 @@ static utf8proc_int32_t search_map(utf8proc_int32_t c, void *data)
 	case 0x04e8: case 0x04e9: return 0x043e;
 	case 0x04ba: case 0x04bb: return 0x0445;
 	case 0x0496: case 0x0497: return 0x0436;
-	case 0x00b4: case 0x0060: case 0x02b9: case 0x02bb: case 0x02bd: case 0x02ca:
-	case 0x2032: case 0xff07: case 0xa78b: case 0xa78c: case 0x055a:
+	case 0x02ca: /* ˊ, typed for an apostrophe too */
 		return '\'';
 	default:
-		return c;
+		return is_apostrophe(c) ? '\'' : c;
 	}
 }
 
@@ -1152,18 +1164,6 @@ static utf8proc_int32_t latin_twin(utf8proc_int32_t c)
  * "Lаtex" with a Cyrillic а).  Returns a
  * malloc'd string, or NULL when s is not UTF-8.
  */
-/* Whether c is an apostrophe as people type one (' ’ ‘ ʼ ʹ ʻ ʽ ˈ ´ ` ′ ＇ ꞌ ‛ ՚). */
-static int is_apostrophe(utf8proc_int32_t c)
-{
-	switch (c) {
-	case '\'': case '`': case 0x00b4: case 0x02b9: case 0x02bb: case 0x02bc: case 0x02bd:
-	case 0x02c8: case 0x2018: case 0x2019: case 0x201b: case 0x2032: case 0xff07:
-	case 0xa78b: case 0xa78c: case 0x055a:
-		return 1;
-	default:
-		return 0;
-	}
-}
 
 /*
  * Private-use code points around the parts of a word split_apostrophes

@@ -100,6 +100,16 @@ static int reason_given(const char *r)
 	return r != NULL && kt_text_says_something(r);
 }
 
+/* Whether --override or --by was given empty (said, 1): the chair's and the points' rule. */
+static int override_refused(const char *override, const char *by)
+{
+	if (override != NULL && !reason_given(override))
+		return kt_cli_failf("an override needs a reason: --override 'REASON'");
+	if (by != NULL && !reason_given(by))
+		return kt_cli_failf("--by needs the name of who gives the override");
+	return 0;
+}
+
 /*
  * An override is written only by --override, as the check's answer, and
  * kept as recorded: a --set of its fields would mark a visit no check
@@ -142,10 +152,8 @@ static int chair_check(struct kt_cli *cli, struct kt_draft *d, const struct kt_i
 	MDB_txn *txn;
 	int rc;
 
-	if (override != NULL && !reason_given(override))
-		return kt_cli_failf("an override needs a reason: --override 'REASON'");
-	if (by != NULL && !reason_given(by))
-		return kt_cli_failf("--by needs the name of who gives the override");
+	if (override_refused(override, by))
+		return 1;
 	kt_cli_safety_rules(cli, &rules, legacy);
 	if (date[0] && kt_date_parse(date, &day) == 0)
 		rules.today = day;
@@ -390,10 +398,8 @@ static int points_check(struct kt_cli *cli, struct kt_draft *d, const struct kt_
 	MDB_txn *txn;
 	int rc;
 
-	if (override != NULL && !reason_given(override))
-		return kt_cli_failf("an override needs a reason: --override 'REASON'");
-	if (by != NULL && !reason_given(by))
-		return kt_cli_failf("--by needs the name of who gives the override");
+	if (override_refused(override, by))
+		return 1;
 	if (override_fields_set(d, "record add"))
 		return 1;
 	if ((rc = kt_store_rdtxn(&cli->st, &txn, &cli->err)) == 0) {
