@@ -16,8 +16,9 @@
 static const char client_usage[] =
 	"usage: kt-node -d DIR client add --name NAME [--phone P] [--email E]\n"
 	"                  [--birthday DATE] [--set FIELD=VALUE]... [--add FIELD=VALUE]...\n"
+	"                  [--no-duplicates]\n"
 	"       kt-node -d DIR client edit ID [--set FIELD=VALUE]... [--add FIELD=VALUE]...\n"
-	"                  [--remove FIELD=VALUE]...\n"
+	"                  [--remove FIELD=VALUE]... [--no-duplicates]\n"
 	"       kt-node -d DIR client show ID [--json]\n"
 	"       kt-node -d DIR client find QUERY [--limit N] [--json]\n"
 	"       kt-node -d DIR client list [--segment new|regular|lost|potential] [--json]\n"
