@@ -28,6 +28,13 @@ check "'siobhan obrien' finds O'Brien" find 'siobhan obrien' "$sio"
 check "darcy finds D’Arcy" find darcy "$dar"
 check "D'Arcy finds D’Arcy" find "D'Arcy" "$dar"
 check "oneill finds O´Neill (an acute accent for an apostrophe)" find oneill "$acu"
+"$KT" -d "$N" client find 'пятаченко' --json >"$T/find"
+contains "--json writes Cyrillic as UTF-8" "$T/find" 'Оксана'
+lacks "not as \\u escapes" "$T/find" '\\u04'
+"$KT" -d "$N" client show "$oks" --json >"$T/show"
+lacks "client show --json has no \\u escapes either" "$T/show" '\\u04'
+"$KT" -d "$N" export --json >"$T/export"
+lacks "nor export" "$T/export" '\\u04'
 
 # --- dotless i and the Turkish, Polish, Norwegian letters ---
 isil=$(add --name 'Işıl Kırmızı')
