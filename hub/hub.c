@@ -594,7 +594,7 @@ static int same_as_held(struct kt_hub *h, const struct kt_msg_push *p, uint32_t 
  * ahead before its first sync) are stored, as refusing them would stop the
  * origin's chain, but flagged: counted in meta "ahead:<origin>" for
  * `kt-hub status` and said in the log.  Every later edit still wins over
- * them, as a write's clock is above the version it replaced (store_write.c).
+ * them, as a write's clock is above the version it replaced (store/write.c).
  */
 static void note_ahead(const struct kt_msg_push *p, const struct ahead *a, struct kt_hub_out *out)
 {

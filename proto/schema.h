@@ -91,8 +91,8 @@ enum kt_vtype {
 #define KT_PHONE_DIGITS_MAX 18
 
 /*
- * Client fields other code names: the search indexes (node/store_index.c)
- * and the phone's normalised copy (node/store_write.c).
+ * Client fields other code names: the search indexes (store/index.c)
+ * and the phone's normalised copy (store/write.c).
  */
 enum {
 	KT_CLIENT_NAME = 1,
@@ -119,7 +119,7 @@ struct kt_field {
 };
 
 /*
- * What a client card's search indexes make of a field (node/store_index.c)
+ * What a client card's search indexes make of a field (store/index.c)
  * and which fields carry a blind token for the hub's duplicates
  * (kt_schema_token): a column of the table, so the store asks the schema.
  */

@@ -3,9 +3,8 @@
 
 Floors, lowest first: common < proto < store < node, hub.  A file may
 include a header of its own floor or of a floor below; node and hub are
-peers and include neither the other's headers.  The store is node/store*.c
-and node/store*.h today (issue 14 moves it to store/); its internal header
-store_int.h is for the store's own files only.
+peers and include neither the other's headers.  The store's internal
+header store/store_int.h is for the store's own files only.
 
 Arrows the tree has today that the target removes are listed in
 tests/floors/known.txt ("file -> header"): each must still be there (a
@@ -22,14 +21,12 @@ INC = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
 def floor(path):
-    top, name = path.split("/", 1)[0], os.path.basename(path)
-    if top == "node" and name.startswith("store"):
-        return "store"
+    top = path.split("/", 1)[0]
     return top if top in RANK else None
 
 
 def resolve(src, inc):
-    for base in (os.path.dirname(src), "", "common", "node", "hub"):
+    for base in (os.path.dirname(src), "", "common", "store", "node", "hub"):
         p = os.path.normpath(os.path.join(base, inc))
         if os.path.exists(os.path.join(ROOT, p)):
             return p
@@ -37,7 +34,7 @@ def resolve(src, inc):
 
 
 def arrows():
-    for top in ("common", "proto", "node", "hub"):
+    for top in ("common", "proto", "store", "node", "hub"):
         for name in sorted(os.listdir(os.path.join(ROOT, top))):
             if not name.endswith((".c", ".h", ".cc")):
                 continue

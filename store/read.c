@@ -1,5 +1,5 @@
 /*
- * store_read.c - reading records back, walking them, the digest and the
+ * store/read.c - reading records back, walking them, the digest and the
  * node's facts for status.
  */
 #include "store_int.h"

@@ -1,6 +1,6 @@
 /*
- * store_int.h - helpers shared by the store's files (store.c, store_write.c,
- * store_apply.c, store_index.c, store_read.c); not for the rest of the node.
+ * store_int.h - helpers shared by the store's files (store.c, store/write.c,
+ * store/apply.c, store/index.c, store/read.c); not for the rest of the node.
  */
 #ifndef KT_STORE_INT_H
 #define KT_STORE_INT_H
@@ -48,7 +48,7 @@ int kt_origin_branch_put(struct kt_store *st, MDB_txn *txn, uint64_t origin, con
 void kt_origin_branch(struct kt_store *st, MDB_txn *txn, uint64_t origin, char *out, size_t cap);
 
 /*
- * chain: (origin, seq) -> hash, log position (store_apply.c).  Get: 0, an
+ * chain: (origin, seq) -> hash, log position (store/apply.c).  Get: 0, an
  * LMDB code (MDB_NOTFOUND), or MDB_CORRUPTED for an entry of the wrong size;
  * logpos may be NULL.
  */
@@ -56,14 +56,14 @@ int kt_chain_get(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t se
 		 uint8_t hash[KT_HASH_BYTES], uint64_t *logpos);
 int kt_chain_put(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t seq,
 		 const uint8_t hash[KT_HASH_BYTES], uint64_t logpos, struct kt_err *err);
-/* tokens: a blind token of a client card (store_apply.c). */
+/* tokens: a blind token of a client card (store/apply.c). */
 int kt_token_put(struct kt_store *st, MDB_txn *txn, const uint8_t token[KT_TOKEN_BYTES],
 		 const struct kt_id *client, struct kt_err *err);
 /*
- * A received change made ready for ingest (store_apply.c): decoded and
+ * A received change made ready for ingest (store/apply.c): decoded and
  * hashed and, when its owner's key is at hand, its payload opened.  Making
  * one reads the store only through rtxn (a reader, or NULL), so another
- * thread can make it while the writer ingests the one before (store_batch.c).
+ * thread can make it while the writer ingests the one before (store/batch.c).
  */
 enum { KT_READY_NONE, KT_READY_DECODED, KT_READY_OPENED };
 /*
@@ -95,20 +95,20 @@ void kt_ready_make(struct kt_store *st, MDB_txn *rtxn, int open, struct kt_ready
 		   const uint8_t *bytes, size_t len);
 int kt_ready_ingest(struct kt_store *st, MDB_txn *txn, struct kt_ready *r, struct kt_err *err);
 void kt_ready_release(struct kt_ready *r);
-/* Index keys of c's values for kt_index_update to find (store_index.c); frees them. */
+/* Index keys of c's values for kt_index_update to find (store/index.c); frees them. */
 void kt_index_hints(struct kt_store *st, const struct kt_change *c, const struct kt_val *vals,
 		    struct kt_hint *out, uint32_t *n);
 void kt_hints_clear(struct kt_hint *h, uint32_t *n);
-/* Frees the ring of store_batch.c, its plaintext wiped (kt_store_close). */
+/* Frees the ring of store/batch.c, its plaintext wiped (kt_store_close). */
 void kt_store_ring_release(struct kt_store *st);
 
-/* The data key of c's owner: the keys table, else the change's own KEY op (store_apply.c). */
+/* The data key of c's owner: the keys table, else the change's own KEY op (store/apply.c). */
 int kt_owner_key(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 		 uint8_t dk[KT_KEY_BYTES], struct kt_err *err);
 /*
  * The blind token of a client's phone (field 2, its E.164 digits) or email
  * (field 3, folded) under chain key ck; -1 when (field, v) carries none
- * (store_write.c, which writes one TOKEN op per such SET, in op order).
+ * (store/write.c, which writes one TOKEN op per such SET, in op order).
  */
 int kt_blind_token_of(struct kt_store *st, uint16_t field, const struct kt_val *v,
 		      const uint8_t ck[KT_KEY_BYTES], uint8_t out[KT_TOKEN_BYTES]);
@@ -124,7 +124,7 @@ int kt_blind_token_op(struct kt_store *st, const struct kt_op *ops, uint32_t nop
 /* Whether ops[0..n) hold a SET of field. */
 int kt_sets_field(const struct kt_op *ops, uint32_t n, uint16_t field);
 
-/* Records a conflict of two versions of one field (store_conflict.c). */
+/* Records a conflict of two versions of one field (store/conflict.c). */
 int kt_conflict_note(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
 		     uint16_t field, const struct kt_version *a, const uint8_t *aval,
 		     size_t alen, const struct kt_version *b, const struct kt_val *bval,
@@ -140,7 +140,7 @@ int kt_conflict_resolve(struct kt_store *st, MDB_txn *txn, const struct kt_id *i
  * by a node that writes no copy is never found by the number before.  v,
  * when not NULL, is the value being written to field (2 or 23), which the
  * store already holds: its index key may have been made ahead.  Called
- * around every write of field 2 or 23 (store_apply.c).
+ * around every write of field 2 or 23 (store/apply.c).
  */
 int kt_index_phone(struct kt_store *st, MDB_txn *txn, const struct kt_id *id, int del,
 		   uint16_t field, const struct kt_val *v, struct kt_err *err);

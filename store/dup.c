@@ -1,5 +1,5 @@
 /*
- * store_dup.c - duplicate candidates from blind tokens, and card aliases.
+ * store/dup.c - duplicate candidates from blind tokens, and card aliases.
  *
  * Reads only metadata (the tokens table, record heads, alias registers), so
  * a node and the hub -- which holds no keys -- list the same pairs.

@@ -1,5 +1,5 @@
 /*
- * store_index.c - the search indexes of client cards and the search itself.
+ * store/index.c - the search indexes of client cards and the search itself.
  *
  * idx keys are kind, token, 0x00, client id: 'n' one folded word of the
  * name, 'p' the phone's digits (E.164 when libphonenumber parses it under
@@ -30,7 +30,7 @@
  * libphonenumber parses with ICU regular expressions (~20 us a number), and
  * a write asks for the same phone twice (its blind token, then its index
  * key): the last answer is kept, one per thread (a batch's helper makes
- * phone keys too, store_batch.c).
+ * phone keys too, store/batch.c).
  */
 static _Thread_local struct {
 	char text[KT_PHONE_TEXT_MAX + 1];

@@ -1,5 +1,5 @@
 /*
- * store_apply.c - the one path that applies a change to the store: the
+ * store/apply.c - the one path that applies a change to the store: the
  * hash chain check, the log append, and the merge rules of proto/merge.h
  * on the LMDB state (layout in store.h).
  */

@@ -3,7 +3,7 @@
  *
  * Sections: opening and init; the write path (drafts to changes); the apply
  * path (the merge rules on LMDB); reading records; search and indexes are
- * in store_index.c; digest and info at the end.
+ * in store/index.c; digest and info at the end.
  */
 #include "store.h"
 #include "store_int.h"
@@ -477,7 +477,7 @@ static int read_chain_key(struct kt_store *st, const char *dir, struct kt_err *e
 }
 
 /*
- * A join that re-keyed the store (store_rekey.c) writes chain.key.new, then
+ * A join that re-keyed the store (store/rekey.c) writes chain.key.new, then
  * commits with meta "rekey" = hash of the new key, then renames the file.
  * A crash between the commit and the rename leaves the file behind: finish
  * the rename when the store says it is under that key, else drop the file.

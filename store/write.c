@@ -1,5 +1,5 @@
 /*
- * store_write.c - the local write path: drafts become changes (seq, clock,
+ * store/write.c - the local write path: drafts become changes (seq, clock,
  * hash chain, bases, sealed payload) and go through kt_store_apply() in one
  * durable transaction; a full map is grown and the write retried.
  */

@@ -58,7 +58,7 @@ struct kt_store {
 	MDB_dbi meta, log, chain, rec, own, idx, bday, keys, shred;
 	MDB_dbi pushes, members; /* the hub's (hub/hub.h); empty at a node */
 	MDB_dbi tokens, merged;  /* blind tokens per client; merged cards per kept card */
-	MDB_dbi conflicts;       /* concurrent writes kept for review (store_conflict.c) */
+	MDB_dbi conflicts;       /* concurrent writes kept for review (store/conflict.c) */
 	uint64_t node_id;
 	uint8_t chain_key[KT_KEY_BYTES];
 	char country[3];       /* default phone region, from the settings */
@@ -86,7 +86,7 @@ struct kt_store {
 	struct kt_ready *w_ready;  /* a pulled change, its values and plaintext (kt_store_ingest) */
 	const struct kt_hint *w_hints; /* index keys made ahead for the change being merged */
 	uint32_t w_nhints;
-	struct kt_ready *w_ring;   /* the changes a second thread makes ready (store_batch.c) */
+	struct kt_ready *w_ring;   /* the changes a second thread makes ready (store/batch.c) */
 	uint64_t pf_done;          /* bytes of the file it has brought into the page cache */
 	uint64_t pf_base, pf_bytes; /* the file's end before its last batch, that batch's bytes */
 	uint64_t w_voided;         /* remote changes this transaction voided (kt_store_merge) */
@@ -100,7 +100,7 @@ struct kt_store {
 	 * (sync.c); first == 0: none.
 	 */
 	struct kt_void_run { uint64_t origin, first, last; int reason; } w_void, void_run;
-	uint64_t ready_opened;     /* pulled changes a second thread opened (store_batch.c) */
+	uint64_t ready_opened;     /* pulled changes a second thread opened (store/batch.c) */
 	/*
 	 * Tests only: a batch's writer leaves every change to the helper and
 	 * waits for its prefaulting, so both paths run whatever the timing.
@@ -231,7 +231,7 @@ int kt_store_wcommit(struct kt_store *st, MDB_txn *txn, struct kt_err *err);
 int kt_store_wcommit_lazy(struct kt_store *st, MDB_txn *txn, struct kt_err *err);
 
 /*
- * Re-seals a standalone node's log under a chain's key nk (store_rekey.c):
+ * Re-seals a standalone node's log under a chain's key nk (store/rekey.c):
  * KEY and TOKEN ops made again, payloads sealed again, the hash chain
  * recomputed, every client's key wrapped again; one transaction, which
  * records the new key's hash as meta "rekey".  The caller has written nk to
@@ -242,7 +242,7 @@ int kt_store_wcommit_lazy(struct kt_store *st, MDB_txn *txn, struct kt_err *err)
 int kt_store_rekey(struct kt_store *st, const uint8_t nk[KT_KEY_BYTES], struct kt_err *err);
 
 /*
- * Duplicate candidates (store_dup.c): pairs (a < b) of live, unmerged client
+ * Duplicate candidates (store/dup.c): pairs (a < b) of live, unmerged client
  * cards that carried the same blind token (phone or email), sorted and
  * distinct, into *out (free it).  Metadata only, so the hub lists the same.
  * A token shared by more than KT_TOKEN_GROUP_MAX cards (an office phone)
@@ -281,7 +281,7 @@ int kt_store_merge_cycles(struct kt_store *st, MDB_txn *txn, kt_cycle_fn fn, voi
 			  struct kt_err *err);
 
 /*
- * The open conflicts of one record (store_conflict.c), decoded: the field,
+ * The open conflicts of one record (store/conflict.c), decoded: the field,
  * both versions (the higher one won and is the record's value), both
  * values (KT_V_NIL when the replica cannot read one: the hub) and the
  * branch name of each side's writer (kt_store_branch_of).  Values borrow
@@ -363,7 +363,7 @@ int kt_store_void_note(struct kt_store *st, MDB_txn *txn, const struct kt_change
 long kt_store_voids(struct kt_store *st, uint32_t max,
 		    void (*fn)(void *ctx, uint64_t origin, uint64_t seq, int reason), void *ctx);
 /*
- * Reads the whole LMDB store in dir in a child process (store_walk.c):
+ * Reads the whole LMDB store in dir in a child process (store/walk.c):
  * every table in key order, each entry counted against the table's count,
  * every byte touched.  LMDB keeps no page checksums, so a flipped bit in a
  * page's structure is found here instead of crashing the process that
@@ -431,7 +431,7 @@ int kt_store_ingest(struct kt_store *st, MDB_txn *txn, const uint8_t *bytes, siz
  * kt_store_ingest of n changes in order, with exactly its effects and
  * errors (the first one stops the batch).  A batch of KT_BATCH_THREADED or
  * more changes is decoded, hashed and opened a few changes ahead on a
- * second thread while this one applies (store_batch.c).
+ * second thread while this one applies (store/batch.c).
  */
 #define KT_BATCH_THREADED 32
 int kt_store_ingest_batch(struct kt_store *st, MDB_txn *txn, const struct kt_bytes *changes,

@@ -1,5 +1,5 @@
 /*
- * store_conflict.c - concurrent writes of one field, kept for review.
+ * store/conflict.c - concurrent writes of one field, kept for review.
  *
  * When an LWW write meets a current value that was written without seeing
  * it (merge.h: kt_merge_is_conflict), both versions are recorded, with both
