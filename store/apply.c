@@ -154,7 +154,7 @@ int kt_store_wcommit(struct kt_store *st, MDB_txn *txn, struct kt_err *err)
 			return kt_mdb_err(err, rc, "count void changes");
 		}
 	}
-	if ((rc = mdb_txn_commit(txn)) != 0)
+	if ((rc = kt_txn_commit(txn)) != 0)
 		return kt_mdb_err(err, rc, "commit");
 	st->voided += st->w_voided; /* counted once the transaction holds */
 	st->voided -= st->w_unvoided < st->voided ? st->w_unvoided : st->voided;

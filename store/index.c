@@ -759,7 +759,7 @@ static int index_current_once(void *ctx, struct kt_err *err)
 		mdb_txn_abort(txn);
 		return rc < 0 ? rc : kt_mdb_err(err, rc, "note the index version");
 	}
-	if ((rc = mdb_txn_commit(txn)) != 0)
+	if ((rc = kt_txn_commit(txn)) != 0)
 		return kt_mdb_err(err, rc, "save the search index");
 	return 0;
 }

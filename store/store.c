@@ -11,6 +11,7 @@
 #include "text.h"
 #include "phone.h"
 #include "hlc.h"
+#include "identity.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -146,7 +147,7 @@ int kt_meta_save_u64(struct kt_store *st, const char *const *names, const uint64
 			mdb_txn_abort(txn);
 			return kt_mdb_err(err, rc, "save the node's state");
 		}
-	if ((rc = mdb_txn_commit(txn)) != 0) /* a failed commit frees the transaction */
+	if ((rc = kt_txn_commit(txn)) != 0) /* a failed commit frees the transaction */
 		return kt_mdb_err(err, rc, "save the node's state");
 	return 0;
 }
@@ -247,7 +248,7 @@ static int env_open(struct kt_store *st, const char *dir, struct kt_err *err)
 			mdb_txn_abort(txn);
 			goto fail;
 		}
-	if ((rc = mdb_txn_commit(txn)) != 0)
+	if ((rc = kt_txn_commit(txn)) != 0)
 		goto fail;
 	return 0;
 fail:
@@ -269,40 +270,6 @@ static int holds_node(const char *dir)
 	return 0;
 }
 
-/*
- * The node's identity is one Ed25519 key pair: it signs what the node
- * pushes, and its CURVE (X25519) key pair for ZeroMQ is derived from it
- * (crypto_sign_ed25519_*_to_curve25519), so one public key, printed by
- * `kt-node key` in hex (shell-safe, unlike Z85), is all a hub needs to
- * enroll a branch.
- * node.key holds:  public <hex Ed25519>, secret <hex Ed25519 secret>,
- *                  curve-public <Z85>, curve-secret <Z85> (ZeroMQ's form)
- */
-static int identity_text(char *text, size_t cap)
-{
-	uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
-	uint8_t cpk[32], csk[32];
-	char hpk[2 * sizeof(pk) + 1], zcpk[41], zcsk[41], hsk[2 * sizeof(sk) + 1];
-	int rc = 0;
-
-	crypto_sign_keypair(pk, sk);
-	if (crypto_sign_ed25519_pk_to_curve25519(cpk, pk) != 0 ||
-	    crypto_sign_ed25519_sk_to_curve25519(csk, sk) != 0 ||
-	    zmq_z85_encode(zcpk, cpk, 32) == NULL ||
-	    zmq_z85_encode(zcsk, csk, 32) == NULL)
-		rc = -1;
-	kt_hex(hpk, pk, sizeof(pk));
-	kt_hex(hsk, sk, sizeof(sk));
-	if (rc == 0)
-		snprintf(text, cap, "public %s\nsecret %s\ncurve-public %s\ncurve-secret %s\n",
-			 hpk, hsk, zcpk, zcsk);
-	sodium_memzero(sk, sizeof(sk));
-	sodium_memzero(csk, sizeof(csk));
-	sodium_memzero(hsk, sizeof(hsk));
-	sodium_memzero(zcsk, sizeof(zcsk));
-	return rc;
-}
-
 static int write_keys(const char *dir, struct kt_err *err)
 {
 	char path[4200], text[512];
@@ -315,7 +282,7 @@ static int write_keys(const char *dir, struct kt_err *err)
 	if ((rc = path_in(path, sizeof(path), dir, "chain.key", err)) != 0 ||
 	    (rc = kt_secret_write(path, text, err)) != 0)
 		goto done;
-	if (identity_text(text, sizeof(text)) != 0) {
+	if (kt_identity_new(text, sizeof(text)) != 0) {
 		rc = kt_err_set(err, KT_ECRYPTO, "cannot make the node's key pair");
 		goto done;
 	}
@@ -383,7 +350,7 @@ int kt_store_init(const char *dir, const char *branch, const char *country,
 		if ((rc = kt_meta_put_u64(&st, txn, "node_id", id)) == 0 &&
 		    (rc = kt_meta_put(&st, txn, "branch", branch, strlen(branch))) == 0 &&
 		    (rc = kt_meta_put(&st, txn, "set:country", country, strlen(country))) == 0)
-			rc = mdb_txn_commit(txn);
+			rc = kt_txn_commit(txn);
 		else
 			mdb_txn_abort(txn);
 	}
@@ -416,7 +383,7 @@ int kt_store_init_hub(const char *dir, const char *listen, struct kt_err *err)
 		return kt_err_set(err, KT_EIO, "cannot create '%s': %s", dir, strerror(errno));
 	if (room_for_store(dir, made_dir, err) != 0)
 		return err->code;
-	rc = identity_text(text, sizeof(text)) != 0
+	rc = kt_identity_new(text, sizeof(text)) != 0
 		? kt_err_set(err, KT_ECRYPTO, "cannot make the hub's key pair")
 		: kt_secret_write(path, text, err);
 	sodium_memzero(text, sizeof(text));
@@ -426,7 +393,7 @@ int kt_store_init_hub(const char *dir, const char *listen, struct kt_err *err)
 	if ((rc = kt_txn_begin(st.env, 0, &txn)) == 0) {
 		if ((rc = kt_meta_put_u64(&st, txn, "node_id", kt_node_id_new())) == 0 &&
 		    (rc = kt_meta_put(&st, txn, "listen", listen, strlen(listen))) == 0)
-			rc = mdb_txn_commit(txn);
+			rc = kt_txn_commit(txn);
 		else
 			mdb_txn_abort(txn);
 	}
@@ -439,24 +406,6 @@ fail:
 	remove_node_files(dir);
 	if (made_dir)
 		rmdir(dir);
-	return rc;
-}
-
-int kt_identity_read(const char *dir, const char *file, uint8_t pk[32], uint8_t sk[64],
-		     char curve_pk[41], char curve_sk[41], struct kt_err *err)
-{
-	char path[4200], text[512], hpk[65], hsk[129];
-	int rc;
-
-	if ((rc = path_in(path, sizeof(path), dir, file, err)) != 0 ||
-	    (rc = kt_secret_read(path, text, sizeof(text), err)) != 0)
-		return rc;
-	if (sscanf(text, "public %64s\nsecret %128s\ncurve-public %40s\ncurve-secret %40s",
-		   hpk, hsk, curve_pk, curve_sk) != 4 || kt_unhex(pk, 32, hpk) != 0 ||
-	    kt_unhex(sk, 64, hsk) != 0)
-		rc = kt_err_set(err, KT_ECORRUPT, "'%s' does not hold a key pair", path);
-	sodium_memzero(text, sizeof(text));
-	sodium_memzero(hsk, sizeof(hsk));
 	return rc;
 }
 
@@ -616,6 +565,11 @@ int kt_txn_begin(MDB_env *env, unsigned flags, MDB_txn **txn)
 	return rc;
 }
 
+int kt_txn_commit(MDB_txn *txn)
+{
+	return mdb_txn_commit(txn);
+}
+
 int kt_store_rdtxn(struct kt_store *st, MDB_txn **txn, struct kt_err *err)
 {
 	int rc = kt_txn_begin(st->env, MDB_RDONLY, txn);
@@ -655,7 +609,7 @@ int kt_store_set_setting(struct kt_store *st, const char *name, const char *valu
 		mdb_txn_abort(txn);
 		return kt_mdb_err(err, rc, "save the setting");
 	}
-	if ((rc = mdb_txn_commit(txn)) != 0)
+	if ((rc = kt_txn_commit(txn)) != 0)
 		return kt_mdb_err(err, rc, "commit the setting");
 	return 0;
 }

@@ -42,6 +42,7 @@
 #include "err.h"
 #include "id.h"
 #include "crypto.h"
+#include "identity.h"
 #include "proto/change.h"
 #include "proto/merge.h"
 #include "proto/msg.h"
@@ -139,7 +140,59 @@ static inline uint64_t kt_store_now(const struct kt_store *st)
  * every transaction of ours begins here.
  */
 int kt_txn_begin(MDB_env *env, unsigned flags, MDB_txn **txn);
+/*
+ * mdb_txn_commit: every commit of a write transaction, the store's and the
+ * programs', goes through here, the one place where a fault test can make
+ * a commit fail or tear.  Returns 0 or an LMDB code; either way the
+ * transaction is freed (never abort it after).
+ */
+int kt_txn_commit(MDB_txn *txn);
 
+/*
+ * The store's one error family (common/err.h) at its boundary: an LMDB code
+ * rc from doing what ("save the node's state") made a kt_err, KT_EFULL
+ * (the map is full: kt_store_retry grows it), KT_ENOSPC (the disk) or
+ * KT_EIO, with a line a person can act on.  Returns the code set.
+ */
+int kt_mdb_err(struct kt_err *err, int rc, const char *what);
+
+/*
+ * meta: the node's and the hub's own state, by text name (store/store.c).
+ * Get: 0, MDB_NOTFOUND, or MDB_CORRUPTED for a value of the wrong size; the
+ * puts return an LMDB code.  All in the caller's transaction txn.
+ */
+int kt_meta_u64(struct kt_store *st, MDB_txn *txn, const char *name, uint64_t *out);
+int kt_meta_put(struct kt_store *st, MDB_txn *txn, const char *name, const void *p, size_t n);
+int kt_meta_put_u64(struct kt_store *st, MDB_txn *txn, const char *name, uint64_t x);
+/*
+ * Writes n name = u64 pairs in a transaction of their own, durably (a
+ * failed commit has freed the transaction: it is not aborted again).
+ */
+int kt_meta_save_u64(struct kt_store *st, const char *const *names, const uint64_t *vals, int n,
+		     struct kt_err *err);
+
+/* The meta name under which a replica pins origin's public key: "key:<16 hex>". */
+#define KT_META_KEY_NAME_BYTES 24
+void kt_meta_key_name(char out[KT_META_KEY_NAME_BYTES], uint64_t origin);
+
+/*
+ * The branch name of an origin, as its hub names it in each pulled push
+ * (meta "branch:<16 hex>"; written only when it changes).  Get: "" when
+ * none is known; this node's own is its "branch".
+ */
+int kt_origin_branch_put(struct kt_store *st, MDB_txn *txn, uint64_t origin, const char *name,
+			 size_t n, struct kt_err *err);
+void kt_origin_branch(struct kt_store *st, MDB_txn *txn, uint64_t origin, char *out, size_t cap);
+
+/*
+ * chain: (origin, seq) -> hash, log position (store/apply.c).  Get: 0, an
+ * LMDB code (MDB_NOTFOUND), or MDB_CORRUPTED for an entry of the wrong size;
+ * logpos may be NULL.
+ */
+int kt_chain_get(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t seq,
+		 uint8_t hash[KT_HASH_BYTES], uint64_t *logpos);
+int kt_chain_put(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t seq,
+		 const uint8_t hash[KT_HASH_BYTES], uint64_t logpos, struct kt_err *err);
 /* Opens the node in dir: the LMDB environment and the chain key. */
 int kt_store_open(struct kt_store *st, const char *dir, struct kt_err *err);
 void kt_store_close(struct kt_store *st);
@@ -158,13 +211,6 @@ int kt_store_reader_check(struct kt_store *st);
 
 /* Makes a hub's store in dir: hub.key (its identity), a node id, the listen endpoint. */
 int kt_store_init_hub(const char *dir, const char *listen, struct kt_err *err);
-
-/*
- * Reads an identity file (node.key, hub.key): the Ed25519 pair and the
- * CURVE pair in Z85 (41 bytes each with the NUL).  Wipe sk and curve_sk after use.
- */
-int kt_identity_read(const char *dir, const char *file, uint8_t pk[32], uint8_t sk[64],
-		     char curve_pk[41], char curve_sk[41], struct kt_err *err);
 
 /* Opens a store as kt_store_open() does, or for the hub (hub = 1): no chain key. */
 int kt_store_open_as(struct kt_store *st, const char *dir, int hub, struct kt_err *err);

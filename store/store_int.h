@@ -19,43 +19,10 @@ struct kt_fbuf {
 };
 void kt_fbuf_init(struct kt_fbuf *f, uint8_t *p, size_t cap, msgpack_packer *pk);
 
-int kt_mdb_err(struct kt_err *err, int rc, const char *what);
 void kt_version_put(uint8_t *b, const struct kt_version *v);
 void kt_version_get(struct kt_version *v, const uint8_t *b);
 size_t kt_reckey(uint8_t *k, const struct kt_id *id, uint16_t field, const uint8_t *tag);
 
-int kt_meta_u64(struct kt_store *st, MDB_txn *txn, const char *name, uint64_t *out);
-int kt_meta_put(struct kt_store *st, MDB_txn *txn, const char *name, const void *p, size_t n);
-int kt_meta_put_u64(struct kt_store *st, MDB_txn *txn, const char *name, uint64_t x);
-/*
- * Writes n name = u64 pairs in a transaction of their own, durably (a
- * failed commit has freed the transaction: it is not aborted again).
- */
-int kt_meta_save_u64(struct kt_store *st, const char *const *names, const uint64_t *vals, int n,
-		     struct kt_err *err);
-
-/* The meta name under which a replica pins origin's public key: "key:<16 hex>". */
-#define KT_META_KEY_NAME_BYTES 24
-void kt_meta_key_name(char out[KT_META_KEY_NAME_BYTES], uint64_t origin);
-
-/*
- * The branch name of an origin, as its hub names it in each pulled push
- * (meta "branch:<16 hex>"; written only when it changes).  Get: "" when
- * none is known; this node's own is its "branch".
- */
-int kt_origin_branch_put(struct kt_store *st, MDB_txn *txn, uint64_t origin, const char *name,
-			 size_t n, struct kt_err *err);
-void kt_origin_branch(struct kt_store *st, MDB_txn *txn, uint64_t origin, char *out, size_t cap);
-
-/*
- * chain: (origin, seq) -> hash, log position (store/apply.c).  Get: 0, an
- * LMDB code (MDB_NOTFOUND), or MDB_CORRUPTED for an entry of the wrong size;
- * logpos may be NULL.
- */
-int kt_chain_get(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t seq,
-		 uint8_t hash[KT_HASH_BYTES], uint64_t *logpos);
-int kt_chain_put(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t seq,
-		 const uint8_t hash[KT_HASH_BYTES], uint64_t logpos, struct kt_err *err);
 /* tokens: a blind token of a client card (store/apply.c). */
 int kt_token_put(struct kt_store *st, MDB_txn *txn, const uint8_t token[KT_TOKEN_BYTES],
 		 const struct kt_id *client, struct kt_err *err);
