@@ -113,6 +113,7 @@ static int conflict_read(struct kt_store *st, MDB_txn *txn, const MDB_val *k, co
 	if (ll > v->mv_size - 4)
 		return -1;
 	memset(c, 0, sizeof(*c));
+	memcpy(c->id.b, key, KT_ID_BYTES);
 	c->field = kt_be16_get(key + KT_ID_BYTES);
 	kt_version_get(&c->lo, key + KT_ID_BYTES + 2);
 	kt_version_get(&c->hi, key + KT_ID_BYTES + 2 + KT_VER_BYTES);
@@ -140,6 +141,29 @@ int kt_store_conflicts_of(struct kt_store *st, MDB_txn *txn, const struct kt_id 
 	/* Bounded: the conflicts of one record, a few per field at most. */
 	while (rc == 0 && stop == 0 && key.mv_size >= KT_ID_BYTES &&
 	       memcmp(key.mv_data, id->b, KT_ID_BYTES) == 0) {
+		if (conflict_read(st, txn, &key, &v, &c) == 0)
+			stop = fn(ctx, &c);
+		rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	if (stop != 0)
+		return stop;
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : kt_mdb_err(err, rc, "read the conflicts");
+}
+
+int kt_store_conflicts(struct kt_store *st, MDB_txn *txn, kt_conflict_fn fn, void *ctx,
+		       struct kt_err *err)
+{
+	MDB_val key, v;
+	MDB_cursor *cur;
+	struct kt_conflict c;
+	int rc, stop = 0;
+
+	if ((rc = mdb_cursor_open(txn, st->conflicts, &cur)) != 0)
+		return kt_mdb_err(err, rc, "open a cursor");
+	rc = mdb_cursor_get(cur, &key, &v, MDB_FIRST);
+	/* Bounded by the table: each entry is read once. */
+	while (rc == 0 && stop == 0) {
 		if (conflict_read(st, txn, &key, &v, &c) == 0)
 			stop = fn(ctx, &c);
 		rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);

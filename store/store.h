@@ -337,6 +337,7 @@ int kt_store_merge_cycles(struct kt_store *st, MDB_txn *txn, kt_cycle_fn fn, voi
  */
 #define KT_BRANCH_NAME_BYTES 80
 struct kt_conflict {
+	struct kt_id id; /* the record */
 	uint16_t field;
 	struct kt_version lo, hi;
 	struct kt_val lo_val, hi_val;
@@ -345,6 +346,9 @@ struct kt_conflict {
 typedef int (*kt_conflict_fn)(void *ctx, const struct kt_conflict *c);
 int kt_store_conflicts_of(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
 			  kt_conflict_fn fn, void *ctx, struct kt_err *err);
+/* The same over every record's open conflicts, in record then field order. */
+int kt_store_conflicts(struct kt_store *st, MDB_txn *txn, kt_conflict_fn fn, void *ctx,
+		       struct kt_err *err);
 
 /*
  * The branch name of the node origin, as its hub names it (this node's own
