@@ -19,6 +19,11 @@ struct kt_fbuf {
 };
 void kt_fbuf_init(struct kt_fbuf *f, uint8_t *p, size_t cap, msgpack_packer *pk);
 
+/*
+ * Notes dir as the folder of the store this process opened first, for the
+ * one line a full disk gets (store/base.c; kt_store_open_as).
+ */
+void kt_store_disk_note(const char *dir);
 void kt_version_put(uint8_t *b, const struct kt_version *v);
 void kt_version_get(struct kt_version *v, const uint8_t *b);
 size_t kt_reckey(uint8_t *k, const struct kt_id *id, uint16_t field, const uint8_t *tag);
