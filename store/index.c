@@ -708,7 +708,7 @@ static int reindex(struct kt_store *st, MDB_txn *txn, struct kt_err *err)
 
 		if (key.mv_size == KT_ID_BYTES + 2) {
 			field = kt_be16_get(kb + KT_ID_BYTES);
-			if (field == 0) {
+			if (field == KT_F_HEAD) {
 				memcpy(id.b, kb, KT_ID_BYTES);
 				client = v.mv_size >= 1 && ((uint8_t *)v.mv_data)[0] == KT_T_CLIENT;
 			} else if (client && memcmp(id.b, kb, KT_ID_BYTES) == 0 &&

@@ -40,7 +40,7 @@ static int record_head(struct kt_store *st, MDB_txn *txn, const struct kt_id *id
 		       uint8_t *type, struct kt_id *owner)
 {
 	uint8_t k[KT_RECKEY_BYTES];
-	MDB_val key = { kt_reckey(k, id, 0, NULL), k }, v;
+	MDB_val key = { kt_reckey(k, id, KT_F_HEAD, NULL), k }, v;
 	int rc = mdb_get(txn, st->rec, &key, &v);
 
 	if (rc != 0)
