@@ -288,11 +288,7 @@ static int purge_record(struct kt_store *st, MDB_txn *txn, const struct kt_id *i
 				  v.mv_size - 2 * KT_VER_BYTES, &old, NULL) == 0 &&
 		    (rc = kt_index_update(st, txn, id, field, &old, &nil, err)) != 0)
 			break;
-		if ((rc = mdb_cursor_del(cur, 0)) != 0)
-			break;
-		rc = mdb_cursor_get(cur, &key, &v, MDB_GET_CURRENT);
-		if (rc == MDB_NOTFOUND || rc == EINVAL)
-			rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);
+		rc = kt_cursor_del_next(cur, &key, &v);
 	}
 	mdb_cursor_close(cur);
 	if (rc != 0 && rc != MDB_NOTFOUND)
@@ -321,11 +317,7 @@ static int apply_shred(struct kt_store *st, MDB_txn *txn, const struct kt_change
 		memcpy(id.b, (uint8_t *)key.mv_data + KT_ID_BYTES + 1, KT_ID_BYTES);
 		if ((rc = purge_record(st, txn, &id, type, err)) != 0)
 			break;
-		if ((rc = mdb_cursor_del(cur, 0)) != 0)
-			break;
-		rc = mdb_cursor_get(cur, &key, &v, MDB_GET_CURRENT);
-		if (rc == MDB_NOTFOUND || rc == EINVAL)
-			rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);
+		rc = kt_cursor_del_next(cur, &key, &v);
 	}
 	mdb_cursor_close(cur);
 	if (rc != 0 && rc != MDB_NOTFOUND)

@@ -230,6 +230,24 @@ int kt_store_set_setting(struct kt_store *st, const char *name, const char *valu
 	return 0;
 }
 
+/*
+ * Deletes the entry cur is at and moves cur to the one after it, as
+ * MDB_GET_CURRENT after a delete does, or MDB_NEXT when LMDB leaves cur
+ * past the deleted entry (MDB_NOTFOUND or EINVAL there).  Returns 0 with
+ * (key, v) the next entry, MDB_NOTFOUND at the end, or an LMDB error.
+ */
+int kt_cursor_del_next(MDB_cursor *cur, MDB_val *key, MDB_val *v)
+{
+	int rc = mdb_cursor_del(cur, 0);
+
+	if (rc != 0)
+		return rc;
+	rc = mdb_cursor_get(cur, key, v, MDB_GET_CURRENT);
+	if (rc == MDB_NOTFOUND || rc == EINVAL)
+		rc = mdb_cursor_get(cur, key, v, MDB_NEXT);
+	return rc;
+}
+
 /* ---- transactions ---- */
 
 int kt_txn_begin(MDB_env *env, unsigned flags, MDB_txn **txn)

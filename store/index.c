@@ -677,11 +677,7 @@ static int drop_kind(struct kt_store *st, MDB_txn *txn, char kind)
 		return rc;
 	rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
 	while (rc == 0 && key.mv_size >= 1 && ((uint8_t *)key.mv_data)[0] == k) {
-		if ((rc = mdb_cursor_del(cur, 0)) != 0)
-			break;
-		rc = mdb_cursor_get(cur, &key, &v, MDB_GET_CURRENT);
-		if (rc == MDB_NOTFOUND || rc == EINVAL)
-			rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);
+		rc = kt_cursor_del_next(cur, &key, &v);
 	}
 	mdb_cursor_close(cur);
 	return rc == MDB_NOTFOUND ? 0 : rc;

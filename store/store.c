@@ -146,6 +146,19 @@ static int room_for_store(const char *dir, int made_dir, struct kt_err *err)
 			  "was changed)", dir);
 }
 
+/* Makes the data folder dir unless it is there (*made 1 when made), with room for a store. */
+static int make_folder(const char *dir, int *made, struct kt_err *err)
+{
+	*made = 0;
+	if (mkdir(dir, 0700) == 0)
+		*made = 1;
+	else if (errno != EEXIST)
+		return kt_err_set(err, KT_EIO, "cannot create '%s': %s", dir, strerror(errno));
+	if (room_for_store(dir, *made, err) != 0)
+		return err->code;
+	return 0;
+}
+
 int kt_store_init(const char *dir, const char *branch, const char *country,
 		  struct kt_err *err)
 {
@@ -155,12 +168,8 @@ int kt_store_init(const char *dir, const char *branch, const char *country,
 
 	if (holds_node(dir))
 		return kt_err_set(err, KT_EEXIST, "'%s' already holds a node", dir);
-	if (mkdir(dir, 0700) == 0)
-		made_dir = 1;
-	else if (errno != EEXIST)
-		return kt_err_set(err, KT_EIO, "cannot create '%s': %s", dir, strerror(errno));
-	if (room_for_store(dir, made_dir, err) != 0)
-		return err->code;
+	if ((rc = make_folder(dir, &made_dir, err)) != 0)
+		return rc;
 	if ((rc = write_keys(dir, err)) != 0)
 		goto fail;
 	memset(&st, 0, sizeof(st));
@@ -199,12 +208,8 @@ int kt_store_init_hub(const char *dir, const char *listen, struct kt_err *err)
 	if (holds_node(dir) || (snprintf(path, sizeof(path), "%s/hub.key", dir),
 				access(path, F_OK) == 0))
 		return kt_err_set(err, KT_EEXIST, "'%s' already holds a hub or a node", dir);
-	if (mkdir(dir, 0700) == 0)
-		made_dir = 1;
-	else if (errno != EEXIST)
-		return kt_err_set(err, KT_EIO, "cannot create '%s': %s", dir, strerror(errno));
-	if (room_for_store(dir, made_dir, err) != 0)
-		return err->code;
+	if ((rc = make_folder(dir, &made_dir, err)) != 0)
+		return rc;
 	rc = kt_identity_new(text, sizeof(text)) != 0
 		? kt_err_set(err, KT_ECRYPTO, "cannot make the hub's key pair")
 		: kt_secret_write(path, text, err);

@@ -25,6 +25,8 @@ void kt_fbuf_init(struct kt_fbuf *f, uint8_t *p, size_t cap, msgpack_packer *pk)
  * one line a full disk gets (store/base.c; kt_store_open_as).
  */
 void kt_store_disk_note(const char *dir);
+/* Deletes cur's entry and steps to the next (store/base.c): 0, MDB_NOTFOUND, or an LMDB error. */
+int kt_cursor_del_next(MDB_cursor *cur, MDB_val *key, MDB_val *v);
 void kt_version_put(uint8_t *b, const struct kt_version *v);
 void kt_version_get(struct kt_version *v, const uint8_t *b);
 size_t kt_reckey(uint8_t *k, const struct kt_id *id, uint16_t field, const uint8_t *tag);
