@@ -49,7 +49,7 @@ int kt_phone_national_prefix(const char *digits, const char *region, char *out, 
  * Whether e164 ("+40721234567") is what text ("0721 234 567", ASCII as
  * kt_text_phone_ascii gives) reads as in the country e164 belongs to: 1 or
  * 0.  The store keeps a phone's copy from elsewhere (an import) only when
- * it is (node/store_write.c).
+ * it is (store/write.c).
  */
 int kt_phone_is_reading(const char *text, const char *e164);
 

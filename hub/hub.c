@@ -143,7 +143,7 @@ int kt_hub_enroll(struct kt_hub *h, const char *branch, const uint8_t key[KT_PUB
 				mdb_txn_abort(txn);
 				return kt_mdb_err(err, rc, "enroll again");
 			}
-			if ((rc = mdb_txn_commit(txn)) != 0)
+			if ((rc = kt_txn_commit(txn)) != 0)
 				return kt_mdb_err(err, rc, "enroll again");
 			return 0;
 		}
@@ -154,7 +154,7 @@ int kt_hub_enroll(struct kt_hub *h, const char *branch, const uint8_t key[KT_PUB
 		mdb_txn_abort(txn);
 		return kt_mdb_err(err, rc, "enroll");
 	}
-	if ((rc = mdb_txn_commit(txn)) != 0) /* a failed commit frees the transaction */
+	if ((rc = kt_txn_commit(txn)) != 0) /* a failed commit frees the transaction */
 		return kt_mdb_err(err, rc, "enroll");
 	return 0;
 }
@@ -279,7 +279,7 @@ int kt_hub_chain_check_mend(struct kt_hub *h, struct kt_err *err)
 		mdb_txn_abort(txn);
 		return kt_mdb_err(err, rc, "mend the chain's check value");
 	}
-	if ((rc = mdb_txn_commit(txn)) != 0) /* a failed commit frees the transaction */
+	if ((rc = kt_txn_commit(txn)) != 0) /* a failed commit frees the transaction */
 		return kt_mdb_err(err, rc, "mend the chain's check value");
 	return mended;
 }
@@ -435,7 +435,7 @@ static int hello(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, u
 				acked = 0;
 		}
 	}
-	if ((rc = mdb_txn_commit(txn)) != 0 && /* a failed commit frees the transaction */
+	if ((rc = kt_txn_commit(txn)) != 0 && /* a failed commit frees the transaction */
 	    (kt_mdb_err(err, rc, "record a hello") != KT_ENOSPC || !was_bound))
 		return err->code;
 	/*
@@ -594,7 +594,7 @@ static int same_as_held(struct kt_hub *h, const struct kt_msg_push *p, uint32_t 
  * ahead before its first sync) are stored, as refusing them would stop the
  * origin's chain, but flagged: counted in meta "ahead:<origin>" for
  * `kt-hub status` and said in the log.  Every later edit still wins over
- * them, as a write's clock is above the version it replaced (store_write.c).
+ * them, as a write's clock is above the version it replaced (store/write.c).
  */
 static void note_ahead(const struct kt_msg_push *p, const struct ahead *a, struct kt_hub_out *out)
 {
@@ -807,7 +807,7 @@ static int repair(struct kt_hub *h, const struct kt_msg_push *p, uint64_t held,
 		mdb_txn_abort(txn);
 		return kt_mdb_err(err, rc, "empty the merged state");
 	}
-	if ((rc = mdb_txn_commit(txn)) != 0)
+	if ((rc = kt_txn_commit(txn)) != 0)
 		return kt_mdb_err(err, rc, "repair a change");
 	if (n > 0)
 		mend_one(h, lowest); /* the push record around them, when its origin or seq is damaged */
@@ -864,7 +864,7 @@ static int resign(struct kt_hub *h, const struct kt_msg_push *p, struct kt_hub_o
 			 (unsigned long long)want, (unsigned long long)p->origin);
 	}
 	mdb_del(txn, h->st.meta, &(MDB_val){ strlen(name), name }, NULL);
-	if ((rc = mdb_txn_commit(txn)) != 0)
+	if ((rc = kt_txn_commit(txn)) != 0)
 		return kt_mdb_err(err, rc, "put a signature back");
 	return 0;
 }
@@ -1222,7 +1222,7 @@ static void mark_resign(struct kt_hub *h, uint64_t origin, uint64_t last)
 	if (kt_meta_put(&h->st, txn, name, "", 0) != 0)
 		mdb_txn_abort(txn);
 	else
-		mdb_txn_commit(txn); /* best effort: found again next time */
+		kt_txn_commit(txn); /* best effort: found again next time */
 }
 
 /* A push found damaged: its origin is asked to send again, or to sign again. */
@@ -1430,7 +1430,7 @@ static int mend_one(struct kt_hub *h, uint64_t from)
 		}
 		mdb_cursor_close(cur);
 	}
-	if (n > 0 && mdb_txn_commit(txn) == 0)
+	if (n > 0 && kt_txn_commit(txn) == 0)
 		return n;
 	if (n <= 0)
 		mdb_txn_abort(txn);
@@ -1480,7 +1480,7 @@ int kt_hub_mend_pushes(struct kt_hub *h, struct kt_err *err)
 		mdb_txn_abort(txn);
 		return 0;
 	}
-	if ((rc = mdb_txn_commit(txn)) != 0)
+	if ((rc = kt_txn_commit(txn)) != 0)
 		return kt_mdb_err(err, rc, "mend the pushes");
 	return mended;
 }
@@ -1660,7 +1660,7 @@ int kt_hub_rebuild(struct kt_hub *h, struct kt_err *err)
 		mdb_txn_abort(txn);
 		return kt_mdb_err(err, rc, "empty the merged state");
 	}
-	if ((rc = mdb_txn_commit(txn)) != 0)
+	if ((rc = kt_txn_commit(txn)) != 0)
 		return kt_mdb_err(err, rc, "empty the merged state");
 	return kt_hub_catch_up(h, err); /* the log is the truth: derived again from it */
 }
@@ -1706,7 +1706,7 @@ static void note_contact(struct kt_hub *h, const uint8_t *key, uint64_t origin,
 		mdb_txn_abort(txn);
 		return;
 	}
-	mdb_txn_commit(txn); /* a failed commit frees the transaction */
+	kt_txn_commit(txn); /* a failed commit frees the transaction */
 }
 
 uint64_t kt_hub_contact(struct kt_hub *h, MDB_txn *txn, const uint8_t key[KT_PUBKEY_BYTES])

@@ -1278,7 +1278,7 @@ static int cmd_revoke(int argc, char **argv)
 			n++;
 	}
 	mdb_cursor_close(cur);
-	rc = n > 0 ? mdb_txn_commit(txn) : (mdb_txn_abort(txn), 0);
+	rc = n > 0 ? kt_txn_commit(txn) : (mdb_txn_abort(txn), 0);
 	kt_hub_close(&h);
 	if (n == 0)
 		return fail("revoke: no enrolled node matches '%s'", who);

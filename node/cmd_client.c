@@ -430,7 +430,7 @@ static int find_roots(struct kt_cli *cli, MDB_txn *txn, struct kt_id *ids, int n
 	return k;
 }
 
-/* The most a search collects, to count what it does not show (store_index.c walks as many). */
+/* The most a search collects, to count what it does not show (store/index.c walks as many). */
 #define FIND_COUNT_CAP 20000
 
 static int client_find(struct kt_cli *cli, int argc, char **argv)

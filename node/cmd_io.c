@@ -1000,7 +1000,7 @@ static int changed_since_stopped(struct importer *x)
 		if (kt_meta_put(&x->cli->st, txn, name, x->note_name, strlen(x->note_name)) != 0)
 			mdb_txn_abort(txn);
 		else
-			mdb_txn_commit(txn);
+			kt_txn_commit(txn);
 	}
 	return 0;
 }
@@ -1062,7 +1062,7 @@ static void import_finished(struct importer *x)
 	if (kt_meta_put(&x->cli->st, txn, x->note_name, note, sizeof(note)) != 0)
 		mdb_txn_abort(txn);
 	else
-		mdb_txn_commit(txn);
+		kt_txn_commit(txn);
 }
 
 static const char catalog_import_usage[] =

@@ -29,7 +29,7 @@ static int meta_set_text(struct kt_cli *cli, const char *name, const char *value
 		kt_mdb_err(&cli->err, rc, "write");
 		return kt_cli_fail(cli);
 	}
-	if ((rc = mdb_txn_commit(txn)) != 0) { /* a failed commit frees the transaction */
+	if ((rc = kt_txn_commit(txn)) != 0) { /* a failed commit frees the transaction */
 		kt_mdb_err(&cli->err, rc, "write");
 		return kt_cli_fail(cli);
 	}

@@ -87,7 +87,7 @@ int kt_version_cmp(const struct kt_version *a, const struct kt_version *b);
 /*
  * Whether c is stamped just above a version one of its SET or ALIAS ops
  * replaced (base.hlc + 1): a write placed past a base that a clock far
- * ahead stamped (node/store_write.c), not a clock of its own that is ahead.
+ * ahead stamped (store/write.c), not a clock of its own that is ahead.
  */
 int kt_change_above_base(const struct kt_change *c);
 

@@ -404,7 +404,7 @@ static int rounded_by_spreadsheet(const char *t)
 
 /*
  * A phone as typed is kept as typed (and normalised where it is written:
- * node/store_write.c), but it must have the digits of a phone: the fewest
+ * store/write.c), but it must have the digits of a phone: the fewest
  * any number has is KT_PHONE_DIGITS_MIN (five-digit subscriber numbers of
  * small towns and islands; the four-digit ones of Niue and Tokelau are
  * written with their country code).  Digits of any script count

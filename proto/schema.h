@@ -91,8 +91,8 @@ enum kt_vtype {
 #define KT_PHONE_DIGITS_MAX 18
 
 /*
- * Client fields other code names: the search indexes (node/store_index.c)
- * and the phone's normalised copy (node/store_write.c).
+ * Client fields other code names: the search indexes (store/index.c)
+ * and the phone's normalised copy (store/write.c).
  */
 enum {
 	KT_CLIENT_NAME = 1,
@@ -103,6 +103,7 @@ enum {
 };
 
 /* Special field numbers, used by operations that are not plain fields. */
+#define KT_F_HEAD 0        /* a record's head in the store: its type and owner */
 #define KT_F_ALIAS 0xfff0 /* client merged into another: LWW of an id */
 
 struct kt_field {
@@ -119,7 +120,7 @@ struct kt_field {
 };
 
 /*
- * What a client card's search indexes make of a field (node/store_index.c)
+ * What a client card's search indexes make of a field (store/index.c)
  * and which fields carry a blind token for the hub's duplicates
  * (kt_schema_token): a column of the table, so the store asks the schema.
  */

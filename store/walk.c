@@ -1,5 +1,5 @@
 /*
- * store_walk.c - reads every page of an LMDB store, in a child process, to
+ * store/walk.c - reads every page of an LMDB store, in a child process, to
  * tell a store whose B-tree structure is damaged from a whole one.
  *
  * LMDB keeps no page checksums (lmdb.h, "Caveats"): a flipped bit in a

@@ -1,5 +1,5 @@
 /*
- * store_batch.c - a pulled batch ingested on two threads.
+ * store/batch.c - a pulled batch ingested on two threads.
  *
  * The writer (the caller, which holds the write transaction) applies the
  * changes in order; a helper thread makes them ready ahead of it: decodes

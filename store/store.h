@@ -42,6 +42,7 @@
 #include "err.h"
 #include "id.h"
 #include "crypto.h"
+#include "identity.h"
 #include "proto/change.h"
 #include "proto/merge.h"
 #include "proto/msg.h"
@@ -58,7 +59,7 @@ struct kt_store {
 	MDB_dbi meta, log, chain, rec, own, idx, bday, keys, shred;
 	MDB_dbi pushes, members; /* the hub's (hub/hub.h); empty at a node */
 	MDB_dbi tokens, merged;  /* blind tokens per client; merged cards per kept card */
-	MDB_dbi conflicts;       /* concurrent writes kept for review (store_conflict.c) */
+	MDB_dbi conflicts;       /* concurrent writes kept for review (store/conflict.c) */
 	uint64_t node_id;
 	uint8_t chain_key[KT_KEY_BYTES];
 	char country[3];       /* default phone region, from the settings */
@@ -86,7 +87,7 @@ struct kt_store {
 	struct kt_ready *w_ready;  /* a pulled change, its values and plaintext (kt_store_ingest) */
 	const struct kt_hint *w_hints; /* index keys made ahead for the change being merged */
 	uint32_t w_nhints;
-	struct kt_ready *w_ring;   /* the changes a second thread makes ready (store_batch.c) */
+	struct kt_ready *w_ring;   /* the changes a second thread makes ready (store/batch.c) */
 	uint64_t pf_done;          /* bytes of the file it has brought into the page cache */
 	uint64_t pf_base, pf_bytes; /* the file's end before its last batch, that batch's bytes */
 	uint64_t w_voided;         /* remote changes this transaction voided (kt_store_merge) */
@@ -100,7 +101,7 @@ struct kt_store {
 	 * (sync.c); first == 0: none.
 	 */
 	struct kt_void_run { uint64_t origin, first, last; int reason; } w_void, void_run;
-	uint64_t ready_opened;     /* pulled changes a second thread opened (store_batch.c) */
+	uint64_t ready_opened;     /* pulled changes a second thread opened (store/batch.c) */
 	/*
 	 * Tests only: a batch's writer leaves every change to the helper and
 	 * waits for its prefaulting, so both paths run whatever the timing.
@@ -139,7 +140,59 @@ static inline uint64_t kt_store_now(const struct kt_store *st)
  * every transaction of ours begins here.
  */
 int kt_txn_begin(MDB_env *env, unsigned flags, MDB_txn **txn);
+/*
+ * mdb_txn_commit: every commit of a write transaction, the store's and the
+ * programs', goes through here, the one place where a fault test can make
+ * a commit fail or tear.  Returns 0 or an LMDB code; either way the
+ * transaction is freed (never abort it after).
+ */
+int kt_txn_commit(MDB_txn *txn);
 
+/*
+ * The store's one error family (common/err.h) at its boundary: an LMDB code
+ * rc from doing what ("save the node's state") made a kt_err, KT_EFULL
+ * (the map is full: kt_store_retry grows it), KT_ENOSPC (the disk) or
+ * KT_EIO, with a line a person can act on.  Returns the code set.
+ */
+int kt_mdb_err(struct kt_err *err, int rc, const char *what);
+
+/*
+ * meta: the node's and the hub's own state, by text name (store/store.c).
+ * Get: 0, MDB_NOTFOUND, or MDB_CORRUPTED for a value of the wrong size; the
+ * puts return an LMDB code.  All in the caller's transaction txn.
+ */
+int kt_meta_u64(struct kt_store *st, MDB_txn *txn, const char *name, uint64_t *out);
+int kt_meta_put(struct kt_store *st, MDB_txn *txn, const char *name, const void *p, size_t n);
+int kt_meta_put_u64(struct kt_store *st, MDB_txn *txn, const char *name, uint64_t x);
+/*
+ * Writes n name = u64 pairs in a transaction of their own, durably (a
+ * failed commit has freed the transaction: it is not aborted again).
+ */
+int kt_meta_save_u64(struct kt_store *st, const char *const *names, const uint64_t *vals, int n,
+		     struct kt_err *err);
+
+/* The meta name under which a replica pins origin's public key: "key:<16 hex>". */
+#define KT_META_KEY_NAME_BYTES 24
+void kt_meta_key_name(char out[KT_META_KEY_NAME_BYTES], uint64_t origin);
+
+/*
+ * The branch name of an origin, as its hub names it in each pulled push
+ * (meta "branch:<16 hex>"; written only when it changes).  Get: "" when
+ * none is known; this node's own is its "branch".
+ */
+int kt_origin_branch_put(struct kt_store *st, MDB_txn *txn, uint64_t origin, const char *name,
+			 size_t n, struct kt_err *err);
+void kt_origin_branch(struct kt_store *st, MDB_txn *txn, uint64_t origin, char *out, size_t cap);
+
+/*
+ * chain: (origin, seq) -> hash, log position (store/chain.c).  Get: 0, an
+ * LMDB code (MDB_NOTFOUND), or MDB_CORRUPTED for an entry of the wrong size;
+ * logpos may be NULL.
+ */
+int kt_chain_get(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t seq,
+		 uint8_t hash[KT_HASH_BYTES], uint64_t *logpos);
+int kt_chain_put(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t seq,
+		 const uint8_t hash[KT_HASH_BYTES], uint64_t logpos, struct kt_err *err);
 /* Opens the node in dir: the LMDB environment and the chain key. */
 int kt_store_open(struct kt_store *st, const char *dir, struct kt_err *err);
 void kt_store_close(struct kt_store *st);
@@ -158,13 +211,6 @@ int kt_store_reader_check(struct kt_store *st);
 
 /* Makes a hub's store in dir: hub.key (its identity), a node id, the listen endpoint. */
 int kt_store_init_hub(const char *dir, const char *listen, struct kt_err *err);
-
-/*
- * Reads an identity file (node.key, hub.key): the Ed25519 pair and the
- * CURVE pair in Z85 (41 bytes each with the NUL).  Wipe sk and curve_sk after use.
- */
-int kt_identity_read(const char *dir, const char *file, uint8_t pk[32], uint8_t sk[64],
-		     char curve_pk[41], char curve_sk[41], struct kt_err *err);
 
 /* Opens a store as kt_store_open() does, or for the hub (hub = 1): no chain key. */
 int kt_store_open_as(struct kt_store *st, const char *dir, int hub, struct kt_err *err);
@@ -231,7 +277,7 @@ int kt_store_wcommit(struct kt_store *st, MDB_txn *txn, struct kt_err *err);
 int kt_store_wcommit_lazy(struct kt_store *st, MDB_txn *txn, struct kt_err *err);
 
 /*
- * Re-seals a standalone node's log under a chain's key nk (store_rekey.c):
+ * Re-seals a standalone node's log under a chain's key nk (store/rekey.c):
  * KEY and TOKEN ops made again, payloads sealed again, the hash chain
  * recomputed, every client's key wrapped again; one transaction, which
  * records the new key's hash as meta "rekey".  The caller has written nk to
@@ -242,7 +288,7 @@ int kt_store_wcommit_lazy(struct kt_store *st, MDB_txn *txn, struct kt_err *err)
 int kt_store_rekey(struct kt_store *st, const uint8_t nk[KT_KEY_BYTES], struct kt_err *err);
 
 /*
- * Duplicate candidates (store_dup.c): pairs (a < b) of live, unmerged client
+ * Duplicate candidates (store/dup.c): pairs (a < b) of live, unmerged client
  * cards that carried the same blind token (phone or email), sorted and
  * distinct, into *out (free it).  Metadata only, so the hub lists the same.
  * A token shared by more than KT_TOKEN_GROUP_MAX cards (an office phone)
@@ -281,7 +327,7 @@ int kt_store_merge_cycles(struct kt_store *st, MDB_txn *txn, kt_cycle_fn fn, voi
 			  struct kt_err *err);
 
 /*
- * The open conflicts of one record (store_conflict.c), decoded: the field,
+ * The open conflicts of one record (store/conflict.c), decoded: the field,
  * both versions (the higher one won and is the record's value), both
  * values (KT_V_NIL when the replica cannot read one: the hub) and the
  * branch name of each side's writer (kt_store_branch_of).  Values borrow
@@ -291,6 +337,7 @@ int kt_store_merge_cycles(struct kt_store *st, MDB_txn *txn, kt_cycle_fn fn, voi
  */
 #define KT_BRANCH_NAME_BYTES 80
 struct kt_conflict {
+	struct kt_id id; /* the record */
 	uint16_t field;
 	struct kt_version lo, hi;
 	struct kt_val lo_val, hi_val;
@@ -299,6 +346,9 @@ struct kt_conflict {
 typedef int (*kt_conflict_fn)(void *ctx, const struct kt_conflict *c);
 int kt_store_conflicts_of(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
 			  kt_conflict_fn fn, void *ctx, struct kt_err *err);
+/* The same over every record's open conflicts, in record then field order. */
+int kt_store_conflicts(struct kt_store *st, MDB_txn *txn, kt_conflict_fn fn, void *ctx,
+		       struct kt_err *err);
 
 /*
  * The branch name of the node origin, as its hub names it (this node's own
@@ -363,7 +413,7 @@ int kt_store_void_note(struct kt_store *st, MDB_txn *txn, const struct kt_change
 long kt_store_voids(struct kt_store *st, uint32_t max,
 		    void (*fn)(void *ctx, uint64_t origin, uint64_t seq, int reason), void *ctx);
 /*
- * Reads the whole LMDB store in dir in a child process (store_walk.c):
+ * Reads the whole LMDB store in dir in a child process (store/walk.c):
  * every table in key order, each entry counted against the table's count,
  * every byte touched.  LMDB keeps no page checksums, so a flipped bit in a
  * page's structure is found here instead of crashing the process that
@@ -431,7 +481,7 @@ int kt_store_ingest(struct kt_store *st, MDB_txn *txn, const uint8_t *bytes, siz
  * kt_store_ingest of n changes in order, with exactly its effects and
  * errors (the first one stops the batch).  A batch of KT_BATCH_THREADED or
  * more changes is decoded, hashed and opened a few changes ahead on a
- * second thread while this one applies (store_batch.c).
+ * second thread while this one applies (store/batch.c).
  */
 #define KT_BATCH_THREADED 32
 int kt_store_ingest_batch(struct kt_store *st, MDB_txn *txn, const struct kt_bytes *changes,

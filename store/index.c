@@ -1,5 +1,5 @@
 /*
- * store_index.c - the search indexes of client cards and the search itself.
+ * store/index.c - the search indexes of client cards and the search itself.
  *
  * idx keys are kind, token, 0x00, client id: 'n' one folded word of the
  * name, 'p' the phone's digits (E.164 when libphonenumber parses it under
@@ -30,7 +30,7 @@
  * libphonenumber parses with ICU regular expressions (~20 us a number), and
  * a write asks for the same phone twice (its blind token, then its index
  * key): the last answer is kept, one per thread (a batch's helper makes
- * phone keys too, store_batch.c).
+ * phone keys too, store/batch.c).
  */
 static _Thread_local struct {
 	char text[KT_PHONE_TEXT_MAX + 1];
@@ -677,11 +677,7 @@ static int drop_kind(struct kt_store *st, MDB_txn *txn, char kind)
 		return rc;
 	rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
 	while (rc == 0 && key.mv_size >= 1 && ((uint8_t *)key.mv_data)[0] == k) {
-		if ((rc = mdb_cursor_del(cur, 0)) != 0)
-			break;
-		rc = mdb_cursor_get(cur, &key, &v, MDB_GET_CURRENT);
-		if (rc == MDB_NOTFOUND || rc == EINVAL)
-			rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);
+		rc = kt_cursor_del_next(cur, &key, &v);
 	}
 	mdb_cursor_close(cur);
 	return rc == MDB_NOTFOUND ? 0 : rc;
@@ -708,7 +704,7 @@ static int reindex(struct kt_store *st, MDB_txn *txn, struct kt_err *err)
 
 		if (key.mv_size == KT_ID_BYTES + 2) {
 			field = kt_be16_get(kb + KT_ID_BYTES);
-			if (field == 0) {
+			if (field == KT_F_HEAD) {
 				memcpy(id.b, kb, KT_ID_BYTES);
 				client = v.mv_size >= 1 && ((uint8_t *)v.mv_data)[0] == KT_T_CLIENT;
 			} else if (client && memcmp(id.b, kb, KT_ID_BYTES) == 0 &&
@@ -759,7 +755,7 @@ static int index_current_once(void *ctx, struct kt_err *err)
 		mdb_txn_abort(txn);
 		return rc < 0 ? rc : kt_mdb_err(err, rc, "note the index version");
 	}
-	if ((rc = mdb_txn_commit(txn)) != 0)
+	if ((rc = kt_txn_commit(txn)) != 0)
 		return kt_mdb_err(err, rc, "save the search index");
 	return 0;
 }

@@ -1,5 +1,5 @@
 /*
- * store_rekey.c - a node that carded clients before it joined a chain takes
+ * store/rekey.c - a node that carded clients before it joined a chain takes
  * the chain's key: its log is re-sealed under the new key, once, in place.
  *
  * A standalone node's changes have never left it, so they can be rewritten

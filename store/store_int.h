@@ -1,6 +1,7 @@
 /*
- * store_int.h - helpers shared by the store's files (store.c, store_write.c,
- * store_apply.c, store_index.c, store_read.c); not for the rest of the node.
+ * store_int.h - what the store's own files share; never included from
+ * outside store/ (tests/floors/check.py fails the build's tests if it is).
+ * The programs use store.h.
  */
 #ifndef KT_STORE_INT_H
 #define KT_STORE_INT_H
@@ -19,51 +20,42 @@ struct kt_fbuf {
 };
 void kt_fbuf_init(struct kt_fbuf *f, uint8_t *p, size_t cap, msgpack_packer *pk);
 
-int kt_mdb_err(struct kt_err *err, int rc, const char *what);
+/*
+ * Notes dir as the folder of the store this process opened first, for the
+ * one line a full disk gets (store/base.c; kt_store_open_as).
+ */
+void kt_store_disk_note(const char *dir);
+/* Deletes cur's entry and steps to the next (store/base.c): 0, MDB_NOTFOUND, or an LMDB error. */
+int kt_cursor_del_next(MDB_cursor *cur, MDB_val *key, MDB_val *v);
 void kt_version_put(uint8_t *b, const struct kt_version *v);
 void kt_version_get(struct kt_version *v, const uint8_t *b);
 size_t kt_reckey(uint8_t *k, const struct kt_id *id, uint16_t field, const uint8_t *tag);
 
-int kt_meta_u64(struct kt_store *st, MDB_txn *txn, const char *name, uint64_t *out);
-int kt_meta_put(struct kt_store *st, MDB_txn *txn, const char *name, const void *p, size_t n);
-int kt_meta_put_u64(struct kt_store *st, MDB_txn *txn, const char *name, uint64_t x);
 /*
- * Writes n name = u64 pairs in a transaction of their own, durably (a
- * failed commit has freed the transaction: it is not aborted again).
+ * The chain and the log under every apply (store/chain.c).  Admit: 1 when
+ * the store holds this very change (same hash), 0 when it is the next of
+ * its origin or fills a hole, else an error (a gap, a broken chain, two
+ * changes under one seq).  Append: c's bytes at the log's end and its
+ * chain entry.  Meta pairs: fn(ctx, a, b, value) for each meta entry
+ * "<prefix><16 hex>:<16 hex>" (prefix of 5 bytes, "void:" or "hole:") in
+ * key order until fn returns non-zero; 0 or an LMDB error.
  */
-int kt_meta_save_u64(struct kt_store *st, const char *const *names, const uint64_t *vals, int n,
-		     struct kt_err *err);
+int kt_chain_admit(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
+		   const uint8_t hash[KT_HASH_BYTES], struct kt_err *err);
+int kt_log_append(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
+		  const uint8_t hash[KT_HASH_BYTES], const uint8_t *bytes, size_t len,
+		  struct kt_err *err);
+int kt_meta_pairs(struct kt_store *st, MDB_txn *txn, const char *prefix,
+		  int (*fn)(void *ctx, uint64_t a, uint64_t b, const MDB_val *v), void *ctx);
 
-/* The meta name under which a replica pins origin's public key: "key:<16 hex>". */
-#define KT_META_KEY_NAME_BYTES 24
-void kt_meta_key_name(char out[KT_META_KEY_NAME_BYTES], uint64_t origin);
-
-/*
- * The branch name of an origin, as its hub names it in each pulled push
- * (meta "branch:<16 hex>"; written only when it changes).  Get: "" when
- * none is known; this node's own is its "branch".
- */
-int kt_origin_branch_put(struct kt_store *st, MDB_txn *txn, uint64_t origin, const char *name,
-			 size_t n, struct kt_err *err);
-void kt_origin_branch(struct kt_store *st, MDB_txn *txn, uint64_t origin, char *out, size_t cap);
-
-/*
- * chain: (origin, seq) -> hash, log position (store_apply.c).  Get: 0, an
- * LMDB code (MDB_NOTFOUND), or MDB_CORRUPTED for an entry of the wrong size;
- * logpos may be NULL.
- */
-int kt_chain_get(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t seq,
-		 uint8_t hash[KT_HASH_BYTES], uint64_t *logpos);
-int kt_chain_put(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t seq,
-		 const uint8_t hash[KT_HASH_BYTES], uint64_t logpos, struct kt_err *err);
-/* tokens: a blind token of a client card (store_apply.c). */
+/* tokens: a blind token of a client card (store/apply.c). */
 int kt_token_put(struct kt_store *st, MDB_txn *txn, const uint8_t token[KT_TOKEN_BYTES],
 		 const struct kt_id *client, struct kt_err *err);
 /*
- * A received change made ready for ingest (store_apply.c): decoded and
+ * A received change made ready for ingest (store/ingest.c): decoded and
  * hashed and, when its owner's key is at hand, its payload opened.  Making
  * one reads the store only through rtxn (a reader, or NULL), so another
- * thread can make it while the writer ingests the one before (store_batch.c).
+ * thread can make it while the writer ingests the one before (store/batch.c).
  */
 enum { KT_READY_NONE, KT_READY_DECODED, KT_READY_OPENED };
 /*
@@ -95,20 +87,20 @@ void kt_ready_make(struct kt_store *st, MDB_txn *rtxn, int open, struct kt_ready
 		   const uint8_t *bytes, size_t len);
 int kt_ready_ingest(struct kt_store *st, MDB_txn *txn, struct kt_ready *r, struct kt_err *err);
 void kt_ready_release(struct kt_ready *r);
-/* Index keys of c's values for kt_index_update to find (store_index.c); frees them. */
+/* Index keys of c's values for kt_index_update to find (store/index.c); frees them. */
 void kt_index_hints(struct kt_store *st, const struct kt_change *c, const struct kt_val *vals,
 		    struct kt_hint *out, uint32_t *n);
 void kt_hints_clear(struct kt_hint *h, uint32_t *n);
-/* Frees the ring of store_batch.c, its plaintext wiped (kt_store_close). */
+/* Frees the ring of store/batch.c, its plaintext wiped (kt_store_close). */
 void kt_store_ring_release(struct kt_store *st);
 
-/* The data key of c's owner: the keys table, else the change's own KEY op (store_apply.c). */
+/* The data key of c's owner: the keys table, else the change's own KEY op (store/apply.c). */
 int kt_owner_key(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 		 uint8_t dk[KT_KEY_BYTES], struct kt_err *err);
 /*
  * The blind token of a client's phone (field 2, its E.164 digits) or email
  * (field 3, folded) under chain key ck; -1 when (field, v) carries none
- * (store_write.c, which writes one TOKEN op per such SET, in op order).
+ * (store/write.c, which writes one TOKEN op per such SET, in op order).
  */
 int kt_blind_token_of(struct kt_store *st, uint16_t field, const struct kt_val *v,
 		      const uint8_t ck[KT_KEY_BYTES], uint8_t out[KT_TOKEN_BYTES]);
@@ -124,7 +116,7 @@ int kt_blind_token_op(struct kt_store *st, const struct kt_op *ops, uint32_t nop
 /* Whether ops[0..n) hold a SET of field. */
 int kt_sets_field(const struct kt_op *ops, uint32_t n, uint16_t field);
 
-/* Records a conflict of two versions of one field (store_conflict.c). */
+/* Records a conflict of two versions of one field (store/conflict.c). */
 int kt_conflict_note(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
 		     uint16_t field, const struct kt_version *a, const uint8_t *aval,
 		     size_t alen, const struct kt_version *b, const struct kt_val *bval,
@@ -140,7 +132,7 @@ int kt_conflict_resolve(struct kt_store *st, MDB_txn *txn, const struct kt_id *i
  * by a node that writes no copy is never found by the number before.  v,
  * when not NULL, is the value being written to field (2 or 23), which the
  * store already holds: its index key may have been made ahead.  Called
- * around every write of field 2 or 23 (store_apply.c).
+ * around every write of field 2 or 23 (store/apply.c).
  */
 int kt_index_phone(struct kt_store *st, MDB_txn *txn, const struct kt_id *id, int del,
 		   uint16_t field, const struct kt_val *v, struct kt_err *err);
