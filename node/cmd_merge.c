@@ -118,15 +118,6 @@ int kt_cli_unmerge(struct kt_cli *cli, int argc, char **argv)
 
 /* ---- duplicates ---- */
 
-size_t kt_cli_duplicate_count(struct kt_cli *cli, MDB_txn *txn)
-{
-	struct kt_pair *p;
-	size_t n = kt_store_duplicates(&cli->st, txn, &p);
-
-	free(p);
-	return n;
-}
-
 static json_t *brief(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *id)
 {
 	struct kt_rec r;
