@@ -23,13 +23,7 @@ static int write_alias(struct kt_cli *cli, const struct kt_id *other, const stru
 	static struct kt_id target;
 
 	target = *to;
-	kt_draft_start(&d, KT_T_CLIENT, other, 0, NULL);
-	memset(&d.ops[0], 0, sizeof(d.ops[0]));
-	d.ops[0].field = KT_F_ALIAS;
-	d.ops[0].kind = KT_OP_ALIAS;
-	d.ops[0].arg = target.b;
-	d.ops[0].arg_len = KT_ID_BYTES;
-	d.nops = 1;
+	kt_draft_alias(&d, other, &target);
 	if (kt_store_write(&cli->st, &d, 1, NULL, &cli->err) != 0)
 		return kt_cli_fail(cli);
 	return 0;
