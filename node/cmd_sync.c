@@ -4,7 +4,6 @@
  */
 #include "cli.h"
 #include "sync.h"
-#include "store_int.h"
 #include "hlc.h"
 
 #include <signal.h>
@@ -17,19 +16,9 @@
 
 static int meta_set_text(struct kt_cli *cli, const char *name, const char *value)
 {
-	MDB_txn *txn;
-	int rc;
+	int rc = kt_meta_save(&cli->st, name, value, strlen(value));
 
-	if ((rc = kt_txn_begin(cli->st.env, 0, &txn)) != 0) {
-		kt_mdb_err(&cli->err, rc, "write");
-		return kt_cli_fail(cli);
-	}
-	if ((rc = kt_meta_put(&cli->st, txn, name, value, strlen(value))) != 0) {
-		mdb_txn_abort(txn);
-		kt_mdb_err(&cli->err, rc, "write");
-		return kt_cli_fail(cli);
-	}
-	if ((rc = kt_txn_commit(txn)) != 0) { /* a failed commit frees the transaction */
+	if (rc != 0) {
 		kt_mdb_err(&cli->err, rc, "write");
 		return kt_cli_fail(cli);
 	}
@@ -39,19 +28,14 @@ static int meta_set_text(struct kt_cli *cli, const char *name, const char *value
 static int meta_get_text(struct kt_cli *cli, const char *name, char *out, size_t cap)
 {
 	MDB_txn *txn;
-	MDB_val k = { strlen(name), (void *)name }, v;
-	int rc = -1;
+	int rc;
 
 	out[0] = '\0';
 	if (kt_store_rdtxn(&cli->st, &txn, NULL) != 0)
 		return -1;
-	if (mdb_get(txn, cli->st.meta, &k, &v) == 0 && v.mv_size < cap) {
-		memcpy(out, v.mv_data, v.mv_size);
-		out[v.mv_size] = '\0';
-		rc = 0;
-	}
+	rc = kt_meta_text(&cli->st, txn, name, out, cap);
 	mdb_txn_abort(txn);
-	return rc;
+	return rc == 0 ? 0 : -1;
 }
 
 /* The node's own public key in hex. */
