@@ -382,6 +382,19 @@ static void send_out(void *d, struct kt_sync_out *o)
 }
 
 /*
+ * The sync machine found itself broken (KT_SYNC_EBROKEN: a bug of ours, not
+ * the hub's bytes): one line, and the process ends there, writing nothing
+ * more (not even what kt_sync_release would save).
+ */
+static void stop_if_broken(struct kt_cli *cli, const char *cmd)
+{
+	if (cli->err.code != KT_SYNC_EBROKEN)
+		return;
+	fprintf(stderr, "kt-node: %s: %s\n", cmd, cli->err.msg);
+	exit(1);
+}
+
+/*
  * A long exchange (a first catch-up) shows how far it is on a terminal, a
  * few times a second once it has taken a second; the line is wiped at the end.
  */
@@ -429,6 +442,7 @@ static int converse(struct kt_cli *cli, void *d, void *mon, struct kt_sync *s,
 			if (zmq_msg_recv(&m, d, 0) >= 0 &&
 			    kt_sync_handle(s, zmq_msg_data(&m), zmq_msg_size(&m), kt_wall_ms(), &out,
 					   &cli->err) != 0) {
+				stop_if_broken(cli, "sync");
 				zmq_msg_close(&m);
 				send_out(d, &out); /* what the hub should still hear (a fork shown) */
 				rc = 2; /* what the hub sent cannot be taken: asking again will not help */
@@ -436,6 +450,7 @@ static int converse(struct kt_cli *cli, void *d, void *mon, struct kt_sync *s,
 			}
 			zmq_msg_close(&m);
 		} else if (kt_sync_tick(s, kt_wall_ms(), &out, &cli->err) != 0) {
+			stop_if_broken(cli, "sync");
 			fprintf(stderr, "kt-node: sync: %s\n", cli->err.msg);
 		}
 		send_out(d, &out);
@@ -564,6 +579,7 @@ static uint64_t paused_until, pause_ms;
 
 static void run_error(struct kt_cli *cli)
 {
+	stop_if_broken(cli, "run");
 	if (cli->err.code != KT_ENOSPC) {
 		fprintf(stderr, "kt-node: run: %s\n", cli->err.msg);
 		return;
