@@ -193,6 +193,46 @@ int kt_chain_get(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t se
 		 uint8_t hash[KT_HASH_BYTES], uint64_t *logpos);
 int kt_chain_put(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t seq,
 		 const uint8_t hash[KT_HASH_BYTES], uint64_t logpos, struct kt_err *err);
+
+/* ---- meta by name, the log by position, holes, the hub's clock (store/meta.c) ---- */
+/*
+ * kt_meta_get copies the value of meta name into out[0..cap) and its size
+ * into *n: 0, MDB_NOTFOUND, or MDB_BAD_VALSIZE for a value longer than cap
+ * (nothing copied).  kt_meta_text is the same as a C string of at most
+ * cap - 1 bytes (out is "" unless it returns 0).  In the caller's txn.
+ */
+int kt_meta_get(struct kt_store *st, MDB_txn *txn, const char *name, void *out, size_t cap,
+		size_t *n);
+int kt_meta_text(struct kt_store *st, MDB_txn *txn, const char *name, char *out, size_t cap);
+/*
+ * Writes meta name = p[0..n) in a transaction of its own, durably: 0 or an
+ * LMDB code (the transaction is freed either way).  No transaction of this
+ * process may be open around it.
+ */
+int kt_meta_save(struct kt_store *st, const char *name, const void *p, size_t n);
+/*
+ * The change at log position pos (a chain entry's logpos), borrowed from
+ * txn into *out: 0, MDB_NOTFOUND, or MDB_CORRUPTED for an entry longer than
+ * KT_CHANGE_BYTES_MAX.
+ */
+int kt_log_get(struct kt_store *st, MDB_txn *txn, uint64_t pos, struct kt_bytes *out);
+/*
+ * kt_store_holes (below) in the caller's transaction, which sees its own
+ * writes: fn for each hole still open, in origin and seq order, up to max
+ * (0: all); how many there are, or -1 when the store cannot be read.
+ */
+struct kt_hole;
+long kt_store_holes_in(struct kt_store *st, MDB_txn *txn, uint32_t max,
+		       void (*fn)(void *ctx, const struct kt_hole *h), void *ctx);
+/*
+ * Takes the hub's clock hub_ms (its WELCOME) as the chain's: the offset
+ * from this store's wall clock (st->clock, which stamps writes), put as
+ * meta "clock_offset" in txn when it moved by a second or more from
+ * st->clock_offset, into *offset (else *offset is st->clock_offset).  The
+ * caller sets st->clock_offset = *offset once txn commits.  0 or an LMDB
+ * code.
+ */
+int kt_store_clock_learn(struct kt_store *st, MDB_txn *txn, uint64_t hub_ms, int64_t *offset);
 /* Opens the node in dir: the LMDB environment and the chain key. */
 int kt_store_open(struct kt_store *st, const char *dir, struct kt_err *err);
 void kt_store_close(struct kt_store *st);
