@@ -70,57 +70,6 @@ int kt_log_get(struct kt_store *st, MDB_txn *txn, uint64_t pos, struct kt_bytes 
 	return 0;
 }
 
-/*
- * One meta key "hole:<origin 16 hex>:<last 16 hex>" -> first, hub seq (8
- * bytes big-endian each) as h; 1 when it is a hole still open (its chain
- * entry is a hole's), else 0.
- */
-static int open_hole(struct kt_store *st, MDB_txn *txn, const MDB_val *k, const MDB_val *v,
-		     struct kt_hole *h)
-{
-	char a[17], b[17];
-	uint8_t held[KT_HASH_BYTES];
-	uint64_t pos;
-
-	if (v->mv_size != 16)
-		return 0;
-	memcpy(a, (const char *)k->mv_data + 5, 16);
-	memcpy(b, (const char *)k->mv_data + 22, 16);
-	a[16] = b[16] = '\0';
-	h->origin = strtoull(a, NULL, 16);
-	h->last = strtoull(b, NULL, 16);
-	h->first = kt_be64_get(v->mv_data);
-	h->hub_at = kt_be64_get((const uint8_t *)v->mv_data + 8);
-	return kt_chain_get(st, txn, h->origin, h->last, held, &pos) == 0 &&
-	       (pos == KT_CHAIN_HOLE || pos == KT_CHAIN_HOLE_UNSIGNED);
-}
-
-long kt_store_holes_in(struct kt_store *st, MDB_txn *txn, uint32_t max,
-		       void (*fn)(void *ctx, const struct kt_hole *h), void *ctx)
-{
-	MDB_val k = { 5, "hole:" }, v;
-	MDB_cursor *cur;
-	long n = 0;
-	int rc;
-
-	if (mdb_cursor_open(txn, st->meta, &cur) != 0)
-		return -1;
-	/* Bounded by the holes kept: one meta entry each. */
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	     rc == 0 && k.mv_size == 38 && memcmp(k.mv_data, "hole:", 5) == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		struct kt_hole h;
-
-		if (!open_hole(st, txn, &k, &v, &h))
-			continue;
-		if (fn != NULL && (max == 0 || (uint64_t)n < max))
-			fn(ctx, &h);
-		n++;
-	}
-	mdb_cursor_close(cur);
-	return rc == 0 || rc == MDB_NOTFOUND ? n : -1;
-}
-
 int kt_store_clock_learn(struct kt_store *st, MDB_txn *txn, uint64_t hub_ms, int64_t *offset)
 {
 	int64_t off = (int64_t)(hub_ms - st->clock()), d = off - st->clock_offset;

@@ -217,14 +217,6 @@ int kt_meta_save(struct kt_store *st, const char *name, const void *p, size_t n)
  */
 int kt_log_get(struct kt_store *st, MDB_txn *txn, uint64_t pos, struct kt_bytes *out);
 /*
- * kt_store_holes (below) in the caller's transaction, which sees its own
- * writes: fn for each hole still open, in origin and seq order, up to max
- * (0: all); how many there are, or -1 when the store cannot be read.
- */
-struct kt_hole;
-long kt_store_holes_in(struct kt_store *st, MDB_txn *txn, uint32_t max,
-		       void (*fn)(void *ctx, const struct kt_hole *h), void *ctx);
-/*
  * Takes the hub's clock hub_ms (its WELCOME) as the chain's: the offset
  * from this store's wall clock (st->clock, which stamps writes), put as
  * meta "clock_offset" in txn when it moved by a second or more from
@@ -496,6 +488,13 @@ int kt_store_hole_vouches(struct kt_store *st, MDB_txn *txn, uint64_t origin, ui
 			  const uint8_t hash[KT_HASH_BYTES]);
 long kt_store_holes(struct kt_store *st, uint32_t max,
 		    void (*fn)(void *ctx, const struct kt_hole *h), void *ctx);
+/*
+ * kt_store_holes in the caller's transaction, which sees its own
+ * writes: fn for each hole still open, in origin and seq order, up to max
+ * (0: all); how many there are, or -1 when the store cannot be read.
+ */
+long kt_store_holes_in(struct kt_store *st, MDB_txn *txn, uint32_t max,
+		       void (*fn)(void *ctx, const struct kt_hole *h), void *ctx);
 
 /*
  * Applies, in txn, each change kept void because its client's data key was
