@@ -69,7 +69,7 @@ int cmd_init(struct kt_cli *cli, int argc, char **argv)
 		{ NULL, 0, 0, 0 },
 	};
 	struct kt_opts *o = kt_cli_opts(cli, "init", init_usage, opts, argc, argv);
-	const char *branch = NULL, *country = "RU";
+	const char *branch = NULL, *country = KT_PHONE_REGION_DEFAULT;
 	int c;
 
 	while ((c = kt_opts_next(o)) >= 0)
