@@ -1,8 +1,15 @@
 /*
- * hub_int.h - what the hub's engine files share (hub.c the machine and its
- * messages, hub_push.c a push stored or repaired, hub_serve.c pulls
- * answered, hub_mend.c verify, rebuild and mending, hub_merge.c the merge
- * behind ingest, hub_check.c the invariants); not for hub/main.c.
+ * hub_int.h - what the hub's engine files share; not for hub/main.c.  They
+ * call each other downwards only, never in a circle:
+ *   hub.c        the machine: one handler per message kind (HELLO, VOID)
+ *   hub_push.c   PUSH: stored, or what it resends repaired
+ *   hub_serve.c  PULL and REFETCH answered
+ *   hub_mend.c   verify, rebuild, and mending from the log
+ *   hub_merge.c  the merge behind ingest (the tick), the digest
+ *   hub_read.c   a stored push read back and checked
+ *   hub_check.c  the invariants
+ *   hub_base.c   open and close, names, members as the machine reads them
+ *   hub_store.c  the pushes and members tables (hub_store.h)
  */
 #ifndef KT_HUB_INT_H
 #define KT_HUB_INT_H
@@ -36,7 +43,10 @@ void hub_pulled_name(char out[32], uint64_t origin);
 /* What hub_push_intact says of a push whose changes are whole and whose signature is not. */
 extern const char hub_sig_damaged[];
 
-/* The origin bound to key, or 0 (with a REFUSE queued) when it may not push (hub.c). */
+/* A member's origin and revoked flag: 0, or -1 when the key is unknown (hub_base.c). */
+int hub_member(struct kt_hub *h, MDB_txn *txn, const uint8_t key[KT_PUBKEY_BYTES],
+	       uint64_t *origin, int *revoked);
+/* The origin bound to key, or 0 (with a REFUSE queued) when it may not push. */
 uint64_t hub_bound_origin(struct kt_hub *h, const uint8_t *key, struct kt_hub_out *out);
 /* REFUSE 10 to origin for each push of it whose signature the hub holds damaged (in txn). */
 void hub_ask_resign(struct kt_hub *h, MDB_txn *txn, uint64_t origin, struct kt_hub_out *out);
@@ -49,7 +59,7 @@ int hub_on_pull(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, ui
 int hub_on_refetch(struct kt_hub *h, const uint8_t *key, const struct kt_msg *m, uint64_t now,
 		   struct kt_hub_out *out, struct kt_err *err);
 
-/* Reads the changes of the push recorded as r (log positions first..last) into p (hub_serve.c). */
+/* Reads the changes of the push recorded as r (log positions first..last) into p (hub_read.c). */
 int hub_read_push(struct kt_hub *h, MDB_txn *txn, const struct kt_push_rec *r,
 		  struct kt_msg_push *p, struct kt_bytes *ch, uint32_t cap);
 /* Whether p, as hub_read_push gave it, is what its origin sent: 0, or -1 with seq and what. */
