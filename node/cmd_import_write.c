@@ -154,7 +154,7 @@ static int changed_since_stopped(struct importer *x)
 		return 0;
 	if (kt_meta_text(&x->cli->st, txn, name, other, sizeof(other)) == 0 &&
 	    strcmp(other, x->note_name) != 0 &&
-	    kt_meta_get(&x->cli->st, txn, other, note, sizeof(note), &n) == 0 &&
+	    kt_meta_copy(&x->cli->st, txn, other, note, sizeof(note), &n) == 0 &&
 	    n == IMPORT_NOTE_BYTES) {
 		stopped = kt_be64_get(note + 17) == 0 ? 1 : 2;
 		written = kt_be64_get(note + 9);
@@ -192,7 +192,7 @@ int kt_importer_resume(struct importer *x)
 		return 0; /* nothing to write: nothing to resume or refuse */
 	if (kt_store_rdtxn(&x->cli->st, &txn, &x->cli->err) != 0)
 		return kt_cli_fail(x->cli);
-	if (kt_meta_get(&x->cli->st, txn, x->note_name, b, sizeof(b), &n) == 0 &&
+	if (kt_meta_copy(&x->cli->st, txn, x->note_name, b, sizeof(b), &n) == 0 &&
 	    n == IMPORT_NOTE_BYTES) {
 		x->from_pass = b[0];
 		x->from_row = kt_be64_get(b + 1);

@@ -615,7 +615,7 @@ static int stopped_run(struct importer *x, MDB_txn *txn)
 	uint8_t b[IMPORT_NOTE_BYTES];
 	size_t n;
 
-	return !x->again && kt_meta_get(&x->cli->st, txn, x->note_name, b, sizeof(b), &n) == 0 &&
+	return !x->again && kt_meta_copy(&x->cli->st, txn, x->note_name, b, sizeof(b), &n) == 0 &&
 	       n == IMPORT_NOTE_BYTES && b[0] != 0 && kt_be64_get(b + 17) == 0;
 }
 

@@ -357,7 +357,7 @@ static int check_push(struct step *t, const struct kt_msg_push *p, int *sig_ok,
 		kt_hash(a->hash, last->p, last->n);
 		a->seq = c->seq;
 	}
-	rc = kt_meta_get(st, t->txn, name, key, sizeof(key), &n);
+	rc = kt_meta_copy(st, t->txn, name, key, sizeof(key), &n);
 	if ((rc == 0 && (n != KT_PUBKEY_BYTES || memcmp(key, p->key, KT_PUBKEY_BYTES) != 0)) ||
 	    rc == MDB_BAD_VALSIZE)
 		return kt_err_set(err, KT_EREFUSED, "the key of node %016llx changed: batch refused",

@@ -1,29 +1,28 @@
 /*
  * store/meta.c - the programs' reads and writes of the node's own state by
- * key (store.h, "meta" and "log"): meta values by name as bytes or text, a
- * meta value saved in a transaction of its own, a log entry by position,
- * the withheld changes (holes) in the caller's transaction, and the hub's
- * clock taken as the chain's.  kt-node's commands and its sync machine
- * call these instead of reading LMDB tables themselves.
+ * name (store.h, "meta"): meta values copied out as bytes or text, a meta
+ * value saved in a transaction of its own, and the hub's clock taken as
+ * the chain's.  kt-node's commands and its sync machine call these instead
+ * of reading LMDB tables themselves (the log by position is store/log.c).
  */
 #include "store_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-int kt_meta_get(struct kt_store *st, MDB_txn *txn, const char *name, void *out, size_t cap,
-		size_t *n)
+int kt_meta_copy(struct kt_store *st, MDB_txn *txn, const char *name, void *out, size_t cap,
+		 size_t *n)
 {
-	MDB_val k = { strlen(name), (void *)name }, v;
-	int rc = mdb_get(txn, st->meta, &k, &v);
+	struct kt_bytes v;
+	int rc = kt_meta_get(st, txn, name, &v);
 
 	*n = 0;
 	if (rc != 0)
 		return rc;
-	if (v.mv_size > cap)
+	if (v.n > cap)
 		return MDB_BAD_VALSIZE;
-	memcpy(out, v.mv_data, v.mv_size);
-	*n = v.mv_size;
+	memcpy(out, v.p, v.n);
+	*n = v.n;
 	return 0;
 }
 
@@ -33,7 +32,7 @@ int kt_meta_text(struct kt_store *st, MDB_txn *txn, const char *name, char *out,
 	int rc;
 
 	kt_assert(cap > 0);
-	rc = kt_meta_get(st, txn, name, out, cap - 1, &n);
+	rc = kt_meta_copy(st, txn, name, out, cap - 1, &n);
 	out[rc == 0 ? n : 0] = '\0';
 	return rc;
 }
@@ -50,24 +49,6 @@ int kt_meta_save(struct kt_store *st, const char *name, const void *p, size_t n)
 		return rc;
 	}
 	return kt_txn_commit(txn); /* a failed commit frees the transaction */
-}
-
-int kt_log_get(struct kt_store *st, MDB_txn *txn, uint64_t pos, struct kt_bytes *out)
-{
-	uint8_t lk[8];
-	MDB_val k = { sizeof(lk), lk }, v;
-	int rc;
-
-	kt_be64_put(lk, pos);
-	out->p = NULL;
-	out->n = 0;
-	if ((rc = mdb_get(txn, st->log, &k, &v)) != 0)
-		return rc;
-	if (v.mv_size > KT_CHANGE_BYTES_MAX)
-		return MDB_CORRUPTED;
-	out->p = v.mv_data;
-	out->n = (uint32_t)v.mv_size;
-	return 0;
 }
 
 int kt_store_clock_learn(struct kt_store *st, MDB_txn *txn, uint64_t hub_ms, int64_t *offset)

@@ -194,15 +194,15 @@ int kt_chain_get(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t se
 int kt_chain_put(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t seq,
 		 const uint8_t hash[KT_HASH_BYTES], uint64_t logpos, struct kt_err *err);
 
-/* ---- meta by name, the log by position, holes, the hub's clock (store/meta.c) ---- */
+/* ---- meta copied out or saved alone, the hub's clock (store/meta.c) ---- */
 /*
- * kt_meta_get copies the value of meta name into out[0..cap) and its size
+ * kt_meta_copy copies the value of meta name into out[0..cap) and its size
  * into *n: 0, MDB_NOTFOUND, or MDB_BAD_VALSIZE for a value longer than cap
  * (nothing copied).  kt_meta_text is the same as a C string of at most
  * cap - 1 bytes (out is "" unless it returns 0).  In the caller's txn.
  */
-int kt_meta_get(struct kt_store *st, MDB_txn *txn, const char *name, void *out, size_t cap,
-		size_t *n);
+int kt_meta_copy(struct kt_store *st, MDB_txn *txn, const char *name, void *out, size_t cap,
+		 size_t *n);
 int kt_meta_text(struct kt_store *st, MDB_txn *txn, const char *name, char *out, size_t cap);
 /*
  * Writes meta name = p[0..n) in a transaction of its own, durably: 0 or an
@@ -210,12 +210,6 @@ int kt_meta_text(struct kt_store *st, MDB_txn *txn, const char *name, char *out,
  * process may be open around it.
  */
 int kt_meta_save(struct kt_store *st, const char *name, const void *p, size_t n);
-/*
- * The change at log position pos (a chain entry's logpos), borrowed from
- * txn into *out: 0, MDB_NOTFOUND, or MDB_CORRUPTED for an entry longer than
- * KT_CHANGE_BYTES_MAX.
- */
-int kt_log_get(struct kt_store *st, MDB_txn *txn, uint64_t pos, struct kt_bytes *out);
 /*
  * Takes the hub's clock hub_ms (its WELCOME) as the chain's: the offset
  * from this store's wall clock (st->clock, which stamps writes), put as
@@ -639,5 +633,48 @@ int kt_store_info(struct kt_store *st, struct kt_store_info *info, struct kt_err
 int kt_store_digest_in(struct kt_store *st, MDB_txn *txn, uint8_t out[KT_HASH_BYTES],
 		       struct kt_err *err);
 int kt_store_digest(struct kt_store *st, uint8_t out[KT_HASH_BYTES], struct kt_err *err);
+
+/* ---- the log by position, meta by name, the state emptied (store/log.c) ---- */
+/*
+ * log: the change bytes at log position pos, borrowed from txn.  Get: 0 or
+ * MDB_NOTFOUND; put overwrites the entry at pos (a repair puts a change's
+ * true bytes back): an LMDB code.  kt_log_last: the last position (0: none).
+ */
+int kt_log_get(struct kt_store *st, MDB_txn *txn, uint64_t pos, struct kt_bytes *out);
+int kt_log_put(struct kt_store *st, MDB_txn *txn, uint64_t pos, const uint8_t *p, size_t n);
+uint64_t kt_log_last(struct kt_store *st, MDB_txn *txn);
+/*
+ * A walk over the log in position order, in txn: seek stands on the first
+ * entry at or after pos, next on the one after; each gives its position
+ * in *at (0 for a key that is not 8 bytes) and its bytes (borrowed).
+ * Returns 0, MDB_NOTFOUND past the end, or an LMDB code.  Close it before
+ * txn ends.
+ */
+struct kt_log_cur {
+	MDB_cursor *cur;
+};
+int kt_log_open(struct kt_store *st, MDB_txn *txn, struct kt_log_cur *c);
+int kt_log_seek(struct kt_log_cur *c, uint64_t pos, uint64_t *at, struct kt_bytes *b);
+int kt_log_next(struct kt_log_cur *c, uint64_t *at, struct kt_bytes *b);
+void kt_log_close(struct kt_log_cur *c);
+/*
+ * meta as bytes: get (borrowed from txn; 0 or MDB_NOTFOUND), delete (0 or
+ * MDB_NOTFOUND), and a walk in name order over the names that begin with
+ * prefix.  fn gets each name (n bytes, not NUL-terminated) and value and
+ * returns 0 to go on, > 0 to stop, < 0 to stop with that error, which
+ * kt_meta_each returns; else 0 or an LMDB code.
+ */
+typedef int (*kt_meta_fn)(void *ctx, const char *name, size_t n, struct kt_bytes v);
+int kt_meta_get(struct kt_store *st, MDB_txn *txn, const char *name, struct kt_bytes *out);
+int kt_meta_del(struct kt_store *st, MDB_txn *txn, const char *name);
+int kt_meta_each(struct kt_store *st, MDB_txn *txn, const char *prefix, kt_meta_fn fn, void *ctx);
+/*
+ * Empties, in txn, the state the merge derives from the log (rec, own, idx,
+ * shred, tokens, merged, conflicts; kept open): the hub's rebuild and
+ * repair.  Its meta (the merge position) is the caller's.  An LMDB code.
+ */
+int kt_store_drop_state(struct kt_store *st, MDB_txn *txn);
+/* Sets the map to bytes (tests start a store small); no transaction may be open. */
+int kt_store_set_map(struct kt_store *st, size_t bytes);
 
 #endif
