@@ -375,6 +375,8 @@ int kt_store_conflicts_of(struct kt_store *st, MDB_txn *txn, const struct kt_id 
 /* The same over every record's open conflicts, in record then field order. */
 int kt_store_conflicts(struct kt_store *st, MDB_txn *txn, kt_conflict_fn fn, void *ctx,
 		       struct kt_err *err);
+/* How many open conflicts the store holds (0 when it cannot tell). */
+uint64_t kt_store_conflict_count(struct kt_store *st, MDB_txn *txn);
 
 /*
  * The branch name of the node origin, as its hub names it (this node's own
