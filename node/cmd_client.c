@@ -505,7 +505,7 @@ static int client_find(struct kt_cli *cli, int argc, char **argv)
 {
 	struct kt_id *ids;
 	static const struct kt_opt opts[] = {
-		{ "json", KT_OPT_FLAG, 'j', 0 },
+		KT_CLI_JSON_OPT,
 		{ "limit", KT_OPT_VALUE, 'l', 0 },
 		{ NULL, 0, 0, 0 },
 	};
@@ -517,7 +517,7 @@ static int client_find(struct kt_cli *cli, int argc, char **argv)
 
 	while ((c = kt_opts_next(o)) >= 0)
 		switch (c) {
-		case 'j':
+		case KT_CLI_JSON:
 			json = 1;
 			break;
 		case 'l': {
@@ -622,7 +622,7 @@ static int client_list(struct kt_cli *cli, int argc, char **argv)
 {
 	static const char *segs[] = { "new", "regular", "lost", "potential", "active" };
 	static const struct kt_opt opts[] = {
-		{ "json", KT_OPT_FLAG, 'j', 0 },
+		KT_CLI_JSON_OPT,
 		{ "segment", KT_OPT_VALUE, 's', 0 },
 		{ NULL, 0, 0, 0 },
 	};
@@ -632,7 +632,7 @@ static int client_list(struct kt_cli *cli, int argc, char **argv)
 
 	while ((c = kt_opts_next(o)) >= 0)
 		switch (c) {
-		case 'j':
+		case KT_CLI_JSON:
 			l.json = 1;
 			break;
 		case 's': {
@@ -768,7 +768,7 @@ int cmd_birthdays(struct kt_cli *cli, int argc, char **argv)
 	struct bday_ctx b = { cli, NULL, 0, 0, "", NULL, NULL, 0, 0 };
 	char buf[16];
 	static const struct kt_opt opts[] = {
-		{ "json", KT_OPT_FLAG, 'j', 0 },
+		KT_CLI_JSON_OPT,
 		{ "days", KT_OPT_VALUE, 'n', 0 },
 		{ NULL, 0, 0, 0 },
 	};
@@ -779,7 +779,7 @@ int cmd_birthdays(struct kt_cli *cli, int argc, char **argv)
 
 	while ((c = kt_opts_next(o)) >= 0)
 		switch (c) {
-		case 'j':
+		case KT_CLI_JSON:
 			b.json = 1;
 			break;
 		case 'n': {
