@@ -94,9 +94,11 @@ $(BUILD)/tests/test_han_table: tests/tools/gen_han.cc
 han-table: $(BUILD)/tests/test_han_table
 	$(BUILD)/tests/test_han_table --print >common/han_table.h
 
-$(BENCH_BIN): tests/bench/bench.c $(LIB)
+# bench.c and the section files beside it (bench_sync.c is a program of its own).
+BENCH_SRC := $(filter-out tests/bench/bench_sync.c,$(wildcard tests/bench/*.c))
+$(BENCH_BIN): $(BENCH_SRC) tests/bench/bench.h $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB) $(LIBS)
+	$(CC) $(CFLAGS_ALL) -o $@ $(BENCH_SRC) $(LIB) $(LIBS)
 
 $(BUILD)/tests/bench_sync: tests/bench/bench_sync.c $(LIB)
 	@mkdir -p $(dir $@)

@@ -19,6 +19,17 @@ void kt_draft_start(struct kt_draft *d, uint8_t type, const struct kt_id *id, in
 	d->nops = 0;
 }
 
+void kt_draft_alias(struct kt_draft *d, const struct kt_id *merged, const struct kt_id *kept)
+{
+	kt_draft_start(d, KT_T_CLIENT, merged, 0, NULL);
+	memset(&d->ops[0], 0, sizeof(d->ops[0]));
+	d->ops[0].field = KT_F_ALIAS;
+	d->ops[0].kind = KT_OP_ALIAS;
+	d->ops[0].arg = kept->b;
+	d->ops[0].arg_len = KT_ID_BYTES;
+	d->nops = 1;
+}
+
 /*
  * A list value typed with separators is several entries (common/list.h):
  * one op per entry, each borrowing its part of text.  The op at d->nops is

@@ -21,6 +21,13 @@
 void kt_draft_start(struct kt_draft *d, uint8_t type, const struct kt_id *id, int create,
 		    const struct kt_id *owner);
 
+/*
+ * A draft that merges client card merged into kept: one ALIAS op (the
+ * merge rules, proto/merge.h).  The op borrows kept->b: keep kept alive
+ * until the draft is written.
+ */
+void kt_draft_alias(struct kt_draft *d, const struct kt_id *merged, const struct kt_id *kept);
+
 /* kind: KT_OP_SET (LWW and write-once fields), KT_OP_ADD or KT_OP_DEL (set fields). */
 int kt_draft_field(struct kt_draft *d, const char *name, const char *text, uint8_t kind,
 		   struct kt_err *err);

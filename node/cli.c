@@ -2,7 +2,6 @@
 #include "cli.h"
 #include "hlc.h"
 #include "text.h"
-#include "safety.h"
 #include "dates.h"
 #include "when.h"
 
@@ -24,11 +23,10 @@ int kt_cli_open(struct kt_cli *cli)
 		return kt_cli_fail(cli);
 	cli->open = 1;
 	{
-		char zone[KT_SETTING_BYTES_MAX];
+		struct kt_settings set;
 		struct kt_err err;
 
-		kt_cli_setting(cli, "timezone", "", zone, sizeof(zone));
-		if (kt_when_zone_use(zone, &err) != 0)
+		if (kt_when_zone_use(kt_cli_settings(cli, &set)->timezone, &err) != 0)
 			fprintf(stderr, "kt-node: warning: setting timezone: %s; using the "
 				"system's zone\n", err.msg);
 	}
@@ -121,17 +119,6 @@ int kt_cli_check_dates(struct kt_cli *cli, const struct kt_draft *d, int future,
 	return 0;
 }
 
-void kt_cli_safety_rules(struct kt_cli *cli, struct kt_safety_rules *r, char *legacy)
-{
-	char months[16];
-
-	kt_cli_setting(cli, "patch_test_services", "", legacy, KT_SETTING_BYTES_MAX);
-	kt_cli_setting(cli, "patch_test_months", "6", months, sizeof(months));
-	r->today = kt_cli_today(cli);
-	r->legacy_patch = legacy;
-	r->patch_months = atoi(months);
-}
-
 int32_t kt_cli_today(struct kt_cli *cli)
 {
 	const char *t = getenv("KT_TODAY"), *now = getenv("KT_NOW");
@@ -173,30 +160,8 @@ void kt_cli_branch(struct kt_cli *cli, char *out, size_t cap)
 		snprintf(out, cap, "%s", info.branch);
 }
 
-void kt_cli_setting(struct kt_cli *cli, const char *name, const char *def, char *out,
-		    size_t cap)
+const struct kt_settings *kt_cli_settings(struct kt_cli *cli, struct kt_settings *s)
 {
-	MDB_txn *txn;
-
-	snprintf(out, cap, "%s", def);
-	if (kt_store_rdtxn(&cli->st, &txn, NULL) != 0)
-		return;
-	if (kt_store_setting(&cli->st, txn, name, out, cap) != 0)
-		snprintf(out, cap, "%s", def);
-	mdb_txn_abort(txn);
-}
-
-int kt_cli_name_cmp(const char *a, const char *b)
-{
-	char *fa, *fb;
-	int c;
-
-	a = a ? a : "";
-	b = b ? b : "";
-	fa = kt_text_fold(a, strlen(a));
-	fb = kt_text_fold(b, strlen(b));
-	c = fa && fb ? strcmp(fa, fb) : 0;
-	free(fa);
-	free(fb);
-	return c ? c : strcmp(a, b);
+	kt_settings_load(&cli->st, NULL, s);
+	return s;
 }

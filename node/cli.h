@@ -14,6 +14,7 @@
 #include "store.h"
 #include "card.h"
 #include "cli_kit.h"
+#include "settings.h"
 
 #define KT_VERSION "0.1.0"
 
@@ -108,32 +109,15 @@ int kt_cli_check_dates(struct kt_cli *cli, const struct kt_draft *d, int future,
 /* Parses a record id argument; prints the error on failure. */
 int kt_cli_id(const char *s, struct kt_id *id);
 
-/*
- * The order of two clients' names in a list (namesakes of a day in
- * `birthdays` and the report): folded as search folds them (case and
- * accents aside), then byte by byte; NULL as "".  <0, 0 or >0 as strcmp;
- * the caller breaks a tie by id.
- */
-int kt_cli_name_cmp(const char *a, const char *b);
-
 /* The node's branch name. */
 void kt_cli_branch(struct kt_cli *cli, char *out, size_t cap);
 
-/* A setting with a default. */
 /*
- * The safety check's rules from this node's settings and today (safety.h):
- * patch_test_services into legacy (KT_SETTING_BYTES_MAX bytes, which r
- * then borrows) and patch_test_months.
+ * This node's settings (settings.h: each one stored, else its default)
+ * into *s, which it returns; the store must be open.  The salon's rules
+ * that read them are in salon.h.
  */
-struct kt_safety_rules;
-void kt_cli_safety_rules(struct kt_cli *cli, struct kt_safety_rules *r, char *legacy);
-
-void kt_cli_setting(struct kt_cli *cli, const char *name, const char *def, char *out,
-		    size_t cap);
-
-/* The segment of a client (see cmd_client.c), her visit count and last visit day. */
-const char *kt_cli_segment(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *client,
-			   int *visits, int32_t *last);
+const struct kt_settings *kt_cli_settings(struct kt_cli *cli, struct kt_settings *s);
 
 /* Commands. */
 int cmd_init(struct kt_cli *cli, int argc, char **argv);
@@ -168,7 +152,6 @@ int kt_cli_import_as(struct kt_cli *cli, int argc, char **argv, uint8_t type);
  * exit code; a failed export leaves neither file.
  */
 int kt_cli_export_csv(struct kt_cli *cli, const char *dir);
-size_t kt_cli_duplicate_count(struct kt_cli *cli, MDB_txn *txn);
 int kt_cli_merge(struct kt_cli *cli, int argc, char **argv);
 int kt_cli_unmerge(struct kt_cli *cli, int argc, char **argv);
 

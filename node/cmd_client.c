@@ -3,11 +3,11 @@
  * `client show` is in cmd_show.c.
  */
 #include "cli.h"
+#include "salon.h"
 #include "contacts.h"
 #include "hlc.h"
 #include "list.h"
 #include "text.h"
-#include "dates.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -331,90 +331,20 @@ static int client_edit(struct kt_cli *cli, int argc, char **argv)
 	return r;
 }
 
-/* ---- summaries, segments ---- */
-
-struct visit_scan {
-	struct kt_cli *cli;
-	MDB_txn *txn;
-	int32_t today;
-	int count;
-	int32_t last;
-	uint32_t windows; /* bit k: a visit between 30k and 30k+29 days ago */
-};
-
-static int scan_visit(void *ctx, const struct kt_id *id, uint8_t type)
-{
-	struct visit_scan *s = ctx;
-	struct kt_rec r;
-	const struct kt_val *v;
-	char date[11];
-	int32_t d;
-
-	(void)type;
-	kt_rec_init(&r);
-	if (kt_store_load(&s->cli->st, s->txn, id, &r, NULL) == 0 &&
-	    (v = kt_card_get(&r, "date")) != NULL && v->t == KT_V_STR && v->n == 10) {
-		memcpy(date, v->s, 10);
-		date[10] = '\0';
-		if (kt_date_parse(date, &d) == 0) {
-			int32_t age = s->today - d;
-
-			s->count++;
-			if (s->count == 1 || d > s->last)
-				s->last = d;
-			if (age >= 0 && age < 24 * 30)
-				s->windows |= 1u << (age / 30);
-		}
-	}
-	kt_rec_release(&r);
-	return 0;
-}
+/* ---- summaries, segments (salon.h) ---- */
 
 /*
- * Segments, as salons count them (DESIGN.md), with months as 30-day windows
- * back from today so a client is not "lost" on the 1st of a month:
- * potential  a card and no visit;
- * lost       her last visit is more than segment_lost_months months old;
- * regular    a visit in each of the last segment_regular_months windows;
- * new        one visit (until her second);
- * active     two or more visits, recent, but not every month.
+ * One line or one JSON object about a client, for find, list and birthdays;
+ * her segment under settings set.
  */
-const char *kt_cli_segment(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *client,
-			   int *visits, int32_t *last)
-{
-	struct visit_scan s = { cli, txn, kt_cli_today(cli), 0, 0, 0 };
-	char buf[16];
-	int reg, lost;
-
-	kt_store_owned(&cli->st, txn, client, KT_T_VISIT, scan_visit, &s, NULL);
-	kt_cli_setting(cli, "segment_regular_months", "6", buf, sizeof(buf));
-	reg = atoi(buf);
-	kt_cli_setting(cli, "segment_lost_months", "2", buf, sizeof(buf));
-	lost = atoi(buf);
-	if (reg < 1 || reg > 24)
-		reg = 6;
-	*visits = s.count;
-	*last = s.last;
-	if (s.count == 0)
-		return "potential";
-	if (s.today - s.last > lost * 30)
-		return "lost";
-	if (s.count >= 2 && (s.windows & ((1u << reg) - 1)) == ((1u << reg) - 1))
-		return "regular";
-	if (s.count == 1)
-		return "new";
-	return "active";
-}
-
-/* One line or one JSON object about a client, for find, list and birthdays. */
-static json_t *summary(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *id, int json,
-		       const char *extra)
+static json_t *summary(struct kt_cli *cli, MDB_txn *txn, const struct kt_settings *set,
+		       const struct kt_id *id, int json, const char *extra)
 {
 	struct kt_rec r;
 	char idt[KT_ID_TEXT_BYTES], name[512], phone[128], email[256], lastt[11] = "", born[16];
+	struct kt_salon_segment sg;
 	const char *seg;
 	int visits;
-	int32_t last;
 	json_t *o = NULL;
 
 	kt_rec_init(&r);
@@ -427,9 +357,11 @@ static json_t *summary(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *id,
 	kt_card_text(&r, "phone", phone, sizeof(phone));
 	kt_card_text(&r, "email", email, sizeof(email));
 	kt_card_text(&r, "birthday", born, sizeof(born));
-	seg = kt_cli_segment(cli, txn, id, &visits, &last);
+	kt_salon_segment(&cli->st, txn, set, kt_cli_today(cli), id, &sg, NULL);
+	seg = kt_salon_segment_name(sg.segment);
+	visits = sg.visits;
 	if (visits > 0)
-		kt_date_format(last, lastt);
+		kt_date_format(sg.last, lastt);
 	if (!json) {
 		printf("%s  ", idt);
 		kt_cli_pad(name, 28);
@@ -512,6 +444,7 @@ static int client_find(struct kt_cli *cli, int argc, char **argv)
 	struct kt_opts *o = kt_cli_opts(cli, "client find", client_usage, opts, argc, argv);
 	const char *query = NULL, *v;
 	int json = 0, n, cut = 0, limit = KT_FIND_RESULTS_MAX, shown, c;
+	struct kt_settings set;
 	MDB_txn *txn;
 	json_t *arr;
 
@@ -556,8 +489,9 @@ static int client_find(struct kt_cli *cli, int argc, char **argv)
 	n = find_roots(cli, txn, ids, n);
 	shown = n < limit ? n : limit;
 	arr = json_array();
+	kt_settings_load(&cli->st, txn, &set);
 	for (int i = 0; i < shown; i++) {
-		json_t *o = summary(cli, txn, &ids[i], json, NULL);
+		json_t *o = summary(cli, txn, &set, &ids[i], json, NULL);
 
 		if (o != NULL)
 			json_array_append_new(arr, o);
@@ -590,29 +524,30 @@ static int client_find(struct kt_cli *cli, int argc, char **argv)
 struct list_ctx {
 	struct kt_cli *cli;
 	MDB_txn *txn;
-	const char *segment;
+	int segment; /* enum kt_segment, or -1 for every client */
 	int json;
 	json_t *arr;
 	int n;
+	struct kt_settings set;
 };
 
 static int list_one(void *ctx, const struct kt_id *id, uint8_t type)
 {
 	struct list_ctx *l = ctx;
-	int visits;
-	int32_t last;
-	json_t *o;
-
+	struct kt_salon_segment sg;
 	struct kt_id to;
+	json_t *o;
 
 	(void)type;
 	if (kt_store_alias_of(&l->cli->st, l->txn, id, &to))
 		return 0; /* a merged card is listed as the card it was merged into */
-	if (l->segment != NULL &&
-	    strcmp(kt_cli_segment(l->cli, l->txn, id, &visits, &last), l->segment) != 0)
-		return 0;
+	if (l->segment >= 0) {
+		kt_salon_segment(&l->cli->st, l->txn, &l->set, kt_cli_today(l->cli), id, &sg, NULL);
+		if ((int)sg.segment != l->segment)
+			return 0;
+	}
 	l->n++;
-	o = summary(l->cli, l->txn, id, l->json, NULL);
+	o = summary(l->cli, l->txn, &l->set, id, l->json, NULL);
 	if (o != NULL)
 		json_array_append_new(l->arr, o);
 	return 0;
@@ -620,14 +555,13 @@ static int list_one(void *ctx, const struct kt_id *id, uint8_t type)
 
 static int client_list(struct kt_cli *cli, int argc, char **argv)
 {
-	static const char *segs[] = { "new", "regular", "lost", "potential", "active" };
 	static const struct kt_opt opts[] = {
 		KT_CLI_JSON_OPT,
 		{ "segment", KT_OPT_VALUE, 's', 0 },
 		{ NULL, 0, 0, 0 },
 	};
 	struct kt_opts *o = kt_cli_opts(cli, "client list", client_usage, opts, argc, argv);
-	struct list_ctx l = { cli, NULL, NULL, 0, NULL, 0 };
+	struct list_ctx l = { .cli = cli, .segment = -1 };
 	int rc, c;
 
 	while ((c = kt_opts_next(o)) >= 0)
@@ -635,17 +569,11 @@ static int client_list(struct kt_cli *cli, int argc, char **argv)
 		case KT_CLI_JSON:
 			l.json = 1;
 			break;
-		case 's': {
-			size_t k;
-
-			l.segment = o->arg;
-			for (k = 0; k < 5 && strcmp(segs[k], l.segment) != 0; k++)
-				;
-			if (k == 5)
+		case 's':
+			if ((l.segment = kt_salon_segment_named(o->arg)) < 0)
 				return kt_cli_failf("client list: unknown segment '%s' (want new, "
-						    "regular, lost, potential or active)", l.segment);
+						    "regular, lost, potential or active)", o->arg);
 			break;
-		}
 		}
 	if (c != KT_OPTS_END || kt_opts_args(o, 0, 0, NULL))
 		return kt_opts_exit(c);
@@ -653,6 +581,7 @@ static int client_list(struct kt_cli *cli, int argc, char **argv)
 		return 1;
 	if (kt_store_rdtxn(&cli->st, &l.txn, &cli->err) != 0)
 		return kt_cli_fail(cli);
+	kt_settings_load(&cli->st, l.txn, &l.set);
 	l.arr = json_array();
 	rc = kt_store_each(&cli->st, l.txn, KT_T_CLIENT, list_one, &l, &cli->err);
 	mdb_txn_abort(l.txn);
@@ -680,107 +609,47 @@ static const char birthdays_usage[] =
 	"branch's local date (the timezone setting, else the system's zone).\n"
 	"example: kt-node -d DIR birthdays --days 14\n";
 
-/* A card whose birthday is on the day listed, with her name to order namesakes by. */
-struct bday_card {
-	struct kt_id id;
-	char name[512];
-};
-
-struct bday_ctx {
-	struct kt_cli *cli;
-	MDB_txn *txn;
-	int json;
-	int year;
-	char date[11];
-	json_t *arr;
-	struct bday_card *day; /* the day's cards, gathered, then listed by name and id */
-	size_t n, cap;
-};
-
-static int bday_gather(void *ctx, const struct kt_id *id, uint8_t type)
+/* One birthday as a line or a JSON object in arr, with the age she turns. */
+static void bday_one(struct kt_cli *cli, MDB_txn *txn, const struct kt_settings *set,
+		     const struct kt_salon_birthday *b, json_t *arr)
 {
-	struct bday_ctx *b = ctx;
-	struct kt_rec r;
-	struct kt_id root;
-
-	(void)type;
-	if (kt_store_alias_root(&b->cli->st, b->txn, id, &root) > 0) {
-		/* A merged card is listed as the card it joined, when that card has a birthday. */
-		int has;
-
-		kt_rec_init(&r);
-		has = kt_store_load(&b->cli->st, b->txn, &root, &r, NULL) == 0 &&
-		      kt_rec_get(&r, KT_CLIENT_BIRTHDAY) != NULL;
-		kt_rec_release(&r);
-		if (has)
-			return 0;
-	}
-	if (b->n == b->cap) {
-		b->cap = b->cap ? b->cap * 2 : 16;
-		b->day = kt_realloc(b->day, b->cap * sizeof(*b->day));
-	}
-	b->day[b->n].id = *id;
-	kt_rec_init(&r);
-	b->day[b->n].name[0] = '\0';
-	if (kt_store_load(&b->cli->st, b->txn, id, &r, NULL) == 0)
-		kt_card_text(&r, "name", b->day[b->n].name, sizeof(b->day[b->n].name));
-	kt_rec_release(&r);
-	b->n++;
-	return 0;
-}
-
-static int bday_by_name_id(const void *a, const void *b)
-{
-	const struct bday_card *x = a, *y = b;
-	int c = kt_cli_name_cmp(x->name, y->name);
-
-	return c ? c : kt_id_cmp(&x->id, &y->id);
-}
-
-static int bday_one(struct bday_ctx *b, const struct kt_id *id)
-{
-	struct kt_rec r;
-	char born[16] = "", extra[64];
+	char extra[64];
 	json_t *o;
 
-	kt_rec_init(&r);
-	if (kt_store_load(&b->cli->st, b->txn, id, &r, NULL) == 0)
-		kt_card_text(&r, "birthday", born, sizeof(born));
-	kt_rec_release(&r);
-	snprintf(extra, sizeof(extra), "birthday %s, turns %d", b->date,
-		 b->year - atoi(born));
-	if (!b->json) {
-		summary(b->cli, b->txn, id, 0, extra);
-		return 0;
+	if (arr == NULL) {
+		snprintf(extra, sizeof(extra), "birthday %s, turns %d", b->on, b->turns);
+		summary(cli, txn, set, &b->id, 0, extra);
+		return;
 	}
-	o = summary(b->cli, b->txn, id, 1, NULL);
+	o = summary(cli, txn, set, &b->id, 1, NULL);
 	if (o != NULL) {
-		json_object_set_new(o, "birthday", json_string(born));
-		json_object_set_new(o, "on", json_string(b->date));
-		json_object_set_new(o, "turns", json_integer(b->year - atoi(born)));
-		json_array_append_new(b->arr, o);
+		json_object_set_new(o, "birthday", json_string(b->born));
+		json_object_set_new(o, "on", json_string(b->on));
+		json_object_set_new(o, "turns", json_integer(b->turns));
+		json_array_append_new(arr, o);
 	}
-	return 0;
 }
 
 int cmd_birthdays(struct kt_cli *cli, int argc, char **argv)
 {
-	struct bday_ctx b = { cli, NULL, 0, 0, "", NULL, NULL, 0, 0 };
-	char buf[16];
 	static const struct kt_opt opts[] = {
 		KT_CLI_JSON_OPT,
 		{ "days", KT_OPT_VALUE, 'n', 0 },
 		{ NULL, 0, 0, 0 },
 	};
 	struct kt_opts *o = kt_cli_opts(cli, "birthdays", birthdays_usage, opts, argc, argv);
+	struct kt_salon_birthday *b;
+	struct kt_settings set;
 	long days = -1;
-	int32_t today;
-	int c;
+	int json = 0, c;
+	json_t *arr;
+	MDB_txn *txn;
+	size_t n;
 
 	while ((c = kt_opts_next(o)) >= 0)
 		switch (c) {
 		case KT_CLI_JSON:
-			b.json = 1;
+			json = 1;
 			break;
 		case 'n': {
 			char *end;
@@ -794,37 +663,19 @@ int cmd_birthdays(struct kt_cli *cli, int argc, char **argv)
 		}
 	if (c != KT_OPTS_END || kt_opts_args(o, 0, 0, NULL))
 		return kt_opts_exit(c);
-	if (kt_cli_open(cli))
-		return 1;
-	today = kt_cli_today(cli);
-	if (days < 0) {
-		kt_cli_setting(cli, "birthday_days", "7", buf, sizeof(buf));
-		days = atol(buf);
-	}
-	if (kt_store_rdtxn(&cli->st, &b.txn, &cli->err) != 0)
-		return kt_cli_fail(cli);
-	b.arr = json_array();
-	for (long k = 0; k <= days; k++) {
-		int y, m, d;
-
-		kt_date_ymd(today + (int32_t)k, &y, &m, &d);
-		kt_date_format(today + (int32_t)k, b.date);
-		b.year = y;
-		b.n = 0;
-		kt_store_birthdays_on(&cli->st, b.txn, m, d, bday_gather, &b, NULL);
-		if (!(m == 2 && d == 29) && kt_dates_birthday_on(2, 29, today + (int32_t)k))
-			kt_store_birthdays_on(&cli->st, b.txn, 2, 29, bday_gather, &b, NULL);
-		if (b.n > 1)
-			qsort(b.day, b.n, sizeof(*b.day), bday_by_name_id);
-		for (size_t i = 0; i < b.n; i++)
-			bday_one(&b, &b.day[i].id);
-	}
-	free(b.day);
-	mdb_txn_abort(b.txn);
-	if (b.json)
-		kt_cli_print_json(b.arr);
-	else
-		json_decref(b.arr);
+	if (kt_cli_open(cli) || kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
+		return cli->open ? kt_cli_fail(cli) : 1;
+	kt_settings_load(&cli->st, txn, &set);
+	if (days < 0)
+		days = set.birthday_days;
+	n = kt_salon_birthdays(&cli->st, txn, kt_cli_today(cli), days, &b);
+	arr = json ? json_array() : NULL;
+	for (size_t i = 0; i < n; i++)
+		bday_one(cli, txn, &set, &b[i], arr);
+	free(b);
+	mdb_txn_abort(txn);
+	if (json)
+		kt_cli_print_json(arr);
 	return 0;
 }
 

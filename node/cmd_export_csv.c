@@ -215,9 +215,10 @@ static int put_record(void *ctx, const struct kt_id *id, uint8_t type)
 /* The separator for the node's country setting (see above). */
 static char country_sep(struct kt_cli *cli)
 {
-	char cc[16], key[8];
+	struct kt_settings set;
+	const char *cc = kt_cli_settings(cli, &set)->country;
+	char key[8];
 
-	kt_cli_setting(cli, "country", "RU", cc, sizeof(cc));
 	snprintf(key, sizeof(key), " %.2s ", cc);
 	return strlen(cc) == 2 && strstr(semicolon_countries, key) != NULL ? ';' : ',';
 }

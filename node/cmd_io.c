@@ -24,6 +24,7 @@
 #include "phone.h"
 #include "points.h"
 #include "safety.h"
+#include "salon.h"
 #include "dates.h"
 #include "hlc.h"
 #include "when.h"
@@ -792,10 +793,10 @@ static int check_rows(struct importer *x)
 					x->override, x->as_recorded, &x->cli->err) != 0)
 		rc = kt_cli_failf("import: %s", x->cli->err.msg);
 	if (rc == 0) {
-		char legacy[KT_SETTING_BYTES_MAX];
+		struct kt_settings set;
 		struct kt_safety_rules rules;
 
-		kt_cli_safety_rules(x->cli, &rules, legacy);
+		kt_salon_safety_rules(kt_cli_settings(x->cli, &set), kt_cli_today(x->cli), &rules);
 		kt_safety_import(&x->cli->st, txn, &x->im, &rules, x->override, x->as_recorded);
 	}
 	kt_rec_release(&rec);
@@ -1157,6 +1158,7 @@ static void report_notes(const struct kt_import *im)
 /* Checks, reports and writes the parsed rows; returns the exit code. */
 static int import_rows(struct importer *x, int skip)
 {
+	struct kt_settings set;
 	size_t bad, dropped;
 
 	if (check_rows(x) != 0)
@@ -1169,7 +1171,7 @@ static int import_rows(struct importer *x, int skip)
 	x->total = x->im.n - bad;
 	x->tty = isatty(2);
 	kt_cli_branch(x->cli, x->branch, sizeof(x->branch));
-	kt_cli_setting(x->cli, "currency", "RUB", x->currency, sizeof(x->currency));
+	snprintf(x->currency, sizeof(x->currency), "%s", kt_cli_settings(x->cli, &set)->currency);
 	x->d = kt_malloc(sizeof(*x->d) * KT_BATCH_MAX);
 	x->alias = kt_calloc(KT_BATCH_MAX, sizeof(*x->alias));
 	if (import_resume(x) != 0 || write_pass(x, 1) != 0 || write_pass(x, 0) != 0)

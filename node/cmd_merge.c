@@ -23,13 +23,7 @@ static int write_alias(struct kt_cli *cli, const struct kt_id *other, const stru
 	static struct kt_id target;
 
 	target = *to;
-	kt_draft_start(&d, KT_T_CLIENT, other, 0, NULL);
-	memset(&d.ops[0], 0, sizeof(d.ops[0]));
-	d.ops[0].field = KT_F_ALIAS;
-	d.ops[0].kind = KT_OP_ALIAS;
-	d.ops[0].arg = target.b;
-	d.ops[0].arg_len = KT_ID_BYTES;
-	d.nops = 1;
+	kt_draft_alias(&d, other, &target);
 	if (kt_store_write(&cli->st, &d, 1, NULL, &cli->err) != 0)
 		return kt_cli_fail(cli);
 	return 0;
@@ -117,15 +111,6 @@ int kt_cli_unmerge(struct kt_cli *cli, int argc, char **argv)
 }
 
 /* ---- duplicates ---- */
-
-size_t kt_cli_duplicate_count(struct kt_cli *cli, MDB_txn *txn)
-{
-	struct kt_pair *p;
-	size_t n = kt_store_duplicates(&cli->st, txn, &p);
-
-	free(p);
-	return n;
-}
 
 static json_t *brief(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *id)
 {

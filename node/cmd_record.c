@@ -12,7 +12,7 @@
 #include "cli.h"
 #include "hlc.h"
 #include "points.h"
-#include "safety.h"
+#include "salon.h"
 #include "text.h"
 
 #include <stdlib.h>
@@ -144,29 +144,17 @@ static int chair_check(struct kt_cli *cli, struct kt_draft *d, const struct kt_i
 		       const char *by)
 {
 	static char reason_all[KT_VALUE_BYTES_MAX + 1], by_all[KT_VALUE_BYTES_MAX + 1];
-	int32_t day;
-	static char legacy[KT_SETTING_BYTES_MAX];
-	struct kt_safety_rules rules;
-	struct kt_safety_verdict v;
+	static struct kt_settings set;
+	struct kt_salon_verdict v;
 	struct kt_err err = { 0 };
-	MDB_txn *txn;
-	int rc;
 
 	if (override_refused(override, by))
 		return 1;
-	kt_cli_safety_rules(cli, &rules, legacy);
-	if (date[0] && kt_date_parse(date, &day) == 0)
-		rules.today = day;
-	if ((rc = kt_store_rdtxn(&cli->st, &txn, &err)) == 0) {
-		rc = kt_safety_visit(&cli->st, txn, client, services, products, &rules, &v, &err);
-		mdb_txn_abort(txn);
-	}
-	if (rc == KT_ENOTFOUND)
+	kt_cli_settings(cli, &set);
+	if (kt_salon_chair_check(&cli->st, NULL, &set, kt_cli_today(cli), client, services,
+				 products, date, &v, &err) != 0)
 		return kt_cli_failf("%s", err.msg); /* no such client: nothing to override */
-	if (rc != 0)
-		snprintf(v.why, sizeof(v.why), "the safety check cannot read what it needs "
-			 "(%s)", err.msg);
-	if (rc == 0 && !v.refused)
+	if (!v.refused)
 		return 0;
 	if (override == NULL)
 		return kt_cli_failf("visit refused: %s (to go on, add --override REASON)", v.why);
@@ -286,7 +274,8 @@ static int visit_add(struct kt_cli *cli, int argc, char **argv)
 {
 	static struct kt_draft d;
 	static struct visit_opts o;
-	static char today[11], branch[KT_BRANCH_BYTES_MAX + 1], cur[KT_SETTING_BYTES_MAX];
+	static char today[11], branch[KT_BRANCH_BYTES_MAX + 1];
+	static struct kt_settings set;
 	static char services[KT_VALUE_BYTES_MAX + 1], products[KT_VALUE_BYTES_MAX + 1];
 	char idt[KT_ID_TEXT_BYTES];
 	struct kt_id id, client = { 0 };
@@ -310,9 +299,9 @@ static int visit_add(struct kt_cli *cli, int argc, char **argv)
 		return 1;
 	kt_cli_today_text(cli, today);
 	kt_cli_branch(cli, branch, sizeof(branch));
-	kt_cli_setting(cli, "currency", "RUB", cur, sizeof(cur));
+	kt_cli_settings(cli, &set);
 	if (default_field(cli, &d, "date", today) || default_field(cli, &d, "branch", branch) ||
-	    default_field(cli, &d, "currency", cur) ||
+	    default_field(cli, &d, "currency", set.currency) ||
 	    kt_cli_check_dates(cli, &d, o.future, "visit add"))
 		return 1;
 	snprintf(services, sizeof(services), "%s", draft_text(&d, "services"));
@@ -341,7 +330,8 @@ int cmd_visit(struct kt_cli *cli, int argc, char **argv)
 
 static int record_defaults(struct kt_cli *cli, struct kt_draft *d)
 {
-	static char today[11], branch[KT_BRANCH_BYTES_MAX + 1], until[11], months[16];
+	static char today[11], branch[KT_BRANCH_BYTES_MAX + 1], until[11];
+	static struct kt_settings set;
 
 	if (refuse_empty(d, "record add"))
 		return 1;
@@ -354,8 +344,8 @@ static int record_defaults(struct kt_cli *cli, struct kt_draft *d)
 		if (default_field(cli, d, "date", today) || default_field(cli, d, "branch", branch) ||
 		    default_field(cli, d, "status", "pending"))
 			return 1;
-		kt_cli_setting(cli, "patch_test_months", "6", months, sizeof(months));
-		kt_safety_add_months(draft_text(d, "date"), atoi(months), until);
+		kt_cli_settings(cli, &set);
+		kt_salon_patch_until(&set, draft_text(d, "date"), until);
 		return default_field(cli, d, "valid_until", until);
 	case KT_T_ASSESS:
 		return default_field(cli, d, "date", today) || default_field(cli, d, "branch", branch);

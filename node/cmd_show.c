@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "points.h"
 #include "safety.h"
+#include "salon.h"
 #include "text.h"
 
 #include <stdlib.h>
@@ -599,7 +600,7 @@ int cmd_client_show(struct kt_cli *cli, int argc, char **argv)
 	size_t nids = 0;
 	MDB_txn *txn;
 	int json = 0, rc = 0, k;
-	char legacy[KT_SETTING_BYTES_MAX];
+	struct kt_settings set;
 	struct kt_safety_rules rules;
 	json_t *cf;
 
@@ -614,7 +615,7 @@ int cmd_client_show(struct kt_cli *cli, int argc, char **argv)
 	argv = o->args - 1; /* argv[1] is the ID, as below */
 	if (kt_cli_id(argv[1], &id) != 0 || kt_cli_open(cli))
 		return 1;
-	kt_cli_safety_rules(cli, &rules, legacy);
+	kt_salon_safety_rules(kt_cli_settings(cli, &set), kt_cli_today(cli), &rules);
 	if (kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
 		return kt_cli_fail(cli);
 	kt_rec_init(&c);

@@ -152,24 +152,6 @@ int cmd_key(struct kt_cli *cli, int argc, char **argv)
 
 /* ---- config ---- */
 
-struct setting {
-	const char *name, *def, *what;
-	int lo, hi; /* a number in [lo, hi] when hi > 0 */
-};
-
-static const struct setting settings[] = {
-	{ "country", "RU", "default country of phone numbers (ISO code)", 0, 0 },
-	{ "currency", "RUB", "currency of visit amounts", 0, 0 },
-	{ "segment_regular_months", "6", "regular: a visit in each of the last N months", 1, 24 },
-	{ "segment_lost_months", "2", "lost: no visit for more than N months", 1, 60 },
-	{ "patch_test_months", "6", "a patch test is valid for N months", 1, 60 },
-	{ "patch_test_services", "", "(moved to the catalogue) a value set before is "
-	  "still honoured", 0, 0 },
-	{ "birthday_days", "7", "days ahead `birthdays` looks by default", 0, 366 },
-	{ "timezone", "", "the branch's time zone (IANA name); empty: the system's", 0, 0 },
-};
-#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
-
 static const char config_usage[] =
 	"usage: kt-node -d DIR config [list | get NAME | set NAME VALUE] [--json]\n"
 	"\n"
@@ -191,20 +173,12 @@ static const char config_usage[] =
 	"\"description\"}, ...]}; get prints the one setting's object.\n"
 	"example: kt-node -d DIR config set segment_lost_months 3\n";
 
-static const struct setting *find_setting(const char *name)
-{
-	for (size_t i = 0; i < NSETTINGS; i++)
-		if (strcmp(settings[i].name, name) == 0)
-			return &settings[i];
-	return NULL;
-}
-
-static int config_set(struct kt_cli *cli, const struct setting *s, const char *value)
+static int config_set(struct kt_cli *cli, const struct kt_setting_def *s, const char *value)
 {
 	char *end;
 	long v;
 
-	if (s->hi > 0) {
+	if (s->kind == KT_SETTING_NUMBER) {
 		v = strtol(value, &end, 10);
 		if (*value == '\0' || *end != '\0' || v < s->lo || v > s->hi)
 			return kt_cli_failf("config: '%s' wants a number from %d to %d, not '%s'",
@@ -228,7 +202,7 @@ static int config_set(struct kt_cli *cli, const struct setting *s, const char *v
 }
 
 /* A setting and its value as {"name", "value", "default", "description"}. */
-static json_t *setting_json(const struct setting *s, const char *val)
+static json_t *setting_json(const struct kt_setting_def *s, const char *val)
 {
 	return json_pack("{s:s, s:s, s:s, s:s}", "name", s->name, "value", val, "default",
 			 s->def, "description", s->what);
@@ -241,7 +215,7 @@ int cmd_config(struct kt_cli *cli, int argc, char **argv)
 		{ NULL, 0, 0, 0 },
 	};
 	struct kt_opts *o = kt_cli_opts(cli, "config", config_usage, opts, argc, argv);
-	const struct setting *s;
+	const struct kt_setting_def *s;
 	char val[KT_SETTING_BYTES_MAX];
 	int json = 0, c;
 
@@ -258,22 +232,23 @@ int cmd_config(struct kt_cli *cli, int argc, char **argv)
 	if (argc == 1 || (argc == 2 && strcmp(argv[1], "list") == 0)) {
 		json_t *a = json ? json_array() : NULL;
 
-		for (size_t i = 0; i < NSETTINGS; i++) {
-			kt_cli_setting(cli, settings[i].name, settings[i].def, val, sizeof(val));
+		for (size_t i = 0; i < kt_settings_count; i++) {
+			s = &kt_settings_table[i];
+			kt_settings_text(&cli->st, NULL, s, val);
 			if (a != NULL)
-				json_array_append_new(a, setting_json(&settings[i], val));
+				json_array_append_new(a, setting_json(s, val));
 			else
-				printf("%s=%s\n", settings[i].name, val);
+				printf("%s=%s\n", s->name, val);
 		}
 		if (a != NULL)
 			kt_cli_print_json(json_pack("{s:o}", "settings", a));
 		return 0;
 	}
-	if (argc < 3 || (s = find_setting(argv[2])) == NULL)
+	if (argc < 3 || (s = kt_settings_find(argv[2])) == NULL)
 		return kt_cli_failf("config: unknown setting '%s' (see config --help)",
 				    argc >= 3 ? argv[2] : "");
 	if (strcmp(argv[1], "get") == 0 && argc == 3) {
-		kt_cli_setting(cli, s->name, s->def, val, sizeof(val));
+		kt_settings_text(&cli->st, NULL, s, val);
 		if (json)
 			kt_cli_print_json(setting_json(s, val));
 		else

@@ -103,6 +103,7 @@ enum {
 };
 
 /* Special field numbers, used by operations that are not plain fields. */
+#define KT_F_HEAD 0        /* a record's head in the store: its type and owner */
 #define KT_F_ALIAS 0xfff0 /* client merged into another: LWW of an id */
 
 struct kt_field {

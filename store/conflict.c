@@ -127,23 +127,26 @@ static int conflict_read(struct kt_store *st, MDB_txn *txn, const MDB_val *k, co
 	return 0;
 }
 
-int kt_store_conflicts_of(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
-			  kt_conflict_fn fn, void *ctx, struct kt_err *err)
+/*
+ * Calls fn for each decoded conflict from the entry at or after key (the
+ * first when key->mv_size is 0) while the entry's key starts with the
+ * first n bytes of prefix.  Bounded by the table.
+ */
+static int conflicts_walk(struct kt_store *st, MDB_txn *txn, MDB_val *key, const uint8_t *prefix,
+			  size_t n, kt_conflict_fn fn, void *ctx, struct kt_err *err)
 {
-	MDB_val key = { KT_ID_BYTES, (void *)id->b }, v;
+	MDB_val v;
 	MDB_cursor *cur;
 	struct kt_conflict c;
 	int rc, stop = 0;
 
 	if ((rc = mdb_cursor_open(txn, st->conflicts, &cur)) != 0)
 		return kt_mdb_err(err, rc, "open a cursor");
-	rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
-	/* Bounded: the conflicts of one record, a few per field at most. */
-	while (rc == 0 && stop == 0 && key.mv_size >= KT_ID_BYTES &&
-	       memcmp(key.mv_data, id->b, KT_ID_BYTES) == 0) {
-		if (conflict_read(st, txn, &key, &v, &c) == 0)
+	rc = mdb_cursor_get(cur, key, &v, key->mv_size ? MDB_SET_RANGE : MDB_FIRST);
+	while (rc == 0 && stop == 0 && key->mv_size >= n && memcmp(key->mv_data, prefix, n) == 0) {
+		if (conflict_read(st, txn, key, &v, &c) == 0)
 			stop = fn(ctx, &c);
-		rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);
+		rc = mdb_cursor_get(cur, key, &v, MDB_NEXT);
 	}
 	mdb_cursor_close(cur);
 	if (stop != 0)
@@ -151,25 +154,19 @@ int kt_store_conflicts_of(struct kt_store *st, MDB_txn *txn, const struct kt_id 
 	return rc == 0 || rc == MDB_NOTFOUND ? 0 : kt_mdb_err(err, rc, "read the conflicts");
 }
 
+int kt_store_conflicts_of(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
+			  kt_conflict_fn fn, void *ctx, struct kt_err *err)
+{
+	MDB_val key = { KT_ID_BYTES, (void *)id->b };
+
+	/* Bounded: the conflicts of one record, a few per field at most. */
+	return conflicts_walk(st, txn, &key, id->b, KT_ID_BYTES, fn, ctx, err);
+}
+
 int kt_store_conflicts(struct kt_store *st, MDB_txn *txn, kt_conflict_fn fn, void *ctx,
 		       struct kt_err *err)
 {
-	MDB_val key, v;
-	MDB_cursor *cur;
-	struct kt_conflict c;
-	int rc, stop = 0;
+	MDB_val key = { 0, NULL };
 
-	if ((rc = mdb_cursor_open(txn, st->conflicts, &cur)) != 0)
-		return kt_mdb_err(err, rc, "open a cursor");
-	rc = mdb_cursor_get(cur, &key, &v, MDB_FIRST);
-	/* Bounded by the table: each entry is read once. */
-	while (rc == 0 && stop == 0) {
-		if (conflict_read(st, txn, &key, &v, &c) == 0)
-			stop = fn(ctx, &c);
-		rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);
-	}
-	mdb_cursor_close(cur);
-	if (stop != 0)
-		return stop;
-	return rc == 0 || rc == MDB_NOTFOUND ? 0 : kt_mdb_err(err, rc, "read the conflicts");
+	return conflicts_walk(st, txn, &key, NULL, 0, fn, ctx, err);
 }

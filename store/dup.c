@@ -135,7 +135,7 @@ int kt_store_merged_into(struct kt_store *st, MDB_txn *txn, const struct kt_id *
 int kt_store_is_client(struct kt_store *st, MDB_txn *txn, const struct kt_id *id)
 {
 	uint8_t k[KT_RECKEY_BYTES];
-	MDB_val key = { kt_reckey(k, id, 0, NULL), k }, v;
+	MDB_val key = { kt_reckey(k, id, KT_F_HEAD, NULL), k }, v;
 
 	return mdb_get(txn, st->rec, &key, &v) == 0 && v.mv_size >= 1 &&
 	       ((uint8_t *)v.mv_data)[0] == KT_T_CLIENT;

@@ -677,11 +677,7 @@ static int drop_kind(struct kt_store *st, MDB_txn *txn, char kind)
 		return rc;
 	rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
 	while (rc == 0 && key.mv_size >= 1 && ((uint8_t *)key.mv_data)[0] == k) {
-		if ((rc = mdb_cursor_del(cur, 0)) != 0)
-			break;
-		rc = mdb_cursor_get(cur, &key, &v, MDB_GET_CURRENT);
-		if (rc == MDB_NOTFOUND || rc == EINVAL)
-			rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);
+		rc = kt_cursor_del_next(cur, &key, &v);
 	}
 	mdb_cursor_close(cur);
 	return rc == MDB_NOTFOUND ? 0 : rc;
@@ -708,7 +704,7 @@ static int reindex(struct kt_store *st, MDB_txn *txn, struct kt_err *err)
 
 		if (key.mv_size == KT_ID_BYTES + 2) {
 			field = kt_be16_get(kb + KT_ID_BYTES);
-			if (field == 0) {
+			if (field == KT_F_HEAD) {
 				memcpy(id.b, kb, KT_ID_BYTES);
 				client = v.mv_size >= 1 && ((uint8_t *)v.mv_data)[0] == KT_T_CLIENT;
 			} else if (client && memcmp(id.b, kb, KT_ID_BYTES) == 0 &&

@@ -58,7 +58,7 @@ static int load_entry(struct kt_rec *r, const MDB_val *key, const MDB_val *v,
 		memcpy(e->tag, k + KT_ID_BYTES + 2, KT_TAG_BYTES_SET);
 		return kt_val_unpack(d + 1, v->mv_size - 1, &e->v, err);
 	}
-	if (field == 0) {
+	if (field == KT_F_HEAD) {
 		if (v->mv_size != 1 + KT_ID_BYTES)
 			return kt_err_set(err, KT_ECORRUPT, "bad record head");
 		r->type = d[0];
@@ -87,7 +87,7 @@ int kt_store_load(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
 		  struct kt_rec *r, struct kt_err *err)
 {
 	uint8_t k[KT_RECKEY_BYTES];
-	MDB_val key = { kt_reckey(k, id, 0, NULL), k }, v;
+	MDB_val key = { kt_reckey(k, id, KT_F_HEAD, NULL), k }, v;
 	MDB_cursor *cur;
 	char idt[KT_ID_TEXT_BYTES];
 	int rc;
@@ -250,7 +250,7 @@ static void digest_entry(struct kt_digest *d, const MDB_val *key, const MDB_val 
 	memcpy(id.b, k, KT_ID_BYTES);
 	if (key->mv_size == KT_RECKEY_BYTES && v->mv_size >= 1) {
 		kt_digest_elem(d, &id, field, k + KT_ID_BYTES + 2, x[0]);
-	} else if (field == 0 && v->mv_size == 1 + KT_ID_BYTES) {
+	} else if (field == KT_F_HEAD && v->mv_size == 1 + KT_ID_BYTES) {
 		memcpy(other.b, x + 1, KT_ID_BYTES);
 		kt_digest_record(d, &id, x[0], &other);
 	} else if (field == KT_F_ALIAS && v->mv_size == 2 * KT_VER_BYTES + KT_ID_BYTES) {

@@ -1,9 +1,9 @@
 /*
  * store.c - the node's LMDB store: open, write, apply, read (see store.h).
  *
- * Sections: opening and init; the write path (drafts to changes); the apply
- * path (the merge rules on LMDB); reading records; search and indexes are
- * in store/index.c; digest and info at the end.
+ * Sections: opening and init, the identity and chain key files, settings,
+ * digest and info.  This file is the store's top: it calls the others
+ * (the index check and the batch ring at open and close), none calls it.
  */
 #include "store.h"
 #include "store_int.h"
@@ -21,184 +21,6 @@
 #include <unistd.h>
 #include <sodium.h>
 #include <zmq.h>
-
-/* ---- small helpers shared by the store files ---- */
-
-/*
- * The folder of the store this process opened last, for the one line a
- * full disk gets (a process opens one store; the hub's verify a scratch
- * one beside it, on the same disk).
- */
-static char disk_dir[4096];
-
-volatile sig_atomic_t kt_interrupted;
-
-/*
- * Whether the disk under disk_dir is full.  LMDB reports a write the disk
- * could not take whole as EIO (a short pwrite sets no errno), so EIO with
- * less than KT_DISK_FULL_BYTES free is taken as a full disk; EIO with room
- * left is a failing disk and is said as such.
- */
-#define KT_DISK_FULL_BYTES (64ull << 20)
-static int disk_full(int rc)
-{
-	struct statvfs fs;
-
-	if (rc == ENOSPC || rc == EDQUOT)
-		return 1;
-	return rc == EIO && disk_dir[0] && statvfs(disk_dir, &fs) == 0 &&
-	       (uint64_t)fs.f_bavail * fs.f_frsize < KT_DISK_FULL_BYTES;
-}
-
-int kt_mdb_err(struct kt_err *err, int rc, const char *what)
-{
-	if (rc == MDB_MAP_FULL)
-		return kt_err_set(err, KT_EFULL, "store is full while %s", what);
-	if (disk_full(rc))
-		return kt_err_set(err, KT_ENOSPC, "disk full in %s: free space and run again "
-				  "(nothing was lost; reading works meanwhile)", disk_dir);
-	return kt_err_set(err, KT_EIO, "cannot %s: %s", what, mdb_strerror(rc));
-}
-
-static int fbuf_write(void *data, const char *buf, size_t len)
-{
-	struct kt_fbuf *f = data;
-
-	if (len > f->cap - f->n)
-		return -1;
-	memcpy(f->p + f->n, buf, len);
-	f->n += len;
-	return 0;
-}
-
-void kt_fbuf_init(struct kt_fbuf *f, uint8_t *p, size_t cap, msgpack_packer *pk)
-{
-	f->p = p;
-	f->n = 0;
-	f->cap = cap;
-	msgpack_packer_init(pk, f, fbuf_write);
-}
-
-void kt_version_put(uint8_t *b, const struct kt_version *v)
-{
-	kt_be64_put(b, v->hlc);
-	kt_be64_put(b + 8, v->origin);
-}
-
-void kt_version_get(struct kt_version *v, const uint8_t *b)
-{
-	v->hlc = kt_be64_get(b);
-	v->origin = kt_be64_get(b + 8);
-}
-
-size_t kt_reckey(uint8_t *k, const struct kt_id *id, uint16_t field, const uint8_t *tag)
-{
-	memcpy(k, id->b, KT_ID_BYTES);
-	kt_be16_put(k + KT_ID_BYTES, field);
-	if (tag == NULL)
-		return KT_ID_BYTES + 2;
-	memcpy(k + KT_ID_BYTES + 2, tag, KT_TAG_BYTES_SET);
-	return KT_ID_BYTES + 2 + KT_TAG_BYTES_SET;
-}
-
-static int meta_get(MDB_txn *txn, MDB_dbi dbi, const char *name, MDB_val *v)
-{
-	MDB_val k = { strlen(name), (void *)name };
-
-	return mdb_get(txn, dbi, &k, v);
-}
-
-int kt_meta_u64(struct kt_store *st, MDB_txn *txn, const char *name, uint64_t *out)
-{
-	MDB_val v;
-	int rc = meta_get(txn, st->meta, name, &v);
-
-	*out = 0;
-	if (rc == 0 && v.mv_size == 8)
-		*out = kt_be64_get(v.mv_data);
-	return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
-int kt_meta_put(struct kt_store *st, MDB_txn *txn, const char *name, const void *p, size_t n)
-{
-	MDB_val k = { strlen(name), (void *)name }, v = { n, (void *)p };
-
-	return mdb_put(txn, st->meta, &k, &v, 0);
-}
-
-int kt_meta_put_u64(struct kt_store *st, MDB_txn *txn, const char *name, uint64_t x)
-{
-	uint8_t b[8];
-
-	kt_be64_put(b, x);
-	return kt_meta_put(st, txn, name, b, 8);
-}
-
-int kt_meta_save_u64(struct kt_store *st, const char *const *names, const uint64_t *vals, int n,
-		     struct kt_err *err)
-{
-	MDB_txn *txn;
-	int rc;
-
-	if ((rc = kt_txn_begin(st->env, 0, &txn)) != 0)
-		return kt_mdb_err(err, rc, "begin a write transaction");
-	for (int i = 0; i < n; i++)
-		if ((rc = kt_meta_put_u64(st, txn, names[i], vals[i])) != 0) {
-			mdb_txn_abort(txn);
-			return kt_mdb_err(err, rc, "save the node's state");
-		}
-	if ((rc = kt_txn_commit(txn)) != 0) /* a failed commit frees the transaction */
-		return kt_mdb_err(err, rc, "save the node's state");
-	return 0;
-}
-
-void kt_meta_key_name(char out[KT_META_KEY_NAME_BYTES], uint64_t origin)
-{
-	snprintf(out, KT_META_KEY_NAME_BYTES, "key:%016llx", (unsigned long long)origin);
-}
-
-int kt_origin_branch_put(struct kt_store *st, MDB_txn *txn, uint64_t origin, const char *name,
-			 size_t n, struct kt_err *err)
-{
-	char k[32];
-	MDB_val key = { 0, k }, v;
-	int rc;
-
-	if (n == 0 || n > KT_BRANCH_BYTES_MAX)
-		return 0;
-	snprintf(k, sizeof(k), "branch:%016llx", (unsigned long long)origin);
-	key.mv_size = strlen(k);
-	if (mdb_get(txn, st->meta, &key, &v) == 0 && v.mv_size == n && memcmp(v.mv_data, name, n) == 0)
-		return 0; /* as held: no page dirtied */
-	if ((rc = kt_meta_put(st, txn, k, name, n)) != 0)
-		return kt_mdb_err(err, rc, "keep a branch's name");
-	return 0;
-}
-
-void kt_origin_branch(struct kt_store *st, MDB_txn *txn, uint64_t origin, char *out, size_t cap)
-{
-	char k[32];
-	MDB_val key = { 0, k }, v;
-
-	out[0] = '\0';
-	if (st->node_id == origin) {
-		MDB_val bk = { 6, "branch" };
-
-		if (mdb_get(txn, st->meta, &bk, &v) == 0 && v.mv_size < cap) {
-			memcpy(out, v.mv_data, v.mv_size);
-			out[v.mv_size] = '\0';
-		}
-		return;
-	}
-	snprintf(k, sizeof(k), "branch:%016llx", (unsigned long long)origin);
-	key.mv_size = strlen(k);
-	if (mdb_get(txn, st->meta, &key, &v) == 0 && v.mv_size < cap) {
-		memcpy(out, v.mv_data, v.mv_size);
-		out[v.mv_size] = '\0';
-	}
-}
-
-/* ---- opening ---- */
 
 static int path_in(char *out, size_t cap, const char *dir, const char *name,
 		   struct kt_err *err)
@@ -324,6 +146,19 @@ static int room_for_store(const char *dir, int made_dir, struct kt_err *err)
 			  "was changed)", dir);
 }
 
+/* Makes the data folder dir unless it is there (*made 1 when made), with room for a store. */
+static int make_folder(const char *dir, int *made, struct kt_err *err)
+{
+	*made = 0;
+	if (mkdir(dir, 0700) == 0)
+		*made = 1;
+	else if (errno != EEXIST)
+		return kt_err_set(err, KT_EIO, "cannot create '%s': %s", dir, strerror(errno));
+	if (room_for_store(dir, *made, err) != 0)
+		return err->code;
+	return 0;
+}
+
 int kt_store_init(const char *dir, const char *branch, const char *country,
 		  struct kt_err *err)
 {
@@ -333,12 +168,8 @@ int kt_store_init(const char *dir, const char *branch, const char *country,
 
 	if (holds_node(dir))
 		return kt_err_set(err, KT_EEXIST, "'%s' already holds a node", dir);
-	if (mkdir(dir, 0700) == 0)
-		made_dir = 1;
-	else if (errno != EEXIST)
-		return kt_err_set(err, KT_EIO, "cannot create '%s': %s", dir, strerror(errno));
-	if (room_for_store(dir, made_dir, err) != 0)
-		return err->code;
+	if ((rc = make_folder(dir, &made_dir, err)) != 0)
+		return rc;
 	if ((rc = write_keys(dir, err)) != 0)
 		goto fail;
 	memset(&st, 0, sizeof(st));
@@ -377,12 +208,8 @@ int kt_store_init_hub(const char *dir, const char *listen, struct kt_err *err)
 	if (holds_node(dir) || (snprintf(path, sizeof(path), "%s/hub.key", dir),
 				access(path, F_OK) == 0))
 		return kt_err_set(err, KT_EEXIST, "'%s' already holds a hub or a node", dir);
-	if (mkdir(dir, 0700) == 0)
-		made_dir = 1;
-	else if (errno != EEXIST)
-		return kt_err_set(err, KT_EIO, "cannot create '%s': %s", dir, strerror(errno));
-	if (room_for_store(dir, made_dir, err) != 0)
-		return err->code;
+	if ((rc = make_folder(dir, &made_dir, err)) != 0)
+		return rc;
 	rc = kt_identity_new(text, sizeof(text)) != 0
 		? kt_err_set(err, KT_ECRYPTO, "cannot make the hub's key pair")
 		: kt_secret_write(path, text, err);
@@ -477,8 +304,7 @@ int kt_store_open(struct kt_store *st, const char *dir, struct kt_err *err)
 
 int kt_store_open_as(struct kt_store *st, const char *dir, int hub, struct kt_err *err)
 {
-	if (!disk_dir[0] && strlen(dir) < sizeof(disk_dir))
-		snprintf(disk_dir, sizeof(disk_dir), "%s", dir);
+	kt_store_disk_note(dir);
 	MDB_txn *txn;
 	char path[4200];
 	int rc;
@@ -540,76 +366,3 @@ void kt_store_close(struct kt_store *st)
 	kt_store_ring_release(st);
 }
 
-int kt_txn_begin(MDB_env *env, unsigned flags, MDB_txn **txn)
-{
-	int rc = mdb_txn_begin(env, NULL, flags, txn);
-
-	/*
-	 * Another process grew the map past ours.  Adopting exactly what it
-	 * holds loses the race with a writer still growing it, so map twice
-	 * that (the file is not extended by a larger map) and try again.
-	 */
-	for (int tries = 0; rc == MDB_MAP_RESIZED && tries < 8; tries++) {
-		MDB_envinfo ei;
-		MDB_stat ms;
-		size_t used;
-
-		if (mdb_env_info(env, &ei) != 0 || mdb_env_stat(env, &ms) != 0)
-			break;
-		used = ((size_t)ei.me_last_pgno + 1) * ms.ms_psize;
-		if (mdb_env_set_mapsize(env, used * 2 > ei.me_mapsize ? used * 2
-								 : ei.me_mapsize * 2) != 0)
-			break;
-		rc = mdb_txn_begin(env, NULL, flags, txn);
-	}
-	return rc;
-}
-
-int kt_txn_commit(MDB_txn *txn)
-{
-	return mdb_txn_commit(txn);
-}
-
-int kt_store_rdtxn(struct kt_store *st, MDB_txn **txn, struct kt_err *err)
-{
-	int rc = kt_txn_begin(st->env, MDB_RDONLY, txn);
-
-	if (rc != 0)
-		return kt_mdb_err(err, rc, "begin a read transaction");
-	return 0;
-}
-
-int kt_store_setting(struct kt_store *st, MDB_txn *txn, const char *name, char *out,
-		     size_t cap)
-{
-	char key[80];
-	MDB_val v;
-
-	snprintf(key, sizeof(key), "set:%s", name);
-	if (meta_get(txn, st->meta, key, &v) != 0 || v.mv_size >= cap)
-		return -1;
-	memcpy(out, v.mv_data, v.mv_size);
-	out[v.mv_size] = '\0';
-	return 0;
-}
-
-int kt_store_set_setting(struct kt_store *st, const char *name, const char *value,
-			 struct kt_err *err)
-{
-	char key[80];
-	MDB_txn *txn;
-	int rc;
-
-	if (strlen(value) >= KT_SETTING_BYTES_MAX || strlen(name) > 64)
-		return kt_err_set(err, KT_ETOOBIG, "setting too long");
-	snprintf(key, sizeof(key), "set:%s", name);
-	if ((rc = kt_txn_begin(st->env, 0, &txn)) != 0)
-		return kt_mdb_err(err, rc, "begin a write transaction");
-	if ((rc = kt_meta_put(st, txn, key, value, strlen(value))) != 0) {
-		mdb_txn_abort(txn);
-		return kt_mdb_err(err, rc, "save the setting");
-	}
-	if ((rc = kt_txn_commit(txn)) != 0)
-		return kt_mdb_err(err, rc, "commit the setting");
-	return 0;
-}

@@ -185,7 +185,7 @@ int kt_origin_branch_put(struct kt_store *st, MDB_txn *txn, uint64_t origin, con
 void kt_origin_branch(struct kt_store *st, MDB_txn *txn, uint64_t origin, char *out, size_t cap);
 
 /*
- * chain: (origin, seq) -> hash, log position (store/apply.c).  Get: 0, an
+ * chain: (origin, seq) -> hash, log position (store/chain.c).  Get: 0, an
  * LMDB code (MDB_NOTFOUND), or MDB_CORRUPTED for an entry of the wrong size;
  * logpos may be NULL.
  */

@@ -1,6 +1,7 @@
 /*
- * store_int.h - helpers shared by the store's files (store.c, store/write.c,
- * store/apply.c, store/index.c, store/read.c); not for the rest of the node.
+ * store_int.h - what the store's own files share; never included from
+ * outside store/ (tests/floors/check.py fails the build's tests if it is).
+ * The programs use store.h.
  */
 #ifndef KT_STORE_INT_H
 #define KT_STORE_INT_H
@@ -19,15 +20,39 @@ struct kt_fbuf {
 };
 void kt_fbuf_init(struct kt_fbuf *f, uint8_t *p, size_t cap, msgpack_packer *pk);
 
+/*
+ * Notes dir as the folder of the store this process opened first, for the
+ * one line a full disk gets (store/base.c; kt_store_open_as).
+ */
+void kt_store_disk_note(const char *dir);
+/* Deletes cur's entry and steps to the next (store/base.c): 0, MDB_NOTFOUND, or an LMDB error. */
+int kt_cursor_del_next(MDB_cursor *cur, MDB_val *key, MDB_val *v);
 void kt_version_put(uint8_t *b, const struct kt_version *v);
 void kt_version_get(struct kt_version *v, const uint8_t *b);
 size_t kt_reckey(uint8_t *k, const struct kt_id *id, uint16_t field, const uint8_t *tag);
+
+/*
+ * The chain and the log under every apply (store/chain.c).  Admit: 1 when
+ * the store holds this very change (same hash), 0 when it is the next of
+ * its origin or fills a hole, else an error (a gap, a broken chain, two
+ * changes under one seq).  Append: c's bytes at the log's end and its
+ * chain entry.  Meta pairs: fn(ctx, a, b, value) for each meta entry
+ * "<prefix><16 hex>:<16 hex>" (prefix of 5 bytes, "void:" or "hole:") in
+ * key order until fn returns non-zero; 0 or an LMDB error.
+ */
+int kt_chain_admit(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
+		   const uint8_t hash[KT_HASH_BYTES], struct kt_err *err);
+int kt_log_append(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
+		  const uint8_t hash[KT_HASH_BYTES], const uint8_t *bytes, size_t len,
+		  struct kt_err *err);
+int kt_meta_pairs(struct kt_store *st, MDB_txn *txn, const char *prefix,
+		  int (*fn)(void *ctx, uint64_t a, uint64_t b, const MDB_val *v), void *ctx);
 
 /* tokens: a blind token of a client card (store/apply.c). */
 int kt_token_put(struct kt_store *st, MDB_txn *txn, const uint8_t token[KT_TOKEN_BYTES],
 		 const struct kt_id *client, struct kt_err *err);
 /*
- * A received change made ready for ingest (store/apply.c): decoded and
+ * A received change made ready for ingest (store/ingest.c): decoded and
  * hashed and, when its owner's key is at hand, its payload opened.  Making
  * one reads the store only through rtxn (a reader, or NULL), so another
  * thread can make it while the writer ingests the one before (store/batch.c).

@@ -40,7 +40,7 @@ static int record_head(struct kt_store *st, MDB_txn *txn, const struct kt_id *id
 		       uint8_t *type, struct kt_id *owner)
 {
 	uint8_t k[KT_RECKEY_BYTES];
-	MDB_val key = { kt_reckey(k, id, 0, NULL), k }, v;
+	MDB_val key = { kt_reckey(k, id, KT_F_HEAD, NULL), k }, v;
 	int rc = mdb_get(txn, st->rec, &key, &v);
 
 	if (rc != 0)
@@ -451,35 +451,6 @@ done:
 	msgpack_sbuffer_destroy(&w.out);
 	free(c);
 	free(vals);
-	return rc;
-}
-
-static int grow_map(struct kt_store *st, struct kt_err *err)
-{
-	MDB_envinfo info;
-	int rc;
-
-	mdb_env_info(st->env, &info);
-	if (info.me_mapsize >= KT_MAP_BYTES_MAX)
-		return kt_err_set(err, KT_EFULL, "store is full at %zu MiB: free disk space or "
-				  "move the data folder to a larger disk, then retry",
-				  info.me_mapsize >> 20);
-	if ((rc = mdb_env_set_mapsize(st->env, info.me_mapsize * 2)) != 0)
-		return kt_err_set(err, KT_EFULL, "cannot grow the store to %zu MiB: %s",
-				  (info.me_mapsize * 2) >> 20, mdb_strerror(rc));
-	return 0;
-}
-
-int kt_store_retry(struct kt_store *st, int (*once)(void *ctx, struct kt_err *err), void *ctx,
-		   struct kt_err *err)
-{
-	int rc = once(ctx, err);
-
-	for (int tries = 0; rc == KT_EFULL && tries < 24; tries++) { /* 2^24 x 64 MiB > 1 TiB */
-		if ((rc = grow_map(st, err)) != 0)
-			return rc; /* at the maximum, or the map cannot grow: says what to do */
-		rc = once(ctx, err);
-	}
 	return rc;
 }
 

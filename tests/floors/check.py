@@ -9,10 +9,14 @@ header store/store_int.h is for the store's own files only.
 Arrows the tree has today that the target removes are listed in
 tests/floors/known.txt ("file -> header"): each must still be there (a
 fixed one is taken off the list, so the list only shrinks), and any arrow
-not on it fails.  Prints "ok -" / "not ok -" lines for tests/run.sh.
+not on it fails.  Then, from the built objects' symbols (nm, under
+$KT_BUILD), no files of one floor may call each other in a circle.  Prints "ok -" / "not ok -" lines for tests/run.sh.
 """
+import collections
+import glob
 import os
 import re
+import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -78,5 +82,75 @@ def main():
     return 1 if bad else 0
 
 
+def calls(build):
+    """File -> the files of its own floor it calls, from the objects' nm."""
+    defined, wants = {}, collections.defaultdict(set)
+    for obj in glob.glob(os.path.join(build, "*", "*.o")):
+        src = os.path.relpath(obj, build)[:-2]
+        if floor(src + ".c") is None:
+            continue
+        out = subprocess.run(["nm", obj], capture_output=True, text=True, check=True).stdout
+        for line in out.splitlines():
+            f = line.split()
+            if len(f) == 3 and f[1] in "TDBRC":
+                defined[f[2]] = src
+            elif len(f) == 2 and f[0] == "U":
+                wants[src].add(f[1])
+    graph = collections.defaultdict(set)
+    for src, names in wants.items():
+        for name in names:
+            dst = defined.get(name)
+            if dst is not None and dst != src and floor(dst + ".c") == floor(src + ".c"):
+                graph[src].add(dst)
+    return graph
+
+
+def circles(graph):
+    """The strongly connected sets of two or more files (Tarjan's algorithm)."""
+    index, low, stack, on, found = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                found.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def no_circles():
+    """No two files of one floor call each other, however far round."""
+    build = os.path.join(ROOT, os.environ.get("KT_BUILD", "build"))
+    graph = calls(build)
+    if not graph:
+        print("not ok - no objects in %s to read the calls from (build first)" % build)
+        return 1
+    bad = circles(graph)
+    for comp in bad:
+        print("not ok - the files %s call each other in a circle; move what they share "
+              "to a file below them (docs/ARCHITECTURE.md)" % ", ".join(comp))
+    if not bad:
+        print("ok - no circle of calls among the files of one floor (%d files)" % len(graph))
+    return 1 if bad else 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main() | no_circles())

@@ -54,13 +54,7 @@ static void merge(const struct kt_id *keep, const struct kt_id *other)
 	static struct kt_draft d;
 	struct kt_err err;
 
-	kt_draft_start(&d, KT_T_CLIENT, other, 0, NULL);
-	memset(&d.ops[0], 0, sizeof(d.ops[0]));
-	d.ops[0].field = KT_F_ALIAS;
-	d.ops[0].kind = KT_OP_ALIAS;
-	d.ops[0].arg = keep->b;
-	d.ops[0].arg_len = KT_ID_BYTES;
-	d.nops = 1;
+	kt_draft_alias(&d, other, keep);
 	T_CHECK(kt_store_write(&st, &d, 1, NULL, &err) == 0);
 }
 
