@@ -53,6 +53,13 @@ int kt_phone_national_prefix(const char *digits, const char *region, char *out, 
  */
 int kt_phone_is_reading(const char *text, const char *e164);
 
+/*
+ * The region phones are read in when a node names none: the chain this
+ * was started for is Russian (../shared/seeds).  The node's "country"
+ * setting (node/settings.c) and the store's fallback both take it.
+ */
+#define KT_PHONE_REGION_DEFAULT "RU"
+
 /* Returns 1 when region is a region libphonenumber knows ("RU"), else 0. */
 int kt_phone_region_known(const char *region);
 

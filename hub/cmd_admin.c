@@ -4,6 +4,7 @@
  * rebuild, backup, revoke.
  */
 #include "hub_cli.h"
+#include "hub_store.h"
 #include "hlc.h"
 #include "text.h"
 #include "when.h"
@@ -128,39 +129,38 @@ int kt_hub_cmd_enroll(struct kt_hub_cli *cli, int argc, char **argv)
 	return rc;
 }
 
-/* Every enrolled branch as status --json lists it, into arr (the members, in key order). */
-static void status_branches(struct kt_hub *h, MDB_txn *txn, uint64_t head, json_t *arr)
+struct status {
+	struct kt_hub *h;
+	MDB_txn *txn;
+	uint64_t head;
+	json_t *arr;
+};
+
+/* A kt_member_fn: one enrolled branch as status --json lists it, appended to s->arr. */
+static int status_branch(void *ctx, const uint8_t key[KT_PUBKEY_BYTES], const struct kt_member *m)
 {
-	MDB_cursor *cur;
-	MDB_val k, v;
+	struct status *s = ctx;
+	char hex[2 * KT_PUBKEY_BYTES + 1], oid[17];
+	uint8_t hash[KT_HASH_BYTES];
+	uint64_t seq = 0, pos;
 	json_t *o;
 
-	mdb_cursor_open(txn, h->st.members, &cur);
-	/* Bounded by the number of enrolled branches. */
-	while (mdb_cursor_get(cur, &k, &v, json_array_size(arr) ? MDB_NEXT : MDB_FIRST) == 0 &&
-	       v.mv_size >= 17 && k.mv_size == 32) {
-		char hex[65], oid[17];
-		uint8_t hash[KT_HASH_BYTES];
-		uint64_t origin = kt_be64_get(v.mv_data), seq = 0, pos, ahead;
-
-		kt_hex(hex, k.mv_data, 32);
-		snprintf(oid, sizeof(oid), "%016llx", (unsigned long long)origin);
-		kt_store_origin_head(&h->st, txn, origin, &seq, hash, &pos);
-		ahead = kt_hub_origin_u64(h, txn, "ahead", origin);
-		o = json_pack("{s:s%, s:s, s:s, s:b, s:I, s:I, s:I}", "branch",
-			      (char *)v.mv_data + 17, v.mv_size - 17, "key", hex, "node",
-			      origin ? oid : "", "revoked", ((uint8_t *)v.mv_data)[8] != 0,
-			      "last_contact_ms", (json_int_t)kt_hub_contact(h, txn, k.mv_data),
-			      "acked_seq", (json_int_t)seq, "pull_lag",
-			      (json_int_t)(head - kt_hub_pulled(h, txn, origin)));
-		json_object_set_new(o, "clock_ahead_changes", json_integer((json_int_t)ahead));
-		json_object_set_new(o, "damaged_from_seq",
-				    json_integer((json_int_t)kt_hub_damaged(h, txn, origin)));
-		json_object_set_new(o, "damaged_signatures",
-				    json_integer((json_int_t)kt_hub_resign_count(h, txn, origin)));
-		json_array_append_new(arr, o);
-	}
-	mdb_cursor_close(cur);
+	kt_hex(hex, key, KT_PUBKEY_BYTES);
+	snprintf(oid, sizeof(oid), "%016llx", (unsigned long long)m->origin);
+	kt_store_origin_head(&s->h->st, s->txn, m->origin, &seq, hash, &pos);
+	o = json_pack("{s:s%, s:s, s:s, s:b, s:I, s:I, s:I}", "branch", m->branch,
+		      m->branch_len, "key", hex, "node", m->origin ? oid : "", "revoked",
+		      m->revoked != 0, "last_contact_ms",
+		      (json_int_t)kt_hub_contact(s->h, s->txn, key), "acked_seq", (json_int_t)seq,
+		      "pull_lag", (json_int_t)(s->head - kt_hub_pulled(s->h, s->txn, m->origin)));
+	json_object_set_new(o, "clock_ahead_changes", json_integer((json_int_t)kt_hub_origin_u64(
+				    s->h, s->txn, "ahead", m->origin)));
+	json_object_set_new(o, "damaged_from_seq",
+			    json_integer((json_int_t)kt_hub_damaged(s->h, s->txn, m->origin)));
+	json_object_set_new(o, "damaged_signatures",
+			    json_integer((json_int_t)kt_hub_resign_count(s->h, s->txn, m->origin)));
+	json_array_append_new(s->arr, o);
+	return 0;
 }
 
 static long long int_of(json_t *b, const char *name)
@@ -216,7 +216,8 @@ int kt_hub_cmd_status(struct kt_hub_cli *cli, int argc, char **argv)
 	arr = json_array();
 	head = kt_hub_head(&h);
 	lag = kt_hub_merge_lag(&h, txn);
-	status_branches(&h, txn, head, arr);
+	/* Bounded by the number of enrolled branches. */
+	kt_member_each(&h.st, txn, status_branch, &(struct status){ &h, txn, head, arr });
 	kt_hub_cli_close_reading(&h, txn);
 	if (json) {
 		kt_cli_print_json(json_pack("{s:I, s:I, s:o}", "head", (json_int_t)head, "merge_lag",
@@ -525,36 +526,49 @@ int kt_hub_cmd_digest(struct kt_hub_cli *cli, int argc, char **argv)
 	return 0;
 }
 
+struct revoke {
+	int by_key;
+	const char *who;
+	uint8_t (*keys)[KT_PUBKEY_BYTES]; /* malloc'd */
+	size_t n;
+};
+
+/* A kt_member_fn: keeps the key of each member whose key (hex) or branch is r->who. */
+static int revoke_match(void *ctx, const uint8_t key[KT_PUBKEY_BYTES], const struct kt_member *m)
+{
+	struct revoke *r = ctx;
+	char hex[2 * KT_PUBKEY_BYTES + 1];
+
+	kt_hex(hex, key, KT_PUBKEY_BYTES);
+	if (!kt_member_fits(m) ||
+	    (r->by_key ? strcmp(hex, r->who) != 0
+	     : strlen(r->who) != m->branch_len || memcmp(r->who, m->branch, m->branch_len) != 0))
+		return 0;
+	r->keys = kt_realloc(r->keys, (r->n + 1) * sizeof(*r->keys));
+	memcpy(r->keys[r->n++], key, KT_PUBKEY_BYTES);
+	return 0;
+}
+
 /*
  * Marks revoked, in txn, each member whose key (hex; by_key) or branch name
  * is who; returns how many.
  */
 static int revoke_matching(struct kt_hub *h, MDB_txn *txn, int by_key, const char *who)
 {
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int n = 0, rc;
+	struct revoke r = { by_key, who, NULL, 0 };
+	struct kt_member m;
+	int n = 0;
 
-	mdb_cursor_open(txn, h->st.members, &cur);
-	/* Bounded by the number of enrolled branches. */
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		char hex[65];
-		uint8_t rec[17 + KT_BRANCH_BYTES_MAX];
-
-		kt_hex(hex, k.mv_data, 32);
-		if (v.mv_size < 17 || v.mv_size > sizeof(rec) ||
-		    (by_key ? strcmp(hex, who) != 0
-		     : (strlen(who) != v.mv_size - 17 ||
-			memcmp(who, (char *)v.mv_data + 17, v.mv_size - 17) != 0)))
+	/* Bounded by the number of enrolled branches; written after the walk. */
+	kt_member_each(&h->st, txn, revoke_match, &r);
+	for (size_t i = 0; i < r.n; i++) {
+		if (kt_member_get(&h->st, txn, r.keys[i], &m) != 0)
 			continue;
-		memcpy(rec, v.mv_data, v.mv_size);
-		rec[8] = 1;
-		v.mv_data = rec;
-		if (mdb_cursor_put(cur, &k, &v, MDB_CURRENT) == 0)
+		m.revoked = 1;
+		if (kt_member_put(&h->st, txn, r.keys[i], &m, 0) == 0)
 			n++;
 	}
-	mdb_cursor_close(cur);
+	free(r.keys);
 	return n;
 }
 

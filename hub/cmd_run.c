@@ -5,6 +5,7 @@
  * still in their handshake; the event loop.
  */
 #include "hub_cli.h"
+#include "hub_store.h"
 #include "hlc.h"
 
 #include <netdb.h>
@@ -273,33 +274,40 @@ static void on_monitor(void *mon)
  * and branch.  Returns 1 for a member that may connect, 2 for a revoked
  * one, 0 for a key no member's is.
  */
+struct by_curve {
+	const uint8_t *ck;
+	uint8_t *ed;
+	char *branch;
+	size_t cap;
+	int found;
+};
+
+/* A kt_member_fn: stops at the member whose Ed25519 key converts to f->ck. */
+static int curve_match(void *ctx, const uint8_t key[KT_PUBKEY_BYTES], const struct kt_member *m)
+{
+	struct by_curve *f = ctx;
+	uint8_t c[32];
+
+	if (crypto_sign_ed25519_pk_to_curve25519(c, key) != 0 || memcmp(c, f->ck, 32) != 0)
+		return 0;
+	memcpy(f->ed, key, 32);
+	f->found = m->revoked ? 2 : 1;
+	snprintf(f->branch, f->cap, "%.*s", (int)m->branch_len, m->branch);
+	return 1;
+}
+
 static int member_by_curve(struct kt_hub *h, const uint8_t ck[32], uint8_t ed[32],
 			   char *branch, size_t cap)
 {
+	struct by_curve f = { ck, ed, branch, cap, 0 };
 	MDB_txn *txn;
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int found = 0, rc;
 
 	if (kt_store_rdtxn(&h->st, &txn, NULL) != 0)
 		return 0;
-	mdb_cursor_open(txn, h->st.members, &cur);
 	/* Bounded by the number of enrolled branches, read once per connection. */
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !found;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		uint8_t c[32];
-
-		if (k.mv_size == 32 && v.mv_size >= 17 &&
-		    crypto_sign_ed25519_pk_to_curve25519(c, k.mv_data) == 0 &&
-		    memcmp(c, ck, 32) == 0) {
-			memcpy(ed, k.mv_data, 32);
-			found = ((uint8_t *)v.mv_data)[8] ? 2 : 1;
-			snprintf(branch, cap, "%.*s", (int)(v.mv_size - 17), (char *)v.mv_data + 17);
-		}
-	}
-	mdb_cursor_close(cur);
+	kt_member_each(&h->st, txn, curve_match, &f);
 	mdb_txn_abort(txn);
-	return found;
+	return f.found;
 }
 
 static void zap_reply(void *zap, struct kt_hub *h)

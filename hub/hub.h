@@ -5,12 +5,8 @@
  * The hub's store is a struct kt_store opened without a chain key: it
  * appends every pushed change to its log (kt_store_ingest_log) and merges
  * the log on metadata alone behind it (kt_hub_merge), so its digest is the
- * nodes' digest, and its log position is the hub seq that nodes pull by.  Two more databases:
- *   pushes   hub seq of a push's last change (u64 BE) -> origin u64 BE,
- *            first hub seq u64 BE, signature[64]: pulls are served in whole
- *            pushes, each with its origin's signature
- *   members  node public key[32] -> origin u64 BE (0 until its first
- *            hello), revoked u8, last contact ms u64 BE, branch name
+ * nodes' digest, and its log position is the hub seq that nodes pull by.  Two more
+ * databases, pushes and members, are the hub's own (hub_store.h draws them).
  *
  * kt_hub_handle() is the state machine: one message from one peer (known
  * by its public key, which CURVE authenticated) and the time go in;
@@ -24,9 +20,36 @@
 #include "store.h"
 #include "proto/msg.h"
 
+struct kt_hub_work;
+/* What the invariants last saw of one origin (kt_hub_invariants). */
+struct kt_hub_seen {
+	uint64_t origin, head, pulled;
+};
+#define KT_HUB_SEEN_MAX 4096 /* origins the invariants follow (a chain has far fewer branches) */
 struct kt_hub {
 	struct kt_store st;
 	size_t scratch_map; /* tests: the map kt_hub_verify_state's scratch store starts at (0: default) */
+	/*
+	 * The buffers of one message (hub_int.h) and the invariants' table of
+	 * origins, owned by the hub: malloc'd by kt_hub_open (~0.5 MiB, while a
+	 * struct kt_hub may live on a stack), freed by kt_hub_close.
+	 */
+	struct kt_hub_work *w;
+	/*
+	 * The machine's memory between calls, for kt_hub_invariants: what the
+	 * last message did, and what was last seen of the store.
+	 */
+	struct {
+		uint64_t head;            /* the log's last position */
+		uint64_t origin;          /* the origin the last message spoke for (0: none) */
+		uint32_t out_n;           /* messages it made the hub say */
+		uint32_t batch_pushes, batch_changes; /* in the last BATCH it built */
+		uint32_t push_changes;    /* in the push it stored */
+		int applied;              /* a push was stored: its last change follows */
+		uint64_t applied_origin, applied_seq;
+		uint8_t applied_hash[KT_HASH_BYTES];
+		uint32_t nseen, turn;     /* origins in w's table; the next a tick checks */
+	} inv;
 };
 
 /* What one message made the hub say. */
@@ -103,13 +126,29 @@ int kt_hub_handle(struct kt_hub *h, const uint8_t key[KT_PUBKEY_BYTES], const ui
 		  size_t len, uint64_t now_ms, struct kt_hub_out *out, struct kt_err *err);
 
 /*
+ * The machine's cheap invariants, checked after every message
+ * (kt_hub_handle) and every tick (kt_hub_merge): the log's last position
+ * and each origin's chain head and pulled cursor never move back between
+ * calls (a pull that says the node stands lower moves its cursor by its
+ * word; the hub never does), the merge stands within the log, the counts
+ * of the last message within proto/msg.h's limits, and after a push was
+ * stored the chain's entry for its last change is that change's hash.
+ * The origin the message spoke for is checked, and one more each tick in
+ * turn.  Returns 0, or -1 with what is broken in why (cap bytes).  A
+ * violation is a bug: kt_hub_handle and kt_hub_merge then log one line on
+ * stderr and abort, never writing on.
+ */
+int kt_hub_invariants(struct kt_hub *h, char *why, size_t cap);
+
+/*
  * The merge runs behind ingest: a push is acknowledged once its changes
  * are checked and durably in the log, and the metadata state (winning
  * versions, conflicts, duplicate tokens) is derived from the log after
  * meta "merged", KT_HUB_MERGE_SLICE changes a transaction, once no message
  * came for KT_HUB_MERGE_QUIET_MS (hub/main.c), and before anything reads
  * the state.
- * kt_hub_merge merges up to max changes and says how many are left;
+ * kt_hub_merge merges up to max changes and says how many are left (the
+ * machine's tick: the invariants are checked after it);
  * kt_hub_catch_up merges them all; kt_hub_digest catches up, then digests.
  */
 #define KT_HUB_MERGE_SLICE 500

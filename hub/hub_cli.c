@@ -1,5 +1,6 @@
 /* hub_cli.c - helpers kt-hub's command files share (see hub_cli.h). */
 #include "hub_cli.h"
+#include "hub_store.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -87,21 +88,30 @@ void kt_hub_cli_listen(struct kt_hub *h, char *out, size_t cap)
 	mdb_txn_abort(txn);
 }
 
+struct branch_find {
+	uint64_t origin;
+	char *out;
+	size_t cap;
+};
+
+/* A kt_member_fn: stops at the member of origin f->origin that has a branch name. */
+static int branch_match(void *ctx, const uint8_t key[KT_PUBKEY_BYTES], const struct kt_member *m)
+{
+	struct branch_find *f = ctx;
+
+	(void)key;
+	if (m->branch_len == 0 || m->origin != f->origin)
+		return 0;
+	snprintf(f->out, f->cap, "%.*s", (int)m->branch_len, m->branch);
+	return 1;
+}
+
 void kt_hub_cli_branch_of(struct kt_hub *h, MDB_txn *txn, uint64_t origin, char *out,
 			  size_t cap)
 {
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int rc;
+	struct branch_find f = { origin, out, cap };
 
 	snprintf(out, cap, "%016llx", (unsigned long long)origin);
-	mdb_cursor_open(txn, h->st.members, &cur);
 	/* Bounded by the number of enrolled branches. */
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-		if (v.mv_size > 17 && kt_be64_get(v.mv_data) == origin) {
-			snprintf(out, cap, "%.*s", (int)(v.mv_size - 17), (char *)v.mv_data + 17);
-			break;
-		}
-	mdb_cursor_close(cur);
+	kt_member_each(&h->st, txn, branch_match, &f);
 }

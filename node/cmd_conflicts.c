@@ -6,7 +6,6 @@
  * resolves one.
  */
 #include "cli.h"
-#include "store_int.h"
 #include "hlc.h"
 #include "when.h"
 
@@ -14,60 +13,74 @@
 #include <string.h>
 #include <time.h>
 
-#define CKEY_BYTES (KT_ID_BYTES + 2 + 2 * KT_VER_BYTES)
-
-static json_t *side(struct kt_cli *cli, MDB_txn *txn, const struct kt_field *f,
-		    const uint8_t *ver, const uint8_t *val, size_t n)
+static json_t *side(const struct kt_field *f, const struct kt_version *v,
+		    const struct kt_val *x, const char *branch)
 {
-	struct kt_version v;
-	struct kt_val x;
-	char origin[17], when[32], text[KT_VALUE_BYTES_MAX + 1], branch[KT_BRANCH_NAME_BYTES];
+	char origin[17], when[32], text[KT_VALUE_BYTES_MAX + 1];
 	time_t t;
 
-	kt_version_get(&v, ver);
-	snprintf(origin, sizeof(origin), "%016llx", (unsigned long long)v.origin);
-	kt_store_branch_of(&cli->st, txn, v.origin, branch, sizeof(branch));
-	t = (time_t)(kt_hlc_ms(v.hlc) / 1000);
+	snprintf(origin, sizeof(origin), "%016llx", (unsigned long long)v->origin);
+	t = (time_t)(kt_hlc_ms(v->hlc) / 1000);
 	kt_when_text((int64_t)t, when, sizeof(when));
-	text[0] = '\0';
-	if (n > 0 && kt_val_unpack(val, n, &x, NULL) == 0)
-		kt_schema_format(f, &x, text, sizeof(text));
+	kt_schema_format(f, x, text, sizeof(text)); /* "" for a value it cannot read */
 	return json_pack("{s:s, s:s, s:s, s:s}", "node", origin, "branch", branch, "time", when,
 			 "value", text);
 }
 
-static json_t *one(struct kt_cli *cli, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+static json_t *one(struct kt_cli *cli, MDB_txn *txn, const struct kt_conflict *c)
 {
-	const uint8_t *key = k->mv_data, *d = v->mv_data;
-	struct kt_id id;
 	struct kt_rec r;
 	const struct kt_field *f;
 	char idt[KT_ID_TEXT_BYTES], owner[KT_ID_TEXT_BYTES], name[16];
-	uint32_t ll;
 	json_t *o;
 
-	if (k->mv_size != CKEY_BYTES || v->mv_size < 4)
-		return NULL;
-	ll = (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
-	if (ll > v->mv_size - 4)
-		return NULL;
-	memcpy(id.b, key, KT_ID_BYTES);
 	kt_rec_init(&r);
-	kt_store_load(&cli->st, txn, &id, &r, NULL);
-	f = kt_schema_field(r.type, kt_be16_get(key + KT_ID_BYTES));
-	snprintf(name, sizeof(name), "f%u", kt_be16_get(key + KT_ID_BYTES));
-	kt_id_format(&id, idt);
+	kt_store_load(&cli->st, txn, &c->id, &r, NULL);
+	f = kt_schema_field(r.type, c->field);
+	snprintf(name, sizeof(name), "f%u", c->field);
+	kt_id_format(&c->id, idt);
 	kt_id_format(&r.owner, owner);
 	o = json_pack("{s:s, s:s, s:s, s:s}", "record", idt, "type",
 		      kt_schema_type_name(r.type), "client", owner, "field", f ? f->name : name);
 	json_object_set_new(o, "versions", json_pack("[o, o]",
-		side(cli, txn, f, key + KT_ID_BYTES + 2, d + 4, ll),
-		side(cli, txn, f, key + KT_ID_BYTES + 2 + KT_VER_BYTES, d + 4 + ll,
-		     v->mv_size - 4 - ll)));
+		side(f, &c->lo, &c->lo_val, c->lo_branch),
+		side(f, &c->hi, &c->hi_val, c->hi_branch)));
 	json_object_set_new(o, "winner", json_integer(1)); /* the higher version wins */
 	json_object_set_new(o, "kind", json_string("field"));
 	kt_rec_release(&r);
 	return o;
+}
+
+struct listing {
+	struct kt_cli *cli;
+	MDB_txn *txn;
+	json_t *arr;
+	int json;
+};
+
+/* One open conflict: printed (unless --json) and kept in l->arr. */
+static int list_one(void *ctx, const struct kt_conflict *c)
+{
+	struct listing *l = ctx;
+	json_t *o = one(l->cli, l->txn, c), *a, *b;
+
+	a = json_array_get(json_object_get(o, "versions"), 0);
+	b = json_array_get(json_object_get(o, "versions"), 1);
+	if (!l->json) {
+		printf("%s %s.%s: '", json_string_value(json_object_get(o, "record")),
+		       json_string_value(json_object_get(o, "type")),
+		       json_string_value(json_object_get(o, "field")));
+		kt_cli_text(json_string_value(json_object_get(b, "value")));
+		printf("' (branch ");
+		kt_cli_text(json_string_value(json_object_get(b, "branch")));
+		printf(", %s) won over '", json_string_value(json_object_get(b, "time")));
+		kt_cli_text(json_string_value(json_object_get(a, "value")));
+		printf("' (branch ");
+		kt_cli_text(json_string_value(json_object_get(a, "branch")));
+		printf(", %s)\n", json_string_value(json_object_get(a, "time")));
+	}
+	json_array_append_new(l->arr, o);
+	return 0;
 }
 
 /* Each cycle of merges, for review (cli.h). */
@@ -107,52 +120,25 @@ int cmd_conflicts(struct kt_cli *cli, int argc, char **argv)
 		{ NULL, 0, 0, 0 },
 	};
 	struct kt_opts *o = kt_cli_opts(cli, "conflicts", usage, opts, argc, argv);
-	int json = 0, c;
-	MDB_txn *txn;
-	MDB_cursor *cur;
-	MDB_val k, v;
-	json_t *arr;
-	int rc;
+	struct listing l = { cli, NULL, NULL, 0 };
+	int c;
 
 	while ((c = kt_opts_next(o)) >= 0)
 		switch (c) {
-		case KT_CLI_JSON: json = 1; break;
+		case KT_CLI_JSON: l.json = 1; break;
 		}
 	if (c != KT_OPTS_END || kt_opts_args(o, 0, 0, NULL))
 		return kt_opts_exit(c);
-	if (kt_cli_open(cli) || kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
+	if (kt_cli_open(cli) || kt_store_rdtxn(&cli->st, &l.txn, &cli->err) != 0)
 		return cli->open ? kt_cli_fail(cli) : 1;
-	arr = json_array();
-	mdb_cursor_open(txn, cli->st.conflicts, &cur);
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		json_t *o = one(cli, txn, &k, &v), *a, *b;
-
-		if (o == NULL)
-			continue;
-		a = json_array_get(json_object_get(o, "versions"), 0);
-		b = json_array_get(json_object_get(o, "versions"), 1);
-		if (!json) {
-			printf("%s %s.%s: '", json_string_value(json_object_get(o, "record")),
-			       json_string_value(json_object_get(o, "type")),
-			       json_string_value(json_object_get(o, "field")));
-			kt_cli_text(json_string_value(json_object_get(b, "value")));
-			printf("' (branch ");
-			kt_cli_text(json_string_value(json_object_get(b, "branch")));
-			printf(", %s) won over '", json_string_value(json_object_get(b, "time")));
-			kt_cli_text(json_string_value(json_object_get(a, "value")));
-			printf("' (branch ");
-			kt_cli_text(json_string_value(json_object_get(a, "branch")));
-			printf(", %s)\n", json_string_value(json_object_get(a, "time")));
-		}
-		json_array_append_new(arr, o);
-	}
-	mdb_cursor_close(cur);
-	kt_cli_merge_cycles(cli, txn, arr, !json);
-	mdb_txn_abort(txn);
-	if (json)
-		kt_cli_print_json(arr);
+	l.arr = json_array();
+	/* A table that cannot be read lists what it could, as before: nothing. */
+	kt_store_conflicts(&cli->st, l.txn, list_one, &l, &cli->err);
+	kt_cli_merge_cycles(cli, l.txn, l.arr, !l.json);
+	mdb_txn_abort(l.txn);
+	if (l.json)
+		kt_cli_print_json(l.arr);
 	else
-		json_decref(arr);
+		json_decref(l.arr);
 	return 0;
 }

@@ -1,10 +1,7 @@
 /*
- * cmd_io.c - `export` (every record as one deterministic JSON document) and
- * `import` (that JSON back, or a CSV of client cards).
- *
- * Export streams: the envelope, then each record in id order as
- * kt_card_json() renders it (sorted keys, compact), so two converged nodes
- * print the same bytes and a million records never sit in memory at once.
+ * cmd_io.c - `import`: a Kartoteka export (JSON) back, or a CSV of client
+ * cards or visits; its options, and the checks of its rows (`export` is
+ * cmd_export.c's; the writing, cmd_import_write.c's).
  *
  * Import reads and checks the whole file before it writes anything: the
  * parser (import.h) checks every value against the schema, then this file
@@ -17,7 +14,7 @@
  * with --skip-bad skips what is there ("already exists") and writes the
  * rest.  A CSV has no ids, so its rows would be imported twice.
  */
-#include "cli.h"
+#include "cmd_import.h"
 #include "card.h"
 #include "contacts.h"
 #include "import.h"
@@ -29,7 +26,6 @@
 #include "hlc.h"
 #include "when.h"
 #include "text.h"
-#include "store_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,30 +34,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-static const char export_usage[] =
-	"usage: kt-node -d DIR export [--json]\n"
-	"       kt-node -d DIR export --csv --out FOLDER\n"
-	"\n"
-	"Prints every record of this node (client cards, visits, patch tests,\n"
-	"assessments, care plans, feedback, loyalty points), sorted by id, as one\n"
-	"line of JSON: {\"format\":\"kartoteka-export\",\"version\":1,\"records\":[...]}.\n"
-	"Two nodes holding the same changes print the same bytes.  `import` reads\n"
-	"the output back into another node, keeping the ids: the backup format.\n"
-	"--csv writes client cards and visits for a spreadsheet instead, as two files\n"
-	"in FOLDER (made when missing; one holding either file is refused):\n"
-	"clients.csv (id, every client field, merged_into) and visits.csv (id,\n"
-	"client: her card's id, name, every visit field).  UTF-8 with a BOM, CRLF,\n"
-	"cells quoted as RFC 4180 says; the separator is ';' when the node's country\n"
-	"writes decimals with a comma (RU, MD, RO, UA, BY, KZ, most of Europe; amounts\n"
-	"then have a decimal comma too), else ','; a list's entries are joined by\n"
-	"\"; \".  `import FOLDER/clients.csv`, then `import FOLDER/visits.csv`, read\n"
-	"them back with their ids.  Other records are in the JSON export only.\n"
-	"  --json        (the default) print JSON\n"
-	"  --csv         write clients.csv and visits.csv\n"
-	"  --out FOLDER  where --csv writes\n"
-	"example: kt-node -d /var/lib/kartoteka export --json > backup.json\n"
-	"         kt-node -d /var/lib/kartoteka export --csv --out ~/kartoteka-csv\n";
 
 static const char import_usage[] =
 	"usage: kt-node -d DIR import FILE [--skip-bad] [--as-recorded] [--again]\n"
@@ -145,125 +117,7 @@ static void import_columns_help(void)
 	}
 }
 
-/* ---- export ---- */
-
-struct export_ctx {
-	struct kt_cli *cli;
-	MDB_txn *txn;
-	size_t n;
-};
-
-static int export_one(void *ctx, const struct kt_id *id, uint8_t type)
-{
-	struct export_ctx *e = ctx;
-	struct kt_rec r;
-	json_t *o;
-	int rc;
-
-	(void)type;
-	kt_rec_init(&r);
-	if (kt_store_load(&e->cli->st, e->txn, id, &r, &e->cli->err) != 0) {
-		kt_rec_release(&r);
-		return -1;
-	}
-	o = kt_card_json(&r); /* copies the values out before the txn ends */
-	kt_rec_release(&r);
-	if (e->n++ > 0)
-		fputc(',', stdout);
-	rc = json_dumpf(o, stdout, JSON_SORT_KEYS | JSON_COMPACT);
-	json_decref(o);
-	if (rc != 0)
-		return kt_err_set(&e->cli->err, KT_EIO, "cannot write: %s", strerror(errno));
-	return 0;
-}
-
-int cmd_export(struct kt_cli *cli, int argc, char **argv)
-{
-	struct export_ctx e = { cli, NULL, 0 };
-	int rc;
-
-	static const struct kt_opt opts[] = {
-		KT_CLI_JSON_OPT,
-		{ "csv", KT_OPT_FLAG, 'c', 0 },
-		{ "out", KT_OPT_VALUE, 'o', 0 },
-		{ NULL, 0, 0, 0 },
-	};
-	struct kt_opts *o = kt_cli_opts(cli, "export", export_usage, opts, argc, argv);
-	const char *out = NULL;
-	int csv = 0, json = 0, c;
-
-	while ((c = kt_opts_next(o)) >= 0)
-		switch (c) {
-		case KT_CLI_JSON: json = 1; break;
-		case 'c': csv = 1; break;
-		case 'o': out = o->arg; break;
-		}
-	if (c != KT_OPTS_END || kt_opts_args(o, 0, 0, NULL))
-		return kt_opts_exit(c);
-	if (csv && json)
-		return kt_cli_failf("export: --csv or --json, not both");
-	if (csv != (out != NULL))
-		return kt_cli_failf(csv ? "export: --csv writes two files: --csv --out FOLDER"
-				    : "export: --out is for --csv (JSON goes to stdout)");
-	if (csv)
-		return kt_cli_export_csv(cli, out);
-	if (kt_cli_open(cli))
-		return 1;
-	if (kt_store_rdtxn(&cli->st, &e.txn, &cli->err) != 0)
-		return kt_cli_fail(cli);
-	kt_err_clear(&cli->err);
-	fputs("{\"format\":\"kartoteka-export\",\"version\":1,\"records\":[", stdout);
-	rc = kt_store_each(&cli->st, e.txn, 0, export_one, &e, &cli->err);
-	mdb_txn_abort(e.txn);
-	/* On failure the document stays unclosed, so no reader takes it as whole. */
-	if (rc == 0)
-		fputs("]}\n", stdout);
-	if (fflush(stdout) != 0 && rc == 0)
-		return kt_cli_failf("export: cannot write: %s", strerror(errno));
-	if (rc != 0)
-		return kt_cli_failf("export: %s", cli->err.msg[0] ? cli->err.msg
-				    : "cannot read the store");
-	return 0;
-}
-
 /* ---- import: reading and checking ---- */
-
-struct importer {
-	struct kt_cli *cli;
-	struct kt_import im;
-	const char *path;
-	char branch[KT_BRANCH_BYTES_MAX + 1]; /* home_branch of new CSV cards, branch of visits */
-	char currency[KT_SETTING_BYTES_MAX];  /* currency of CSV visits that name none */
-	const char *encoding;                 /* import --encoding NAME: the file's character set */
-	struct kt_draft *d;                   /* KT_BATCH_MAX drafts */
-	struct kt_id *alias;                  /* their merge targets (ALIAS args) */
-	size_t total, done;
-	int tty, shown;
-	const char *override, *by;            /* import --override REASON [--by NAME] */
-	int as_recorded;                      /* import --as-recorded: a restore */
-	int no_duplicates;                    /* import --no-duplicates: shared phones are bad rows */
-	int again;                            /* import --again: a file imported whole before */
-	int future;                           /* import --future: visits dated ahead on purpose */
-	/*
-	 * How far this file got (meta "import:<hash of type and bytes>", written
-	 * with each batch): rows of pass < from_pass, or of from_pass before
-	 * from_row, were written by an earlier run that stopped.
-	 */
-	char note_name[48];
-	uint8_t from_pass;
-	uint64_t from_row, before;            /* before: records that run wrote */
-};
-
-/* The note's bytes: pass u8, next row u64, records written u64, finished ms u64. */
-#define IMPORT_NOTE_BYTES 25
-static void note_pack(uint8_t b[IMPORT_NOTE_BYTES], uint8_t pass, uint64_t row, uint64_t n,
-		      uint64_t finished)
-{
-	b[0] = pass;
-	kt_be64_put(b + 1, row);
-	kt_be64_put(b + 9, n);
-	kt_be64_put(b + 17, finished);
-}
 
 /* A record id of the file and the row holding it, to sort and search. */
 struct idrow {
@@ -758,11 +612,11 @@ static int resolve_visits(struct importer *x, MDB_txn *txn, struct kt_rec *rec)
  */
 static int stopped_run(struct importer *x, MDB_txn *txn)
 {
-	MDB_val k = { strlen(x->note_name), x->note_name }, v;
+	uint8_t b[IMPORT_NOTE_BYTES];
+	size_t n;
 
-	return !x->again && mdb_get(txn, x->cli->st.meta, &k, &v) == 0 &&
-	       v.mv_size == IMPORT_NOTE_BYTES && ((const uint8_t *)v.mv_data)[0] != 0 &&
-	       kt_be64_get((const uint8_t *)v.mv_data + 17) == 0;
+	return !x->again && kt_meta_copy(&x->cli->st, txn, x->note_name, b, sizeof(b), &n) == 0 &&
+	       n == IMPORT_NOTE_BYTES && b[0] != 0 && kt_be64_get(b + 17) == 0;
 }
 
 /* The checks against the store and within the file; 1 (printed) on failure. */
@@ -836,233 +690,6 @@ static size_t report_bad(const struct kt_import *im, size_t *dropped)
 	if (said > 100)
 		fprintf(stderr, "... and %zu more\n", said - 100);
 	return bad;
-}
-
-/* ---- import: writing ---- */
-
-/* Fills draft slot from row r; the row's strings outlive the write. */
-static int build_draft(struct importer *x, const struct kt_import_row *r, size_t slot,
-		       struct kt_err *err)
-{
-	struct kt_draft *d = &x->d[slot];
-	struct kt_id id, owner;
-	int rc;
-
-	memset(&owner, 0, sizeof(owner));
-	if (r->id[0] == '\0')
-		kt_id_new(&id, kt_wall_ms());
-	else if (kt_id_parse(&id, r->id) != 0)
-		return kt_err_set(err, KT_EINVAL, "bad id '%s'", r->id);
-	if (!kt_schema_self_owned(r->type) && kt_id_parse(&owner, r->client) != 0)
-		return kt_err_set(err, KT_EINVAL, "bad client id '%s'", r->client);
-	kt_draft_start(d, r->type, &id, 1, &owner);
-	for (uint32_t i = 0; i < r->n; i++)
-		if ((rc = kt_draft_field(d, r->f[i].name, r->f[i].value,
-					 r->f[i].add ? KT_OP_ADD : KT_OP_SET, err)) != 0)
-			return rc;
-	/* A new card from a spreadsheet belongs here, as with `client add`. */
-	if (!x->im.json && r->type == KT_T_CLIENT && x->branch[0] != '\0' &&
-	    !kt_draft_has(d, "home_branch") && d->nops < KT_OPS_MAX - 4 &&
-	    (rc = kt_draft_field(d, "home_branch", x->branch, KT_OP_SET, err)) != 0)
-		return rc;
-	/* A visit from a spreadsheet: as `visit add`, this branch and currency unless named. */
-	if (!x->im.json && r->type == KT_T_VISIT && x->branch[0] != '\0' &&
-	    !kt_draft_has(d, "branch") && d->nops < KT_OPS_MAX - 5 &&
-	    (rc = kt_draft_field(d, "branch", x->branch, KT_OP_SET, err)) != 0)
-		return rc;
-	if (!x->im.json && r->type == KT_T_VISIT && x->currency[0] != '\0' &&
-	    !kt_draft_has(d, "currency") && d->nops < KT_OPS_MAX - 5 &&
-	    (rc = kt_draft_field(d, "currency", x->currency, KT_OP_SET, err)) != 0)
-		return rc;
-	if (r->override != NULL &&
-	    ((rc = kt_draft_field(d, "override_reason", r->override, KT_OP_SET, err)) != 0 ||
-	     (rc = kt_draft_field(d, "override_by", x->by, KT_OP_SET, err)) != 0))
-		return rc;
-	if (r->merged_into != NULL) {
-		struct kt_op *op = &d->ops[d->nops];
-
-		/* The parser capped fields at KT_OPS_MAX - 4: room for this and the extras. */
-		kt_assert(d->nops < KT_OPS_MAX - 3);
-		if (kt_id_parse(&x->alias[slot], r->merged_into) != 0)
-			return kt_err_set(err, KT_EINVAL, "bad merged_into '%s'", r->merged_into);
-		memset(op, 0, sizeof(*op));
-		op->field = KT_F_ALIAS;
-		op->kind = KT_OP_ALIAS;
-		op->arg = x->alias[slot].b;
-		op->arg_len = KT_ID_BYTES;
-		d->nops++;
-	}
-	return 0;
-}
-
-/*
- * Writes drafts 0..n-1 as one durable transaction, with the note that the
- * rows of pass before row `next` are written, and shows progress.
- */
-static int flush(struct importer *x, size_t n, uint8_t pass, uint64_t next)
-{
-	uint8_t note[IMPORT_NOTE_BYTES];
-
-	note_pack(note, pass, next, x->before + x->done + n, 0);
-	if (kt_store_write_noting(&x->cli->st, x->d, n, x->note_name, note, sizeof(note), NULL,
-				  &x->cli->err) != 0) {
-		if (x->shown)
-			fputc('\n', stderr);
-		return kt_cli_failf("import: %s; %zu of %zu records were imported before it, and "
-				    "importing the file again goes on from there", x->cli->err.msg,
-				    x->done, x->total);
-	}
-	x->done += n;
-	if (x->tty) {
-		fprintf(stderr, "\rimported %zu of %zu", x->done, x->total);
-		x->shown = 1;
-	}
-	return 0;
-}
-
-/*
- * Writes the good rows that own themselves (clients = 1: cards, catalogue
- * entries) or the rest (0), which belong to cards written before.
- */
-static int write_pass(struct importer *x, int clients)
-{
-	uint8_t pass = clients ? 1 : 2;
-	size_t n = 0, i;
-
-	for (i = 0; i < x->im.n; i++) {
-		const struct kt_import_row *r = &x->im.rows[i];
-
-		if (r->bad != NULL || kt_schema_self_owned(r->type) != clients ||
-		    pass < x->from_pass || (pass == x->from_pass && i < x->from_row))
-			continue; /* bad, of the other pass, or written by a run that stopped */
-		if (build_draft(x, r, n, &x->cli->err) != 0)
-			return kt_cli_failf("import: %s %d: %s", x->im.json ? "record" : "line",
-					    r->line, x->cli->err.msg);
-		if (++n == KT_BATCH_MAX) {
-			if (flush(x, n, pass, i + 1) != 0)
-				return 1;
-			n = 0;
-		}
-	}
-	return n > 0 ? flush(x, n, pass, i) : 0;
-}
-
-/*
- * The file at this path: meta "import-path:<hash of its real path>" names the
- * note of the last import from it.  When that import stopped half way and the
- * file has changed since, importing it now would card again the rows the
- * stopped run wrote: refused unless --again.  Returns 0 to go on, 1 (said).
- */
-static int changed_since_stopped(struct importer *x)
-{
-	char real[4096], name[48], other[48];
-	uint8_t h[KT_HASH_BYTES];
-	MDB_val k = { 0, name }, v;
-	MDB_txn *txn;
-	uint64_t written = 0;
-	int stopped = 0;
-
-	if (realpath(x->path, real) == NULL)
-		return 0;
-	kt_hash(h, real, strlen(real));
-	kt_hex(other, h, 16);
-	snprintf(name, sizeof(name), "import-path:%.32s", other);
-	k.mv_size = strlen(name);
-	if (kt_store_rdtxn(&x->cli->st, &txn, NULL) != 0)
-		return 0;
-	if (mdb_get(txn, x->cli->st.meta, &k, &v) == 0 && v.mv_size < sizeof(other)) {
-		memcpy(other, v.mv_data, v.mv_size);
-		other[v.mv_size] = '\0';
-		k.mv_data = other;
-		k.mv_size = strlen(other);
-		if (strcmp(other, x->note_name) != 0 && mdb_get(txn, x->cli->st.meta, &k, &v) == 0 &&
-		    v.mv_size == IMPORT_NOTE_BYTES) {
-			stopped = kt_be64_get((uint8_t *)v.mv_data + 17) == 0 ? 1 : 2;
-			written = kt_be64_get((uint8_t *)v.mv_data + 9);
-		}
-	}
-	mdb_txn_abort(txn);
-	if (stopped == 2)
-		return kt_cli_failf("import: '%s' was imported whole before (%llu records) and has "
-				    "changed since: importing it again would card its old rows twice; "
-				    "import a file of the new rows only, or add --again", x->path,
-				    (unsigned long long)written);
-	if (stopped)
-		return kt_cli_failf("import: an import of '%s' stopped half way (%llu records "
-				    "written) and the file has changed since: importing it now would "
-				    "card those rows again; import the file as it was to finish, or "
-				    "add --again to import this one whole as new records", x->path,
-				    (unsigned long long)written);
-	/* This import is the path's last: noted before its first batch (best effort). */
-	k.mv_data = name;
-	k.mv_size = strlen(name);
-	if (kt_txn_begin(x->cli->st.env, 0, &txn) == 0) {
-		if (kt_meta_put(&x->cli->st, txn, name, x->note_name, strlen(x->note_name)) != 0)
-			mdb_txn_abort(txn);
-		else
-			kt_txn_commit(txn);
-	}
-	return 0;
-}
-
-/*
- * Reads how far an earlier run of this file got.  Returns 0 to go on (from
- * the start, or resuming), or 1 (said) for a file imported whole before
- * without --again.
- */
-static int import_resume(struct importer *x)
-{
-	MDB_val k = { strlen(x->note_name), x->note_name }, v;
-	uint64_t finished = 0;
-	MDB_txn *txn;
-
-	if (x->total == 0)
-		return 0; /* nothing to write: nothing to resume or refuse */
-	if (kt_store_rdtxn(&x->cli->st, &txn, &x->cli->err) != 0)
-		return kt_cli_fail(x->cli);
-	if (mdb_get(txn, x->cli->st.meta, &k, &v) == 0 && v.mv_size == IMPORT_NOTE_BYTES) {
-		const uint8_t *b = v.mv_data;
-
-		x->from_pass = b[0];
-		x->from_row = kt_be64_get(b + 1);
-		x->before = kt_be64_get(b + 9);
-		finished = kt_be64_get(b + 17);
-	}
-	mdb_txn_abort(txn);
-	if (finished != 0 && !x->again) {
-		char when[64];
-
-		kt_when_text((int64_t)(finished / 1000), when, sizeof(when));
-		return kt_cli_failf("import: '%s' was imported whole on %s (%llu records); to "
-				    "import it again as new records, add --again", x->path, when,
-				    (unsigned long long)x->before);
-	}
-	if (finished == 0 && x->from_pass == 0 && !x->again && changed_since_stopped(x) != 0)
-		return 1;
-	if (finished != 0 || x->from_pass == 0) {
-		x->from_pass = 0;
-		x->from_row = 0;
-		x->before = 0;
-	} else {
-		fprintf(stderr, "resuming '%s': %llu records were written by a run that stopped; "
-			"importing the rest\n", x->path, (unsigned long long)x->before);
-	}
-	return 0;
-}
-
-/* Notes the file imported whole (best effort: a failure only leaves it resumable). */
-static void import_finished(struct importer *x)
-{
-	uint8_t note[IMPORT_NOTE_BYTES];
-	MDB_txn *txn;
-
-	note_pack(note, 3, 0, x->before + x->done, kt_wall_ms());
-	if (kt_txn_begin(x->cli->st.env, 0, &txn) != 0)
-		return;
-	if (kt_meta_put(&x->cli->st, txn, x->note_name, note, sizeof(note)) != 0)
-		mdb_txn_abort(txn);
-	else
-		kt_txn_commit(txn);
 }
 
 static const char catalog_import_usage[] =
@@ -1174,10 +801,11 @@ static int import_rows(struct importer *x, int skip)
 	snprintf(x->currency, sizeof(x->currency), "%s", kt_cli_settings(x->cli, &set)->currency);
 	x->d = kt_malloc(sizeof(*x->d) * KT_BATCH_MAX);
 	x->alias = kt_calloc(KT_BATCH_MAX, sizeof(*x->alias));
-	if (import_resume(x) != 0 || write_pass(x, 1) != 0 || write_pass(x, 0) != 0)
+	if (kt_importer_resume(x) != 0 || kt_importer_write(x, 1) != 0 ||
+	    kt_importer_write(x, 0) != 0)
 		return 1;
 	if (x->done + x->before > 0)
-		import_finished(x);
+		kt_importer_finished(x);
 	if (x->shown)
 		fputc('\n', stderr);
 	report_notes(&x->im);

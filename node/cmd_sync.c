@@ -4,7 +4,6 @@
  */
 #include "cli.h"
 #include "sync.h"
-#include "store_int.h"
 #include "hlc.h"
 
 #include <signal.h>
@@ -17,19 +16,9 @@
 
 static int meta_set_text(struct kt_cli *cli, const char *name, const char *value)
 {
-	MDB_txn *txn;
-	int rc;
+	int rc = kt_meta_save(&cli->st, name, value, strlen(value));
 
-	if ((rc = kt_txn_begin(cli->st.env, 0, &txn)) != 0) {
-		kt_mdb_err(&cli->err, rc, "write");
-		return kt_cli_fail(cli);
-	}
-	if ((rc = kt_meta_put(&cli->st, txn, name, value, strlen(value))) != 0) {
-		mdb_txn_abort(txn);
-		kt_mdb_err(&cli->err, rc, "write");
-		return kt_cli_fail(cli);
-	}
-	if ((rc = kt_txn_commit(txn)) != 0) { /* a failed commit frees the transaction */
+	if (rc != 0) {
 		kt_mdb_err(&cli->err, rc, "write");
 		return kt_cli_fail(cli);
 	}
@@ -39,19 +28,14 @@ static int meta_set_text(struct kt_cli *cli, const char *name, const char *value
 static int meta_get_text(struct kt_cli *cli, const char *name, char *out, size_t cap)
 {
 	MDB_txn *txn;
-	MDB_val k = { strlen(name), (void *)name }, v;
-	int rc = -1;
+	int rc;
 
 	out[0] = '\0';
 	if (kt_store_rdtxn(&cli->st, &txn, NULL) != 0)
 		return -1;
-	if (mdb_get(txn, cli->st.meta, &k, &v) == 0 && v.mv_size < cap) {
-		memcpy(out, v.mv_data, v.mv_size);
-		out[v.mv_size] = '\0';
-		rc = 0;
-	}
+	rc = kt_meta_text(&cli->st, txn, name, out, cap);
 	mdb_txn_abort(txn);
-	return rc;
+	return rc == 0 ? 0 : -1;
 }
 
 /* The node's own public key in hex. */
@@ -398,6 +382,19 @@ static void send_out(void *d, struct kt_sync_out *o)
 }
 
 /*
+ * The sync machine found itself broken (KT_SYNC_EBROKEN: a bug of ours, not
+ * the hub's bytes): one line, and the process ends there, writing nothing
+ * more (not even what kt_sync_release would save).
+ */
+static void stop_if_broken(struct kt_cli *cli, const char *cmd)
+{
+	if (cli->err.code != KT_SYNC_EBROKEN)
+		return;
+	fprintf(stderr, "kt-node: %s: %s\n", cmd, cli->err.msg);
+	exit(1);
+}
+
+/*
  * A long exchange (a first catch-up) shows how far it is on a terminal, a
  * few times a second once it has taken a second; the line is wiped at the end.
  */
@@ -445,6 +442,7 @@ static int converse(struct kt_cli *cli, void *d, void *mon, struct kt_sync *s,
 			if (zmq_msg_recv(&m, d, 0) >= 0 &&
 			    kt_sync_handle(s, zmq_msg_data(&m), zmq_msg_size(&m), kt_wall_ms(), &out,
 					   &cli->err) != 0) {
+				stop_if_broken(cli, "sync");
 				zmq_msg_close(&m);
 				send_out(d, &out); /* what the hub should still hear (a fork shown) */
 				rc = 2; /* what the hub sent cannot be taken: asking again will not help */
@@ -452,6 +450,7 @@ static int converse(struct kt_cli *cli, void *d, void *mon, struct kt_sync *s,
 			}
 			zmq_msg_close(&m);
 		} else if (kt_sync_tick(s, kt_wall_ms(), &out, &cli->err) != 0) {
+			stop_if_broken(cli, "sync");
 			fprintf(stderr, "kt-node: sync: %s\n", cli->err.msg);
 		}
 		send_out(d, &out);
@@ -580,6 +579,7 @@ static uint64_t paused_until, pause_ms;
 
 static void run_error(struct kt_cli *cli)
 {
+	stop_if_broken(cli, "run");
 	if (cli->err.code != KT_ENOSPC) {
 		fprintf(stderr, "kt-node: run: %s\n", cli->err.msg);
 		return;

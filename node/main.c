@@ -3,7 +3,6 @@
  * commands about the node itself (init, key, config, status, digest).
  */
 #include "cli.h"
-#include "store_int.h"
 #include "hlc.h"
 #include "phone.h"
 #include "text.h"
@@ -70,7 +69,7 @@ int cmd_init(struct kt_cli *cli, int argc, char **argv)
 		{ NULL, 0, 0, 0 },
 	};
 	struct kt_opts *o = kt_cli_opts(cli, "init", init_usage, opts, argc, argv);
-	const char *branch = NULL, *country = "RU";
+	const char *branch = NULL, *country = KT_PHONE_REGION_DEFAULT;
 	int c;
 
 	while ((c = kt_opts_next(o)) >= 0)
@@ -275,16 +274,12 @@ static void sync_facts(struct kt_cli *cli, char *hub, size_t cap, uint64_t *acke
 		       uint64_t *last, uint64_t *voided)
 {
 	MDB_txn *txn;
-	MDB_val k = { 3, "hub" }, v;
 
 	hub[0] = '\0';
 	*acked = *last = *voided = 0;
 	if (kt_store_rdtxn(&cli->st, &txn, NULL) != 0)
 		return;
-	if (mdb_get(txn, cli->st.meta, &k, &v) == 0 && v.mv_size < cap) {
-		memcpy(hub, v.mv_data, v.mv_size);
-		hub[v.mv_size] = '\0';
-	}
+	kt_meta_text(&cli->st, txn, "hub", hub, cap);
 	kt_meta_u64(&cli->st, txn, "acked", acked);
 	kt_meta_u64(&cli->st, txn, "last_sync", last);
 	kt_meta_u64(&cli->st, txn, "voided", voided);

@@ -1,5 +1,6 @@
 /* settings.c - the settings table and its loading (see settings.h). */
 #include "settings.h"
+#include "phone.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +10,8 @@
 #define NUMBER(f, lo, hi) KT_SETTING_NUMBER, lo, hi, offsetof(struct kt_settings, f)
 
 const struct kt_setting_def kt_settings_table[] = {
-	{ "country", "RU", "default country of phone numbers (ISO code)", TEXT(country) },
+	{ "country", KT_PHONE_REGION_DEFAULT, "default country of phone numbers (ISO code)",
+	  TEXT(country) },
 	{ "currency", "RUB", "currency of visit amounts", TEXT(currency) },
 	{ "segment_regular_months", "6", "regular: a visit in each of the last N months",
 	  NUMBER(segment_regular_months, 1, 24) },

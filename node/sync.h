@@ -26,6 +26,19 @@
 #define KT_SYNC_REFETCH_MS 60000      /* withheld changes are asked for again this often */
 #define KT_SYNC_ACK_SAVE_MS 1000      /* "acked" is saved at most this often (a tick or release saves the rest) */
 
+/*
+ * kt_sync_invariants found the machine broken (a bug of ours, not the
+ * hub's bytes): kt_sync_handle and kt_sync_tick return it, having written
+ * nothing of that step, and the program stops rather than go on writing.
+ */
+#define KT_SYNC_EBROKEN (-64)
+
+/* A pulled change applied: its hash as received, and the chain entry read back. */
+struct kt_sync_applied {
+	uint64_t origin, seq;
+	uint8_t hash[KT_HASH_BYTES], held[KT_HASH_BYTES];
+};
+
 struct kt_sync {
 	struct kt_store *st;
 	uint8_t pk[KT_PUBKEY_BYTES];
@@ -34,6 +47,7 @@ struct kt_sync {
 	int ready;            /* the hub said welcome */
 	uint64_t acked;       /* own seq the hub holds */
 	uint64_t pushed;      /* last own seq of the pushes in flight, 0 when none */
+	uint64_t own;         /* the node's own last seq, as the last step read it */
 	uint64_t saved_ms;    /* when "acked" was last saved */
 	uint64_t acked_ms;    /* when the hub last acknowledged */
 	int ack_dirty;        /* acked moved since it was saved */
@@ -48,6 +62,19 @@ struct kt_sync {
 	int refetching;       /* a REFETCH is unanswered */
 	uint64_t refetch_ms;  /* when the last REFETCH went out (0: none this session) */
 	int holes_moved;      /* a hole was made or filled: ask again without waiting */
+	struct kt_bytes *push; /* KT_PUSH_CHANGES_MAX: the changes of the push being built */
+	uint32_t push_n;      /* changes in the last push built */
+	int64_t clock_offset; /* the hub's clock, taken (st->clock_offset) once the step commits */
+	/*
+	 * For kt_sync_invariants: the values the last step ended with (cursor
+	 * and own seq never move back; acked and head move back only when the
+	 * hub says where it stands, rebased), and the last change of each push
+	 * the step applied, with its chain entry read back in its transaction.
+	 */
+	struct { uint64_t cursor, own, acked, head; } seen;
+	int rebased;
+	uint32_t napplied;
+	struct kt_sync_applied applied[KT_BATCH_PUSHES_MAX];
 };
 
 #define KT_SYNC_OUT_MAX 4
@@ -65,13 +92,30 @@ void kt_sync_release(struct kt_sync *s);
 /* (Re)starts a session: a hello. */
 void kt_sync_connect(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out);
 
-/* One message from the hub. */
+/*
+ * One message from the hub, handled by the one function of its kind in one
+ * transaction of the store (a writer when the message writes); reads no
+ * clock but now_ms.  A step whose commit fails leaves the machine as it was
+ * and out empty.  Returns 0, an error (err says it), or KT_SYNC_EBROKEN.
+ */
 int kt_sync_handle(struct kt_sync *s, const uint8_t *msg, size_t len, uint64_t now_ms,
 		   struct kt_sync_out *out, struct kt_err *err);
 
-/* Time passes: push new local changes, re-send what went unanswered. */
+/* Time passes: push new local changes, re-send what went unanswered (one transaction). */
 int kt_sync_tick(struct kt_sync *s, uint64_t now_ms, struct kt_sync_out *out,
 		 struct kt_err *err);
+
+/*
+ * Checks what must hold whatever the hub sends, if our code is right
+ * (PROTOCOL.md's promises): the cursor and the own seq never move back
+ * from the values the last step ended with, nor do acked and head but
+ * where the hub said where it stands (WELCOME, a REFUSE of a gap); the
+ * pushes in flight are of changes the node holds; counts are within
+ * proto's limits; the chain entry of each pulled change applied is the
+ * change's hash.  0 when all hold, else KT_SYNC_EBROKEN with why (a line).
+ * kt_sync_handle and kt_sync_tick run it after every step.
+ */
+int kt_sync_invariants(const struct kt_sync *s, char *why, size_t cap);
 
 /* Whether everything local is pushed and everything the hub announced is applied. */
 int kt_sync_idle(struct kt_sync *s);

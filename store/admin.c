@@ -1,8 +1,8 @@
 /*
  * store/admin.c - what the programs' admin and review commands ask of the
  * store besides records: a whole compacted copy (kt-hub backup), the bytes
- * its pages take, a meta value as text, and the version of one field (who
- * last wrote it), so no program reads an LMDB table itself.
+ * its pages take, and the version of one field (who last wrote it), so no
+ * program reads an LMDB table itself.
  */
 #include "store_int.h"
 
@@ -28,18 +28,6 @@ uint64_t kt_store_used_bytes(struct kt_store *st)
 	if (mdb_env_info(st->env, &info) != 0 || mdb_env_stat(st->env, &stat) != 0)
 		return 0;
 	return ((uint64_t)info.me_last_pgno + 1) * stat.ms_psize;
-}
-
-int kt_meta_text(struct kt_store *st, MDB_txn *txn, const char *name, char *out, size_t cap)
-{
-	MDB_val k = { strlen(name), (void *)name }, v;
-
-	out[0] = '\0';
-	if (mdb_get(txn, st->meta, &k, &v) != 0 || v.mv_size >= cap)
-		return -1;
-	memcpy(out, v.mv_data, v.mv_size);
-	out[v.mv_size] = '\0';
-	return 0;
 }
 
 int kt_store_field_version(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,

@@ -453,6 +453,14 @@ long kt_store_holes(struct kt_store *st, uint32_t max,
 	return list_pairs(&l, "hole:", hole_one);
 }
 
+long kt_store_holes_in(struct kt_store *st, MDB_txn *txn, uint32_t max,
+		       void (*fn)(void *ctx, const struct kt_hole *h), void *ctx)
+{
+	struct listing l = { st, txn, max, 0, NULL, fn, ctx };
+
+	return kt_meta_pairs(st, txn, "hole:", hole_one, &l) == 0 ? l.n : -1;
+}
+
 int kt_log_append(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 		      const uint8_t hash[KT_HASH_BYTES], const uint8_t *bytes, size_t len,
 		      struct kt_err *err)

@@ -337,7 +337,7 @@ int kt_store_open_as(struct kt_store *st, const char *dir, int hub, struct kt_er
 		st->clock_offset = (int64_t)off;
 	}
 	if (kt_store_setting(st, txn, "country", st->country, sizeof(st->country)) != 0)
-		strcpy(st->country, "RU");
+		strcpy(st->country, KT_PHONE_REGION_DEFAULT);
 	mdb_txn_abort(txn);
 	if (st->node_id == 0) {
 		rc = kt_err_set(err, KT_ECORRUPT, "store in '%s' has no node id", dir);

@@ -193,6 +193,32 @@ int kt_chain_get(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t se
 		 uint8_t hash[KT_HASH_BYTES], uint64_t *logpos);
 int kt_chain_put(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t seq,
 		 const uint8_t hash[KT_HASH_BYTES], uint64_t logpos, struct kt_err *err);
+
+/* ---- meta copied out or saved alone, the hub's clock (store/meta.c) ---- */
+/*
+ * kt_meta_copy copies the value of meta name into out[0..cap) and its size
+ * into *n: 0, MDB_NOTFOUND, or MDB_BAD_VALSIZE for a value longer than cap
+ * (nothing copied).  kt_meta_text is the same as a C string of at most
+ * cap - 1 bytes (out is "" unless it returns 0).  In the caller's txn.
+ */
+int kt_meta_copy(struct kt_store *st, MDB_txn *txn, const char *name, void *out, size_t cap,
+		 size_t *n);
+int kt_meta_text(struct kt_store *st, MDB_txn *txn, const char *name, char *out, size_t cap);
+/*
+ * Writes meta name = p[0..n) in a transaction of its own, durably: 0 or an
+ * LMDB code (the transaction is freed either way).  No transaction of this
+ * process may be open around it.
+ */
+int kt_meta_save(struct kt_store *st, const char *name, const void *p, size_t n);
+/*
+ * Takes the hub's clock hub_ms (its WELCOME) as the chain's: the offset
+ * from this store's wall clock (st->clock, which stamps writes), put as
+ * meta "clock_offset" in txn when it moved by a second or more from
+ * st->clock_offset, into *offset (else *offset is st->clock_offset).  The
+ * caller sets st->clock_offset = *offset once txn commits.  0 or an LMDB
+ * code.
+ */
+int kt_store_clock_learn(struct kt_store *st, MDB_txn *txn, uint64_t hub_ms, int64_t *offset);
 /* Opens the node in dir: the LMDB environment and the chain key. */
 int kt_store_open(struct kt_store *st, const char *dir, struct kt_err *err);
 void kt_store_close(struct kt_store *st);
@@ -338,11 +364,6 @@ int kt_store_copy(struct kt_store *st, const char *dir, struct kt_err *err);
 /* The bytes the store's pages in use take (a compacted copy is at most this); 0 unknown. */
 uint64_t kt_store_used_bytes(struct kt_store *st);
 /*
- * A meta value (the hub's "listen") as text into out (cap bytes with its
- * NUL): 0, or -1 with out "" when it is absent or does not fit.
- */
-int kt_meta_text(struct kt_store *st, MDB_txn *txn, const char *name, char *out, size_t cap);
-/*
  * The version of the last write of LWW field of record id, who and when
  * (metadata: the hub holds it too): 0, or KT_ENOTFOUND when the record
  * holds no value of field.
@@ -480,6 +501,13 @@ int kt_store_hole_vouches(struct kt_store *st, MDB_txn *txn, uint64_t origin, ui
 			  const uint8_t hash[KT_HASH_BYTES]);
 long kt_store_holes(struct kt_store *st, uint32_t max,
 		    void (*fn)(void *ctx, const struct kt_hole *h), void *ctx);
+/*
+ * kt_store_holes in the caller's transaction, which sees its own
+ * writes: fn for each hole still open, in origin and seq order, up to max
+ * (0: all); how many there are, or -1 when the store cannot be read.
+ */
+long kt_store_holes_in(struct kt_store *st, MDB_txn *txn, uint32_t max,
+		       void (*fn)(void *ctx, const struct kt_hole *h), void *ctx);
 
 /*
  * Applies, in txn, each change kept void because its client's data key was
@@ -624,5 +652,48 @@ int kt_store_info(struct kt_store *st, struct kt_store_info *info, struct kt_err
 int kt_store_digest_in(struct kt_store *st, MDB_txn *txn, uint8_t out[KT_HASH_BYTES],
 		       struct kt_err *err);
 int kt_store_digest(struct kt_store *st, uint8_t out[KT_HASH_BYTES], struct kt_err *err);
+
+/* ---- the log by position, meta by name, the state emptied (store/log.c) ---- */
+/*
+ * log: the change bytes at log position pos, borrowed from txn.  Get: 0 or
+ * MDB_NOTFOUND; put overwrites the entry at pos (a repair puts a change's
+ * true bytes back): an LMDB code.  kt_log_last: the last position (0: none).
+ */
+int kt_log_get(struct kt_store *st, MDB_txn *txn, uint64_t pos, struct kt_bytes *out);
+int kt_log_put(struct kt_store *st, MDB_txn *txn, uint64_t pos, const uint8_t *p, size_t n);
+uint64_t kt_log_last(struct kt_store *st, MDB_txn *txn);
+/*
+ * A walk over the log in position order, in txn: seek stands on the first
+ * entry at or after pos, next on the one after; each gives its position
+ * in *at (0 for a key that is not 8 bytes) and its bytes (borrowed).
+ * Returns 0, MDB_NOTFOUND past the end, or an LMDB code.  Close it before
+ * txn ends.
+ */
+struct kt_log_cur {
+	MDB_cursor *cur;
+};
+int kt_log_open(struct kt_store *st, MDB_txn *txn, struct kt_log_cur *c);
+int kt_log_seek(struct kt_log_cur *c, uint64_t pos, uint64_t *at, struct kt_bytes *b);
+int kt_log_next(struct kt_log_cur *c, uint64_t *at, struct kt_bytes *b);
+void kt_log_close(struct kt_log_cur *c);
+/*
+ * meta as bytes: get (borrowed from txn; 0 or MDB_NOTFOUND), delete (0 or
+ * MDB_NOTFOUND), and a walk in name order over the names that begin with
+ * prefix.  fn gets each name (n bytes, not NUL-terminated) and value and
+ * returns 0 to go on, > 0 to stop, < 0 to stop with that error, which
+ * kt_meta_each returns; else 0 or an LMDB code.
+ */
+typedef int (*kt_meta_fn)(void *ctx, const char *name, size_t n, struct kt_bytes v);
+int kt_meta_get(struct kt_store *st, MDB_txn *txn, const char *name, struct kt_bytes *out);
+int kt_meta_del(struct kt_store *st, MDB_txn *txn, const char *name);
+int kt_meta_each(struct kt_store *st, MDB_txn *txn, const char *prefix, kt_meta_fn fn, void *ctx);
+/*
+ * Empties, in txn, the state the merge derives from the log (rec, own, idx,
+ * shred, tokens, merged, conflicts; kept open): the hub's rebuild and
+ * repair.  Its meta (the merge position) is the caller's.  An LMDB code.
+ */
+int kt_store_drop_state(struct kt_store *st, MDB_txn *txn);
+/* Sets the map to bytes (tests start a store small); no transaction may be open. */
+int kt_store_set_map(struct kt_store *st, size_t bytes);
 
 #endif

@@ -51,6 +51,12 @@ static char base[256], dir[300];
 static struct kt_hub hub;
 static struct kt_store st[NODES];
 static struct kt_sync sy[NODES];
+
+/* kt_sync_invariants after a step of machine y (sync.h): it must hold, whatever the step met. */
+#define T_INVARIANTS(y) do { char t_why_[160]; int t_r_ = kt_sync_invariants((y), t_why_, 160); \
+	if (t_r_ != 0) fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, t_why_); \
+	T_EQ_INT(t_r_, 0); } while (0)
+
 static uint8_t keys[NODES][KT_PUBKEY_BYTES];
 static struct queue to_hub[NODES], to_node[NODES];
 static int connected[NODES];
@@ -117,9 +123,12 @@ static void deliver(int i, int to_the_hub, int faults)
 			struct kt_sync_out o;
 
 			kt_sync_out_init(&o);
-			if (kt_sync_handle(&sy[i], m.p, m.n, now_ms, &o, &err) != 0 &&
-			    getenv("KT_SIM_VERBOSE") && atoi(getenv("KT_SIM_VERBOSE")) > 1)
+			int rc = kt_sync_handle(&sy[i], m.p, m.n, now_ms, &o, &err);
+
+			if (rc != 0 && getenv("KT_SIM_VERBOSE") && atoi(getenv("KT_SIM_VERBOSE")) > 1)
 				fprintf(stderr, "node %d: %s\n", i, err.msg);
+			T_CHECK(rc != KT_SYNC_EBROKEN);
+			T_INVARIANTS(&sy[i]);
 			node_sends(i, &o);
 			kt_sync_out_release(&o);
 		}
@@ -133,7 +142,8 @@ static void tick(int i)
 	struct kt_err err;
 
 	kt_sync_out_init(&o);
-	kt_sync_tick(&sy[i], now_ms, &o, &err);
+	T_CHECK(kt_sync_tick(&sy[i], now_ms, &o, &err) != KT_SYNC_EBROKEN);
+	T_INVARIANTS(&sy[i]);
 	node_sends(i, &o);
 	kt_sync_out_release(&o);
 }
@@ -147,6 +157,7 @@ static void reconnect(int i)
 	connected[i] = 1;
 	kt_sync_out_init(&o);
 	kt_sync_connect(&sy[i], now_ms, &o);
+	T_INVARIANTS(&sy[i]);
 	node_sends(i, &o);
 	kt_sync_out_release(&o);
 }

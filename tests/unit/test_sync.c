@@ -33,6 +33,11 @@ static char hub_note[KT_HUB_NOTE_BYTES];
 
 static uint32_t rnd(uint32_t n) { return q_rnd(&rs, n); }
 
+/* kt_sync_invariants after a step of machine y (sync.h): it must hold, whatever the step met. */
+#define T_INVARIANTS(y) do { char t_why_[160]; int t_r_ = kt_sync_invariants((y), t_why_, 160); \
+	if (t_r_ != 0) fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, t_why_); \
+	T_EQ_INT(t_r_, 0); } while (0)
+
 static void put(struct queue *q, const msgpack_sbuffer *b)
 {
 	kt_assert(q_put(q, b->data, b->size) == 0);
@@ -71,7 +76,8 @@ static int deliver(int i, int to_the_hub)
 		struct kt_sync_out o;
 
 		kt_sync_out_init(&o);
-		kt_sync_handle(&sy[i], m.p, m.n, now_ms, &o, &err);
+		T_CHECK(kt_sync_handle(&sy[i], m.p, m.n, now_ms, &o, &err) != KT_SYNC_EBROKEN);
+		T_INVARIANTS(&sy[i]);
 		node_sends(i, &o);
 		kt_sync_out_release(&o);
 	}
@@ -174,7 +180,8 @@ static void tick(int i)
 	struct kt_err err;
 
 	kt_sync_out_init(&o);
-	kt_sync_tick(&sy[i], now_ms, &o, &err);
+	T_CHECK(kt_sync_tick(&sy[i], now_ms, &o, &err) != KT_SYNC_EBROKEN);
+	T_INVARIANTS(&sy[i]);
 	node_sends(i, &o);
 	kt_sync_out_release(&o);
 }
@@ -193,6 +200,7 @@ static void reconnect(int i)
 
 	kt_sync_out_init(&o);
 	kt_sync_connect(&sy[i], now_ms, &o);
+	T_INVARIANTS(&sy[i]);
 	node_sends(i, &o);
 	kt_sync_out_release(&o);
 	connected[i] = 1;
@@ -396,10 +404,12 @@ static void test_a_forged_batch_is_refused(void)
 	kt_sync_out_init(&so);
 	bytes[off + 5] ^= 1;
 	T_CHECK(kt_sync_handle(&sy_d, bytes, o.m[0].msg.size, now_ms, &so, &err) != 0);
+	T_INVARIANTS(&sy_d);
 	T_CHECK(strstr(err.msg, "not signed") != NULL);
 	T_EQ_INT(sy_d.cursor, 0);
 	bytes[off + 5] ^= 1;
 	T_EQ_INT(kt_sync_handle(&sy_d, bytes, o.m[0].msg.size, now_ms, &so, &err), 0);
+	T_INVARIANTS(&sy_d);
 	T_CHECK(sy_d.cursor > 0);
 
 	/* A later push of an origin whose key is pinned, under another key: refused. */
@@ -425,6 +435,7 @@ static void test_a_forged_batch_is_refused(void)
 		kt_msg_release(m);
 		bytes[off] ^= 1;
 		T_CHECK(kt_sync_handle(&sy_d, bytes, o.m[0].msg.size, now_ms, &so, &err) != 0);
+		T_INVARIANTS(&sy_d);
 		T_CHECK(strstr(err.msg, "changed") != NULL);
 		T_EQ_INT(sy_d.cursor, cursor);
 	}
@@ -580,13 +591,17 @@ static void test_a_welcome_of_another_history_is_refused(void)
 	kt_sync_out_init(&o);
 	kt_msg_welcome(&b, now_ms, local, kt_hub_head(&hub), wrong);
 	T_CHECK(kt_sync_handle(&sy[1], (uint8_t *)b.data, b.size, now_ms, &o, &err) != 0);
+	T_INVARIANTS(&sy[1]);
 	T_CHECK(strstr(err.msg, "restored from a backup and written to") != NULL);
 	kt_msg_welcome(&b, now_ms, local, kt_hub_head(&hub), right);
 	T_EQ_INT(kt_sync_handle(&sy[1], (uint8_t *)b.data, b.size, now_ms, &o, &err), 0);
+	T_INVARIANTS(&sy[1]);
 	kt_msg_welcome(&b, now_ms, local + 5, kt_hub_head(&hub), wrong); /* holds fewer: pulls */
 	T_EQ_INT(kt_sync_handle(&sy[1], (uint8_t *)b.data, b.size, now_ms, &o, &err), 0);
+	T_INVARIANTS(&sy[1]);
 	kt_msg_welcome(&b, now_ms, local, kt_hub_head(&hub), right); /* as the hub has it */
 	T_EQ_INT(kt_sync_handle(&sy[1], (uint8_t *)b.data, b.size, now_ms, &o, &err), 0);
+	T_INVARIANTS(&sy[1]);
 	kt_sync_out_release(&o);
 	msgpack_sbuffer_destroy(&b);
 }
@@ -641,6 +656,7 @@ static void test_pushes_keep_a_window_in_flight(void)
 	kt_sync_out_init(&so);
 	kt_msg_welcome(&b, now_ms, 0, 0, NULL);
 	T_EQ_INT(kt_sync_handle(&y, (uint8_t *)b.data, b.size, now_ms, &so, &err), 0);
+	T_INVARIANTS(&y);
 	T_EQ_INT(so.n, KT_SYNC_PUSH_WINDOW + 1); /* and a pull: caught up, it says so */
 	T_EQ_INT(kt_msg_decode(&m, (uint8_t *)so.msg[so.n - 1].data, so.msg[so.n - 1].size, &err), 0);
 	T_CHECK(m.type == KT_MSG_PULL && m.a == 0);
@@ -654,6 +670,7 @@ static void test_pushes_keep_a_window_in_flight(void)
 	T_EQ_INT(next, KT_SYNC_PUSH_WINDOW * KT_PUSH_CHANGES_MAX + 1);
 	kt_msg_ack(&b, s.node_id, KT_PUSH_CHANGES_MAX);
 	T_EQ_INT(kt_sync_handle(&y, (uint8_t *)b.data, b.size, now_ms, &so, &err), 0);
+	T_INVARIANTS(&y);
 	T_EQ_INT(so.n, 1); /* the window moved by one push */
 	T_EQ_INT(kt_msg_decode(&m, (uint8_t *)so.msg[0].data, so.msg[0].size, &err), 0);
 	T_CHECK(m.type == KT_MSG_PUSH &&
@@ -664,13 +681,17 @@ static void test_pushes_keep_a_window_in_flight(void)
 	T_EQ_INT(saved_acked(&s), KT_PUSH_CHANGES_MAX);
 	kt_msg_ack(&b, s.node_id, KT_PUSH_CHANGES_MAX + 1);
 	T_EQ_INT(kt_sync_handle(&y, (uint8_t *)b.data, b.size, now_ms + 10, &so, &err), 0);
+	T_INVARIANTS(&y);
 	T_EQ_INT(saved_acked(&s), KT_PUSH_CHANGES_MAX);
 	T_EQ_INT(kt_sync_tick(&y, now_ms + 500, &so, &err), 0);
+	T_INVARIANTS(&y);
 	T_EQ_INT(saved_acked(&s), KT_PUSH_CHANGES_MAX);
 	T_EQ_INT(kt_sync_tick(&y, now_ms + KT_SYNC_ACK_SAVE_MS + 1, &so, &err), 0);
+	T_INVARIANTS(&y);
 	T_EQ_INT(saved_acked(&s), KT_PUSH_CHANGES_MAX + 1);
 	kt_msg_ack(&b, s.node_id, KT_PUSH_CHANGES_MAX + 2);
 	T_EQ_INT(kt_sync_handle(&y, (uint8_t *)b.data, b.size, now_ms + 1100, &so, &err), 0);
+	T_INVARIANTS(&y);
 	T_EQ_INT(saved_acked(&s), KT_PUSH_CHANGES_MAX + 1);
 	kt_sync_out_release(&so);
 	msgpack_sbuffer_destroy(&b);
@@ -1135,6 +1156,7 @@ static void test_the_hub_clock_corrects_a_node(void)
 		kt_msg_welcome(&b, now_ms, 0, 0, NULL);
 		kt_sync_out_init(&so);
 		T_EQ_INT(kt_sync_handle(&y, (uint8_t *)b.data, b.size, now_ms, &so, &err), 0);
+		T_INVARIANTS(&y);
 		T_CHECK(kt_store_now(&s) == now_ms);
 		kt_id_new(&id, now_ms);
 		kt_draft_start(&d, KT_T_CLIENT, &id, 1, NULL);
@@ -1150,6 +1172,52 @@ static void test_the_hub_clock_corrects_a_node(void)
 		T_CHECK(kt_store_now(&s) == now_ms); /* kept across a restart */
 		kt_store_close(&s);
 	}
+}
+
+/*
+ * kt_sync_invariants catches a machine a bug moved back (its cursor, its
+ * own seq, what the hub acknowledged) or whose applied change is not the
+ * chain's, and a step of such a machine writes and sends nothing.
+ */
+static void test_a_state_moved_back_is_caught(void)
+{
+	struct kt_sync *y = &sy[0];
+	struct kt_sync keep = *y;
+	struct kt_sync_out o;
+	struct kt_err err;
+	char why[160];
+
+	T_INVARIANTS(y);
+	T_CHECK(y->seen.cursor > 0 && y->seen.own > 0); /* it has synced */
+	y->cursor = y->seen.cursor - 1;
+	T_EQ_INT(kt_sync_invariants(y, why, sizeof(why)), KT_SYNC_EBROKEN);
+	T_CHECK(strstr(why, "cursor moved back") != NULL);
+	kt_sync_out_init(&o);
+	T_EQ_INT(kt_sync_tick(y, now_ms, &o, &err), KT_SYNC_EBROKEN);
+	T_EQ_INT(err.code, KT_SYNC_EBROKEN);
+	T_EQ_INT(o.n, 0); /* nothing sent */
+	*y = keep;
+	y->seen.own = y->own + 1;
+	T_EQ_INT(kt_sync_invariants(y, why, sizeof(why)), KT_SYNC_EBROKEN);
+	T_CHECK(strstr(why, "own seq moved back") != NULL);
+	*y = keep;
+	y->acked = y->seen.acked;
+	y->seen.acked = y->acked + 1;
+	T_EQ_INT(kt_sync_invariants(y, why, sizeof(why)), KT_SYNC_EBROKEN);
+	y->rebased = 1; /* the hub said where it stands: acked may start again */
+	T_EQ_INT(kt_sync_invariants(y, why, sizeof(why)), 0);
+	*y = keep;
+	y->pushed = y->own + 1;
+	T_EQ_INT(kt_sync_invariants(y, why, sizeof(why)), KT_SYNC_EBROKEN);
+	*y = keep;
+	y->napplied = 1;
+	memset(y->applied[0].hash, 1, KT_HASH_BYTES);
+	memset(y->applied[0].held, 2, KT_HASH_BYTES);
+	T_EQ_INT(kt_sync_invariants(y, why, sizeof(why)), KT_SYNC_EBROKEN);
+	T_CHECK(strstr(why, "chain entry") != NULL);
+	*y = keep;
+	T_INVARIANTS(y);
+	kt_sync_out_release(&o);
 }
 
 int main(void)
@@ -1173,6 +1241,7 @@ int main(void)
 	T_RUN(test_a_change_that_does_not_open_is_void_everywhere);
 	T_RUN(test_the_hub_refuses_another_chain_key);
 	T_RUN(test_a_card_under_another_chain_key_is_void_everywhere);
+	T_RUN(test_a_state_moved_back_is_caught);
 	for (int i = 0; i < NODES; i++) {
 		q_clear(&to_hub[i]);
 		q_clear(&to_node[i]);
