@@ -610,8 +610,10 @@ int kt_hub_cmd_revoke(struct kt_hub_cli *cli, int argc, char **argv)
 	kt_hub_close(&h);
 	if (n == 0)
 		return kt_cli_failf("revoke: no enrolled node matches '%s'", who);
-	if (rc != 0)
-		return kt_cli_failf("revoke: %s", mdb_strerror(rc));
+	if (rc != 0) { /* the store's error code: its message says LMDB's words */
+		kt_mdb_err(&err, rc, "save the revocation");
+		return kt_cli_failf("revoke: %s", err.msg);
+	}
 	printf("revoked %d node%s\n", n, n == 1 ? "" : "s");
 	return 0;
 }

@@ -72,7 +72,7 @@ int kt_hub_open(struct kt_hub *h, const char *dir, struct kt_err *err)
 	rc = kt_meta_get(&h->st, txn, KT_HUB_META_MERGED, &b);
 	h->inv.head = kt_log_last(&h->st, txn);
 	mdb_txn_abort(txn);
-	if (rc == MDB_NOTFOUND) {
+	if (rc == KT_ENOTFOUND) {
 		/* A hub made before the merge ran behind ingest merged as it stored. */
 		static const char *const names[] = { KT_HUB_META_MERGED };
 

@@ -451,7 +451,7 @@ static int replay_slice(void *ctx, struct kt_err *err)
 	}
 	if (rc == 0)
 		r->end = at; /* the first of the next slice (0: a key of another size) */
-	else if (rc != MDB_NOTFOUND) {
+	else if (rc != KT_ENOTFOUND) {
 		mdb_txn_abort(wtxn);
 		return kt_mdb_err(err, rc, "read the log");
 	}

@@ -5,6 +5,12 @@
  */
 #include "hub_int.h"
 
+/* A log read's result: 0, KT_ENOTFOUND past the end, else the error said in err. */
+static int log_read(int rc, struct kt_err *err)
+{
+	return rc == 0 || rc == KT_ENOTFOUND ? rc : kt_mdb_err(err, rc, "read the log");
+}
+
 /*
  * Merges the log after `merged` in txn, up to max changes: *pos is where it
  * stopped.  Returns 0, or an error (a gap in the log stops the merge).
@@ -21,8 +27,8 @@ static int merge_log(struct kt_store *st, MDB_txn *txn, uint64_t merged, uint64_
 	*done = 0;
 	if ((rc = kt_log_open(st, txn, &cur)) != 0)
 		return kt_mdb_err(err, rc, "read the log");
-	if ((rc = kt_log_seek(&cur, merged + 1, &at, &b)) == 0 && at != merged + 1)
-		rc = MDB_NOTFOUND; /* the change after the merge is not there */
+	if ((rc = log_read(kt_log_seek(&cur, merged + 1, &at, &b), err)) == 0 && at != merged + 1)
+		rc = KT_ENOTFOUND; /* the change after the merge is not there */
 	while (rc == 0 && *done < max) {
 		if (kt_interrupted) {
 			rc = kt_err_set(err, KT_EINTR, "interrupted");
@@ -43,16 +49,14 @@ static int merge_log(struct kt_store *st, MDB_txn *txn, uint64_t merged, uint64_
 		if (kt_change_decode(&st->w_change, b.p, b.n, NULL) == 0 &&
 		    (rc = kt_store_merge(st, txn, &st->w_change, NULL, 1, err)) != 0)
 			break;
-		rc = kt_log_next(&cur, &at, &b);
+		rc = log_read(kt_log_next(&cur, &at, &b), err);
 	}
 	kt_log_close(&cur);
-	if (rc == MDB_NOTFOUND && *pos > merged)
+	if (rc == KT_ENOTFOUND && *pos > merged)
 		rc = 0; /* the end of the log */
-	else if (rc == MDB_NOTFOUND)
+	else if (rc == KT_ENOTFOUND)
 		rc = kt_err_set(err, KT_ECORRUPT, "the log lacks change %llu",
 				(unsigned long long)merged + 1);
-	else if (rc > 0 || rc < -100)
-		rc = kt_mdb_err(err, rc, "read the log");
 	return rc;
 }
 

@@ -179,12 +179,9 @@ static json_t *sorted(json_t *a, int (*cmp)(const void *, const void *))
 /* Open conflicts, and cycles of merges (listed by `conflicts` too). */
 static json_int_t open_conflicts(struct kt_store *st, MDB_txn *txn)
 {
-	MDB_stat ms;
-	int cycles;
+	int cycles = kt_store_merge_cycles(st, txn, NULL, NULL, NULL);
 
-	mdb_stat(txn, st->conflicts, &ms);
-	cycles = kt_store_merge_cycles(st, txn, NULL, NULL, NULL);
-	return (json_int_t)ms.ms_entries + (cycles > 0 ? cycles : 0);
+	return (json_int_t)kt_store_conflict_count(st, txn) + (cycles > 0 ? cycles : 0);
 }
 
 static json_int_t duplicate_candidates(struct kt_store *st, MDB_txn *txn)

@@ -359,10 +359,10 @@ static int check_push(struct step *t, const struct kt_msg_push *p, int *sig_ok,
 	}
 	rc = kt_meta_copy(st, t->txn, name, key, sizeof(key), &n);
 	if ((rc == 0 && (n != KT_PUBKEY_BYTES || memcmp(key, p->key, KT_PUBKEY_BYTES) != 0)) ||
-	    rc == MDB_BAD_VALSIZE)
+	    rc == KT_ETOOBIG)
 		return kt_err_set(err, KT_EREFUSED, "the key of node %016llx changed: batch refused",
 				  (unsigned long long)p->origin);
-	if (rc == MDB_NOTFOUND && (rc = kt_meta_put(st, t->txn, name, p->key,
+	if (rc == KT_ENOTFOUND && (rc = kt_meta_put(st, t->txn, name, p->key,
 						    KT_PUBKEY_BYTES)) != 0)
 		return kt_mdb_err(err, rc, "pin a node's key");
 	if (p->branch != NULL && (rc = kt_origin_branch_put(st, t->txn, p->origin, p->branch,

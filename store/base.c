@@ -45,14 +45,47 @@ static int disk_full(int rc)
 	       (uint64_t)fs.f_bavail * fs.f_frsize < KT_DISK_FULL_BYTES;
 }
 
+/* The LMDB or errno code kt_mdb_code last made a KT_E* code of, for its message. */
+static __thread int mdb_last;
+
+static int is_kt_code(int rc)
+{
+	return rc <= KT_OK && rc >= KT_EINTR;
+}
+
+int kt_mdb_code(int rc)
+{
+	if (is_kt_code(rc))
+		return rc;
+	mdb_last = rc;
+	switch (rc) {
+	case MDB_NOTFOUND:
+		return KT_ENOTFOUND;
+	case MDB_KEYEXIST:
+		return KT_EEXIST;
+	case MDB_MAP_FULL:
+		return KT_EFULL;
+	case MDB_BAD_VALSIZE:
+		return KT_ETOOBIG;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_INVALID:
+	case MDB_VERSION_MISMATCH:
+		return KT_ECORRUPT;
+	}
+	return disk_full(rc) ? KT_ENOSPC : KT_EIO;
+}
+
 int kt_mdb_err(struct kt_err *err, int rc, const char *what)
 {
-	if (rc == MDB_MAP_FULL)
+	int code = kt_mdb_code(rc), raw = is_kt_code(rc) ? mdb_last : rc;
+
+	if (code == KT_EFULL)
 		return kt_err_set(err, KT_EFULL, "store is full while %s", what);
-	if (disk_full(rc))
+	if (code == KT_ENOSPC)
 		return kt_err_set(err, KT_ENOSPC, "disk full in %s: free space and run again "
 				  "(nothing was lost; reading works meanwhile)", disk_dir);
-	return kt_err_set(err, KT_EIO, "cannot %s: %s", what, mdb_strerror(rc));
+	return kt_err_set(err, KT_EIO, "cannot %s: %s", what, mdb_strerror(raw));
 }
 
 static int fbuf_write(void *data, const char *buf, size_t len)
@@ -111,14 +144,14 @@ int kt_meta_u64(struct kt_store *st, MDB_txn *txn, const char *name, uint64_t *o
 	*out = 0;
 	if (rc == 0 && v.mv_size == 8)
 		*out = kt_be64_get(v.mv_data);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	return rc == MDB_NOTFOUND ? 0 : kt_mdb_code(rc);
 }
 
 int kt_meta_put(struct kt_store *st, MDB_txn *txn, const char *name, const void *p, size_t n)
 {
 	MDB_val k = { strlen(name), (void *)name }, v = { n, (void *)p };
 
-	return mdb_put(txn, st->meta, &k, &v, 0);
+	return kt_mdb_code(mdb_put(txn, st->meta, &k, &v, 0));
 }
 
 int kt_meta_put_u64(struct kt_store *st, MDB_txn *txn, const char *name, uint64_t x)
@@ -272,12 +305,12 @@ int kt_txn_begin(MDB_env *env, unsigned flags, MDB_txn **txn)
 			break;
 		rc = mdb_txn_begin(env, NULL, flags, txn);
 	}
-	return rc;
+	return kt_mdb_code(rc);
 }
 
 int kt_txn_commit(MDB_txn *txn)
 {
-	return mdb_txn_commit(txn);
+	return kt_mdb_code(mdb_txn_commit(txn));
 }
 
 int kt_store_rdtxn(struct kt_store *st, MDB_txn **txn, struct kt_err *err)

@@ -27,7 +27,7 @@ int kt_store_origin_head(struct kt_store *st, MDB_txn *txn, uint64_t origin, uin
 	kt_be64_put(k, origin);
 	kt_be64_put(k + 8, UINT64_MAX);
 	if ((rc = mdb_cursor_open(txn, st->chain, &cur)) != 0)
-		return rc;
+		return kt_mdb_code(rc);
 	rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
 	rc = mdb_cursor_get(cur, &key, &v, rc == 0 ? MDB_PREV : MDB_LAST);
 	if (rc == 0 && key.mv_size == 16 && kt_be64_get(key.mv_data) == origin &&
@@ -37,7 +37,7 @@ int kt_store_origin_head(struct kt_store *st, MDB_txn *txn, uint64_t origin, uin
 		*logpos = kt_be64_get((uint8_t *)v.mv_data + KT_HASH_BYTES);
 	}
 	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	return rc == MDB_NOTFOUND ? 0 : kt_mdb_code(rc);
 }
 
 /* The clock of the change at log position pos (0 when there is none). */
@@ -297,9 +297,9 @@ int kt_chain_get(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t se
 	kt_be64_put(k, origin);
 	kt_be64_put(k + 8, seq);
 	if ((rc = mdb_get(txn, st->chain, &key, &v)) != 0)
-		return rc;
+		return kt_mdb_code(rc);
 	if (v.mv_size != KT_HASH_BYTES + 8)
-		return MDB_CORRUPTED;
+		return KT_ECORRUPT;
 	memcpy(hash, v.mv_data, KT_HASH_BYTES);
 	if (logpos != NULL)
 		*logpos = kt_be64_get((uint8_t *)v.mv_data + KT_HASH_BYTES);
@@ -338,7 +338,7 @@ int kt_chain_admit(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 			      "differs from the one held", err);
 	if (rc == 0 && pos != KT_CHAIN_HOLE && pos != KT_CHAIN_HOLE_UNSIGNED)
 		return 1;
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	if (rc != 0 && rc != KT_ENOTFOUND)
 		return kt_mdb_err(err, rc, "read the hash chain");
 	fills = rc == 0; /* the true change of a withheld one: it fills the hole */
 	if (c->seq == 1) {
@@ -347,7 +347,7 @@ int kt_chain_admit(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 					  "previous change", (unsigned long long)c->origin);
 	} else {
 		rc = kt_chain_get(st, txn, c->origin, c->seq - 1, held, &pos);
-		if (rc == MDB_NOTFOUND)
+		if (rc == KT_ENOTFOUND)
 			return kt_err_set(err, KT_ECORRUPT, "gap: change %llu of origin %016llx "
 					  "arrived before %llu", (unsigned long long)c->seq,
 					  (unsigned long long)c->origin,
@@ -398,7 +398,7 @@ int kt_store_hole_put(struct kt_store *st, MDB_txn *txn, const struct kt_hole *h
 
 	rc = kt_chain_get(st, txn, h->origin, h->last, held, &pos);
 	if (rc == 0 && pos == KT_CHAIN_HOLE_UNSIGNED && is_signed)
-		rc = MDB_NOTFOUND; /* signed now: it takes the unsigned one's place */
+		rc = KT_ENOTFOUND; /* signed now: it takes the unsigned one's place */
 	else if (rc == 0 && !is_signed)
 		return 0; /* nothing unsigned replaces what is held */
 	if (rc == 0)
@@ -406,10 +406,10 @@ int kt_store_hole_put(struct kt_store *st, MDB_txn *txn, const struct kt_hole *h
 			kt_err_set(err, KT_ECORRUPT, "change %llu of origin %016llx, withheld by "
 				   "the hub, differs from the one held",
 				   (unsigned long long)h->last, (unsigned long long)h->origin);
-	if (rc != MDB_NOTFOUND)
+	if (rc != KT_ENOTFOUND)
 		return kt_mdb_err(err, rc, "read the hash chain");
 	if (h->first > 1 && (rc = kt_chain_get(st, txn, h->origin, h->first - 1, held, NULL)) != 0)
-		return rc == MDB_NOTFOUND ?
+		return rc == KT_ENOTFOUND ?
 			kt_err_set(err, KT_ECORRUPT, "gap: changes %llu-%llu of origin %016llx "
 				   "arrived before %llu", (unsigned long long)h->first,
 				   (unsigned long long)h->last, (unsigned long long)h->origin,

@@ -171,3 +171,10 @@ int kt_store_conflicts(struct kt_store *st, MDB_txn *txn, kt_conflict_fn fn, voi
 
 	return conflicts_walk(st, txn, &key, NULL, 0, fn, ctx, err);
 }
+
+uint64_t kt_store_conflict_count(struct kt_store *st, MDB_txn *txn)
+{
+	MDB_stat ms;
+
+	return mdb_stat(txn, st->conflicts, &ms) == 0 ? ms.ms_entries : 0;
+}

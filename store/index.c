@@ -637,12 +637,14 @@ int kt_store_birthdays_on(struct kt_store *st, MDB_txn *txn, int month, int day,
 		struct kt_id id;
 
 		memcpy(id.b, (uint8_t *)key.mv_data + 5, KT_ID_BYTES);
-		if ((rc = fn(ctx, &id, KT_T_CLIENT)) != 0)
-			break;
+		if ((rc = fn(ctx, &id, KT_T_CLIENT)) != 0) {
+			mdb_cursor_close(cur);
+			return rc; /* fn's word */
+		}
 		rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);
 	}
 	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : kt_mdb_err(err, rc, "read the birthdays");
 }
 
 /* ---- the indexes' version ---- */

@@ -16,7 +16,7 @@ int kt_log_get(struct kt_store *st, MDB_txn *txn, uint64_t pos, struct kt_bytes 
 
 	kt_be64_put(k, pos);
 	if ((rc = mdb_get(txn, st->log, &(MDB_val){ 8, k }, &v)) != 0)
-		return rc;
+		return kt_mdb_code(rc);
 	*out = (struct kt_bytes){ v.mv_data, (uint32_t)v.mv_size };
 	return 0;
 }
@@ -26,7 +26,7 @@ int kt_log_put(struct kt_store *st, MDB_txn *txn, uint64_t pos, const uint8_t *p
 	uint8_t k[8];
 
 	kt_be64_put(k, pos);
-	return mdb_put(txn, st->log, &(MDB_val){ 8, k }, &(MDB_val){ n, (void *)p }, 0);
+	return kt_mdb_code(mdb_put(txn, st->log, &(MDB_val){ 8, k }, &(MDB_val){ n, (void *)p }, 0));
 }
 
 uint64_t kt_log_last(struct kt_store *st, MDB_txn *txn)
@@ -45,7 +45,7 @@ uint64_t kt_log_last(struct kt_store *st, MDB_txn *txn)
 
 int kt_log_open(struct kt_store *st, MDB_txn *txn, struct kt_log_cur *c)
 {
-	return mdb_cursor_open(txn, st->log, &c->cur);
+	return kt_mdb_code(mdb_cursor_open(txn, st->log, &c->cur));
 }
 
 /* The entry the cursor stands on after op: its position (0: a key of another size) and bytes. */
@@ -56,7 +56,7 @@ static int log_at(struct kt_log_cur *c, MDB_val *k, MDB_cursor_op op, uint64_t *
 	int rc = mdb_cursor_get(c->cur, k, &v, op);
 
 	if (rc != 0)
-		return rc;
+		return kt_mdb_code(rc);
 	*at = k->mv_size == 8 ? kt_be64_get(k->mv_data) : 0;
 	*b = (struct kt_bytes){ v.mv_data, (uint32_t)v.mv_size };
 	return 0;
@@ -92,12 +92,12 @@ int kt_meta_get(struct kt_store *st, MDB_txn *txn, const char *name, struct kt_b
 
 	if (rc == 0)
 		*out = (struct kt_bytes){ v.mv_data, (uint32_t)v.mv_size };
-	return rc;
+	return kt_mdb_code(rc);
 }
 
 int kt_meta_del(struct kt_store *st, MDB_txn *txn, const char *name)
 {
-	return mdb_del(txn, st->meta, &(MDB_val){ strlen(name), (void *)name }, NULL);
+	return kt_mdb_code(mdb_del(txn, st->meta, &(MDB_val){ strlen(name), (void *)name }, NULL));
 }
 
 int kt_meta_each(struct kt_store *st, MDB_txn *txn, const char *prefix, kt_meta_fn fn, void *ctx)
@@ -108,7 +108,7 @@ int kt_meta_each(struct kt_store *st, MDB_txn *txn, const char *prefix, kt_meta_
 	int rc, stop = 0;
 
 	if ((rc = mdb_cursor_open(txn, st->meta, &cur)) != 0)
-		return rc;
+		return kt_mdb_code(rc);
 	/* Bounded by the entries under prefix, or fn's word. */
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 	     rc == 0 && k.mv_size >= n && memcmp(k.mv_data, prefix, n) == 0 &&
@@ -119,7 +119,7 @@ int kt_meta_each(struct kt_store *st, MDB_txn *txn, const char *prefix, kt_meta_
 	mdb_cursor_close(cur);
 	if (stop != 0)
 		return stop > 0 ? 0 : stop;
-	return rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
+	return rc == MDB_NOTFOUND || rc == 0 ? 0 : kt_mdb_code(rc);
 }
 
 int kt_store_drop_state(struct kt_store *st, MDB_txn *txn)
@@ -130,10 +130,10 @@ int kt_store_drop_state(struct kt_store *st, MDB_txn *txn)
 
 	for (size_t i = 0; i < sizeof(state) / sizeof(state[0]) && rc == 0; i++)
 		rc = mdb_drop(txn, state[i], 0); /* emptied, kept open */
-	return rc;
+	return kt_mdb_code(rc);
 }
 
 int kt_store_set_map(struct kt_store *st, size_t bytes)
 {
-	return mdb_env_set_mapsize(st->env, bytes);
+	return kt_mdb_code(mdb_env_set_mapsize(st->env, bytes));
 }

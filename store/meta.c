@@ -20,7 +20,7 @@ int kt_meta_copy(struct kt_store *st, MDB_txn *txn, const char *name, void *out,
 	if (rc != 0)
 		return rc;
 	if (v.n > cap)
-		return MDB_BAD_VALSIZE;
+		return KT_ETOOBIG;
 	memcpy(out, v.p, v.n);
 	*n = v.n;
 	return 0;

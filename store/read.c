@@ -158,12 +158,14 @@ int kt_store_owned(struct kt_store *st, MDB_txn *txn, const struct kt_id *owner,
 		struct kt_id id;
 
 		memcpy(id.b, (uint8_t *)key.mv_data + KT_ID_BYTES + 1, KT_ID_BYTES);
-		if ((rc = fn(ctx, &id, ((uint8_t *)key.mv_data)[KT_ID_BYTES])) != 0)
-			break;
+		if ((rc = fn(ctx, &id, ((uint8_t *)key.mv_data)[KT_ID_BYTES])) != 0) {
+			mdb_cursor_close(cur);
+			return rc; /* fn's word */
+		}
 		rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);
 	}
 	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : kt_mdb_err(err, rc, "read a client's records");
 }
 
 int kt_store_catalogue(struct kt_store *st, MDB_txn *txn, kt_id_fn fn, void *ctx,
@@ -219,15 +221,17 @@ int kt_store_each(struct kt_store *st, MDB_txn *txn, uint8_t type, kt_id_fn fn, 
 		struct kt_id id;
 
 		if (kt_interrupted) {
-			rc = kt_err_set(err, KT_EINTR, "interrupted");
-			break;
+			mdb_cursor_close(cur);
+			return kt_err_set(err, KT_EINTR, "interrupted");
 		}
 		memcpy(id.b, key.mv_data, KT_ID_BYTES);
 		if (key.mv_size == KT_ID_BYTES + 2 &&
 		    kt_be16_get((uint8_t *)key.mv_data + KT_ID_BYTES) == 0 &&
 		    v.mv_size >= 1 && (type == 0 || ((uint8_t *)v.mv_data)[0] == type) &&
-		    (rc = fn(ctx, &id, ((uint8_t *)v.mv_data)[0])) != 0)
-			break;
+		    (rc = fn(ctx, &id, ((uint8_t *)v.mv_data)[0])) != 0) {
+			mdb_cursor_close(cur);
+			return rc; /* fn's word */
+		}
 		memcpy(k, id.b, KT_ID_BYTES);
 		memset(k + KT_ID_BYTES, 0, 2);
 		if (next_id(k) != 0)
@@ -237,7 +241,7 @@ int kt_store_each(struct kt_store *st, MDB_txn *txn, uint8_t type, kt_id_fn fn, 
 		rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
 	}
 	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : kt_mdb_err(err, rc, "read the records");
 }
 
 static void digest_entry(struct kt_digest *d, const MDB_val *key, const MDB_val *v)

@@ -143,23 +143,27 @@ int kt_txn_begin(MDB_env *env, unsigned flags, MDB_txn **txn);
 /*
  * mdb_txn_commit: every commit of a write transaction, the store's and the
  * programs', goes through here, the one place where a fault test can make
- * a commit fail or tear.  Returns 0 or an LMDB code; either way the
+ * a commit fail or tear.  Returns 0 or an error code; either way the
  * transaction is freed (never abort it after).
  */
 int kt_txn_commit(MDB_txn *txn);
 
 /*
- * The store's one error family (common/err.h) at its boundary: an LMDB code
- * rc from doing what ("save the node's state") made a kt_err, KT_EFULL
- * (the map is full: kt_store_retry grows it), KT_ENOSPC (the disk) or
- * KT_EIO, with a line a person can act on.  Returns the code set.
+ * The store's one error family is common/err.h's: every call of this
+ * header returns 0 or a KT_E* code, never an LMDB one (those that take a
+ * struct kt_err also say what went wrong in it).  An error code rc from
+ * doing what ("save the node's state"), the store's or LMDB's, made the
+ * line a person acts on: KT_EFULL (the map is full: kt_store_retry grows
+ * it), KT_ENOSPC (the disk), else KT_EIO with LMDB's own words for the
+ * fault.  Returns the code set.
  */
 int kt_mdb_err(struct kt_err *err, int rc, const char *what);
 
 /*
- * meta: the node's and the hub's own state, by text name (store/store.c).
- * Get: 0, MDB_NOTFOUND, or MDB_CORRUPTED for a value of the wrong size; the
- * puts return an LMDB code.  All in the caller's transaction txn.
+ * meta: the node's and the hub's own state, by text name (store/base.c).
+ * kt_meta_u64: 0 with *out the value (0 when there is none or it is not 8
+ * bytes), or an error code; the puts: 0 or an error code.  All in the
+ * caller's transaction txn.
  */
 int kt_meta_u64(struct kt_store *st, MDB_txn *txn, const char *name, uint64_t *out);
 int kt_meta_put(struct kt_store *st, MDB_txn *txn, const char *name, const void *p, size_t n);
@@ -185,9 +189,9 @@ int kt_origin_branch_put(struct kt_store *st, MDB_txn *txn, uint64_t origin, con
 void kt_origin_branch(struct kt_store *st, MDB_txn *txn, uint64_t origin, char *out, size_t cap);
 
 /*
- * chain: (origin, seq) -> hash, log position (store/chain.c).  Get: 0, an
- * LMDB code (MDB_NOTFOUND), or MDB_CORRUPTED for an entry of the wrong size;
- * logpos may be NULL.
+ * chain: (origin, seq) -> hash, log position (store/chain.c).  Get: 0,
+ * KT_ENOTFOUND, KT_ECORRUPT for an entry of the wrong size, or another error
+ * code; logpos may be NULL.
  */
 int kt_chain_get(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t seq,
 		 uint8_t hash[KT_HASH_BYTES], uint64_t *logpos);
@@ -197,7 +201,7 @@ int kt_chain_put(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t se
 /* ---- meta copied out or saved alone, the hub's clock (store/meta.c) ---- */
 /*
  * kt_meta_copy copies the value of meta name into out[0..cap) and its size
- * into *n: 0, MDB_NOTFOUND, or MDB_BAD_VALSIZE for a value longer than cap
+ * into *n: 0, KT_ENOTFOUND, or KT_ETOOBIG for a value longer than cap
  * (nothing copied).  kt_meta_text is the same as a C string of at most
  * cap - 1 bytes (out is "" unless it returns 0).  In the caller's txn.
  */
@@ -206,7 +210,7 @@ int kt_meta_copy(struct kt_store *st, MDB_txn *txn, const char *name, void *out,
 int kt_meta_text(struct kt_store *st, MDB_txn *txn, const char *name, char *out, size_t cap);
 /*
  * Writes meta name = p[0..n) in a transaction of its own, durably: 0 or an
- * LMDB code (the transaction is freed either way).  No transaction of this
+ * error code (the transaction is freed either way).  No transaction of this
  * process may be open around it.
  */
 int kt_meta_save(struct kt_store *st, const char *name, const void *p, size_t n);
@@ -394,6 +398,8 @@ int kt_store_conflicts_of(struct kt_store *st, MDB_txn *txn, const struct kt_id 
 /* The same over every record's open conflicts, in record then field order. */
 int kt_store_conflicts(struct kt_store *st, MDB_txn *txn, kt_conflict_fn fn, void *ctx,
 		       struct kt_err *err);
+/* How many open conflicts the store holds (0 when it cannot tell). */
+uint64_t kt_store_conflict_count(struct kt_store *st, MDB_txn *txn);
 
 /*
  * The branch name of the node origin, as its hub names it (this node's own
@@ -479,7 +485,7 @@ int kt_store_walk(const char *dir, char *msg, size_t cap);
  * changes fill the hole when they come (their hash must be the signed one)
  * and the entry goes.  kt_store_hole_put returns 0 (also when the store
  * holds that change already), KT_ECORRUPT for a gap or another hash under a
- * seq held, or an LMDB error.  kt_store_holes calls fn for each hole still
+ * seq held, or another error.  kt_store_holes calls fn for each hole still
  * open, in origin and seq order, up to max (0: all), and returns how many,
  * or -1 when the store cannot be read.
  */
@@ -656,8 +662,8 @@ int kt_store_digest(struct kt_store *st, uint8_t out[KT_HASH_BYTES], struct kt_e
 /* ---- the log by position, meta by name, the state emptied (store/log.c) ---- */
 /*
  * log: the change bytes at log position pos, borrowed from txn.  Get: 0 or
- * MDB_NOTFOUND; put overwrites the entry at pos (a repair puts a change's
- * true bytes back): an LMDB code.  kt_log_last: the last position (0: none).
+ * KT_ENOTFOUND; put overwrites the entry at pos (a repair puts a change's
+ * true bytes back): 0 or an error code.  kt_log_last: the last position (0: none).
  */
 int kt_log_get(struct kt_store *st, MDB_txn *txn, uint64_t pos, struct kt_bytes *out);
 int kt_log_put(struct kt_store *st, MDB_txn *txn, uint64_t pos, const uint8_t *p, size_t n);
@@ -666,7 +672,7 @@ uint64_t kt_log_last(struct kt_store *st, MDB_txn *txn);
  * A walk over the log in position order, in txn: seek stands on the first
  * entry at or after pos, next on the one after; each gives its position
  * in *at (0 for a key that is not 8 bytes) and its bytes (borrowed).
- * Returns 0, MDB_NOTFOUND past the end, or an LMDB code.  Close it before
+ * Returns 0, KT_ENOTFOUND past the end, or an error code.  Close it before
  * txn ends.
  */
 struct kt_log_cur {
@@ -677,11 +683,11 @@ int kt_log_seek(struct kt_log_cur *c, uint64_t pos, uint64_t *at, struct kt_byte
 int kt_log_next(struct kt_log_cur *c, uint64_t *at, struct kt_bytes *b);
 void kt_log_close(struct kt_log_cur *c);
 /*
- * meta as bytes: get (borrowed from txn; 0 or MDB_NOTFOUND), delete (0 or
- * MDB_NOTFOUND), and a walk in name order over the names that begin with
+ * meta as bytes: get (borrowed from txn; 0 or KT_ENOTFOUND), delete (0 or
+ * KT_ENOTFOUND), and a walk in name order over the names that begin with
  * prefix.  fn gets each name (n bytes, not NUL-terminated) and value and
  * returns 0 to go on, > 0 to stop, < 0 to stop with that error, which
- * kt_meta_each returns; else 0 or an LMDB code.
+ * kt_meta_each returns; else 0 or an error code.
  */
 typedef int (*kt_meta_fn)(void *ctx, const char *name, size_t n, struct kt_bytes v);
 int kt_meta_get(struct kt_store *st, MDB_txn *txn, const char *name, struct kt_bytes *out);
@@ -690,7 +696,7 @@ int kt_meta_each(struct kt_store *st, MDB_txn *txn, const char *prefix, kt_meta_
 /*
  * Empties, in txn, the state the merge derives from the log (rec, own, idx,
  * shred, tokens, merged, conflicts; kept open): the hub's rebuild and
- * repair.  Its meta (the merge position) is the caller's.  An LMDB code.
+ * repair.  Its meta (the merge position) is the caller's.  0 or an error code.
  */
 int kt_store_drop_state(struct kt_store *st, MDB_txn *txn);
 /* Sets the map to bytes (tests start a store small); no transaction may be open. */
