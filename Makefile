@@ -52,8 +52,6 @@ $(BUILD)/proto/%.o: INC = $(INC_proto)
 $(BUILD)/store/%.o: INC = $(INC_store)
 $(BUILD)/node/%.o: INC = $(INC_node)
 $(BUILD)/hub/%.o: INC = $(INC_hub)
-# A known arrow (tests/floors/known.txt) that issue 14 removes.
-$(BUILD)/hub/main.o: INC = $(INC_hub) -Inode
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -1,7 +1,8 @@
 /*
- * opts.h - the command-line kit both programs share (kt-node, kt-hub):
- * one small loop over glibc's getopt_long that each command runs with its
- * own table of options.
+ * opts.h - the option-table parse of the command-line kit both programs
+ * share (kt-node, kt-hub; common/cli_kit.h holds the rest of it): one small
+ * loop over glibc's getopt_long that each command runs with its own table
+ * of options.
  *
  * What every command gets from it, so no command writes it again:
  * - `--opt value` and `--opt=value`; a flag given a value (`--json=1`) is
@@ -23,14 +24,14 @@
  * A command's parse reads like this (a table, then a switch):
  *
  *	static const struct kt_opt opts[] = {
- *		{ "json", KT_OPT_FLAG, 'j', 0 },
+ *		KT_CLI_JSON_OPT,		// --json, cli_kit.h
  *		{ "limit", KT_OPT_VALUE, 'l', 0 },
  *		{ NULL, 0, 0, 0 },
  *	};
  *	kt_opts_start(o, "client find", usage, opts, argc, argv);
  *	while ((c = kt_opts_next(o)) >= 0)
  *		switch (c) {
- *		case 'j': json = 1; break;
+ *		case KT_CLI_JSON: json = 1; break;
  *		case 'l': limit = o->arg; break;
  *		}
  *	if (c != KT_OPTS_END)

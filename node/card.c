@@ -291,17 +291,3 @@ const char *kt_card_text(const struct kt_rec *r, const char *name, char *out, si
 	}
 	return out;
 }
-
-void kt_card_cycle_json(void *ctx, const struct kt_id *cards, size_t n)
-{
-	json_t *ids = json_array();
-	char idt[KT_ID_TEXT_BYTES];
-
-	for (size_t i = 0; i < n; i++) {
-		kt_id_format(&cards[i], idt);
-		json_array_append_new(ids, json_string(idt));
-	}
-	kt_id_format(&cards[0], idt);
-	json_array_append_new(ctx, json_pack("{s:s, s:s, s:o}", "kind", "merge_cycle", "stands",
-					     idt, "cards", ids));
-}

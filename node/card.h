@@ -43,13 +43,6 @@ json_t *kt_card_fields(const struct kt_rec *r);
 /* The whole record as a JSON object; the caller owns it. */
 json_t *kt_card_json(const struct kt_rec *r);
 
-/*
- * A kt_cycle_fn (store.h) for node and hub alike: appends to the JSON
- * array ctx {"kind": "merge_cycle", "stands": id, "cards": [id...]}, the
- * standing card first.
- */
-void kt_card_cycle_json(void *ctx, const struct kt_id *cards, size_t n);
-
 /* Text of field name of r into out ("" when unset); sets joined with ", ". */
 const char *kt_card_text(const struct kt_rec *r, const char *name, char *out, size_t cap);
 

@@ -5,22 +5,8 @@
 #include "dates.h"
 #include "when.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-
-int kt_cli_failf(const char *fmt, ...)
-{
-	char line[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	kt_text_one_line(line); /* one line, whatever the input held */
-	fprintf(stderr, "kt-node: %s\n", line);
-	return 1;
-}
 
 int kt_cli_fail(struct kt_cli *cli)
 {
@@ -85,16 +71,6 @@ int kt_cli_fields_apply(struct kt_cli *cli, const struct kt_cli_fields *f, struc
 	for (uint32_t i = 0; i < f->n; i++)
 		if (kt_cli_field_value(cli, d, f->key[i], f->v[i]))
 			return 1;
-	return 0;
-}
-
-int kt_cli_help(int argc, char **argv, const char *text)
-{
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			fputs(text, stdout);
-			return 1;
-		}
 	return 0;
 }
 
@@ -166,13 +142,6 @@ void kt_cli_today_text(struct kt_cli *cli, char out[11])
 	kt_date_format(kt_cli_today(cli), out);
 }
 
-void kt_cli_print_json(json_t *j)
-{
-	json_dumpf(j, stdout, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENSURE_ASCII * 0);
-	fputc('\n', stdout);
-	json_decref(j);
-}
-
 int kt_cli_id(const char *s, struct kt_id *id)
 {
 	if (kt_id_parse(id, s) != 0) {
@@ -195,36 +164,4 @@ const struct kt_settings *kt_cli_settings(struct kt_cli *cli, struct kt_settings
 {
 	kt_settings_load(&cli->st, NULL, s);
 	return s;
-}
-
-
-void kt_cli_pad(const char *s, int width)
-{
-	size_t cap;
-	char *cell;
-
-	if (s == NULL)
-		s = "";
-	cap = 3 * strlen(s) + (size_t)(width > 0 ? width : 0) + 4;
-	cell = kt_malloc(cap);
-
-	kt_text_cell(s, width, cell, cap);
-	fputs(cell, stdout);
-	fputc(' ', stdout);
-	free(cell);
-}
-
-void kt_cli_text(const char *s)
-{
-	size_t cap;
-	char *t;
-
-	if (s == NULL)
-		s = "";
-	cap = 3 * strlen(s) + 4;
-	t = kt_malloc(cap);
-
-	kt_text_cell(s, -1, t, cap);
-	fputs(t, stdout);
-	free(t);
 }

@@ -1,7 +1,9 @@
 /*
- * cli.h - what the kt-node commands share: options, the open store, today,
- * output.  Each command is `int cmd_x(struct kt_cli *cli, int argc, char **argv)`
- * returning the process exit code; argv[0] is the command's own name.
+ * cli.h - what the kt-node commands share over the command-line kit of
+ * both programs (common/cli_kit.h): the open store, drafts, today,
+ * settings.  Each command is `int cmd_x(struct kt_cli *cli, int argc, char
+ * **argv)` returning the process exit code; argv[0] is the command's own
+ * name.
  * Errors are printed as one line on stderr by kt_cli_fail().
  */
 #ifndef KT_CLI_H
@@ -11,7 +13,7 @@
 #include <jansson.h>
 #include "store.h"
 #include "card.h"
-#include "opts.h"
+#include "cli_kit.h"
 #include "settings.h"
 
 #define KT_VERSION "0.1.0"
@@ -35,9 +37,8 @@ struct kt_cli {
  */
 int kt_cli_open(struct kt_cli *cli);
 
-/* Prints "kt-node: <message>" on stderr; returns the exit code 1. */
+/* kt_cli_failf() (common/cli_kit.h) of cli->err's message; returns the exit code 1. */
 int kt_cli_fail(struct kt_cli *cli);
-int kt_cli_failf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
  * Starts the parse of a command's options (common/opts.h) on cli->opts,
@@ -80,13 +81,6 @@ int kt_cli_fields_keep(struct kt_cli_fields *f, int key, const char *v);
 int kt_cli_fields_apply(struct kt_cli *cli, const struct kt_cli_fields *f, struct kt_draft *d);
 
 /*
- * Whether argv[1..argc) holds --help or -h; prints usage then.  For a group
- * (client, visit, record, catalog) asked for help before a subcommand:
- * kt_cli_help(2, argv, usage); each subcommand's own parse does the rest.
- */
-int kt_cli_help(int argc, char **argv, const char *usage);
-
-/*
  * Today at this branch as days since 1970-01-01: the local date of now in
  * the branch's zone (kt_cli_open() has set it; the store must be open).
  * For tests: $KT_TODAY (YYYY-MM-DD) is today, else $KT_NOW (Unix seconds) is
@@ -112,24 +106,8 @@ int kt_cli_draft_field(struct kt_cli *cli, struct kt_draft *d, const char *name,
 int kt_cli_check_dates(struct kt_cli *cli, const struct kt_draft *d, int future,
 		       const char *cmd);
 
-/* Prints j (compact, sorted keys) and a newline on stdout; frees j. */
-void kt_cli_print_json(json_t *j);
-
 /* Parses a record id argument; prints the error on failure. */
 int kt_cli_id(const char *s, struct kt_id *id);
-
-/*
- * Prints s as a table cell of width display columns, then one space
- * (common/text.h, kt_text_cell): control characters a stored value may
- * hold shown as symbols, not obeyed (a line break as "⏎", ESC as
- * "␛"), a Chinese character counted as two columns and a combining mark
- * as none, and text wider than the cell cut with "…", so the columns
- * after it stay in place.  NULL prints as "".
- */
-void kt_cli_pad(const char *s, int width);
-
-/* Prints s as kt_cli_pad() shows it, neither cut nor padded (free text); NULL as "". */
-void kt_cli_text(const char *s);
 
 /* The node's branch name. */
 void kt_cli_branch(struct kt_cli *cli, char *out, size_t cap);

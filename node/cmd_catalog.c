@@ -295,7 +295,7 @@ static void print_entry_line(json_t *e)
 static int catalog_list(struct kt_cli *cli, int argc, char **argv)
 {
 	static const struct kt_opt opts[] = {
-		{ "json", KT_OPT_FLAG, 'j', 0 },
+		KT_CLI_JSON_OPT,
 		{ "all", KT_OPT_FLAG, 'a', 0 },
 		{ NULL, 0, 0, 0 },
 	};
@@ -307,7 +307,7 @@ static int catalog_list(struct kt_cli *cli, int argc, char **argv)
 
 	while ((c = kt_opts_next(o)) >= 0)
 		switch (c) {
-		case 'j': json = 1; break;
+		case KT_CLI_JSON: json = 1; break;
 		case 'a': l.all = 1; break;
 		}
 	if (c != KT_OPTS_END || kt_opts_args(o, 0, 0, NULL))
@@ -338,7 +338,7 @@ static int catalog_list(struct kt_cli *cli, int argc, char **argv)
 static int catalog_show(struct kt_cli *cli, int argc, char **argv)
 {
 	static const struct kt_opt opts[] = {
-		{ "json", KT_OPT_FLAG, 'j', 0 },
+		KT_CLI_JSON_OPT,
 		{ NULL, 0, 0, 0 },
 	};
 	struct kt_opts *op = kt_cli_opts(cli, "catalog show", catalog_usage, opts, argc, argv);
@@ -350,7 +350,7 @@ static int catalog_show(struct kt_cli *cli, int argc, char **argv)
 
 	while ((c = kt_opts_next(op)) >= 0)
 		switch (c) {
-		case 'j': json = 1; break;
+		case KT_CLI_JSON: json = 1; break;
 		}
 	if (c != KT_OPTS_END)
 		return kt_opts_exit(c);

@@ -437,7 +437,7 @@ static int client_find(struct kt_cli *cli, int argc, char **argv)
 {
 	struct kt_id *ids;
 	static const struct kt_opt opts[] = {
-		{ "json", KT_OPT_FLAG, 'j', 0 },
+		KT_CLI_JSON_OPT,
 		{ "limit", KT_OPT_VALUE, 'l', 0 },
 		{ NULL, 0, 0, 0 },
 	};
@@ -450,7 +450,7 @@ static int client_find(struct kt_cli *cli, int argc, char **argv)
 
 	while ((c = kt_opts_next(o)) >= 0)
 		switch (c) {
-		case 'j':
+		case KT_CLI_JSON:
 			json = 1;
 			break;
 		case 'l': {
@@ -556,7 +556,7 @@ static int list_one(void *ctx, const struct kt_id *id, uint8_t type)
 static int client_list(struct kt_cli *cli, int argc, char **argv)
 {
 	static const struct kt_opt opts[] = {
-		{ "json", KT_OPT_FLAG, 'j', 0 },
+		KT_CLI_JSON_OPT,
 		{ "segment", KT_OPT_VALUE, 's', 0 },
 		{ NULL, 0, 0, 0 },
 	};
@@ -566,7 +566,7 @@ static int client_list(struct kt_cli *cli, int argc, char **argv)
 
 	while ((c = kt_opts_next(o)) >= 0)
 		switch (c) {
-		case 'j':
+		case KT_CLI_JSON:
 			l.json = 1;
 			break;
 		case 's':
@@ -633,7 +633,7 @@ static void bday_one(struct kt_cli *cli, MDB_txn *txn, const struct kt_settings 
 int cmd_birthdays(struct kt_cli *cli, int argc, char **argv)
 {
 	static const struct kt_opt opts[] = {
-		{ "json", KT_OPT_FLAG, 'j', 0 },
+		KT_CLI_JSON_OPT,
 		{ "days", KT_OPT_VALUE, 'n', 0 },
 		{ NULL, 0, 0, 0 },
 	};
@@ -648,7 +648,7 @@ int cmd_birthdays(struct kt_cli *cli, int argc, char **argv)
 
 	while ((c = kt_opts_next(o)) >= 0)
 		switch (c) {
-		case 'j':
+		case KT_CLI_JSON:
 			json = 1;
 			break;
 		case 'n': {

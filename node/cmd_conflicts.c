@@ -87,7 +87,7 @@ static int list_one(void *ctx, const struct kt_conflict *c)
 int kt_cli_merge_cycles(struct kt_cli *cli, MDB_txn *txn, json_t *arr, int print)
 {
 	size_t from = json_array_size(arr);
-	int n = kt_store_merge_cycles(&cli->st, txn, kt_card_cycle_json, arr, &cli->err);
+	int n = kt_store_merge_cycles(&cli->st, txn, kt_cli_cycle_json, arr, &cli->err);
 
 	for (size_t i = from; print && i < json_array_size(arr); i++) {
 		json_t *o = json_array_get(arr, i), *ids = json_object_get(o, "cards");
@@ -116,7 +116,7 @@ int cmd_conflicts(struct kt_cli *cli, int argc, char **argv)
 		"branches at once are listed too, with the one that stands.\n"
 		"example: kt-node -d DIR client edit ID --set notes='agreed text'\n";
 	static const struct kt_opt opts[] = {
-		{ "json", KT_OPT_FLAG, 'j', 0 },
+		KT_CLI_JSON_OPT,
 		{ NULL, 0, 0, 0 },
 	};
 	struct kt_opts *o = kt_cli_opts(cli, "conflicts", usage, opts, argc, argv);
@@ -125,7 +125,7 @@ int cmd_conflicts(struct kt_cli *cli, int argc, char **argv)
 
 	while ((c = kt_opts_next(o)) >= 0)
 		switch (c) {
-		case 'j': l.json = 1; break;
+		case KT_CLI_JSON: l.json = 1; break;
 		}
 	if (c != KT_OPTS_END || kt_opts_args(o, 0, 0, NULL))
 		return kt_opts_exit(c);

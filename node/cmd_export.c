@@ -73,7 +73,7 @@ int cmd_export(struct kt_cli *cli, int argc, char **argv)
 	int rc;
 
 	static const struct kt_opt opts[] = {
-		{ "json", KT_OPT_FLAG, 'j', 0 },
+		KT_CLI_JSON_OPT,
 		{ "csv", KT_OPT_FLAG, 'c', 0 },
 		{ "out", KT_OPT_VALUE, 'o', 0 },
 		{ NULL, 0, 0, 0 },
@@ -84,7 +84,7 @@ int cmd_export(struct kt_cli *cli, int argc, char **argv)
 
 	while ((c = kt_opts_next(o)) >= 0)
 		switch (c) {
-		case 'j': json = 1; break;
+		case KT_CLI_JSON: json = 1; break;
 		case 'c': csv = 1; break;
 		case 'o': out = o->arg; break;
 		}

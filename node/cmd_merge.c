@@ -140,7 +140,7 @@ int cmd_duplicates(struct kt_cli *cli, int argc, char **argv)
 		"`client merge KEEP OTHER`; undo a wrong merge with `client unmerge OTHER`.\n"
 		"example: kt-node -d DIR duplicates --json\n";
 	static const struct kt_opt opts[] = {
-		{ "json", KT_OPT_FLAG, 'j', 0 },
+		KT_CLI_JSON_OPT,
 		{ NULL, 0, 0, 0 },
 	};
 	struct kt_opts *o = kt_cli_opts(cli, "duplicates", usage, opts, argc, argv);
@@ -152,7 +152,7 @@ int cmd_duplicates(struct kt_cli *cli, int argc, char **argv)
 
 	while ((c = kt_opts_next(o)) >= 0)
 		switch (c) {
-		case 'j': json = 1; break;
+		case KT_CLI_JSON: json = 1; break;
 		}
 	if (c != KT_OPTS_END || kt_opts_args(o, 0, 0, NULL))
 		return kt_opts_exit(c);

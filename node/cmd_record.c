@@ -655,7 +655,7 @@ static int record_show(struct kt_cli *cli, int argc, char **argv)
 	MDB_txn *txn;
 	char idt[KT_ID_TEXT_BYTES];
 	static const struct kt_opt opts[] = {
-		{ "json", KT_OPT_FLAG, 'j', 0 },
+		KT_CLI_JSON_OPT,
 		{ NULL, 0, 0, 0 },
 	};
 	struct kt_opts *op = kt_cli_opts(cli, "record show", record_usage, opts, argc, argv);
@@ -663,7 +663,7 @@ static int record_show(struct kt_cli *cli, int argc, char **argv)
 
 	while ((c = kt_opts_next(op)) >= 0)
 		switch (c) {
-		case 'j': json = 1; break;
+		case KT_CLI_JSON: json = 1; break;
 		}
 	if (c != KT_OPTS_END)
 		return kt_opts_exit(c);

@@ -70,7 +70,7 @@ int cmd_report(struct kt_cli *cli, int argc, char **argv)
 		"birthdays this week, open conflicts and duplicate candidates.\n"
 		"example: kt-node -d DIR report --json\n";
 	static const struct kt_opt opts[] = {
-		{ "json", KT_OPT_FLAG, 'j', 0 },
+		KT_CLI_JSON_OPT,
 		{ NULL, 0, 0, 0 },
 	};
 	struct kt_opts *op = kt_cli_opts(cli, "report", usage, opts, argc, argv);
@@ -81,7 +81,7 @@ int cmd_report(struct kt_cli *cli, int argc, char **argv)
 
 	while ((c = kt_opts_next(op)) >= 0)
 		switch (c) {
-		case 'j': json = 1; break;
+		case KT_CLI_JSON: json = 1; break;
 		}
 	if (c != KT_OPTS_END || kt_opts_args(op, 0, 0, NULL))
 		return kt_opts_exit(c);

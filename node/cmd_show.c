@@ -586,7 +586,7 @@ static const char show_usage[] =
 int cmd_client_show(struct kt_cli *cli, int argc, char **argv)
 {
 	static const struct kt_opt opts[] = {
-		{ "json", KT_OPT_FLAG, 'j', 0 },
+		KT_CLI_JSON_OPT,
 		{ NULL, 0, 0, 0 },
 	};
 	struct kt_opts *o = kt_cli_opts(cli, "client show", show_usage, opts, argc, argv);
@@ -606,7 +606,7 @@ int cmd_client_show(struct kt_cli *cli, int argc, char **argv)
 
 	while ((k = kt_opts_next(o)) >= 0)
 		switch (k) {
-		case 'j': json = 1; break;
+		case KT_CLI_JSON: json = 1; break;
 		}
 	if (k != KT_OPTS_END)
 		return kt_opts_exit(k);

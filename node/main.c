@@ -108,7 +108,7 @@ int cmd_key(struct kt_cli *cli, int argc, char **argv)
 {
 	static const struct kt_opt opts[] = {
 		{ "curve", KT_OPT_FLAG, 'c', 0 },
-		{ "json", KT_OPT_FLAG, 'j', 0 },
+		KT_CLI_JSON_OPT,
 		{ NULL, 0, 0, 0 },
 	};
 	struct kt_opts *o = kt_cli_opts(cli, "key", key_usage, opts, argc, argv);
@@ -118,7 +118,7 @@ int cmd_key(struct kt_cli *cli, int argc, char **argv)
 	while ((c = kt_opts_next(o)) >= 0)
 		switch (c) {
 		case 'c': curve = 1; break;
-		case 'j': json = 1; break;
+		case KT_CLI_JSON: json = 1; break;
 		}
 	if (c != KT_OPTS_END || kt_opts_args(o, 0, 0, NULL))
 		return kt_opts_exit(c);
@@ -210,7 +210,7 @@ static json_t *setting_json(const struct kt_setting_def *s, const char *val)
 int cmd_config(struct kt_cli *cli, int argc, char **argv)
 {
 	static const struct kt_opt opts[] = {
-		{ "json", KT_OPT_FLAG, 'j', 0 },
+		KT_CLI_JSON_OPT,
 		{ NULL, 0, 0, 0 },
 	};
 	struct kt_opts *o = kt_cli_opts(cli, "config", config_usage, opts, argc, argv);
@@ -220,7 +220,7 @@ int cmd_config(struct kt_cli *cli, int argc, char **argv)
 
 	while ((c = kt_opts_next(o)) >= 0)
 		switch (c) {
-		case 'j': json = 1; break;
+		case KT_CLI_JSON: json = 1; break;
 		}
 	if (c != KT_OPTS_END)
 		return kt_opts_exit(c);
@@ -385,7 +385,7 @@ int cmd_status(struct kt_cli *cli, int argc, char **argv)
 	char nid[17], hub[256], when[64] = "never";
 	uint64_t acked, last, voided;
 	static const struct kt_opt opts[] = {
-		{ "json", KT_OPT_FLAG, 'j', 0 },
+		KT_CLI_JSON_OPT,
 		{ NULL, 0, 0, 0 },
 	};
 	struct kt_opts *op = kt_cli_opts(cli, "status", status_usage, opts, argc, argv);
@@ -394,7 +394,7 @@ int cmd_status(struct kt_cli *cli, int argc, char **argv)
 
 	while ((c = kt_opts_next(op)) >= 0)
 		switch (c) {
-		case 'j': json = 1; break;
+		case KT_CLI_JSON: json = 1; break;
 		}
 	if (c != KT_OPTS_END || kt_opts_args(op, 0, 0, NULL))
 		return kt_opts_exit(c);
@@ -466,16 +466,15 @@ int cmd_digest(struct kt_cli *cli, int argc, char **argv)
 {
 	uint8_t d[KT_HASH_BYTES];
 	static const struct kt_opt opts[] = {
-		{ "json", KT_OPT_FLAG, 'j', 0 },
+		KT_CLI_JSON_OPT,
 		{ NULL, 0, 0, 0 },
 	};
 	struct kt_opts *o = kt_cli_opts(cli, "digest", digest_usage, opts, argc, argv);
-	char hex[2 * KT_HASH_BYTES + 1];
 	int json = 0, c;
 
 	while ((c = kt_opts_next(o)) >= 0)
 		switch (c) {
-		case 'j': json = 1; break;
+		case KT_CLI_JSON: json = 1; break;
 		}
 	if (c != KT_OPTS_END || kt_opts_args(o, 0, 0, NULL))
 		return kt_opts_exit(c);
@@ -483,11 +482,7 @@ int cmd_digest(struct kt_cli *cli, int argc, char **argv)
 		return 1;
 	if (kt_store_digest(&cli->st, d, &cli->err) != 0)
 		return kt_cli_fail(cli);
-	kt_hex(hex, d, KT_HASH_BYTES);
-	if (json)
-		kt_cli_print_json(json_pack("{s:s}", "digest", hex));
-	else
-		printf("%s\n", hex);
+	kt_cli_print_digest(d, json);
 	return 0;
 }
 
@@ -506,51 +501,26 @@ static const struct {
 	{ "report", cmd_report }, { "catalog", cmd_catalog }, { "catalogue", cmd_catalog },
 };
 
-/*
- * Ctrl-C, a kill or a closed terminal: the command stops at its next record
- * or write (kt_interrupted), closes the store and exits 130; a second
- * signal ends it at once (its reader slot is freed by the next command
- * that opens the store, or by a daemon within 10 s).
- */
-static void on_interrupt(int sig)
-{
-	if (kt_interrupted)
-		_exit(128 + sig);
-	kt_interrupted = 1;
-}
-
 int main(int argc, char **argv)
 {
-	static const struct kt_opt opts[] = {
-		{ "version", KT_OPT_FLAG, 'v', 0 },
-		{ NULL, 0, 0, 0 },
-	};
+	static const struct kt_cli_program prog = { "kt-node", KT_VERSION, usage };
 	struct kt_cli cli;
-	int c, rc;
-	struct sigaction sa;
+	int rc;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_interrupt;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	/*
+	 * Ctrl-C, a kill or a closed terminal: the command stops at its next
+	 * record or write, closes the store and exits 130 (below); a second
+	 * signal ends it at once (its reader slot is freed by the next command
+	 * that opens the store, or by a daemon within 10 s).
+	 */
+	kt_cli_catch_signals(&kt_interrupted);
 
 	setlocale(LC_ALL, "C");
 	kt_crypto_init();
 	memset(&cli, 0, sizeof(cli));
 	cli.dir = getenv("KT_DIR");
-	kt_opts_init(&cli.opts, "kt-node", &cli.dir);
-	kt_opts_start_program(&cli.opts, usage, opts, argc, argv);
-	while ((c = kt_opts_next(&cli.opts)) >= 0)
-		switch (c) {
-		case 'v': printf("kt-node %s\n", KT_VERSION); return 0;
-		}
-	if (c != KT_OPTS_END)
-		return kt_opts_exit(c);
-	if (cli.opts.nargs == 0) {
-		fputs(usage, stderr);
-		return 2;
-	}
+	if ((rc = kt_cli_program(&cli.opts, &prog, &cli.dir, argc, argv)) != KT_CLI_RUN)
+		return rc;
 	/* The command's words: argv[0] is its name, as each cmd_x() expects. */
 	argc = cli.opts.nargs;
 	argv = cli.opts.args;

@@ -143,7 +143,8 @@ static int conflicts_walk(struct kt_store *st, MDB_txn *txn, MDB_val *key, const
 	if ((rc = mdb_cursor_open(txn, st->conflicts, &cur)) != 0)
 		return kt_mdb_err(err, rc, "open a cursor");
 	rc = mdb_cursor_get(cur, key, &v, key->mv_size ? MDB_SET_RANGE : MDB_FIRST);
-	while (rc == 0 && stop == 0 && key->mv_size >= n && memcmp(key->mv_data, prefix, n) == 0) {
+	while (rc == 0 && stop == 0 && key->mv_size >= n &&
+	       (n == 0 || memcmp(key->mv_data, prefix, n) == 0)) { /* memcmp may not take NULL */
 		if (conflict_read(st, txn, key, &v, &c) == 0)
 			stop = fn(ctx, &c);
 		rc = mdb_cursor_get(cur, key, &v, MDB_NEXT);

@@ -356,6 +356,25 @@ int kt_store_alias_reg(struct kt_store *st, MDB_txn *txn, const struct kt_id *id
 int kt_store_merge_cycles(struct kt_store *st, MDB_txn *txn, kt_cycle_fn fn, void *ctx,
 			  struct kt_err *err);
 
+/* ---- Admin reads and the whole copy (store/admin.c) ---- */
+/*
+ * Writes a compacted copy of the store, one consistent snapshot taken while
+ * others may write, into the folder dir (made already, empty) as data.mdb.
+ * Returns 0, KT_ENOSPC (that disk is full) or KT_EIO, with LMDB's reason as
+ * err's message; a failed copy may leave a partial file for the caller to
+ * remove.
+ */
+int kt_store_copy(struct kt_store *st, const char *dir, struct kt_err *err);
+/* The bytes the store's pages in use take (a compacted copy is at most this); 0 unknown. */
+uint64_t kt_store_used_bytes(struct kt_store *st);
+/*
+ * The version of the last write of LWW field of record id, who and when
+ * (metadata: the hub holds it too): 0, or KT_ENOTFOUND when the record
+ * holds no value of field.
+ */
+int kt_store_field_version(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
+			   uint16_t field, struct kt_version *ver);
+
 /*
  * The open conflicts of one record (store/conflict.c), decoded: the field,
  * both versions (the higher one won and is the record's value), both
