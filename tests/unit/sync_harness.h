@@ -3,13 +3,14 @@
  * a hub and three nodes in one process, over in-memory queues (queue.h), in
  * a seeded random order of deliveries, writes, ticks and dropped
  * connections.  One test program includes it once, after t.h: it holds the
- * chain's state (static), the steps a test takes on it, and
- * harness_open/harness_close for main.
+ * chain's state (static) in tmpdir (store_harness.h), the steps a test
+ * takes on it, and harness_close/harness_done for the end of main.
  */
 #ifndef KT_TEST_SYNC_HARNESS_H
 #define KT_TEST_SYNC_HARNESS_H
 
 #include "t.h"
+#include "store_harness.h"
 #include "hub.h"
 #include "sync.h"
 #include "card.h"
@@ -18,13 +19,11 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 
 #define NODES 3
 #define QMAX 4096
 #include "queue.h"
 
-static char tmpdir[256];
 static struct kt_hub hub;
 static struct kt_store st[NODES];
 static struct kt_sync sy[NODES];
@@ -99,10 +98,9 @@ static inline uint64_t sim_clock(void) { return now_ms; }
  */
 static inline void setup(void)
 {
-	char dir[512], src[600], dst[600], buf[256], cpk[41], csk[41];
+	char dir[512], src[512], cpk[41], csk[41];
 	uint8_t sk[64];
 	struct kt_err err;
-	FILE *f;
 
 	snprintf(dir, sizeof(dir), "%s/hub", tmpdir);
 	T_EQ_INT(kt_hub_init(dir, "tcp://127.0.0.1:7400", &err), 0);
@@ -112,15 +110,8 @@ static inline void setup(void)
 		T_EQ_INT(kt_store_init(dir, i == 0 ? "Centre" : i == 1 ? "North" : "South", "RU",
 				       &err), 0);
 		if (i > 0) { /* one chain: every node holds the first node's chain key */
-			snprintf(src, sizeof(src), "%s/n0/chain.key", tmpdir);
-			snprintf(dst, sizeof(dst), "%s/chain.key", dir);
-			f = fopen(src, "r");
-			T_CHECK(f != NULL && fgets(buf, sizeof(buf), f) != NULL);
-			fclose(f);
-			f = fopen(dst, "w");
-			fputs(buf, f);
-			fclose(f);
-			chmod(dst, 0600);
+			snprintf(src, sizeof(src), "%s/n0", tmpdir);
+			copy_chain_key(src, dir);
 		}
 		T_EQ_INT(kt_store_open(&st[i], dir, &err), 0);
 		st[i].clock = sim_clock; /* every replica on the simulated time */
@@ -273,31 +264,24 @@ static inline int quiesce(void)
 	return 0;
 }
 
-/*
- * Makes the test folder tmpdir, $TMPDIR/kt-test-<name>-XXXXXX (/tmp without
- * TMPDIR), where setup() puts the hub and the nodes; -1 when it cannot.
- */
-static inline int harness_open(const char *name)
-{
-	snprintf(tmpdir, sizeof(tmpdir), "%s/kt-test-%s-XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", name);
-	return mkdtemp(tmpdir) == NULL ? -1 : 0;
-}
-
 /* Drops what is in flight, closes the nodes and the hub and removes tmpdir; -1 when it cannot. */
 static inline int harness_close(void)
 {
-	char cmd[300];
-
 	for (int i = 0; i < NODES; i++) {
-		q_clear(&to_hub[i]);
-		q_clear(&to_node[i]);
+		drop(i);
 		kt_sync_release(&sy[i]);
 		kt_store_close(&st[i]);
 	}
 	kt_hub_close(&hub);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) != 0 ? -1 : 0;
+	return rm_rf(tmpdir);
+}
+
+/* The end of main: harness_close, then the count of the tests (t.h); the exit status. */
+static inline int harness_done(void)
+{
+	if (harness_close() != 0)
+		return 1;
+	T_DONE();
 }
 
 #endif

@@ -863,10 +863,7 @@ static void test_batch_index_keys_made_ahead(void)
 
 int main(void)
 {
-	kt_crypto_init();
-	snprintf(tmpdir, sizeof(tmpdir), "%s/kt-test-store-XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(tmpdir) == NULL)
+	if (tmpdir_make("store") != 0)
 		return 1;
 	T_RUN(test_shuffled_orders_converge);
 	T_RUN(test_batches_on_two_threads_match_one_by_one);
@@ -878,6 +875,5 @@ int main(void)
 	T_RUN(test_a_phone_changed_without_its_copy_drops_the_copy);
 	for (int i = 0; i < nchanges; i++)
 		free(changes[i].bytes);
-	rm_rf(tmpdir);
-	T_DONE();
+	return tmpdir_done();
 }

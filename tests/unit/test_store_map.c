@@ -118,13 +118,9 @@ static void test_a_map_another_process_grew_is_adopted(void)
 
 int main(void)
 {
-	kt_crypto_init();
-	snprintf(tmpdir, sizeof(tmpdir), "%s/kt-test-store-map-XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(tmpdir) == NULL)
+	if (tmpdir_make("store-map") != 0)
 		return 1;
 	T_RUN(test_full_map_grows_and_keeps_everything);
 	T_RUN(test_a_map_another_process_grew_is_adopted);
-	rm_rf(tmpdir);
-	T_DONE();
+	return tmpdir_done();
 }

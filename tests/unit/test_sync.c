@@ -365,15 +365,12 @@ static void test_the_hub_clock_corrects_a_node(void)
 
 int main(void)
 {
-	kt_crypto_init();
-	if (harness_open("sync") != 0)
+	if (tmpdir_make("sync") != 0)
 		return 1;
 	T_RUN(test_hub_and_three_nodes_converge_in_any_order);
 	T_RUN(test_a_pull_is_answered_in_contiguous_batches);
 	T_RUN(test_heartbeats_do_not_commit);
 	T_RUN(test_pushes_keep_a_window_in_flight);
 	T_RUN(test_the_hub_clock_corrects_a_node);
-	if (harness_close() != 0)
-		return 1;
-	T_DONE();
+	return harness_done();
 }

@@ -27,14 +27,28 @@ static int chain_up(uint64_t seed)
 	return quiesce() && t_failed_checks == 0;
 }
 
-/* Opens a store named name in tmpdir on the chain of node 0, enrolled and said hello. */
-static void pusher_open(const char *name, struct kt_store *s, uint8_t pk[32], uint8_t sk[64])
+/* Store s says hello to the hub under key pk, and the hub admits it. */
+static void hub_hello(struct kt_store *s, const uint8_t *pk)
 {
-	char dir[512], cmd[1400], cpk[41], csk[41];
 	uint8_t check[KT_CHAIN_CHECK_BYTES];
 	struct kt_hub_out o;
 	struct kt_err err;
 	msgpack_sbuffer b;
+
+	msgpack_sbuffer_init(&b);
+	kt_chain_check(check, s->chain_key);
+	kt_msg_hello(&b, s->node_id, pk, check);
+	kt_hub_out_init(&o);
+	T_EQ_INT(kt_hub_handle(&hub, pk, (uint8_t *)b.data, b.size, now_ms, &o, &err), 0);
+	kt_hub_out_release(&o);
+	msgpack_sbuffer_destroy(&b);
+}
+
+/* Opens a store named name in tmpdir on the chain of node 0, enrolled and said hello. */
+static void pusher_open(const char *name, struct kt_store *s, uint8_t pk[32], uint8_t sk[64])
+{
+	char dir[512], cmd[1400], cpk[41], csk[41];
+	struct kt_err err;
 
 	snprintf(dir, sizeof(dir), "%s/%s", tmpdir, name);
 	T_EQ_INT(kt_store_init(dir, name, "RU", &err), 0);
@@ -43,13 +57,7 @@ static void pusher_open(const char *name, struct kt_store *s, uint8_t pk[32], ui
 	T_EQ_INT(kt_store_open(s, dir, &err), 0);
 	T_EQ_INT(kt_identity_read(dir, "node.key", pk, sk, cpk, csk, &err), 0);
 	T_EQ_INT(kt_hub_enroll(&hub, name, pk, &err), 0);
-	msgpack_sbuffer_init(&b);
-	kt_chain_check(check, s->chain_key);
-	kt_msg_hello(&b, s->node_id, pk, check);
-	kt_hub_out_init(&o);
-	T_EQ_INT(kt_hub_handle(&hub, pk, (uint8_t *)b.data, b.size, now_ms, &o, &err), 0);
-	kt_hub_out_release(&o);
-	msgpack_sbuffer_destroy(&b);
+	hub_hello(s, pk);
 }
 
 /* A batch whose signature was tampered with is refused, and the cursor stays. */
@@ -202,11 +210,9 @@ static void test_the_hub_refuses_bad_pushes_and_ignores_resends(void)
 	static struct kt_draft d[5];
 	static struct kt_msg m;
 	char dir[512], cmd[1400], cpk[41], csk[41];
-	uint8_t pk[32], sk[64], lk[8], *copy[5], check[KT_CHAIN_CHECK_BYTES];
+	uint8_t pk[32], sk[64], lk[8], *copy[5];
 	struct kt_bytes c[5], two[2];
 	uint64_t head;
-	msgpack_sbuffer b;
-	struct kt_hub_out o;
 	struct kt_err err;
 	MDB_txn *txn;
 
@@ -236,13 +242,7 @@ static void test_the_hub_refuses_bad_pushes_and_ignores_resends(void)
 		c[i] = (struct kt_bytes){ copy[i], (uint32_t)v.mv_size };
 	}
 	mdb_txn_abort(txn);
-	msgpack_sbuffer_init(&b);
-	kt_chain_check(check, s.chain_key);
-	kt_msg_hello(&b, s.node_id, pk, check);
-	kt_hub_out_init(&o);
-	T_EQ_INT(kt_hub_handle(&hub, pk, (uint8_t *)b.data, b.size, now_ms, &o, &err), 0);
-	kt_hub_out_release(&o);
-	msgpack_sbuffer_destroy(&b);
+	hub_hello(&s, pk);
 	head = kt_hub_head(&hub);
 
 	push_to_hub(s.node_id, pk, sk, 3, &c[2], 1, 0, &m); /* starts past the next seq */
@@ -392,6 +392,18 @@ static void test_the_hub_merges_behind_and_voids_alike(void)
 	kt_store_close(&b);
 }
 
+/* A card's change at store s, one field set: the card made (create) or edited. */
+static void card_write(struct kt_store *s, const struct kt_id *id, int create, const char *field,
+		       const char *value)
+{
+	static struct kt_draft d;
+	struct kt_err err;
+
+	kt_draft_start(&d, KT_T_CLIENT, id, create, NULL);
+	T_EQ_INT(kt_draft_field(&d, field, value, KT_OP_SET, &err), 0);
+	T_EQ_INT(kt_store_write(s, &d, 1, NULL, &err), 0);
+}
+
 static int void_hits;
 static void void_hit(void *ctx, uint64_t origin, uint64_t seq, int reason)
 {
@@ -409,7 +421,6 @@ static void void_hit(void *ctx, uint64_t origin, uint64_t seq, int reason)
 static void test_a_change_that_does_not_open_is_void_everywhere(void)
 {
 	static struct kt_store r;
-	static struct kt_draft d;
 	uint8_t pr[32], sr[64], lk[8], hash[KT_HASH_BYTES];
 	uint64_t before[NODES];
 	struct kt_id x, y;
@@ -420,12 +431,8 @@ static void test_a_change_that_does_not_open_is_void_everywhere(void)
 
 	pusher_open("seal-r", &r, pr, sr);
 	kt_id_new(&x, now_ms);
-	kt_draft_start(&d, KT_T_CLIENT, &x, 1, NULL);
-	T_EQ_INT(kt_draft_field(&d, "name", "Sealed Client", KT_OP_SET, &err), 0);
-	T_EQ_INT(kt_store_write(&r, &d, 1, NULL, &err), 0);
-	kt_draft_start(&d, KT_T_CLIENT, &x, 0, NULL);
-	T_EQ_INT(kt_draft_field(&d, "notes", "flipped on the way", KT_OP_SET, &err), 0);
-	T_EQ_INT(kt_store_write(&r, &d, 1, NULL, &err), 0);
+	card_write(&r, &x, 1, "name", "Sealed Client");
+	card_write(&r, &x, 0, "notes", "flipped on the way");
 	/* The tampering: change 2's payload flipped, and chained as written. */
 	T_EQ_INT(kt_store_wbegin(&r, &txn, &err), 0);
 	kt_be64_put(lk, 2);
@@ -440,9 +447,7 @@ static void test_a_change_that_does_not_open_is_void_everywhere(void)
 	T_EQ_INT(mdb_txn_commit(txn), 0);
 	free(copy);
 	kt_id_new(&y, now_ms);
-	kt_draft_start(&d, KT_T_CLIENT, &y, 1, NULL);
-	T_EQ_INT(kt_draft_field(&d, "name", "After The Flip", KT_OP_SET, &err), 0);
-	T_EQ_INT(kt_store_write(&r, &d, 1, NULL, &err), 0);
+	card_write(&r, &y, 1, "name", "After The Flip");
 	push_log(&r, pr, sr);
 	for (int i = 0; i < NODES; i++)
 		before[i] = st[i].voided;
@@ -495,42 +500,27 @@ static void key_void_hit(void *ctx, uint64_t origin, uint64_t seq, int reason)
 static void test_a_card_under_another_chain_key_is_void_everywhere(void)
 {
 	static struct kt_store r;
-	static struct kt_draft d;
-	uint8_t pk[32], sk[64], check[KT_CHAIN_CHECK_BYTES];
+	uint8_t pk[32], sk[64];
 	char dir[512], cmd[1400], cpk[41], csk[41];
 	struct kt_id x, y;
-	struct kt_hub_out o;
 	struct kt_err err;
-	msgpack_sbuffer b;
 	MDB_txn *txn;
 
 	snprintf(dir, sizeof(dir), "%s/own-key", tmpdir);
 	T_EQ_INT(kt_store_init(dir, "OwnKey", "RU", &err), 0);
 	T_EQ_INT(kt_store_open(&r, dir, &err), 0);
 	kt_id_new(&x, now_ms);
-	kt_draft_start(&d, KT_T_CLIENT, &x, 1, NULL);
-	T_EQ_INT(kt_draft_field(&d, "name", "Under Its Own Key", KT_OP_SET, &err), 0);
-	T_EQ_INT(kt_store_write(&r, &d, 1, NULL, &err), 0);
-	kt_draft_start(&d, KT_T_CLIENT, &x, 0, NULL);
-	T_EQ_INT(kt_draft_field(&d, "notes", "edited", KT_OP_SET, &err), 0);
-	T_EQ_INT(kt_store_write(&r, &d, 1, NULL, &err), 0);
+	card_write(&r, &x, 1, "name", "Under Its Own Key");
+	card_write(&r, &x, 0, "notes", "edited");
 	kt_store_close(&r);
 	snprintf(cmd, sizeof(cmd), "cp '%s/n0/chain.key' '%s/chain.key'", tmpdir, dir);
 	T_EQ_INT(system(cmd), 0);
 	T_EQ_INT(kt_store_open(&r, dir, &err), 0);
 	kt_id_new(&y, now_ms);
-	kt_draft_start(&d, KT_T_CLIENT, &y, 1, NULL);
-	T_EQ_INT(kt_draft_field(&d, "name", "Under The Chain Key", KT_OP_SET, &err), 0);
-	T_EQ_INT(kt_store_write(&r, &d, 1, NULL, &err), 0);
+	card_write(&r, &y, 1, "name", "Under The Chain Key");
 	T_EQ_INT(kt_identity_read(dir, "node.key", pk, sk, cpk, csk, &err), 0);
 	T_EQ_INT(kt_hub_enroll(&hub, "OwnKey", pk, &err), 0);
-	msgpack_sbuffer_init(&b);
-	kt_chain_check(check, r.chain_key);
-	kt_msg_hello(&b, r.node_id, pk, check);
-	kt_hub_out_init(&o);
-	T_EQ_INT(kt_hub_handle(&hub, pk, (uint8_t *)b.data, b.size, now_ms, &o, &err), 0);
-	kt_hub_out_release(&o);
-	msgpack_sbuffer_destroy(&b);
+	hub_hello(&r, pk);
 	push_log(&r, pk, sk);
 	now_ms += KT_SYNC_HEARTBEAT_MS + 1;
 	for (int i = 0; i < NODES; i++)
@@ -637,8 +627,7 @@ static void test_a_state_moved_back_is_caught(void)
 
 int main(void)
 {
-	kt_crypto_init();
-	if (harness_open("sync-faults") != 0)
+	if (tmpdir_make("sync-faults") != 0)
 		return 1;
 	{
 		uint64_t seed = getenv("KT_SEED") ? strtoull(getenv("KT_SEED"), NULL, 10)
@@ -659,7 +648,5 @@ int main(void)
 	T_RUN(test_the_hub_refuses_another_chain_key);
 	T_RUN(test_a_card_under_another_chain_key_is_void_everywhere);
 	T_RUN(test_a_state_moved_back_is_caught);
-	if (harness_close() != 0)
-		return 1;
-	T_DONE();
+	return harness_done();
 }
