@@ -87,12 +87,21 @@ int kt_cli_failf(const char *fmt, ...)
 
 int kt_cli_help(int argc, char **argv, const char *usage)
 {
-	for (int i = 1; i < argc; i++)
+	for (int i = 1; i < argc && argv[i] != NULL; i++)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			fputs(usage, stdout);
 			return 1;
 		}
 	return 0;
+}
+
+int kt_cli_group(int argc, char **argv, const char *usage)
+{
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	return kt_cli_help(2, argv, usage) ? 0 : -1;
 }
 
 void kt_cli_print_json(json_t *j)

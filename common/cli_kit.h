@@ -69,11 +69,18 @@ void kt_cli_catch_signals(volatile sig_atomic_t *flag);
 int kt_cli_failf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
- * Whether argv[1..argc) holds --help or -h; prints usage on stdout then.  For a
- * group (client, visit, record, catalog) asked for help before a subcommand:
- * kt_cli_help(2, argv, usage); each subcommand's own parse does the rest.
+ * Whether argv[1..argc) holds --help or -h (it stops at a NULL argv[i]);
+ * prints usage on stdout then.
  */
 int kt_cli_help(int argc, char **argv, const char *usage);
+
+/*
+ * The front of a group of subcommands (client, visit, record, catalog):
+ * with no subcommand, usage on stderr and 2; asked for help before one
+ * (argv[1] is --help or -h), usage on stdout and 0; else -1, and each
+ * subcommand's own parse does the rest.
+ */
+int kt_cli_group(int argc, char **argv, const char *usage);
 
 /* Prints j (compact, sorted keys, UTF-8 as it is) and a newline on stdout; frees j. */
 void kt_cli_print_json(json_t *j);

@@ -383,8 +383,10 @@ static int catalog_show(struct kt_cli *cli, int argc, char **argv)
 int cmd_catalog(struct kt_cli *cli, int argc, char **argv)
 {
 	/* Each subcommand reads its own options, -d and --help among them. */
-	if (kt_cli_help(2, argv, catalog_usage))
-		return 0;
+	int rc = kt_cli_group(argc, argv, catalog_usage);
+
+	if (rc >= 0)
+		return rc;
 	if (argc >= 2 && strcmp(argv[1], "add") == 0)
 		return catalog_add(cli, argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "edit") == 0)

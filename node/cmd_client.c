@@ -684,11 +684,10 @@ int cmd_client_show(struct kt_cli *cli, int argc, char **argv);
 int cmd_client(struct kt_cli *cli, int argc, char **argv)
 {
 	/* Each subcommand reads its own options, -d and --help among them. */
-	if (argc < 2 || kt_cli_help(2, argv, client_usage)) {
-		if (argc < 2)
-			fputs(client_usage, stderr);
-		return argc < 2 ? 2 : 0;
-	}
+	int rc = kt_cli_group(argc, argv, client_usage);
+
+	if (rc >= 0)
+		return rc;
 	if (strcmp(argv[1], "add") == 0)
 		return client_add(cli, argc - 1, argv + 1);
 	if (strcmp(argv[1], "edit") == 0)

@@ -319,8 +319,10 @@ static int visit_add(struct kt_cli *cli, int argc, char **argv)
 int cmd_visit(struct kt_cli *cli, int argc, char **argv)
 {
 	/* visit add reads its own options, -d and --help among them. */
-	if (kt_cli_help(2, argv, visit_usage))
-		return 0;
+	int rc = kt_cli_group(argc, argv, visit_usage);
+
+	if (rc >= 0)
+		return rc;
 	if (argc < 2 || strcmp(argv[1], "add") != 0)
 		return kt_cli_failf("visit: expected 'visit add CLIENT_ID --service NAME'");
 	return visit_add(cli, argc - 1, argv + 1);
@@ -699,8 +701,10 @@ static int record_show(struct kt_cli *cli, int argc, char **argv)
 int cmd_record(struct kt_cli *cli, int argc, char **argv)
 {
 	/* Each subcommand reads its own options, -d and --help among them. */
-	if (kt_cli_help(2, argv, record_usage))
-		return 0;
+	int rc = kt_cli_group(argc, argv, record_usage);
+
+	if (rc >= 0)
+		return rc;
 	if (argc >= 2 && strcmp(argv[1], "add") == 0)
 		return record_add(cli, argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "edit") == 0)

@@ -11,6 +11,18 @@ for c in "" init key "client" "client add" "client edit" "client show" "client f
 		bad "kt-node $c --help"
 	fi
 done
+# A group named without its subcommand says its usage on stderr and exits 2
+# (catalog, visit and record alone once read past argv's end and crashed).
+"$KT" -d "$T/n" init --branch Help >/dev/null 2>&1
+for c in client catalog visit record; do
+	"$KT" -d "$T/n" $c >"$T/o" 2>"$T/e"
+	rc=$?
+	if [ "$rc" -eq 2 ] && [ ! -s "$T/o" ] && grep -q "usage: kt-node -d DIR $c" "$T/e"; then
+		ok "kt-node $c alone: its usage on stderr, exit 2"
+	else
+		bad "kt-node $c alone: exit $rc"
+	fi
+done
 H=${KT_HUB:-$(pwd)/bin/kt-hub}
 for c in "" init enroll run status digest revoke conflicts; do
 	# shellcheck disable=SC2086
