@@ -151,26 +151,41 @@ int cmd_key(struct kt_cli *cli, int argc, char **argv)
 
 /* ---- config ---- */
 
-static const char config_usage[] =
+static const char config_usage_head[] =
 	"usage: kt-node -d DIR config [list | get NAME | set NAME VALUE] [--json]\n"
 	"\n"
-	"Shows or changes this node's settings:\n"
-	"  country                 default country of phone numbers (RU)\n"
-	"  currency                currency of visit amounts (RUB)\n"
-	"  segment_regular_months  regular: a visit in each of the last N months (6)\n"
-	"  segment_lost_months     lost: no visit for more than N months (2)\n"
-	"  patch_test_months       a patch test is valid for N months (6)\n"
-	"  birthday_days           days ahead `birthdays` looks (7)\n"
-	"  timezone                the branch's time zone, an IANA name such as\n"
-	"                          Asia/Vladivostok (empty: the system's zone, $TZ);\n"
-	"                          today, visits, birthdays, segments, report months\n"
-	"                          and the times printed follow it\n"
+	"Shows or changes this node's settings:\n";
+static const char config_usage_tail[] =
 	"Which services need a patch test is chain-wide now, in the catalogue:\n"
 	"  kt-node -d DIR catalog add --service 'Hair dye' --set patch_test=yes\n"
 	"(a patch_test_services value set here before is still honoured at this node).\n"
 	"--json (list, get): {\"settings\": [{\"name\", \"value\", \"default\",\n"
 	"\"description\"}, ...]}; get prints the one setting's object.\n"
 	"example: kt-node -d DIR config set segment_lost_months 3\n";
+
+/*
+ * config's usage: each setting's line from the settings table, its default
+ * in brackets when it has one, so a default is written in one place.
+ */
+static const char *config_usage(void)
+{
+	static char text[4096];
+	size_t n = strlen(config_usage_head);
+
+	memcpy(text, config_usage_head, n + 1);
+	for (size_t i = 0; i < kt_settings_count; i++) {
+		const struct kt_setting_def *s = &kt_settings_table[i];
+
+		if (s->help != NULL)
+			n += (size_t)snprintf(text + n, sizeof(text) - n,
+					      s->def[0] ? "  %-22s  %s (%s)\n" : "  %-22s  %s\n",
+					      s->name, s->help, s->def);
+		kt_assert(n < sizeof(text));
+	}
+	kt_assert(n + strlen(config_usage_tail) < sizeof(text));
+	memcpy(text + n, config_usage_tail, strlen(config_usage_tail) + 1);
+	return text;
+}
 
 static int config_set(struct kt_cli *cli, const struct kt_setting_def *s, const char *value)
 {
@@ -213,7 +228,7 @@ int cmd_config(struct kt_cli *cli, int argc, char **argv)
 		KT_CLI_JSON_OPT,
 		{ NULL, 0, 0, 0 },
 	};
-	struct kt_opts *o = kt_cli_opts(cli, "config", config_usage, opts, argc, argv);
+	struct kt_opts *o = kt_cli_opts(cli, "config", config_usage(), opts, argc, argv);
 	const struct kt_setting_def *s;
 	char val[KT_SETTING_BYTES_MAX];
 	int json = 0, c;

@@ -1,6 +1,7 @@
 /* settings.c - the settings table and its loading (see settings.h). */
 #include "settings.h"
 #include "phone.h"
+#include "safety.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,23 +9,30 @@
 
 #define TEXT(f) KT_SETTING_TEXT, 0, 0, offsetof(struct kt_settings, f)
 #define NUMBER(f, lo, hi) KT_SETTING_NUMBER, lo, hi, offsetof(struct kt_settings, f)
+#define QUOTE(x) #x
+#define DIGITS(x) QUOTE(x)
 
 const struct kt_setting_def kt_settings_table[] = {
 	{ "country", KT_PHONE_REGION_DEFAULT, "default country of phone numbers (ISO code)",
-	  TEXT(country) },
-	{ "currency", "RUB", "currency of visit amounts", TEXT(currency) },
+	  "default country of phone numbers", TEXT(country) },
+	{ "currency", "RUB", "currency of visit amounts", "currency of visit amounts",
+	  TEXT(currency) },
 	{ "segment_regular_months", "6", "regular: a visit in each of the last N months",
+	  "regular: a visit in each of the last N months",
 	  NUMBER(segment_regular_months, 1, 24) },
 	{ "segment_lost_months", "2", "lost: no visit for more than N months",
-	  NUMBER(segment_lost_months, 1, 60) },
-	{ "patch_test_months", "6", "a patch test is valid for N months",
-	  NUMBER(patch_test_months, 1, 60) },
+	  "lost: no visit for more than N months", NUMBER(segment_lost_months, 1, 60) },
+	{ "patch_test_months", DIGITS(KT_SAFETY_PATCH_MONTHS), "a patch test is valid for N months",
+	  "a patch test is valid for N months", NUMBER(patch_test_months, 1, 60) },
 	{ "patch_test_services", "", "(moved to the catalogue) a value set before is "
-	  "still honoured", TEXT(patch_test_services) },
+	  "still honoured", NULL, TEXT(patch_test_services) },
 	{ "birthday_days", "7", "days ahead `birthdays` looks by default",
-	  NUMBER(birthday_days, 0, 366) },
+	  "days ahead `birthdays` looks", NUMBER(birthday_days, 0, 366) },
 	{ "timezone", "", "the branch's time zone (IANA name); empty: the system's",
-	  TEXT(timezone) },
+	  "the branch's time zone, an IANA name such as\n"
+	  "                          Asia/Vladivostok (empty: the system's zone, $TZ);\n"
+	  "                          today, visits, birthdays, segments, report months\n"
+	  "                          and the times printed follow it", TEXT(timezone) },
 };
 const size_t kt_settings_count = sizeof(kt_settings_table) / sizeof(kt_settings_table[0]);
 

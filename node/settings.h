@@ -21,6 +21,7 @@ enum kt_setting_kind {
 /* One row of the table: what `config` lists, and where the struct keeps it. */
 struct kt_setting_def {
 	const char *name, *def, *what; /* name, default, description (config --json) */
+	const char *help;              /* its line of config's usage (NULL: none) */
 	enum kt_setting_kind kind;
 	int lo, hi;                    /* bounds of a number */
 	size_t off;                    /* its field in struct kt_settings */

@@ -45,8 +45,11 @@ static int disk_full(int rc)
 	       (uint64_t)fs.f_bavail * fs.f_frsize < KT_DISK_FULL_BYTES;
 }
 
-/* The LMDB or errno code kt_mdb_code last made a KT_E* code of, for its message. */
-static __thread int mdb_last;
+/*
+ * The LMDB or errno code kt_mdb_code last made a KT_E* code of, and that
+ * code, for kt_mdb_err's words.
+ */
+static __thread int mdb_last, mdb_last_code;
 
 static int is_kt_code(int rc)
 {
@@ -55,30 +58,62 @@ static int is_kt_code(int rc)
 
 int kt_mdb_code(int rc)
 {
+	int code;
+
 	if (is_kt_code(rc))
 		return rc;
-	mdb_last = rc;
 	switch (rc) {
 	case MDB_NOTFOUND:
-		return KT_ENOTFOUND;
+		code = KT_ENOTFOUND;
+		break;
 	case MDB_KEYEXIST:
-		return KT_EEXIST;
+		code = KT_EEXIST;
+		break;
 	case MDB_MAP_FULL:
-		return KT_EFULL;
+		code = KT_EFULL;
+		break;
 	case MDB_BAD_VALSIZE:
-		return KT_ETOOBIG;
+		code = KT_ETOOBIG;
+		break;
 	case MDB_CORRUPTED:
 	case MDB_PAGE_NOTFOUND:
 	case MDB_INVALID:
 	case MDB_VERSION_MISMATCH:
-		return KT_ECORRUPT;
+		code = KT_ECORRUPT;
+		break;
+	default:
+		code = disk_full(rc) ? KT_ENOSPC : KT_EIO;
 	}
-	return disk_full(rc) ? KT_ENOSPC : KT_EIO;
+	mdb_last = rc;
+	mdb_last_code = code;
+	return code;
+}
+
+/*
+ * The LMDB code whose words say a KT_E* code: the one it was made of when
+ * it was the last mapped, else LMDB's code of that kind (a value of the
+ * wrong size the store found itself is MDB_CORRUPTED, as LMDB says it).
+ */
+static int raw_of(int code)
+{
+	if (code == mdb_last_code)
+		return mdb_last;
+	switch (code) {
+	case KT_ENOTFOUND:
+		return MDB_NOTFOUND;
+	case KT_EEXIST:
+		return MDB_KEYEXIST;
+	case KT_ETOOBIG:
+		return MDB_BAD_VALSIZE;
+	case KT_ECORRUPT:
+		return MDB_CORRUPTED;
+	}
+	return EIO;
 }
 
 int kt_mdb_err(struct kt_err *err, int rc, const char *what)
 {
-	int code = kt_mdb_code(rc), raw = is_kt_code(rc) ? mdb_last : rc;
+	int code = kt_mdb_code(rc), raw = is_kt_code(rc) ? raw_of(rc) : rc;
 
 	if (code == KT_EFULL)
 		return kt_err_set(err, KT_EFULL, "store is full while %s", what);

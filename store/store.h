@@ -219,7 +219,7 @@ int kt_meta_save(struct kt_store *st, const char *name, const void *p, size_t n)
  * from this store's wall clock (st->clock, which stamps writes), put as
  * meta "clock_offset" in txn when it moved by a second or more from
  * st->clock_offset, into *offset (else *offset is st->clock_offset).  The
- * caller sets st->clock_offset = *offset once txn commits.  0 or an LMDB
+ * caller sets st->clock_offset = *offset once txn commits.  0 or an error
  * code.
  */
 int kt_store_clock_learn(struct kt_store *st, MDB_txn *txn, uint64_t hub_ms, int64_t *offset);
