@@ -21,7 +21,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RANK = {"common": 0, "proto": 1, "store": 2, "node": 3, "hub": 3}
-INC = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+INC = re.compile(r'^\s*#\s*include\s+["<]([^">]+)[">]', re.M)
 
 
 def floor(path):
