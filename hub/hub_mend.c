@@ -131,7 +131,7 @@ static int linked_run(struct kt_hub *h, MDB_txn *txn, uint64_t first, uint64_t l
  * The log is damaged under the record r too (its origin sends it again): a
  * record's origin that names no branch is told by the chain, from one
  * change whose header and chain entry agree, else the chain alone.
- * Returns 1 when it rewrote the record, 0, or -(LMDB code).
+ * Returns 1 when it rewrote the record, 0, or a negative KT_E* code.
  */
 static int mend_origin(struct kt_hub *h, MDB_txn *txn, struct kt_push_cur *cur,
 		       const struct kt_push_rec *r, uint64_t first)
@@ -157,15 +157,15 @@ static int mend_origin(struct kt_hub *h, MDB_txn *txn, struct kt_push_cur *cur,
 		return 0;
 	fixed.origin = by_chain;
 	fixed.first = first;
-	return (rc = kt_push_update(cur, &fixed)) != 0 ? -rc : 1;
+	return (rc = kt_push_update(cur, &fixed)) != 0 ? kt_mdb_code(rc) : 1;
 }
 
 /*
  * The chain's entries for a signed push p (origin, its first change seq0,
  * at hub seqs first..last, bytes in ch), in txn: the entry before it when
  * the push names another hash for it (proven), and for each change the log
- * position, and the hash when proven.  Returns how many it rewrote, or
- * -(LMDB code).
+ * position, and the hash when proven.  Returns how many it rewrote, or a
+ * negative KT_E* code.
  */
 static int mend_chain(struct kt_hub *h, MDB_txn *txn, uint64_t origin, uint64_t seq0,
 		      uint64_t first, uint64_t last, const struct kt_bytes *ch, int proven)
@@ -180,7 +180,7 @@ static int mend_chain(struct kt_hub *h, MDB_txn *txn, uint64_t origin, uint64_t 
 	    memcmp(held, c->prev, KT_HASH_BYTES) != 0) {
 		/* The change before, as this signed push names it: its chain hash mended. */
 		if ((rc = kt_chain_put(&h->st, txn, origin, seq0 - 1, c->prev, at, NULL)) != 0)
-			return rc < 0 ? -MDB_PANIC : -rc;
+			return rc < 0 ? rc : KT_EIO;
 		n++;
 	}
 	for (uint64_t pos = first; pos <= last; pos++) {
@@ -195,7 +195,7 @@ static int mend_chain(struct kt_hub *h, MDB_txn *txn, uint64_t origin, uint64_t 
 		if (!proven && !(have && memcmp(held, hash, KT_HASH_BYTES) == 0))
 			continue; /* which of hash and bytes is damaged: the origin tells */
 		if ((rc = kt_chain_put(&h->st, txn, origin, seq, hash, pos, NULL)) != 0)
-			return rc < 0 ? -MDB_PANIC : -rc;
+			return rc < 0 ? rc : KT_EIO;
 		n++;
 	}
 	return n;
@@ -209,7 +209,7 @@ static int mend_chain(struct kt_hub *h, MDB_txn *txn, uint64_t origin, uint64_t 
  * for them -- the log position of each whose hash is the one its bytes
  * have, and the hash too when the origin's signature covers the last
  * bytes, which proves them all.  Returns how many records and entries it
- * rewrote, or -(LMDB code).
+ * rewrote, or a negative KT_E* code.
  */
 static int mend_push(struct kt_hub *h, MDB_txn *txn, struct kt_push_cur *cur,
 		     const struct kt_push_rec *r, uint64_t first)
@@ -238,7 +238,7 @@ static int mend_push(struct kt_hub *h, MDB_txn *txn, struct kt_push_cur *cur,
 		fixed.origin = origin;
 		fixed.first = first;
 		if ((rc = kt_push_update(cur, &fixed)) != 0)
-			return -rc;
+			return kt_mdb_code(rc);
 		n++;
 	}
 	if (hub_read_push(h, txn, &fixed, &p, ch, KT_PUSH_CHANGES_MAX) != 0)
@@ -291,7 +291,7 @@ int hub_mend_one(struct kt_hub *h, uint64_t from)
 	return 0;
 }
 
-/* Every push record mended in txn, as mend_push does: how many, or -(LMDB code). */
+/* Every push record mended in txn, as mend_push does: how many, or a negative KT_E* code. */
 static int mend_all(struct kt_hub *h, MDB_txn *txn, struct kt_push_cur *cur)
 {
 	struct kt_push_rec r;
@@ -314,7 +314,7 @@ static int mend_all(struct kt_hub *h, MDB_txn *txn, struct kt_push_cur *cur)
 		mended += n;
 		expect = r.last + 1;
 	}
-	return rc == MDB_NOTFOUND ? mended : -rc;
+	return rc == MDB_NOTFOUND ? mended : kt_mdb_code(rc);
 }
 
 int kt_hub_mend_pushes(struct kt_hub *h, struct kt_err *err)
@@ -333,7 +333,7 @@ int kt_hub_mend_pushes(struct kt_hub *h, struct kt_err *err)
 	kt_push_close(&cur);
 	if (mended < 0) {
 		mdb_txn_abort(txn);
-		return kt_mdb_err(err, -mended, "mend the pushes");
+		return kt_mdb_err(err, mended, "mend the pushes");
 	}
 	if (mended == 0) {
 		mdb_txn_abort(txn);

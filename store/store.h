@@ -158,6 +158,14 @@ int kt_txn_commit(MDB_txn *txn);
  * fault.  Returns the code set.
  */
 int kt_mdb_err(struct kt_err *err, int rc, const char *what);
+/*
+ * An LMDB or errno code rc as its KT_E* code (MDB_NOTFOUND KT_ENOTFOUND,
+ * MDB_KEYEXIST KT_EEXIST, MDB_MAP_FULL KT_EFULL, a full disk KT_ENOSPC,
+ * MDB_BAD_VALSIZE KT_ETOOBIG, a damaged file KT_ECORRUPT, else KT_EIO); a
+ * KT_E* code passes as it is.  For code that meets LMDB's own codes above
+ * the store (hub/hub_store.c); kt_mdb_err says the one it mapped last.
+ */
+int kt_mdb_code(int rc);
 
 /*
  * meta: the node's and the hub's own state, by text name (store/base.c).

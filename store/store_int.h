@@ -25,15 +25,6 @@ void kt_fbuf_init(struct kt_fbuf *f, uint8_t *p, size_t cap, msgpack_packer *pk)
  * one line a full disk gets (store/base.c; kt_store_open_as).
  */
 void kt_store_disk_note(const char *dir);
-/*
- * The store's public calls return the error family of common/err.h, never
- * an LMDB code: an LMDB or errno code rc as its KT_E* code (MDB_NOTFOUND
- * KT_ENOTFOUND, MDB_KEYEXIST KT_EEXIST, MDB_MAP_FULL KT_EFULL, a full disk
- * KT_ENOSPC, MDB_BAD_VALSIZE KT_ETOOBIG, a damaged file KT_ECORRUPT, else
- * KT_EIO); a KT_E* code passes as it is.  kt_mdb_err says the one it
- * mapped last (store/base.c).
- */
-int kt_mdb_code(int rc);
 /* Deletes cur's entry and steps to the next (store/base.c): 0, MDB_NOTFOUND, or an LMDB error. */
 int kt_cursor_del_next(MDB_cursor *cur, MDB_val *key, MDB_val *v);
 void kt_version_put(uint8_t *b, const struct kt_version *v);

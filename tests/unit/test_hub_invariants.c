@@ -9,6 +9,7 @@
  */
 #include "t.h"
 #include "hub.h"
+#include "hub_int.h"
 #include "card.h"
 
 #include <stdio.h>
@@ -163,6 +164,45 @@ static void test_messages_keep_the_invariants(void)
 	msgpack_sbuffer_destroy(&b);
 }
 
+/* Puts the chain entry of the node's seq at log position pos, its hash kept. */
+static void chain_at(uint64_t seq, uint64_t pos)
+{
+	uint8_t key[16], val[KT_HASH_BYTES + 8];
+	uint64_t at;
+	MDB_txn *txn;
+
+	T_EQ_INT(kt_txn_begin(hub.st.env, 0, &txn), 0);
+	T_EQ_INT(kt_chain_get(&hub.st, txn, node.node_id, seq, val, &at), 0);
+	kt_be64_put(val + KT_HASH_BYTES, pos);
+	kt_be64_put(key, node.node_id);
+	kt_be64_put(key + 8, seq);
+	T_EQ_INT(mdb_put(txn, hub.st.chain, &(MDB_val){ 16, key },
+			 &(MDB_val){ sizeof(val), val }, 0), 0);
+	T_EQ_INT(kt_txn_commit(txn), 0);
+}
+
+/*
+ * A chain entry whose log position is wrong is mended from the log; a mend
+ * whose write fails says so (a negative code), never a count of entries
+ * mended that the caller would then commit.
+ */
+static void test_a_mend_that_cannot_write_says_so(void)
+{
+	uint8_t hash[KT_HASH_BYTES];
+	uint64_t at = 0;
+	MDB_txn *txn;
+
+	chain_at(2, 77);
+	T_EQ_INT(kt_store_rdtxn(&hub.st, &txn, NULL), 0);
+	T_CHECK(hub_mend_one_in(&hub, txn, 2) < 0); /* a reader cannot write */
+	mdb_txn_abort(txn);
+	T_CHECK(hub_mend_one(&hub, 2) > 0);
+	T_EQ_INT(kt_store_rdtxn(&hub.st, &txn, NULL), 0);
+	T_EQ_INT(kt_chain_get(&hub.st, txn, node.node_id, 2, hash, &at), 0);
+	mdb_txn_abort(txn);
+	T_EQ_INT(at, 2);
+}
+
 /* Writes meta name = x in the hub's store behind the machine's back. */
 static void meta_behind(const char *name, uint64_t x)
 {
@@ -267,6 +307,7 @@ int main(void)
 		return 1;
 	setup();
 	T_RUN(test_messages_keep_the_invariants);
+	T_RUN(test_a_mend_that_cannot_write_says_so);
 	T_RUN(test_a_state_moved_back_is_caught);
 	kt_hub_close(&hub);
 	kt_store_close(&node);
