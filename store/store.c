@@ -39,6 +39,32 @@ int kt_store_reader_check(struct kt_store *st)
 	return dead;
 }
 
+/*
+ * Whether data.mdb holds every page its last commit wrote.  A file cut
+ * short (a copy that stopped, a disk that lost its end) is mapped all the
+ * same, and the first read of a page past its end kills the process with
+ * SIGBUS and no word; LMDB's meta page says how far the file must reach
+ * (me_last_pgno), so a store that falls short is refused at open.
+ */
+static int whole_file(struct kt_store *st, const char *dir, struct kt_err *err)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	struct stat sb;
+	mdb_filehandle_t fd;
+	uint64_t need;
+
+	if (mdb_env_info(st->env, &info) != 0 || mdb_env_stat(st->env, &ms) != 0 ||
+	    mdb_env_get_fd(st->env, &fd) != 0 || fstat(fd, &sb) != 0)
+		return 0; /* cannot tell: the reads that follow say what they meet */
+	need = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
+	if ((uint64_t)sb.st_size >= need)
+		return 0;
+	return kt_err_set(err, KT_ECORRUPT, "the store in '%s' is cut short: data.mdb holds "
+			  "%llu of the %llu bytes it wrote; restore the folder from a backup", dir,
+			  (unsigned long long)sb.st_size, (unsigned long long)need);
+}
+
 static int env_open(struct kt_store *st, const char *dir, struct kt_err *err)
 {
 	MDB_txn *txn;
@@ -53,6 +79,11 @@ static int env_open(struct kt_store *st, const char *dir, struct kt_err *err)
 		st->env = NULL;
 		return kt_err_set(err, KT_EIO, "cannot open store in '%s': %s", dir,
 				  mdb_strerror(rc));
+	}
+	if ((rc = whole_file(st, dir, err)) != 0) {
+		mdb_env_close(st->env);
+		st->env = NULL;
+		return rc;
 	}
 	kt_store_reader_check(st); /* slots of readers killed while another held the store */
 	if ((rc = kt_txn_begin(st->env, 0, &txn)) != 0)
