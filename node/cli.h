@@ -139,6 +139,8 @@ int cmd_duplicates(struct kt_cli *cli, int argc, char **argv);
 int cmd_conflicts(struct kt_cli *cli, int argc, char **argv);
 int cmd_report(struct kt_cli *cli, int argc, char **argv);
 int cmd_catalog(struct kt_cli *cli, int argc, char **argv);
+int cmd_backup(struct kt_cli *cli, int argc, char **argv);
+int cmd_restore(struct kt_cli *cli, int argc, char **argv);
 /*
  * `import FILE [--skip-bad]` (argv[0] is the command's name): type 0 reads
  * JSON or client CSV (cmd_import); a type reads CSV rows of that type

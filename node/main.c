@@ -42,6 +42,8 @@ static const char usage[] =
 	"  report [--json]                     the head-office view of the whole chain\n"
 	"  catalog add|edit|show|list|import   the chain's services and products, with\n"
 	"                                      what the safety check needs of them\n"
+	"  backup FILE / restore FILE          the whole node in one file sealed under\n"
+	"                                      a passphrase, taken while it works\n"
 	"\n"
 	"Every command has --help.  Every command that reads has --json.  Options go\n"
 	"before or after the command's words (-d DIR too), as --opt VALUE or\n"
@@ -514,6 +516,7 @@ static const struct {
 	{ "invite", cmd_invite }, { "sync", cmd_sync }, { "run", cmd_run },
 	{ "duplicates", cmd_duplicates }, { "conflicts", cmd_conflicts },
 	{ "report", cmd_report }, { "catalog", cmd_catalog }, { "catalogue", cmd_catalog },
+	{ "backup", cmd_backup }, { "restore", cmd_restore },
 };
 
 int main(int argc, char **argv)

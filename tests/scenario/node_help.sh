@@ -3,7 +3,7 @@
 . tests/scenario/lib.sh
 for c in "" init key "client" "client add" "client edit" "client show" "client find" \
 	"client list" "visit" "visit add" "record" "record add" birthdays export import \
-	status digest config join invite sync run duplicates "client merge" conflicts report; do
+	status digest config join invite sync run duplicates "client merge" conflicts report backup restore; do
 	# shellcheck disable=SC2086
 	if "$KT" $c --help >"$T/h" 2>&1 && grep -q "example:" "$T/h" && grep -q "usage:" "$T/h"; then
 		ok "kt-node $c --help"
