@@ -35,6 +35,17 @@ uint16_t kt_be16_get(const uint8_t *p)
 	return (uint16_t)((p[0] << 8) | p[1]);
 }
 
+void kt_be32_put(uint8_t *p, uint32_t v)
+{
+	kt_be16_put(p, (uint16_t)(v >> 16));
+	kt_be16_put(p + 2, (uint16_t)v);
+}
+
+uint32_t kt_be32_get(const uint8_t *p)
+{
+	return (uint32_t)kt_be16_get(p) << 16 | kt_be16_get(p + 2);
+}
+
 void kt_id_new(struct kt_id *id, uint64_t ms)
 {
 	uint8_t t[8];

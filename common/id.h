@@ -48,5 +48,7 @@ void kt_be64_put(uint8_t *p, uint64_t v);
 uint64_t kt_be64_get(const uint8_t *p);
 void kt_be16_put(uint8_t *p, uint16_t v);
 uint16_t kt_be16_get(const uint8_t *p);
+void kt_be32_put(uint8_t *p, uint32_t v);
+uint32_t kt_be32_get(const uint8_t *p);
 
 #endif

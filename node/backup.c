@@ -18,19 +18,6 @@
 #define HEAD_BYTES (8 + 1 + SALT_BYTES + 8 + 8 + crypto_secretstream_xchacha20poly1305_HEADERBYTES)
 #define SEALED_MAX (KT_BACKUP_CHUNK + crypto_secretstream_xchacha20poly1305_ABYTES)
 
-static void be32_put(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t be32_get(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* The names a restore takes: a backup naming any other is refused. */
 static const char *const known_names[] = { "data.mdb", "chain.key", "node.key" };
 
@@ -66,7 +53,7 @@ static int seal(struct sealer *s, const uint8_t *p, size_t n, const uint8_t *ad,
 	uint8_t lb[4];
 
 	crypto_secretstream_xchacha20poly1305_push(&s->st, s->buf, &len, p, n, ad, adn, tag);
-	be32_put(lb, (uint32_t)len);
+	kt_be32_put(lb, (uint32_t)len);
 	if (fwrite(lb, 1, 4, s->out) != 4 || fwrite(s->buf, 1, (size_t)len, s->out) != len)
 		return kt_err_set(err, KT_EIO, "cannot write the backup: %s", strerror(errno));
 	return 0;
@@ -194,7 +181,7 @@ static int unseal(struct opener *o, const uint8_t *ad, size_t adn, struct kt_err
 
 	if (fread(lb, 1, 4, o->in) != 4)
 		return damaged(err);
-	n = be32_get(lb);
+	n = kt_be32_get(lb);
 	if (n < crypto_secretstream_xchacha20poly1305_ABYTES || n > SEALED_MAX ||
 	    fread(o->sealed, 1, n, o->in) != n ||
 	    crypto_secretstream_xchacha20poly1305_pull(&o->st, o->plain, &len, &o->tag,

@@ -47,10 +47,7 @@ int kt_conflict_note(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
 	kt_be16_put(k + KT_ID_BYTES, field);
 	kt_version_put(k + KT_ID_BYTES + 2, lo);
 	kt_version_put(k + KT_ID_BYTES + 2 + KT_VER_BYTES, hi);
-	buf[0] = (uint8_t)(ll >> 24);
-	buf[1] = (uint8_t)(ll >> 16);
-	buf[2] = (uint8_t)(ll >> 8);
-	buf[3] = (uint8_t)ll;
+	kt_be32_put(buf, (uint32_t)ll);
 	memcpy(buf + 4, lv, ll);
 	memcpy(buf + 4 + ll, hv, hl);
 	v.mv_size = 4 + ll + hl;
@@ -109,7 +106,7 @@ static int conflict_read(struct kt_store *st, MDB_txn *txn, const MDB_val *k, co
 
 	if (k->mv_size != CKEY_BYTES || v->mv_size < 4)
 		return -1;
-	ll = (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
+	ll = kt_be32_get(d);
 	if (ll > v->mv_size - 4)
 		return -1;
 	memset(c, 0, sizeof(*c));

@@ -211,6 +211,18 @@ static void test_big_endian_helpers(void)
 		T_EQ_INT(b[0], 0xee);
 		T_EQ_INT(b[3], 0xee);
 	}
+	kt_be32_put(b, 0x01020304u);
+	for (int i = 0; i < 4; i++)
+		T_EQ_INT(b[i], i + 1);
+	for (uint32_t v = 0; v < 0xffffff00u; v += 0x01010101u) {
+		memset(b, 0xee, sizeof(b));
+		kt_be32_put(b + 1, v);
+		T_CHECK(kt_be32_get(b + 1) == v);
+		T_EQ_INT(b[0], 0xee); /* writes exactly 4 bytes */
+		T_EQ_INT(b[5], 0xee);
+	}
+	kt_be32_put(b, UINT32_MAX);
+	T_CHECK(kt_be32_get(b) == UINT32_MAX);
 	/* Big-endian bytes sort as the numbers do: what LMDB keys need. */
 	for (int i = 0; i < 1000; i++) {
 		uint64_t x, y;
