@@ -10,7 +10,10 @@ Arrows the tree has today that the target removes are listed in
 tests/floors/known.txt ("file -> header"): each must still be there (a
 fixed one is taken off the list, so the list only shrinks), and any arrow
 not on it fails.  Then, from the built objects' symbols (nm, under
-$KT_BUILD), no files of one floor may call each other in a circle.  Prints "ok -" / "not ok -" lines for tests/run.sh.
+$KT_BUILD), no files of one floor may call each other in a circle.  Last,
+the walls inside files: every commit through kt_txn_commit, no LMDB table
+call above the store (but the hub's own codec), no field number written as
+a literal outside proto/, and no source file over 1,000 lines.  Prints "ok -" / "not ok -" lines for tests/run.sh.
 """
 import collections
 import glob
@@ -152,5 +155,57 @@ def no_circles():
     return 1 if bad else 0
 
 
+def sources(tops, exts=(".c", ".h", ".cc")):
+    for top in tops:
+        for dirpath, _, names in os.walk(os.path.join(ROOT, top)):
+            for name in sorted(names):
+                if name.endswith(exts):
+                    path = os.path.join(dirpath, name)
+                    yield os.path.relpath(path, ROOT), open(path, encoding="utf-8").read()
+
+
+# The walls issue 14 raised inside files, each as a pattern, where it may
+# stand, and what to do instead.
+RULES = [
+    (re.compile(r"\bmdb_txn_commit\s*\("), {"store/base.c"},
+     "a commit outside kt_txn_commit (store/base.c), the one place a fault test hooks"),
+    (re.compile(r"\bmdb_(get|put|del|drop|stat|cursor_open)\s*\("), None,
+     "an LMDB table call above the store: add a store call (store.h)"),
+    (re.compile(r"\bfield\s*[!=]=\s*[0-9]+\b|\bkt_reckey\([^;]*?,\s*[0-9]+\s*,"), None,
+     "a field number written as a literal: name it in proto/schema.h"),
+]
+# Where the LMDB rule allows a table call above the store: the hub's own codec.
+LMDB_ABOVE = {"hub/hub_store.c"}
+
+
+def walls():
+    """The walls above, and no source file over ~1,000 lines (STYLE.md)."""
+    bad = 0
+    for path, text in sources(("common", "proto", "store", "node", "hub", "tests/unit",
+                               "tests/bench", "tests/fuzz")):
+        top = path.split("/", 1)[0]
+        if top in ("common", "proto", "store", "node", "hub"):
+            for i, (pat, allowed, what) in enumerate(RULES):
+                if allowed is not None and path in allowed:
+                    continue
+                if i == 1 and (top in ("common", "proto", "store") or path in LMDB_ABOVE):
+                    continue
+                if i == 2 and top == "proto":
+                    continue
+                for m in pat.finditer(text):
+                    line = text.count("\n", 0, m.start()) + 1
+                    print("not ok - %s:%d: %s" % (path, line, what))
+                    bad += 1
+        n = text.count("\n")
+        if n > 1000 and not path.endswith("han_table.h"):
+            print("not ok - %s has %d lines: split it along its seams (no file over ~1,000)"
+                  % (path, n))
+            bad += 1
+    if bad == 0:
+        print("ok - one commit helper, no LMDB table call above the store but the hub's "
+              "codec, no field-number literal outside proto/, no file over 1,000 lines")
+    return 1 if bad else 0
+
+
 if __name__ == "__main__":
-    sys.exit(main() | no_circles())
+    sys.exit(main() | no_circles() | walls())
