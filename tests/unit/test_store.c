@@ -861,6 +861,47 @@ static void test_batch_index_keys_made_ahead(void)
 	kt_store_close(&b);
 }
 
+/*
+ * The store's boundary speaks one error family: a missing meta value, a
+ * value too large to copy and a chain entry of the wrong size come back as
+ * KT_ENOTFOUND, KT_ETOOBIG and KT_ECORRUPT, never LMDB's codes, and
+ * kt_mdb_err says each in LMDB's words for that kind.
+ */
+static void test_the_store_answers_in_one_error_family(void)
+{
+	struct kt_store st;
+	struct kt_bytes b;
+	struct kt_err err;
+	uint8_t key[16], hash[KT_HASH_BYTES], small[2];
+	char text[8];
+	size_t n;
+	MDB_txn *txn;
+
+	make_node(&st, "errors", NULL);
+	T_EQ_INT(kt_store_rdtxn(&st, &txn, &err), 0);
+	T_EQ_INT(kt_meta_get(&st, txn, "no such name", &b), KT_ENOTFOUND);
+	T_EQ_INT(kt_meta_copy(&st, txn, "branch", small, sizeof(small), &n), KT_ETOOBIG);
+	T_EQ_INT(kt_meta_text(&st, txn, "branch", text, sizeof(text)), 0);
+	T_EQ_STR(text, "errors");
+	T_EQ_INT(kt_chain_get(&st, txn, st.node_id, 99, hash, NULL), KT_ENOTFOUND);
+	T_EQ_INT(kt_log_get(&st, txn, 99, &b), KT_ENOTFOUND);
+	mdb_txn_abort(txn);
+	kt_be64_put(key, st.node_id);
+	kt_be64_put(key + 8, 7);
+	T_EQ_INT(kt_txn_begin(st.env, 0, &txn), 0);
+	T_EQ_INT(mdb_put(txn, st.chain, &(MDB_val){ 16, key }, &(MDB_val){ 3, "bad" }, 0), 0);
+	T_EQ_INT(kt_chain_get(&st, txn, st.node_id, 7, hash, NULL), KT_ECORRUPT);
+	T_EQ_INT(kt_mdb_err(&err, KT_ECORRUPT, "read the hash chain"), KT_EIO);
+	T_CHECK(strstr(err.msg, "cannot read the hash chain: MDB_CORRUPTED") != NULL);
+	T_EQ_INT(kt_mdb_err(&err, MDB_MAP_FULL, "write"), KT_EFULL);
+	T_EQ_INT(kt_mdb_err(&err, kt_mdb_code(MDB_MAP_FULL), "write"), KT_EFULL);
+	T_EQ_INT(kt_mdb_code(MDB_NOTFOUND), KT_ENOTFOUND);
+	T_EQ_INT(kt_mdb_code(MDB_KEYEXIST), KT_EEXIST);
+	T_EQ_INT(kt_mdb_code(KT_EINTR), KT_EINTR);
+	mdb_txn_abort(txn);
+	kt_store_close(&st);
+}
+
 int main(void)
 {
 	if (tmpdir_make("store") != 0)
@@ -873,6 +914,7 @@ int main(void)
 	T_RUN(test_refused_write_changes_nothing);
 	T_RUN(test_an_old_index_is_made_again_at_open);
 	T_RUN(test_a_phone_changed_without_its_copy_drops_the_copy);
+	T_RUN(test_the_store_answers_in_one_error_family);
 	for (int i = 0; i < nchanges; i++)
 		free(changes[i].bytes);
 	return tmpdir_done();
