@@ -23,6 +23,18 @@ for c in client catalog visit record; do
 		bad "kt-node $c alone: exit $rc"
 	fi
 done
+# Every command and subcommand with nothing after it ends as a program does,
+# never by a signal (the kind the groups' crash was).
+for c in init key config "config get" "config set" status digest "client add" "client edit" \
+	"client show" "client find" "client list" "client merge" "client unmerge" "visit add" \
+	"record add" "record edit" "record show" birthdays export import join invite duplicates \
+	conflicts report "catalog add" "catalog edit" "catalog show" "catalog list" \
+	"catalog import" backup restore; do
+	# shellcheck disable=SC2086
+	timeout 20 "$KT" -d "$T/n" $c </dev/null >/dev/null 2>&1
+	rc=$?
+	if [ "$rc" -lt 124 ]; then ok "kt-node $c with no arguments ends (exit $rc)"; else bad "kt-node $c with no arguments: exit $rc"; fi
+done
 H=${KT_HUB:-$(pwd)/bin/kt-hub}
 for c in "" init enroll run status digest revoke conflicts; do
 	# shellcheck disable=SC2086

@@ -11,7 +11,7 @@ for i in 1 2 3 4 5; do "$KT" -d "$T/A" client add --name "Анна Иванов�
 stop_hub
 cp -r "$T/A" "$T/A2"
 cp -r "$T/HUB" "$T/HUB2"
-for cut in 8192 12288 65536; do
+for cut in 8192 10000 12288 65536; do
 	rm -rf "$T/A3" && cp -r "$T/A2" "$T/A3"
 	truncate -s "$cut" "$T/A3/data.mdb"
 	for cmd in "client find Анна" "status" "digest" "export" "client add --name Вера"; do
