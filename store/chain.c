@@ -194,34 +194,38 @@ const char *kt_void_reason_text(int reason)
 	}
 }
 
+struct pairs {
+	int (*fn)(void *ctx, uint64_t a, uint64_t b, const MDB_val *v);
+	void *ctx;
+};
+
+/* One meta entry of kt_meta_pairs: its two numbers read from its name. */
+static int pair_one(void *ctx, const char *name, size_t n, struct kt_bytes v)
+{
+	struct pairs *p = ctx;
+	MDB_val mv = { v.n, (void *)v.p };
+	char a[17], b[17];
+
+	if (n != 38)
+		return 1; /* not of the kind: the walk ends */
+	memcpy(a, name + 5, 16);
+	memcpy(b, name + 22, 16);
+	a[16] = b[16] = '\0';
+	return p->fn(p->ctx, strtoull(a, NULL, 16), strtoull(b, NULL, 16), &mv) != 0;
+}
+
 /*
  * Calls fn(ctx, a, b, value) for each meta entry "<prefix><16 hex>:<16 hex>"
  * (prefix: 5 bytes, "void:" or "hole:") in key order, in txn, until fn
- * returns non-zero.  Bounded by the entries of that kind.  Returns 0, or
- * an LMDB error.
+ * returns non-zero: kt_meta_each (store/log.c) with the name read.  Bounded
+ * by the entries of that kind.  Returns 0 or an error code.
  */
 int kt_meta_pairs(struct kt_store *st, MDB_txn *txn, const char *prefix,
-		      int (*fn)(void *ctx, uint64_t a, uint64_t b, const MDB_val *v), void *ctx)
+		  int (*fn)(void *ctx, uint64_t a, uint64_t b, const MDB_val *v), void *ctx)
 {
-	MDB_val k = { 5, (void *)prefix }, v;
-	MDB_cursor *cur;
-	int rc;
+	struct pairs p = { fn, ctx };
 
-	if ((rc = mdb_cursor_open(txn, st->meta, &cur)) != 0)
-		return rc;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	     rc == 0 && k.mv_size == 38 && memcmp(k.mv_data, prefix, 5) == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		char a[17], b[17];
-
-		memcpy(a, (char *)k.mv_data + 5, 16);
-		memcpy(b, (char *)k.mv_data + 22, 16);
-		a[16] = b[16] = '\0';
-		if (fn(ctx, strtoull(a, NULL, 16), strtoull(b, NULL, 16), &v) != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	return kt_meta_each(st, txn, prefix, pair_one, &p);
 }
 
 struct listing {

@@ -38,7 +38,7 @@ size_t kt_reckey(uint8_t *k, const struct kt_id *id, uint16_t field, const uint8
  * changes under one seq).  Append: c's bytes at the log's end and its
  * chain entry.  Meta pairs: fn(ctx, a, b, value) for each meta entry
  * "<prefix><16 hex>:<16 hex>" (prefix of 5 bytes, "void:" or "hole:") in
- * key order until fn returns non-zero; 0 or an LMDB error.
+ * key order until fn returns non-zero; 0 or an error code.
  */
 int kt_chain_admit(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 		   const uint8_t hash[KT_HASH_BYTES], struct kt_err *err);
