@@ -25,6 +25,7 @@ enum {
 	KT_EFULL = -9,     /* the store is full and cannot grow */
 	KT_ENOSPC = -10,   /* the disk holding the store is full */
 	KT_EINTR = -11,    /* stopped by Ctrl-C or a kill (kt_interrupted) */
+	KT_EDENIED = -12,  /* the staff member acting may not (node/roles.h) */
 };
 
 /* Room for the longest line we say: an import's unknown column names all a type's columns. */

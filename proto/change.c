@@ -164,9 +164,11 @@ int kt_change_encode(const struct kt_change *c, const struct kt_val *vals,
 	msgpack_packer_init(&pk, &hdr, msgpack_sbuffer_write);
 	pack_header(&pk, c);
 	msgpack_packer_init(&pk, &plain, msgpack_sbuffer_write);
-	msgpack_pack_array(&pk, nv);
+	msgpack_pack_array(&pk, nv + (c->has_by != 0));
 	for (uint32_t i = 0; i < nv; i++)
 		kt_val_pack(&pk, &vals[i]);
+	if (c->has_by)
+		msgpack_pack_bin_with_body(&pk, c->by.b, KT_ID_BYTES);
 	slen = plain.size + KT_SEAL_OVERHEAD;
 	if (hdr.size > KT_HEADER_BYTES_MAX || hdr.size + slen + 16 > KT_CHANGE_BYTES_MAX) {
 		rc = kt_err_set(err, KT_ETOOBIG, "change of %zu bytes is over the limit",
@@ -340,6 +342,7 @@ int kt_change_decode(struct kt_change *c, const uint8_t *p, size_t n, struct kt_
 	size_t off = 1;
 	int rc;
 
+	c->has_by = 0; /* the author is inside the seal: kt_change_open_by */
 	if (n > KT_CHANGE_BYTES_MAX)
 		return kt_err_set(err, KT_ETOOBIG, "change of %zu bytes is over the limit", n);
 	if (n < 1 || p[0] != 0x92 || read_bin(p, n, &off, &c->header, &c->header_len) != 0 ||
@@ -408,19 +411,40 @@ static int obj_to_val(const msgpack_object *o, struct kt_val *v, struct kt_err *
 int kt_values_decode(const uint8_t *p, size_t n, struct kt_val *vals, uint32_t want,
 		     struct kt_err *err)
 {
+	return kt_values_decode_by(p, n, vals, want, NULL, NULL, err);
+}
+
+int kt_values_decode_by(const uint8_t *p, size_t n, struct kt_val *vals, uint32_t want,
+			struct kt_id *by, int *has_by, struct kt_err *err)
+{
 	msgpack_zone zone;
 	msgpack_object o;
 	int rc;
 
+	if (has_by != NULL)
+		*has_by = 0;
 	msgpack_zone_init(&zone, 1024);
 	if ((rc = kt_mp_unpack(p, n, &zone, &o, err)) != 0)
 		goto done;
-	if (o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size != want) {
+	if (o.type != MSGPACK_OBJECT_ARRAY ||
+	    (o.via.array.size != want && o.via.array.size != want + 1)) {
 		rc = kt_err_set(err, KT_ECORRUPT, "payload holds the wrong number of values");
 		goto done;
 	}
 	for (uint32_t i = 0; i < want && rc == 0; i++)
 		rc = obj_to_val(&o.via.array.ptr[i], &vals[i], err);
+	if (rc == 0 && o.via.array.size == want + 1) {
+		const msgpack_object *a = &o.via.array.ptr[want];
+
+		if (a->type != MSGPACK_OBJECT_BIN || a->via.bin.size != KT_ID_BYTES) {
+			rc = kt_err_set(err, KT_ECORRUPT, "payload names a bad author");
+			goto done;
+		}
+		if (by != NULL)
+			memcpy(by->b, a->via.bin.ptr, KT_ID_BYTES);
+		if (has_by != NULL)
+			*has_by = 1;
+	}
 done:
 	msgpack_zone_destroy(&zone);
 	return rc;
@@ -429,13 +453,20 @@ done:
 int kt_change_open(const struct kt_change *c, const uint8_t dk[KT_KEY_BYTES],
 		   uint8_t *plain, struct kt_val *vals, struct kt_err *err)
 {
+	return kt_change_open_by(c, dk, plain, vals, NULL, NULL, err);
+}
+
+int kt_change_open_by(const struct kt_change *c, const uint8_t dk[KT_KEY_BYTES],
+		      uint8_t *plain, struct kt_val *vals, struct kt_id *by, int *has_by,
+		      struct kt_err *err)
+{
 	int rc;
 
 	rc = kt_open(plain, c->payload, c->payload_len, c->header, c->header_len, dk, err);
 	if (rc != 0)
 		return rc;
-	return kt_values_decode(plain, c->payload_len - KT_SEAL_OVERHEAD, vals,
-				kt_change_nvalues(c), err);
+	return kt_values_decode_by(plain, c->payload_len - KT_SEAL_OVERHEAD, vals,
+				   kt_change_nvalues(c), by, has_by, err);
 }
 
 /*

@@ -17,7 +17,10 @@
  *     KEY   [0, 6, wrapped: bin64]          the owner's data key, wrapped by the chain key
  *     TOKEN [0, 7, token: bin16]            blind index token (duplicate detection)
  *   payload = nonce(24) || XChaCha20-Poly1305(values, ad = header bytes)
- *   values  = array [ one value per SET and ADD op, in op order ]
+ *   values  = array [ one value per SET and ADD op, in op order,
+ *                     then the author: bin16, the staff account that wrote it ]
+ *   (a change written before staff accounts has no author: the array ends
+ *   with the values)
  *
  * The header is cleartext metadata the hub orders and merges on; names,
  * phones and health data only ever travel inside the payload.  The hash of
@@ -75,6 +78,12 @@ struct kt_change {
 	uint8_t prev[KT_HASH_BYTES];
 	uint32_t nops;
 	struct kt_op ops[KT_OPS_MAX];
+	/*
+	 * The staff account that wrote the change (has_by), sealed inside the
+	 * payload after the values: read by encode; kt_change_open_by gives it.
+	 */
+	uint8_t has_by;
+	struct kt_id by;
 	/* Set by decode: the header bytes (the payload's ad) and the payload. */
 	const uint8_t *header;
 	size_t header_len;
@@ -124,10 +133,23 @@ void kt_change_thread_done(void);
  */
 int kt_change_open(const struct kt_change *c, const uint8_t dk[KT_KEY_BYTES],
 		   uint8_t *plain, struct kt_val *vals, struct kt_err *err);
+/*
+ * The same, and the author: *has_by is 1 with *by the staff account's id
+ * when the payload names one, else 0 (a change written before staff).
+ */
+int kt_change_open_by(const struct kt_change *c, const uint8_t dk[KT_KEY_BYTES],
+		      uint8_t *plain, struct kt_val *vals, struct kt_id *by, int *has_by,
+		      struct kt_err *err);
 
-/* Decodes a values array (the payload's plaintext) into vals; exposed for fuzzing. */
+/*
+ * Decodes a values array (the payload's plaintext) into vals: want values,
+ * then the author (a bin of 16 bytes) or nothing; exposed for fuzzing.
+ * by and has_by may be NULL (the author is checked and dropped).
+ */
 int kt_values_decode(const uint8_t *p, size_t n, struct kt_val *vals, uint32_t want,
 		     struct kt_err *err);
+int kt_values_decode_by(const uint8_t *p, size_t n, struct kt_val *vals, uint32_t want,
+			struct kt_id *by, int *has_by, struct kt_err *err);
 
 /* Packs one value / unpacks one value as stored in a node's LMDB state. */
 void kt_val_pack(msgpack_packer *pk, const struct kt_val *v);

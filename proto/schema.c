@@ -140,13 +140,41 @@ static const struct kt_field fields[] = {
 	MONEY(KT_T_CATALOGUE, 10, "price", 0, 100000000000LL), /* a price is never negative */
 	SET(KT_T_CATALOGUE, 11, "aliases"),
 	LWW(KT_T_CATALOGUE, 12, "retired", KT_VT_BOOL),
+
+	/*
+	 * A staff account of the chain (node/staff.h): who she is, her role,
+	 * the branch she works at (empty: any), her passphrase's Argon2id hash
+	 * (crypto_pwhash_str), whether the account is disabled, and the last
+	 * day a head-office account may open cards (a manager's grant).
+	 */
+	LWW(KT_T_STAFF, 1, "name", KT_VT_TEXT),
+	ENUM(KT_T_STAFF, 2, "role", "reception|cosmetologist|manager|head_office"),
+	LWW(KT_T_STAFF, 3, "branch", KT_VT_TEXT),
+	LWW(KT_T_STAFF, 4, "pass", KT_VT_TEXT),
+	LWW(KT_T_STAFF, 5, "disabled", KT_VT_BOOL),
+	DATE(KT_T_STAFF, 6, "grant_until", KT_WHEN_ANY),
+
+	/*
+	 * A read of cards (node/audit.h), written once by the node where it was
+	 * made: what was read (the command), the parts shown, the branch, the
+	 * staff member's name as it was then, the cards read (ids), whether it
+	 * covered every card (an export), and a reason when one was given (an
+	 * erasure, a grant).  Its time is the change's clock.
+	 */
+	ONCE(KT_T_AUDIT, 1, "what", KT_VT_TEXT),
+	ONCE(KT_T_AUDIT, 2, "parts", KT_VT_TEXT),
+	ONCE(KT_T_AUDIT, 3, "branch", KT_VT_TEXT),
+	ONCE(KT_T_AUDIT, 4, "staff", KT_VT_TEXT),
+	{ KT_T_AUDIT, 5, "clients", KT_M_SET, KT_VT_ID, 0, 0, NULL, 0, 0, KT_S_AUDIT },
+	ONCE(KT_T_AUDIT, 6, "all", KT_VT_BOOL),
+	ONCE(KT_T_AUDIT, 7, "reason", KT_VT_TEXT),
 };
 
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
 static const char *type_names[KT_T_MAX + 1] = {
 	NULL, "client", "visit", "patch_test", "assessment", "plan", "feedback", "points",
-	"catalogue",
+	"catalogue", "staff", "audit",
 };
 
 const char *kt_schema_type_name(int rtype)
@@ -170,7 +198,81 @@ int kt_schema_type_parse(const char *name)
 
 int kt_schema_self_owned(int rtype)
 {
-	return rtype == KT_T_CLIENT || rtype == KT_T_CATALOGUE;
+	return rtype == KT_T_CLIENT || rtype == KT_T_CATALOGUE || rtype == KT_T_STAFF;
+}
+
+int kt_schema_owner_type(int rtype)
+{
+	if (kt_schema_self_owned(rtype))
+		return 0;
+	return rtype == KT_T_AUDIT ? KT_T_STAFF : KT_T_CLIENT;
+}
+
+int kt_schema_part(int rtype, uint16_t num)
+{
+	switch (rtype) {
+	case KT_T_CLIENT:
+		switch (num) {
+		case 1: case 2: case 3: case 4: case 5: /* name, phone, email, birthday, gender */
+		case 11: case 12: case 13: case 14:     /* home branch, consents, referral */
+		case 19: case 21: case 22: case 23:     /* preferences, tags, dates, E.164 */
+			return KT_P_CONTACTS;
+		case 9: case 15: case 16: /* staff alert, allergies, contraindications */
+			return KT_P_SAFETY;
+		default: /* skin type, sensitivity, health notes, notes, medications, ... */
+			return KT_P_HEALTH;
+		}
+	case KT_T_VISIT: return KT_P_VISITS;
+	case KT_T_PATCH: return KT_P_SAFETY;
+	case KT_T_FEEDBACK: return KT_P_FEEDBACK;
+	case KT_T_POINTS: return KT_P_LOYALTY;
+	case KT_T_CATALOGUE: return KT_P_CATALOGUE;
+	case KT_T_STAFF: return KT_P_STAFF;
+	case KT_T_AUDIT: return KT_P_AUDIT;
+	default: return KT_P_HEALTH; /* assessments, care plans, a type not known */
+	}
+}
+
+static const char *const part_names[] = { "contacts", "safety", "health", "visits", "feedback",
+					  "loyalty", "catalogue", "staff", "audit" };
+#define NPARTS (sizeof(part_names) / sizeof(part_names[0]))
+
+const char *kt_schema_part_name(int part)
+{
+	for (size_t i = 0; i < NPARTS; i++)
+		if (part == 1 << i)
+			return part_names[i];
+	return NULL;
+}
+
+char *kt_schema_parts_text(int mask, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < NPARTS && cap > 0; i++)
+		if (mask & (1 << i))
+			n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, "%s%s", n ? "," : "",
+					      part_names[i]);
+	return out;
+}
+
+int kt_schema_parts_parse(const char *text)
+{
+	int mask = 0;
+
+	while (*text) {
+		size_t n = strcspn(text, ","), i;
+
+		for (i = 0; i < NPARTS; i++)
+			if (strlen(part_names[i]) == n && strncmp(text, part_names[i], n) == 0)
+				break;
+		if (i == NPARTS)
+			return -1;
+		mask |= 1 << i;
+		text += n + (text[n] == ',');
+	}
+	return mask;
 }
 
 const struct kt_field *kt_schema_field(int rtype, uint16_t num)

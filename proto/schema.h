@@ -28,7 +28,9 @@ enum kt_rtype {
 	KT_T_FEEDBACK = 6,
 	KT_T_POINTS = 7,   /* loyalty ledger entry */
 	KT_T_CATALOGUE = 8, /* a service or product of the chain, owning itself */
-	KT_T_MAX = 8,
+	KT_T_STAFF = 9,    /* a staff account of the chain, owning itself (node/staff.h) */
+	KT_T_AUDIT = 10,   /* a read of cards, owned by the staff account that read */
+	KT_T_MAX = 10,
 };
 
 /*
@@ -131,6 +133,7 @@ enum kt_search {
 	KT_S_EMAIL,      /* folded ('e'); a token */
 	KT_S_DAY,        /* month and day ("MM-DD", the bday table) */
 	KT_S_PHONE_COPY, /* the phone's E.164 copy: its digits, while it is the phone's */
+	KT_S_AUDIT,      /* an audit record's cards read: 'a' card id, audit id (store/index.c) */
 };
 
 /* The search column of field num of rtype (KT_S_NONE for an unknown field). */
@@ -141,10 +144,50 @@ const struct kt_field *kt_schema_searched(int rtype, int kind);
 /*
  * Whether records of rtype own themselves, as a client card does: the
  * change that creates one carries a fresh data key of its own (a KEY op).
- * Client cards and catalogue entries do; every other record belongs to a
- * client card.
+ * Client cards, catalogue entries and staff accounts do; an audit record
+ * belongs to the staff account that read, every other record to a client
+ * card.
  */
 int kt_schema_self_owned(int rtype);
+/*
+ * The type of the record that owns records of rtype: KT_T_STAFF for an
+ * audit record, KT_T_CLIENT for a visit and the rest, 0 for a type that
+ * owns itself.
+ */
+int kt_schema_owner_type(int rtype);
+
+/*
+ * The part of a client's card a field belongs to, as the roles read and
+ * write it (node/roles.h, docs/PRIVACY.md): a bit each, so a role's rights
+ * are a mask.  Fields of a card are contacts, safety or health by the
+ * table in kt_schema_part(); a record of another type is wholly one part
+ * (a visit is visits, an assessment health, a patch test safety...).  A
+ * field number this build does not know is health: what is not known is
+ * shown only to those who see the whole card.
+ */
+enum kt_part {
+	KT_P_CONTACTS = 1 << 0,
+	KT_P_SAFETY = 1 << 1,   /* what stops a booking: allergies, contraindications, alert */
+	KT_P_HEALTH = 1 << 2,
+	KT_P_VISITS = 1 << 3,
+	KT_P_FEEDBACK = 1 << 4,
+	KT_P_LOYALTY = 1 << 5,
+	KT_P_CATALOGUE = 1 << 6, /* the chain's services and products */
+	KT_P_STAFF = 1 << 7,     /* staff accounts */
+	KT_P_AUDIT = 1 << 8,     /* audit records */
+	KT_P_CARD = KT_P_CONTACTS | KT_P_SAFETY | KT_P_HEALTH | KT_P_VISITS | KT_P_FEEDBACK |
+		    KT_P_LOYALTY, /* the whole card */
+};
+int kt_schema_part(int rtype, uint16_t num);
+/* The name of one part bit ("contacts", "safety", ...), or NULL. */
+const char *kt_schema_part_name(int part);
+/*
+ * Writes the names of the parts of mask, joined by ',' in bit order, into
+ * out (cap bytes; 96 hold every name); returns out.
+ */
+char *kt_schema_parts_text(int mask, char *out, size_t cap);
+/* The mask of a text of part names joined by ','; -1 when one is unknown. */
+int kt_schema_parts_parse(const char *text);
 
 /* Type names as users type them: "client", "visit", "patch_test", ..., "catalogue" */
 const char *kt_schema_type_name(int rtype);

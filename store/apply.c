@@ -14,15 +14,47 @@
 
 static const struct kt_val nil_val;
 /*
- * The catalogue is listed at every safety check, so its entries are indexed
- * by kind: idx 'c' 0x00 id (store.h), never removed (an entry is retired).
+ * Records of the chain-wide kinds are indexed by kind, so each is listed
+ * without a walk over every record: idx 'c' 0x00 id a catalogue entry (the
+ * safety check lists them), 's' a staff account (each command finds who
+ * acts), 'u' an audit record (ids are ULIDs, so `audit --since` seeks).
+ * Never removed: an entry is retired, an account disabled, a read stays.
  */
-static int catalogue_index(struct kt_store *st, MDB_txn *txn, const struct kt_id *id)
+static int kind_index(struct kt_store *st, MDB_txn *txn, const struct kt_id *id, uint8_t type)
 {
-	uint8_t k[2 + KT_ID_BYTES] = { 'c', 0x00 };
+	uint8_t k[2 + KT_ID_BYTES] = { kt_kind_letter(type), 0x00 };
 	MDB_val key = { sizeof(k), k }, v = { 0, NULL };
 
+	if (k[0] == 0)
+		return 0;
 	memcpy(k + 2, id->b, KT_ID_BYTES);
+	return mdb_put(txn, st->idx, &key, &v, 0);
+}
+
+/*
+ * An audit record's card read: idx 'a' card[16] audit id[16], so the reads
+ * of one card are one range (kt_store_audits_of).  The value is the card's
+ * id as text (kt_id_format); one that does not parse is kept in the record
+ * and not indexed.
+ */
+static int audit_index(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
+		       const struct kt_op *op, const struct kt_val *val)
+{
+	uint8_t k[1 + 2 * KT_ID_BYTES] = { 'a' };
+	MDB_val key = { sizeof(k), k }, v = { 0, NULL };
+	char text[KT_ID_TEXT_BYTES];
+	struct kt_id card;
+
+	if (val == NULL || c->type != KT_T_AUDIT ||
+	    kt_schema_search(c->type, op->field) != KT_S_AUDIT || val->t != KT_V_STR ||
+	    val->n != KT_ID_TEXT_BYTES - 1)
+		return 0;
+	memcpy(text, val->s, KT_ID_TEXT_BYTES - 1);
+	text[KT_ID_TEXT_BYTES - 1] = '\0';
+	if (kt_id_parse(&card, text) != 0)
+		return 0;
+	memcpy(k + 1, card.b, KT_ID_BYTES);
+	memcpy(k + 1 + KT_ID_BYTES, c->id.b, KT_ID_BYTES);
 	return mdb_put(txn, st->idx, &key, &v, 0);
 }
 
@@ -61,8 +93,8 @@ static int ensure_head(struct kt_store *st, MDB_txn *txn, const struct kt_change
 	v.mv_data = NULL;
 	if ((rc = mdb_put(txn, st->own, &key, &v, 0)) != 0)
 		return kt_mdb_err(err, rc, "index a record by client");
-	if (c->type == KT_T_CATALOGUE && (rc = catalogue_index(st, txn, &c->id)) != 0)
-		return kt_mdb_err(err, rc, "index a catalogue entry");
+	if ((rc = kind_index(st, txn, &c->id, c->type)) != 0)
+		return kt_mdb_err(err, rc, "index a record by kind");
 	return 1;
 }
 
@@ -358,8 +390,11 @@ static int apply_ops(struct kt_store *st, MDB_txn *txn, const struct kt_change *
 			break;
 		case KT_OP_ADD:
 			kt_tag_make(tag, c->origin, c->seq, i);
-			rc = put_elem(st, txn, &c->id, op->field, tag, 1, vals ? &vals[vi++] : NULL,
+			rc = put_elem(st, txn, &c->id, op->field, tag, 1, vals ? &vals[vi] : NULL,
 				      err);
+			if (rc == 0 && (rc = audit_index(st, txn, c, op, vals ? &vals[vi] : NULL)) != 0)
+				rc = kt_mdb_err(err, rc, "index an audit record");
+			vi += vals != NULL;
 			break;
 		case KT_OP_DEL:
 			for (uint32_t t = 0; t < op->arg_len / KT_TAG_BYTES_SET && rc == 0; t++)

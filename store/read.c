@@ -168,33 +168,86 @@ int kt_store_owned(struct kt_store *st, MDB_txn *txn, const struct kt_id *owner,
 	return rc == 0 || rc == MDB_NOTFOUND ? 0 : kt_mdb_err(err, rc, "read a client's records");
 }
 
-int kt_store_catalogue(struct kt_store *st, MDB_txn *txn, kt_id_fn fn, void *ctx,
-		       struct kt_err *err)
+uint8_t kt_kind_letter(uint8_t type)
 {
-	uint8_t k[2] = { 'c', 0x00 };
-	MDB_val key = { sizeof(k), k }, v;
+	switch (type) {
+	case KT_T_CATALOGUE: return 'c';
+	case KT_T_STAFF: return 's';
+	case KT_T_AUDIT: return 'u';
+	default: return 0;
+	}
+}
+
+/*
+ * Walks idx keys prefix[0..np) id[16], from the id after from (NULL: the
+ * first), calling fn(ctx, id, type); a key of another size is "a damaged
+ * catalogue (staff, audit) index entry".
+ */
+static int idx_walk(struct kt_store *st, MDB_txn *txn, const uint8_t *prefix, size_t np,
+		    const struct kt_id *from, uint8_t type, kt_id_fn fn, void *ctx,
+		    struct kt_err *err)
+{
+	const char *what = kt_schema_type_name(type);
+	uint8_t k[2 + 2 * KT_ID_BYTES];
+	MDB_val key = { np, k }, v;
 	MDB_cursor *cur;
 	int rc, out = 0;
 
+	kt_assert(np + KT_ID_BYTES <= sizeof(k));
+	memcpy(k, prefix, np);
+	if (from != NULL) {
+		memcpy(k + np, from->b, KT_ID_BYTES);
+		key.mv_size = np + KT_ID_BYTES;
+	}
 	if ((rc = mdb_cursor_open(txn, st->idx, &cur)) != 0)
 		return kt_mdb_err(err, rc, "open a cursor");
 	rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
-	while (rc == 0 && key.mv_size >= 2 && memcmp(key.mv_data, k, 2) == 0) {
+	while (rc == 0 && key.mv_size >= np && memcmp(key.mv_data, prefix, np) == 0) {
 		struct kt_id id;
 
-		if (key.mv_size != 2 + KT_ID_BYTES) {
-			out = kt_err_set(err, KT_ECORRUPT, "a damaged catalogue index entry");
+		if (key.mv_size != np + KT_ID_BYTES) {
+			out = kt_err_set(err, KT_ECORRUPT, "a damaged %s index entry", what);
 			break;
 		}
-		memcpy(id.b, (uint8_t *)key.mv_data + 2, KT_ID_BYTES);
-		if ((out = fn(ctx, &id, KT_T_CATALOGUE)) != 0)
+		memcpy(id.b, (uint8_t *)key.mv_data + np, KT_ID_BYTES);
+		if ((from == NULL || memcmp(id.b, from->b, KT_ID_BYTES) != 0) &&
+		    (out = fn(ctx, &id, type)) != 0)
 			break;
+		if (kt_interrupted) {
+			out = kt_err_set(err, KT_EINTR, "interrupted");
+			break;
+		}
 		rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);
 	}
 	mdb_cursor_close(cur);
 	if (out == 0 && rc != 0 && rc != MDB_NOTFOUND)
-		out = kt_mdb_err(err, rc, "read the catalogue");
+		out = kt_mdb_err(err, rc, "read an index");
 	return out;
+}
+
+int kt_store_kind(struct kt_store *st, MDB_txn *txn, uint8_t type, const struct kt_id *after,
+		  kt_id_fn fn, void *ctx, struct kt_err *err)
+{
+	uint8_t k[2] = { kt_kind_letter(type), 0x00 };
+
+	if (k[0] == 0)
+		return kt_err_set(err, KT_EINVAL, "records of type %d are not indexed by kind", type);
+	return idx_walk(st, txn, k, sizeof(k), after, type, fn, ctx, err);
+}
+
+int kt_store_catalogue(struct kt_store *st, MDB_txn *txn, kt_id_fn fn, void *ctx,
+		       struct kt_err *err)
+{
+	return kt_store_kind(st, txn, KT_T_CATALOGUE, NULL, fn, ctx, err);
+}
+
+int kt_store_audits_of(struct kt_store *st, MDB_txn *txn, const struct kt_id *card,
+		       kt_id_fn fn, void *ctx, struct kt_err *err)
+{
+	uint8_t k[1 + KT_ID_BYTES] = { 'a' };
+
+	memcpy(k + 1, card->b, KT_ID_BYTES);
+	return idx_walk(st, txn, k, sizeof(k), NULL, KT_T_AUDIT, fn, ctx, err);
 }
 
 /* The smallest key after every key of record id: id + 1 as a 128-bit number. */

@@ -75,7 +75,7 @@ static int rekey_one(struct rekey *r, uint64_t pos, const uint8_t *bytes, size_t
 	uint8_t dk[KT_KEY_BYTES], hash[KT_HASH_BYTES], lk[8];
 	uint8_t *plain = NULL;
 	MDB_val key, val;
-	int rc;
+	int rc, has_by = 0;
 
 	if ((rc = kt_change_decode(c, bytes, len, err)) != 0)
 		return rc;
@@ -93,8 +93,9 @@ static int rekey_one(struct rekey *r, uint64_t pos, const uint8_t *bytes, size_t
 	if ((rc = kt_owner_key(r->st, r->txn, c, dk, err)) != 0)
 		return rc; /* under the old chain key: the keys table is rewritten last */
 	plain = kt_malloc(c->payload_len ? c->payload_len : 1);
-	if ((rc = kt_change_open(c, dk, plain, r->vals, err)) != 0)
+	if ((rc = kt_change_open_by(c, dk, plain, r->vals, &c->by, &has_by, err)) != 0)
 		goto done;
+	c->has_by = (uint8_t)has_by; /* the author stays, sealed again with the values */
 	for (uint32_t i = 0; i < c->nops; i++)
 		if (c->ops[i].kind == KT_OP_KEY) {
 			kt_key_wrap(r->wrapped, dk, &c->owner, r->nk);

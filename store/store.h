@@ -20,7 +20,9 @@
  *   own    owner[16] type u8 id[16]       -> empty (a client's records)
  *   idx    kind u8, token, 0x00, id[16]   -> empty; kind 'n' name word
  *          (folded), 'p' phone digits (E.164 when it parses), 'e' email (folded);
- *          'c' with no token: every catalogue entry (kt_store_catalogue)
+ *          'c' with no token: every catalogue entry (kt_store_catalogue), 's' every
+ *          staff account, 'u' every audit record (kt_store_kind); 'a' card[16]
+ *          audit[16]: the audit records that read a card (kt_store_audits_of)
  *   bday   "MM-DD" id[16]                 -> empty
  *   keys   client id[16]                  -> data key wrapped by the chain key
  *   shred  client id[16]                  -> empty: erased clients
@@ -63,6 +65,12 @@ struct kt_store {
 	uint64_t node_id;
 	uint8_t chain_key[KT_KEY_BYTES];
 	char country[3];       /* default phone region, from the settings */
+	/*
+	 * The staff account every local write is made by (node/staff.h), sealed
+	 * into each change's payload; has_author 0: none (a hub, a test).
+	 */
+	uint8_t has_author;
+	struct kt_id author;
 	char dir[4096];
 	uint64_t (*clock)(void); /* wall clock in ms; tests may swap it */
 	int64_t clock_offset;    /* the hub's clock minus ours (ms), from its last WELCOME */
@@ -637,6 +645,23 @@ int kt_store_find(struct kt_store *st, MDB_txn *txn, const char *query,
  */
 int kt_store_catalogue(struct kt_store *st, MDB_txn *txn, kt_id_fn fn, void *ctx,
 		       struct kt_err *err);
+/*
+ * The same for every record of a chain-wide kind, type KT_T_CATALOGUE,
+ * KT_T_STAFF or KT_T_AUDIT (idx 'c', 's', 'u' 0x00 id; KT_EINVAL for
+ * another type), in id order, starting after id *after (NULL: the first).
+ * Audit ids are ULIDs, so a walk from an id made of a time starts there.
+ */
+int kt_store_kind(struct kt_store *st, MDB_txn *txn, uint8_t type, const struct kt_id *after,
+		  kt_id_fn fn, void *ctx, struct kt_err *err);
+/* The idx letter of a kind (0: the type is not indexed by kind). */
+uint8_t kt_kind_letter(uint8_t type);
+/*
+ * Calls fn (type KT_T_AUDIT) for each audit record that names card among
+ * the cards it read (idx 'a' card[16] audit[16]), in audit id order, so in
+ * time order.  Returns 0, fn's non-zero value, or an error.
+ */
+int kt_store_audits_of(struct kt_store *st, MDB_txn *txn, const struct kt_id *card,
+		       kt_id_fn fn, void *ctx, struct kt_err *err);
 
 /* Calls fn for each client whose birthday is on "MM-DD". */
 int kt_store_birthdays_on(struct kt_store *st, MDB_txn *txn, int month, int day,

@@ -89,9 +89,11 @@ static int settle_record(struct kt_store *st, MDB_txn *txn, struct kt_draft *d,
 			return 0;
 		}
 		rc = record_head(st, txn, &d->owner, &type, &owner);
-		if (rc != 0 || type != KT_T_CLIENT) {
+		if (rc != 0 || type != kt_schema_owner_type(d->type)) {
 			kt_id_format(&d->owner, idt);
-			return kt_err_set(err, KT_ENOTFOUND, "unknown client '%s'", idt);
+			return kt_err_set(err, KT_ENOTFOUND, "unknown %s '%s'",
+					  kt_schema_owner_type(d->type) == KT_T_STAFF
+						  ? "staff account" : "client", idt);
 		}
 		return 0;
 	}
@@ -395,6 +397,8 @@ static int write_one(struct kt_store *st, MDB_txn *txn, struct kt_draft *d,
 	memcpy(c->prev, st->w_head, KT_HASH_BYTES);
 	c->nops = d->nops;
 	memcpy(c->ops, d->ops, d->nops * sizeof(d->ops[0]));
+	c->has_by = st->has_author;
+	c->by = st->author;
 	for (uint32_t i = 0; i < d->nops; i++)
 		if (d->ops[i].kind == KT_OP_SET || d->ops[i].kind == KT_OP_ADD)
 			vals[nv++] = d->vals[i];
