@@ -39,7 +39,7 @@ void kt_cli_catch_signals(volatile sig_atomic_t *flag)
 }
 
 int kt_cli_program(struct kt_opts *o, const struct kt_cli_program *p, const char **dir,
-		   int argc, char **argv)
+		   const char **as, int argc, char **argv)
 {
 	static const struct kt_opt tab[] = {
 		{ "version", KT_OPT_FLAG, 'v', 0 },
@@ -49,6 +49,7 @@ int kt_cli_program(struct kt_opts *o, const struct kt_cli_program *p, const char
 
 	prog_name = p->name;
 	kt_opts_init(o, p->name, dir);
+	kt_opts_as(o, as);
 	kt_opts_start_program(o, p->usage, tab, argc, argv);
 	while ((c = kt_opts_next(o)) >= 0)
 		switch (c) {

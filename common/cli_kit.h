@@ -43,13 +43,14 @@ struct kt_cli_program {
  * The program's start, first thing in main: p names the program in every
  * line the kit prints from now on (p is borrowed for the process's life),
  * o is set up (kt_opts_init) with -d/--dir writing *dir (a default may be
- * there already), and the options before the command are read.  Returns
+ * there already) and, when as is not NULL, --as writing *as (kt_opts_as),
+ * and the options before the command are read.  Returns
  * KT_CLI_RUN when a command follows (o->args[0] its name, o->nargs its
  * words with it), else the exit code: 0 after --help or --version, 1 after
  * a refusal (printed), 2 with the usage on stderr when no command is given.
  */
 int kt_cli_program(struct kt_opts *o, const struct kt_cli_program *p, const char **dir,
-		   int argc, char **argv);
+		   const char **as, int argc, char **argv);
 
 /*
  * SIGINT, SIGTERM and SIGHUP set *flag (kt_interrupted, store/store.h: the

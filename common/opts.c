@@ -23,6 +23,11 @@ void kt_opts_init(struct kt_opts *o, const char *prog, const char **dir)
 	o->dir = dir;
 }
 
+void kt_opts_as(struct kt_opts *o, const char **as)
+{
+	o->as = as;
+}
+
 static void start(struct kt_opts *o, const char *cmd, const char *usage,
 		  const struct kt_opt *tab, int argc, char **argv, const char *shorts)
 {
@@ -44,6 +49,8 @@ static void start(struct kt_opts *o, const char *cmd, const char *usage,
 		o->lo[n] = (struct option){ tab[n].name, tab[n].value, NULL, KEY_BASE + n };
 	}
 	o->lo[n++] = (struct option){ "dir", required_argument, NULL, 'd' };
+	if (o->as != NULL)
+		o->lo[n++] = (struct option){ "as", required_argument, NULL, 'a' };
 	o->lo[n++] = (struct option){ "help", no_argument, NULL, 'h' };
 	o->lo[n] = (struct option){ NULL, 0, NULL, 0 };
 	/* glibc: 0 re-reads the option string (its "+") and starts at argv[1]. */
@@ -160,6 +167,14 @@ int kt_opts_next(struct kt_opts *o)
 				return KT_OPTS_FAIL;
 			}
 			*o->dir = optarg;
+			continue;
+		}
+		if (c == 'a' && o->as != NULL) {
+			if (o->as_given++) {
+				kt_opts_fail(o, "option '--as' given twice");
+				return KT_OPTS_FAIL;
+			}
+			*o->as = optarg;
 			continue;
 		}
 		kt_assert(c >= KEY_BASE && c < KEY_BASE + KT_OPTS_MAX);

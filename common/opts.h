@@ -74,11 +74,13 @@ struct kt_opts {
 	const char *prog;  /* "kt-node": starts every line */
 	const char **dir;  /* where -d/--dir puts the data folder */
 	int dir_given;     /* -d was given already (once in the whole command line) */
+	const char **as;   /* where --as puts who acts (kt_opts_as), or NULL: no --as */
+	int as_given;
 	/* One parse (kt_opts_start()). */
 	const char *cmd;   /* "client find", or NULL for the program's own options */
 	const char *usage; /* printed for --help */
 	const struct kt_opt *tab;
-	struct option lo[KT_OPTS_MAX + 3];
+	struct option lo[KT_OPTS_MAX + 4];
 	unsigned char seen[KT_OPTS_MAX];
 	const char *shorts;
 	int argc;
@@ -91,6 +93,11 @@ struct kt_opts {
 
 /* Sets up o for program prog ("kt-node"), whose data folder -d writes to *dir. */
 void kt_opts_init(struct kt_opts *o, const char *prog, const char **dir);
+/*
+ * Gives every parse of o the option --as NAME (who acts, kt-node's staff),
+ * anywhere on the line as -d is, once; it writes *as and is never returned.
+ */
+void kt_opts_as(struct kt_opts *o, const char **as);
 
 /*
  * Starts parsing argv[1..argc) of command cmd (argv[0] is its name; cmd is

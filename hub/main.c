@@ -65,7 +65,7 @@ int main(int argc, char **argv)
 	kt_crypto_init();
 	memset(&cli, 0, sizeof(cli));
 	cli.dir = getenv("KT_HUB_DIR");
-	if ((rc = kt_cli_program(&cli.opts, &prog, &cli.dir, argc, argv)) != KT_CLI_RUN)
+	if ((rc = kt_cli_program(&cli.opts, &prog, &cli.dir, NULL, argc, argv)) != KT_CLI_RUN)
 		return rc;
 	for (k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
 		if (strcmp(cli.opts.args[0], commands[k].name) == 0)

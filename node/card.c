@@ -291,3 +291,30 @@ const char *kt_card_text(const struct kt_rec *r, const char *name, char *out, si
 	}
 	return out;
 }
+
+int kt_card_keep(struct kt_rec *r, int reads)
+{
+	uint32_t k = 0;
+	int dropped = 0;
+
+	for (uint32_t i = 0; i < r->nfields; i++) {
+		int part = kt_schema_part(r->type, r->fields[i].field);
+
+		if (reads & part)
+			r->fields[k++] = r->fields[i];
+		else
+			dropped |= part;
+	}
+	r->nfields = k;
+	k = 0;
+	for (uint32_t i = 0; i < r->nelems; i++) {
+		int part = kt_schema_part(r->type, r->elems[i].field);
+
+		if (reads & part)
+			r->elems[k++] = r->elems[i];
+		else
+			dropped |= part;
+	}
+	r->nelems = k;
+	return dropped;
+}

@@ -38,6 +38,13 @@ int kt_draft_assign(struct kt_draft *d, const char *arg, uint8_t kind, struct kt
 /* Whether the draft already has an operation on field name. */
 int kt_draft_has(const struct kt_draft *d, const char *name);
 
+/*
+ * Drops from r every field and set element of a part (proto/schema.h enum
+ * kt_part) not in reads, so what is printed of r is what the role may
+ * read; returns the mask of the parts dropped (0: none).
+ */
+int kt_card_keep(struct kt_rec *r, int reads);
+
 /* The fields of r as a JSON object (see above); the caller owns it. */
 json_t *kt_card_fields(const struct kt_rec *r);
 /* The whole record as a JSON object; the caller owns it. */

@@ -15,11 +15,21 @@
 #include "card.h"
 #include "cli_kit.h"
 #include "settings.h"
+#include "staff.h"
+#include "roles.h"
 
 #define KT_VERSION "0.1.0"
 
+struct kt_audit_q;
+
 struct kt_cli {
 	const char *dir;        /* -d DIR */
+	const char *as;         /* --as NAME (else $KT_STAFF) */
+	/* Who acts, once kt_cli_act() has logged her in (acting). */
+	int acting;
+	struct kt_staff me;
+	struct kt_rights rights;
+	struct kt_audit_q *audit; /* the reads this command made, written at its end */
 	struct kt_opts opts;    /* the command line's parse (common/opts.h) */
 	struct kt_store st;
 	int open;
@@ -36,6 +46,64 @@ struct kt_cli {
  * longer has is said in a warning line and the system's zone is used.
  */
 int kt_cli_open(struct kt_cli *cli);
+
+/*
+ * Opens the store and logs in who acts (cli_staff.c): --as NAME or
+ * $KT_STAFF, whose passphrase is $KT_PASS or typed; naming nobody, the
+ * node's founding account while it has no passphrase (the node is open;
+ * a node made before staff accounts gets its founding account here).
+ * Then checks she may run every kind of command in can (roles.h; 0: any
+ * staff member).  Every local write after it carries her id.  Returns 0,
+ * or 1 with one line printed: the refusal names the roles that may
+ * ("CMD: reception may not export (manager may)").
+ */
+int kt_cli_act(struct kt_cli *cli, const char *cmd, int can);
+/*
+ * Makes the node's founding account (init; a node made before staff
+ * accounts): name, role, hash (a passphrase's, or NULL: the node is open),
+ * at this node's branch, its id kept as meta "founder" in the same
+ * transaction.  0, or 1 (said).
+ */
+int kt_cli_found(struct kt_cli *cli, const char *name, const char *role, const char *hash,
+		 struct kt_id *id);
+/*
+ * Whether the node is open: its founding account has no passphrase, so a
+ * command naming nobody acts as it (1), or not (0).  The store is open.
+ */
+int kt_cli_logins_open(struct kt_cli *cli);
+/*
+ * The account who names (kt_staff_find at this node's branch), or when who
+ * is NULL the account of id, into *out: 0 or its error, with cli->err set.
+ */
+int kt_cli_staff(struct kt_cli *cli, const char *who, const struct kt_id *id,
+		 struct kt_staff *out);
+/* Whether who acts may read every part of mask (enum kt_part). */
+int kt_cli_may_read(const struct kt_cli *cli, int mask);
+/* The one refusal line for a read of mask (returns 1, the exit code). */
+int kt_cli_refuse_read(struct kt_cli *cli, const char *cmd, int mask);
+/*
+ * kt_store_write() of n drafts once who acts may write every field and
+ * record of them (each part, roles.h): else nothing is written and one
+ * line names the field and the roles that may.  Returns 0, or 1 (printed).
+ */
+int kt_cli_write(struct kt_cli *cli, struct kt_draft *d, size_t n, const char *cmd);
+/* The same check alone: 0, or 1 with the line printed. */
+int kt_cli_may_write(struct kt_cli *cli, const struct kt_draft *d, size_t n, const char *cmd);
+
+/*
+ * The audit of reads (audit.c, docs/PRIVACY.md): a command that shows a
+ * card notes it here (what: "show", parts: the enum kt_part mask shown),
+ * and the notes become audit records, written in one transaction when the
+ * command ends (kt_cli_audit_flush, from main), so a read costs no commit
+ * of its own.  kt_cli_audit_all notes a read of every card (an export).
+ * reason is kept with the record (an erasure's); NULL for none.
+ */
+void kt_cli_audit(struct kt_cli *cli, const char *what, int parts, const struct kt_id *card);
+void kt_cli_audit_all(struct kt_cli *cli, const char *what, int parts, const char *reason);
+void kt_cli_audit_reason(struct kt_cli *cli, const char *what, int parts,
+			 const struct kt_id *card, const char *reason);
+/* Writes what was noted; 0, or 1 with the line printed.  The notes are freed either way. */
+int kt_cli_audit_flush(struct kt_cli *cli);
 
 /* kt_cli_failf() (common/cli_kit.h) of cli->err's message; returns the exit code 1. */
 int kt_cli_fail(struct kt_cli *cli);
@@ -119,6 +187,24 @@ void kt_cli_branch(struct kt_cli *cli, char *out, size_t cap);
  */
 const struct kt_settings *kt_cli_settings(struct kt_cli *cli, struct kt_settings *s);
 
+/*
+ * A secret a command asks for (cli_secret.c): the first line of file when
+ * given, else $env, else typed on the terminal with echo off (twice when
+ * twice: a new passphrase).  Its length in bytes must lie in [min, max]
+ * (max below 1,100).  Returns 0 with it in out (wipe it after use), or 1
+ * with the one line printed ("CMD: no WHAT: give OPTION or set ENV").
+ */
+struct kt_secret_ask {
+	const char *cmd;    /* "backup", "staff add" */
+	const char *what;   /* "passphrase" */
+	const char *file;   /* the option's file, or NULL */
+	const char *env;    /* "KT_PASS" */
+	const char *option; /* "--pass-file FILE", for the line that says how */
+	int twice;
+	size_t min, max;
+};
+int kt_cli_secret(const struct kt_secret_ask *a, char *out, size_t cap);
+
 /* Commands. */
 int cmd_init(struct kt_cli *cli, int argc, char **argv);
 int cmd_key(struct kt_cli *cli, int argc, char **argv);
@@ -141,6 +227,8 @@ int cmd_report(struct kt_cli *cli, int argc, char **argv);
 int cmd_catalog(struct kt_cli *cli, int argc, char **argv);
 int cmd_backup(struct kt_cli *cli, int argc, char **argv);
 int cmd_restore(struct kt_cli *cli, int argc, char **argv);
+int cmd_staff(struct kt_cli *cli, int argc, char **argv);
+int cmd_audit(struct kt_cli *cli, int argc, char **argv);
 /*
  * `import FILE [--skip-bad]` (argv[0] is the command's name): type 0 reads
  * JSON or client CSV (cmd_import); a type reads CSV rows of that type

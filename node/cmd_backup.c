@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <unistd.h>
 #include <dirent.h>
 #include <sodium.h>
@@ -41,75 +40,13 @@ static const char restore_usage[] =
 	"made since the backup, and takes again what this node made after it.\n"
 	"example: kt-node -d /srv/kt restore /media/usb/kt-2026-12-03.ktb\n";
 
-/* The first line of path into out; 0 or 1 (said). */
-static int pass_from_file(const char *cmd, const char *path, char *out, size_t cap)
-{
-	FILE *f = fopen(path, "r");
-	int ok;
-
-	if (f == NULL)
-		return kt_cli_failf("%s: cannot read '%s': %s", cmd, path, strerror(errno));
-	ok = fgets(out, (int)cap, f) != NULL;
-	fclose(f);
-	if (!ok)
-		return kt_cli_failf("%s: '%s' holds no passphrase", cmd, path);
-	out[strcspn(out, "\r\n")] = '\0';
-	return 0;
-}
-
-/* A line typed on the terminal with echo off; 0 or -1. */
-static int prompt(const char *what, char *out, size_t cap)
-{
-	struct termios old, quiet;
-	FILE *tty = fopen("/dev/tty", "r+");
-	int ok;
-
-	if (tty == NULL || tcgetattr(fileno(tty), &old) != 0) {
-		if (tty != NULL)
-			fclose(tty);
-		return -1;
-	}
-	quiet = old;
-	quiet.c_lflag &= ~(tcflag_t)ECHO;
-	fprintf(tty, "%s: ", what);
-	fflush(tty);
-	tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
-	ok = fgets(out, (int)cap, tty) != NULL;
-	tcsetattr(fileno(tty), TCSAFLUSH, &old);
-	fputc('\n', tty);
-	fclose(tty);
-	if (!ok)
-		return -1;
-	out[strcspn(out, "\r\n")] = '\0';
-	return 0;
-}
-
 static int passphrase(const char *cmd, const char *file, int twice, char *out, size_t cap)
 {
-	const char *env = getenv("KT_BACKUP_PASS");
+	struct kt_secret_ask ask = { cmd, "passphrase", file, "KT_BACKUP_PASS",
+				     "--passphrase-file FILE", twice, KT_BACKUP_PASS_MIN,
+				     KT_BACKUP_PASS_MAX };
 
-	if (file != NULL) {
-		if (pass_from_file(cmd, file, out, cap))
-			return 1;
-	} else if (env != NULL) {
-		snprintf(out, cap, "%s", env);
-	} else {
-		char again[KT_BACKUP_PASS_MAX + 2];
-		int rc;
-
-		if (prompt("passphrase", out, cap) != 0)
-			return kt_cli_failf("%s: no passphrase: give --passphrase-file FILE or set "
-					    "KT_BACKUP_PASS", cmd);
-		rc = twice && (prompt("the same again", again, sizeof(again)) != 0 ||
-			       strcmp(again, out) != 0);
-		sodium_memzero(again, sizeof(again));
-		if (rc)
-			return kt_cli_failf("%s: the two passphrases differ", cmd);
-	}
-	if (strlen(out) < KT_BACKUP_PASS_MIN || strlen(out) > KT_BACKUP_PASS_MAX)
-		return kt_cli_failf("%s: a passphrase is %d to %d bytes", cmd, KT_BACKUP_PASS_MIN,
-				    KT_BACKUP_PASS_MAX);
-	return 0;
+	return kt_cli_secret(&ask, out, cap);
 }
 
 static int parse(struct kt_cli *cli, const char *cmd, const char *usage, int argc, char **argv,
@@ -223,7 +160,7 @@ int cmd_backup(struct kt_cli *cli, int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if (kt_cli_open(cli))
+	if (kt_cli_act(cli, "backup", KT_CAN_NODE))
 		return 1;
 	if (passphrase("backup", pfile, 1, pass, sizeof(pass)))
 		return 1;

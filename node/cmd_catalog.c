@@ -117,7 +117,7 @@ static int lookup(struct kt_cli *cli, const char *arg, struct kt_id *id, int *fo
 	MDB_txn *txn;
 	int rc;
 
-	if (kt_cli_open(cli))
+	if (kt_cli_act(cli, "catalog", 0))
 		return 1;
 	if (kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
 		return kt_cli_fail(cli);
@@ -173,8 +173,8 @@ static int catalog_add(struct kt_cli *cli, int argc, char **argv)
 		return kt_cli_failf("catalog add: '%s' is in the catalogue already: %s (use "
 				    "catalog edit)", name, idt);
 	}
-	if (kt_store_write(&cli->st, &d, 1, NULL, &cli->err) != 0)
-		return kt_cli_fail(cli);
+	if (kt_cli_act(cli, "catalog", KT_CAN_CATALOGUE) || kt_cli_write(cli, &d, 1, "catalog"))
+		return 1;
 	kt_id_format(&id, idt);
 	printf("%s\n", idt);
 	return 0;
@@ -233,8 +233,8 @@ static int catalog_edit(struct kt_cli *cli, int argc, char **argv)
 					    v + 5, idt);
 		}
 	}
-	if (kt_store_write(&cli->st, &d, 1, NULL, &cli->err) != 0)
-		return kt_cli_fail(cli);
+	if (kt_cli_act(cli, "catalog", KT_CAN_CATALOGUE) || kt_cli_write(cli, &d, 1, "catalog"))
+		return 1;
 	return 0;
 }
 
@@ -312,7 +312,7 @@ static int catalog_list(struct kt_cli *cli, int argc, char **argv)
 		}
 	if (c != KT_OPTS_END || kt_opts_args(o, 0, 0, NULL))
 		return kt_opts_exit(c);
-	if (kt_cli_open(cli))
+	if (kt_cli_act(cli, "catalog list", 0))
 		return 1;
 	if (kt_store_rdtxn(&cli->st, &l.txn, &cli->err) != 0)
 		return kt_cli_fail(cli);

@@ -132,16 +132,17 @@ static int client_add(struct kt_cli *cli, int argc, char **argv)
 		return kt_opts_exit(c);
 	if (!kt_draft_has(&d, "name"))
 		return kt_cli_failf("client add: --name NAME is required");
-	if (kt_cli_open(cli) || kt_cli_check_dates(cli, &d, 0, "client add"))
+	if (kt_cli_act(cli, "client add", 0) || kt_cli_check_dates(cli, &d, 0, "client add"))
 		return 1;
 	kt_cli_branch(cli, branch, sizeof(branch));
 	if (!kt_draft_has(&d, "home_branch") && branch[0] &&
 	    kt_draft_field(&d, "home_branch", branch, KT_OP_SET, &cli->err) != 0)
 		return kt_cli_fail(cli);
-	if (duplicates_said(cli, &d, NULL, nodup, "client add") != 0)
+	if (kt_cli_may_write(cli, &d, 1, "client add") ||
+	    duplicates_said(cli, &d, NULL, nodup, "client add") != 0)
 		return 1;
-	if (kt_store_write(&cli->st, &d, 1, NULL, &cli->err) != 0)
-		return kt_cli_fail(cli);
+	if (kt_cli_write(cli, &d, 1, "client add"))
+		return 1;
 	kt_id_format(&id, idt);
 	printf("%s\n", idt);
 	return 0;
@@ -316,14 +317,15 @@ static int client_edit(struct kt_cli *cli, int argc, char **argv)
 	d.id = id;
 	if (d.nops == 0)
 		return kt_cli_failf("client edit: nothing to change (use --set, --add or --remove)");
-	if (kt_cli_open(cli) || kt_cli_check_dates(cli, &d, 0, "client edit"))
+	if (kt_cli_act(cli, "client edit", 0) || kt_cli_check_dates(cli, &d, 0, "client edit"))
 		return 1;
-	if (duplicates_said(cli, &d, &id, nodup, "client edit") != 0)
+	if (kt_cli_may_write(cli, &d, 1, "client edit") ||
+	    duplicates_said(cli, &d, &id, nodup, "client edit") != 0)
 		r = 1;
 	else if (remove_parts(cli, &d, &o) != 0)
 		r = 1;
-	else if (kt_store_write(&cli->st, &d, 1, NULL, &cli->err) != 0)
-		r = kt_cli_fail(cli);
+	else if (kt_cli_write(cli, &d, 1, "client edit"))
+		r = 1;
 	else
 		r = 0;
 	for (size_t i = 0; i < o.n; i++)
@@ -477,8 +479,10 @@ static int client_find(struct kt_cli *cli, int argc, char **argv)
 	    strpbrk(query, "+@") == NULL)
 		return kt_cli_failf("client find: what to find? The query has no letter or digit "
 				    "(client find QUERY)");
-	if (kt_cli_open(cli) || kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
-		return cli->open ? kt_cli_fail(cli) : 1;
+	if (kt_cli_act(cli, "client find", KT_CAN_FIND))
+		return 1;
+	if (kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
+		return kt_cli_fail(cli);
 	ids = kt_malloc(sizeof(*ids) * FIND_COUNT_CAP);
 	n = kt_store_find(&cli->st, txn, query, ids, FIND_COUNT_CAP, &cut, &cli->err);
 	if (n < 0) {
@@ -577,7 +581,7 @@ static int client_list(struct kt_cli *cli, int argc, char **argv)
 		}
 	if (c != KT_OPTS_END || kt_opts_args(o, 0, 0, NULL))
 		return kt_opts_exit(c);
-	if (kt_cli_open(cli))
+	if (kt_cli_act(cli, "client list", KT_CAN_FIND))
 		return 1;
 	if (kt_store_rdtxn(&cli->st, &l.txn, &cli->err) != 0)
 		return kt_cli_fail(cli);
@@ -663,15 +667,19 @@ int cmd_birthdays(struct kt_cli *cli, int argc, char **argv)
 		}
 	if (c != KT_OPTS_END || kt_opts_args(o, 0, 0, NULL))
 		return kt_opts_exit(c);
-	if (kt_cli_open(cli) || kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
-		return cli->open ? kt_cli_fail(cli) : 1;
+	if (kt_cli_act(cli, "birthdays", KT_CAN_FIND))
+		return 1;
+	if (kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
+		return kt_cli_fail(cli);
 	kt_settings_load(&cli->st, txn, &set);
 	if (days < 0)
 		days = set.birthday_days;
 	n = kt_salon_birthdays(&cli->st, txn, kt_cli_today(cli), days, &b);
 	arr = json ? json_array() : NULL;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		bday_one(cli, txn, &set, &b[i], arr);
+		kt_cli_audit(cli, "birthdays", KT_P_CONTACTS, &b[i].id);
+	}
 	free(b);
 	mdb_txn_abort(txn);
 	if (json)

@@ -129,8 +129,10 @@ int cmd_conflicts(struct kt_cli *cli, int argc, char **argv)
 		}
 	if (c != KT_OPTS_END || kt_opts_args(o, 0, 0, NULL))
 		return kt_opts_exit(c);
-	if (kt_cli_open(cli) || kt_store_rdtxn(&cli->st, &l.txn, &cli->err) != 0)
-		return cli->open ? kt_cli_fail(cli) : 1;
+	if (kt_cli_act(cli, "conflicts", KT_CAN_REVIEW))
+		return 1;
+	if (kt_store_rdtxn(&cli->st, &l.txn, &cli->err) != 0)
+		return kt_cli_fail(cli);
 	l.arr = json_array();
 	/* A table that cannot be read lists what it could, as before: nothing. */
 	kt_store_conflicts(&cli->st, l.txn, list_one, &l, &cli->err);

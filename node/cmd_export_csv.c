@@ -254,7 +254,7 @@ int kt_cli_export_csv(struct kt_cli *cli, const char *dir)
 	memset(&x, 0, sizeof(x));
 	x.cli = cli;
 	tmp[0][0] = tmp[1][0] = '\0';
-	if (kt_cli_open(cli))
+	if (kt_cli_act(cli, "export", KT_CAN_EXPORT))
 		return 1;
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 		return kt_cli_failf("export: cannot make the folder '%s': %s", dir, strerror(errno));
@@ -269,6 +269,7 @@ int kt_cli_export_csv(struct kt_cli *cli, const char *dir)
 		goto leave;
 	}
 	kt_err_clear(&cli->err);
+	kt_cli_audit_all(cli, "export", KT_P_CARD, NULL);
 	rc = kt_store_each(&cli->st, x.txn, 0, put_record, &x, &cli->err) != 0;
 	mdb_txn_abort(x.txn);
 	if (rc) {

@@ -839,7 +839,9 @@ int kt_cli_import_as(struct kt_cli *cli, int argc, char **argv, uint8_t type)
 	x.cli = cli;
 	if ((rc = import_args(&x, type, argc, argv, &x.path, &skip)) >= 0)
 		return rc;
-	if (kt_cli_open(cli) || read_file(x.path, &data, &len) != 0)
+	if (kt_cli_act(cli, type == KT_T_CATALOGUE ? "catalog import" : "import",
+		       type == KT_T_CATALOGUE ? KT_CAN_CATALOGUE : KT_CAN_IMPORT) ||
+	    read_file(x.path, &data, &len) != 0)
 		return 1;
 	{
 		/* The note is named by what the rows are: the file's bytes and how they are read. */

@@ -24,8 +24,8 @@ static int write_alias(struct kt_cli *cli, const struct kt_id *other, const stru
 
 	target = *to;
 	kt_draft_alias(&d, other, &target);
-	if (kt_store_write(&cli->st, &d, 1, NULL, &cli->err) != 0)
-		return kt_cli_fail(cli);
+	if (kt_cli_write(cli, &d, 1, "client merge"))
+		return 1;
 	return 0;
 }
 
@@ -67,7 +67,8 @@ int kt_cli_merge(struct kt_cli *cli, int argc, char **argv)
 		return rc;
 	if (argc != 3)
 		return kt_cli_failf("client merge: usage: client merge KEEP_ID OTHER_ID");
-	if (kt_cli_id(argv[1], &keep) != 0 || kt_cli_id(argv[2], &other) != 0 || kt_cli_open(cli))
+	if (kt_cli_id(argv[1], &keep) != 0 || kt_cli_id(argv[2], &other) != 0 ||
+	    kt_cli_act(cli, "client merge", KT_CAN_REVIEW))
 		return 1;
 	if (kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
 		return kt_cli_fail(cli);
@@ -97,7 +98,7 @@ int kt_cli_unmerge(struct kt_cli *cli, int argc, char **argv)
 		return rc;
 	if (argc != 2)
 		return kt_cli_failf("client unmerge: usage: client unmerge OTHER_ID");
-	if (kt_cli_id(argv[1], &other) != 0 || kt_cli_open(cli))
+	if (kt_cli_id(argv[1], &other) != 0 || kt_cli_act(cli, "client unmerge", KT_CAN_REVIEW))
 		return 1;
 	if (kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
 		return kt_cli_fail(cli);
@@ -156,7 +157,7 @@ int cmd_duplicates(struct kt_cli *cli, int argc, char **argv)
 		}
 	if (c != KT_OPTS_END || kt_opts_args(o, 0, 0, NULL))
 		return kt_opts_exit(c);
-	if (kt_cli_open(cli))
+	if (kt_cli_act(cli, "duplicates", KT_CAN_REVIEW))
 		return 1;
 	arr = json_array();
 	if (kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)

@@ -79,6 +79,34 @@ static int default_field(struct kt_cli *cli, struct kt_draft *d, const char *nam
 	return 0;
 }
 
+/*
+ * Whether who acts may read record r, and what of it: a card's parts she
+ * may not read are dropped, an account's passphrase hash is never shown.
+ * A read of a card or of a record of hers is audited.  0, or 1 (said).
+ */
+static int show_allowed(struct kt_cli *cli, struct kt_rec *r)
+{
+	int part = r->type == KT_T_CLIENT ? KT_P_CONTACTS : kt_schema_part(r->type, 1);
+
+	if (!kt_cli_may_read(cli, part))
+		return kt_cli_refuse_read(cli, "record show", part);
+	if (r->type == KT_T_CLIENT) {
+		kt_card_keep(r, cli->rights.reads);
+		kt_cli_audit(cli, "show", cli->rights.reads & KT_P_CARD, &r->id);
+	} else if (kt_schema_owner_type(r->type) == KT_T_CLIENT) {
+		kt_cli_audit(cli, "show", part, &r->owner);
+	} else if (r->type == KT_T_STAFF) {
+		uint16_t pass = kt_schema_field_named(KT_T_STAFF, "pass")->num;
+		uint32_t k = 0;
+
+		for (uint32_t i = 0; i < r->nfields; i++)
+			if (r->fields[i].field != pass)
+				r->fields[k++] = r->fields[i];
+		r->nfields = k;
+	}
+	return 0;
+}
+
 static const char *draft_text(const struct kt_draft *d, const char *name)
 {
 	static char buf[KT_VALUE_BYTES_MAX + 1];
@@ -151,6 +179,7 @@ static int chair_check(struct kt_cli *cli, struct kt_draft *d, const struct kt_i
 	if (override_refused(override, by))
 		return 1;
 	kt_cli_settings(cli, &set);
+	v.conceal = !kt_cli_may_read(cli, KT_P_HEALTH);
 	if (kt_salon_chair_check(&cli->st, NULL, &set, kt_cli_today(cli), client, services,
 				 products, date, &v, &err) != 0)
 		return kt_cli_failf("%s", err.msg); /* no such client: nothing to override */
@@ -295,7 +324,7 @@ static int visit_add(struct kt_cli *cli, int argc, char **argv)
 		return kt_cli_failf("visit add: --service NAME is required");
 	if (override_fields_set(&d, "visit add") || refuse_empty(&d, "visit add"))
 		return 1;
-	if (kt_cli_open(cli))
+	if (kt_cli_act(cli, "visit add", 0))
 		return 1;
 	kt_cli_today_text(cli, today);
 	kt_cli_branch(cli, branch, sizeof(branch));
@@ -306,11 +335,12 @@ static int visit_add(struct kt_cli *cli, int argc, char **argv)
 		return 1;
 	snprintf(services, sizeof(services), "%s", draft_text(&d, "services"));
 	snprintf(products, sizeof(products), "%s", draft_text(&d, "products_used"));
-	if (chair_check(cli, &d, &client, services, products, draft_text(&d, "date"), "", "",
+	if (kt_cli_may_write(cli, &d, 1, "visit add") ||
+	    chair_check(cli, &d, &client, services, products, draft_text(&d, "date"), "", "",
 			o.override, o.by) != 0)
 		return 1;
-	if (kt_store_write(&cli->st, &d, 1, NULL, &cli->err) != 0)
-		return kt_cli_fail(cli);
+	if (kt_cli_write(cli, &d, 1, "visit add"))
+		return 1;
 	kt_id_format(&id, idt);
 	printf("%s\n", idt);
 	return 0;
@@ -471,13 +501,14 @@ static int record_add(struct kt_cli *cli, int argc, char **argv)
 	if ((override != NULL || by != NULL) && type != KT_T_POINTS)
 		return kt_cli_failf("record add: --override and --by are for points entries (a "
 				    "visit's override goes on visit add)");
-	if (kt_cli_open(cli) || record_defaults(cli, &d) ||
+	if (kt_cli_act(cli, "record add", 0) || record_defaults(cli, &d) ||
 	    kt_cli_check_dates(cli, &d, future, "record add"))
 		return 1;
-	if (type == KT_T_POINTS && points_check(cli, &d, &client, override, by) != 0)
+	if (kt_cli_may_write(cli, &d, 1, "record add") ||
+	    (type == KT_T_POINTS && points_check(cli, &d, &client, override, by) != 0))
 		return 1;
-	if (kt_store_write(&cli->st, &d, 1, NULL, &cli->err) != 0)
-		return kt_cli_fail(cli);
+	if (kt_cli_write(cli, &d, 1, "record add"))
+		return 1;
 	kt_id_format(&id, idt);
 	printf("%s\n", idt);
 	return 0;
@@ -487,7 +518,7 @@ static int record_add(struct kt_cli *cli, int argc, char **argv)
 static int record_load(struct kt_cli *cli, const struct kt_id *id, struct kt_rec *r,
 		       MDB_txn **txn)
 {
-	if (kt_cli_open(cli))
+	if (kt_cli_act(cli, "record", 0))
 		return -1;
 	if (kt_store_rdtxn(&cli->st, txn, &cli->err) != 0)
 		return kt_cli_fail(cli), -1;
@@ -604,12 +635,14 @@ static int record_edit(struct kt_cli *cli, int argc, char **argv)
 			rc = kt_cli_failf("record edit: a patch test needs a subject (what was tested)");
 		free(key);
 	}
+	if (rc == 0)
+		rc = kt_cli_may_write(cli, &d, 1, "record edit");
 	if (rc == 0 && r.type == KT_T_VISIT)
 		rc = visit_edit_check(cli, &d, &r, override, by);
 	kt_rec_release(&r);
 	mdb_txn_abort(txn); /* r's values borrowed from it until here */
-	if (rc == 0 && kt_store_write(&cli->st, &d, 1, NULL, &cli->err) != 0)
-		rc = kt_cli_fail(cli);
+	if (rc == 0)
+		rc = kt_cli_write(cli, &d, 1, "record edit");
 	return rc;
 }
 
@@ -672,7 +705,7 @@ static int record_show(struct kt_cli *cli, int argc, char **argv)
 	if (op->nargs != 1)
 		return kt_cli_failf("record show: usage: record show ID [--json]");
 	argv = op->args - 1; /* argv[1] is the ID, as below */
-	if (kt_cli_id(argv[1], &id) != 0 || kt_cli_open(cli))
+	if (kt_cli_id(argv[1], &id) != 0 || kt_cli_act(cli, "record show", 0))
 		return 1;
 	if (kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
 		return kt_cli_fail(cli);
@@ -680,6 +713,11 @@ static int record_show(struct kt_cli *cli, int argc, char **argv)
 	if (kt_store_load(&cli->st, txn, &id, &r, &cli->err) != 0) {
 		mdb_txn_abort(txn);
 		return kt_cli_fail(cli);
+	}
+	if (show_allowed(cli, &r) != 0) {
+		kt_rec_release(&r);
+		mdb_txn_abort(txn);
+		return 1;
 	}
 	if (json) {
 		kt_cli_print_json(kt_card_json(&r));

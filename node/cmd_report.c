@@ -60,6 +60,20 @@ static void print_text(json_t *o)
 	       (long long)json_integer_value(json_object_get(o, "duplicate_candidates")));
 }
 
+/* The report's rows that name a client (her birthday this week) are reads of her card. */
+static void audit_named(struct kt_cli *cli, json_t *o)
+{
+	json_t *it;
+	size_t i;
+
+	json_array_foreach(json_object_get(o, "birthdays_this_week"), i, it) {
+		struct kt_id id;
+
+		if (kt_id_parse(&id, json_string_value(json_object_get(it, "id"))) == 0)
+			kt_cli_audit(cli, "report", KT_P_CONTACTS, &id);
+	}
+}
+
 int cmd_report(struct kt_cli *cli, int argc, char **argv)
 {
 	static const char usage[] =
@@ -85,11 +99,14 @@ int cmd_report(struct kt_cli *cli, int argc, char **argv)
 		}
 	if (c != KT_OPTS_END || kt_opts_args(op, 0, 0, NULL))
 		return kt_opts_exit(c);
-	if (kt_cli_open(cli) || kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
-		return cli->open ? kt_cli_fail(cli) : 1;
+	if (kt_cli_act(cli, "report", KT_CAN_REPORT))
+		return 1;
+	if (kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
+		return kt_cli_fail(cli);
 	kt_settings_load(&cli->st, txn, &set);
 	o = kt_salon_report(&cli->st, txn, &set, kt_cli_today(cli));
 	mdb_txn_abort(txn);
+	audit_named(cli, o);
 	if (json)
 		kt_cli_print_json(o);
 	else {

@@ -51,6 +51,12 @@ static int by_date(const void *a, const void *b)
 	return c ? c : kt_id_cmp(&x->id, &y->id);
 }
 
+/* The parts of a card each of the six record lists of show is (enum kt_part). */
+static int recs_part(uint8_t type)
+{
+	return kt_schema_part(type, 1);
+}
+
 #define MERGED_MAX 64 /* cards merged into one card that show lists */
 
 /* A client's records of one type, with those of the cards merged into her. */
@@ -144,7 +150,7 @@ static void print_items(const char *label, const struct kt_safety_card *g, uint8
  * whole merge group (node/safety.h), so a merged card's allergies show.
  */
 static void print_safety(const struct kt_safety_card *g, const struct kt_id *shown,
-			 const struct kt_safety_rules *rules)
+			 const struct kt_safety_rules *rules, int hidden)
 {
 	char idt[KT_ID_TEXT_BYTES], until[11];
 	size_t alerts = 0;
@@ -165,7 +171,11 @@ static void print_safety(const struct kt_safety_card *g, const struct kt_id *sho
 		printf("%-18s none recorded\n", "Staff alert:");
 	print_items("Allergies:", g, KT_CH_ALLERGY, shown);
 	print_items("Contraindications:", g, KT_CH_CONTRA, shown);
-	print_items("Medications:", g, KT_CH_MEDICATION, shown);
+	if (hidden & kt_schema_part(KT_T_CLIENT, kt_schema_field_named(KT_T_CLIENT,
+								       "medications")->num))
+		printf("%-18s not shown to your role\n", "Medications:");
+	else
+		print_items("Medications:", g, KT_CH_MEDICATION, shown);
 	if (g->npatches == 0)
 		printf("%-18s none recorded\n", "Patch tests:");
 	for (size_t i = 0; i < g->npatches; i++) {
@@ -227,6 +237,7 @@ static json_t *safety_json(const struct kt_safety_card *g, const struct kt_safet
 struct conflicts {
 	const struct kt_rec *card;
 	json_t *arr;
+	int reads; /* the parts shown (enum kt_part) */
 };
 
 static int add_conflict(void *ctx, const struct kt_conflict *c)
@@ -235,6 +246,8 @@ static int add_conflict(void *ctx, const struct kt_conflict *c)
 	const struct kt_field *f = kt_schema_field(x->card->type, c->field);
 	char name[16], mine[KT_VALUE_BYTES_MAX + 1], other[KT_VALUE_BYTES_MAX + 1];
 
+	if ((x->reads & kt_schema_part(x->card->type, c->field)) == 0)
+		return 0; /* a part the role may not read: not its values either */
 	snprintf(name, sizeof(name), "f%u", c->field);
 	kt_schema_format(f, &c->hi_val, mine, sizeof(mine));
 	kt_schema_format(f, &c->lo_val, other, sizeof(other));
@@ -253,7 +266,7 @@ static int add_conflict(void *ctx, const struct kt_conflict *c)
  */
 static json_t *card_conflicts(struct kt_cli *cli, MDB_txn *txn, const struct kt_rec *c)
 {
-	struct conflicts x = { c, json_array() };
+	struct conflicts x = { c, json_array(), cli->rights.reads };
 
 	kt_store_conflicts_of(&cli->st, txn, &c->id, add_conflict, &x, NULL);
 	return x.arr;
@@ -452,10 +465,12 @@ static void print_feedback(const struct kt_rec *r)
 	printf("\n");
 }
 
+static void print_feedback_points(const struct recs *fb, const struct recs *pts);
+
 static void print_plans_feedback_points(const struct recs *pl, const struct recs *fb,
 					const struct recs *pts)
 {
-	char st[32], g[512], pr[512], fr[128], bal[48];
+	char st[32], g[512], pr[512], fr[128];
 	size_t open = 0;
 
 	for (size_t i = 0; i < pl->n; i++) {
@@ -475,6 +490,13 @@ static void print_plans_feedback_points(const struct recs *pl, const struct recs
 	}
 	if (open == 0)
 		printf("\nCare plan: none open\n");
+	print_feedback_points(fb, pts);
+}
+
+static void print_feedback_points(const struct recs *fb, const struct recs *pts)
+{
+	char bal[48];
+
 	printf("\nFeedback (%zu)%s\n", fb->n, fb->n ? ":" : ": none");
 	for (size_t i = 0; i < fb->n; i++)
 		print_feedback(&fb->r[i]);
@@ -526,7 +548,7 @@ static int shown_ids(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *id,
 
 static void print_card(const struct kt_rec *c, const struct kt_safety_card *g,
 		       const struct kt_id *ids, size_t nids, struct recs *s,
-		       const struct kt_safety_rules *rules, json_t *cf)
+		       const struct kt_safety_rules *rules, json_t *cf, int hidden)
 {
 	char name[512], idt[KT_ID_TEXT_BYTES];
 
@@ -550,17 +572,22 @@ static void print_card(const struct kt_rec *c, const struct kt_safety_card *g,
 		printf("merged card: %s (client unmerge %s undoes it)\n", idt, idt);
 	}
 	printf("\n");
-	print_safety(g, &c->id, rules);
+	print_safety(g, &c->id, rules, hidden);
 	printf("\n");
 	print_details(c, cf);
-	print_visits(&s[0]);
-	print_assessments(&s[2]);
-	print_plans_feedback_points(&s[3], &s[4], &s[5]);
+	if (!(hidden & recs_part(KT_T_VISIT)))
+		print_visits(&s[0]);
+	if (!(hidden & recs_part(KT_T_ASSESS)))
+		print_assessments(&s[2]);
+	if (!(hidden & (recs_part(KT_T_PLAN) | recs_part(KT_T_FEEDBACK) | recs_part(KT_T_POINTS))))
+		print_plans_feedback_points(&s[3], &s[4], &s[5]);
+	else if (!(hidden & recs_part(KT_T_FEEDBACK)) && !(hidden & recs_part(KT_T_POINTS)))
+		print_feedback_points(&s[4], &s[5]);
 }
 
 static void print_card_json(const struct kt_rec *c, const struct kt_safety_card *g,
 			    const struct kt_id *ids, size_t nids, struct recs *s,
-			    const struct kt_safety_rules *rules, json_t *cf)
+			    const struct kt_safety_rules *rules, json_t *cf, const char *hidden)
 {
 	json_t *o = show_json(c, s, rules), *m = json_array();
 	char idt[KT_ID_TEXT_BYTES];
@@ -572,7 +599,48 @@ static void print_card_json(const struct kt_rec *c, const struct kt_safety_card 
 	json_object_set_new(o, "merged", m);
 	json_object_set_new(o, "safety", safety_json(g, rules));
 	json_object_set(o, "conflicts", cf);
+	if (hidden[0])
+		json_object_set_new(o, "hidden", json_string(hidden));
 	kt_cli_print_json(o);
+}
+
+/* Drops the safety items of a part the role may not read (medications: health). */
+static int safety_keep(struct kt_safety_card *g, int reads)
+{
+	static const char *const by_chair[] = { [KT_CH_ALLERGY] = "allergies",
+						[KT_CH_CONTRA] = "contraindications",
+						[KT_CH_MEDICATION] = "medications",
+						[KT_CH_ALERT] = "staff_alert" };
+	size_t k = 0;
+	int dropped = 0;
+
+	for (size_t i = 0; i < g->nitems; i++) {
+		uint8_t ch = g->items[i].chair;
+		const struct kt_field *f = ch < 5 && by_chair[ch]
+						   ? kt_schema_field_named(KT_T_CLIENT, by_chair[ch])
+						   : NULL;
+		int part = f != NULL ? kt_schema_part(KT_T_CLIENT, f->num) : KT_P_HEALTH;
+
+		if (reads & part) {
+			g->items[k++] = g->items[i];
+		} else {
+			free(g->items[i].text);
+			dropped |= part;
+		}
+	}
+	g->nitems = k;
+	return dropped;
+}
+
+/* The line that says what the role was not shown (nothing when all was). */
+static void print_hidden(const struct kt_cli *cli, int hidden)
+{
+	char parts[96];
+
+	if (hidden == 0)
+		return;
+	printf("\nNot shown to %s (%s): %s\n", cli->me.name, kt_role_name(cli->me.role),
+	       kt_schema_parts_text(hidden, parts, sizeof(parts)));
 }
 
 static const char show_usage[] =
@@ -599,7 +667,7 @@ int cmd_client_show(struct kt_cli *cli, int argc, char **argv)
 	struct kt_id id;
 	size_t nids = 0;
 	MDB_txn *txn;
-	int json = 0, rc = 0, k;
+	int json = 0, rc = 0, k, hidden = 0;
 	struct kt_settings set;
 	struct kt_safety_rules rules;
 	json_t *cf;
@@ -613,8 +681,10 @@ int cmd_client_show(struct kt_cli *cli, int argc, char **argv)
 	if (o->nargs != 1)
 		return kt_cli_failf("client show: usage: client show ID [--json]");
 	argv = o->args - 1; /* argv[1] is the ID, as below */
-	if (kt_cli_id(argv[1], &id) != 0 || kt_cli_open(cli))
+	if (kt_cli_id(argv[1], &id) != 0 || kt_cli_act(cli, "client show", 0))
 		return 1;
+	if (!kt_cli_may_read(cli, KT_P_CONTACTS))
+		return kt_cli_refuse_read(cli, "client show", KT_P_CONTACTS);
 	kt_salon_safety_rules(kt_cli_settings(cli, &set), kt_cli_today(cli), &rules);
 	if (kt_store_rdtxn(&cli->st, &txn, &cli->err) != 0)
 		return kt_cli_fail(cli);
@@ -630,6 +700,7 @@ int cmd_client_show(struct kt_cli *cli, int argc, char **argv)
 		rc = kt_cli_failf("cannot read the card's safety block: %s", cli->err.msg);
 		goto done;
 	}
+	hidden = kt_card_keep(&c, cli->rights.reads) | safety_keep(&g, cli->rights.reads);
 	if (shown_ids(cli, txn, &id, &g, ids, &nids) != 0) {
 		rc = kt_cli_fail(cli);
 		goto done;
@@ -637,14 +708,24 @@ int cmd_client_show(struct kt_cli *cli, int argc, char **argv)
 	for (int t = 0; t < 6; t++) {
 		s[t].cli = cli;
 		s[t].txn = txn;
-		recs_load(&s[t], ids, nids, types[t]);
+		if (cli->rights.reads & recs_part(types[t]))
+			recs_load(&s[t], ids, nids, types[t]);
+		else
+			hidden |= recs_part(types[t]);
 	}
 	cf = card_conflicts(cli, txn, &c);
-	if (json)
-		print_card_json(&c, &g, ids, nids, s, &rules, cf);
-	else
-		print_card(&c, &g, ids, nids, s, &rules, cf);
+	if (json) {
+		char parts[96];
+
+		print_card_json(&c, &g, ids, nids, s, &rules, cf,
+				kt_schema_parts_text(hidden, parts, sizeof(parts)));
+	} else {
+		print_card(&c, &g, ids, nids, s, &rules, cf, hidden);
+		print_hidden(cli, hidden);
+	}
 	json_decref(cf);
+	for (size_t i = 0; i < nids; i++)
+		kt_cli_audit(cli, "show", cli->rights.reads & KT_P_CARD, &ids[i]);
 done:
 	for (int t = 0; t < 6; t++)
 		recs_release(&s[t]);

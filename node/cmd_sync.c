@@ -89,7 +89,7 @@ int cmd_invite(struct kt_cli *cli, int argc, char **argv)
 	if (kt_unhex(ed, 32, key) != 0 || crypto_sign_ed25519_pk_to_curve25519(cpk, ed) != 0)
 		return kt_cli_failf("invite: bad key '%.70s' (want the 64 hex digits of `kt-node key`)",
 				    key);
-	if (kt_cli_open(cli))
+	if (kt_cli_act(cli, "invite", KT_CAN_NODE))
 		return 1;
 	crypto_box_seal(sealed, cli->st.chain_key, KT_KEY_BYTES, cpk);
 	kt_hex(hex, sealed, sizeof(sealed));
@@ -195,7 +195,7 @@ int cmd_join(struct kt_cli *cli, int argc, char **argv)
 		bundle = op->args[0];
 	if (bundle == NULL)
 		return kt_cli_failf("join: which bundle? (join BUNDLE_FILE)");
-	if (kt_cli_open(cli) || own_key(cli, own, NULL, NULL))
+	if (kt_cli_act(cli, "join", KT_CAN_NODE) || own_key(cli, own, NULL, NULL))
 		return 1;
 	if ((o = json_load_file(bundle, JSON_REJECT_DUPLICATES, &je)) == NULL)
 		return kt_cli_failf("join: cannot read '%s': %s", bundle, je.text);

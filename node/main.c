@@ -44,7 +44,12 @@ static const char usage[] =
 	"                                      what the safety check needs of them\n"
 	"  backup FILE / restore FILE          the whole node in one file sealed under\n"
 	"                                      a passphrase, taken while it works\n"
+	"  staff add|list|disable|enable|passwd|grant   staff accounts and roles\n"
+	"  audit [--client ID] [--staff NAME]  who read which cards, at every branch\n"
 	"\n"
+	"Every command acts as one member of staff: --as NAME (or KT_STAFF), with her\n"
+	"passphrase in KT_PASS or typed; naming nobody, the founding account made by\n"
+	"init, while it has no passphrase.\n"
 	"Every command has --help.  Every command that reads has --json.  Options go\n"
 	"before or after the command's words (-d DIR too), as --opt VALUE or\n"
 	"--opt=VALUE; -- ends them (client find -- -5).\n"
@@ -53,31 +58,71 @@ static const char usage[] =
 /* ---- init, key ---- */
 
 static const char init_usage[] =
-	"usage: kt-node -d DIR init --branch NAME [--country CC]\n"
+	"usage: kt-node -d DIR init --branch NAME [--country CC] [--staff NAME]\n"
+	"                          [--role ROLE] [--pass-file FILE | --ask-pass]\n"
 	"\n"
 	"Makes a new node in DIR (created if missing): the store, a node id, its key\n"
 	"pair (Ed25519, with the CURVE pair derived from it) and a chain key (key\n"
-	"files mode 0600).  Refuses a\n"
+	"files mode 0600), and the node's founding staff account.  Refuses a\n"
 	"folder that already holds a node, and changes nothing there.\n"
 	"  --branch NAME   the branch this node serves (required)\n"
 	"  --country CC    default country for phone numbers (ISO code, default RU)\n"
-	"example: kt-node -d /var/lib/kartoteka init --branch Centre --country RU\n";
+	"  --staff NAME    the founding account's name (default admin)\n"
+	"  --role ROLE     its role: manager (default) or head_office\n"
+	"  --pass-file F   its passphrase, F's first line (else $KT_PASS, or typed\n"
+	"                  twice with --ask-pass).  With none the node is open:\n"
+	"                  commands that name nobody act as the founding account,\n"
+	"                  until `staff passwd` gives it a passphrase.\n"
+	"example: kt-node -d /var/lib/kartoteka init --branch Centre --country RU "
+	"--staff 'Ольга Петрова' --ask-pass\n";
+
+/* The founding account's passphrase hash into hash ("" none); 0 or 1 (said). */
+static int init_pass(const char *file, int ask, char hash[KT_STAFF_HASH_BYTES])
+{
+	struct kt_secret_ask a = { "init", "passphrase", file, "KT_PASS", "--pass-file FILE", 1,
+				   KT_STAFF_PASS_MIN, KT_STAFF_PASS_MAX };
+	char pass[KT_STAFF_PASS_MAX + 2];
+	struct kt_err err;
+	int rc;
+
+	hash[0] = '\0';
+	if (file == NULL && !ask && getenv("KT_PASS") == NULL)
+		return 0;
+	if (ask)
+		a.env = "KT_PASS_ASKED_NOT_ENV"; /* --ask-pass: the terminal, not $KT_PASS */
+	if (kt_cli_secret(&a, pass, sizeof(pass)))
+		return 1;
+	rc = kt_staff_hash(pass, strlen(pass), hash, &err);
+	sodium_memzero(pass, sizeof(pass));
+	return rc != 0 ? kt_cli_failf("init: %s", err.msg) : 0;
+}
 
 int cmd_init(struct kt_cli *cli, int argc, char **argv)
 {
 	static const struct kt_opt opts[] = {
 		{ "branch", KT_OPT_VALUE, 'b', 0 },
 		{ "country", KT_OPT_VALUE, 'c', 0 },
+		{ "staff", KT_OPT_VALUE, 's', 0 },
+		{ "role", KT_OPT_VALUE, 'r', 0 },
+		{ "pass-file", KT_OPT_VALUE, 'p', 0 },
+		{ "ask-pass", KT_OPT_FLAG, 'a', 0 },
 		{ NULL, 0, 0, 0 },
 	};
 	struct kt_opts *o = kt_cli_opts(cli, "init", init_usage, opts, argc, argv);
-	const char *branch = NULL, *country = KT_PHONE_REGION_DEFAULT;
-	int c;
+	const char *branch = NULL, *country = KT_PHONE_REGION_DEFAULT, *staff = "admin";
+	const char *role = "manager", *pfile = NULL;
+	char hash[KT_STAFF_HASH_BYTES];
+	struct kt_id fid;
+	int c, ask = 0, rc, open;
 
 	while ((c = kt_opts_next(o)) >= 0)
 		switch (c) {
 		case 'b': branch = o->arg; break;
 		case 'c': country = o->arg; break;
+		case 's': staff = o->arg; break;
+		case 'r': role = o->arg; break;
+		case 'p': pfile = o->arg; break;
+		case 'a': ask = 1; break;
 		}
 	if (c != KT_OPTS_END || kt_opts_args(o, 0, 0, NULL))
 		return kt_opts_exit(c);
@@ -90,8 +135,23 @@ int cmd_init(struct kt_cli *cli, int argc, char **argv)
 	if (!kt_phone_region_known(country))
 		return kt_cli_failf("init: unknown country '%s' (want an ISO code like RU, RO, CN)",
 				    country);
+	if (strcmp(role, "manager") != 0 && strcmp(role, "head_office") != 0)
+		return kt_cli_failf("init: the founding account is a manager or head_office, "
+				    "not '%s'", role);
+	if (staff[0] == '\0' || strlen(staff) > KT_STAFF_NAME_BYTES_MAX ||
+	    !kt_text_valid(staff, strlen(staff)) || !kt_text_says_something(staff))
+		return kt_cli_failf("init: bad staff name '%.60s'", staff);
+	if (pfile != NULL && ask)
+		return kt_cli_failf("init: --pass-file or --ask-pass, not both");
+	if (init_pass(pfile, ask, hash))
+		return 1;
 	if (kt_store_init(cli->dir, branch, country, &cli->err) != 0)
 		return kt_cli_fail(cli);
+	open = hash[0] == '\0';
+	rc = kt_cli_open(cli) || kt_cli_found(cli, staff, role, open ? NULL : hash, &fid);
+	sodium_memzero(hash, sizeof(hash));
+	if (rc)
+		return 1; /* the node stands; its founding account is made at its next command */
 	printf("node for branch %s made in %s\n", branch, cli->dir);
 	return 0;
 }
@@ -273,7 +333,8 @@ int cmd_config(struct kt_cli *cli, int argc, char **argv)
 	}
 	if (strcmp(argv[1], "set") == 0 && argc == 4)
 		return json ? kt_opts_fail(o, "--json is for list and get") :
-			      config_set(cli, s, argv[3]);
+		       kt_cli_act(cli, "config set", KT_CAN_NODE) ? 1 :
+								      config_set(cli, s, argv[3]);
 	return kt_cli_failf("config: expected list, get NAME or set NAME VALUE");
 }
 
@@ -446,6 +507,9 @@ int cmd_status(struct kt_cli *cli, int argc, char **argv)
 			       "come at a sync once their branch has sent them again:\n", nholes);
 			kt_store_holes(&cli->st, 0, hole_show, &hs);
 		}
+		if (kt_cli_logins_open(cli))
+			printf("staff:     open: commands that name nobody act as the founding "
+			       "account, which has no passphrase (kt-node staff passwd)\n");
 		if (cli->st.clock_offset >= 2000 || cli->st.clock_offset <= -2000)
 			printf("clock:     this PC is %lld s %s the hub; writes use the hub's time\n",
 			       (long long)(cli->st.clock_offset > 0 ? cli->st.clock_offset
@@ -461,6 +525,7 @@ int cmd_status(struct kt_cli *cli, int argc, char **argv)
 	json_object_set_new(o, "hub", hub[0] ? json_string(hub) : json_null());
 	json_object_set_new(o, "last_sync_ms", last ? json_integer((json_int_t)last) : json_null());
 	json_object_set_new(o, "clock_offset_ms", json_integer((json_int_t)cli->st.clock_offset));
+	json_object_set_new(o, "staff_open", json_boolean(kt_cli_logins_open(cli)));
 	json_object_set_new(o, "voided", json_integer((json_int_t)voided));
 	kt_store_voids(&cli->st, 0, void_run_add, &vr);
 	void_runs_show(cli, &vr, o);
@@ -516,7 +581,8 @@ static const struct {
 	{ "invite", cmd_invite }, { "sync", cmd_sync }, { "run", cmd_run },
 	{ "duplicates", cmd_duplicates }, { "conflicts", cmd_conflicts },
 	{ "report", cmd_report }, { "catalog", cmd_catalog }, { "catalogue", cmd_catalog },
-	{ "backup", cmd_backup }, { "restore", cmd_restore },
+	{ "backup", cmd_backup }, { "restore", cmd_restore }, { "staff", cmd_staff },
+	{ "audit", cmd_audit },
 };
 
 int main(int argc, char **argv)
@@ -537,7 +603,7 @@ int main(int argc, char **argv)
 	kt_crypto_init();
 	memset(&cli, 0, sizeof(cli));
 	cli.dir = getenv("KT_DIR");
-	if ((rc = kt_cli_program(&cli.opts, &prog, &cli.dir, argc, argv)) != KT_CLI_RUN)
+	if ((rc = kt_cli_program(&cli.opts, &prog, &cli.dir, &cli.as, argc, argv)) != KT_CLI_RUN)
 		return rc;
 	/* The command's words: argv[0] is its name, as each cmd_x() expects. */
 	argc = cli.opts.nargs;
@@ -545,6 +611,9 @@ int main(int argc, char **argv)
 	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
 		if (strcmp(argv[0], commands[k].name) == 0) {
 			rc = commands[k].fn(&cli, argc, argv);
+			/* What it read is audited, even when it failed after reading. */
+			if (cli.audit != NULL && kt_cli_audit_flush(&cli) != 0)
+				rc = 1;
 			if (cli.open)
 				kt_store_close(&cli.st);
 			if (kt_interrupted && strcmp(argv[0], "run") != 0) {

@@ -508,7 +508,12 @@ static int entry_part(void *ctx, const struct kt_field *f, const char *s, size_t
 	for (size_t k = 0; k < card->nitems; k++) {
 		const struct kt_safety_item *it = &card->items[k];
 
-		if (it->chair == f->chair && same_thing(t, it->text))
+		if (it->chair != f->chair || !same_thing(t, it->text))
+			continue;
+		if (it->chair == KT_CH_MEDICATION && p->w->rules->conceal_medications)
+			reason(p->w->v, "'%.150s' is ruled out by a medication on the client's card "
+			       "(a cosmetologist or manager sees which)", p->label);
+		else
 			reason(p->w->v, "'%.150s' %s '%.150s' and the client %s '%.150s'",
 			       p->label, rule_words(f->chair), t, chair_words(it->chair),
 			       it->text);

@@ -76,6 +76,12 @@ struct kt_safety_rules {
 	int32_t today;
 	const char *legacy_patch;
 	int patch_months;
+	/*
+	 * 1: a reason that names one of her medications says only that a
+	 * medication on her card rules the service out, for a role that may
+	 * not read her medications (reception: node/roles.h).
+	 */
+	int conceal_medications;
 };
 
 /*

@@ -20,6 +20,7 @@ void kt_salon_safety_rules(const struct kt_settings *s, int32_t today,
 	r->today = today;
 	r->legacy_patch = s->patch_test_services;
 	r->patch_months = s->patch_test_months;
+	r->conceal_medications = 0;
 }
 
 int kt_salon_chair_check(struct kt_store *st, MDB_txn *txn, const struct kt_settings *s,
@@ -33,8 +34,12 @@ int kt_salon_chair_check(struct kt_store *st, MDB_txn *txn, const struct kt_sett
 	int32_t day;
 	int rc;
 
+	int conceal = v->conceal;
+
 	memset(v, 0, sizeof(*v));
+	v->conceal = conceal;
 	kt_salon_safety_rules(s, today, &rules);
+	rules.conceal_medications = conceal;
 	if (date != NULL && date[0] && kt_date_parse(date, &day) == 0)
 		rules.today = day;
 	if (txn != NULL)

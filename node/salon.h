@@ -28,6 +28,7 @@ void kt_salon_safety_rules(const struct kt_settings *s, int32_t today,
 
 /* What the check says of one visit. */
 struct kt_salon_verdict {
+	int conceal;    /* in: 1 hides which medication rules it out (safety.h) */
 	int refused;    /* 1: the visit goes on only with an override */
 	int unreadable; /* 1: refused because the check cannot read what it needs */
 	char why[KT_SAFETY_WHY_BYTES]; /* every reason, one line; "" when not refused */

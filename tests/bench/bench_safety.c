@@ -81,7 +81,7 @@ void safety_checks(void)
 	struct samples sg, ss, sw;
 	struct kt_id k, o, t;
 	struct build b;
-	struct kt_safety_rules rules = { 0, "", KT_SAFETY_PATCH_MONTHS };
+	struct kt_safety_rules rules = { 0, "", KT_SAFETY_PATCH_MONTHS, 0 };
 	uint64_t t0;
 	int hits = 0;
 

@@ -14,7 +14,7 @@
 
 static char tmpdir[256];
 static struct kt_store st;
-static struct kt_safety_rules rules = { 0, "", 6 };
+static struct kt_safety_rules rules = { 0, "", 6, 0 };
 
 static void rm_rf(const char *p)
 {

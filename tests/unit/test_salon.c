@@ -132,7 +132,7 @@ static void test_segments(void)
 static int chair(const struct kt_id *client, const struct kt_settings *s, const char *services,
 		 const char *date, char *why, size_t cap)
 {
-	struct kt_salon_verdict v;
+	struct kt_salon_verdict v = { 0 };
 	struct kt_err err = { 0 };
 	int rc = kt_salon_chair_check(&st, NULL, s, today, client, services, "", date, &v, &err);
 
