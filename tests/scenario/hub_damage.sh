@@ -35,6 +35,8 @@ EOF
 }
 hubseq() { printf '%016x' "$1"; }
 
+# Each node's first change is its founding staff account (init): A's push
+# of it and its three cards is hub seqs 1-4, North's account 5, its card 6.
 chain_setup A B C
 start_hub
 for i in 1 2 3; do "$KT" -d A client add --name "Card $i of Centre" >/dev/null; done
@@ -49,9 +51,9 @@ DG=$("$H" -d HUB digest)
 flip log "$(hubseq 2)" && ok "one byte of a stored change is flipped" || bad "one byte of a stored change is flipped"
 refuse "kt-hub verify finds it and exits 1" "$H" -d HUB verify
 "$H" -d HUB verify >v.txt 2>/dev/null
-contains "and names the hub seqs, the branch and the change" v.txt "damaged: hub seqs 1-3, change 2 of branch A"
+contains "and names the hub seqs, the branch and the change" v.txt "damaged: hub seqs 1-4, change 2 of branch A"
 start_hub
-contains "the hub says so in its log at start" hub.log "damaged store: hub seqs 1-3, change 2 of origin"
+contains "the hub says so in its log at start" hub.log "damaged store: hub seqs 1-4, change 2 of origin"
 "$H" -d HUB status >hs.txt
 contains "kt-hub status names the branch that must send it again" hs.txt "the hub's copy of its changes from seq 1 is damaged"
 "$H" -d HUB status --json | python3 -c 'import json,sys; b=[x for x in json.load(sys.stdin)["branches"] if x["branch"]=="A"][0]; sys.exit(0 if b["damaged_from_seq"]==1 else 1)' && ok "and status --json too" || bad "and status --json too"
@@ -61,9 +63,9 @@ contains "the hub logs the damaged push it sent withheld" hub.log "damaged store
 [ "$(grep -o '"id"' f.json | wc -l)" -eq 1 ] && ok "and holds North's card, written after the damaged push" || { bad "and holds North's card, written after the damaged push"; cat f.json; }
 "$KT" -d C status >st.txt
 contains "its status names what is withheld: branch and seqs" st.txt "withheld:  1 pushes of other branches were damaged"
-contains "with its branch and seqs" st.txt "branch A (origin [0-9a-f]*) seqs 1-3"
+contains "with its branch and seqs" st.txt "branch A (origin [0-9a-f]*) seqs 1-4"
 "$KT" -d C status --json >st.json
-python3 -c 'import json,sys; w=json.load(open("st.json"))["withheld"]; sys.exit(0 if len(w)==1 and w[0]["branch"]=="A" and w[0]["first"]==1 and w[0]["last"]==3 else 1)' && ok "and status --json lists it" || { bad "and status --json lists it"; cat st.json; }
+python3 -c 'import json,sys; w=json.load(open("st.json"))["withheld"]; sys.exit(0 if len(w)==1 and w[0]["branch"]=="A" and w[0]["first"]==1 and w[0]["last"]==4 else 1)' && ok "and status --json lists it" || { bad "and status --json lists it"; cat st.json; }
 "$KT" -d B client add --name 'Card of North, later' >/dev/null
 check "North writes on and syncs" "$KT" -d B sync --timeout 10
 check "the new branch syncs again" "$KT" -d C sync --timeout 10
@@ -144,9 +146,9 @@ flip meta "$(printf chain_check | od -An -tx1 | tr -d ' \n')" 3 # one copy whole
 check "one whole copy is enough again" "$H" -d HUB verify
 
 # ---- a flipped byte in a push's signature ----
-flip pushes "$(hubseq 4)" 3 && ok "one byte of a stored signature is flipped" || bad "one byte of a stored signature is flipped"
+flip pushes "$(hubseq 6)" 3 && ok "one byte of a stored signature is flipped" || bad "one byte of a stored signature is flipped"
 "$H" -d HUB verify >v.txt 2>/dev/null
-contains "kt-hub verify names the signature" v.txt "hub seqs 4-4, change 1 of branch B (origin [0-9a-f]*): the push's signature does not verify"
+contains "kt-hub verify names the signature" v.txt "hub seqs 6-6, change 2 of branch B (origin [0-9a-f]*): the push's signature does not verify"
 
 start_hub
 add_branch F # a new branch, while North is offline
@@ -159,7 +161,7 @@ check "a new branch syncs past the push whose signature is damaged" "$KT" -d F s
 lacks "so nothing is withheld" st.txt "withheld:"
 "$KT" -d B client add --name 'Card 3 of North' >/dev/null
 check "North, back, syncs: it signs its change again" "$KT" -d B sync --timeout 10
-contains "the hub logs the signature put back" hub.log "repaired: the damaged signature of the push ending at change 1 of origin"
+contains "the hub logs the signature put back" hub.log "repaired: the damaged signature of the push ending at change 2 of origin"
 "$H" -d HUB status >hs.txt
 lacks "and kt-hub status no longer names a damaged signature" hs.txt "damaged signature"
 sync_all A F
@@ -176,7 +178,7 @@ check "a new branch syncs while North is offline" "$KT" -d G sync --timeout 10
 "$KT" -d G client find 'card' --json >f.json
 [ "$(grep -o '"id"' f.json | wc -l)" -eq 7 ] && ok "and holds every card but North's last" || { bad "and holds every card but North's last"; cat f.json; }
 "$KT" -d G status >st.txt
-contains "its status names North's withheld change" st.txt "branch B (origin [0-9a-f]*) seqs 3-3"
+contains "its status names North's withheld change" st.txt "branch B (origin [0-9a-f]*) seqs 4-4"
 "$H" -d HUB status >hs.txt
 contains "kt-hub status says North has a push to sign again" hs.txt "1 of its pushes have a damaged signature at the hub"
 check "North, back, syncs: it signs its last change again" "$KT" -d B sync --timeout 10
@@ -185,26 +187,28 @@ check "the new branch syncs again" "$KT" -d G sync --timeout 10
 [ "$(grep -o '"id"' f.json | wc -l)" -eq 8 ] && ok "and holds all 8 cards" || { bad "and holds all 8 cards"; cat f.json; }
 "$KT" -d G status >st.txt
 lacks "and nothing is withheld any more" st.txt "withheld:"
+sync_all A B G # G's founding account reaches the others
 check "every replica agrees" same_digests A B G
 stop_hub
 check "kt-hub verify passes again" "$H" -d HUB verify
 
 # ---- a flipped byte in a push record's origin, or in its first hub seq ----
-flip pushes "$(hubseq 4)" 73 && flip pushes "$(hubseq 3)" 65 && ok "a push record's origin and another's first seq are flipped" || bad "a push record's origin and another's first seq are flipped"
+flip pushes "$(hubseq 6)" 73 && flip pushes "$(hubseq 4)" 65 && ok "a push record's origin and another's first seq are flipped" || bad "a push record's origin and another's first seq are flipped"
 "$H" -d HUB verify >v.txt 2>&1 && ok "kt-hub verify mends both from the log" || { bad "kt-hub verify mends both from the log"; cat v.txt; }
 contains "and says so" v.txt "mended: 2 damaged entries of the push records or the hash chain, from the log"
 start_hub
 add_branch E
 check "a new branch then syncs everything" "$KT" -d E sync --timeout 10
+sync_all A B E # E's founding account reaches the others
 check "and agrees with the others" same_digests A B E
 stop_hub
-flip pushes "$(hubseq 4)" 3 # the signature flipped again, for the state test below
+flip pushes "$(hubseq 6)" 3 # the signature flipped again, for the state test below
 
 # ---- a flipped byte in the merged state ----
 "$H" -d HUB rebuild >/dev/null
 mdb_dump -s rec HUB | sed -n '/HEADER=END/{n;p;}' | tr -d ' ' >k.txt
 flip rec "$(cat k.txt)" 3 && ok "one byte of the merged state is flipped" || bad "one byte of the merged state is flipped"
-flip pushes "$(hubseq 4)" 3 # the signature back as it was
+flip pushes "$(hubseq 6)" 3 # the signature back as it was
 "$H" -d HUB verify >v.txt 2>"$T/err"
 contains "kt-hub verify finds the state does not match the log" "$T/err" "the merged state does not match the log"
 check "kt-hub rebuild derives it again" "$H" -d HUB rebuild

@@ -49,6 +49,7 @@ contains "and B gets A's later card" f.json '"id"'
 contains "and the new branch C gets it too" f.json '"id"'
 "$KT" -d B client find rogue --json >f.json
 lacks "D's card reached nobody" f.json 'Rogue Card'
+"$KT" -d A sync --timeout 10 >/dev/null 2>&1; "$KT" -d B sync --timeout 10 >/dev/null 2>&1 # C's founding account
 check "the honest replicas agree" same_digests A B C
 
 # ---- time: a PC a day ahead writes before its first sync ----

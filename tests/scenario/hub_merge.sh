@@ -25,6 +25,7 @@ w=$(grep -o '"notes":"[^"]*"' "$T/A.json")
 [ -n "$w" ] && grep -q "$w" "$T/B.json" && grep -q "$w" "$T/C.json" && ok "the same field has one winner everywhere ($w)" || bad "the same field has one winner everywhere"
 grep -q '"allergies":\["latex","nuts"\]' "$T/C.json" && ok "a re-added allergy survives a concurrent removal, with the new one" || { bad "a re-added allergy survives a concurrent removal, with the new one"; grep -o '"allergies":[^]]*]' "$T/C.json"; }
 cmp -s "$T/A.json" "$T/B.json" && cmp -s "$T/A.json" "$T/C.json" && ok "every branch shows the same card" || bad "every branch shows the same card"
+sync_all A B C # each show was an audited read: a change to carry
 same_digests A B C && ok "digests agree" || bad "digests agree"
 for n in A B C; do K "$n" conflicts --json >"$T/c$n.json"; done
 n=$(grep -o '"field":"notes"' "$T/cC.json" | wc -l)
@@ -66,7 +67,7 @@ sleep 0.3
 kill -INT "$SP" 2>/dev/null
 wait "$SP" 2>/dev/null
 check "a first sync interrupted by SIGINT is finished by the next" "$KT" -d "$T/E" sync --timeout 60
-sync_all B C
+sync_all A B C D E # the late nodes' founding accounts, and the reads above
 same_digests A B C D E && ok "all five digests agree" || bad "all five digests agree"
 
 # Opposite merges offline: Centre merges X into Y while North merges Y into X;

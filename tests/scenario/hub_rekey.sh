@@ -65,6 +65,7 @@ lacks "a removed allergy stays removed" "$T/showc.txt" 'латекс'
 contains "her pre-join visit travels too" "$T/showc.txt" 'Facial'
 K C duplicates --json >"$T/dup.json"
 grep -q "$a" "$T/dup.json" && grep -q "$o2" "$T/dup.json" && ok "a pre-join card is matched as a duplicate of a chain card" || { bad "a pre-join card is matched as a duplicate of a chain card"; cat "$T/dup.json"; }
+sync_all A B C # the show at C was an audited read: a change to carry
 same_digests A B C && ok "every node and the hub print the same digest" || bad "every node and the hub print the same digest"
 K A export --json >"$T/ea"; K B export --json >"$T/eb"; K C export --json >"$T/ec"
 cmp -s "$T/ea" "$T/eb" && cmp -s "$T/ea" "$T/ec" && ok "every node prints the same export" || bad "every node prints the same export"

@@ -20,10 +20,12 @@ check "one sync gives the restored branch its own morning back" "$KT" -d "$T/A" 
 K A client show "$late" >"$T/shown"
 contains "the morning's card is back, with its allergy" "$T/shown" 'latex'
 contains "and its visit" "$T/shown" 'Facial'
+sync_all A B # the show is an audited read: a change to carry
 check "the restored branch, the other branch and the hub agree" same_digests A B
 late2=$(K A client add --name 'После Восстановления')
 sync_all A B
 check "it goes on writing, and its new card reaches the other branch" "$KT" -d "$T/B" client show "$late2"
+sync_all A B
 check "and everyone still agrees" same_digests A B
 
 # restored again, but written to before it synced: two histories under one

@@ -46,6 +46,8 @@ for d in A B C; do [ "$("$KT" -d "$d" digest)" = "$dh" ] || same=0; done
 [ "$same" = 1 ] && ok "every node and the hub print the same digest" || bad "every node and the hub print the same digest"
 "$KT" -d A export --json >ea; "$KT" -d B export --json >eb; "$KT" -d C export --json >ec
 cmp -s ea eb && cmp -s ea ec && ok "every node prints the same export" || bad "every node prints the same export"
+# An export is a read of every card: its audit record is a change each node pushes.
+for d in A B C; do "$KT" -d "$d" sync --timeout 10 >/dev/null 2>&1; done
 # kt-hub status: each branch's acknowledged seq is that node's own last seq,
 # its last contact is set, its pull lag is within the head
 "$H" -d HUB status --json >hs.json
@@ -88,6 +90,7 @@ syncall
 "$KT" -d A client show "$m1" --json >m.json
 n=$(grep -o '"type":"visit"' m.json | wc -l)
 [ "$n" -eq 1 ] && ok "after the unmerge, each card has its own visits again" || bad "after the unmerge, each card has its own visits again ($n)"
+syncall # the shows above are audited reads: changes to carry too
 dh=$("$H" -d HUB digest); same=1
 for d in A B C; do [ "$("$KT" -d "$d" digest)" = "$dh" ] || same=0; done
 [ "$same" = 1 ] && ok "digests agree after merge and unmerge" || bad "digests agree after merge and unmerge"
