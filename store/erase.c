@@ -5,7 +5,7 @@
  * indexes (idx, bday), the blind tokens, the merged cards and the conflicts
  * goes; store/apply.c has purged her records and her data key already.  A
  * change to an erased client that comes later is stored as a stub (the
- * node's and the hub's ingest) or, merged behind at the hub, redacted here,
+ * node's and the hub's ingest, store/ingest.c) or, merged behind at the hub, redacted here,
  * and counted (meta "erased_dropped").  After a sweep the store is due a
  * rewrite into a fresh file (store/rewrite.c: LMDB keeps freed pages'
  * bytes).  Also her merge group, for `client erase`.
@@ -71,41 +71,11 @@ void kt_erase_note_drop(struct kt_store *st, const struct kt_change *c)
 	st->w_erased_dropped++;
 }
 
-/* Whether c is a shred: the marker stays whole, so every replica learns of it. */
-static int is_shred(const struct kt_change *c)
-{
-	return c->nops > 0 && c->ops[0].kind == KT_OP_SHRED;
-}
-
 int kt_is_erased(struct kt_store *st, MDB_txn *txn, const struct kt_id *owner)
 {
 	MDB_val key = { KT_ID_BYTES, (void *)owner->b }, v;
 
 	return mdb_get(txn, st->shred, &key, &v) == 0;
-}
-
-int kt_erased_arrival(struct kt_store *st, MDB_txn *txn, const struct kt_change *c)
-{
-	return !kt_change_is_stub(c) && !is_shred(c) && kt_is_erased(st, txn, &c->owner);
-}
-
-int kt_append_redacted(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
-		       const uint8_t hash[KT_HASH_BYTES], const uint8_t *bytes, size_t len,
-		       struct kt_err *err)
-{
-	uint8_t stub[KT_STUB_BYTES];
-	int rc;
-
-	if (!kt_change_is_stub(c)) {
-		kt_stub_encode(c, hash, stub);
-		bytes = stub;
-		len = sizeof(stub);
-	}
-	if ((rc = kt_log_append(st, txn, c, hash, bytes, len, err)) != 0)
-		return rc;
-	if (kt_is_erased(st, txn, &c->owner))
-		st->w_erased_dropped++; /* a change to her made after her erasure: dropped */
-	return 0;
 }
 
 int kt_store_erased(struct kt_store *st, MDB_txn *txn, const struct kt_id *id)
@@ -154,7 +124,7 @@ static int find_changes(struct kt_store *st, MDB_txn *txn, const struct kt_erasi
 		uint8_t hash[KT_HASH_BYTES];
 
 		if (kt_stub_is(b.p, b.n) || kt_change_decode(c, b.p, b.n, NULL) != 0 ||
-		    !among(e, c->owner.b) || is_shred(c))
+		    !among(e, c->owner.b) || kt_change_is_shred(c))
 			continue;
 		if (*n == cap) {
 			cap = cap ? 2 * cap : 16;
@@ -184,6 +154,19 @@ static int redact_log(struct kt_store *st, MDB_txn *txn, const struct kt_erasing
 	return rc;
 }
 
+/* The log position of origin's change seq, read from the chain (0: none). */
+static uint64_t chain_pos(struct kt_store *st, MDB_txn *txn, uint64_t origin, uint64_t seq)
+{
+	uint8_t k[16];
+	MDB_val key = { sizeof(k), k }, v;
+
+	kt_be64_put(k, origin);
+	kt_be64_put(k + 8, seq);
+	if (mdb_get(txn, st->chain, &key, &v) != 0 || v.mv_size != KT_HASH_BYTES + 8)
+		return 0;
+	return kt_be64_get((uint8_t *)v.mv_data + KT_HASH_BYTES);
+}
+
 /* The changes the merge dropped (the hub's, stored before her shred was merged) made stubs. */
 static int redact_drops(struct kt_store *st, MDB_txn *txn, const struct kt_erasing *e,
 			struct kt_err *err)
@@ -196,7 +179,7 @@ static int redact_drops(struct kt_store *st, MDB_txn *txn, const struct kt_erasi
 		struct kt_bytes b;
 		uint64_t pos;
 
-		if (kt_chain_get(st, txn, e->drops[i].origin, e->drops[i].seq, hash, &pos) != 0 ||
+		if ((pos = chain_pos(st, txn, e->drops[i].origin, e->drops[i].seq)) == 0 ||
 		    kt_log_get(st, txn, pos, &b) != 0 || kt_stub_is(b.p, b.n) ||
 		    kt_change_decode(c, b.p, b.n, NULL) != 0)
 			continue;
@@ -240,14 +223,13 @@ static int sweep_table(struct kt_store *st, MDB_txn *txn, MDB_dbi dbi, int both,
 static int sweep_conflicts(struct kt_store *st, MDB_txn *txn, struct kt_err *err)
 {
 	uint8_t rk[KT_RECKEY_BYTES];
-	MDB_cursor *cur;
 	MDB_val k, v, hv;
-	int rc;
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(txn, st->conflicts, &cur);
 
-	if ((rc = mdb_cursor_open(txn, st->conflicts, &cur)) != 0)
+	if (rc != 0)
 		return kt_mdb_err(err, rc, "open a cursor");
-	rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-	while (rc == 0) {
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;) {
 		struct kt_id id;
 		MDB_val key;
 

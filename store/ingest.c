@@ -135,6 +135,30 @@ done:
 	return rc;
 }
 
+int kt_erased_arrival(struct kt_store *st, MDB_txn *txn, const struct kt_change *c)
+{
+	return !kt_change_is_stub(c) && !kt_change_is_shred(c) && kt_is_erased(st, txn, &c->owner);
+}
+
+int kt_append_redacted(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
+		       const uint8_t hash[KT_HASH_BYTES], const uint8_t *bytes, size_t len,
+		       struct kt_err *err)
+{
+	uint8_t stub[KT_STUB_BYTES];
+	int rc;
+
+	if (!kt_change_is_stub(c)) {
+		kt_stub_encode(c, hash, stub);
+		bytes = stub;
+		len = sizeof(stub);
+	}
+	if ((rc = kt_log_append(st, txn, c, hash, bytes, len, err)) != 0)
+		return rc;
+	if (kt_is_erased(st, txn, &c->owner))
+		st->w_erased_dropped++; /* a change to her made after her erasure: dropped */
+	return 0;
+}
+
 int kt_store_ingest(struct kt_store *st, MDB_txn *txn, const uint8_t *bytes, size_t len,
 		    struct kt_err *err)
 {

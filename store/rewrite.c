@@ -35,14 +35,9 @@
 
 static int lock_op(int fd, short type, int wait)
 {
-	struct flock fl;
+	struct flock fl = { .l_type = type, .l_whence = SEEK_SET, .l_start = LOCK_AT, .l_len = 1 };
 	int rc;
 
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = type;
-	fl.l_whence = SEEK_SET;
-	fl.l_start = LOCK_AT;
-	fl.l_len = 1;
 	do
 		rc = fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl);
 	while (rc != 0 && errno == EINTR && wait);
@@ -208,7 +203,7 @@ static int due(struct kt_store *st)
 	return flag != 0;
 }
 
-int kt_store_rewrite(struct kt_store *st, int reopen, struct kt_err *err)
+int kt_rewrite_fresh(struct kt_store *st, struct kt_err *err)
 {
 	char tmp[4200], from[4200], to[4200];
 	int rc;
@@ -231,7 +226,11 @@ int kt_store_rewrite(struct kt_store *st, int reopen, struct kt_err *err)
 	st->rewrite_due = 0;
 	mdb_env_close(st->env); /* it maps the old file, gone now */
 	st->env = NULL;
-	rc = reopen ? kt_env_open(st, st->dir, err) : 0;
-	lock_op(st->lock_fd1 - 1, F_RDLCK, 0);
-	return rc;
+	return 0;
+}
+
+void kt_rewrite_unlock(struct kt_store *st)
+{
+	if (st->lock_fd1 > 0)
+		lock_op(st->lock_fd1 - 1, F_RDLCK, 0);
 }

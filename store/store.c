@@ -387,6 +387,17 @@ fail:
 	return rc;
 }
 
+int kt_store_rewrite(struct kt_store *st, int reopen, struct kt_err *err)
+{
+	int rc = kt_rewrite_fresh(st, err); /* store/rewrite.c; held exclusive when 0 */
+
+	if (rc != 0)
+		return rc;
+	rc = reopen ? kt_env_open(st, st->dir, err) : 0; /* the new file */
+	kt_rewrite_unlock(st);
+	return rc;
+}
+
 void kt_store_close(struct kt_store *st)
 {
 	if (st == NULL)

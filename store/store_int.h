@@ -191,6 +191,10 @@ int kt_append_redacted(struct kt_store *st, MDB_txn *txn, const struct kt_change
 		       const uint8_t hash[KT_HASH_BYTES], const uint8_t *bytes, size_t len,
 		       struct kt_err *err);
 /* Whether owner is in the shred table. */
+static inline int kt_change_is_shred(const struct kt_change *c)
+{
+	return c->nops > 0 && c->ops[0].kind == KT_OP_SHRED;
+}
 int kt_is_erased(struct kt_store *st, MDB_txn *txn, const struct kt_id *owner);
 
 /*
@@ -199,5 +203,14 @@ int kt_is_erased(struct kt_store *st, MDB_txn *txn, const struct kt_id *owner);
  * fresh file again through it.
  */
 int kt_env_open(struct kt_store *st, const char *dir, struct kt_err *err);
+/*
+ * The rewrite's two halves (store/rewrite.c) under kt_store_rewrite
+ * (store/store.c, which opens the new file): fresh writes the new file and
+ * renames it over data.mdb, leaving st->env closed and the open lock held
+ * exclusive (0), or returns 1 (not due, or another holds the store) or an
+ * error, the lock shared; unlock makes the lock shared again.
+ */
+int kt_rewrite_fresh(struct kt_store *st, struct kt_err *err);
+void kt_rewrite_unlock(struct kt_store *st);
 
 #endif

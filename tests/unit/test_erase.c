@@ -337,10 +337,12 @@ static void test_later_change_dropped(void)
 
 int main(void)
 {
-	if (tmpdir_make("erase") != 0)
-		return 1;
-	T_RUN(test_stub_codec);
-	T_RUN(test_purge_and_rewrite);
-	T_RUN(test_later_change_dropped);
-	return tmpdir_done();
+	int made = tmpdir_make("erase") == 0;
+
+	if (made) {
+		T_RUN(test_stub_codec);
+		T_RUN(test_purge_and_rewrite);
+		T_RUN(test_later_change_dropped);
+	}
+	return made ? tmpdir_done() : 1;
 }
