@@ -206,7 +206,7 @@ int kt_hub_cmd_status(struct kt_hub_cli *cli, int argc, char **argv)
 	MDB_txn *txn;
 	int json = 0, rc;
 	json_t *arr;
-	uint64_t head, lag;
+	uint64_t head, lag, dropped;
 	const char *dir;
 
 	if ((dir = kt_hub_cli_parse_plain(cli, "status", usage, &json, argc, argv, &rc)) == NULL)
@@ -216,16 +216,21 @@ int kt_hub_cmd_status(struct kt_hub_cli *cli, int argc, char **argv)
 	arr = json_array();
 	head = kt_hub_head(&h);
 	lag = kt_hub_merge_lag(&h, txn);
+	dropped = kt_store_erased_dropped(&h.st, txn);
 	/* Bounded by the number of enrolled branches. */
 	kt_member_each(&h.st, txn, status_branch, &(struct status){ &h, txn, head, arr });
 	kt_hub_cli_close_reading(&h, txn);
 	if (json) {
-		kt_cli_print_json(json_pack("{s:I, s:I, s:o}", "head", (json_int_t)head, "merge_lag",
-					    (json_int_t)lag, "branches", arr));
+		kt_cli_print_json(json_pack("{s:I, s:I, s:I, s:o}", "head", (json_int_t)head,
+					    "merge_lag", (json_int_t)lag, "erased_dropped",
+					    (json_int_t)dropped, "branches", arr));
 		return 0;
 	}
 	printf("hub head: %llu (merged: %llu behind)\n", (unsigned long long)head,
 	       (unsigned long long)lag);
+	if (dropped > 0)
+		printf("erased: %llu changes to erased clients dropped (made where her erasure "
+		       "had not arrived yet)\n", (unsigned long long)dropped);
 	for (size_t i = 0; i < json_array_size(arr); i++)
 		status_line(json_array_get(arr, i));
 	json_decref(arr);

@@ -491,6 +491,23 @@ static void check_at_start(struct kt_hub *h)
 			  mended, mended == 1 ? "y" : "ies");
 }
 
+/*
+ * After a merged erasure, the store rewritten into a fresh file when no
+ * command holds it (store/rewrite.c); else it stays due, tried each tick.
+ * Returns 0, or -1 when the store could not be opened again.
+ */
+static int rewrite_tick(struct kt_hub *h)
+{
+	struct kt_err err = { 0 };
+	int rc = kt_store_rewrite(&h->st, 1, &err);
+
+	if (rc == 0)
+		logf_("erasure: the store is rewritten into a fresh file (no erased byte left)");
+	else if (rc < 0)
+		log_plain("error", NULL, "erasure: %s", err.msg);
+	return h->st.env == NULL ? -1 : 0;
+}
+
 int kt_hub_cmd_run(struct kt_hub_cli *cli, int argc, char **argv)
 {
 	static const char usage[] =
@@ -561,6 +578,8 @@ int kt_hub_cmd_run(struct kt_hub_cli *cli, int argc, char **argv)
 				logf_("freed %d reader slot%s of stopped commands", freed,
 				      freed == 1 ? "" : "s");
 			checked = kt_wall_ms();
+			if (!behind && rewrite_tick(&h) != 0)
+				break;
 		}
 		if (zmq_poll(items, mon != NULL ? 3 : 2, behind ? KT_HUB_MERGE_QUIET_MS : 500) < 0)
 			continue; /* EINTR: a signal, checked above */
@@ -585,6 +604,8 @@ int kt_hub_cmd_run(struct kt_hub_cli *cli, int argc, char **argv)
 		}
 		merge_wait = 1000;
 		behind = left > 0;
+		if (!behind && h.st.rewrite_due && rewrite_tick(&h) != 0)
+			break; /* the store could not be opened again: stop, as a broken store does */
 		if (h.st.voided > voided)
 			logf_("merge: %llu changes naming a record under another type or owner "
 			      "were void", (unsigned long long)(h.st.voided - voided));

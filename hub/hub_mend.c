@@ -5,6 +5,7 @@
  * the merged state derived again in a scratch store) and kt-hub rebuild.
  */
 #include "hub_int.h"
+#include "proto/stub.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,8 +113,10 @@ static int linked_run(struct kt_hub *h, MDB_txn *txn, uint64_t first, uint64_t l
 	for (uint64_t pos = first; pos <= last; pos++) {
 		struct kt_bytes lv;
 
+		uint8_t hash[KT_HASH_BYTES];
+
 		if (kt_log_get(&h->st, txn, pos, &lv) != 0 ||
-		    kt_change_decode(c, lv.p, lv.n, NULL) != 0 ||
+		    kt_entry_decode(c, hash, lv.p, lv.n, NULL) != 0 ||
 		    (pos > first && (c->origin != *origin || c->seq != *seq0 + (pos - first) ||
 				     memcmp(c->prev, prev, KT_HASH_BYTES) != 0)))
 			return 0;
@@ -121,7 +124,7 @@ static int linked_run(struct kt_hub *h, MDB_txn *txn, uint64_t first, uint64_t l
 			*origin = c->origin;
 			*seq0 = c->seq;
 		}
-		kt_hash(prev, lv.p, lv.n);
+		memcpy(prev, hash, KT_HASH_BYTES);
 		ch[pos - first] = lv;
 	}
 	return 1;
@@ -149,7 +152,7 @@ static int mend_origin(struct kt_hub *h, MDB_txn *txn, struct kt_push_cur *cur,
 		struct kt_bytes lv;
 
 		if (kt_log_get(&h->st, txn, pos, &lv) == 0 &&
-		    kt_change_decode(c, lv.p, lv.n, NULL) == 0 &&
+		    kt_entry_decode(c, held, lv.p, lv.n, NULL) == 0 &&
 		    kt_chain_get(&h->st, txn, c->origin, c->seq, held, &at) == 0 && at == pos)
 			by_chain = c->origin;
 	}
@@ -175,7 +178,7 @@ static int mend_chain(struct kt_hub *h, MDB_txn *txn, uint64_t origin, uint64_t 
 	uint64_t at;
 	int rc, n = 0;
 
-	if (proven && seq0 > 1 && kt_change_decode(c, ch[0].p, ch[0].n, NULL) == 0 &&
+	if (proven && seq0 > 1 && kt_entry_decode(c, hash, ch[0].p, ch[0].n, NULL) == 0 &&
 	    kt_chain_get(&h->st, txn, origin, seq0 - 1, held, &at) == 0 &&
 	    memcmp(held, c->prev, KT_HASH_BYTES) != 0) {
 		/* The change before, as this signed push names it: its chain hash mended. */
@@ -188,7 +191,7 @@ static int mend_chain(struct kt_hub *h, MDB_txn *txn, uint64_t origin, uint64_t 
 		int have;
 
 		at = 0;
-		kt_hash(hash, ch[pos - first].p, ch[pos - first].n);
+		kt_entry_hash(hash, ch[pos - first].p, ch[pos - first].n);
 		have = kt_chain_get(&h->st, txn, origin, seq, held, &at) == 0;
 		if (have && at == pos && memcmp(held, hash, KT_HASH_BYTES) == 0)
 			continue;

@@ -5,6 +5,7 @@
  * (repair), a damaged signature taken again (resign).
  */
 #include "hub_int.h"
+#include "proto/stub.h"
 #include "hlc.h"
 
 #include <stdio.h>
@@ -17,7 +18,7 @@ static int push_signed(const struct kt_msg_push *p, const uint8_t *key)
 	uint8_t hash[KT_HASH_BYTES], in[KT_SIG_INPUT_BYTES];
 	const struct kt_bytes *last = &p->changes[p->nchanges - 1];
 
-	kt_hash(hash, last->p, last->n);
+	kt_entry_hash(hash, last->p, last->n); /* a stub's hash is its own */
 	kt_msg_sig_input(in, p->origin, p->first_seq + p->nchanges - 1, hash);
 	return crypto_sign_verify_detached(p->sig, in, sizeof(in), key) == 0;
 }
@@ -96,7 +97,7 @@ static int store_push(struct kt_hub *h, const struct kt_msg_push *p, uint32_t sk
 	}
 	if ((rc = kt_store_wcommit(&h->st, txn, err)) != 0)
 		return rc;
-	kt_hash(hash, last->p, last->n);
+	kt_entry_hash(hash, last->p, last->n);
 	hub_seen_applied(h, p->origin, p->first_seq + p->nchanges - 1, hash);
 	return 0;
 }
@@ -123,7 +124,7 @@ static int same_as_held(struct kt_hub *h, const struct kt_msg_push *p, uint32_t 
 
 		if (bad != 0 && seq >= bad)
 			break; /* what the hub holds from there is damaged: repair() decides */
-		kt_hash(hash, p->changes[i].p, p->changes[i].n);
+		kt_entry_hash(hash, p->changes[i].p, p->changes[i].n);
 		if (kt_chain_get(&h->st, txn, p->origin, seq, held, NULL) == 0 &&
 		    memcmp(held, hash, KT_HASH_BYTES) != 0) {
 			kt_msg_refuse(hub_out_next(out, 0), KT_REFUSE_CHAIN, seq, "the hub holds "

@@ -4,6 +4,7 @@
  * signature; the seq of an origin's change at a hub seq, from the chain.
  */
 #include "hub_int.h"
+#include "proto/stub.h"
 
 #include <string.h>
 #include <sodium.h>
@@ -61,7 +62,7 @@ int hub_push_intact(struct kt_hub *h, MDB_txn *txn, const struct kt_msg_push *p,
 	memset(hash, 0, sizeof(hash));
 	*bad_seq = 0;
 	for (uint32_t i = 0; i < p->nchanges; i++) {
-		if (kt_change_decode(c, p->changes[i].p, p->changes[i].n, NULL) != 0 ||
+		if (kt_entry_decode(c, held, p->changes[i].p, p->changes[i].n, NULL) != 0 ||
 		    c->origin != p->origin || (i > 0 && c->seq != seq + 1)) {
 			*bad_seq = i > 0 ? seq + 1 : 0;
 			*what = "a change does not decode";
@@ -79,7 +80,7 @@ int hub_push_intact(struct kt_hub *h, MDB_txn *txn, const struct kt_msg_push *p,
 				return -1;
 			behind = 1; /* the chain's entry before may be the damaged one: the signature tells */
 		}
-		kt_hash(hash, p->changes[i].p, p->changes[i].n);
+		kt_entry_hash(hash, p->changes[i].p, p->changes[i].n); /* a stub's: its own */
 		if (kt_chain_get(&h->st, txn, p->origin, seq, held, &at) != 0 ||
 		    memcmp(held, hash, KT_HASH_BYTES) != 0) {
 			*what = "its bytes are not the ones the hash chain holds";

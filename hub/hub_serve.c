@@ -6,6 +6,7 @@
  * to send it again.
  */
 #include "hub_int.h"
+#include "proto/stub.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -25,8 +26,10 @@ static uint64_t withheld_seq(struct kt_hub *h, MDB_txn *txn, uint64_t origin, ui
 	for (int end = 0; end < 2; end++) {
 		uint64_t pos = end ? from : last;
 
+		uint8_t hash[KT_HASH_BYTES];
+
 		if (kt_log_get(&h->st, txn, pos, &v) == 0 &&
-		    kt_change_decode(&h->st.w_change, v.p, v.n, NULL) == 0 &&
+		    kt_entry_decode(&h->st.w_change, hash, v.p, v.n, NULL) == 0 &&
 		    h->st.w_change.origin == origin) {
 			if (end)
 				by_first = h->st.w_change.seq + (last - from);
@@ -65,7 +68,7 @@ static int withhold(struct kt_hub *h, MDB_txn *txn, uint64_t from, uint64_t last
 		return -1;
 	have[0] = kt_chain_get(&h->st, txn, p->origin, seq, cand[0], NULL) == 0;
 	if (kt_log_get(&h->st, txn, last, &v) == 0) {
-		kt_hash(cand[1], v.p, v.n);
+		kt_entry_hash(cand[1], v.p, v.n);
 		have[1] = 1;
 	}
 	for (int way = 0; way < 2 && ok < 0; way++) {
@@ -91,10 +94,11 @@ static int withhold(struct kt_hub *h, MDB_txn *txn, uint64_t from, uint64_t last
  */
 static int held_by(struct kt_hub *h, MDB_txn *txn, uint64_t last, uint64_t own)
 {
+	uint8_t hash[KT_HASH_BYTES];
 	struct kt_bytes v;
 
 	return kt_log_get(&h->st, txn, last, &v) == 0 &&
-	       kt_change_decode(&h->st.w_change, v.p, v.n, NULL) == 0 &&
+	       kt_entry_decode(&h->st.w_change, hash, v.p, v.n, NULL) == 0 &&
 	       h->st.w_change.seq <= own;
 }
 

@@ -38,8 +38,9 @@ static struct audit_ev *event(struct kt_cli *cli, const char *what, int parts, i
 		q = cli->audit = kt_calloc(1, sizeof(*q));
 	for (size_t i = 0; i < q->n; i++) {
 		e = &q->ev[i];
-		if (reason == NULL && e->reason == NULL && e->parts == parts && e->all == all &&
-		    strcmp(e->what, what) == 0)
+		if ((reason == NULL) == (e->reason == NULL) &&
+		    (reason == NULL || strcmp(reason, e->reason) == 0) && e->parts == parts &&
+		    e->all == all && strcmp(e->what, what) == 0)
 			return e;
 	}
 	if (q->n == q->cap) {
@@ -128,24 +129,27 @@ static int draft(struct kt_cli *cli, struct audit_ev *e, size_t from, struct kt_
 	return 0;
 }
 
-int kt_cli_audit_flush(struct kt_cli *cli)
+int kt_cli_audit_write(struct kt_cli *cli, const struct kt_draft *first, size_t nfirst)
 {
 	struct kt_audit_q *q = cli->audit;
 	struct kt_draft *d = NULL;
 	static char branch[KT_BRANCH_BYTES_MAX + 1];
-	size_t nd = 0, cap = 0;
+	size_t nd = nfirst, cap = nfirst + 4;
 	int rc = 0;
 
-	if (q == NULL || q->n == 0)
+	if ((q == NULL || q->n == 0) && nfirst == 0)
 		return q_free(cli), 0;
 	kt_assert(cli->acting && cli->open);
 	kt_cli_branch(cli, branch, sizeof(branch));
-	for (size_t i = 0; i < q->n && rc == 0; i++) {
+	d = kt_calloc(cap, sizeof(*d));
+	if (nfirst > 0)
+		memcpy(d, first, nfirst * sizeof(*d));
+	for (size_t i = 0; q != NULL && i < q->n && rc == 0; i++) {
 		struct audit_ev *e = &q->ev[i];
 
 		for (size_t from = 0; rc == 0 && (from == 0 || from < e->n); from += AUDIT_CARDS) {
 			if (nd == cap) {
-				cap = cap ? 2 * cap : 4;
+				cap *= 2;
 				d = kt_realloc(d, cap * sizeof(*d));
 			}
 			rc = draft(cli, e, from, &d[nd++], branch);
@@ -155,5 +159,13 @@ int kt_cli_audit_flush(struct kt_cli *cli)
 		rc = -1;
 	free(d);
 	q_free(cli);
-	return rc == 0 ? 0 : kt_cli_failf("cannot write the audit of this read: %s", cli->err.msg);
+	if (rc == 0)
+		return 0;
+	return nfirst ? kt_cli_fail(cli)
+		      : kt_cli_failf("cannot write the audit of this read: %s", cli->err.msg);
+}
+
+int kt_cli_audit_flush(struct kt_cli *cli)
+{
+	return kt_cli_audit_write(cli, NULL, 0);
 }

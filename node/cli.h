@@ -104,6 +104,11 @@ void kt_cli_audit_reason(struct kt_cli *cli, const char *what, int parts,
 			 const struct kt_id *card, const char *reason);
 /* Writes what was noted; 0, or 1 with the line printed.  The notes are freed either way. */
 int kt_cli_audit_flush(struct kt_cli *cli);
+/*
+ * The same, with the n drafts d written first in that one transaction (an
+ * erasure and its audit record stand or fall together): 0 or 1 (said).
+ */
+int kt_cli_audit_write(struct kt_cli *cli, const struct kt_draft *d, size_t n);
 
 /* kt_cli_failf() (common/cli_kit.h) of cli->err's message; returns the exit code 1. */
 int kt_cli_fail(struct kt_cli *cli);
@@ -244,6 +249,20 @@ int kt_cli_import_as(struct kt_cli *cli, int argc, char **argv, uint8_t type);
 int kt_cli_export_csv(struct kt_cli *cli, const char *dir);
 int kt_cli_merge(struct kt_cli *cli, int argc, char **argv);
 int kt_cli_unmerge(struct kt_cli *cli, int argc, char **argv);
+/* `client erase ID --reason TEXT` (node/cmd_erase.c): one SHRED per card of her merge group. */
+int kt_cli_erase(struct kt_cli *cli, int argc, char **argv);
+/*
+ * status's line on erasures (node/cmd_erase.c): "erased: N changes to
+ * erased clients dropped" when N > 0, or into o (not NULL) as
+ * "erased_dropped", always.
+ */
+void kt_cli_erased_status(struct kt_cli *cli, json_t *o);
+/*
+ * `run`'s idle tick: the store rewritten after an erasure when it is due
+ * and no command holds it (kt_store_rewrite, reopened).  0, or -1 when the
+ * store could not be opened again (said on stderr; run stops).
+ */
+int kt_cli_rewrite_tick(struct kt_cli *cli);
 
 /*
  * Adds each cycle of merges (kt_store_merge_cycles) to arr as {"kind":

@@ -24,6 +24,7 @@ static const char client_usage[] =
 	"       kt-node -d DIR client list [--segment new|regular|lost|potential] [--json]\n"
 	"       kt-node -d DIR client merge KEEP_ID OTHER_ID\n"
 	"       kt-node -d DIR client unmerge OTHER_ID\n"
+	"       kt-node -d DIR client erase ID --reason TEXT [--json]\n"
 	"\n"
 	"Fields: name phone email birthday gender skin_type sensitivity health_notes\n"
 	"staff_alert notes home_branch consent_photos consent_marketing referred_by;\n"
@@ -710,7 +711,9 @@ int cmd_client(struct kt_cli *cli, int argc, char **argv)
 		return kt_cli_merge(cli, argc - 1, argv + 1);
 	if (strcmp(argv[1], "unmerge") == 0)
 		return kt_cli_unmerge(cli, argc - 1, argv + 1);
+	if (strcmp(argv[1], "erase") == 0)
+		return kt_cli_erase(cli, argc - 1, argv + 1); /* node/cmd_erase.c */
 	return kt_cli_failf("client: unknown subcommand '%s' (add, edit, show, find, list, "
-			    "merge, unmerge)",
+			    "merge, unmerge, erase)",
 			    argv[1]);
 }

@@ -712,6 +712,8 @@ int cmd_run(struct kt_cli *cli, int argc, char **argv)
 				fprintf(stderr, "kt-node: freed %d reader slot%s of stopped "
 					"commands\n", freed, freed == 1 ? "" : "s");
 			checked = now;
+			if (kt_sync_idle(&s) && kt_cli_rewrite_tick(cli) != 0)
+				break;
 		}
 	}
 	kt_sync_out_release(&out);

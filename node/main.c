@@ -515,6 +515,7 @@ int cmd_status(struct kt_cli *cli, int argc, char **argv)
 			       (long long)(cli->st.clock_offset > 0 ? cli->st.clock_offset
 								    : -cli->st.clock_offset) / 1000,
 			       cli->st.clock_offset > 0 ? "behind" : "ahead of");
+		kt_cli_erased_status(cli, NULL); /* node/cmd_erase.c */
 		return 0;
 	}
 	o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:I}", "branch", in.branch,
@@ -532,6 +533,7 @@ int cmd_status(struct kt_cli *cli, int argc, char **argv)
 	hs.a = json_array();
 	kt_store_holes(&cli->st, 0, hole_show, &hs);
 	json_object_set_new(o, "withheld", hs.a);
+	kt_cli_erased_status(cli, o);
 	kt_cli_print_json(o);
 	return 0;
 }

@@ -337,6 +337,7 @@ static int apply_shred(struct kt_store *st, MDB_txn *txn, const struct kt_change
 
 	if ((rc = mdb_put(txn, st->shred, &key, &v, 0)) != 0)
 		return kt_mdb_err(err, rc, "record an erasure");
+	kt_erase_note_shred(st, &c->owner); /* her log, indexes, tokens: at commit (erase.c) */
 	mdb_del(txn, st->keys, &key, NULL);
 	if ((rc = mdb_cursor_open(txn, st->own, &cur)) != 0)
 		return kt_mdb_err(err, rc, "open a cursor");
@@ -442,8 +443,11 @@ int kt_store_merge(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 			st->w_hlc_dirty = 1;
 		}
 	}
-	if (kt_merge_shred_drops(is_shredded(st, txn, &c->owner)))
+	if (kt_merge_shred_drops(is_shredded(st, txn, &c->owner))) {
+		if (remote && !(c->nops > 0 && c->ops[0].kind == KT_OP_SHRED))
+			kt_erase_note_drop(st, c); /* redacted and counted at commit (erase.c) */
 		return 0;
+	}
 	for (uint32_t i = 0; i < c->nops; i++)
 		if (c->ops[i].kind == KT_OP_SHRED)
 			return apply_shred(st, txn, c, err);

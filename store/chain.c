@@ -6,6 +6,7 @@
  */
 #include "store_int.h"
 #include "hlc.h"
+#include "proto/stub.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -46,9 +47,12 @@ static uint64_t logged_hlc(struct kt_store *st, MDB_txn *txn, uint64_t pos)
 	uint8_t k[8];
 	MDB_val key = { 8, k }, v;
 
+	uint8_t hash[KT_HASH_BYTES];
+
 	kt_be64_put(k, pos);
+	/* A stub keeps its change's clock (a node's own change redacted by an erasure). */
 	if (pos == 0 || mdb_get(txn, st->log, &key, &v) != 0 ||
-	    kt_change_decode(&st->w_change, v.mv_data, v.mv_size, NULL) != 0)
+	    kt_entry_decode(&st->w_change, hash, v.mv_data, v.mv_size, NULL) != 0)
 		return 0;
 	return st->w_change.hlc;
 }
@@ -74,6 +78,8 @@ int kt_store_state(struct kt_store *st, MDB_txn *txn, struct kt_err *err)
 	st->w_unvoided = 0;
 	st->w_filled = 0;
 	st->w_void.first = 0;
+	st->w_swept = 0;
+	kt_erase_reset(st);
 	{
 		MDB_val hk = { 5, "hole:" }, hv;
 		MDB_cursor *hc;
@@ -154,8 +160,14 @@ int kt_store_wcommit(struct kt_store *st, MDB_txn *txn, struct kt_err *err)
 			return kt_mdb_err(err, rc, "count void changes");
 		}
 	}
+	if ((rc = kt_erase_sweep(st, txn, err)) != 0) { /* what a shred leaves (erase.c) */
+		mdb_txn_abort(txn);
+		return rc;
+	}
 	if ((rc = kt_txn_commit(txn)) != 0)
 		return kt_mdb_err(err, rc, "commit");
+	if (st->w_swept)
+		st->rewrite_due = 1; /* store/rewrite.c, at the next chance */
 	st->voided += st->w_voided; /* counted once the transaction holds */
 	st->voided -= st->w_unvoided < st->voided ? st->w_unvoided : st->voided;
 	if (st->w_void.first != 0 && st->void_run.first == 0)

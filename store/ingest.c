@@ -5,6 +5,7 @@
  */
 #include "store_int.h"
 #include "hlc.h"
+#include "proto/stub.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -50,11 +51,10 @@ void kt_ready_make(struct kt_store *st, MDB_txn *rtxn, int open, struct kt_ready
 	r->len = len;
 	r->state = KT_READY_NONE;
 	kt_hints_clear(r->hints, &r->nhints);
-	if (kt_change_decode(&r->c, bytes, len, &err) != 0)
+	if (kt_entry_decode(&r->c, r->hash, bytes, len, &err) != 0)
 		return; /* ingest decodes it again and says why, in its turn */
-	kt_hash(r->hash, bytes, len);
 	r->state = KT_READY_DECODED;
-	if (!open || (r->c.nops > 0 && r->c.ops[0].kind == KT_OP_SHRED) ||
+	if (!open || kt_change_is_stub(&r->c) || (r->c.nops > 0 && r->c.ops[0].kind == KT_OP_SHRED) ||
 	    ready_key(st, rtxn, &r->c, dk) != 0)
 		return;
 	ready_plain(r);
@@ -85,12 +85,16 @@ int kt_ready_ingest(struct kt_store *st, MDB_txn *txn, struct kt_ready *r, struc
 	int rc;
 
 	if (r->state == KT_READY_NONE) { /* the decode failed: again, for its error */
-		rc = kt_change_decode(c, r->bytes, r->len, err);
+		rc = kt_entry_decode(c, r->hash, r->bytes, r->len, err);
 		return rc != 0 ? rc : kt_err_set(err, KT_EINVAL, "change decodes only on a second try");
 	}
 	/* Its chain is checked first: a change held already is not opened again. */
 	if ((rc = kt_chain_admit(st, txn, c, r->hash, err)) != 0) {
 		rc = rc > 0 ? 0 : rc;
+		goto done;
+	}
+	if (kt_change_is_stub(c) || kt_erased_arrival(st, txn, c)) {
+		rc = kt_append_redacted(st, txn, c, r->hash, r->bytes, r->len, err);
 		goto done;
 	}
 	if (c->nops > 0 && c->ops[0].kind == KT_OP_SHRED) {
@@ -131,6 +135,30 @@ done:
 	return rc;
 }
 
+int kt_erased_arrival(struct kt_store *st, MDB_txn *txn, const struct kt_change *c)
+{
+	return !kt_change_is_stub(c) && !kt_change_is_shred(c) && kt_is_erased(st, txn, &c->owner);
+}
+
+int kt_append_redacted(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
+		       const uint8_t hash[KT_HASH_BYTES], const uint8_t *bytes, size_t len,
+		       struct kt_err *err)
+{
+	uint8_t stub[KT_STUB_BYTES];
+	int rc;
+
+	if (!kt_change_is_stub(c)) {
+		kt_stub_encode(c, hash, stub);
+		bytes = stub;
+		len = sizeof(stub);
+	}
+	if ((rc = kt_log_append(st, txn, c, hash, bytes, len, err)) != 0)
+		return rc;
+	if (kt_is_erased(st, txn, &c->owner))
+		st->w_erased_dropped++; /* a change to her made after her erasure: dropped */
+	return 0;
+}
+
 int kt_store_ingest(struct kt_store *st, MDB_txn *txn, const uint8_t *bytes, size_t len,
 		    struct kt_err *err)
 {
@@ -146,10 +174,13 @@ int kt_store_ingest_log(struct kt_store *st, MDB_txn *txn, const uint8_t *bytes,
 	uint8_t hash[KT_HASH_BYTES];
 	int rc;
 
-	if ((rc = kt_change_decode(&st->w_change, bytes, len, err)) != 0)
+	if ((rc = kt_entry_decode(&st->w_change, hash, bytes, len, err)) != 0)
 		return rc;
-	kt_hash(hash, bytes, len);
-	return kt_store_append(st, txn, &st->w_change, hash, bytes, len, err);
+	if (!kt_change_is_stub(&st->w_change) && !kt_erased_arrival(st, txn, &st->w_change))
+		return kt_store_append(st, txn, &st->w_change, hash, bytes, len, err);
+	if ((rc = kt_chain_admit(st, txn, &st->w_change, hash, err)) != 0)
+		return rc; /* 1: already held */
+	return kt_append_redacted(st, txn, &st->w_change, hash, bytes, len, err);
 }
 
 struct key_voids {

@@ -100,7 +100,8 @@ int kt_store_load(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
 	if (rc == MDB_NOTFOUND) {
 		mdb_cursor_close(cur);
 		kt_id_format(id, idt);
-		return kt_err_set(err, KT_ENOTFOUND, "unknown id '%s'", idt);
+		return kt_err_set(err, KT_ENOTFOUND, kt_is_erased(st, txn, id) ?
+				  "client '%s' was erased" : "unknown id '%s'", idt);
 	}
 	while (rc == 0 && key.mv_size >= KT_ID_BYTES + 2 &&
 	       memcmp(key.mv_data, id->b, KT_ID_BYTES) == 0) {

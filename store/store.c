@@ -65,7 +65,7 @@ static int whole_file(struct kt_store *st, const char *dir, struct kt_err *err)
 			  (unsigned long long)sb.st_size, (unsigned long long)need);
 }
 
-static int env_open(struct kt_store *st, const char *dir, struct kt_err *err)
+int kt_env_open(struct kt_store *st, const char *dir, struct kt_err *err)
 {
 	MDB_txn *txn;
 	int rc;
@@ -204,7 +204,7 @@ int kt_store_init(const char *dir, const char *branch, const char *country,
 	if ((rc = write_keys(dir, err)) != 0)
 		goto fail;
 	memset(&st, 0, sizeof(st));
-	if ((rc = env_open(&st, dir, err)) != 0)
+	if ((rc = kt_env_open(&st, dir, err)) != 0)
 		goto fail;
 	if ((rc = kt_txn_begin(st.env, 0, &txn)) == 0) {
 		uint64_t id = kt_node_id_new();
@@ -246,7 +246,7 @@ int kt_store_init_hub(const char *dir, const char *listen, struct kt_err *err)
 		: kt_secret_write(path, text, err);
 	sodium_memzero(text, sizeof(text));
 	memset(&st, 0, sizeof(st));
-	if (rc != 0 || (rc = env_open(&st, dir, err)) != 0)
+	if (rc != 0 || (rc = kt_env_open(&st, dir, err)) != 0)
 		goto fail;
 	if ((rc = kt_txn_begin(st.env, 0, &txn)) == 0) {
 		if ((rc = kt_meta_put_u64(&st, txn, "node_id", kt_node_id_new())) == 0 &&
@@ -354,8 +354,13 @@ int kt_store_open_as(struct kt_store *st, const char *dir, int hub, struct kt_er
 					"--branch NAME)", dir, dir);
 	if (!hub && (rc = read_chain_key(st, dir, err)) != 0)
 		return rc;
-	if ((rc = env_open(st, dir, err)) != 0)
+	/* Held shared until close, so an erasure's rewrite knows who holds the store. */
+	if ((rc = kt_store_lock_take(st, dir, err)) != 0)
 		return rc;
+	if ((rc = kt_env_open(st, dir, err)) != 0) {
+		kt_store_lock_drop(st);
+		return rc;
+	}
 	if (!hub && (rc = finish_rekey(st, dir, err)) != 0)
 		goto fail;
 	if ((rc = kt_store_rdtxn(st, &txn, err)) != 0)
@@ -382,12 +387,27 @@ fail:
 	return rc;
 }
 
+int kt_store_rewrite(struct kt_store *st, int reopen, struct kt_err *err)
+{
+	int rc = kt_rewrite_fresh(st, err); /* store/rewrite.c; held exclusive when 0 */
+
+	if (rc != 0)
+		return rc;
+	rc = reopen ? kt_env_open(st, st->dir, err) : 0; /* the new file */
+	kt_rewrite_unlock(st);
+	return rc;
+}
+
 void kt_store_close(struct kt_store *st)
 {
 	if (st == NULL)
 		return;
 	if (st->env != NULL)
+		kt_store_rewrite(st, 0, NULL); /* when an erasure left it due and none else holds it */
+	if (st->env != NULL)
 		mdb_env_close(st->env);
+	kt_store_lock_drop(st);
+	kt_erase_release(st);
 	st->env = NULL;
 	sodium_memzero(st->chain_key, sizeof(st->chain_key));
 	if (st->w_ready != NULL)

@@ -117,6 +117,12 @@ struct kt_store {
 	int batch_test;
 	/* Tests only: writes as a node before field 23 did, with no phone copy. */
 	int no_phone_copy;
+	/* Erasure (store/erase.c): what this transaction shredded and dropped, swept at commit. */
+	struct kt_erasing *w_erase;
+	uint64_t w_erased_dropped; /* changes to erased clients this transaction dropped */
+	int w_swept;               /* this transaction swept an erasure */
+	int rewrite_due;           /* a sweep committed: the store is due a rewrite */
+	int lock_fd1;              /* the open lock's fd + 1 (0: none; store/rewrite.c) */
 };
 
 /*
@@ -371,6 +377,47 @@ int kt_store_alias_reg(struct kt_store *st, MDB_txn *txn, const struct kt_id *id
 		       struct kt_version *ver);
 int kt_store_merge_cycles(struct kt_store *st, MDB_txn *txn, kt_cycle_fn fn, void *ctx,
 			  struct kt_err *err);
+
+/* ---- Erasure (store/erase.c) and the store's rewrite (store/rewrite.c) ---- */
+/*
+ * Whether client card id is erased: its id is in the shred table (its
+ * records, index entries, tokens and data key are gone, and its changes in
+ * the log are stubs, proto/stub.h).  In txn.
+ */
+int kt_store_erased(struct kt_store *st, MDB_txn *txn, const struct kt_id *id);
+/*
+ * How many changes to erased clients this replica dropped since it began
+ * (meta "erased_dropped"): each came, whole or as a stub, after her
+ * erasure was applied here, and went into the log as a stub.
+ */
+uint64_t kt_store_erased_dropped(struct kt_store *st, MDB_txn *txn);
+/*
+ * The merge group of client card id: id, the card its alias register
+ * names, the cards merged into it (the merged table), and so on
+ * transitively, live client cards only, at most cap of them into out (id
+ * first) and their number into *n.  0, KT_ETOOBIG when the group holds
+ * more than cap cards, or a store error.
+ */
+int kt_store_erase_group(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
+			 struct kt_id *out, size_t cap, size_t *n, struct kt_err *err);
+/*
+ * The store's open lock (held shared from open to close; store/rewrite.c
+ * says how): take it on dir's lock.mdb before LMDB opens the store (0 or
+ * KT_EIO), drop it after LMDB closes it.
+ */
+int kt_store_lock_take(struct kt_store *st, const char *dir, struct kt_err *err);
+void kt_store_lock_drop(struct kt_store *st);
+/*
+ * Rewrites the store into a fresh file when an erasure left it due (its
+ * meta "rewrite_due", or st->rewrite_due) and no other open holds it:
+ * every table copied in order into a new environment, renamed over
+ * data.mdb.  reopen 1: st is opened again on the new file (a daemon goes
+ * on); 0: st->env is left closed (kt_store_close).  No transaction may be
+ * open.  Returns 0 when rewritten, 1 when not due or not now (another
+ * holds the store: it stays due), or an error (the old file stays whole
+ * and due).
+ */
+int kt_store_rewrite(struct kt_store *st, int reopen, struct kt_err *err);
 
 /* ---- Admin reads and the whole copy (store/admin.c) ---- */
 /*

@@ -163,4 +163,54 @@ int kt_index_current(struct kt_store *st, struct kt_err *err);
  */
 int kt_phone_key(struct kt_store *st, const char *s, size_t n, char *out, size_t cap);
 
+/*
+ * Erasure (store/erase.c).  apply_shred notes each owner it shreds, and the
+ * merge each remote change it drops for an erased owner; at commit
+ * (kt_store_wcommit) kt_erase_sweep redacts her changes in the log into
+ * stubs and deletes her entries in idx, bday, tokens, merged and conflicts,
+ * counts the drops (meta KT_META_ERASED_DROPPED) and marks the store due a
+ * rewrite (KT_META_REWRITE_DUE, store/rewrite.c).  Reset at each begin,
+ * released at close.  Sweep: 0 or an error (the commit is then aborted).
+ */
+#define KT_META_ERASED_DROPPED "erased_dropped"
+#define KT_META_REWRITE_DUE "rewrite_due"
+void kt_erase_note_shred(struct kt_store *st, const struct kt_id *owner);
+void kt_erase_note_drop(struct kt_store *st, const struct kt_change *c);
+int kt_erase_sweep(struct kt_store *st, MDB_txn *txn, struct kt_err *err);
+void kt_erase_reset(struct kt_store *st);
+void kt_erase_release(struct kt_store *st);
+/*
+ * On arrival (store/ingest.c, the node's and the hub's): whether whole
+ * change c is one to an erased client (not a shred), which goes into the
+ * log as its stub; and the append of a stub (c is one, bytes its bytes) or
+ * of the stub of such a change, counted as dropped when its owner is
+ * erased here.  0 or an error code.
+ */
+int kt_erased_arrival(struct kt_store *st, MDB_txn *txn, const struct kt_change *c);
+int kt_append_redacted(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
+		       const uint8_t hash[KT_HASH_BYTES], const uint8_t *bytes, size_t len,
+		       struct kt_err *err);
+/* Whether owner is in the shred table. */
+static inline int kt_change_is_shred(const struct kt_change *c)
+{
+	return c->nops > 0 && c->ops[0].kind == KT_OP_SHRED;
+}
+int kt_is_erased(struct kt_store *st, MDB_txn *txn, const struct kt_id *owner);
+
+/*
+ * Opens the LMDB environment of dir into st (store/store.c) and names its
+ * tables: 0 or an error code.  The rewrite (store/rewrite.c) opens the
+ * fresh file again through it.
+ */
+int kt_env_open(struct kt_store *st, const char *dir, struct kt_err *err);
+/*
+ * The rewrite's two halves (store/rewrite.c) under kt_store_rewrite
+ * (store/store.c, which opens the new file): fresh writes the new file and
+ * renames it over data.mdb, leaving st->env closed and the open lock held
+ * exclusive (0), or returns 1 (not due, or another holds the store) or an
+ * error, the lock shared; unlock makes the lock shared again.
+ */
+int kt_rewrite_fresh(struct kt_store *st, struct kt_err *err);
+void kt_rewrite_unlock(struct kt_store *st);
+
 #endif

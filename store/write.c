@@ -99,7 +99,8 @@ static int settle_record(struct kt_store *st, MDB_txn *txn, struct kt_draft *d,
 	}
 	if (rc != 0) {
 		kt_id_format(&d->id, idt);
-		return kt_err_set(err, KT_ENOTFOUND, "unknown id '%s'", idt);
+		return kt_err_set(err, KT_ENOTFOUND, kt_is_erased(st, txn, &d->id) ?
+				  "client '%s' was erased" : "unknown id '%s'", idt);
 	}
 	if (type != d->type) {
 		kt_id_format(&d->id, idt);

@@ -32,7 +32,8 @@
  * figures, samples, the random numbers), the report and main;
  * bench_store.c sections 1, 2 and 5 and the stores they build;
  * bench_cards.c the generated cards and the queries made from them;
- * bench_search.c sections 3 and 4; bench_safety.c section 6.  bench.h
+ * bench_search.c sections 3 and 4; bench_safety.c section 6; bench_audit.c
+ * section 7 (what the audit adds to a read).  bench.h
  * declares what they share.
  */
 #include "bench.h"
@@ -398,6 +399,21 @@ static void report_safety(void)
 	    fget("stem_match_us") / fget("fold_match_us"));
 }
 
+static void report_audit(void)
+{
+	printf("\n7. The audit of reads: a card loaded in a read txn, bare and noted for the "
+	       "audit, the notes written in one commit (median of 3 rounds of %.0f reads)\n",
+	       fget("audit_reads_100k"));
+	row("added per audited read, at 100k cards", "%.2f µs (target <= 5 µs: %s)",
+	    fget("audit_added_us_per_read_100k"), verdict("target_audit_ok_100k"));
+	row("the one commit of the notes, at 100k", "%.1f ms", fget("audit_flush_ms_100k"));
+	if (!quick) {
+		row("added per audited read, at 1M cards", "%.2f µs (target <= 5 µs: %s)",
+		    fget("audit_added_us_per_read_1M"), verdict("target_audit_ok_1M"));
+		row("the one commit of the notes, at 1M", "%.1f ms", fget("audit_flush_ms_1M"));
+	}
+}
+
 static void report(double total_s)
 {
 	const char *key;
@@ -410,6 +426,7 @@ static void report(double total_s)
 	report_process();
 	report_size();
 	report_safety();
+	report_audit();
 	printf("\nPhases:\n");
 	json_object_foreach(phases, key, v)
 		row(key, "%7.1f s", json_real_value(v));
@@ -463,6 +480,9 @@ static void run_main_store(void)
 	lookups(&b, "100k");
 	process_finds(&b, "100k");
 	phase_end("lookups 100k (3, 4)");
+	phase_begin("7 audited reads at 100k");
+	audited_reads(&b, "100k");
+	phase_end("audit 100k (7)");
 	if (!quick) {
 		phase_begin("3 grow to 1M cards");
 		grow_to_large(&b);
@@ -473,6 +493,9 @@ static void run_main_store(void)
 		fset_bool("target_find_ok", fget("find_p99_us_1M") < 100);
 		fset_bool("target_find_warm_ok", fget("find_warm_p99_us_1M") < 100);
 		phase_end("lookups 1M (3, 4)");
+		phase_begin("7 audited reads at 1M");
+		audited_reads(&b, "1M");
+		phase_end("audit 1M (7)");
 	}
 	store_free(&b);
 }

@@ -110,4 +110,7 @@ const char *kt_node_path(void);
 /* bench_safety.c: section 6. */
 void safety_checks(void);
 
+/* bench_audit.c: section 7, what the audit adds to a read of a card at label ("100k"). */
+void audited_reads(struct build *b, const char *label);
+
 #endif

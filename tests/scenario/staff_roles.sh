@@ -127,4 +127,14 @@ refuse "head office may not grant itself" hq "$N" staff grant "Глава Офи
 check "the grant is revoked" "$KT" -d "$N" staff grant "Глава Офиса" --revoke --reason "готово"
 refuse "after the revoke head office is refused again" hq "$N" client show "$id"
 stop_hub
+
+# Erasure is a manager's, and is audited with its reason and the cards it erased.
+e=$(cosmo client add --name "Ольга Стираемая")
+refuse "a cosmetologist may not erase a client" cosmo client erase "$e" --reason "просьба клиента"
+contains "the refusal names the manager" "$T/err" "may not erase a client (manager may)"
+check "the manager erases her" "$KT" -d "$C" client erase "$e" --reason "просьба клиента, ст. 17"
+"$KT" -d "$C" audit --json >"$T/ea.json"
+check "the erasure is in the audit, who, why and which card" python3 -c "
+import json,sys; a=[x for x in json.load(open('$T/ea.json')) if x['what']=='erase']
+sys.exit(0 if len(a)==1 and a[0]['staff']=='admin' and a[0]['reason']=='просьба клиента, ст. 17' and '$e' in a[0]['clients'] else 1)"
 finish
