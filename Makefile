@@ -42,7 +42,10 @@ BENCH_BIN := $(BUILD)/tests/bench
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 
 .PHONY: all deps test check fuzz faults bench demo clean han-table
-all: deps bin/kt-node bin/kt-hub
+# deps runs before anything is compiled, also under `make -j` (a fresh
+# machine has no headers until deploy/deps.sh has installed them).
+all: deps
+	@$(MAKE) --no-print-directory bin/kt-node bin/kt-hub
 
 deps:
 	@sh deploy/deps.sh
