@@ -249,6 +249,28 @@ int kt_cli_import_as(struct kt_cli *cli, int argc, char **argv, uint8_t type);
 int kt_cli_export_csv(struct kt_cli *cli, const char *dir);
 int kt_cli_merge(struct kt_cli *cli, int argc, char **argv);
 int kt_cli_unmerge(struct kt_cli *cli, int argc, char **argv);
+/*
+ * `client consent ID --purpose P (--give|--withdraw) ...` (node/cmd_consent.c):
+ * one consent record (node/consent.h).  Returns the exit code.
+ */
+int kt_cli_consent(struct kt_cli *cli, int argc, char **argv);
+/*
+ * `client dossier ID [--json]` (node/cmd_dossier.c): everything held about
+ * her, for a request of access or portability; a manager's (KT_CAN_DOSSIER).
+ */
+int kt_cli_dossier(struct kt_cli *cli, int argc, char **argv);
+struct kt_consents;
+/*
+ * The consents block of `client show` (cmd_consent.c): the current consent
+ * of each purpose, then the earlier ones, a line each.  In txn.
+ */
+void kt_cli_consents_print(struct kt_cli *cli, MDB_txn *txn, const struct kt_consents *s);
+/*
+ * An audit record r as `audit --json` prints it (cmd_audit.c): {"id",
+ * "staff_id", "at_ms", "what", "parts", "branch", "staff", "reason",
+ * "all", "clients"}.  The caller owns it.
+ */
+json_t *kt_cli_audit_json(const struct kt_rec *r);
 /* `client erase ID --reason TEXT` (node/cmd_erase.c): one SHRED per card of her merge group. */
 int kt_cli_erase(struct kt_cli *cli, int argc, char **argv);
 /*

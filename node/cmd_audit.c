@@ -39,7 +39,7 @@ struct filter {
 	json_t *out;
 };
 
-static json_t *audit_json(const struct kt_rec *r)
+json_t *kt_cli_audit_json(const struct kt_rec *r)
 {
 	static const char *const texts[] = { "what", "parts", "branch", "staff", "reason" };
 	json_t *o = json_object(), *cards = json_array();
@@ -77,7 +77,7 @@ static int one(void *ctx, const struct kt_id *id, uint8_t type)
 	kt_rec_init(&r);
 	if (kt_store_load(&f->cli->st, f->txn, id, &r, NULL) == 0 && r.type == KT_T_AUDIT &&
 	    (!f->by_staff || kt_id_cmp(&r.owner, &f->staff) == 0)) {
-		json_array_append_new(f->out, audit_json(&r));
+		json_array_append_new(f->out, kt_cli_audit_json(&r));
 		f->n++;
 	}
 	kt_rec_release(&r);

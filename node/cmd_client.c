@@ -3,6 +3,7 @@
  * `client show` is in cmd_show.c.
  */
 #include "cli.h"
+#include "consent.h"
 #include "salon.h"
 #include "contacts.h"
 #include "hlc.h"
@@ -25,6 +26,9 @@ static const char client_usage[] =
 	"       kt-node -d DIR client merge KEEP_ID OTHER_ID\n"
 	"       kt-node -d DIR client unmerge OTHER_ID\n"
 	"       kt-node -d DIR client erase ID --reason TEXT [--json]\n"
+	"       kt-node -d DIR client consent ID --purpose health|marketing|photos\n"
+	"                  (--give --version V | --withdraw) [--date DATE] [--note TEXT]\n"
+	"       kt-node -d DIR client dossier ID [--json]\n"
 	"\n"
 	"Fields: name phone email birthday gender skin_type sensitivity health_notes\n"
 	"staff_alert notes home_branch consent_photos consent_marketing referred_by;\n"
@@ -605,18 +609,21 @@ static int client_list(struct kt_cli *cli, int argc, char **argv)
 /* ---- birthdays ---- */
 
 static const char birthdays_usage[] =
-	"usage: kt-node -d DIR birthdays [--days N] [--json]\n"
+	"usage: kt-node -d DIR birthdays [--days N] [--marketing] [--json]\n"
 	"\n"
 	"Lists clients whose birthday falls today or in the next N days (default:\n"
 	"the birthday_days setting, 7), soonest first (namesakes of a day by name,\n"
 	"then id), with the age they turn.\n"
+	"--marketing: only clients whose marketing consent is given (client consent),\n"
+	"for greetings and offers sent to them; without it the list is for the desk,\n"
+	"and --json says each one's consent (\"marketing_consent\": true or false).\n"
 	"A 29 February birthday is shown on 28 February in other years.  Today is the\n"
 	"branch's local date (the timezone setting, else the system's zone).\n"
 	"example: kt-node -d DIR birthdays --days 14\n";
 
 /* One birthday as a line or a JSON object in arr, with the age she turns. */
 static void bday_one(struct kt_cli *cli, MDB_txn *txn, const struct kt_settings *set,
-		     const struct kt_salon_birthday *b, json_t *arr)
+		     const struct kt_salon_birthday *b, json_t *arr, int consent)
 {
 	char extra[64];
 	json_t *o;
@@ -631,6 +638,7 @@ static void bday_one(struct kt_cli *cli, MDB_txn *txn, const struct kt_settings 
 		json_object_set_new(o, "birthday", json_string(b->born));
 		json_object_set_new(o, "on", json_string(b->on));
 		json_object_set_new(o, "turns", json_integer(b->turns));
+		json_object_set_new(o, "marketing_consent", json_boolean(consent));
 		json_array_append_new(arr, o);
 	}
 }
@@ -640,13 +648,14 @@ int cmd_birthdays(struct kt_cli *cli, int argc, char **argv)
 	static const struct kt_opt opts[] = {
 		KT_CLI_JSON_OPT,
 		{ "days", KT_OPT_VALUE, 'n', 0 },
+		{ "marketing", KT_OPT_FLAG, 'm', 0 },
 		{ NULL, 0, 0, 0 },
 	};
 	struct kt_opts *o = kt_cli_opts(cli, "birthdays", birthdays_usage, opts, argc, argv);
 	struct kt_salon_birthday *b;
 	struct kt_settings set;
 	long days = -1;
-	int json = 0, c;
+	int json = 0, marketing = 0, c;
 	json_t *arr;
 	MDB_txn *txn;
 	size_t n;
@@ -655,6 +664,9 @@ int cmd_birthdays(struct kt_cli *cli, int argc, char **argv)
 		switch (c) {
 		case KT_CLI_JSON:
 			json = 1;
+			break;
+		case 'm':
+			marketing = 1;
 			break;
 		case 'n': {
 			char *end;
@@ -678,7 +690,14 @@ int cmd_birthdays(struct kt_cli *cli, int argc, char **argv)
 	n = kt_salon_birthdays(&cli->st, txn, kt_cli_today(cli), days, &b);
 	arr = json ? json_array() : NULL;
 	for (size_t i = 0; i < n; i++) {
-		bday_one(cli, txn, &set, &b[i], arr);
+		struct kt_consents cs = { 0 };
+		int given = kt_consents_load(&cli->st, txn, &b[i].id, &cs, NULL) == 0 &&
+			    kt_consent_given(&cs, KT_CONSENT_MARKETING);
+
+		kt_consents_release(&cs);
+		if (marketing && !given)
+			continue; /* no consent, no message: not listed, not read */
+		bday_one(cli, txn, &set, &b[i], arr, given);
 		kt_cli_audit(cli, "birthdays", KT_P_CONTACTS, &b[i].id);
 	}
 	free(b);
@@ -713,7 +732,11 @@ int cmd_client(struct kt_cli *cli, int argc, char **argv)
 		return kt_cli_unmerge(cli, argc - 1, argv + 1);
 	if (strcmp(argv[1], "erase") == 0)
 		return kt_cli_erase(cli, argc - 1, argv + 1); /* node/cmd_erase.c */
+	if (strcmp(argv[1], "consent") == 0)
+		return kt_cli_consent(cli, argc - 1, argv + 1); /* node/cmd_consent.c */
+	if (strcmp(argv[1], "dossier") == 0)
+		return kt_cli_dossier(cli, argc - 1, argv + 1); /* node/cmd_dossier.c */
 	return kt_cli_failf("client: unknown subcommand '%s' (add, edit, show, find, list, "
-			    "merge, unmerge, erase)",
+			    "merge, unmerge, erase, consent, dossier)",
 			    argv[1]);
 }

@@ -8,6 +8,7 @@
  */
 #include "cli.h"
 #include "card.h"
+#include "consent.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 static const char export_usage[] =
 	"usage: kt-node -d DIR export [--json]\n"
 	"       kt-node -d DIR export --csv --out FOLDER\n"
+	"       kt-node -d DIR export --marketing [--json]\n"
 	"\n"
 	"Prints every record of this node (client cards, visits, patch tests,\n"
 	"assessments, care plans, feedback, loyalty points), sorted by id, as one\n"
@@ -31,9 +33,15 @@ static const char export_usage[] =
 	"then have a decimal comma too), else ','; a list's entries are joined by\n"
 	"\"; \".  `import FOLDER/clients.csv`, then `import FOLDER/visits.csv`, read\n"
 	"them back with their ids.  Other records are in the JSON export only.\n"
+	"--marketing prints a mailing list instead: the clients whose marketing consent\n"
+	"is given (client consent; a card merged into another is listed as that card),\n"
+	"with their contacts only, as {\"format\":\"kartoteka-marketing\",\"version\":1,\n"
+	"\"clients\":[{\"id\",\"name\",\"phone\",\"email\",\"birthday\",\"consent\":\n"
+	"{\"date\",\"version\"}}]}, sorted by id; a client without it is left out.\n"
 	"  --json        (the default) print JSON\n"
 	"  --csv         write clients.csv and visits.csv\n"
 	"  --out FOLDER  where --csv writes\n"
+	"  --marketing   only clients who consented to marketing, contacts only\n"
 	"example: kt-node -d /var/lib/kartoteka export --json > backup.json\n"
 	"         kt-node -d /var/lib/kartoteka export --csv --out ~/kartoteka-csv\n";
 
@@ -68,6 +76,87 @@ static int export_one(void *ctx, const struct kt_id *id, uint8_t type)
 	return 0;
 }
 
+struct marketing {
+	struct kt_cli *cli;
+	MDB_txn *txn;
+	size_t n;
+};
+
+/* One card of the mailing list, when her marketing consent is given. */
+static int marketing_one(void *ctx, const struct kt_id *id, uint8_t type)
+{
+	static const char *const contacts[] = { "name", "phone", "email", "birthday" };
+	struct marketing *m = ctx;
+	struct kt_consents cs = { 0 };
+	const struct kt_consent *c;
+	char buf[KT_VALUE_BYTES_MAX + 1], idt[KT_ID_TEXT_BYTES];
+	struct kt_id to;
+	struct kt_rec r;
+	json_t *o;
+	int rc;
+
+	(void)type;
+	if (kt_store_alias_of(&m->cli->st, m->txn, id, &to))
+		return 0; /* listed as the card it was merged into */
+	if ((rc = kt_consents_load(&m->cli->st, m->txn, id, &cs, &m->cli->err)) != 0)
+		return rc;
+	c = kt_consent_current(cs.c, cs.n, KT_CONSENT_MARKETING);
+	if (c == NULL || !c->given) {
+		kt_consents_release(&cs);
+		return 0;
+	}
+	kt_rec_init(&r);
+	if ((rc = kt_store_load(&m->cli->st, m->txn, id, &r, &m->cli->err)) != 0) {
+		kt_rec_release(&r);
+		kt_consents_release(&cs);
+		return rc;
+	}
+	o = json_object();
+	kt_id_format(id, idt);
+	json_object_set_new(o, "id", json_string(idt));
+	for (size_t i = 0; i < sizeof(contacts) / sizeof(contacts[0]); i++) {
+		kt_card_text(&r, contacts[i], buf, sizeof(buf));
+		json_object_set_new(o, contacts[i], buf[0] ? json_string(buf) : json_null());
+	}
+	json_object_set_new(o, "consent",
+			    json_pack("{s:s?, s:s?}", "date", c->date[0] ? c->date : NULL,
+				      "version", c->version[0] ? c->version : NULL));
+	kt_rec_release(&r);
+	kt_consents_release(&cs);
+	if (m->n++ > 0)
+		fputc(',', stdout);
+	rc = json_dumpf(o, stdout, JSON_SORT_KEYS | JSON_COMPACT);
+	json_decref(o);
+	if (rc != 0)
+		return kt_err_set(&m->cli->err, KT_EIO, "cannot write: %s", strerror(errno));
+	kt_cli_audit(m->cli, "export", KT_P_CONTACTS, id);
+	return 0;
+}
+
+/* export --marketing: the mailing list (see the usage). */
+static int export_marketing(struct kt_cli *cli)
+{
+	struct marketing m = { cli, NULL, 0 };
+	int rc;
+
+	if (kt_cli_act(cli, "export", KT_CAN_EXPORT))
+		return 1;
+	if (kt_store_rdtxn(&cli->st, &m.txn, &cli->err) != 0)
+		return kt_cli_fail(cli);
+	kt_err_clear(&cli->err);
+	fputs("{\"format\":\"kartoteka-marketing\",\"version\":1,\"clients\":[", stdout);
+	rc = kt_store_each(&cli->st, m.txn, KT_T_CLIENT, marketing_one, &m, &cli->err);
+	mdb_txn_abort(m.txn);
+	if (rc == 0)
+		fputs("]}\n", stdout);
+	if (fflush(stdout) != 0 && rc == 0)
+		return kt_cli_failf("export: cannot write: %s", strerror(errno));
+	if (rc != 0)
+		return kt_cli_failf("export: %s", cli->err.msg[0] ? cli->err.msg
+				    : "cannot read the store");
+	return 0;
+}
+
 int cmd_export(struct kt_cli *cli, int argc, char **argv)
 {
 	struct export_ctx e = { cli, NULL, 0 };
@@ -77,22 +166,28 @@ int cmd_export(struct kt_cli *cli, int argc, char **argv)
 		KT_CLI_JSON_OPT,
 		{ "csv", KT_OPT_FLAG, 'c', 0 },
 		{ "out", KT_OPT_VALUE, 'o', 0 },
+		{ "marketing", KT_OPT_FLAG, 'm', 0 },
 		{ NULL, 0, 0, 0 },
 	};
 	struct kt_opts *o = kt_cli_opts(cli, "export", export_usage, opts, argc, argv);
 	const char *out = NULL;
-	int csv = 0, json = 0, c;
+	int csv = 0, json = 0, marketing = 0, c;
 
 	while ((c = kt_opts_next(o)) >= 0)
 		switch (c) {
 		case KT_CLI_JSON: json = 1; break;
 		case 'c': csv = 1; break;
 		case 'o': out = o->arg; break;
+		case 'm': marketing = 1; break;
 		}
 	if (c != KT_OPTS_END || kt_opts_args(o, 0, 0, NULL))
 		return kt_opts_exit(c);
 	if (csv && json)
 		return kt_cli_failf("export: --csv or --json, not both");
+	if (marketing && (csv || out != NULL))
+		return kt_cli_failf("export: --marketing prints JSON; --csv is for the whole export");
+	if (marketing)
+		return export_marketing(cli);
 	if (csv != (out != NULL))
 		return kt_cli_failf(csv ? "export: --csv writes two files: --csv --out FOLDER"
 				    : "export: --out is for --csv (JSON goes to stdout)");

@@ -489,6 +489,9 @@ static int record_add(struct kt_cli *cli, int argc, char **argv)
 		return kt_cli_failf("record add: record visits with 'visit add' (it checks allergies)");
 	if (type == KT_T_CATALOGUE)
 		return kt_cli_failf("record add: add catalogue entries with 'catalog add'");
+	if (type == KT_T_CONSENT)
+		return kt_cli_failf("record add: record a consent with 'client consent ID --purpose "
+				    "P --give|--withdraw'");
 	if (type == 0 || type == KT_T_CLIENT)
 		return kt_cli_failf("record add: unknown record type '%s' (patch_test, assessment, "
 				    "plan, feedback, points)", argv[1]);
@@ -618,7 +621,10 @@ static int record_edit(struct kt_cli *cli, int argc, char **argv)
 	if (kt_cli_id(o->args[0], &id) != 0 || record_load(cli, &id, &r, &txn) != 0)
 		return 1;
 	kt_draft_start(&d, r.type, &id, 0, NULL);
-	rc = kt_cli_fields_apply(cli, &fields, &d);
+	rc = r.type == KT_T_CONSENT
+		     ? kt_cli_failf("record edit: a consent is kept as recorded; a change of mind is a "
+				    "new one (client consent ID --purpose P --give|--withdraw)")
+		     : kt_cli_fields_apply(cli, &fields, &d);
 	if (rc == 0 && (override != NULL || by != NULL) && r.type != KT_T_VISIT)
 		rc = kt_opts_fail(o, "%s is for a visit only", override != NULL ? "--override" :
 				  "--by");

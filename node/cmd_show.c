@@ -5,6 +5,7 @@
  * feedback and her points balance.
  */
 #include "cli.h"
+#include "consent.h"
 #include "points.h"
 #include "safety.h"
 #include "salon.h"
@@ -408,6 +409,22 @@ static void print_visits(const struct recs *v)
 	}
 }
 
+/*
+ * Where photos would be (her assessments): whether her photos consent is
+ * given, so no one takes or keeps a photo she did not agree to.
+ */
+static void print_photos_consent(const struct kt_consents *cs)
+{
+	const struct kt_consent *c = kt_consent_current(cs->c, cs->n, KT_CONSENT_PHOTOS);
+
+	if (c != NULL && c->given)
+		printf("  photos: consent given %s%s%s\n", c->date[0] ? c->date : "(undated)",
+		       c->version[0] ? ", version " : "", c->version);
+	else
+		printf("  photos: %s: take and keep no photos of her\n",
+		       c != NULL ? "consent withdrawn" : "no consent recorded");
+}
+
 static void print_assessments(const struct recs *a)
 {
 	char d[16], line[512];
@@ -546,9 +563,10 @@ static int shown_ids(struct kt_cli *cli, MDB_txn *txn, const struct kt_id *id,
 	return 0;
 }
 
-static void print_card(const struct kt_rec *c, const struct kt_safety_card *g,
-		       const struct kt_id *ids, size_t nids, struct recs *s,
-		       const struct kt_safety_rules *rules, json_t *cf, int hidden)
+static void print_card(struct kt_cli *cli, MDB_txn *txn, const struct kt_rec *c,
+		       const struct kt_safety_card *g, const struct kt_id *ids, size_t nids,
+		       struct recs *s, const struct kt_safety_rules *rules, json_t *cf, int hidden,
+		       const struct kt_consents *cs)
 {
 	char name[512], idt[KT_ID_TEXT_BYTES];
 
@@ -575,19 +593,23 @@ static void print_card(const struct kt_rec *c, const struct kt_safety_card *g,
 	print_safety(g, &c->id, rules, hidden);
 	printf("\n");
 	print_details(c, cf);
+	kt_cli_consents_print(cli, txn, cs);
 	if (!(hidden & recs_part(KT_T_VISIT)))
 		print_visits(&s[0]);
-	if (!(hidden & recs_part(KT_T_ASSESS)))
+	if (!(hidden & recs_part(KT_T_ASSESS))) {
 		print_assessments(&s[2]);
+		print_photos_consent(cs);
+	}
 	if (!(hidden & (recs_part(KT_T_PLAN) | recs_part(KT_T_FEEDBACK) | recs_part(KT_T_POINTS))))
 		print_plans_feedback_points(&s[3], &s[4], &s[5]);
 	else if (!(hidden & recs_part(KT_T_FEEDBACK)) && !(hidden & recs_part(KT_T_POINTS)))
 		print_feedback_points(&s[4], &s[5]);
 }
 
-static void print_card_json(const struct kt_rec *c, const struct kt_safety_card *g,
-			    const struct kt_id *ids, size_t nids, struct recs *s,
-			    const struct kt_safety_rules *rules, json_t *cf, const char *hidden)
+static void print_card_json(struct kt_cli *cli, MDB_txn *txn, const struct kt_rec *c,
+			    const struct kt_safety_card *g, const struct kt_id *ids, size_t nids,
+			    struct recs *s, const struct kt_safety_rules *rules, json_t *cf,
+			    const char *hidden, const struct kt_consents *cs)
 {
 	json_t *o = show_json(c, s, rules), *m = json_array();
 	char idt[KT_ID_TEXT_BYTES];
@@ -599,6 +621,7 @@ static void print_card_json(const struct kt_rec *c, const struct kt_safety_card 
 	json_object_set_new(o, "merged", m);
 	json_object_set_new(o, "safety", safety_json(g, rules));
 	json_object_set(o, "conflicts", cf);
+	json_object_set_new(o, "consents", kt_consents_json(&cli->st, txn, cs));
 	if (hidden[0])
 		json_object_set_new(o, "hidden", json_string(hidden));
 	kt_cli_print_json(o);
@@ -670,6 +693,7 @@ int cmd_client_show(struct kt_cli *cli, int argc, char **argv)
 	int json = 0, rc = 0, k, hidden = 0;
 	struct kt_settings set;
 	struct kt_safety_rules rules;
+	struct kt_consents cs = { 0 };
 	json_t *cf;
 
 	while ((k = kt_opts_next(o)) >= 0)
@@ -713,20 +737,25 @@ int cmd_client_show(struct kt_cli *cli, int argc, char **argv)
 		else
 			hidden |= recs_part(types[t]);
 	}
+	if (kt_consents_load(&cli->st, txn, &id, &cs, &cli->err) != 0) {
+		rc = kt_cli_failf("cannot read the card's consents: %s", cli->err.msg);
+		goto done;
+	}
 	cf = card_conflicts(cli, txn, &c);
 	if (json) {
 		char parts[96];
 
-		print_card_json(&c, &g, ids, nids, s, &rules, cf,
-				kt_schema_parts_text(hidden, parts, sizeof(parts)));
+		print_card_json(cli, txn, &c, &g, ids, nids, s, &rules, cf,
+				kt_schema_parts_text(hidden, parts, sizeof(parts)), &cs);
 	} else {
-		print_card(&c, &g, ids, nids, s, &rules, cf, hidden);
+		print_card(cli, txn, &c, &g, ids, nids, s, &rules, cf, hidden, &cs);
 		print_hidden(cli, hidden);
 	}
 	json_decref(cf);
 	for (size_t i = 0; i < nids; i++)
 		kt_cli_audit(cli, "show", cli->rights.reads & KT_P_CARD, &ids[i]);
 done:
+	kt_consents_release(&cs);
 	for (int t = 0; t < 6; t++)
 		recs_release(&s[t]);
 	kt_safety_release(&g);

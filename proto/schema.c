@@ -168,13 +168,31 @@ static const struct kt_field fields[] = {
 	{ KT_T_AUDIT, 5, "clients", KT_M_SET, KT_VT_ID, 0, 0, NULL, 0, 0, KT_S_AUDIT },
 	ONCE(KT_T_AUDIT, 6, "all", KT_VT_BOOL),
 	ONCE(KT_T_AUDIT, 7, "reason", KT_VT_TEXT),
+
+	/*
+	 * A consent given or withdrawn (node/consent.h, docs/PRIVACY.md): its
+	 * purpose, its state, the day she gave or withdrew it, the version of
+	 * the text she agreed to, the staff account that recorded it, the
+	 * branch and a note.  Written once, as evidence: a change of mind is a
+	 * new record, and the current consent of a purpose is the latest
+	 * (kt_consent_current).  Owned by the client, so sealed under her data
+	 * key and erased with her.
+	 */
+	{ KT_T_CONSENT, 1, "purpose", KT_M_ONCE, KT_VT_ENUM, 0, 0, "health|marketing|photos", 0, 0,
+	  0 },
+	{ KT_T_CONSENT, 2, "state", KT_M_ONCE, KT_VT_ENUM, 0, 0, "given|withdrawn", 0, 0, 0 },
+	{ KT_T_CONSENT, 3, "date", KT_M_ONCE, KT_VT_DATE, 0, 0, NULL, 0, KT_WHEN_DONE, 0 },
+	ONCE(KT_T_CONSENT, 4, "version", KT_VT_TEXT),
+	ONCE(KT_T_CONSENT, 5, "recorded_by", KT_VT_ID),
+	ONCE(KT_T_CONSENT, 6, "branch", KT_VT_TEXT),
+	ONCE(KT_T_CONSENT, 7, "note", KT_VT_TEXT),
 };
 
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
 static const char *type_names[KT_T_MAX + 1] = {
 	NULL, "client", "visit", "patch_test", "assessment", "plan", "feedback", "points",
-	"catalogue", "staff", "audit",
+	"catalogue", "staff", "audit", "consent",
 };
 
 const char *kt_schema_type_name(int rtype)
@@ -229,6 +247,7 @@ int kt_schema_part(int rtype, uint16_t num)
 	case KT_T_CATALOGUE: return KT_P_CATALOGUE;
 	case KT_T_STAFF: return KT_P_STAFF;
 	case KT_T_AUDIT: return KT_P_AUDIT;
+	case KT_T_CONSENT: return KT_P_CONTACTS; /* the consent booleans 12, 13 were too */
 	default: return KT_P_HEALTH; /* assessments, care plans, a type not known */
 	}
 }

@@ -30,7 +30,8 @@ enum kt_rtype {
 	KT_T_CATALOGUE = 8, /* a service or product of the chain, owning itself */
 	KT_T_STAFF = 9,    /* a staff account of the chain, owning itself (node/staff.h) */
 	KT_T_AUDIT = 10,   /* a read of cards, owned by the staff account that read */
-	KT_T_MAX = 10,
+	KT_T_CONSENT = 11, /* a consent given or withdrawn, owned by the client (node/consent.h) */
+	KT_T_MAX = 11,
 };
 
 /*
@@ -161,7 +162,8 @@ int kt_schema_owner_type(int rtype);
  * write it (node/roles.h, docs/PRIVACY.md): a bit each, so a role's rights
  * are a mask.  Fields of a card are contacts, safety or health by the
  * table in kt_schema_part(); a record of another type is wholly one part
- * (a visit is visits, an assessment health, a patch test safety...).  A
+ * (a visit is visits, an assessment health, a patch test safety, a
+ * consent contacts: reception records one at the desk).  A
  * field number this build does not know is health: what is not known is
  * shown only to those who see the whole card.
  */
