@@ -38,7 +38,9 @@ int kt_consent_cmp(const struct kt_consent *a, const struct kt_consent *b)
 		return c;
 	if ((c = kt_id_cmp(&a->id, &b->id)) != 0)
 		return c;
-	return kt_id_cmp(&a->card, &b->card); /* legacy ones of two cards, one day */
+	if ((c = kt_id_cmp(&a->card, &b->card)) != 0)
+		return c; /* legacy ones of two cards, one day */
+	return (a->purpose > b->purpose) - (a->purpose < b->purpose);
 }
 
 const struct kt_consent *kt_consent_current(const struct kt_consent *c, size_t n, int purpose)

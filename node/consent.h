@@ -10,8 +10,10 @@
  *
  * The current consent of a purpose (kt_consent_current) is the latest of
  * its records by date, then by version (compared as bytes: "2026-01" <
- * "2026-02"), then by record id (a ULID: the one written later wins, so a
- * withdrawal recorded after a consent of the same day and text holds).
+ * "2026-02"), then by record id (a ULID, whose first 48 bits are the ms it
+ * was made: the one written later wins, so a withdrawal recorded after a
+ * consent of the same day and text holds; two made in one ms, which no one
+ * at a desk can do, are ordered by their random bits, alike everywhere).
  * Every replica orders the same records alike.  When her cards hold no
  * record of a purpose, the card's old yes/no fields are read as a legacy
  * consent: consent_marketing for marketing, consent_photos for photos

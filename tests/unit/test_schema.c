@@ -118,7 +118,8 @@ static void test_search_column(void)
 static void test_type_names(void)
 {
 	static const char *names[] = { NULL, "client", "visit", "patch_test", "assessment",
-				       "plan", "feedback", "points", "catalogue", "staff", "audit" };
+				       "plan", "feedback", "points", "catalogue", "staff", "audit",
+				       "consent" };
 
 	for (int t = 1; t <= KT_T_MAX; t++) {
 		T_EQ_STR(kt_schema_type_name(t), names[t]);
