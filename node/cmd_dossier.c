@@ -118,11 +118,13 @@ static void sort_unique(json_t *a)
 		v[i] = json_incref(it);
 	qsort(v, n, sizeof(*v), by_id);
 	json_array_clear(a);
-	for (i = 0; i < n; i++) {
-		if (i > 0 && by_id(&v[i], &v[i - 1]) == 0)
+	for (i = 0, it = NULL; i < n; i++) {
+		if (it != NULL && by_id(&v[i], &it) == 0) {
 			json_decref(v[i]);
-		else
+		} else {
+			it = v[i]; /* the array holds it from here */
 			json_array_append_new(a, v[i]);
+		}
 	}
 	free(v);
 }
