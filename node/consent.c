@@ -68,8 +68,25 @@ void kt_consents_release(struct kt_consents *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static struct kt_consent *push(struct kt_consents *s)
+/*
+ * Room for one more consent: a new slot, or past KT_CONSENTS_MAX the slot
+ * of the earliest one held when c comes after it (else NULL: c is the
+ * earlier, and is not kept), so the latest of each purpose are always held.
+ */
+static struct kt_consent *push(struct kt_consents *s, const struct kt_consent *c)
 {
+	if (s->n >= KT_CONSENTS_MAX) {
+		size_t min = 0;
+
+		for (size_t i = 1; i < s->n; i++)
+			if (kt_consent_cmp(&s->c[i], &s->c[min]) < 0)
+				min = i;
+		if (kt_consent_cmp(c, &s->c[min]) < 0)
+			return NULL;
+		free(s->c[min].note);
+		memset(&s->c[min], 0, sizeof(s->c[0]));
+		return &s->c[min];
+	}
 	if (s->n == s->cap) {
 		s->cap = s->cap ? 2 * s->cap : 8;
 		s->c = kt_realloc(s->c, s->cap * sizeof(*s->c));
@@ -90,11 +107,11 @@ static int read_one(void *ctx, const struct kt_id *id, uint8_t type)
 {
 	struct reading *g = ctx;
 	char word[32], note[KT_VALUE_BYTES_MAX + 1], by[KT_ID_TEXT_BYTES + 8];
-	struct kt_consent *c;
+	struct kt_consent one, *c;
 	struct kt_rec r;
 	int purpose;
 
-	if (type != KT_T_CONSENT || g->out->n >= KT_CONSENTS_MAX)
+	if (type != KT_T_CONSENT)
 		return 0;
 	kt_rec_init(&r);
 	if (kt_store_load(g->st, g->txn, id, &r, NULL) != 0 || r.type != KT_T_CONSENT) {
@@ -108,19 +125,22 @@ static int read_one(void *ctx, const struct kt_id *id, uint8_t type)
 		kt_rec_release(&r); /* a purpose or state this build does not know: not its rule */
 		return 0;
 	}
-	c = push(g->out);
-	c->id = *id;
-	c->card = *g->card;
-	c->purpose = purpose;
-	c->given = strcmp(word, "given") == 0;
-	kt_card_text(&r, "date", c->date, sizeof(c->date));
-	kt_card_text(&r, "version", c->version, sizeof(c->version));
-	kt_card_text(&r, "branch", c->branch, sizeof(c->branch));
+	memset(&one, 0, sizeof(one));
+	one.id = *id;
+	one.card = *g->card;
+	one.purpose = purpose;
+	one.given = strcmp(word, "given") == 0;
+	kt_card_text(&r, "date", one.date, sizeof(one.date));
+	kt_card_text(&r, "version", one.version, sizeof(one.version));
+	kt_card_text(&r, "branch", one.branch, sizeof(one.branch));
 	kt_card_text(&r, "recorded_by", by, sizeof(by));
-	if (by[0] == '\0' || kt_id_parse(&c->by, by) != 0)
-		memset(&c->by, 0, sizeof(c->by));
-	kt_card_text(&r, "note", note, sizeof(note));
-	c->note = note[0] ? kt_strdup(note) : NULL;
+	if (by[0] == '\0' || kt_id_parse(&one.by, by) != 0)
+		memset(&one.by, 0, sizeof(one.by));
+	if ((c = push(g->out, &one)) != NULL) {
+		*c = one;
+		kt_card_text(&r, "note", note, sizeof(note));
+		c->note = note[0] ? kt_strdup(note) : NULL;
+	}
 	kt_rec_release(&r);
 	return 0;
 }
@@ -147,17 +167,19 @@ static void read_legacy(struct reading *g, const struct kt_rec *card)
 		const struct kt_field *f = kt_schema_field_named(KT_T_CLIENT, legacy[i].field);
 		const struct kt_val *v = kt_rec_get(card, f->num);
 		struct kt_version ver;
-		struct kt_consent *c;
+		struct kt_consent one, *c;
 
-		if (v == NULL || v->t != KT_V_BOOL || g->out->n >= KT_CONSENTS_MAX)
+		if (v == NULL || v->t != KT_V_BOOL)
 			continue;
-		c = push(g->out);
-		c->card = card->id;
-		c->purpose = legacy[i].purpose;
-		c->given = v->i != 0;
-		c->legacy = 1;
+		memset(&one, 0, sizeof(one));
+		one.card = card->id;
+		one.purpose = legacy[i].purpose;
+		one.given = v->i != 0;
+		one.legacy = 1;
 		if (kt_store_field_version(g->st, g->txn, &card->id, f->num, &ver) == 0)
-			day_of(ver.hlc, c->date);
+			day_of(ver.hlc, one.date);
+		if ((c = push(g->out, &one)) != NULL)
+			*c = one;
 	}
 }
 

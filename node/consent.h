@@ -42,7 +42,11 @@ enum kt_consent_purpose {
 #define KT_CONSENT_VERSION_BYTES_MAX 32
 /* A note as typed: at most this many bytes, one line. */
 #define KT_CONSENT_NOTE_BYTES_MAX 500
-/* Consents read of one client (records and legacy ones); more are not read. */
+/*
+ * Consents held of one client (records and legacy ones): past this many
+ * the earliest are dropped as later ones are read, so the current ones
+ * stand whatever a branch wrote.
+ */
 #define KT_CONSENTS_MAX 4096
 /* Cards of a merge group whose consents are read (kt_store_erase_group's cap). */
 #define KT_CONSENT_GROUP_MAX 256

@@ -191,6 +191,44 @@ static void test_store(void)
 	kt_store_close(&st);
 }
 
+/* Past KT_CONSENTS_MAX records the earliest go: the latest, read last, still holds. */
+static void test_many(void)
+{
+	static struct kt_draft d[100];
+	struct kt_store st;
+	struct kt_err err;
+	struct kt_id a, k;
+	struct kt_consents s = { 0 };
+	MDB_txn *txn;
+	int written = 0;
+
+	make_node(&st, "many", NULL);
+	kt_id_new(&a, kt_wall_ms());
+	kt_draft_start(&d[0], KT_T_CLIENT, &a, 1, NULL);
+	T_EQ_INT(kt_draft_field(&d[0], "name", "Анна", KT_OP_SET, &err), 0);
+	T_EQ_INT(kt_store_write(&st, d, 1, NULL, &err), 0);
+	while (written < KT_CONSENTS_MAX + 50) {
+		for (int i = 0; i < 100; i++) {
+			kt_id_new(&k, kt_wall_ms());
+			kt_draft_start(&d[i], KT_T_CONSENT, &k, 1, &a);
+			T_EQ_INT(kt_draft_field(&d[i], "purpose", "marketing", KT_OP_SET, &err), 0);
+			T_EQ_INT(kt_draft_field(&d[i], "state", "given", KT_OP_SET, &err), 0);
+			T_EQ_INT(kt_draft_field(&d[i], "date", "2026-01-01", KT_OP_SET, &err), 0);
+		}
+		T_EQ_INT(kt_store_write(&st, d, 100, NULL, &err), 0);
+		written += 100;
+	}
+	write_consent(&st, &a, "marketing", "withdrawn", "2026-02-01", NULL, &k);
+	T_EQ_INT(current(&st, &a, KT_CONSENT_MARKETING, NULL), 0);
+	T_EQ_INT(kt_store_rdtxn(&st, &txn, &err), 0);
+	T_EQ_INT(kt_consents_load(&st, txn, &a, &s, &err), 0);
+	T_EQ_INT(s.n, KT_CONSENTS_MAX);
+	T_CHECK(kt_id_cmp(&s.c[s.n - 1].id, &k) == 0); /* sorted: the latest last */
+	kt_consents_release(&s);
+	mdb_txn_abort(txn);
+	kt_store_close(&st);
+}
+
 int main(void)
 {
 	if (tmpdir_make("consent") != 0)
@@ -198,5 +236,6 @@ int main(void)
 	T_RUN(test_rule);
 	T_RUN(test_schema);
 	T_RUN(test_store);
+	T_RUN(test_many);
 	return tmpdir_done();
 }
