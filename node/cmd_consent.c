@@ -107,7 +107,7 @@ int kt_cli_consent(struct kt_cli *cli, int argc, char **argv)
 				    "marketing or photos)", purpose);
 	if (give == withdraw)
 		return kt_cli_failf(give ? "client consent: --give or --withdraw, not both"
-				    : "client consent: --give or --withdraw?");
+				    : "client consent: say --give or --withdraw");
 	if (ver != NULL && !version_ok(ver))
 		return kt_cli_failf("client consent: bad --version '%.40s' (want 1 to %d letters, "
 				    "digits, '.', '-' or '_', as 2026-01)", ver,
