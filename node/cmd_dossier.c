@@ -129,6 +129,31 @@ static void sort_unique(json_t *a)
 	free(v);
 }
 
+/*
+ * Keeps in an audit record's cards (an array of id texts) only hers,
+ * ids[0..n), and the zero id of an export: the other clients a read named
+ * with her (a birthdays list) are theirs, not part of her dossier.
+ */
+static void only_hers(json_t *cards, const struct kt_id *ids, size_t n)
+{
+	size_t i = 0;
+
+	while (i < json_array_size(cards)) {
+		struct kt_id id;
+		int keep = 0;
+
+		if (kt_id_parse(&id, json_string_value(json_array_get(cards, i))) == 0) {
+			keep = kt_id_is_zero(&id);
+			for (size_t k = 0; k < n && !keep; k++)
+				keep = kt_id_cmp(&id, &ids[k]) == 0;
+		}
+		if (keep)
+			i++;
+		else
+			json_array_remove(cards, i);
+	}
+}
+
 /* Every record the cards own, their conflicts and the reads of them, into x. */
 static int gather(struct dossier *x, const struct kt_id *ids, size_t n, json_t *cards)
 {
@@ -159,6 +184,8 @@ static int gather(struct dossier *x, const struct kt_id *ids, size_t n, json_t *
 	sort_unique(cards);
 	sort_unique(x->records);
 	sort_unique(x->log);
+	json_array_foreach(x->log, i, it)
+		only_hers(json_object_get(it, "clients"), ids, n);
 	/* The open conflicts of each card and record. */
 	json_array_foreach(cards, i, it) {
 		struct kt_id id;

@@ -119,6 +119,8 @@ check "dossier --json: current consents of the group" py "$T/dos.json" \
 	"j['consents']['current']['health']['state']=='given' and j['consents']['current']['photos']['version']=='2026-01' and j['consents']['current']['marketing']['legacy']"
 check "dossier --json: the access log holds reception's show and the first dossier" py "$T/dos.json" \
 	"any(x['what']=='show' and x['staff']=='Рита Приёмова' for x in j['access_log']) and any(x['what']=='dossier' for x in j['access_log'])"
+check "dossier --json: a read that named others with her names only her" py "$T/dos.json" \
+	"any(x['what']=='birthdays' for x in j['access_log']) and all(set(x['clients'])<={'$a','$dup','0'*26} for x in j['access_log'])"
 "$KT" -d "$C" audit --client "$a" --json >"$T/aud.json"
 check "the dossier is itself audited, by the manager" py "$T/aud.json" \
 	"len([x for x in j if x['what']=='dossier' and x['staff']=='admin'])==2"
@@ -142,4 +144,4 @@ check "a manager erases a client" "$KT" -d "$C" client erase "$c" --reason "пр
 refuse "her dossier is refused: she was erased" "$KT" -d "$C" client dossier "$c"
 contains "it says so" "$T/err" "was erased"
 refuse "no consent for an erased client" recep client consent "$c" --purpose photos --give --version 1
-[ -n "$KEEP" ] && cp -r "$T" /tmp/consent-keep; finish
+finish
