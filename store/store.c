@@ -210,6 +210,8 @@ int kt_store_init(const char *dir, const char *branch, const char *country,
 		uint64_t id = kt_node_id_new();
 
 		if ((rc = kt_meta_put_u64(&st, txn, "node_id", id)) == 0 &&
+		    /* born sealing its values: nothing to seal at its first open */
+		    (rc = kt_meta_put_u64(&st, txn, KT_META_REST_VERSION, 1)) == 0 &&
 		    (rc = kt_meta_put(&st, txn, "branch", branch, strlen(branch))) == 0 &&
 		    (rc = kt_meta_put(&st, txn, "set:country", country, strlen(country))) == 0)
 			rc = kt_txn_commit(txn);
@@ -381,6 +383,8 @@ int kt_store_open_as(struct kt_store *st, const char *dir, int hub, struct kt_er
 	}
 	if (!hub && (rc = kt_index_current(st, err)) != 0)
 		goto fail;
+	if (!hub && (rc = kt_rest_current(st, err)) != 0) /* a store from before sealing */
+		goto fail;
 	return 0;
 fail:
 	kt_store_close(st);
@@ -410,6 +414,7 @@ void kt_store_close(struct kt_store *st)
 	kt_erase_release(st);
 	st->env = NULL;
 	sodium_memzero(st->chain_key, sizeof(st->chain_key));
+	kt_rest_forget(st);
 	if (st->w_ready != NULL)
 		kt_ready_release(st->w_ready);
 	free(st->w_ready);

@@ -123,6 +123,14 @@ struct kt_store {
 	int w_swept;               /* this transaction swept an erasure */
 	int rewrite_due;           /* a sweep committed: the store is due a rewrite */
 	int lock_fd1;              /* the open lock's fd + 1 (0: none; store/rewrite.c) */
+	/*
+	 * The at-rest key of the last owner whose values were sealed or opened
+	 * (store/rest.c), known by the wrapped data key it came from; wiped at close.
+	 */
+	int rest_have;
+	struct kt_id rest_owner;
+	uint8_t rest_wrapped[KT_WRAPPED_KEY_BYTES];
+	uint8_t rest_key[KT_KEY_BYTES];
 };
 
 /*
@@ -643,11 +651,28 @@ struct kt_rec {
 	uint32_t nfields, nelems, cap_fields, cap_elems;
 	struct kt_rfield *fields;    /* by field number */
 	struct kt_relem *elems;      /* by field, then tag */
+	/*
+	 * The record's values opened from their seal at rest (store/rest.c):
+	 * the sealed values' strings point here.  Owned by the record: wiped
+	 * and reused by the next kt_store_load into it, wiped and freed by
+	 * kt_rec_release.  A struct kt_rec is not copied by value.
+	 */
+	uint8_t *plain;
+	size_t plain_cap;
 };
 void kt_rec_init(struct kt_rec *r);
+/* Frees r's arrays and wipes and frees its opened values; r is then empty. */
 void kt_rec_release(struct kt_rec *r);
 
-/* Loads record id; values borrow from txn.  KT_ENOTFOUND when absent. */
+/*
+ * Loads record id.  The values of the fields the search reads (kt_rest
+ * clear: a client's name, phone, email, birthday, the phone's copy)
+ * borrow from txn; every other value is opened from its seal at rest
+ * under the owner's data key (unwrapped once per load, or not at all when
+ * the store's last one is hers) into r->plain, valid until the next load
+ * into r or kt_rec_release.  KT_ENOTFOUND when absent; KT_ECORRUPT for a
+ * value that does not decode or open.
+ */
 int kt_store_load(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
 		  struct kt_rec *r, struct kt_err *err);
 
