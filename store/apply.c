@@ -447,11 +447,13 @@ static int apply_ops(struct kt_store *st, MDB_txn *txn, const struct kt_change *
 				vi += vals != NULL;
 				break;
 			}
-			rc = apply_lww(st, txn, c, op, vals ? &vals[vi++] : NULL, fresh, &rest, err);
+			rc = apply_lww(st, txn, c, op, vals ? &vals[vi++] : NULL, fresh,
+				       st->rest_off ? NULL : &rest, err);
 			break;
 		case KT_OP_ADD:
 			kt_tag_make(tag, c->origin, c->seq, i);
-			rkey = rest_for(st, txn, vals ? &rest : NULL, op->field, &rc, err);
+			rkey = rest_for(st, txn, vals && !st->rest_off ? &rest : NULL, op->field, &rc,
+					err);
 			if (rc == 0)
 				rc = put_elem(st, txn, &c->id, op->field, tag, 1,
 					      vals ? &vals[vi] : NULL, rkey, err);

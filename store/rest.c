@@ -154,9 +154,10 @@ static int seal_entry(struct migrate *m, MDB_cursor *cur, const MDB_val *k, cons
 	const uint8_t *kb = k->mv_data, *d = v->mv_data;
 	uint16_t field = kt_be16_get(kb + KT_ID_BYTES);
 	uint8_t buf[KT_STORED_BYTES_MAX], nonce[KT_NONCE_BYTES], key[KT_KEY_BYTES];
+	uint8_t kc[KT_RECKEY_BYTES];
 	size_t head, n;
 	struct kt_id id;
-	MDB_val nv;
+	MDB_val nv, ck;
 	int rc;
 
 	memcpy(id.b, kb, KT_ID_BYTES);
@@ -187,7 +188,10 @@ static int seal_entry(struct migrate *m, MDB_cursor *cur, const MDB_val *k, cons
 	sodium_memzero(key, sizeof(key));
 	nv.mv_size = head + n;
 	nv.mv_data = buf;
-	if ((rc = mdb_cursor_put(cur, (MDB_val *)k, &nv, MDB_CURRENT)) != 0)
+	memcpy(kc, kb, k->mv_size); /* the key as it was: the put may move the page it is in */
+	ck.mv_size = k->mv_size;
+	ck.mv_data = kc;
+	if ((rc = mdb_cursor_put(cur, &ck, &nv, MDB_CURRENT)) != 0)
 		return kt_mdb_err(err, rc, "seal a stored value");
 	m->sealed++;
 	return 0;
@@ -246,12 +250,13 @@ static int migrate_conflicts(struct migrate *m, struct kt_err *err)
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		const uint8_t *kb = k.mv_data, *d = v.mv_data;
 		uint8_t rk[KT_RECKEY_BYTES], nonce[KT_NONCE_BYTES];
+		uint8_t kc[KT_ID_BYTES + 2 + 2 * KT_VER_BYTES];
 		const uint8_t *part[2];
 		size_t plen[2], at = 4, ll;
 		struct kt_version ver[2];
 		uint16_t field;
 		struct kt_id id, owner;
-		MDB_val hk, hv, nv;
+		MDB_val hk, hv, nv, ck;
 		int changed = 0;
 
 		if (k.mv_size != KT_ID_BYTES + 2 + 2 * KT_VER_BYTES || v.mv_size < 4 ||
@@ -298,7 +303,10 @@ static int migrate_conflicts(struct migrate *m, struct kt_err *err)
 		}
 		nv.mv_size = at;
 		nv.mv_data = buf;
-		if ((rc = mdb_cursor_put(cur, &k, &nv, MDB_CURRENT)) != 0) {
+		memcpy(kc, kb, sizeof(kc)); /* the put may move the page the key is in */
+		ck.mv_size = sizeof(kc);
+		ck.mv_data = kc;
+		if ((rc = mdb_cursor_put(cur, &ck, &nv, MDB_CURRENT)) != 0) {
 			rc = kt_mdb_err(err, rc, "seal a kept conflict");
 			break;
 		}

@@ -117,6 +117,8 @@ struct kt_store {
 	int batch_test;
 	/* Tests only: writes as a node before field 23 did, with no phone copy. */
 	int no_phone_copy;
+	/* Tests only: writes values in clear, as a node before values were sealed at rest. */
+	int rest_off;
 	/* Erasure (store/erase.c): what this transaction shredded and dropped, swept at commit. */
 	struct kt_erasing *w_erase;
 	uint64_t w_erased_dropped; /* changes to erased clients this transaction dropped */
