@@ -148,6 +148,23 @@ extern volatile sig_atomic_t kt_interrupted;
 /* Creates a new node in dir (made if missing); refuses a folder that holds one. */
 int kt_store_init(const char *dir, const char *branch, const char *country,
 		  struct kt_err *err);
+/*
+ * The same with its key files sealed under lock (common/seal.h; NULL:
+ * clear) from birth, so no clear key is ever written, and the setting
+ * key_file = key_file (NULL: none), where later commands find it.
+ */
+struct kt_lock;
+int kt_store_init_sealed(const char *dir, const char *branch, const char *country,
+			 const struct kt_lock *lock, const char *key_file, struct kt_err *err);
+/*
+ * Seals the node's key files in dir again, under lock (NULL: in clear):
+ * each opened with the process's unlock and written beside as NAME.seal,
+ * then both renamed over (node.key first); a crash between is finished or
+ * undone by the next open.  Nothing else may write them meanwhile (the
+ * caller holds the store open).  0 or an error (nothing changed but the
+ * .seal files, removed).
+ */
+int kt_store_reseal(const char *dir, const struct kt_lock *lock, struct kt_err *err);
 
 /*
  * The time this node stamps its writes with: its wall clock corrected by
@@ -255,7 +272,12 @@ int kt_meta_save(struct kt_store *st, const char *name, const void *p, size_t n)
  * code.
  */
 int kt_store_clock_learn(struct kt_store *st, MDB_txn *txn, uint64_t hub_ms, int64_t *offset);
-/* Opens the node in dir: the LMDB environment and the chain key. */
+/*
+ * Opens the node in dir: the LMDB environment and the chain key, opened
+ * with the process's unlock when sealed (common/seal.h; the setting
+ * key_file is its hint).  A wrong or missing key file or passphrase is
+ * one line in err and nothing is changed.
+ */
 int kt_store_open(struct kt_store *st, const char *dir, struct kt_err *err);
 void kt_store_close(struct kt_store *st);
 
