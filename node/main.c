@@ -163,7 +163,7 @@ int cmd_init(struct kt_cli *cli, int argc, char **argv)
 		return kt_cli_failf("init: --pass-file or --ask-pass, not both");
 	/* The node's seal (never $KT_NODE_PASS alone: a sealed init is asked for by name). */
 	sealed = cli->key_file != NULL || seal_pfile != NULL || seal_ask;
-	if (sealed && (rc = kt_cli_seal_lock("init", NULL, cli->key_file, seal_pfile, seal_ask,
+	if (sealed && (rc = kt_cli_seal_lock("init", cli->dir, cli->key_file, seal_pfile, seal_ask,
 					     &lock, kabs, sizeof(kabs))) != 0)
 		return 1;
 	if (init_pass(pfile, ask, hash)) {
