@@ -384,8 +384,7 @@ static int apply_shred(struct kt_store *st, MDB_txn *txn, const struct kt_change
 
 	if ((rc = mdb_put(txn, st->shred, &key, &v, 0)) != 0)
 		return kt_mdb_err(err, rc, "record an erasure");
-	if (st->rest_have && kt_id_cmp(&st->rest_owner, &c->owner) == 0)
-		kt_rest_forget(st); /* her key goes: so does its at-rest key */
+	kt_rest_forget_owner(st, &c->owner); /* her key goes: so does its at-rest key */
 	kt_erase_note_shred(st, &c->owner); /* her log, indexes, tokens: at commit (erase.c) */
 	mdb_del(txn, st->keys, &key, NULL);
 	if ((rc = mdb_cursor_open(txn, st->own, &cur)) != 0)

@@ -47,11 +47,29 @@ int kt_rest_clear(uint8_t type, uint16_t field)
 	}
 }
 
+/*
+ * The keys kept: direct-mapped by the owner id's last two bytes (random in
+ * a ULID), 512 slots of 114 bytes.  Enough for a catalogue of a few
+ * hundred entries, read whole by each safety check, to stay in them.
+ */
+struct kt_rest_slot {
+	struct kt_id owner;
+	uint8_t wrapped[KT_WRAPPED_KEY_BYTES];
+	uint8_t key[KT_KEY_BYTES];
+	uint8_t used;
+};
+
+static size_t slot_of(const struct kt_id *owner)
+{
+	return ((size_t)owner->b[KT_ID_BYTES - 2] << 8 | owner->b[KT_ID_BYTES - 1]) % KT_REST_SLOTS;
+}
+
 int kt_rest_key(struct kt_store *st, MDB_txn *txn, const struct kt_id *owner,
 		const struct kt_change *c, uint8_t key[KT_KEY_BYTES], struct kt_err *err)
 {
 	MDB_val k = { KT_ID_BYTES, (void *)owner->b }, v;
 	const uint8_t *wrapped = NULL;
+	struct kt_rest_slot *slot;
 	uint8_t dk[KT_KEY_BYTES];
 	int rc;
 
@@ -67,27 +85,46 @@ int kt_rest_key(struct kt_store *st, MDB_txn *txn, const struct kt_id *owner,
 		kt_id_format(owner, idt);
 		return kt_err_set(err, KT_ENOTFOUND, "no data key for the values of '%s'", idt);
 	}
+	if (st->rest_slots == NULL)
+		st->rest_slots = calloc(KT_REST_SLOTS, sizeof(*st->rest_slots));
+	slot = st->rest_slots != NULL ? &st->rest_slots[slot_of(owner)] : NULL;
 	/* Known by the very bytes it was unwrapped from: a re-key or a retried write misses. */
-	if (st->rest_have && kt_id_cmp(&st->rest_owner, owner) == 0 &&
-	    memcmp(st->rest_wrapped, wrapped, KT_WRAPPED_KEY_BYTES) == 0) {
-		memcpy(key, st->rest_key, KT_KEY_BYTES);
+	if (slot != NULL && slot->used && kt_id_cmp(&slot->owner, owner) == 0 &&
+	    memcmp(slot->wrapped, wrapped, KT_WRAPPED_KEY_BYTES) == 0) {
+		memcpy(key, slot->key, KT_KEY_BYTES);
 		return 0;
 	}
 	if ((rc = kt_key_unwrap(dk, wrapped, owner, st->chain_key, err)) != 0)
 		return rc;
 	crypto_kdf_derive_from_key(key, KT_KEY_BYTES, 1, "ktrest__", dk);
 	sodium_memzero(dk, sizeof(dk));
-	memcpy(st->rest_wrapped, wrapped, KT_WRAPPED_KEY_BYTES);
-	memcpy(st->rest_key, key, KT_KEY_BYTES);
-	st->rest_owner = *owner;
-	st->rest_have = 1;
+	if (slot != NULL) {
+		memcpy(slot->wrapped, wrapped, KT_WRAPPED_KEY_BYTES);
+		memcpy(slot->key, key, KT_KEY_BYTES);
+		slot->owner = *owner;
+		slot->used = 1;
+	}
 	return 0;
 }
 
 void kt_rest_forget(struct kt_store *st)
 {
-	sodium_memzero(st->rest_key, sizeof(st->rest_key));
-	st->rest_have = 0;
+	if (st->rest_slots == NULL)
+		return;
+	sodium_memzero(st->rest_slots, KT_REST_SLOTS * sizeof(*st->rest_slots));
+	free(st->rest_slots);
+	st->rest_slots = NULL;
+}
+
+void kt_rest_forget_owner(struct kt_store *st, const struct kt_id *owner)
+{
+	struct kt_rest_slot *slot;
+
+	if (st->rest_slots == NULL)
+		return;
+	slot = &st->rest_slots[slot_of(owner)];
+	if (slot->used && kt_id_cmp(&slot->owner, owner) == 0)
+		sodium_memzero(slot, sizeof(*slot));
 }
 
 static void nonce_of(uint8_t nonce[KT_NONCE_BYTES], uint8_t kind, const struct kt_id *id,

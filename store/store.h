@@ -126,13 +126,12 @@ struct kt_store {
 	int rewrite_due;           /* a sweep committed: the store is due a rewrite */
 	int lock_fd1;              /* the open lock's fd + 1 (0: none; store/rewrite.c) */
 	/*
-	 * The at-rest key of the last owner whose values were sealed or opened
-	 * (store/rest.c), known by the wrapped data key it came from; wiped at close.
+	 * The at-rest keys of the owners whose values were sealed or opened
+	 * lately (store/rest.c, KT_REST_SLOTS of them by owner id), each known
+	 * by the wrapped data key it came from; NULL until the first; wiped
+	 * and freed at close.
 	 */
-	int rest_have;
-	struct kt_id rest_owner;
-	uint8_t rest_wrapped[KT_WRAPPED_KEY_BYTES];
-	uint8_t rest_key[KT_KEY_BYTES];
+	struct kt_rest_slot *rest_slots;
 };
 
 /*

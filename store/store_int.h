@@ -22,19 +22,23 @@
 #define KT_REST_MARK 0xc1 /* the one byte msgpack never uses: no clear value starts so */
 #define KT_REST_OVERHEAD (1 + KT_TAG_BYTES)
 #define KT_META_REST_VERSION "rest_version"
+#define KT_REST_SLOTS 512
 /* Whether field of a record of type stays clear at rest: what the search reads. */
 int kt_rest_clear(uint8_t type, uint16_t field);
 /*
  * The at-rest key of owner's values into key: from her data key in the keys
  * table, else the KEY op of c (her first change; c may be NULL), unwrapped
- * by the chain key.  The last one made is kept in st, known by the wrapped
- * bytes it came from, so the loads of one client's records unwrap once.
+ * by the chain key.  Those made lately are kept in st (KT_REST_SLOTS, by
+ * owner id), each known by the wrapped bytes it came from, so the loads of
+ * one client's records unwrap once, and a safety check that reads the
+ * whole catalogue again finds its entries' keys.
  * 0, KT_ENOTFOUND (no key held), or KT_ECRYPTO.  Wipe key after use.
  */
 int kt_rest_key(struct kt_store *st, MDB_txn *txn, const struct kt_id *owner,
 		const struct kt_change *c, uint8_t key[KT_KEY_BYTES], struct kt_err *err);
-/* Wipes the key kept in st (close, and before a migration). */
+/* Wipes and frees the keys kept in st (close, and before a migration); or owner's alone. */
 void kt_rest_forget(struct kt_store *st);
+void kt_rest_forget_owner(struct kt_store *st, const struct kt_id *owner);
 /* The nonce of an LWW value (its version) or a set element (its tag) of record id. */
 void kt_rest_nonce_lww(uint8_t nonce[KT_NONCE_BYTES], const struct kt_id *id, uint16_t field,
 		       const struct kt_version *ver);
