@@ -50,6 +50,7 @@ int kt_cli_program(struct kt_opts *o, const struct kt_cli_program *p, const char
 	prog_name = p->name;
 	kt_opts_init(o, p->name, dir);
 	kt_opts_as(o, as);
+	kt_opts_key_file(o, p->key_file);
 	kt_opts_start_program(o, p->usage, tab, argc, argv);
 	while ((c = kt_opts_next(o)) >= 0)
 		switch (c) {

@@ -34,6 +34,8 @@ struct kt_cli_program {
 	const char *name;    /* "kt-hub": starts every line the kit prints */
 	const char *version; /* "0.1.0": --version prints "kt-hub 0.1.0" */
 	const char *usage;   /* --help (stdout); on stderr when no command is given */
+	/* Where --key-file FILE goes, anywhere on the line as -d is (kt_opts_key_file); NULL: none. */
+	const char **key_file;
 };
 
 /* What kt_cli_program() returns when a command is to run. */

@@ -4,6 +4,7 @@
  */
 #include "identity.h"
 #include "crypto.h"
+#include "seal.h"
 #include <stdio.h>
 #include <sodium.h>
 #include <zmq.h>
@@ -42,7 +43,7 @@ int kt_identity_read(const char *dir, const char *file, uint8_t pk[32], uint8_t 
 
 	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path))
 		return kt_err_set(err, KT_EINVAL, "data folder path too long '%s'", dir);
-	if ((rc = kt_secret_read(path, text, sizeof(text), err)) != 0)
+	if ((rc = kt_secret_open(path, text, sizeof(text), NULL, err)) != 0) /* sealed or clear */
 		return rc;
 	if (sscanf(text, "public %64s\nsecret %128s\ncurve-public %40s\ncurve-secret %40s",
 		   hpk, hsk, curve_pk, curve_sk) != 4 || kt_unhex(pk, 32, hpk) != 0 ||

@@ -25,8 +25,10 @@ int kt_identity_new(char *text, size_t cap);
 
 /*
  * Reads the identity file dir/file: the Ed25519 pair and the CURVE pair in
- * Z85 (41 bytes each with the NUL).  0, or KT_EINVAL (path too long),
- * KT_EIO/KT_ENOENT as kt_secret_read, KT_ECORRUPT (not a key pair).  Wipe
+ * Z85 (41 bytes each with the NUL); a sealed file is opened with the
+ * process's unlock (common/seal.h, kt_secret_open).  0, or KT_EINVAL (path
+ * too long), KT_EIO/KT_ENOENT as kt_secret_read, KT_ECORRUPT (not a key
+ * pair), kt_secret_open's KT_EDENIED / KT_ECRYPTO.  Wipe
  * sk and curve_sk after use.
  */
 int kt_identity_read(const char *dir, const char *file, uint8_t pk[32], uint8_t sk[64],

@@ -28,6 +28,11 @@ void kt_opts_as(struct kt_opts *o, const char **as)
 	o->as = as;
 }
 
+void kt_opts_key_file(struct kt_opts *o, const char **key_file)
+{
+	o->key_file = key_file;
+}
+
 static void start(struct kt_opts *o, const char *cmd, const char *usage,
 		  const struct kt_opt *tab, int argc, char **argv, const char *shorts)
 {
@@ -51,6 +56,8 @@ static void start(struct kt_opts *o, const char *cmd, const char *usage,
 	o->lo[n++] = (struct option){ "dir", required_argument, NULL, 'd' };
 	if (o->as != NULL)
 		o->lo[n++] = (struct option){ "as", required_argument, NULL, 'a' };
+	if (o->key_file != NULL)
+		o->lo[n++] = (struct option){ "key-file", required_argument, NULL, 'k' };
 	o->lo[n++] = (struct option){ "help", no_argument, NULL, 'h' };
 	o->lo[n] = (struct option){ NULL, 0, NULL, 0 };
 	/* glibc: 0 re-reads the option string (its "+") and starts at argv[1]. */
@@ -175,6 +182,14 @@ int kt_opts_next(struct kt_opts *o)
 				return KT_OPTS_FAIL;
 			}
 			*o->as = optarg;
+			continue;
+		}
+		if (c == 'k' && o->key_file != NULL) {
+			if (o->key_file_given++) {
+				kt_opts_fail(o, "option '--key-file' given twice");
+				return KT_OPTS_FAIL;
+			}
+			*o->key_file = optarg;
 			continue;
 		}
 		kt_assert(c >= KEY_BASE && c < KEY_BASE + KT_OPTS_MAX);

@@ -76,11 +76,13 @@ struct kt_opts {
 	int dir_given;     /* -d was given already (once in the whole command line) */
 	const char **as;   /* where --as puts who acts (kt_opts_as), or NULL: no --as */
 	int as_given;
+	const char **key_file; /* where --key-file puts its file (kt_opts_key_file), or NULL */
+	int key_file_given;
 	/* One parse (kt_opts_start()). */
 	const char *cmd;   /* "client find", or NULL for the program's own options */
 	const char *usage; /* printed for --help */
 	const struct kt_opt *tab;
-	struct option lo[KT_OPTS_MAX + 4];
+	struct option lo[KT_OPTS_MAX + 5];
 	unsigned char seen[KT_OPTS_MAX];
 	const char *shorts;
 	int argc;
@@ -98,6 +100,14 @@ void kt_opts_init(struct kt_opts *o, const char *prog, const char **dir);
  * anywhere on the line as -d is, once; it writes *as and is never returned.
  */
 void kt_opts_as(struct kt_opts *o, const char **as);
+
+/*
+ * Gives every parse of o the option --key-file FILE (the key file that
+ * unlocks a sealed node, or that init and seal-keys seal it under),
+ * anywhere on the line as -d is, once; it writes *key_file and is never
+ * returned.  key_file NULL: no such option.
+ */
+void kt_opts_key_file(struct kt_opts *o, const char **key_file);
 
 /*
  * Starts parsing argv[1..argc) of command cmd (argv[0] is its name; cmd is

@@ -50,7 +50,7 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-	static const struct kt_cli_program prog = { "kt-hub", "0.1.0", usage };
+	static const struct kt_cli_program prog = { "kt-hub", "0.1.0", usage, NULL };
 	struct kt_hub_cli cli;
 	size_t k;
 	int rc;

@@ -25,6 +25,7 @@ struct kt_audit_q;
 struct kt_cli {
 	const char *dir;        /* -d DIR */
 	const char *as;         /* --as NAME (else $KT_STAFF) */
+	const char *key_file;   /* --key-file FILE: unlocks a sealed node (init, seal-keys: seals it) */
 	/* Who acts, once kt_cli_act() has logged her in (acting). */
 	int acting;
 	struct kt_staff me;
@@ -209,6 +210,25 @@ struct kt_secret_ask {
 	size_t min, max;
 };
 int kt_cli_secret(const struct kt_secret_ask *a, char *out, size_t cap);
+/*
+ * The passphrase of a node whose keys are sealed under one, typed on the
+ * terminal with echo off (common/seal.h's asker): 0, or -1 with no terminal.
+ */
+int kt_cli_ask_node_pass(char *out, size_t cap);
+
+/* ---- sealed key files (node/cmd_seal.c, common/seal.h) ---- */
+/*
+ * The lock init and seal-keys seal the key files under: a key file
+ * (key_file, which must exist and lie outside the data folder; *abs its
+ * full path, kept as the node's setting key_file), or a passphrase from
+ * pass_file's first line, $KT_NODE_PASS, or typed twice (ask).  Returns 0
+ * with *l made, 2 when none was asked for (no lock), or 1 (said).
+ */
+struct kt_lock;
+int kt_cli_seal_lock(const char *cmd, const char *dir, const char *key_file,
+		     const char *pass_file, int ask, struct kt_lock *l, char *abs, size_t cap);
+/* status's line on the key files ("keys: sealed under ..."), or into o (not NULL). */
+void kt_cli_keys_status(struct kt_cli *cli, json_t *o);
 
 /* Commands. */
 int cmd_init(struct kt_cli *cli, int argc, char **argv);
@@ -234,6 +254,9 @@ int cmd_backup(struct kt_cli *cli, int argc, char **argv);
 int cmd_restore(struct kt_cli *cli, int argc, char **argv);
 int cmd_staff(struct kt_cli *cli, int argc, char **argv);
 int cmd_audit(struct kt_cli *cli, int argc, char **argv);
+int cmd_keyfile(struct kt_cli *cli, int argc, char **argv);
+int cmd_seal_keys(struct kt_cli *cli, int argc, char **argv);
+int cmd_unseal_keys(struct kt_cli *cli, int argc, char **argv);
 /*
  * `import FILE [--skip-bad]` (argv[0] is the command's name): type 0 reads
  * JSON or client CSV (cmd_import); a type reads CSV rows of that type

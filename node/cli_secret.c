@@ -56,6 +56,11 @@ static int prompt(const char *what, char *out, size_t cap)
 	return 0;
 }
 
+int kt_cli_ask_node_pass(char *out, size_t cap)
+{
+	return prompt("passphrase of this node's keys", out, cap);
+}
+
 int kt_cli_secret(const struct kt_secret_ask *a, char *out, size_t cap)
 {
 	const char *env = a->env != NULL ? getenv(a->env) : NULL;

@@ -7,6 +7,7 @@
 #include "phone.h"
 #include "text.h"
 #include "when.h"
+#include "seal.h"
 
 #include <locale.h>
 #include <signal.h>
@@ -47,6 +48,13 @@ static const char usage[] =
 	"                                      a passphrase, taken while it works\n"
 	"  staff add|list|disable|enable|passwd|grant   staff accounts and roles\n"
 	"  audit [--client ID] [--staff NAME]  who read which cards, at every branch\n"
+	"  keyfile new FILE                    make a key file (for a USB stick)\n"
+	"  seal-keys / unseal-keys             seal the node's keys under a key file or\n"
+	"                                      a passphrase / write them in clear again\n"
+	"\n"
+	"A node whose keys are sealed unlocks them as each command starts: a key file\n"
+	"from --key-file FILE, KT_KEY_FILE or the setting key_file; a passphrase from\n"
+	"KT_NODE_PASS or typed.\n"
 	"\n"
 	"Every command acts as one member of staff: --as NAME (or KT_STAFF), with her\n"
 	"passphrase in KT_PASS or typed; naming nobody, the founding account made by\n"
@@ -61,6 +69,7 @@ static const char usage[] =
 static const char init_usage[] =
 	"usage: kt-node -d DIR init --branch NAME [--country CC] [--staff NAME]\n"
 	"                          [--role ROLE] [--pass-file FILE | --ask-pass]\n"
+	"                          [--key-file F | --seal-pass-file F | --seal-ask-pass]\n"
 	"\n"
 	"Makes a new node in DIR (created if missing): the store, a node id, its key\n"
 	"pair (Ed25519, with the CURVE pair derived from it) and a chain key (key\n"
@@ -74,6 +83,10 @@ static const char init_usage[] =
 	"                  twice with --ask-pass).  With none the node is open:\n"
 	"                  commands that name nobody act as the founding account,\n"
 	"                  until `staff passwd` gives it a passphrase.\n"
+	"  --key-file F    seal the node's keys from birth under key file F (kt-node\n"
+	"                  keyfile new F; outside DIR, kept as the setting key_file)\n"
+	"  --seal-pass-file F, --seal-ask-pass   or under a node passphrase (F's\n"
+	"                  first line, or typed twice); no clear key is ever written\n"
 	"example: kt-node -d /var/lib/kartoteka init --branch Centre --country RU "
 	"--staff 'Ольга Петрова' --ask-pass\n";
 
@@ -107,14 +120,17 @@ int cmd_init(struct kt_cli *cli, int argc, char **argv)
 		{ "role", KT_OPT_VALUE, 'r', 0 },
 		{ "pass-file", KT_OPT_VALUE, 'p', 0 },
 		{ "ask-pass", KT_OPT_FLAG, 'a', 0 },
+		{ "seal-pass-file", KT_OPT_VALUE, 'P', 0 },
+		{ "seal-ask-pass", KT_OPT_FLAG, 'A', 0 },
 		{ NULL, 0, 0, 0 },
 	};
 	struct kt_opts *o = kt_cli_opts(cli, "init", init_usage, opts, argc, argv);
 	const char *branch = NULL, *country = KT_PHONE_REGION_DEFAULT, *staff = "admin";
-	const char *role = "manager", *pfile = NULL;
-	char hash[KT_STAFF_HASH_BYTES];
+	const char *role = "manager", *pfile = NULL, *seal_pfile = NULL;
+	char hash[KT_STAFF_HASH_BYTES], kabs[4096];
+	struct kt_lock lock;
 	struct kt_id fid;
-	int c, ask = 0, rc, open;
+	int c, ask = 0, rc, open, seal_ask = 0, sealed;
 
 	while ((c = kt_opts_next(o)) >= 0)
 		switch (c) {
@@ -124,6 +140,8 @@ int cmd_init(struct kt_cli *cli, int argc, char **argv)
 		case 'r': role = o->arg; break;
 		case 'p': pfile = o->arg; break;
 		case 'a': ask = 1; break;
+		case 'P': seal_pfile = o->arg; break;
+		case 'A': seal_ask = 1; break;
 		}
 	if (c != KT_OPTS_END || kt_opts_args(o, 0, 0, NULL))
 		return kt_opts_exit(c);
@@ -144,9 +162,21 @@ int cmd_init(struct kt_cli *cli, int argc, char **argv)
 		return kt_cli_failf("init: bad staff name '%.60s'", staff);
 	if (pfile != NULL && ask)
 		return kt_cli_failf("init: --pass-file or --ask-pass, not both");
-	if (init_pass(pfile, ask, hash))
+	/* The node's seal (never $KT_NODE_PASS alone: a sealed init is asked for by name). */
+	sealed = cli->key_file != NULL || seal_pfile != NULL || seal_ask;
+	if (sealed && (rc = kt_cli_seal_lock("init", cli->dir, cli->key_file, seal_pfile, seal_ask,
+					     &lock, kabs, sizeof(kabs))) != 0)
 		return 1;
-	if (kt_store_init(cli->dir, branch, country, &cli->err) != 0)
+	if (init_pass(pfile, ask, hash)) {
+		if (sealed)
+			kt_lock_wipe(&lock);
+		return 1;
+	}
+	rc = kt_store_init_sealed(cli->dir, branch, country, sealed ? &lock : NULL,
+				  cli->key_file != NULL ? kabs : NULL, &cli->err);
+	if (sealed)
+		kt_lock_wipe(&lock);
+	if (rc != 0)
 		return kt_cli_fail(cli);
 	open = hash[0] == '\0';
 	rc = kt_cli_open(cli) || kt_cli_found(cli, staff, role, open ? NULL : hash, &fid);
@@ -188,7 +218,10 @@ int cmd_key(struct kt_cli *cli, int argc, char **argv)
 	if (cli->dir == NULL)
 		return kt_cli_failf("key: no data folder: use -d DIR");
 	snprintf(path, sizeof(path), "%s/node.key", cli->dir);
-	if (kt_secret_read(path, text, sizeof(text), &cli->err) != 0)
+	/* A sealed file is opened as the store opens it (its setting names the key file). */
+	if (kt_secret_kind(path, &cli->err) > 0 && kt_cli_open(cli))
+		return 1;
+	if (kt_secret_open(path, text, sizeof(text), NULL, &cli->err) != 0)
 		return kt_cli_fail(cli);
 	p = strstr(text, "public ");
 	if (p == NULL || strspn(p + 7, "0123456789abcdef") != 64)
@@ -517,6 +550,7 @@ int cmd_status(struct kt_cli *cli, int argc, char **argv)
 								    : -cli->st.clock_offset) / 1000,
 			       cli->st.clock_offset > 0 ? "behind" : "ahead of");
 		kt_cli_erased_status(cli, NULL); /* node/cmd_erase.c */
+		kt_cli_keys_status(cli, NULL);   /* node/cmd_seal.c */
 		return 0;
 	}
 	o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:I}", "branch", in.branch,
@@ -535,6 +569,7 @@ int cmd_status(struct kt_cli *cli, int argc, char **argv)
 	kt_store_holes(&cli->st, 0, hole_show, &hs);
 	json_object_set_new(o, "withheld", hs.a);
 	kt_cli_erased_status(cli, o);
+	kt_cli_keys_status(cli, o);
 	kt_cli_print_json(o);
 	return 0;
 }
@@ -585,13 +620,14 @@ static const struct {
 	{ "duplicates", cmd_duplicates }, { "conflicts", cmd_conflicts },
 	{ "report", cmd_report }, { "catalog", cmd_catalog }, { "catalogue", cmd_catalog },
 	{ "backup", cmd_backup }, { "restore", cmd_restore }, { "staff", cmd_staff },
-	{ "audit", cmd_audit },
+	{ "audit", cmd_audit }, { "keyfile", cmd_keyfile }, { "seal-keys", cmd_seal_keys },
+	{ "unseal-keys", cmd_unseal_keys },
 };
 
 int main(int argc, char **argv)
 {
-	static const struct kt_cli_program prog = { "kt-node", KT_VERSION, usage };
 	struct kt_cli cli;
+	const struct kt_cli_program prog = { "kt-node", KT_VERSION, usage, &cli.key_file };
 	int rc;
 
 	/*
@@ -611,6 +647,12 @@ int main(int argc, char **argv)
 	/* The command's words: argv[0] is its name, as each cmd_x() expects. */
 	argc = cli.opts.nargs;
 	argv = cli.opts.args;
+	/*
+	 * A sealed node's keys unlock as the store opens (common/seal.h).  For
+	 * init and seal-keys --key-file names the key to seal under, so it is
+	 * taken from the command's words when they read them.
+	 */
+	kt_unlock_from(&cli.key_file, kt_cli_ask_node_pass);
 	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
 		if (strcmp(argv[0], commands[k].name) == 0) {
 			rc = commands[k].fn(&cli, argc, argv);

@@ -33,6 +33,9 @@ const struct kt_setting_def kt_settings_table[] = {
 	  "                          Asia/Vladivostok (empty: the system's zone, $TZ);\n"
 	  "                          today, visits, birthdays, segments, report months\n"
 	  "                          and the times printed follow it", TEXT(timezone) },
+	{ "key_file", "", "where the key file the node's keys are sealed under is",
+	  "the key file the node's keys are sealed under\n"
+	  "                          (seal-keys sets it; a USB stick's path)", TEXT(key_file) },
 };
 const size_t kt_settings_count = sizeof(kt_settings_table) / sizeof(kt_settings_table[0]);
 

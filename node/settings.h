@@ -42,6 +42,7 @@ struct kt_settings {
 	char patch_test_services[KT_SETTING_BYTES_MAX]; /* legacy, ';'-separated */
 	int birthday_days;                    /* days ahead `birthdays` looks */
 	char timezone[KT_SETTING_BYTES_MAX];  /* IANA name; "" is the system's zone */
+	char key_file[KT_SETTING_BYTES_MAX];  /* the sealed keys' key file (node/cmd_seal.c) */
 };
 
 /* The table, in the order `config list` prints it; kt_settings_count rows. */

@@ -13,6 +13,31 @@
 #include <sodium.h>
 
 static const struct kt_val nil_val;
+
+/*
+ * The at-rest key of the change being merged (store/rest.c), made at its
+ * first value to seal; a node's merge has one, the hub's (no values) none.
+ */
+struct rest_ctx {
+	const struct kt_change *c;
+	int have;
+	uint8_t key[KT_KEY_BYTES];
+};
+
+/* The key of r for field of its change: NULL when the value stays clear; *rc an error. */
+static const uint8_t *rest_for(struct kt_store *st, MDB_txn *txn, struct rest_ctx *r,
+			       uint16_t field, int *rc, struct kt_err *err)
+{
+	*rc = 0;
+	if (r == NULL || kt_rest_clear(r->c->type, field))
+		return NULL;
+	if (!r->have) {
+		if ((*rc = kt_rest_key(st, txn, &r->c->owner, r->c, r->key, err)) != 0)
+			return NULL;
+		r->have = 1;
+	}
+	return r->key;
+}
 /*
  * Records of the chain-wide kinds are indexed by kind, so each is listed
  * without a walk over every record: idx 'c' 0x00 id a catalogue entry (the
@@ -105,7 +130,7 @@ static int ensure_head(struct kt_store *st, MDB_txn *txn, const struct kt_change
  */
 static int review(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 		  const struct kt_op *op, const MDB_val *v, const struct kt_val *val, int res,
-		  struct kt_err *err)
+		  const uint8_t *rkey, struct kt_err *err)
 {
 	const struct kt_field *f = kt_schema_field(c->type, op->field);
 	struct kt_version cur, cur_base, in = { c->hlc, c->origin };
@@ -119,7 +144,7 @@ static int review(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 	if (kt_merge_is_conflict(&cur, &cur_base, &in, &op->base)) {
 		memcpy(copy, (uint8_t *)v->mv_data + 2 * KT_VER_BYTES, n < sizeof(copy) ? n : 0);
 		return kt_conflict_note(st, txn, &c->id, op->field, &cur, copy,
-					n < sizeof(copy) ? n : 0, &in, val, err);
+					n < sizeof(copy) ? n : 0, &in, val, rkey, err);
 	}
 	if (res == KT_LWW_WIN && kt_version_cmp(&op->base, &cur) >= 0)
 		return kt_conflict_resolve(st, txn, &c->id, op->field, &op->base, err);
@@ -128,9 +153,11 @@ static int review(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 
 static int apply_lww(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 		     const struct kt_op *op, const struct kt_val *val, int fresh,
-		     struct kt_err *err)
+		     struct rest_ctx *rest, struct kt_err *err)
 {
-	uint8_t k[KT_RECKEY_BYTES], buf[KT_STORED_BYTES_MAX];
+	uint8_t k[KT_RECKEY_BYTES], buf[KT_STORED_BYTES_MAX], packed[KT_STORED_BYTES_MAX];
+	uint8_t nonce[KT_NONCE_BYTES];
+	const uint8_t *rkey;
 	MDB_val key = { kt_reckey(k, &c->id, op->field, NULL), k }, v;
 	struct kt_version in = { c->hlc, c->origin }, cur;
 	const struct kt_field *f = kt_schema_field(c->type, op->field);
@@ -139,7 +166,9 @@ static int apply_lww(struct kt_store *st, MDB_txn *txn, const struct kt_change *
 	msgpack_packer pk;
 	int rc, res, had, phone;
 
-	/* Two ops of one change may name one field: only the first finds it absent. */
+	rkey = rest_for(st, txn, val != NULL ? rest : NULL, op->field, &rc, err);
+	if (rc != 0)
+		return rc;
 	rc = fresh == 1 ? MDB_NOTFOUND : mdb_get(txn, st->rec, &key, &v);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return kt_mdb_err(err, rc, "read a field");
@@ -148,7 +177,7 @@ static int apply_lww(struct kt_store *st, MDB_txn *txn, const struct kt_change *
 		kt_version_get(&cur, v.mv_data);
 	res = (f != NULL && f->merge == KT_M_ONCE) ? kt_merge_once(had ? &cur : NULL, &in)
 						   : kt_merge_lww(had ? &cur : NULL, &in);
-	if (had && (rc = review(st, txn, c, op, &v, val, res, err)) != 0)
+	if (had && (rc = review(st, txn, c, op, &v, val, res, rkey, err)) != 0)
 		return rc;
 	if (had && (rc = mdb_get(txn, st->rec, &key, &v)) != 0) /* review may have moved it */
 		return kt_mdb_err(err, rc, "read a field");
@@ -176,8 +205,16 @@ static int apply_lww(struct kt_store *st, MDB_txn *txn, const struct kt_change *
 	}
 	kt_version_put(buf, &in);
 	kt_version_put(buf + KT_VER_BYTES, &op->base);
-	kt_fbuf_init(&fb, buf + 2 * KT_VER_BYTES, sizeof(buf) - 2 * KT_VER_BYTES, &pk);
-	kt_val_pack(&pk, val);
+	if (rkey != NULL) { /* sealed at rest where it stands: (record, field, version) */
+		kt_fbuf_init(&fb, packed, sizeof(packed) - 2 * KT_VER_BYTES - KT_REST_OVERHEAD, &pk);
+		kt_val_pack(&pk, val);
+		kt_rest_nonce_lww(nonce, &c->id, op->field, &in);
+		fb.n = kt_rest_seal(buf + 2 * KT_VER_BYTES, packed, fb.n, nonce, rkey);
+		sodium_memzero(packed, fb.n);
+	} else {
+		kt_fbuf_init(&fb, buf + 2 * KT_VER_BYTES, sizeof(buf) - 2 * KT_VER_BYTES, &pk);
+		kt_val_pack(&pk, val);
+	}
 	v.mv_size = 2 * KT_VER_BYTES + fb.n;
 	v.mv_data = buf;
 	if ((rc = mdb_put(txn, st->rec, &key, &v, 0)) != 0)
@@ -187,12 +224,16 @@ static int apply_lww(struct kt_store *st, MDB_txn *txn, const struct kt_change *
 	return 0;
 }
 
-/* Sets one element's state, keeping its value when it has one. */
+/*
+ * Sets one element's state, keeping its value when it has one: sealed
+ * under rkey (not NULL) where it stands, (record, field, tag).
+ */
 static int put_elem(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
 		    uint16_t field, const uint8_t *tag, int add, const struct kt_val *val,
-		    struct kt_err *err)
+		    const uint8_t *rkey, struct kt_err *err)
 {
-	uint8_t k[KT_RECKEY_BYTES], buf[KT_STORED_BYTES_MAX];
+	uint8_t k[KT_RECKEY_BYTES], buf[KT_STORED_BYTES_MAX], packed[KT_STORED_BYTES_MAX];
+	uint8_t nonce[KT_NONCE_BYTES];
 	MDB_val key = { kt_reckey(k, id, field, tag), k }, v;
 	enum kt_elem cur = KT_ELEM_ABSENT, nx;
 	struct kt_fbuf fb;
@@ -208,7 +249,13 @@ static int put_elem(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
 		return 0;
 	buf[0] = (uint8_t)nx;
 	fb.n = 0;
-	if (nx == KT_ELEM_LIVE) {
+	if (nx == KT_ELEM_LIVE && rkey != NULL && val != NULL) {
+		kt_fbuf_init(&fb, packed, sizeof(packed) - 1 - KT_REST_OVERHEAD, &pk);
+		kt_val_pack(&pk, val);
+		kt_rest_nonce_elem(nonce, id, field, tag);
+		fb.n = kt_rest_seal(buf + 1, packed, fb.n, nonce, rkey);
+		sodium_memzero(packed, fb.n);
+	} else if (nx == KT_ELEM_LIVE) {
 		kt_fbuf_init(&fb, buf + 1, sizeof(buf) - 1, &pk);
 		kt_val_pack(&pk, val != NULL ? val : &nil_val);
 	}
@@ -337,6 +384,7 @@ static int apply_shred(struct kt_store *st, MDB_txn *txn, const struct kt_change
 
 	if ((rc = mdb_put(txn, st->shred, &key, &v, 0)) != 0)
 		return kt_mdb_err(err, rc, "record an erasure");
+	kt_rest_forget_owner(st, &c->owner); /* her key goes: so does its at-rest key */
 	kt_erase_note_shred(st, &c->owner); /* her log, indexes, tokens: at commit (erase.c) */
 	mdb_del(txn, st->keys, &key, NULL);
 	if ((rc = mdb_cursor_open(txn, st->own, &cur)) != 0)
@@ -377,8 +425,10 @@ static int repeats(const struct kt_change *c, uint32_t i)
 static int apply_ops(struct kt_store *st, MDB_txn *txn, const struct kt_change *c,
 		     const struct kt_val *vals, int fresh, struct kt_err *err)
 {
+	struct rest_ctx rest = { c, 0, { 0 } };
 	uint32_t vi = 0;
 	uint8_t tag[KT_TAG_BYTES_SET];
+	const uint8_t *rkey;
 	int rc = 0;
 
 	for (uint32_t i = 0; i < c->nops && rc == 0; i++) {
@@ -386,13 +436,26 @@ static int apply_ops(struct kt_store *st, MDB_txn *txn, const struct kt_change *
 
 		switch (op->kind) {
 		case KT_OP_SET:
-			rc = apply_lww(st, txn, c, op, vals ? &vals[vi++] : NULL,
-				       fresh && !repeats(c, i), err);
+			/*
+			 * A later SET of a field the change already set is the same
+			 * version, so it never wins (kt_merge_lww: the same write);
+			 * skipped, so one (record, field, version) names one value and
+			 * its seal at rest one plaintext (store/rest.c).
+			 */
+			if (repeats(c, i)) {
+				vi += vals != NULL;
+				break;
+			}
+			rc = apply_lww(st, txn, c, op, vals ? &vals[vi++] : NULL, fresh,
+				       st->rest_off ? NULL : &rest, err);
 			break;
 		case KT_OP_ADD:
 			kt_tag_make(tag, c->origin, c->seq, i);
-			rc = put_elem(st, txn, &c->id, op->field, tag, 1, vals ? &vals[vi] : NULL,
-				      err);
+			rkey = rest_for(st, txn, vals && !st->rest_off ? &rest : NULL, op->field, &rc,
+					err);
+			if (rc == 0)
+				rc = put_elem(st, txn, &c->id, op->field, tag, 1,
+					      vals ? &vals[vi] : NULL, rkey, err);
 			if (rc == 0 && (rc = audit_index(st, txn, c, op, vals ? &vals[vi] : NULL)) != 0)
 				rc = kt_mdb_err(err, rc, "index an audit record");
 			vi += vals != NULL;
@@ -400,7 +463,7 @@ static int apply_ops(struct kt_store *st, MDB_txn *txn, const struct kt_change *
 		case KT_OP_DEL:
 			for (uint32_t t = 0; t < op->arg_len / KT_TAG_BYTES_SET && rc == 0; t++)
 				rc = put_elem(st, txn, &c->id, op->field,
-					      op->arg + t * KT_TAG_BYTES_SET, 0, NULL, err);
+					      op->arg + t * KT_TAG_BYTES_SET, 0, NULL, NULL, err);
 			break;
 		case KT_OP_ALIAS:
 			rc = apply_alias(st, txn, c, op, err);
@@ -415,6 +478,7 @@ static int apply_ops(struct kt_store *st, MDB_txn *txn, const struct kt_change *
 			break;
 		}
 	}
+	sodium_memzero(rest.key, sizeof(rest.key));
 	return rc;
 }
 

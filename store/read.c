@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 
 void kt_rec_init(struct kt_rec *r)
 {
@@ -18,8 +19,19 @@ void kt_rec_release(struct kt_rec *r)
 		return;
 	free(r->fields);
 	free(r->elems);
+	if (r->plain != NULL) {
+		sodium_memzero(r->plain, r->plain_cap);
+		free(r->plain);
+	}
 	kt_rec_init(r);
 }
+
+/*
+ * A value load_entry met sealed: its type is PENDING and s, n are the
+ * sealed bytes in the map, opened once the record's every entry is in
+ * (open_sealed), so the owner's key is made once and the buffer once.
+ */
+#define PENDING 0xff
 
 static struct kt_rfield *more_field(struct kt_rec *r)
 {
@@ -40,7 +52,7 @@ static struct kt_relem *more_elem(struct kt_rec *r)
 }
 
 /* Adds one state entry of the record to r. */
-static int load_entry(struct kt_rec *r, const MDB_val *key, const MDB_val *v,
+static int load_entry(struct kt_rec *r, const MDB_val *key, const MDB_val *v, size_t *sealed,
 		      struct kt_err *err)
 {
 	const uint8_t *k = key->mv_data, *d = v->mv_data;
@@ -56,6 +68,12 @@ static int load_entry(struct kt_rec *r, const MDB_val *key, const MDB_val *v,
 		e = more_elem(r);
 		e->field = field;
 		memcpy(e->tag, k + KT_ID_BYTES + 2, KT_TAG_BYTES_SET);
+		if (kt_rest_sealed(d + 1, v->mv_size - 1)) {
+			e->v = (struct kt_val){ PENDING, 0, (const char *)d + 1,
+						(uint32_t)(v->mv_size - 1) };
+			*sealed += v->mv_size - 1;
+			return 0;
+		}
 		return kt_val_unpack(d + 1, v->mv_size - 1, &e->v, err);
 	}
 	if (field == KT_F_HEAD) {
@@ -78,9 +96,67 @@ static int load_entry(struct kt_rec *r, const MDB_val *key, const MDB_val *v,
 		f->field = field;
 		kt_version_get(&f->ver, d);
 		kt_version_get(&f->base, d + KT_VER_BYTES);
+		if (kt_rest_sealed(d + 2 * KT_VER_BYTES, v->mv_size - 2 * KT_VER_BYTES)) {
+			f->v = (struct kt_val){ PENDING, 0, (const char *)d + 2 * KT_VER_BYTES,
+						(uint32_t)(v->mv_size - 2 * KT_VER_BYTES) };
+			*sealed += v->mv_size - 2 * KT_VER_BYTES;
+			return 0;
+		}
 		return kt_val_unpack(d + 2 * KT_VER_BYTES, v->mv_size - 2 * KT_VER_BYTES,
 				     &f->v, err);
 	}
+}
+
+/* Opens one pending value v (sealed at nonce) into plain + *at and decodes it. */
+static int open_one(struct kt_val *v, const uint8_t nonce[KT_NONCE_BYTES],
+		    const uint8_t key[KT_KEY_BYTES], uint8_t *plain, size_t *at, struct kt_err *err)
+{
+	size_t n;
+	int rc;
+
+	if ((rc = kt_rest_open(plain + *at, (const uint8_t *)v->s, v->n, nonce, key, &n, err)) != 0)
+		return rc;
+	rc = kt_val_unpack(plain + *at, n, v, err);
+	*at += n;
+	return rc;
+}
+
+/* Opens r's pending values (sealed bytes in all) into r->plain under the owner's key. */
+static int open_sealed(struct kt_store *st, MDB_txn *txn, struct kt_rec *r, size_t sealed,
+		       struct kt_err *err)
+{
+	uint8_t key[KT_KEY_BYTES], nonce[KT_NONCE_BYTES];
+	size_t at = 0;
+	int rc;
+
+	if (sealed > r->plain_cap) {
+		if (r->plain != NULL) {
+			sodium_memzero(r->plain, r->plain_cap);
+			free(r->plain);
+		}
+		r->plain_cap = sealed;
+		r->plain = kt_malloc(sealed);
+	}
+	if ((rc = kt_rest_key(st, txn, &r->owner, NULL, key, NULL)) != 0) {
+		char idt[KT_ID_TEXT_BYTES];
+
+		kt_id_format(&r->id, idt);
+		return kt_err_set(err, KT_ECORRUPT, "the values of '%s' are sealed under a data key "
+				  "that %s", idt, rc == KT_ENOTFOUND ? "this node does not hold"
+				  : "does not open with this node's chain key");
+	}
+	for (uint32_t i = 0; i < r->nfields && rc == 0; i++)
+		if (r->fields[i].v.t == PENDING) {
+			kt_rest_nonce_lww(nonce, &r->id, r->fields[i].field, &r->fields[i].ver);
+			rc = open_one(&r->fields[i].v, nonce, key, r->plain, &at, err);
+		}
+	for (uint32_t i = 0; i < r->nelems && rc == 0; i++)
+		if (r->elems[i].v.t == PENDING) {
+			kt_rest_nonce_elem(nonce, &r->id, r->elems[i].field, r->elems[i].tag);
+			rc = open_one(&r->elems[i].v, nonce, key, r->plain, &at, err);
+		}
+	sodium_memzero(key, sizeof(key));
+	return rc;
 }
 
 int kt_store_load(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
@@ -90,9 +166,18 @@ int kt_store_load(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
 	MDB_val key = { kt_reckey(k, id, KT_F_HEAD, NULL), k }, v;
 	MDB_cursor *cur;
 	char idt[KT_ID_TEXT_BYTES];
+	size_t sealed = 0;
+	uint8_t *plain = r->plain;
+	size_t plain_cap = r->plain_cap;
 	int rc;
 
+	/* The opened values of the last load are wiped; their buffer is kept for this one. */
+	if (plain != NULL)
+		sodium_memzero(plain, plain_cap);
+	r->plain = NULL;
 	kt_rec_release(r);
+	r->plain = plain;
+	r->plain_cap = plain_cap;
 	r->id = *id;
 	if ((rc = mdb_cursor_open(txn, st->rec, &cur)) != 0)
 		return kt_mdb_err(err, rc, "open a cursor");
@@ -105,13 +190,17 @@ int kt_store_load(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
 	}
 	while (rc == 0 && key.mv_size >= KT_ID_BYTES + 2 &&
 	       memcmp(key.mv_data, id->b, KT_ID_BYTES) == 0) {
-		if ((rc = load_entry(r, &key, &v, err)) != 0)
+		if ((rc = load_entry(r, &key, &v, &sealed, err)) != 0)
 			break;
 		rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);
 	}
 	mdb_cursor_close(cur);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc < 0 && rc > -100 ? rc : kt_mdb_err(err, rc, "read a record");
+	if (sealed > 0 && (rc = open_sealed(st, txn, r, sealed, err)) != 0) {
+		r->nfields = r->nelems = 0; /* no value is left half read */
+		return rc;
+	}
 	if (!kt_id_is_zero(&r->alias))
 		kt_store_alias_of(st, txn, id, &r->alias); /* the standing card of a cycle is not merged */
 	return 0;

@@ -12,12 +12,14 @@
 #include "phone.h"
 #include "hlc.h"
 #include "identity.h"
+#include "seal.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <sodium.h>
 #include <zmq.h>
@@ -123,7 +125,8 @@ static int holds_node(const char *dir)
 	return 0;
 }
 
-static int write_keys(const char *dir, struct kt_err *err)
+/* The node's two secret files, sealed under lock (NULL: clear). */
+static int write_keys(const char *dir, const struct kt_lock *lock, struct kt_err *err)
 {
 	char path[4200], text[512];
 	uint8_t ck[KT_KEY_BYTES];
@@ -133,14 +136,14 @@ static int write_keys(const char *dir, struct kt_err *err)
 	kt_hex(text, ck, KT_KEY_BYTES);
 	strcat(text, "\n");
 	if ((rc = path_in(path, sizeof(path), dir, "chain.key", err)) != 0 ||
-	    (rc = kt_secret_write(path, text, err)) != 0)
+	    (rc = kt_secret_write_lock(path, text, lock, err)) != 0)
 		goto done;
 	if (kt_identity_new(text, sizeof(text)) != 0) {
 		rc = kt_err_set(err, KT_ECRYPTO, "cannot make the node's key pair");
 		goto done;
 	}
 	if ((rc = path_in(path, sizeof(path), dir, "node.key", err)) == 0)
-		rc = kt_secret_write(path, text, err);
+		rc = kt_secret_write_lock(path, text, lock, err);
 done:
 	sodium_memzero(text, sizeof(text));
 	sodium_memzero(ck, sizeof(ck));
@@ -193,6 +196,12 @@ static int make_folder(const char *dir, int *made, struct kt_err *err)
 int kt_store_init(const char *dir, const char *branch, const char *country,
 		  struct kt_err *err)
 {
+	return kt_store_init_sealed(dir, branch, country, NULL, NULL, err);
+}
+
+int kt_store_init_sealed(const char *dir, const char *branch, const char *country,
+			 const struct kt_lock *lock, const char *key_file, struct kt_err *err)
+{
 	struct kt_store st;
 	MDB_txn *txn;
 	int rc, made_dir = 0;
@@ -201,7 +210,7 @@ int kt_store_init(const char *dir, const char *branch, const char *country,
 		return kt_err_set(err, KT_EEXIST, "'%s' already holds a node", dir);
 	if ((rc = make_folder(dir, &made_dir, err)) != 0)
 		return rc;
-	if ((rc = write_keys(dir, err)) != 0)
+	if ((rc = write_keys(dir, lock, err)) != 0)
 		goto fail;
 	memset(&st, 0, sizeof(st));
 	if ((rc = kt_env_open(&st, dir, err)) != 0)
@@ -210,8 +219,12 @@ int kt_store_init(const char *dir, const char *branch, const char *country,
 		uint64_t id = kt_node_id_new();
 
 		if ((rc = kt_meta_put_u64(&st, txn, "node_id", id)) == 0 &&
+		    /* born sealing its values: nothing to seal at its first open */
+		    (rc = kt_meta_put_u64(&st, txn, KT_META_REST_VERSION, 1)) == 0 &&
 		    (rc = kt_meta_put(&st, txn, "branch", branch, strlen(branch))) == 0 &&
-		    (rc = kt_meta_put(&st, txn, "set:country", country, strlen(country))) == 0)
+		    (rc = kt_meta_put(&st, txn, "set:country", country, strlen(country))) == 0 &&
+		    (key_file == NULL ||
+		     (rc = kt_meta_put(&st, txn, "set:key_file", key_file, strlen(key_file))) == 0))
 			rc = kt_txn_commit(txn);
 		else
 			mdb_txn_abort(txn);
@@ -273,7 +286,7 @@ static int read_chain_key(struct kt_store *st, const char *dir, struct kt_err *e
 	int rc;
 
 	if ((rc = path_in(path, sizeof(path), dir, "chain.key", err)) != 0 ||
-	    (rc = kt_secret_read(path, text, sizeof(text), err)) != 0)
+	    (rc = kt_secret_open(path, text, sizeof(text), NULL, err)) != 0)
 		return rc;
 	text[strcspn(text, "\r\n")] = '\0';
 	rc = kt_unhex(st->chain_key, KT_KEY_BYTES, text);
@@ -302,7 +315,7 @@ static int finish_rekey(struct kt_store *st, const char *dir, struct kt_err *err
 		return rc;
 	if (access(path, F_OK) != 0)
 		return 0;
-	if (kt_secret_read(path, text, sizeof(text), err) == 0) {
+	if (kt_secret_open(path, text, sizeof(text), NULL, err) == 0) {
 		text[strcspn(text, "\r\n")] = '\0';
 		if (kt_unhex(nk, KT_KEY_BYTES, text) == 0 &&
 		    kt_store_rdtxn(st, &txn, err) == 0) {
@@ -325,6 +338,77 @@ static int finish_rekey(struct kt_store *st, const char *dir, struct kt_err *err
 	}
 	memcpy(st->chain_key, nk, KT_KEY_BYTES);
 	sodium_memzero(nk, sizeof(nk));
+	return 0;
+}
+
+/*
+ * A (re)seal of the key files (kt_store_reseal) writes node.key.seal and
+ * chain.key.seal, then renames node.key's, then chain.key's.  Left by a
+ * crash: both (or node.key's alone, before chain.key's was whole): the old
+ * files stand, the new ones go; chain.key's alone: node.key's rename was
+ * made, so chain.key's is made too.
+ */
+static int finish_seal(const char *dir, struct kt_err *err)
+{
+	char nk[4200], ck[4200], cdst[4200];
+
+	snprintf(nk, sizeof(nk), "%s/node.key.seal", dir);
+	snprintf(ck, sizeof(ck), "%s/chain.key.seal", dir);
+	snprintf(cdst, sizeof(cdst), "%s/chain.key", dir);
+	if (access(ck, F_OK) != 0) {
+		unlink(nk);
+		return 0;
+	}
+	if (access(nk, F_OK) == 0) {
+		unlink(nk);
+		unlink(ck);
+		return 0;
+	}
+	if (rename(ck, cdst) != 0)
+		return kt_err_set(err, KT_EIO, "cannot finish sealing the keys in '%s': %s", dir,
+				  strerror(errno));
+	return 0;
+}
+
+int kt_store_reseal(const char *dir, const struct kt_lock *lock, struct kt_err *err)
+{
+	char path[2][4200], tmp[2][4200], text[2][KT_SEAL_PLAIN_MAX + 1];
+	static const char *const names[2] = { "node.key", "chain.key" };
+	int rc = 0;
+
+	for (int i = 0; i < 2; i++) {
+		snprintf(path[i], sizeof(path[i]), "%s/%s", dir, names[i]);
+		snprintf(tmp[i], sizeof(tmp[i]), "%s/%s.seal", dir, names[i]);
+		unlink(tmp[i]);
+	}
+	/* Both opened under the old unlock before either is written under the new. */
+	for (int i = 0; i < 2 && rc == 0; i++)
+		rc = kt_secret_open(path[i], text[i], sizeof(text[i]), NULL, err);
+	for (int i = 0; i < 2 && rc == 0; i++)
+		rc = kt_secret_write_lock(tmp[i], text[i], lock, err);
+	sodium_memzero(text, sizeof(text));
+	if (rc != 0) {
+		unlink(tmp[0]);
+		unlink(tmp[1]);
+		return rc;
+	}
+	for (int i = 0; i < 2; i++)
+		if (rename(tmp[i], path[i]) != 0) {
+			if (i == 0) {
+				unlink(tmp[0]);
+				unlink(tmp[1]);
+			}
+			return kt_err_set(err, KT_EIO, "cannot replace '%s': %s%s", path[i],
+					  strerror(errno), i ? " (run any command to finish)" : "");
+		}
+	{
+		int fd = open(dir, O_RDONLY | O_DIRECTORY);
+
+		if (fd >= 0) {
+			fsync(fd); /* the renames, on the disk */
+			close(fd);
+		}
+	}
 	return 0;
 }
 
@@ -352,7 +436,7 @@ int kt_store_open_as(struct kt_store *st, const char *dir, int hub, struct kt_er
 					dir, dir)
 			   : kt_err_set(err, KT_ENOTFOUND, "no node in '%s' (run: kt-node -d %s init "
 					"--branch NAME)", dir, dir);
-	if (!hub && (rc = read_chain_key(st, dir, err)) != 0)
+	if (!hub && (rc = finish_seal(dir, err)) != 0)
 		return rc;
 	/* Held shared until close, so an erasure's rewrite knows who holds the store. */
 	if ((rc = kt_store_lock_take(st, dir, err)) != 0)
@@ -360,6 +444,17 @@ int kt_store_open_as(struct kt_store *st, const char *dir, int hub, struct kt_er
 	if ((rc = kt_env_open(st, dir, err)) != 0) {
 		kt_store_lock_drop(st);
 		return rc;
+	}
+	if (!hub) {
+		/* Where a sealed node's key file is (setting key_file), then the keys. */
+		char kf[KT_SETTING_BYTES_MAX];
+
+		if ((rc = kt_store_rdtxn(st, &txn, err)) != 0)
+			goto fail;
+		kt_unlock_hint(kt_store_setting(st, txn, "key_file", kf, sizeof(kf)) == 0 ? kf : NULL);
+		mdb_txn_abort(txn);
+		if ((rc = read_chain_key(st, dir, err)) != 0)
+			goto fail;
 	}
 	if (!hub && (rc = finish_rekey(st, dir, err)) != 0)
 		goto fail;
@@ -380,6 +475,8 @@ int kt_store_open_as(struct kt_store *st, const char *dir, int hub, struct kt_er
 		goto fail;
 	}
 	if (!hub && (rc = kt_index_current(st, err)) != 0)
+		goto fail;
+	if (!hub && (rc = kt_rest_current(st, err)) != 0) /* a store from before sealing */
 		goto fail;
 	return 0;
 fail:
@@ -410,6 +507,7 @@ void kt_store_close(struct kt_store *st)
 	kt_erase_release(st);
 	st->env = NULL;
 	sodium_memzero(st->chain_key, sizeof(st->chain_key));
+	kt_rest_forget(st);
 	if (st->w_ready != NULL)
 		kt_ready_release(st->w_ready);
 	free(st->w_ready);

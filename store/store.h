@@ -117,12 +117,21 @@ struct kt_store {
 	int batch_test;
 	/* Tests only: writes as a node before field 23 did, with no phone copy. */
 	int no_phone_copy;
+	/* Tests only: writes values in clear, as a node before values were sealed at rest. */
+	int rest_off;
 	/* Erasure (store/erase.c): what this transaction shredded and dropped, swept at commit. */
 	struct kt_erasing *w_erase;
 	uint64_t w_erased_dropped; /* changes to erased clients this transaction dropped */
 	int w_swept;               /* this transaction swept an erasure */
 	int rewrite_due;           /* a sweep committed: the store is due a rewrite */
 	int lock_fd1;              /* the open lock's fd + 1 (0: none; store/rewrite.c) */
+	/*
+	 * The at-rest keys of the owners whose values were sealed or opened
+	 * lately (store/rest.c, KT_REST_SLOTS of them by owner id), each known
+	 * by the wrapped data key it came from; NULL until the first; wiped
+	 * and freed at close.
+	 */
+	struct kt_rest_slot *rest_slots;
 };
 
 /*
@@ -138,6 +147,23 @@ extern volatile sig_atomic_t kt_interrupted;
 /* Creates a new node in dir (made if missing); refuses a folder that holds one. */
 int kt_store_init(const char *dir, const char *branch, const char *country,
 		  struct kt_err *err);
+/*
+ * The same with its key files sealed under lock (common/seal.h; NULL:
+ * clear) from birth, so no clear key is ever written, and the setting
+ * key_file = key_file (NULL: none), where later commands find it.
+ */
+struct kt_lock;
+int kt_store_init_sealed(const char *dir, const char *branch, const char *country,
+			 const struct kt_lock *lock, const char *key_file, struct kt_err *err);
+/*
+ * Seals the node's key files in dir again, under lock (NULL: in clear):
+ * each opened with the process's unlock and written beside as NAME.seal,
+ * then both renamed over (node.key first); a crash between is finished or
+ * undone by the next open.  Nothing else may write them meanwhile (the
+ * caller holds the store open).  0 or an error (nothing changed but the
+ * .seal files, removed).
+ */
+int kt_store_reseal(const char *dir, const struct kt_lock *lock, struct kt_err *err);
 
 /*
  * The time this node stamps its writes with: its wall clock corrected by
@@ -245,7 +271,12 @@ int kt_meta_save(struct kt_store *st, const char *name, const void *p, size_t n)
  * code.
  */
 int kt_store_clock_learn(struct kt_store *st, MDB_txn *txn, uint64_t hub_ms, int64_t *offset);
-/* Opens the node in dir: the LMDB environment and the chain key. */
+/*
+ * Opens the node in dir: the LMDB environment and the chain key, opened
+ * with the process's unlock when sealed (common/seal.h; the setting
+ * key_file is its hint).  A wrong or missing key file or passphrase is
+ * one line in err and nothing is changed.
+ */
 int kt_store_open(struct kt_store *st, const char *dir, struct kt_err *err);
 void kt_store_close(struct kt_store *st);
 
@@ -643,11 +674,28 @@ struct kt_rec {
 	uint32_t nfields, nelems, cap_fields, cap_elems;
 	struct kt_rfield *fields;    /* by field number */
 	struct kt_relem *elems;      /* by field, then tag */
+	/*
+	 * The record's values opened from their seal at rest (store/rest.c):
+	 * the sealed values' strings point here.  Owned by the record: wiped
+	 * and reused by the next kt_store_load into it, wiped and freed by
+	 * kt_rec_release.  A struct kt_rec is not copied by value.
+	 */
+	uint8_t *plain;
+	size_t plain_cap;
 };
 void kt_rec_init(struct kt_rec *r);
+/* Frees r's arrays and wipes and frees its opened values; r is then empty. */
 void kt_rec_release(struct kt_rec *r);
 
-/* Loads record id; values borrow from txn.  KT_ENOTFOUND when absent. */
+/*
+ * Loads record id.  The values of the fields the search reads (kt_rest
+ * clear: a client's name, phone, email, birthday, the phone's copy)
+ * borrow from txn; every other value is opened from its seal at rest
+ * under the owner's data key (unwrapped once per load, or not at all when
+ * the store's last one is hers) into r->plain, valid until the next load
+ * into r or kt_rec_release.  KT_ENOTFOUND when absent; KT_ECORRUPT for a
+ * value that does not decode or open.
+ */
 int kt_store_load(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
 		  struct kt_rec *r, struct kt_err *err);
 

@@ -10,8 +10,61 @@
 
 #define KT_RECKEY_BYTES (KT_ID_BYTES + 2 + KT_TAG_BYTES_SET)
 #define KT_VER_BYTES 16
-/* A stored value: versions and the packed value, with room for headers. */
-#define KT_STORED_BYTES_MAX (2 * KT_VER_BYTES + KT_VALUE_BYTES_MAX + 16)
+/* A stored value: versions and the packed value, with room for headers and a seal. */
+#define KT_STORED_BYTES_MAX (2 * KT_VER_BYTES + KT_VALUE_BYTES_MAX + 16 + KT_REST_OVERHEAD)
+
+/*
+ * Values at rest (store/rest.c; layout in its header comment and
+ * proto/PROTOCOL.md): every stored value of a node but kt_rest_clear's is
+ * KT_REST_MARK || ciphertext || tag under its record owner's at-rest key,
+ * with a nonce made of where it stands, so none is stored.
+ */
+#define KT_REST_MARK 0xc1 /* the one byte msgpack never uses: no clear value starts so */
+#define KT_REST_OVERHEAD (1 + KT_TAG_BYTES)
+#define KT_META_REST_VERSION "rest_version"
+#define KT_REST_SLOTS 512
+/* Whether field of a record of type stays clear at rest: what the search reads. */
+int kt_rest_clear(uint8_t type, uint16_t field);
+/*
+ * The at-rest key of owner's values into key: from her data key in the keys
+ * table, else the KEY op of c (her first change; c may be NULL), unwrapped
+ * by the chain key.  Those made lately are kept in st (KT_REST_SLOTS, by
+ * owner id), each known by the wrapped bytes it came from, so the loads of
+ * one client's records unwrap once, and a safety check that reads the
+ * whole catalogue again finds its entries' keys.
+ * 0, KT_ENOTFOUND (no key held), or KT_ECRYPTO.  Wipe key after use.
+ */
+int kt_rest_key(struct kt_store *st, MDB_txn *txn, const struct kt_id *owner,
+		const struct kt_change *c, uint8_t key[KT_KEY_BYTES], struct kt_err *err);
+/* Wipes and frees the keys kept in st (close, and before a migration); or owner's alone. */
+void kt_rest_forget(struct kt_store *st);
+void kt_rest_forget_owner(struct kt_store *st, const struct kt_id *owner);
+/* The nonce of an LWW value (its version) or a set element (its tag) of record id. */
+void kt_rest_nonce_lww(uint8_t nonce[KT_NONCE_BYTES], const struct kt_id *id, uint16_t field,
+		       const struct kt_version *ver);
+void kt_rest_nonce_elem(uint8_t nonce[KT_NONCE_BYTES], const struct kt_id *id, uint16_t field,
+			const uint8_t tag[KT_TAG_BYTES_SET]);
+/*
+ * Seals packed[0..n) into out (room for n + KT_REST_OVERHEAD): returns the
+ * bytes written.  Open: in[0..n) into out (room for n), *outn its length;
+ * 0, or KT_ECORRUPT (cut short, damaged, another position or key).
+ */
+size_t kt_rest_seal(uint8_t *out, const uint8_t *packed, size_t n,
+		    const uint8_t nonce[KT_NONCE_BYTES], const uint8_t key[KT_KEY_BYTES]);
+int kt_rest_open(uint8_t *out, const uint8_t *in, size_t n, const uint8_t nonce[KT_NONCE_BYTES],
+		 const uint8_t key[KT_KEY_BYTES], size_t *outn, struct kt_err *err);
+/* Whether stored value bytes p[0..n) are sealed. */
+static inline int kt_rest_sealed(const uint8_t *p, size_t n)
+{
+	return n > 0 && p[0] == KT_REST_MARK;
+}
+/*
+ * Seals, once, the values a store written before sealing holds in clear
+ * (meta KT_META_REST_VERSION; at a node's open, in one write) and marks
+ * the store due a rewrite, so their clear bytes leave the file.  0 or an
+ * error.
+ */
+int kt_rest_current(struct kt_store *st, struct kt_err *err);
 
 /* A fixed buffer a msgpack packer writes to; writing past cap fails. */
 struct kt_fbuf {
@@ -116,11 +169,15 @@ int kt_blind_token_op(struct kt_store *st, const struct kt_op *ops, uint32_t nop
 /* Whether ops[0..n) hold a SET of field. */
 int kt_sets_field(const struct kt_op *ops, uint32_t n, uint16_t field);
 
-/* Records a conflict of two versions of one field (store/conflict.c). */
+/*
+ * Records a conflict of two versions of one field (store/conflict.c): a's
+ * stored bytes (sealed or clear) and b's value, each sealed under rkey
+ * (NULL: the field stays clear, or the hub's, which has no values).
+ */
 int kt_conflict_note(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
 		     uint16_t field, const struct kt_version *a, const uint8_t *aval,
 		     size_t alen, const struct kt_version *b, const struct kt_val *bval,
-		     struct kt_err *err);
+		     const uint8_t *rkey, struct kt_err *err);
 /* Drops the conflicts of a field whose versions are at most upto (a write saw them). */
 int kt_conflict_resolve(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
 			uint16_t field, const struct kt_version *upto, struct kt_err *err);

@@ -126,21 +126,44 @@ static int set_base(struct kt_store *st, MDB_txn *txn, const struct kt_id *id,
 	return 0;
 }
 
-/* Whether the stored value folds to the same text as want (folded already). */
-static int same_folded(const MDB_val *v, const char *want)
+/*
+ * Whether the stored element (entry key k, value v) folds to the same text
+ * as want (folded already); a sealed one is opened under rkey (its owner's
+ * at-rest key, made at the first sealed one met: *have).
+ */
+static int same_folded(struct kt_store *st, MDB_txn *txn, const struct kt_id *owner,
+		       const MDB_val *k, const MDB_val *v, const char *want, int *have,
+		       uint8_t rkey[KT_KEY_BYTES])
 {
+	const uint8_t *p = (uint8_t *)v->mv_data + 1, *kb = k->mv_data;
+	uint8_t plain[KT_STORED_BYTES_MAX], nonce[KT_NONCE_BYTES];
+	size_t n = v->mv_size - 1;
 	struct kt_val sv;
+	struct kt_id id;
 	char *f;
 	int same;
 
 	if (v->mv_size < 2 || ((uint8_t *)v->mv_data)[0] != KT_ELEM_LIVE)
 		return 0;
-	if (kt_val_unpack((uint8_t *)v->mv_data + 1, v->mv_size - 1, &sv, NULL) != 0 ||
-	    sv.t != KT_V_STR)
-		return 0;
-	f = kt_text_fold(sv.s, sv.n);
-	same = f != NULL && strcmp(f, want) == 0;
-	free(f);
+	if (kt_rest_sealed(p, n)) {
+		if (n > sizeof(plain) ||
+		    (!*have && kt_rest_key(st, txn, owner, NULL, rkey, NULL) != 0))
+			return 0;
+		*have = 1;
+		memcpy(id.b, kb, KT_ID_BYTES);
+		kt_rest_nonce_elem(nonce, &id, kt_be16_get(kb + KT_ID_BYTES), kb + KT_ID_BYTES + 2);
+		if (kt_rest_open(plain, p, n, nonce, rkey, &n, NULL) != 0)
+			return 0;
+		p = plain;
+	}
+	same = kt_val_unpack(p, n, &sv, NULL) == 0 && sv.t == KT_V_STR &&
+	       (f = kt_text_fold(sv.s, sv.n)) != NULL;
+	if (same) {
+		same = strcmp(f, want) == 0;
+		free(f);
+	}
+	if (p == plain)
+		sodium_memzero(plain, n);
 	return same;
 }
 
@@ -154,8 +177,9 @@ static int del_tags(struct kt_store *st, MDB_txn *txn, const struct kt_draft *d,
 	MDB_cursor *cur;
 	char *want = kt_text_fold(val->s, val->n);
 	const struct kt_field *f = kt_schema_field(d->type, op->field);
+	uint8_t rkey[KT_KEY_BYTES];
 	uint32_t n = 0;
-	int rc;
+	int rc, have = 0;
 
 	if (want == NULL)
 		return kt_err_set(err, KT_EINVAL, "value to remove is not valid UTF-8");
@@ -167,12 +191,13 @@ static int del_tags(struct kt_store *st, MDB_txn *txn, const struct kt_draft *d,
 	rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
 	while (rc == 0 && n < KT_DEL_TAGS_MAX && key.mv_size == KT_RECKEY_BYTES &&
 	       memcmp(key.mv_data, k, KT_ID_BYTES + 2) == 0) {
-		if (same_folded(&v, want))
+		if (same_folded(st, txn, &d->owner, &key, &v, want, &have, rkey))
 			memcpy(w->tags[i] + (size_t)n++ * KT_TAG_BYTES_SET,
 			       (uint8_t *)key.mv_data + KT_ID_BYTES + 2, KT_TAG_BYTES_SET);
 		rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);
 	}
 	mdb_cursor_close(cur);
+	sodium_memzero(rkey, sizeof(rkey));
 	if (n == 0)
 		rc = kt_err_set(err, KT_ENOTFOUND, "'%.*s' is not in %s", (int)val->n, val->s,
 				f ? f->name : "the set");

@@ -142,6 +142,7 @@ void raw_batches(int append)
 
 static struct kt_draft drafts[KT_BATCH_MAX];
 static struct card cards[KT_BATCH_MAX]; /* the texts drafts borrow */
+static char notes[KT_BATCH_MAX][96];    /* each card's health notes, sealed at rest */
 
 void store_make(struct build *b, const char *name, uint64_t cap)
 {
@@ -184,6 +185,10 @@ static void draft_cards(struct build *b, size_t n)
 		draft_set(&drafts[i], "name", cards[i].name);
 		draft_set(&drafts[i], "phone", cards[i].phone);
 		draft_set(&drafts[i], "email", cards[i].email);
+		/* A health value, as a real card has: sealed at rest, so show opens one. */
+		snprintf(notes[i], sizeof(notes[i]), "Чувствительная кожа, карта %llu",
+			 (unsigned long long)k);
+		draft_set(&drafts[i], "health_notes", notes[i]);
 	}
 }
 
